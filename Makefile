@@ -1,0 +1,151 @@
+# memex - GNU Makefile.
+#
+#   make deps          install the Debian packages memex needs (idempotent)
+#   make / make all    build build/plain/memex
+#   make test          plain and ASan+UBSan builds, every suite, fuzz replay
+#   make demo          deps, build, index data/sample, search, ask
+#   make fuzz          libFuzzer targets (clang) in build/fuzz/
+#   make install       PREFIX=/usr/local DESTDIR=
+#   make format-check  clang-format-14 against .clang-format
+#   make clean
+#
+# BUILD=plain (default, -O2) or BUILD=asan (AddressSanitizer and
+# UndefinedBehaviorSanitizer) selects the object tree build/$(BUILD)/.
+
+BUILD   ?= plain
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+ifeq ($(origin CC),default)
+CC = gcc
+endif
+CLANG   ?= clang
+VERSION := 0.1.0
+
+PKGS := sqlite3 gmime-3.0 json-c
+# system headers as -isystem, so that our warnings stay ours
+PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla
+CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -DMEMEX_VERSION='"$(VERSION)"' \
+	$(WARN) $(PKG_CFLAGS) -MMD -MP
+ifeq ($(BUILD),asan)
+OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all
+LDSAN    := -fsanitize=address,undefined
+else
+OPT      := -O2 -g
+LDSAN    :=
+endif
+ALL_CFLAGS  = $(CFLAGS_COMMON) $(OPT) $(CFLAGS)
+ALL_LDFLAGS = $(LDSAN) $(LDFLAGS)
+LIBS        = $(PKG_LIBS) -lm
+
+O := build/$(BUILD)
+
+LIB_SRCS  := $(wildcard common/*.c store/*.c connectors/*.c indexer/*.c \
+	       retriever/*.c engine/*.c router/*.c)
+CLI_SRCS  := $(wildcard cli/*.c)
+TEST_SRCS := $(wildcard tests/test_*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(O)/%.o)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
+REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/tests/fuzz/%_replay)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all test check testbins demo deps install uninstall clean format \
+	format-check fuzz
+
+all: $(O)/memex
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/libmemex.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/memex: $(CLI_OBJS) $(O)/libmemex.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(O)/libmemex.a $(LIBS)
+
+$(O)/tests/test_%: $(O)/tests/test_%.o $(O)/tests/harness.o $(O)/libmemex.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/fuzz/%_replay: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay.o $(O)/libmemex.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+testbins: $(O)/memex $(TEST_BINS) $(REPLAY_BINS)
+
+# The whole suite: both builds, every test binary, the CLI tests and the
+# fuzz-corpus replays; tests/run prints the closing "N passed, N failed".
+test:
+	$(MAKE) BUILD=plain testbins
+	$(MAKE) BUILD=asan testbins
+	$(MAKE) fuzz
+	tests/run build/plain build/asan
+
+# One build only: make check BUILD=asan
+check: testbins
+	tests/run $(O)
+
+# libFuzzer targets: build/fuzz/fuzz_NAME, run as
+#   build/fuzz/fuzz_mail tests/fuzz/corpus/mail
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+fuzz: $(FUZZ_BINS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
+	@mkdir -p build/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm
+
+DEB_PACKAGES := make gcc pkg-config clang libclang-rt-14-dev clang-format-14 \
+	sqlite3 libsqlite3-dev libgmime-3.0-dev libjson-c-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEB_PACKAGES)) packages present"; \
+	else echo "deps: installing" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+# The demo keeps its index in build/demo-home, never in the user's own.
+DEMO_HOME := $(CURDIR)/build/demo-home
+DEMO := env MEMEX_HOME=$(DEMO_HOME) MEMEX_CONFIG=/dev/null build/plain/memex
+demo: deps
+	$(MAKE) BUILD=plain all
+	rm -rf $(DEMO_HOME)
+	$(DEMO) init
+	$(DEMO) add data/sample/mail data/sample/notes data/sample/docs
+	$(DEMO) index
+	@echo; echo '$$ memex search "flight lisbon"'
+	@$(DEMO) search -n 3 flight lisbon
+	@echo; echo '$$ memex ask "when is my dentist appointment?"'
+	@$(DEMO) ask "when is my dentist appointment?"
+	@echo; echo '$$ memex status'
+	@$(DEMO) status
+
+install:
+	$(MAKE) BUILD=plain all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/memex
+	install -m 0755 build/plain/memex $(DESTDIR)$(PREFIX)/bin/memex
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/memex/README.md
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/memex
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/memex
+
+FORMAT_SRCS = $(wildcard */*.c */*.h tests/fuzz/*.c)
+format-check:
+	clang-format-14 --dry-run --Werror $(FORMAT_SRCS)
+format:
+	clang-format-14 -i $(FORMAT_SRCS)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,92 @@
+/*
+ * cli.h - what the command files of `memex` share.
+ *
+ * Only cli/ prints, exits or reads the user's configuration. Each command
+ * is one cmd_*.c file with a `cmd_NAME(struct cli *, argc, argv)` entry in
+ * the table of main.c; it returns an exit status (enum cli_exit).
+ */
+#ifndef MX_CLI_H
+#define MX_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../indexer/indexer.h"
+#include "../store/store.h"
+
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_ERR = 1,	 /* the command failed */
+	CLI_USAGE = 2,	 /* bad command line */
+	CLI_PARTIAL = 3, /* done, but some files could not be indexed */
+	CLI_INTR = 130,	 /* interrupted; work so far kept */
+};
+
+struct cli_config {
+	size_t max_file_size;
+	struct idx_chunk_params chunk;
+	size_t search_results;
+	char path[4096]; /* the file read, or "" */
+	bool loaded;
+};
+
+struct cli {
+	char home[4096];    /* data home: $MEMEX_HOME or $XDG_DATA_HOME/memex */
+	char db_path[4200]; /* home/index.db */
+	struct cli_config cfg;
+	int verbose;
+	bool stdout_tty, stderr_tty;
+};
+
+struct cli_command {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *summary; /* one line for `memex help` */
+	const char *usage;   /* the full --help text */
+};
+
+/* Prints "memex: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens the index. With create, makes the data home (0700) and the index
+ * (0600) when missing. Prints the error and returns NULL on failure, with
+ * the exit status in *exit_code. */
+struct store *cli_store_open(struct cli *c, bool create, bool readonly, int *exit_code);
+
+/* Prints a command's usage (to stdout for --help, stderr on misuse). */
+int cli_usage(const struct cli_command *cmd, bool to_stderr);
+const struct cli_command *cli_command_find(const char *name);
+
+/* Reads $MEMEX_CONFIG, or $XDG_CONFIG_HOME/memex/config, or
+ * ~/.config/memex/config, if present. 0, or -1 after printing an error. */
+int cli_config_load(struct cli_config *cfg);
+void cli_config_default(struct cli_config *cfg);
+/* Parses "100M"-style sizes (K, M, G: powers of 1024). */
+int cli_parse_size(const char *s, size_t *out);
+/* Parses a positive count; -1 on junk. */
+int cli_parse_count(const char *s, size_t min, size_t max, size_t *out);
+
+/* Absolute, normalised form of a path that need not exist (malloc'd). */
+char *cli_abspath(const char *path);
+
+/* "2026-11-21 10:03" in local time, or "never" for 0. */
+void cli_format_time(int64_t t, char *buf, size_t n);
+
+/* Prints a snippet on one line: \x02..\x03 become bold on a terminal and
+ * **..** otherwise; newlines and runs of blanks become one space. */
+void cli_print_snippet(const char *s, bool tty, const char *indent);
+
+/* Commands. */
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_add(struct cli *c, int argc, char **argv);
+int cmd_sources(struct cli *c, int argc, char **argv);
+int cmd_index(struct cli *c, int argc, char **argv);
+int cmd_search(struct cli *c, int argc, char **argv);
+int cmd_ask(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_forget(struct cli *c, int argc, char **argv);
+int cmd_help(struct cli *c, int argc, char **argv);
+
+#endif

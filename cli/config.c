@@ -1,0 +1,177 @@
+/*
+ * config.c - the user's configuration file.
+ *
+ * Lines of "key = value"; '#' starts a comment; blank lines are ignored.
+ * Every key is documented in README.md ("Configuration"). An unknown key is
+ * a warning (a newer memex may know it); a bad value is an error.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/fsutil.h"
+#include "../common/status.h"
+#include "cli.h"
+
+#define CONFIG_MAX_BYTES (1 << 20)
+
+void cli_config_default(struct cli_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->max_file_size = (size_t)100 << 20;
+	cfg->chunk = idx_chunk_params_default();
+	cfg->search_results = 10;
+}
+
+int cli_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	unsigned long long mul = 1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		mul = 1ull << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1ull << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1ull << 30;
+		end++;
+		break;
+	default: break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v == 0 || v > SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+int cli_parse_count(const char *s, size_t min, size_t max, size_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static int set_key(struct cli_config *cfg, const char *key, const char *val, int line)
+{
+	size_t v;
+	if (!strcmp(key, "max_file_size")) {
+		if (cli_parse_size(val, &cfg->max_file_size))
+			goto bad;
+	} else if (!strcmp(key, "chunk_target_tokens")) {
+		if (cli_parse_count(val, 16, 8192, &v))
+			goto bad;
+		cfg->chunk.target_tokens = v;
+	} else if (!strcmp(key, "chunk_max_tokens")) {
+		if (cli_parse_count(val, 16, 8192, &v))
+			goto bad;
+		cfg->chunk.max_tokens = v;
+	} else if (!strcmp(key, "chunk_overlap_tokens")) {
+		if (cli_parse_count(val, 0, 4096, &v))
+			goto bad;
+		cfg->chunk.overlap_tokens = v;
+	} else if (!strcmp(key, "search_results")) {
+		if (cli_parse_count(val, 1, 1000, &cfg->search_results))
+			goto bad;
+	} else {
+		cli_warn("%s:%d: unknown key '%s' ignored", cfg->path, line, key);
+	}
+	return 0;
+bad:
+	cli_error("%s:%d: bad value '%s' for %s", cfg->path, line, val, key);
+	return -1;
+}
+
+int cli_config_load(struct cli_config *cfg)
+{
+	const char *env = getenv("MEMEX_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	if (env && (!*env || !strcmp(env, "/dev/null")))
+		return 0; /* explicitly none */
+	if (env)
+		snprintf(cfg->path, sizeof cfg->path, "%s", env);
+	else if (xdg && *xdg)
+		snprintf(cfg->path, sizeof cfg->path, "%s/memex/config", xdg);
+	else if (home && *home)
+		snprintf(cfg->path, sizeof cfg->path, "%s/.config/memex/config", home);
+	else
+		return 0;
+
+	char *data = NULL;
+	size_t len = 0;
+	int rc = mx_read_file(cfg->path, CONFIG_MAX_BYTES, &data, &len);
+	if (rc == MX_ENOTFOUND && !env) {
+		cfg->path[0] = '\0';
+		return 0;
+	}
+	if (rc) {
+		cli_error("cannot read the configuration '%s': %s", cfg->path, mx_strerror(rc));
+		return -1;
+	}
+	cfg->loaded = true;
+	int line = 0, ret = 0;
+	char *p = data;
+	while (p && *p && !ret) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		line++;
+		char *hash = strchr(p, '#');
+		if (hash)
+			*hash = '\0';
+		char *l = trim(p);
+		if (*l) {
+			char *eq = strchr(l, '=');
+			if (!eq) {
+				cli_error("%s:%d: expected 'key = value'", cfg->path, line);
+				ret = -1;
+				break;
+			}
+			*eq = '\0';
+			ret = set_key(cfg, trim(l), trim(eq + 1), line);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	if (!ret && (cfg->chunk.target_tokens > cfg->chunk.max_tokens ||
+		     cfg->chunk.overlap_tokens >= cfg->chunk.max_tokens)) {
+		cli_error("%s: chunk_target_tokens must not exceed chunk_max_tokens, "
+			  "and chunk_overlap_tokens must be below it",
+			  cfg->path);
+		ret = -1;
+	}
+	free(data);
+	return ret;
+}

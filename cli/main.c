@@ -1,0 +1,243 @@
+/*
+ * main.c - `memex`: global options, then git-style dispatch to one
+ * cmd_*.c file per command through the table below.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../connectors/conn.h"
+#include "cli.h"
+
+#ifndef MEMEX_VERSION
+#define MEMEX_VERSION "0.1.0"
+#endif
+
+static const struct cli_command commands[] = {
+	{ "init", cmd_init, "create an empty index",
+	  "usage: memex init\n"
+	  "\n"
+	  "Creates the data home (0700) and an empty index (0600) in it.\n"
+	  "The data home is $MEMEX_HOME, else $XDG_DATA_HOME/memex, else\n"
+	  "~/.local/share/memex. Running it again changes nothing.\n" },
+	{ "add", cmd_add, "register folders and files to index",
+	  "usage: memex add [--type TYPE] PATH...\n"
+	  "\n"
+	  "Registers each PATH as a source; 'memex index' then reads it.\n"
+	  "The type is detected and can be forced with --type:\n"
+	  "  notes    a folder of notes and documents (.md .markdown .txt .org,\n"
+	  "           .eml messages; other file types are listed as skipped)\n"
+	  "  maildir  a Maildir (cur/ new/, Maildir++ .Folders) or any folder of\n"
+	  "           message files, one message per file\n"
+	  "  eml      a single message file\n"
+	  "  mbox     a mailbox file (registered; read from the mail release on)\n"
+	  "Sources may not nest: a folder inside a source, or one containing a\n"
+	  "source, is refused. Creates the index when there is none.\n"
+	  "\n"
+	  "  -t, --type TYPE  use TYPE instead of detecting it\n" },
+	{ "sources", cmd_sources, "list or remove sources",
+	  "usage: memex sources [--json]\n"
+	  "       memex sources remove PATH|ID...\n"
+	  "\n"
+	  "Lists sources with their type, document, chunk, failure and skip\n"
+	  "counts and when they were last indexed. 'remove' unregisters a\n"
+	  "source and deletes everything derived from it (documents, chunks,\n"
+	  "vectors); the files themselves are never touched.\n"
+	  "\n"
+	  "  --json   machine-readable output\n" },
+	{ "index", cmd_index, "bring the index up to date with the sources",
+	  "usage: memex index [--full] [--json] [SOURCE]\n"
+	  "\n"
+	  "Reads every source (or only SOURCE, a path or id from 'memex sources')\n"
+	  "and updates the index incrementally:\n"
+	  "  - files whose mtime and size are unchanged are not opened;\n"
+	  "  - changed files are re-parsed only when their content hash changed;\n"
+	  "  - deleted files disappear with their chunks; a renamed file keeps\n"
+	  "    its document (matched by content hash), so nothing is duplicated.\n"
+	  "Work is committed in batches: an interrupted run (Ctrl-C, a crash)\n"
+	  "keeps what it finished and the next run completes the rest.\n"
+	  "Files that cannot be read are recorded with the reason (see 'memex\n"
+	  "status') and the run goes on. On a terminal, progress is shown on\n"
+	  "stderr.\n"
+	  "\n"
+	  "  --full   re-parse every file, changed or not\n"
+	  "  --json   print the run's counters as JSON\n"
+	  "\n"
+	  "Exit status: 0 all indexed, 3 some files could not be indexed or a\n"
+	  "folder could not be read (partial), 130 interrupted, 1 error.\n" },
+	{ "search", cmd_search, "find passages (BM25 ranking)",
+	  "usage: memex search [-n N] [--all-chunks] [--json] QUERY...\n"
+	  "\n"
+	  "Ranks indexed passages by BM25 (title and sender weigh more than the\n"
+	  "text) and prints, per hit, the title, a citation (file:lines, or\n"
+	  "<message-id> subject, sender, date) and a snippet with the matches\n"
+	  "highlighted. Every word must match; when no passage has them all,\n"
+	  "passages with any of them are shown and a note says so. Use\n"
+	  "\"double quotes\" for a phrase and word* for a prefix.\n"
+	  "\n"
+	  "  -n, --limit N    number of hits (default 10, or search_results)\n"
+	  "  --all-chunks     allow several hits from one document\n"
+	  "  --json           machine-readable output\n" },
+	{ "ask", cmd_ask, "answer a question from the index",
+	  "usage: memex ask [-n N] [--json] QUESTION...\n"
+	  "\n"
+	  "Finds the passages that best answer QUESTION and shows them with\n"
+	  "numbered citations. No chat model is installed yet, so the answer is\n"
+	  "extractive: the passages themselves, and a line that says so.\n"
+	  "\n"
+	  "  -n, --limit N  number of passages (default 3)\n"
+	  "  --json         machine-readable output\n" },
+	{ "status", cmd_status, "show the index, its sources and problems",
+	  "usage: memex status [--json] [--all]\n"
+	  "\n"
+	  "Shows where the index is, its size, sources, document and chunk\n"
+	  "counts, the last run, and the files that could not be indexed with\n"
+	  "the reason (at most 20 unless --all; --all also lists skipped files).\n"
+	  "\n"
+	  "  --all    list every failed and skipped file\n"
+	  "  --json   machine-readable output\n" },
+	{ "forget", cmd_forget, "purge everything derived from a path",
+	  "usage: memex forget PATH...\n"
+	  "\n"
+	  "Deletes the documents, chunks and vectors derived from PATH (a file,\n"
+	  "or every file below a folder). When PATH is a source, the source is\n"
+	  "removed too. A file that still exists inside a source is indexed\n"
+	  "again by the next 'memex index': delete or move it first. The files\n"
+	  "themselves are never touched.\n" },
+	{ "help", cmd_help, "show help for a command", "usage: memex help [COMMAND]\n" },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+const struct cli_command *cli_command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage_main(FILE *f)
+{
+	fputs("usage: memex [-v | --verbose] [--version] [--help] COMMAND [ARGS]\n"
+	      "\n"
+	      "memex indexes your own mail, notes and documents on this machine\n"
+	      "and finds things in them. Nothing leaves the machine.\n"
+	      "\n"
+	      "commands:\n",
+	      f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n"
+	      "'memex help COMMAND' or 'memex COMMAND --help' explains a command.\n"
+	      "\n"
+	      "environment:\n"
+	      "  MEMEX_HOME       data home (default $XDG_DATA_HOME/memex)\n"
+	      "  MEMEX_CONFIG     configuration file (default\n"
+	      "                   $XDG_CONFIG_HOME/memex/config)\n",
+	      f);
+}
+
+int cli_usage(const struct cli_command *cmd, bool to_stderr)
+{
+	fputs(cmd->usage, to_stderr ? stderr : stdout);
+	return to_stderr ? CLI_USAGE : CLI_OK;
+}
+
+int cmd_help(struct cli *c, int argc, char **argv)
+{
+	(void)c;
+	if (argc < 2) {
+		usage_main(stdout);
+		return CLI_OK;
+	}
+	const struct cli_command *cmd = cli_command_find(argv[1]);
+	if (!cmd) {
+		cli_error("'%s' is not a memex command; see 'memex help'", argv[1]);
+		return CLI_USAGE;
+	}
+	return cli_usage(cmd, false);
+}
+
+static int set_home(struct cli *c)
+{
+	const char *mh = getenv("MEMEX_HOME");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	int n;
+	if (mh && *mh)
+		n = snprintf(c->home, sizeof c->home, "%s", mh);
+	else if (xdg && *xdg)
+		n = snprintf(c->home, sizeof c->home, "%s/memex", xdg);
+	else if (home && *home)
+		n = snprintf(c->home, sizeof c->home, "%s/.local/share/memex", home);
+	else {
+		cli_error("cannot find the data home: set MEMEX_HOME or HOME");
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= sizeof c->home) {
+		cli_error("the data home path is too long");
+		return -1;
+	}
+	snprintf(c->db_path, sizeof c->db_path, "%s/index.db", c->home);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { 0 };
+	int opt;
+	/* '+': stop at the command name; its options are its own */
+	while ((opt = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'v': c.verbose++; break;
+		case 'V': printf("memex %s\n", MEMEX_VERSION); return CLI_OK;
+		case 'h': usage_main(stdout); return CLI_OK;
+		default: usage_main(stderr); return CLI_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage_main(stderr);
+		return CLI_USAGE;
+	}
+	const char *name = argv[optind];
+	const struct cli_command *cmd = cli_command_find(name);
+	if (!cmd) {
+		cli_error("'%s' is not a memex command; see 'memex help'", name);
+		return CLI_USAGE;
+	}
+	/* --help anywhere among the command's arguments */
+	for (int i = optind + 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return cli_usage(cmd, false);
+	}
+	c.stdout_tty = isatty(STDOUT_FILENO);
+	c.stderr_tty = isatty(STDERR_FILENO);
+	cli_config_default(&c.cfg);
+	if (set_home(&c) || cli_config_load(&c.cfg))
+		return CLI_ERR;
+
+	conn_global_init();
+	int cargc = argc - optind;
+	char **cargv = argv + optind;
+	optind = 0; /* GNU getopt: full re-initialisation for the command */
+	int rc = cmd->fn(&c, cargc, cargv);
+	conn_global_shutdown();
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			cli_error("cannot write output: %s", strerror(errno));
+		return rc ? rc : CLI_ERR;
+	}
+	return rc;
+}

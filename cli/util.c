@@ -1,0 +1,161 @@
+/*
+ * util.c - messages, opening the index, paths, times and snippets for the
+ * command files.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/buf.h"
+#include "../common/fsutil.h"
+#include "../common/status.h"
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fputs("memex: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fputs("memex: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct store *cli_store_open(struct cli *c, bool create, bool readonly, int *exit_code)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	*exit_code = CLI_ERR;
+	if (create) {
+		int rc = mx_mkdir_p(c->home);
+		if (rc) {
+			cli_error("cannot create the data home '%s': %s", c->home,
+				  rc == MX_EIO ? strerror(errno) : mx_strerror(rc));
+			return NULL;
+		}
+	} else if (stat(c->db_path, &sb) != 0) {
+		cli_error("no index at '%s'; run 'memex init' or 'memex add PATH' first",
+			  c->db_path);
+		return NULL;
+	}
+	int flags = readonly ? STORE_READONLY : create ? STORE_CREATE : 0;
+	int rc = store_open(c->db_path, flags, &st);
+	if (!rc)
+		return st;
+	switch (rc) {
+	case MX_ECORRUPT:
+		cli_error("the index '%s' is damaged or not a memex index (%s); "
+			  "nothing was changed; move it aside and run 'memex init'",
+			  c->db_path, store_errmsg(st));
+		break;
+	case MX_ENEWER: cli_error("cannot use '%s': %s", c->db_path, store_errmsg(st)); break;
+	case MX_EREADONLY:
+	case MX_EPERM: cli_error("cannot write to '%s': %s", c->db_path, store_errmsg(st)); break;
+	case MX_EBUSY:
+		cli_error("the index '%s' is busy (another memex is writing); try again",
+			  c->db_path);
+		break;
+	default: cli_error("cannot open '%s': %s", c->db_path, store_errmsg(st));
+	}
+	store_close(st);
+	return NULL;
+}
+
+char *cli_abspath(const char *path)
+{
+	char *r = realpath(path, NULL);
+	if (r)
+		return r;
+	/* A path that does not exist: make it absolute lexically. */
+	struct mx_buf b;
+	mx_buf_init(&b, PATH_MAX * 4);
+	if (path[0] != '/') {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof cwd) || mx_buf_appends(&b, cwd)) {
+			mx_buf_free(&b);
+			return NULL;
+		}
+	}
+	const char *p = path;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 0)
+			break;
+		if (n == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			char *s = b.data ? strrchr(b.data, '/') : NULL;
+			if (s)
+				b.len = (size_t)(s - b.data), b.data[b.len] = '\0';
+		} else if (mx_buf_append(&b, "/", 1) || mx_buf_append(&b, p, n)) {
+			mx_buf_free(&b);
+			return NULL;
+		}
+		p += n;
+	}
+	if (b.len == 0 && mx_buf_append(&b, "/", 1)) {
+		mx_buf_free(&b);
+		return NULL;
+	}
+	return mx_buf_detach(&b);
+}
+
+void cli_format_time(int64_t t, char *buf, size_t n)
+{
+	if (t <= 0) {
+		snprintf(buf, n, "never");
+		return;
+	}
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!localtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M", &tm))
+		snprintf(buf, n, "?");
+}
+
+void cli_print_snippet(const char *s, bool tty, const char *indent)
+{
+	fputs(indent, stdout);
+	bool space = false;
+	for (const char *p = s; *p; p++) {
+		if (*p == '\x02') {
+			if (space)
+				fputc(' ', stdout);
+			fputs(tty ? "\033[1m" : "**", stdout);
+		} else if (*p == '\x03') {
+			fputs(tty ? "\033[0m" : "**", stdout);
+		} else if (*p == '\n' || *p == '\r' || *p == '\t' || *p == ' ') {
+			space = true;
+			continue;
+		} else if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			/* control bytes from documents never reach the terminal */
+			continue;
+		} else {
+			if (space)
+				fputc(' ', stdout);
+			fputc(*p, stdout);
+		}
+		space = false;
+	}
+	fputc('\n', stdout);
+}

@@ -1,0 +1,724 @@
+/*
+ * indexer.c - one index run over the registered sources.
+ *
+ * Per source:
+ *  1. Walk the tree (lstat only, nothing opened) into a list of entries
+ *     sorted by path. Folders that cannot be read are counted; when any
+ *     exists the run deletes nothing for that source.
+ *  2. Merge the list with the store's documents of the source (sorted the
+ *     same way) to classify each entry as unchanged, suspect (mtime or size
+ *     differ) or new, and each stored document as present or vanished.
+ *  3. Work through suspect and new entries: read, hash, and either touch,
+ *     move (a new path whose hash equals a vanished document: a rename),
+ *     or parse and chunk and write. Commit every batch_docs writes or
+ *     batch_seconds.
+ *  4. Delete the documents that vanished and were not claimed by a rename.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../common/fsutil.h"
+#include "../common/hash.h"
+#include "../common/status.h"
+#include "../connectors/conn.h"
+#include "../store/store.h"
+#include "indexer.h"
+
+#define IDX_MAX_DEPTH	64	 /* folder nesting we follow */
+#define IDX_MAX_ENTRIES 10000000 /* files per source */
+
+struct idx_params idx_params_default(void)
+{
+	return (struct idx_params){
+		.max_file_size = 100u * 1000 * 1000,
+		.chunk = idx_chunk_params_default(),
+		.batch_docs = 256,
+		.batch_seconds = 2.0,
+		.progress_interval = 0.2,
+	};
+}
+
+struct indexer {
+	struct store *st;
+	struct idx_params p;
+	char msg[512];
+	/* per run */
+	struct timespec t0, last_commit, last_progress;
+	size_t pending; /* writes since the last commit */
+	struct idx_progress prog;
+};
+
+/* A file found by the walk. */
+struct entry {
+	char *path; /* relative to the source */
+	int64_t mtime, size;
+	bool regular;
+	int state;		   /* ENTRY_* */
+	struct store_docinfo *doc; /* the stored document at this path */
+};
+
+enum { ENTRY_UNCHANGED, ENTRY_SUSPECT, ENTRY_NEW };
+
+struct walk {
+	struct entry *v;
+	size_t n, cap;
+	uint64_t errors;
+	char firsterr[256];
+};
+
+static double since(const struct timespec *a)
+{
+	struct timespec b;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+struct indexer *idx_new(struct store *st, const struct idx_params *params)
+{
+	struct indexer *ix = calloc(1, sizeof *ix);
+	if (!ix)
+		return NULL;
+	ix->st = st;
+	ix->p = *params;
+	return ix;
+}
+
+void idx_free(struct indexer *ix)
+{
+	free(ix);
+}
+
+const char *idx_errmsg(const struct indexer *ix)
+{
+	return ix ? ix->msg : "out of memory";
+}
+
+static int fail_store(struct indexer *ix, int rc)
+{
+	snprintf(ix->msg, sizeof ix->msg, "%s", store_errmsg(ix->st));
+	return rc;
+}
+
+/* ===================================================================== */
+/* walk                                                                  */
+/* ===================================================================== */
+
+static int walk_push(struct walk *w, char *path, const struct stat *sb, bool regular)
+{
+	if (w->n >= IDX_MAX_ENTRIES) {
+		free(path);
+		return MX_ETOOBIG;
+	}
+	if (w->n == w->cap) {
+		size_t c = w->cap ? w->cap * 2 : 256;
+		struct entry *v = realloc(w->v, c * sizeof *v);
+		if (!v) {
+			free(path);
+			return MX_ENOMEM;
+		}
+		w->v = v;
+		w->cap = c;
+	}
+	w->v[w->n++] = (struct entry){ .path = path,
+				       .mtime = (int64_t)sb->st_mtime,
+				       .size = (int64_t)sb->st_size,
+				       .regular = regular };
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void walk_error(struct walk *w, const char *path, int err)
+{
+	if (!w->errors++)
+		snprintf(w->firsterr, sizeof w->firsterr, "cannot read '%s': %s", path,
+			 strerror(err));
+}
+
+/* Recursive walk of root/rel. Entries in a folder are sorted so that runs
+ * see files in a stable order. */
+static int walk_dir(struct walk *w, const char *type, const char *root, const char *rel, int depth)
+{
+	int rc = 0;
+	char *dirpath = rel[0] ? mx_path_join(root, rel) : strdup(root);
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	DIR *d = NULL;
+	if (!dirpath)
+		return MX_ENOMEM;
+	if (depth > IDX_MAX_DEPTH) {
+		walk_error(w, dirpath, ELOOP);
+		goto out;
+	}
+	d = opendir(dirpath);
+	if (!d) {
+		walk_error(w, dirpath, errno);
+		goto out;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 64;
+			char **v = realloc(names, c * sizeof *v);
+			if (!v) {
+				rc = MX_ENOMEM;
+				goto out;
+			}
+			names = v;
+			cap = c;
+		}
+		if (!(names[n] = strdup(e->d_name))) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof *names, name_cmp);
+	for (size_t i = 0; i < n && !rc; i++) {
+		char *childrel = rel[0] ? mx_path_join(rel, names[i]) : strdup(names[i]);
+		char *full = childrel ? mx_path_join(root, childrel) : NULL;
+		struct stat sb;
+		if (!childrel || !full) {
+			free(childrel);
+			free(full);
+			rc = MX_ENOMEM;
+			break;
+		}
+		if (lstat(full, &sb) != 0) {
+			walk_error(w, full, errno);
+			free(childrel);
+		} else if (S_ISDIR(sb.st_mode)) {
+			if (conn_walk_wants_dir(type, names[i]))
+				rc = walk_dir(w, type, root, childrel, depth + 1);
+			free(childrel);
+		} else if (!conn_walk_wants_file(type, names[i])) {
+			free(childrel);
+		} else if (S_ISLNK(sb.st_mode)) {
+			/* follow links to files, never to folders (loops) */
+			struct stat tb;
+			if (stat(full, &tb) == 0 && S_ISREG(tb.st_mode))
+				rc = walk_push(w, childrel, &tb, true);
+			else
+				free(childrel);
+		} else {
+			rc = walk_push(w, childrel, &sb, S_ISREG(sb.st_mode));
+		}
+		free(full);
+	}
+out:
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(dirpath);
+	return rc;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
+}
+
+static void walk_free(struct walk *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].path);
+	free(w->v);
+}
+
+/* ===================================================================== */
+/* batching and progress                                                 */
+/* ===================================================================== */
+
+static int maybe_commit(struct indexer *ix, bool force)
+{
+	if (!ix->pending)
+		return 0;
+	if (!force && ix->pending < ix->p.batch_docs &&
+	    since(&ix->last_commit) < ix->p.batch_seconds)
+		return 0;
+	int rc = store_commit(ix->st);
+	if (!rc)
+		rc = store_begin(ix->st);
+	if (rc)
+		return fail_store(ix, rc);
+	ix->pending = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ix->last_commit);
+	return 0;
+}
+
+static void progress(struct indexer *ix, bool force)
+{
+	if (!ix->p.progress)
+		return;
+	if (!force && since(&ix->last_progress) < ix->p.progress_interval)
+		return;
+	ix->prog.elapsed = since(&ix->t0);
+	ix->p.progress(&ix->prog, ix->p.ctx);
+	clock_gettime(CLOCK_MONOTONIC, &ix->last_progress);
+}
+
+static void event(struct indexer *ix, enum idx_event ev, const char *src, const char *rel,
+		  const char *why)
+{
+	if (!ix->p.event)
+		return;
+	char *full = mx_path_join(src, rel);
+	ix->p.event(ev, full ? full : rel, why, ix->p.ctx);
+	free(full);
+}
+
+/* ===================================================================== */
+/* one file                                                              */
+/* ===================================================================== */
+
+static const char *reason_of(int rc, const char *detail, char *buf, size_t n)
+{
+	if (detail && *detail)
+		return detail;
+	snprintf(buf, n, "%s", mx_strerror(rc));
+	return buf;
+}
+
+/* Records a document that is not indexed (error or skipped). */
+static int put_problem(struct indexer *ix, const struct store_source *src, const struct entry *e,
+		       const char *hash, const char *status, const char *why)
+{
+	struct store_doc d = {
+		.source_id = src->id,
+		.path = e->path,
+		.part = "",
+		.mtime = e->mtime,
+		.size = e->size,
+		.hash = hash,
+		.status = status,
+		.error = why,
+	};
+	int rc = store_doc_put(ix->st, &d, NULL, 0, NULL);
+	if (rc)
+		return fail_store(ix, rc);
+	ix->pending++;
+	return 0;
+}
+
+/* Parses, chunks and writes one file's document. */
+static int put_parsed(struct indexer *ix, const struct store_source *src, const struct entry *e,
+		      const char *data, size_t len, const char *hash, struct idx_stats *stats,
+		      bool *failed)
+/* *failed: the file was recorded as an error or a skip, not indexed. */
+{
+	struct conn_doc doc;
+	struct idx_span *spans = NULL;
+	struct store_chunk *chunks = NULL;
+	size_t nspans = 0;
+	char why[256], rbuf[64];
+	int rc = 0;
+	conn_doc_init(&doc);
+	*failed = false;
+
+	const struct conn_ops *ops = conn_for_file(src->type, e->path, why, sizeof why);
+	int prc = ops ? ops->parse(e->path, data, len, &doc) : MX_EUNSUPPORTED;
+	if (prc == MX_ENOMEM) {
+		rc = prc;
+		snprintf(ix->msg, sizeof ix->msg, "out of memory");
+		goto out;
+	}
+	if (prc) {
+		const char *r = reason_of(prc, ops ? doc.err : why, rbuf, sizeof rbuf);
+		bool skip = prc == MX_EEMPTY || prc == MX_EUNSUPPORTED;
+		rc = put_problem(ix, src, e, hash, skip ? "skipped" : "error", r);
+		*failed = true; /* not indexed, either way */
+		if (skip)
+			stats->skipped++;
+		else
+			stats->failed++;
+		event(ix, skip ? IDX_EV_SKIPPED : IDX_EV_FAILED, src->path, e->path, r);
+		goto out;
+	}
+	if ((rc = idx_chunk_text(doc.text, doc.text_len, doc.line_base, &ix->p.chunk, &spans,
+				 &nspans))) {
+		snprintf(ix->msg, sizeof ix->msg, "cannot chunk '%s': %s", e->path,
+			 mx_strerror(rc));
+		goto out;
+	}
+	/* A document with no text (an empty mail body) still gets one
+	 * empty chunk, so that its title and author are searchable. */
+	size_t nchunks = nspans ? nspans : 1;
+	chunks = calloc(nchunks, sizeof *chunks);
+	if (!chunks) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nspans; i++) {
+		chunks[i] = (struct store_chunk){
+			.text = doc.text + spans[i].start,
+			.text_len = spans[i].end - spans[i].start,
+			.byte_start = (int64_t)spans[i].start,
+			.byte_end = (int64_t)spans[i].end,
+			.line_start = spans[i].line_start,
+			.line_end = spans[i].line_end,
+		};
+	}
+	if (!nspans)
+		chunks[0] = (struct store_chunk){ .text = "", .text_len = 0 };
+	struct store_doc d = {
+		.source_id = src->id,
+		.path = e->path,
+		.part = "",
+		.message_id = doc.message_id,
+		.mtime = e->mtime,
+		.size = e->size,
+		.hash = hash,
+		.type = doc.type,
+		.title = doc.title,
+		.author = doc.author,
+		.recipients = doc.recipients,
+		.date = doc.date ? doc.date : e->mtime,
+		.status = "ok",
+		.error = doc.note[0] ? doc.note : NULL,
+	};
+	if ((rc = store_doc_put(ix->st, &d, chunks, nchunks, NULL))) {
+		fail_store(ix, rc);
+		goto out;
+	}
+	ix->pending++;
+	stats->chunks += nchunks;
+out:
+	free(chunks);
+	free(spans);
+	conn_doc_clear(&doc);
+	return rc;
+}
+
+/* ===================================================================== */
+/* one source                                                            */
+/* ===================================================================== */
+
+struct vanished {
+	struct store_docinfo *doc;
+	bool claimed;
+};
+
+static int vanished_hash_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct vanished *)a)->doc->hash,
+		      ((const struct vanished *)b)->doc->hash);
+}
+
+/* A vanished, unclaimed document with this hash, or NULL. */
+static struct vanished *find_vanished(struct vanished *v, size_t n, const char *hash)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].doc->hash, hash);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && !strcmp(v[lo].doc->hash, hash); lo++)
+		if (!v[lo].claimed)
+			return &v[lo];
+	return NULL;
+}
+
+static int index_source(struct indexer *ix, const struct store_source *src, struct idx_stats *stats)
+{
+	struct walk w = { 0 };
+	struct store_docinfo *docs = NULL;
+	struct vanished *van = NULL;
+	size_t ndocs = 0, nvan = 0;
+	char *full = NULL, *data = NULL;
+	int rc = 0;
+	struct stat sb;
+
+	ix->prog.source = src->path;
+	/* The source itself may be a single file (an .eml or a note). */
+	if (stat(src->path, &sb) != 0) {
+		walk_error(&w, src->path, errno);
+	} else if (S_ISDIR(sb.st_mode)) {
+		if ((rc = walk_dir(&w, src->type, src->path, "", 0)))
+			goto nomem;
+	} else {
+		/* the source path is the file; its document path is "" */
+		char *p = strdup("");
+		if (!p || (rc = walk_push(&w, p, &sb, S_ISREG(sb.st_mode))))
+			goto nomem;
+	}
+	qsort(w.v, w.n, sizeof *w.v, entry_cmp);
+
+	if ((rc = store_doc_list(ix->st, src->id, &docs, &ndocs)))
+		return fail_store(ix, rc);
+
+	/* merge: both lists sorted by path (documents have part '' here) */
+	size_t i = 0, j = 0;
+	van = calloc(ndocs ? ndocs : 1, sizeof *van);
+	if (!van)
+		goto nomem;
+	uint64_t todo = 0;
+	while (i < w.n || j < ndocs) {
+		int c = i >= w.n ? 1 : j >= ndocs ? -1 : strcmp(w.v[i].path, docs[j].path);
+		if (c < 0) {
+			w.v[i++].state = ENTRY_NEW;
+			todo++;
+		} else if (c > 0) {
+			van[nvan++].doc = &docs[j++];
+		} else {
+			struct entry *e = &w.v[i++];
+			e->doc = &docs[j++];
+			bool same = e->doc->mtime == e->mtime && e->doc->size == e->size;
+			e->state = same && !ix->p.full ? ENTRY_UNCHANGED : ENTRY_SUSPECT;
+			todo += e->state != ENTRY_UNCHANGED;
+			/* parts of the same file (later: mbox messages) */
+			while (j < ndocs && !strcmp(docs[j].path, e->path))
+				j++;
+		}
+	}
+	qsort(van, nvan, sizeof *van, vanished_hash_cmp);
+	stats->files_seen += w.n;
+	ix->prog.total += todo;
+
+	for (i = 0; i < w.n; i++) {
+		struct entry *e = &w.v[i];
+		char why[256], hash[MX_SHA256_HEX_LEN + 1] = "";
+		size_t len = 0;
+		bool failed = false;
+
+		if (ix->p.cancel && *ix->p.cancel) {
+			rc = MX_EINTR;
+			goto out;
+		}
+		if (e->state == ENTRY_UNCHANGED) {
+			stats->unchanged++;
+			continue;
+		}
+		ix->prog.path = e->path;
+		progress(ix, false);
+		ix->prog.done++;
+		free(full);
+		full = e->path[0] ? mx_path_join(src->path, e->path) : strdup(src->path);
+		if (!full)
+			goto nomem;
+
+		/* Decided without opening the file. */
+		const char *skip = NULL;
+		if (!e->regular)
+			skip = "not a regular file (FIFO, socket or device)";
+		else if (e->size == 0)
+			skip = "empty file";
+		else if (!conn_for_file(src->type, e->path, why, sizeof why))
+			skip = why;
+		if (skip) {
+			if ((rc = put_problem(ix, src, e, "", "skipped", skip)))
+				goto out;
+			stats->skipped++;
+			event(ix, IDX_EV_SKIPPED, src->path, e->path, skip);
+			goto next;
+		}
+		if ((uint64_t)e->size > ix->p.max_file_size) {
+			snprintf(why, sizeof why,
+				 "file too large (%lld bytes; "
+				 "the limit is %zu, see max_file_size)",
+				 (long long)e->size, ix->p.max_file_size);
+			if ((rc = put_problem(ix, src, e, "", "error", why)))
+				goto out;
+			stats->failed++;
+			event(ix, IDX_EV_FAILED, src->path, e->path, why);
+			goto next;
+		}
+
+		free(data);
+		data = NULL;
+		int rrc = mx_read_file(full, ix->p.max_file_size, &data, &len);
+		stats->files_opened++;
+		if (rrc == MX_ENOMEM)
+			goto nomem;
+		if (rrc) {
+			snprintf(why, sizeof why, "cannot read: %s", mx_strerror(rrc));
+			if ((rc = put_problem(ix, src, e, "", "error", why)))
+				goto out;
+			stats->failed++;
+			event(ix, IDX_EV_FAILED, src->path, e->path, why);
+			goto next;
+		}
+		stats->bytes_read += len;
+		ix->prog.bytes_done += len;
+		mx_sha256_hex(data, len, hash);
+
+		if (e->state == ENTRY_SUSPECT && !ix->p.full && !strcmp(e->doc->hash, hash) &&
+		    !strcmp(e->doc->status, "ok")) {
+			/* touched, not changed */
+			if ((rc = store_doc_move(ix->st, e->doc->id, e->path, e->mtime, e->size)))
+				goto store_fail;
+			ix->pending++;
+			stats->unchanged++;
+			goto next;
+		}
+		if (e->state == ENTRY_NEW) {
+			struct vanished *v = find_vanished(van, nvan, hash);
+			if (v && !strcmp(v->doc->status, "ok")) {
+				if ((rc = store_doc_move(ix->st, v->doc->id, e->path, e->mtime,
+							 e->size)))
+					goto store_fail;
+				v->claimed = true;
+				ix->pending++;
+				stats->moved++;
+				event(ix, IDX_EV_MOVED, src->path, e->path, v->doc->path);
+				goto next;
+			}
+		}
+		if ((rc = put_parsed(ix, src, e, data, len, hash, stats, &failed)))
+			goto out;
+		if (!failed) {
+			if (e->state == ENTRY_NEW)
+				stats->added++;
+			else
+				stats->updated++;
+			event(ix, e->state == ENTRY_NEW ? IDX_EV_ADDED : IDX_EV_UPDATED, src->path,
+			      e->path, NULL);
+		}
+	next:
+		if ((rc = maybe_commit(ix, false)))
+			goto out;
+	}
+
+	/* Deletions only after a complete walk of a readable tree. */
+	if (w.errors) {
+		stats->walk_errors += w.errors;
+		snprintf(ix->msg, sizeof ix->msg, "%s", w.firsterr);
+	} else {
+		for (i = 0; i < nvan; i++) {
+			if (van[i].claimed)
+				continue;
+			if ((rc = store_doc_delete(ix->st, van[i].doc->id)))
+				goto store_fail;
+			ix->pending++;
+			stats->removed++;
+			event(ix, IDX_EV_REMOVED, src->path, van[i].doc->path, NULL);
+			if ((rc = maybe_commit(ix, false)))
+				goto out;
+		}
+		if ((rc = store_source_set_indexed(ix->st, src->id, (int64_t)time(NULL))))
+			goto store_fail;
+	}
+	goto out;
+store_fail:
+	fail_store(ix, rc);
+	goto out;
+nomem:
+	rc = MX_ENOMEM;
+	snprintf(ix->msg, sizeof ix->msg, "out of memory");
+out:
+	free(data);
+	free(full);
+	free(van);
+	store_docinfo_free(docs, ndocs);
+	walk_free(&w);
+	return rc;
+}
+
+/* ===================================================================== */
+/* the run                                                               */
+/* ===================================================================== */
+
+static bool source_matches(const struct store_source *s, const char *only)
+{
+	if (!only)
+		return true;
+	if (!strcmp(s->path, only))
+		return true;
+	char id[32];
+	snprintf(id, sizeof id, "%lld", (long long)s->id);
+	return !strcmp(id, only);
+}
+
+int idx_run(struct indexer *ix, const char *only, struct idx_stats *stats)
+{
+	struct store_source *srcs = NULL;
+	size_t nsrcs = 0, matched = 0;
+	struct store_run run = { 0 };
+	int rc;
+
+	ix->msg[0] = '\0';
+	memset(&ix->prog, 0, sizeof ix->prog);
+	clock_gettime(CLOCK_MONOTONIC, &ix->t0);
+	ix->last_commit = ix->last_progress = ix->t0;
+	ix->pending = 0;
+
+	if ((rc = store_source_list(ix->st, &srcs, &nsrcs)))
+		return fail_store(ix, rc);
+	for (size_t i = 0; i < nsrcs; i++)
+		matched += source_matches(&srcs[i], only);
+	if (only && !matched) {
+		snprintf(ix->msg, sizeof ix->msg, "'%s' is not a source", only);
+		store_sources_free(srcs, nsrcs);
+		return MX_ENOTFOUND;
+	}
+	if ((rc = store_run_begin(ix->st, &run.id))) {
+		store_sources_free(srcs, nsrcs);
+		return fail_store(ix, rc);
+	}
+	stats->run_id = run.id;
+	if ((rc = store_begin(ix->st))) {
+		store_sources_free(srcs, nsrcs);
+		return fail_store(ix, rc);
+	}
+	for (size_t i = 0; i < nsrcs && !rc; i++)
+		if (source_matches(&srcs[i], only))
+			rc = index_source(ix, &srcs[i], stats);
+	progress(ix, true);
+	ix->prog.path = NULL;
+
+	/* Keep what was done, whatever stopped us, unless the store itself
+	 * failed mid-write (then the open batch is rolled back whole). */
+	if (rc == 0 || rc == MX_EINTR) {
+		int crc = store_commit(ix->st);
+		if (crc) {
+			store_rollback(ix->st);
+			rc = fail_store(ix, crc);
+		}
+	} else {
+		store_rollback(ix->st);
+	}
+
+	struct store_stats ss;
+	if (store_stats_get(ix->st, &ss) == 0)
+		stats->errors_total = (uint64_t)ss.nerrors;
+	int final = rc;
+	if (!rc && (stats->errors_total || stats->walk_errors))
+		final = MX_EPARTIAL;
+	run.finished_at = (int64_t)time(NULL);
+	snprintf(run.status, sizeof run.status, "%s",
+		 final == 0		? "complete"
+		 : final == MX_EPARTIAL ? "partial"
+		 : final == MX_EINTR	? "interrupted"
+					: "failed");
+	run.files_seen = (int64_t)stats->files_seen;
+	run.files_opened = (int64_t)stats->files_opened;
+	run.docs_added = (int64_t)stats->added;
+	run.docs_updated = (int64_t)stats->updated;
+	run.docs_moved = (int64_t)stats->moved;
+	run.docs_removed = (int64_t)stats->removed;
+	run.docs_failed = (int64_t)stats->failed;
+	int rrc = store_run_end(ix->st, &run);
+	if (rrc && !rc)
+		final = fail_store(ix, rrc);
+	if (final == MX_EPARTIAL && !ix->msg[0])
+		snprintf(ix->msg, sizeof ix->msg,
+			 "%llu files could not be indexed (see 'memex status')",
+			 (unsigned long long)stats->errors_total);
+	store_sources_free(srcs, nsrcs);
+	return final;
+}

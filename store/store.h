@@ -1,0 +1,196 @@
+/*
+ * store.h - the memex index: one SQLite database (WAL, foreign keys on).
+ *
+ * Tables (schema version 1; see store/schema.c for the exact SQL):
+ *   sources    id, path (absolute, unique), type, added_at, last_indexed_at
+ *   documents  id, source_id -> sources, path (relative to the source), part
+ *              ('' for a whole file; a sub-document key otherwise),
+ *              message_id, mtime, size, hash (sha256 hex), type, title,
+ *              author, recipients, date, status ('ok'|'error'|'skipped'),
+ *              error, indexed_at;  unique (source_id, path, part)
+ *   chunks     id, doc_id -> documents, ordinal, text, byte_start, byte_end
+ *              (offsets in the extracted UTF-8 text), line_start, line_end
+ *              (1-based lines of the file; 0 when lines do not apply)
+ *   chunks_fts FTS5 (title, author, body), rowid = chunks.id, tokenizer
+ *              'porter unicode61 remove_diacritics 2'; kept in step with
+ *              chunks by triggers
+ *   models     id, fingerprint (unique), dims, name
+ *   vectors    chunk_id -> chunks, model_id -> models, vec (blob)
+ *   runs       one row per index run: times, status, counters
+ * Deleting a source deletes its documents; deleting a document deletes its
+ * chunks, their FTS rows and their vectors.
+ *
+ * The schema is created and upgraded by numbered migrations keyed on
+ * PRAGMA user_version. A database whose version is newer than this build
+ * knows is refused (MX_ENEWER) before anything is written to it.
+ *
+ * Errors: functions return 0 or a negative mx_status; the message for the
+ * user is store_errmsg(st), valid until the next call on the handle.
+ * A handle is used by one thread at a time.
+ */
+#ifndef MX_STORE_H
+#define MX_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+enum store_flags {
+	STORE_READONLY = 1, /* open for reading; never creates or migrates */
+	STORE_CREATE = 2,   /* create the file if missing */
+};
+
+/* Opens (and with STORE_CREATE, creates, 0600) the index at path, then
+ * migrates it to STORE_SCHEMA_VERSION unless STORE_READONLY. *out is set
+ * even on failure, so that store_errmsg() can explain; close it either way.
+ * Errors: MX_ENOTFOUND (no index), MX_ECORRUPT (not a database / damaged),
+ * MX_ENEWER, MX_EREADONLY, MX_EPERM, MX_EBUSY, MX_EDB, MX_ENOMEM. */
+int store_open(const char *path, int flags, struct store **out);
+void store_close(struct store *st); /* NULL is fine */
+const char *store_errmsg(const struct store *st);
+/* The schema version found in the file when it was opened. */
+int store_schema_version(const struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* Runs PRAGMA integrity_check; 0 when "ok", MX_ECORRUPT otherwise with the
+ * first problem in store_errmsg(). */
+int store_check(struct store *st);
+
+/* ---- sources ---------------------------------------------------------- */
+
+struct store_source {
+	int64_t id;
+	char *path; /* absolute */
+	char *type; /* "notes", "maildir", "mbox", "eml" */
+	int64_t added_at, last_indexed_at;
+	int64_t ndocs, nchunks, nerrors, nskipped;
+};
+
+/* MX_EEXISTS if a source with that path exists (its id in *id). */
+int store_source_add(struct store *st, const char *path, const char *type, int64_t *id);
+/* All sources ordered by path, with their counts. Free with
+ * store_sources_free(). */
+int store_source_list(struct store *st, struct store_source **out, size_t *n);
+void store_sources_free(struct store_source *s, size_t n);
+/* Removes a source and everything derived from it; MX_ENOTFOUND if none. */
+int store_source_remove(struct store *st, int64_t id);
+int store_source_set_indexed(struct store *st, int64_t id, int64_t when);
+
+/* ---- documents -------------------------------------------------------- */
+
+/* What the indexer needs to decide, without opening a file, whether it
+ * changed. Lists are sorted by (path, part) with strcmp order. */
+struct store_docinfo {
+	int64_t id;
+	char *path;
+	char *part;
+	int64_t mtime, size;
+	char hash[65];
+	char status[8];
+};
+
+int store_doc_list(struct store *st, int64_t source_id, struct store_docinfo **out, size_t *n);
+void store_docinfo_free(struct store_docinfo *d, size_t n);
+
+/* A document to write. Strings are borrowed for the call. */
+struct store_doc {
+	int64_t source_id;
+	const char *path, *part;
+	const char *message_id;
+	int64_t mtime, size;
+	const char *hash;
+	const char *type;
+	const char *title, *author, *recipients;
+	int64_t date;
+	const char *status; /* "ok", "error" or "skipped" */
+	const char *error;  /* reason when not ok */
+};
+
+struct store_chunk {
+	const char *text; /* borrowed; text_len bytes of UTF-8 */
+	size_t text_len;
+	int64_t byte_start, byte_end;
+	int64_t line_start, line_end;
+};
+
+/* Inserts or replaces the document keyed (source_id, path, part): its old
+ * chunks, FTS rows and vectors go, the new chunks come in, in one
+ * statement group (call inside a transaction for atomicity with others).
+ * *id (optional) receives the document id. */
+int store_doc_put(struct store *st, const struct store_doc *doc, const struct store_chunk *chunks,
+		  size_t nchunks, int64_t *id);
+
+/* Records that a document's file moved or was touched without a content
+ * change: sets path, mtime and size, keeps chunks and vectors. */
+int store_doc_move(struct store *st, int64_t id, const char *path, int64_t mtime, int64_t size);
+int store_doc_delete(struct store *st, int64_t id);
+
+/* Ids and paths of documents of a source with this content hash. */
+int store_doc_find_hash(struct store *st, int64_t source_id, const char *hash,
+			struct store_docinfo **out, size_t *n);
+
+/* Deletes every document whose absolute path (source path + '/' + path) is
+ * abs or lies below abs; *ndeleted (optional) counts them. */
+int store_doc_forget(struct store *st, const char *abs, int64_t *ndeleted);
+
+/* ---- runs and status -------------------------------------------------- */
+
+struct store_run {
+	int64_t id;
+	int64_t started_at, finished_at;
+	char status[16]; /* running, complete, partial, interrupted, failed */
+	int64_t files_seen, files_opened, docs_added, docs_updated, docs_moved, docs_removed,
+		docs_failed;
+};
+
+int store_run_begin(struct store *st, int64_t *id);
+int store_run_end(struct store *st, const struct store_run *run);
+/* The newest run; MX_ENOTFOUND if there was none. */
+int store_run_last(struct store *st, struct store_run *run);
+
+struct store_stats {
+	int64_t nsources, ndocs, nchunks, nerrors, nskipped, nvectors;
+	int64_t db_bytes;
+};
+int store_stats_get(struct store *st, struct store_stats *s);
+
+/* Documents not indexed (status error or skipped), newest first. Free with
+ * store_problems_free(). */
+struct store_problem {
+	char *path; /* absolute */
+	char *status;
+	char *error;
+};
+int store_problem_list(struct store *st, bool errors_only, size_t limit, struct store_problem **out,
+		       size_t *n);
+void store_problems_free(struct store_problem *p, size_t n);
+
+/* ---- search ----------------------------------------------------------- */
+
+struct store_hit {
+	int64_t chunk_id, doc_id;
+	double score;  /* bm25: lower is better, as FTS5 returns it */
+	char *snippet; /* with \x02 ... \x03 around matched terms */
+	char *text;    /* the chunk's text */
+	char *source_path, *path, *part, *type;
+	char *title, *author, *message_id;
+	int64_t date;
+	int64_t line_start, line_end, byte_start, byte_end;
+};
+
+/* Runs an FTS5 MATCH expression, best first, at most limit chunks, and at
+ * most one chunk per document when per_doc is set; snippets of about
+ * snippet_tokens tokens (1 to 64). An invalid expression
+ * is MX_EINVAL. Free with store_hits_free(). */
+int store_fts_search(struct store *st, const char *match, size_t limit, bool per_doc,
+		     int snippet_tokens, struct store_hit **out, size_t *n);
+void store_hits_free(struct store_hit *h, size_t n);
+
+#endif

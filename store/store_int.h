@@ -1,0 +1,23 @@
+/* store_int.h - internals shared by the files of the store module. */
+#ifndef MX_STORE_INT_H
+#define MX_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct store {
+	sqlite3 *db;
+	int flags;
+	int found_version; /* user_version when opened */
+	char msg[512];
+};
+
+/* Migrations: SQL that takes user_version from -> from + 1. */
+int store_migrations_count(void);
+const char *store_migration_sql(int from);
+
+/* Sets st->msg from SQLite's message and maps the SQLite code to a status. */
+int store_fail(struct store *st, int sqlite_rc, const char *what);
+
+#endif
