@@ -78,6 +78,28 @@ void cli_format_time(int64_t t, char *buf, size_t n);
  * **..** otherwise; newlines and runs of blanks become one space. */
 void cli_print_snippet(const char *s, bool tty, const char *indent);
 
+/* ---- what search and ask share (query.c) ---- */
+struct json_object;
+struct ret_params;
+struct ret_result;
+struct store_hit;
+
+struct query_opts {
+	size_t limit;
+	bool json, all_chunks;
+	char *query; /* malloc'd: the words joined by spaces */
+};
+/* Parses -n/--limit, --json, --all-chunks (search only) and the query
+ * words; CLI_OK or an exit status after printing usage or an error. */
+int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **argv,
+			 struct query_opts *q);
+/* Opens the index read-only into *stp and runs the retriever; CLI_OK or an
+ * exit status after printing the error. The caller closes *stp. */
+int cli_run_query(struct cli *c, const char *query, struct ret_params *p, struct store **stp,
+		  struct ret_result *res);
+/* A hit as a JSON object (new reference). */
+struct json_object *cli_hit_json(const struct store_hit *h, size_t rank);
+
 /* Commands. */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_add(struct cli *c, int argc, char **argv);

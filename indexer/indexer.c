@@ -183,7 +183,8 @@ static int walk_dir(struct walk *w, const char *type, const char *root, const ch
 		}
 		n++;
 	}
-	qsort(names, n, sizeof *names, name_cmp);
+	if (n)
+		qsort(names, n, sizeof *names, name_cmp);
 	for (size_t i = 0; i < n && !rc; i++) {
 		char *childrel = rel[0] ? mx_path_join(rel, names[i]) : strdup(names[i]);
 		char *full = childrel ? mx_path_join(root, childrel) : NULL;
@@ -457,7 +458,8 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 		if (!p || (rc = walk_push(&w, p, &sb, S_ISREG(sb.st_mode))))
 			goto nomem;
 	}
-	qsort(w.v, w.n, sizeof *w.v, entry_cmp);
+	if (w.n)
+		qsort(w.v, w.n, sizeof *w.v, entry_cmp);
 
 	if ((rc = store_doc_list(ix->st, src->id, &docs, &ndocs)))
 		return fail_store(ix, rc);
@@ -486,7 +488,8 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 				j++;
 		}
 	}
-	qsort(van, nvan, sizeof *van, vanished_hash_cmp);
+	if (nvan)
+		qsort(van, nvan, sizeof *van, vanished_hash_cmp);
 	stats->files_seen += w.n;
 	ix->prog.total += todo;
 

@@ -1,0 +1,139 @@
+/* query.c - what search and ask share: options, running the retriever,
+ * hits as JSON. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/buf.h"
+#include "../common/status.h"
+#include "../retriever/retriever.h"
+#include "cli.h"
+
+#define QUERY_MAX 4096
+
+/* The words of argv joined by spaces (malloc'd). */
+static char *join_args(int argc, char **argv)
+{
+	struct mx_buf b;
+	mx_buf_init(&b, QUERY_MAX);
+	for (int i = 0; i < argc; i++)
+		if ((i && mx_buf_append(&b, " ", 1)) || mx_buf_appends(&b, argv[i])) {
+			mx_buf_free(&b);
+			return NULL;
+		}
+	return mx_buf_detach(&b);
+}
+
+/* A copy of a snippet without its highlight markers. */
+static char *plain(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = malloc(n + 1), *o = p;
+	if (!p)
+		return NULL;
+	for (; *s; s++)
+		if (*s != '\x02' && *s != '\x03')
+			*o++ = *s;
+	*o = '\0';
+	return p;
+}
+
+json_object *cli_hit_json(const struct store_hit *h, size_t rank)
+{
+	char cite[1024], date[32] = "";
+	ret_citation(h, cite, sizeof cite);
+	if (h->date) {
+		time_t t = (time_t)h->date;
+		struct tm tm;
+		if (gmtime_r(&t, &tm))
+			strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	char *full = malloc(strlen(h->source_path) + strlen(h->path) + 2);
+	char *snip = plain(h->snippet);
+	if (full)
+		snprintf(full, strlen(h->source_path) + strlen(h->path) + 2, "%s%s%s",
+			 h->source_path, h->path[0] ? "/" : "", h->path);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "rank", json_object_new_int64((int64_t)rank));
+	json_object_object_add(o, "score", json_object_new_double(-h->score));
+	json_object_object_add(o, "type", json_object_new_string(h->type ? h->type : ""));
+	json_object_object_add(o, "title", h->title ? json_object_new_string(h->title) : NULL);
+	json_object_object_add(o, "author", h->author ? json_object_new_string(h->author) : NULL);
+	json_object_object_add(o, "date", date[0] ? json_object_new_string(date) : NULL);
+	json_object_object_add(o, "path", full ? json_object_new_string(full) : NULL);
+	json_object_object_add(o, "message_id",
+			       h->message_id ? json_object_new_string(h->message_id) : NULL);
+	json_object_object_add(o, "line_start", json_object_new_int64(h->line_start));
+	json_object_object_add(o, "line_end", json_object_new_int64(h->line_end));
+	json_object_object_add(o, "byte_start", json_object_new_int64(h->byte_start));
+	json_object_object_add(o, "byte_end", json_object_new_int64(h->byte_end));
+	json_object_object_add(o, "chunk_id", json_object_new_int64(h->chunk_id));
+	json_object_object_add(o, "document_id", json_object_new_int64(h->doc_id));
+	json_object_object_add(o, "citation", json_object_new_string(cite));
+	json_object_object_add(o, "snippet", snip ? json_object_new_string(snip) : NULL);
+	free(full);
+	free(snip);
+	return o;
+}
+
+int cli_run_query(struct cli *c, const char *query, struct ret_params *p, struct store **stp,
+		  struct ret_result *res)
+{
+	int ex;
+	struct store *st = cli_store_open(c, false, true, &ex);
+	if (!st)
+		return ex;
+	*stp = st;
+	int rc = ret_search(st, query, p, res);
+	if (rc == MX_EEMPTY) {
+		cli_error("the query has no words to search for");
+		return CLI_USAGE;
+	}
+	if (rc) {
+		cli_error("search failed: %s", store_errmsg(st));
+		return CLI_ERR;
+	}
+	return CLI_OK;
+}
+
+int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **argv,
+			 struct query_opts *q)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "all-chunks", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+	q->limit = deflimit;
+	while ((opt = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			if (cli_parse_count(optarg, 1, 1000, &q->limit)) {
+				cli_error("-n takes a number from 1 to 1000, not '%s'", optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case 'j': q->json = true; break;
+		case 'a':
+			if (!strcmp(name, "search")) {
+				q->all_chunks = true;
+				break;
+			}
+			/* fall through */
+		default: return cli_usage(cli_command_find(name), true);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage(cli_command_find(name), true);
+	q->query = join_args(argc - optind, argv + optind);
+	if (!q->query) {
+		cli_error("the query is too long (at most %d bytes)", QUERY_MAX);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}

@@ -1,0 +1,1291 @@
+#!/usr/bin/env bash
+# tests/cli/run.sh MEMEX_BINARY [CASE...]
+#
+# End-to-end tests of the memex command line. Every case runs in a fresh
+# temporary directory with its own HOME, MEMEX_HOME and XDG_* (never the
+# user's data), in a subshell, and prints one line:
+#   ok NAME | FAIL NAME: reason (+ indented output) | skip NAME: reason
+# and the run ends with exactly one line "N passed, N failed". The exit
+# status is non-zero when a case failed. Naming cases after the binary
+# runs only those.
+#
+# Cases named bug_* expose bugs found in memex while writing this suite;
+# their failure messages start with "BUG:". They pass once the bug is fixed.
+#
+# Needs bash, coreutils, grep, sed and sqlite3 (no python). Cases that need
+# ../shared or data/sample print "skip" when those are absent.
+set -u
+
+if [ $# -lt 1 ]; then
+	echo "usage: $0 MEMEX_BINARY [CASE...]" >&2
+	exit 2
+fi
+HERE=$(cd "$(dirname "$0")" && pwd)
+case "$1" in
+/*) MEMEX=$1 ;;
+*) MEMEX=$PWD/$1 ;;
+esac
+shift
+if [ ! -x "$MEMEX" ] || [ -d "$MEMEX" ]; then
+	echo "$0: '$MEMEX' is not an executable file" >&2
+	exit 2
+fi
+ONLY=("$@")
+REPO=$(cd "$HERE/../.." && pwd)
+SHARED="$HERE/../../../shared"
+[ -d "$SHARED" ] && SHARED=$(cd "$SHARED" && pwd)
+SAMPLE="$REPO/data/sample"
+export MEMEX SHARED SAMPLE REPO
+
+for tool in sqlite3 timeout sha256sum mkfifo stat; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "$0: '$tool' is needed" >&2
+		exit 2
+	fi
+done
+
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+ROOT=$(mktemp -d "${TMPDIR:-/tmp}/memex-cli-tests.XXXXXX") || exit 2
+BGPIDS=()
+cleanup() {
+	local p
+	for p in "${BGPIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	rm -rf "$ROOT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PASS=0
+FAILS=0
+SKIPS=0
+T_START=$(date +%s)
+
+# run_case NAME: runs function t_NAME in a subshell with a fresh
+# environment and prints its outcome.
+run_case() {
+	local name=$1 dir rc
+	if [ ${#ONLY[@]} -gt 0 ]; then
+		local o found=0
+		for o in "${ONLY[@]}"; do [ "$o" = "$name" ] && found=1; done
+		[ $found = 1 ] || return 0
+	fi
+	dir="$ROOT/$name"
+	mkdir -p "$dir/home" "$dir/config" "$dir/data" "$dir/cache" "$dir/state" "$dir/runtime" "$dir/w"
+	chmod 700 "$dir/runtime"
+	(
+		export HOME="$dir/home"
+		export MEMEX_HOME="$dir/memex-home"
+		export XDG_CONFIG_HOME="$dir/config"
+		export XDG_DATA_HOME="$dir/data"
+		export XDG_CACHE_HOME="$dir/cache"
+		export XDG_STATE_HOME="$dir/state"
+		export XDG_RUNTIME_DIR="$dir/runtime"
+		unset MEMEX_CONFIG XDG_DATA_DIRS XDG_CONFIG_DIRS
+		export LC_ALL=C.UTF-8 TZ=UTC
+		OUTF="$dir/.stdout"
+		ERRF="$dir/.stderr"
+		W="$dir/w" # the case's scratch folder
+		umask 022
+		cd "$W" || exit 1
+		"t_$name"
+	) >"$dir/.result" 2>&1 </dev/null
+	rc=$?
+	case $rc in
+	0)
+		echo "ok $name"
+		PASS=$((PASS + 1))
+		;;
+	77)
+		echo "skip $name: $(head -n1 "$dir/.result")"
+		SKIPS=$((SKIPS + 1))
+		;;
+	*)
+		echo "FAIL $name: $(head -n1 "$dir/.result")"
+		tail -n +2 "$dir/.result" | head -n 80 | sed 's/^/    /'
+		FAILS=$((FAILS + 1))
+		;;
+	esac
+}
+
+need_shared() {
+	[ -d "$SHARED/data/mail/notmuch-corpora" ] && [ -d "$SHARED/data/docs/pandoc-testfiles" ] ||
+		skip "../shared not found"
+}
+
+need_sample() {
+	[ -d "$SAMPLE/mail" ] && [ -d "$SAMPLE/notes" ] && [ -d "$SAMPLE/docs" ] ||
+		skip "data/sample not found"
+}
+
+# A small indexed notes source: $W/notes with n1..nN (default 3).
+setup_notes() {
+	mknotes "$W/notes" "${1:-3}"
+	mx_ok add "$W/notes"
+	mx_ok index
+}
+
+# The shared 3000-note corpus, generated once per suite run.
+CORPUS_N=3000
+corpus() {
+	local c="$ROOT/corpus$CORPUS_N"
+	if [ ! -e "$c/.complete" ]; then
+		rm -rf "$c"
+		mkcorpus "$c/notes" "$CORPUS_N"
+		: >"$c/.complete"
+	fi
+	printf '%s/notes' "$c"
+}
+
+# wait_for_docs PID: polls the index until it holds documents (a batch was
+# committed) or PID exits; at most 60 s.
+wait_for_docs() {
+	local pid=$1 i n
+	for ((i = 0; i < 3000; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		n=$(sqlite3 -batch "$(db)" 'SELECT count(*) FROM documents' 2>/dev/null)
+		[ "${n:-0}" -gt 0 ] 2>/dev/null && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# ======================================================================
+# 1. help and usage
+# ======================================================================
+
+EXPECTED_COMMANDS="init add sources index search ask status forget help"
+
+t_help_every_command() {
+	mx_ok --help
+	[ -z "$ERR" ] || fail "memex --help wrote to stderr" "$(last_output)"
+	assert_contains "$OUT" "usage: memex" "memex --help"
+	assert_contains "$OUT" "commands:" "memex --help"
+	local main_help=$OUT cmds="" name rest c
+	# the command table as 'memex --help' prints it
+	while IFS=' ' read -r name rest; do
+		cmds+=" $name"
+	done < <(printf '%s\n' "$main_help" | sed -n '/^commands:/,/^$/p' | grep -E '^  [a-z]')
+	for c in $EXPECTED_COMMANDS; do
+		assert_contains "$cmds " " $c " "command table in memex --help"
+	done
+	mx_ok help
+	assert_eq "$OUT" "$main_help" "memex help vs memex --help"
+	for c in $cmds; do
+		mx help "$c"
+		assert_rc 0 "memex help $c"
+		[ -z "$ERR" ] || fail "memex help $c wrote to stderr" "$(last_output)"
+		assert_match "$(printf '%s\n' "$OUT" | head -n1)" "^usage: memex $c( |\$)" "memex help $c"
+		local text=$OUT
+		mx "$c" --help
+		assert_rc 0 "memex $c --help"
+		assert_eq "$OUT" "$text" "memex $c --help vs memex help $c"
+		[ -z "$ERR" ] || fail "memex $c --help wrote to stderr" "$(last_output)"
+		mx "$c" -h
+		assert_rc 0 "memex $c -h"
+		assert_eq "$OUT" "$text" "memex $c -h vs memex help $c"
+	done
+	# --help anywhere among a command's arguments
+	mx search some words --help
+	assert_rc 0
+	assert_match "$OUT" '^usage: memex search' "memex search some words --help"
+	# help never needs an index
+	[ ! -e "$MEMEX_HOME" ] || fail "help created the data home $MEMEX_HOME"
+}
+
+t_version() {
+	mx_ok --version
+	assert_match "$OUT" '^memex [0-9]+\.[0-9]+\.[0-9]+' "memex --version"
+}
+
+t_unknown_command() {
+	mx frobnicate
+	assert_rc 2 "memex frobnicate"
+	assert_one_line_error "memex frobnicate"
+	assert_contains "$ERR" "frobnicate" "memex frobnicate"
+	[ -z "$OUT" ] || fail "memex frobnicate wrote to stdout" "$(last_output)"
+	mx help frobnicate
+	assert_rc 2 "memex help frobnicate"
+	assert_one_line_error "memex help frobnicate"
+	mx frobnicate --help
+	assert_rc 2 "memex frobnicate --help"
+	assert_one_line_error "memex frobnicate --help"
+	[ ! -e "$MEMEX_HOME" ] || fail "an unknown command created the data home"
+}
+
+t_no_arguments() {
+	mx
+	assert_rc 2 "memex (no arguments)"
+	[ -z "$OUT" ] || fail "memex with no arguments wrote to stdout" "$(last_output)"
+	assert_contains "$ERR" "usage: memex" "memex (no arguments)"
+	mx -v
+	assert_rc 2 "memex -v (no command)"
+	mx --no-such-option
+	assert_rc 2 "memex --no-such-option"
+}
+
+t_usage_errors() {
+	local args
+	while IFS= read -r args; do
+		# shellcheck disable=SC2086
+		mx $args
+		assert_rc 2 "memex $args"
+		[ -n "$ERR" ] || fail "memex $args: nothing on stderr" "$(last_output)"
+		[ -z "$OUT" ] || fail "memex $args: usage error wrote to stdout" "$(last_output)"
+	done <<'EOF'
+init extra
+add
+add --type bogus somewhere
+add --bogus x
+index --bogus
+index a b
+search
+search -n 0 word
+search -n abc word
+search -n 1001 word
+search --bogus word
+ask
+ask --all-chunks word
+sources bogus
+sources remove
+status extra
+status --bogus
+forget
+forget --bogus
+EOF
+	mx search -n 0 word
+	assert_one_line_error "memex search -n 0 word"
+	mx add --type bogus somewhere
+	assert_one_line_error "memex add --type bogus"
+	[ ! -e "$MEMEX_HOME" ] || fail "a usage error created the data home"
+}
+
+t_commands_before_init() {
+	local c
+	for c in "search word" "ask a question" "status" "index" "sources" "forget /tmp/x" "sources remove 1"; do
+		# shellcheck disable=SC2086
+		mx $c
+		assert_rc 1 "memex $c without an index"
+		assert_one_line_error "memex $c without an index"
+		assert_contains "$ERR" "memex init" "memex $c without an index"
+	done
+	[ ! -e "$MEMEX_HOME" ] || fail "a command that only reads created the data home $MEMEX_HOME"
+}
+
+# ======================================================================
+# 2. init
+# ======================================================================
+
+t_init_creates_private_home() {
+	mx_ok init
+	assert_contains "$OUT" "Initialized" "memex init"
+	assert_mode "$MEMEX_HOME" 700
+	assert_mode "$MEMEX_HOME/index.db" 600
+	assert_eq "$(sql 'PRAGMA user_version')" 1 "schema version after init"
+	# a second init changes nothing, sources survive it
+	mknotes "$W/notes" 2
+	mx_ok add "$W/notes"
+	mx_ok index
+	mx_ok init
+	assert_contains "$OUT" "Reinitialized" "second memex init"
+	assert_eq "$(sql 'SELECT count(*) FROM sources')" 1 "sources after a second init"
+	assert_eq "$(ndocs)" 2 "documents after a second init"
+	assert_mode "$MEMEX_HOME" 700
+	assert_mode "$MEMEX_HOME/index.db" 600
+}
+
+t_init_home_locations() {
+	# $XDG_DATA_HOME/memex when MEMEX_HOME is unset
+	(
+		unset MEMEX_HOME
+		mx_ok init
+		assert_contains "$OUT" "$XDG_DATA_HOME/memex/index.db" "memex init with XDG_DATA_HOME"
+		assert_mode "$XDG_DATA_HOME/memex" 700
+		assert_mode "$XDG_DATA_HOME/memex/index.db" 600
+	) || exit 1
+	# ~/.local/share/memex when both are unset
+	(
+		unset MEMEX_HOME XDG_DATA_HOME
+		mx_ok init
+		assert_mode "$HOME/.local/share/memex" 700
+		assert_mode "$HOME/.local/share/memex/index.db" 600
+	) || exit 1
+	# missing parents are created private too
+	(
+		export MEMEX_HOME="$W/a/b/c"
+		mx_ok init
+		assert_mode "$W/a" 700
+		assert_mode "$W/a/b" 700
+		assert_mode "$W/a/b/c" 700
+		assert_mode "$W/a/b/c/index.db" 600
+	) || exit 1
+	# a data home that is a file
+	(
+		export MEMEX_HOME="$W/afile"
+		echo x >"$MEMEX_HOME"
+		mx init
+		assert_rc 1 "memex init with MEMEX_HOME a regular file"
+		assert_one_line_error "memex init with MEMEX_HOME a regular file"
+		assert_eq "$(cat "$MEMEX_HOME")" x "the file MEMEX_HOME names"
+	) || exit 1
+}
+
+# ======================================================================
+# 3. the sample corpus
+# ======================================================================
+
+t_sample_index_search_ask() {
+	need_sample
+	mx_ok add "$SAMPLE/mail" "$SAMPLE/notes" "$SAMPLE/docs"
+	assert_match "$OUT" "^Added maildir source [0-9]+: $SAMPLE/mail\$" "memex add data/sample/mail detects a Maildir"
+	assert_match "$OUT" "^Added notes source [0-9]+: $SAMPLE/notes\$" "memex add data/sample/notes"
+	mx index
+	assert_rc 0 "memex index over data/sample"
+	assert_match "$OUT" '^Indexed: [0-9]+ files, [1-9][0-9]* added' "memex index over data/sample"
+	assert_index_consistent
+	# the Maildir++ .Travel folder is read
+	local travel
+	travel=$(sql "SELECT count(*) FROM documents d JOIN sources s ON s.id = d.source_id WHERE s.path = '$SAMPLE/mail' AND d.path LIKE '.Travel/%' AND d.status = 'ok'")
+	[ "$travel" -gt 0 ] 2>/dev/null || fail "no document from mail/.Travel was indexed ($travel)"
+
+	mx search lisbon
+	assert_rc 0 "memex search lisbon"
+	assert_match "$OUT" '^1\. ' "memex search lisbon: first hit"
+	# a citation: file:lines, or <message-id> subject
+	assert_match "$OUT" '^   (/[^ ].*:[0-9]+-[0-9]+|<[^>]+> .+)$' "memex search lisbon: citation"
+	assert_contains "$OUT" "**" "memex search lisbon: highlighted match"
+
+	mx search --json lisbon
+	assert_rc 0 "memex search --json lisbon"
+	assert_match "$(head -n1 "$OUTF")" '^\{' "search --json starts an object"
+	assert_match "$(tail -n1 "$OUTF")" '^\}$' "search --json ends the object"
+	assert_match "$OUT" '"hits": *\[' "search --json"
+	assert_match "$OUT" '"citation": *"' "search --json"
+	local open close
+	open=$(tr -cd '{' <"$OUTF" | wc -c)
+	close=$(tr -cd '}' <"$OUTF" | wc -c)
+	[ "$open" = "$close" ] || fail "search --json: $open '{' but $close '}'" "$(last_output)"
+
+	# a booking reference that only the .Travel mail (and notes) hold
+	local f
+	f=$(grep -rl K7QX4M "$SAMPLE/mail/.Travel" 2>/dev/null | head -n1)
+	if [ -n "$f" ]; then
+		mx search --json -n 50 K7QX4M
+		assert_rc 0 "memex search --json K7QX4M"
+		assert_contains "$OUT" "\"path\":\"$f\"" "search K7QX4M finds the .Travel message"
+	fi
+
+	mx ask "when is my dentist appointment?"
+	assert_rc 0 "memex ask"
+	assert_match "$OUT" 'No chat model is installed' "memex ask"
+	assert_match "$OUT" '^\[1\] ' "memex ask: numbered citations"
+	mx ask --json "when is my dentist appointment?"
+	assert_rc 0 "memex ask --json"
+	assert_match "$OUT" '"citations": *\[' "memex ask --json"
+
+	mx_ok -v index
+	assert_contains "$ERR" "files opened: 0" "second index of data/sample"
+	assert_match "$OUT" ' 0 added, 0 updated, 0 moved, 0 removed' "second index of data/sample"
+	mx_ok status
+	assert_match "$OUT" '^documents: [1-9][0-9]* in [0-9]+ chunks; 0 failed' "memex status after data/sample"
+}
+
+# ======================================================================
+# 4. incremental indexing
+# ======================================================================
+
+t_incremental() {
+	mknotes "$W/notes" 5
+	mx_ok add "$W/notes"
+	mx_ok -v index
+	assert_contains "$OUT" " 5 added" "first index"
+	assert_contains "$ERR" "files opened: 5" "first index"
+
+	# nothing changed: nothing opened
+	mx_ok -v index
+	assert_contains "$ERR" "files opened: 0" "second index, nothing changed"
+	assert_contains "$OUT" " 0 added, 0 updated, 0 moved, 0 removed, 5 unchanged" "second index"
+
+	# content changed (size too)
+	printf 'An added line about quokkas.\n' >>"$W/notes/n1.md"
+	mx_ok -v index
+	assert_contains "$OUT" " 1 updated" "after editing n1.md"
+	assert_contains "$ERR" "files opened: 1" "after editing n1.md"
+	mx_ok search quokkas
+	assert_contains "$OUT" "n1.md" "search finds the edited text"
+
+	# content changed, same size, new mtime
+	sed -i 's/zebra2x/zebra2y/' "$W/notes/n2.md"
+	touch -d '2001-02-03 04:05:06' "$W/notes/n2.md"
+	mx_ok index
+	assert_contains "$OUT" " 1 updated" "after a same-size edit of n2.md"
+	mx_ok search zebra2y
+	assert_contains "$OUT" "n2.md" "search finds the new word of n2.md"
+	mx_ok search zebra2x
+	assert_contains "$OUT" "No matches" "the old word of n2.md is gone"
+
+	# touched, not changed: opened, not re-parsed
+	touch -d '2002-03-04 05:06:07' "$W/notes/n3.md"
+	local before
+	before=$(sql "SELECT group_concat(id) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.path = 'n3.md'")
+	mx_ok -v index
+	assert_contains "$OUT" " 0 updated" "after touching n3.md"
+	assert_contains "$ERR" "files opened: 1" "after touching n3.md"
+	assert_eq "$(sql "SELECT group_concat(id) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.path = 'n3.md'")" "$before" "chunk ids of the touched n3.md"
+	mx_ok -v index
+	assert_contains "$ERR" "files opened: 0" "the index after a touch remembers the new mtime"
+
+	# renamed: moved, not duplicated
+	mv "$W/notes/n4.md" "$W/notes/renamed.md"
+	mx_ok -v index
+	assert_contains "$OUT" " 1 moved" "after mv n4.md renamed.md"
+	assert_contains "$OUT" " 0 added" "after mv n4.md renamed.md"
+	assert_contains "$OUT" " 0 removed" "after mv n4.md renamed.md"
+	assert_eq "$(ndocs)" 5 "documents after a rename"
+	mx_ok status --json
+	assert_eq "$(json_int documents)" 5 "memex status --json documents after a rename"
+	assert_eq "$(sql "SELECT count(*) FROM documents WHERE path = 'n4.md'")" 0 "documents still at the old path"
+	assert_eq "$(sql "SELECT count(*) FROM documents WHERE path = 'renamed.md'")" 1 "documents at the new path"
+	mx_ok search zebra4x
+	assert_contains "$OUT" "renamed.md" "search cites the renamed file"
+	assert_not_contains "$OUT" "n4.md" "search cites the old name"
+
+	# deleted
+	rm "$W/notes/n5.md"
+	mx_ok index
+	assert_contains "$OUT" " 1 removed" "after rm n5.md"
+	assert_eq "$(ndocs)" 4 "documents after a delete"
+	mx search zebra5x
+	assert_rc 0 "search for the deleted file's word"
+	assert_contains "$OUT" "No matches" "search for the deleted file's word"
+	assert_index_consistent
+}
+
+t_index_full_and_json() {
+	setup_notes 3
+	mx_ok index --full
+	assert_contains "$OUT" " 3 updated" "memex index --full re-parses everything"
+	mx_ok index --json
+	assert_match "$OUT" '"status": *"complete"' "memex index --json"
+	assert_eq "$(json_int files_seen)" 3 "index --json files_seen"
+	assert_eq "$(json_int files_opened)" 0 "index --json files_opened"
+	assert_eq "$(json_int unchanged)" 3 "index --json unchanged"
+	assert_eq "$(sql 'SELECT count(*) FROM documents')" 3 "documents after --full"
+	assert_index_consistent
+}
+
+t_index_one_source() {
+	mknotes "$W/a" 2
+	mknotes "$W/b" 3
+	mx_ok add "$W/a" "$W/b"
+	mx index 999
+	assert_rc 1 "memex index 999"
+	assert_one_line_error "memex index 999"
+	mx index "$W/nowhere"
+	assert_rc 1 "memex index of a path that is not a source"
+	assert_one_line_error "memex index of a path that is not a source"
+	mx_ok index "$W/b"
+	assert_contains "$OUT" "Indexed: 3 files" "memex index b"
+	assert_eq "$(ndocs)" 3 "documents after indexing only b"
+	local ida
+	ida=$(sql "SELECT id FROM sources WHERE path = '$W/a'")
+	mx_ok index "$ida"
+	assert_contains "$OUT" "Indexed: 2 files" "memex index ID"
+	assert_eq "$(ndocs)" 5 "documents after indexing a by id"
+}
+
+# ======================================================================
+# 5. crashes and interrupts
+# ======================================================================
+
+t_kill9_mid_index() {
+	local notes pid rc partial
+	notes=$(corpus)
+	mx_ok add "$notes"
+	"$MEMEX" index >"$W/killed.out" 2>"$W/killed.err" </dev/null &
+	pid=$!
+	BGPIDS+=("$pid")
+	wait_for_docs "$pid"
+	sleep 0.05
+	kill -0 "$pid" 2>/dev/null ||
+		fail "memex index finished before it could be killed; make the corpus larger" "$(cat "$W/killed.out" "$W/killed.err")"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	rc=$?
+	assert_eq "$rc" 137 "exit status of the killed memex index"
+	partial=$(ndocs)
+	[ "$partial" -gt 0 ] && [ "$partial" -lt "$CORPUS_N" ] ||
+		fail "documents after kill -9: $partial, expected some but not all $CORPUS_N"
+	assert_eq "$(sql 'PRAGMA integrity_check')" ok "integrity_check after kill -9"
+	mx_ok status
+	assert_contains "$OUT" "did not finish" "memex status after kill -9"
+
+	mx index
+	assert_rc 0 "memex index after kill -9"
+	assert_contains "$OUT" " $partial unchanged" "the second run keeps the first run's $partial documents"
+	assert_eq "$(ndocs)" "$CORPUS_N" "documents after the second run"
+	assert_eq "$(ndocs_ok)" "$CORPUS_N" "documents indexed ok after the second run"
+	assert_eq "$(sql 'SELECT count(*) FROM (SELECT source_id, path FROM documents GROUP BY 1, 2 HAVING count(*) > 1)')" 0 "duplicate (source_id, path)"
+	assert_eq "$(sql 'SELECT count(*) FROM chunks')" "$(sql 'SELECT count(*) FROM chunks_fts')" "count(chunks) vs count(chunks_fts)"
+	assert_index_consistent
+	local v
+	v=$(sqlite3 -batch "$(db)" "INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')" 2>&1) ||
+		fail "FTS5 integrity-check after kill -9: $v"
+	mx_ok search walrus${CORPUS_N}x
+	assert_contains "$OUT" "n$CORPUS_N.md" "search after kill -9 and a second run"
+	mx_ok search walrus1x
+	assert_contains "$OUT" "n1.md" "search after kill -9 and a second run"
+}
+
+t_sigint_mid_index() {
+	local notes pid rc partial
+	notes=$(corpus)
+	mx_ok add "$notes"
+	"$MEMEX" index >"$W/int.out" 2>"$W/int.err" </dev/null &
+	pid=$!
+	BGPIDS+=("$pid")
+	wait_for_docs "$pid"
+	kill -0 "$pid" 2>/dev/null ||
+		fail "memex index finished before it could be interrupted; make the corpus larger" "$(cat "$W/int.out" "$W/int.err")"
+	kill -INT "$pid"
+	wait "$pid"
+	rc=$?
+	OUTF="$W/int.out" ERRF="$W/int.err" RC=$rc LASTCMD="memex index (SIGINT)"
+	OUT=$(cat "$OUTF") ERR=$(cat "$ERRF")
+	check_sanitizers index
+	assert_rc 130 "memex index interrupted by SIGINT"
+	assert_match "$OUT" '^Interrupted: ' "memex index interrupted by SIGINT"
+	assert_one_line_error "memex index interrupted by SIGINT"
+	assert_contains "$ERR" "interrupted" "memex index interrupted by SIGINT"
+	partial=$(ndocs)
+	[ "$partial" -gt 0 ] && [ "$partial" -lt "$CORPUS_N" ] ||
+		fail "documents after SIGINT: $partial, expected some but not all $CORPUS_N"
+	assert_eq "$(sql 'SELECT status FROM runs ORDER BY id DESC LIMIT 1')" interrupted "status of the interrupted run"
+	mx index
+	assert_rc 0 "memex index after SIGINT"
+	assert_contains "$OUT" " $partial unchanged" "the follow-up run keeps the interrupted run's work"
+	assert_eq "$(ndocs)" "$CORPUS_N" "documents after the follow-up run"
+	assert_index_consistent
+}
+
+t_read_while_indexing() {
+	local notes pid rc f
+	notes=$(corpus)
+	mx_ok add "$notes"
+	"$MEMEX" index >"$W/bg.out" 2>"$W/bg.err" </dev/null &
+	pid=$!
+	BGPIDS+=("$pid")
+	wait_for_docs "$pid"
+	# readers are not blocked by the writer
+	mx search walrus1x
+	assert_rc 0 "memex search while indexing"
+	mx status
+	assert_rc 0 "memex status while indexing"
+	# the WAL files are private too
+	for f in "$MEMEX_HOME"/index.db*; do
+		assert_mode "$f" 600
+	done
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] || fail "background memex index exited $rc" "$(cat "$W/bg.out" "$W/bg.err")"
+	assert_eq "$(ndocs)" "$CORPUS_N" "documents after the background run"
+}
+
+# ======================================================================
+# 6. bad input
+# ======================================================================
+
+t_add_missing_path() {
+	setup_notes 3
+	mx add "$W/does-not-exist"
+	assert_rc 1 "memex add of a missing path"
+	assert_one_line_error "memex add of a missing path"
+	assert_contains "$ERR" "does-not-exist" "memex add of a missing path"
+	assert_eq "$(ndocs)" 3 "documents after a failed add"
+	assert_eq "$(sql 'SELECT count(*) FROM sources')" 1 "sources after a failed add"
+}
+
+t_add_fifo() {
+	setup_notes 3
+	mkfifo "$W/fifo"
+	CMD_TIMEOUT=10 mx add "$W/fifo"
+	assert_rc 1 "memex add of a FIFO"
+	assert_one_line_error "memex add of a FIFO"
+	ln -s "$W/fifo" "$W/link-to-fifo.md"
+	CMD_TIMEOUT=10 mx add "$W/link-to-fifo.md"
+	assert_rc 1 "memex add of a symlink to a FIFO"
+	assert_one_line_error "memex add of a symlink to a FIFO"
+	assert_eq "$(ndocs)" 3 "documents after a failed add"
+	assert_eq "$(sql 'SELECT count(*) FROM sources')" 1 "sources after a failed add"
+}
+
+t_add_empty_file() {
+	setup_notes 3
+	: >"$W/empty.md"
+	mx add "$W/empty.md"
+	assert_rc 1 "memex add of a 0-byte file"
+	assert_one_line_error "memex add of a 0-byte file"
+	assert_contains "$ERR" "empty" "memex add of a 0-byte file"
+	assert_eq "$(ndocs)" 3 "documents after a failed add"
+	assert_eq "$(sql 'SELECT count(*) FROM sources')" 1 "sources after a failed add"
+}
+
+t_fifo_and_empty_in_notes() {
+	setup_notes 3
+	mkfifo "$W/notes/pipe.md" "$W/notes/pipe"
+	: >"$W/notes/empty.md"
+	mkfifo "$W/elsewhere-fifo"
+	ln -s "$W/elsewhere-fifo" "$W/notes/link-to-fifo.md"
+	CMD_TIMEOUT=20 mx -v index
+	assert_rc 0 "memex index with a FIFO and a 0-byte file in the folder"
+	assert_match "$ERR" "^skipped +$W/notes/pipe.md: " "memex -v index reports the FIFO as skipped"
+	assert_match "$ERR" "^skipped +$W/notes/empty.md: " "memex -v index reports the 0-byte file as skipped"
+	mx_ok status --all
+	assert_match "$OUT" "^  skipped $W/notes/pipe.md: .*(FIFO|regular)" "memex status --all lists the FIFO"
+	assert_match "$OUT" "^  skipped $W/notes/empty.md: .*empty" "memex status --all lists the 0-byte file"
+	assert_eq "$(ndocs_ok)" 3 "documents indexed next to the FIFO"
+	CMD_TIMEOUT=20 mx_ok -v index
+	assert_contains "$ERR" "files opened: 0" "second run with a FIFO in the folder"
+}
+
+# max_file_size from $XDG_CONFIG_HOME/memex/config
+t_size_cap_config() {
+	setup_notes 2
+	mkdir -p "$XDG_CONFIG_HOME/memex"
+	printf '# test\nmax_file_size = 1K\n' >"$XDG_CONFIG_HOME/memex/config"
+	head -c 4000 /dev/zero | tr '\0' 'a' | fold -w 70 >"$W/notes/big.md"
+	mx index
+	assert_rc 3 "memex index with a file over max_file_size"
+	assert_match "$ERR" "^memex: cannot index '$W/notes/big.md': .*too large" "memex index with a file over max_file_size"
+	assert_eq "$(ndocs_ok)" 2 "documents after the partial run"
+	mx_ok status
+	assert_match "$OUT" "^  $W/notes/big.md: .*too large" "memex status lists the large file"
+	mx_ok status --json
+	assert_eq "$(json_int failed)" 1 "memex status --json failed"
+	assert_match "$OUT" '"reason": *"[^"]*too large' "memex status --json reason"
+}
+
+# max_file_size from the file $MEMEX_CONFIG names
+t_size_cap_memex_config() {
+	setup_notes 2
+	printf 'max_file_size = 2K\n' >"$W/my.conf"
+	head -c 3000 /dev/zero | tr '\0' 'b' | fold -w 70 >"$W/notes/big.md"
+	head -c 1500 /dev/zero | tr '\0' 'c' | fold -w 70 >"$W/notes/medium.md"
+	MEMEX_CONFIG="$W/my.conf" mx index
+	assert_rc 3 "memex index with MEMEX_CONFIG and a file over 2K"
+	mx_ok status
+	assert_match "$OUT" "^  $W/notes/big.md: .*too large" "memex status lists the large file"
+	assert_not_contains "$OUT" "medium.md" "memex status (medium.md is under the cap)"
+	assert_eq "$(ndocs_ok)" 3 "documents after the partial run"
+}
+
+t_bug_size_cap_not_retried() {
+	setup_notes 2
+	mkdir -p "$XDG_CONFIG_HOME/memex"
+	printf 'max_file_size = 1K\n' >"$XDG_CONFIG_HOME/memex/config"
+	{ printf 'capybara\n'; head -c 4000 /dev/zero | tr '\0' 'a' | fold -w 70; } >"$W/notes/big.md"
+	mx index
+	assert_rc 3 "memex index with a file over max_file_size"
+	# the message says "see max_file_size": raise it and index again
+	rm "$XDG_CONFIG_HOME/memex/config"
+	mx index
+	[ "$RC" = 0 ] && [ "$(ndocs_ok)" = 3 ] ||
+		fail "BUG: after raising max_file_size, 'memex index' still does not index the file it refused as too large (exit $RC, $(ndocs_ok) documents ok; only --full retries it)" "$(last_output)"
+	mx_ok search capybara
+	assert_contains "$OUT" "big.md" "search for the formerly too large file"
+}
+
+t_binary_md() {
+	setup_notes 3
+	printf 'PK\003\004\000\000\001\002binary\000\377\376 junk' >"$W/notes/x.md"
+	head -c 2000 /dev/urandom >>"$W/notes/x.md"
+	mx index
+	assert_rc 3 "memex index with a binary x.md"
+	assert_match "$ERR" "^memex: cannot index '$W/notes/x.md': .*binary" "memex index with a binary x.md"
+	assert_eq "$(ndocs_ok)" 3 "documents after the partial run"
+	mx_ok status
+	assert_match "$OUT" "^  $W/notes/x.md: .*binary" "memex status lists the binary file"
+	mx_ok sources
+	assert_contains "$OUT" "1 failed" "memex sources counts the failure"
+	# an unchanged bad file is not re-read
+	mx -v index
+	assert_rc 3 "second memex index with the binary x.md"
+	assert_contains "$ERR" "files opened: 0" "second memex index with the binary x.md"
+	# fixing it clears the failure
+	printf 'now a real note about okapis\n' >"$W/notes/x.md"
+	mx_ok index
+	mx_ok status --json
+	assert_eq "$(json_int failed)" 0 "failures after fixing x.md"
+	mx_ok search okapis
+	assert_contains "$OUT" "x.md" "search the fixed x.md"
+}
+
+t_corrupt_db() {
+	setup_notes 3
+	rm -f "$(db)-wal" "$(db)-shm"
+	head -c 65536 /dev/urandom >"$(db)"
+	local before c
+	before=$(sha "$(db)")
+	for c in "index" "search zebra1x" "ask about zebras" "status" "sources" "add $W/notes" "forget $W/notes/n1.md" "sources remove 1" "init"; do
+		# shellcheck disable=SC2086
+		mx $c
+		assert_rc 1 "memex $c on a damaged index"
+		assert_one_line_error "memex $c on a damaged index"
+		assert_contains "$ERR" "damaged" "memex $c on a damaged index"
+		assert_eq "$(sha "$(db)")" "$before" "sha256 of the damaged index after memex $c"
+	done
+}
+
+# a real index whose pages (not its header) are damaged
+t_corrupt_db_pages() {
+	setup_notes 3
+	rm -f "$(db)-wal" "$(db)-shm"
+	head -c 40960 /dev/zero | tr '\0' '\377' | dd of="$(db)" bs=4096 seek=1 conv=notrunc 2>/dev/null
+	local before c
+	before=$(sha "$(db)")
+	for c in "index" "search zebra1x" "ask about zebras" "status" "sources" "add $W/notes" "forget $W/notes/n1.md" "sources remove 1"; do
+		# shellcheck disable=SC2086
+		mx $c
+		assert_rc 1 "memex $c on an index with damaged pages"
+		assert_one_line_error "memex $c on an index with damaged pages"
+		assert_eq "$(sha "$(db)")" "$before" "sha256 of the damaged index after memex $c"
+	done
+}
+
+t_bug_corrupt_db_pages_messages() {
+	setup_notes 3
+	rm -f "$(db)-wal" "$(db)-shm"
+	head -c 40960 /dev/zero | tr '\0' '\377' | dd of="$(db)" bs=4096 seek=1 conv=notrunc 2>/dev/null
+	local c bad=""
+	for c in "search zebra1x" "ask about zebras"; do
+		# shellcheck disable=SC2086
+		mx $c
+		printf '%s\n' "$ERR" | grep -qiE 'damaged|malformed|corrupt' ||
+			bad+="memex $c (exit $RC): $ERR"$'\n'
+	done
+	mx init
+	[ "$RC" != 0 ] || bad+="memex init (exit 0) says: $OUT"$'\n'
+	[ -z "$bad" ] || fail "BUG: on an index with damaged pages these do not say the index is damaged:" "$bad"
+}
+
+t_newer_db() {
+	setup_notes 3
+	sqlite3 "$(db)" 'PRAGMA user_version = 99' || fail "cannot set user_version"
+	rm -f "$(db)-wal" "$(db)-shm"
+	local before c
+	before=$(sha "$(db)")
+	for c in "index" "search zebra1x" "ask about zebras" "status" "sources" "add $W/notes" "forget $W/notes/n1.md" "sources remove 1" "init"; do
+		# shellcheck disable=SC2086
+		mx $c
+		assert_rc 1 "memex $c on an index from a newer memex"
+		assert_one_line_error "memex $c on an index from a newer memex"
+		assert_match "$ERR" 'newer|upgrade' "memex $c on an index from a newer memex"
+		assert_eq "$(sha "$(db)")" "$before" "sha256 of the newer index after memex $c"
+	done
+	assert_eq "$(sqlite3 "$(db)" 'PRAGMA user_version')" 99 "user_version after the refused commands"
+}
+
+# Runs memex ARGS in a mount namespace where $MEMEX_HOME is a read-only
+# bind mount; sets RC/OUT/ERR. Skips when namespaces or mounts are not
+# permitted.
+mx_readonly_home() {
+	local script
+	# shellcheck disable=SC2016
+	script='mount --bind "$1" "$1" 2>/dev/null && mount -o remount,ro,bind "$1" 2>/dev/null || exit 99
+if touch "$1/.probe" 2>/dev/null; then rm -f "$1/.probe"; exit 98; fi
+shift
+exec "$MEMEX" "$@"'
+	command -v unshare >/dev/null 2>&1 || skip "unshare not found"
+	run timeout -k 5 "$CMD_TIMEOUT" unshare -m bash -c "$script" _ "$MEMEX_HOME" "$@"
+	LASTCMD="memex $* (read-only data home)"
+	[ "$RC" != 99 ] || skip "cannot make a read-only bind mount here (unshare -m / mount not permitted)"
+	[ "$RC" != 98 ] || skip "the read-only bind mount is still writable"
+	if grep -qE '^unshare: ' "$ERRF"; then
+		skip "unshare -m is not permitted: $(head -n1 "$ERRF")"
+	fi
+	check_sanitizers "$@"
+}
+
+t_readonly_home() {
+	setup_notes 3
+	local before
+	before=$(sha "$(db)")
+	printf 'a new note about tapirs\n' >"$W/notes/new.md"
+	mx_readonly_home index
+	assert_rc 1 "memex index with a read-only data home"
+	assert_one_line_error "memex index with a read-only data home"
+	assert_eq "$(sha "$(db)")" "$before" "sha256 of the index"
+	mx_readonly_home add "$W"
+	assert_rc 1 "memex add with a read-only data home"
+	assert_one_line_error "memex add with a read-only data home"
+	# back to writable: nothing was lost
+	mx_ok index
+	assert_contains "$OUT" " 1 added" "memex index once the data home is writable"
+	assert_eq "$(ndocs)" 4 "documents"
+}
+
+t_bug_readonly_home_message() {
+	setup_notes 3
+	[ ! -e "$(db)-wal" ] || fail "setup: index.db-wal left behind by a clean memex index"
+	mx_readonly_home index
+	assert_rc 1 "memex index with a read-only data home"
+	printf '%s\n' "$ERR" | grep -qiE 'read-only|read only|permission' ||
+		fail "BUG: 'memex index' on a read-only data home does not say so: $ERR" "(store.c has 'the index is read-only (check the permissions...)' for this, but opening fails earlier with SQLITE_CANTOPEN)"
+}
+
+t_config_errors() {
+	mkdir -p "$XDG_CONFIG_HOME/memex"
+	local cfg="$XDG_CONFIG_HOME/memex/config"
+	printf 'max_file_size = lots\n' >"$cfg"
+	mx init
+	assert_rc 1 "memex init with a bad max_file_size"
+	assert_one_line_error "memex init with a bad max_file_size"
+	assert_contains "$ERR" "$cfg:1" "the error names the file and line"
+	printf '\n# comment\nthis line has no equals sign\n' >"$cfg"
+	mx init
+	assert_rc 1 "memex init with a line without '='"
+	assert_one_line_error "memex init with a line without '='"
+	assert_contains "$ERR" "$cfg:3" "the error names the file and line"
+	printf 'chunk_target_tokens = 500\nchunk_max_tokens = 100\n' >"$cfg"
+	mx init
+	assert_rc 1 "memex init with target > max tokens"
+	assert_one_line_error "memex init with target > max tokens"
+	printf 'some_future_key = 1\n' >"$cfg"
+	mx init
+	assert_rc 0 "memex init with an unknown key"
+	assert_match "$ERR" '^memex: warning: .*some_future_key' "memex init with an unknown key"
+	rm "$cfg"
+	MEMEX_CONFIG="$W/missing.conf" mx status
+	assert_rc 1 "memex status with MEMEX_CONFIG naming a missing file"
+	assert_one_line_error "memex status with MEMEX_CONFIG naming a missing file"
+	MEMEX_CONFIG=/dev/null mx_ok status
+	MEMEX_CONFIG= mx_ok status
+	# --help works whatever the configuration
+	printf 'max_file_size = lots\n' >"$cfg"
+	mx_ok index --help
+}
+
+# ======================================================================
+# 7. ../shared corpora
+# ======================================================================
+
+t_shared_corpora() {
+	need_shared
+	local mail="$SHARED/data/mail/notmuch-corpora" docs="$SHARED/data/docs/pandoc-testfiles"
+	mx_ok add "$mail" "$docs"
+	assert_match "$OUT" "^Added maildir source [0-9]+: $mail\$" "memex add detects notmuch-corpora as a Maildir"
+	local t0 t1
+	t0=$(date +%s)
+	CMD_TIMEOUT=60 mx index
+	t1=$(date +%s)
+	assert_rc 3 "memex index over notmuch-corpora and pandoc-testfiles"
+	[ $((t1 - t0)) -le 60 ] || fail "memex index took $((t1 - t0)) s"
+	assert_match "$ERR" "^memex: cannot index '$mail/" "memex index reports the non-mail files"
+	assert_index_consistent
+	mx_ok status
+	assert_match "$OUT" '^failed:$' "memex status lists failures"
+	assert_match "$OUT" "^  $mail/[^:]+: [^ ]" "memex status gives the failed file and a reason"
+	mx_ok status --json
+	local nf
+	nf=$(json_int failed)
+	[ "$nf" -ge 1 ] && [ "$nf" -le 10 ] || fail "memex status --json: $nf failed, expected a couple" "$(last_output)"
+	[ "$(json_int documents)" -ge 300 ] || fail "memex status --json: only $(json_int documents) documents" "$(last_output)"
+	mx -v index
+	assert_rc 3 "second memex index (the failures remain)"
+	assert_contains "$ERR" "files opened: 0" "second memex index"
+	mx_ok search --json linux
+	assert_match "$OUT" '"message_id": *"[^"]' "search finds mail from notmuch-corpora"
+}
+
+# ======================================================================
+# 8. sources and forget
+# ======================================================================
+
+t_sources_and_forget() {
+	mknotes "$W/notes" 3
+	mkdir -p "$W/other"
+	printf 'a note about persimmons\n' >"$W/other/p.md"
+	mx_ok add "$W/notes" "$W/other"
+	mx_ok index
+	assert_eq "$(ndocs)" 4 "documents"
+
+	mx_ok sources
+	assert_match "$OUT" "^ +[0-9]+  notes +$W/notes\$" "memex sources lists notes"
+	assert_match "$OUT" "^ +[0-9]+  notes +$W/other\$" "memex sources lists other"
+	mx_ok sources --json
+	assert_contains "$OUT" "\"path\":\"$W/notes\"" "memex sources --json"
+	assert_contains "$OUT" "\"path\":\"$W/other\"" "memex sources --json"
+
+	# forget one file
+	mx_ok forget "$W/notes/n1.md"
+	assert_contains "$OUT" "Forgot 1 documents" "memex forget n1.md"
+	mx_ok search zebra1x
+	assert_contains "$OUT" "No matches" "search after forget"
+	assert_eq "$(ndocs)" 3 "documents after forget"
+	mx_ok search zebra2x
+	assert_contains "$OUT" "n2.md" "the other files are still found"
+	mx forget "$W/notes/n1.md"
+	assert_rc 1 "forgetting it again"
+	assert_one_line_error "forgetting it again"
+	mx forget "$W/notes/n"
+	assert_rc 1 "forget of a prefix that is no path"
+	assert_eq "$(ndocs)" 3 "documents after forgetting a mere prefix"
+
+	# forget a folder inside a source
+	mkdir -p "$W/notes/sub"
+	printf 'deep kumquat\n' >"$W/notes/sub/k.md"
+	printf 'deep kumquat two\n' >"$W/notes/sub/k2.md"
+	mx_ok index
+	mx_ok forget "$W/notes/sub"
+	assert_contains "$OUT" "Forgot 2 documents" "memex forget of a folder"
+	mx_ok search kumquat
+	assert_contains "$OUT" "No matches" "search after forgetting a folder"
+
+	# remove a source by id
+	local id
+	id=$(sql "SELECT id FROM sources WHERE path = '$W/other'")
+	mx_ok sources remove "$id"
+	assert_contains "$OUT" "Removed source $id" "memex sources remove $id"
+	mx_ok search persimmons
+	assert_contains "$OUT" "No matches" "search after removing the source"
+	assert_eq "$(sql "SELECT count(*) FROM documents WHERE source_id = $id")" 0 "documents of the removed source"
+	mx_ok sources
+	assert_not_contains "$OUT" "$W/other" "memex sources after remove"
+	mx sources remove "$id"
+	assert_rc 1 "removing it again"
+	assert_one_line_error "removing it again"
+	assert_index_consistent
+
+	# nesting is refused, either way round
+	mx add "$W/notes/sub"
+	assert_rc 1 "adding a folder inside a source"
+	assert_one_line_error "adding a folder inside a source"
+	assert_contains "$ERR" "inside" "adding a folder inside a source"
+	mx add "$W"
+	assert_rc 1 "adding a folder that contains a source"
+	assert_one_line_error "adding a folder that contains a source"
+	assert_contains "$ERR" "contains" "adding a folder that contains a source"
+	assert_eq "$(sql 'SELECT count(*) FROM sources')" 1 "sources after refused adds"
+	# the same source again is fine, and a sibling whose name extends it too
+	mx_ok add "$W/notes/"
+	assert_contains "$OUT" "already a source" "adding the same source again"
+	mkdir -p "$W/notes2"
+	printf 'sibling\n' >"$W/notes2/s.md"
+	mx_ok add "$W/notes2"
+	# remove by path
+	mx_ok sources remove "$W/notes2"
+	assert_eq "$(sql 'SELECT count(*) FROM sources')" 1 "sources after remove by path"
+	# forget a whole source: the source goes too
+	mx_ok forget "$W/notes"
+	assert_eq "$(sql 'SELECT count(*) FROM sources')" 0 "sources after forgetting the source folder"
+	assert_eq "$(ndocs)" 0 "documents after forgetting the source folder"
+}
+
+t_bug_forget_root() {
+	setup_notes 3
+	mx forget /
+	[ "$RC" = 0 ] && [ "$(ndocs)" = 0 ] ||
+		fail "BUG: 'memex forget /' (every file below /) forgets nothing: exit $RC, $(ndocs) documents left: $ERR" "$(last_output)"
+}
+
+t_source_folder_vanished() {
+	setup_notes 3
+	mv "$W/notes" "$W/notes.away"
+	mx index
+	assert_rc 3 "memex index when a source folder is gone"
+	assert_contains "$ERR" "cannot read" "memex index when a source folder is gone"
+	assert_eq "$(ndocs)" 3 "documents kept while the folder is gone"
+	mv "$W/notes.away" "$W/notes"
+	mx_ok index
+	assert_contains "$OUT" " 3 unchanged" "memex index once the folder is back"
+}
+
+t_symlinks() {
+	mknotes "$W/notes" 2
+	mkdir -p "$W/outside"
+	printf 'linked note about axolotls\n' >"$W/outside/target.md"
+	ln -s "$W/outside/target.md" "$W/notes/link.md"
+	ln -s . "$W/notes/loop"
+	ln -s .. "$W/notes/up"
+	ln -s "$W/nowhere.md" "$W/notes/dangling.md"
+	mx_ok add "$W/notes"
+	CMD_TIMEOUT=20 mx index
+	assert_rc 0 "memex index with symlink loops and a dangling link"
+	mx_ok search axolotls
+	assert_contains "$OUT" "link.md" "a symlinked file is indexed"
+	assert_eq "$(ndocs)" 3 "documents (links to folders are not followed)"
+}
+
+t_single_file_note_source() {
+	printf -- '---\ntitle: Single Note\n---\n\nA single file note about narwhals.\n' >"$W/single.md"
+	mkdir -p "$W/folder"
+	cp "$W/single.md" "$W/folder/infolder.md"
+	mx_ok add "$W/single.md" "$W/folder"
+	assert_contains "$OUT" "Added notes source" "memex add of a single .md file"
+	mx index
+	assert_rc 0 "memex index of a single-file note source"
+	mx_ok search --json -n 5 narwhals
+	assert_contains "$OUT" "\"path\":\"$W/single.md\"" "search finds the single-file source"
+	# the same file in a folder and as a source is the same kind of document
+	local t1 t2
+	t1=$(sql "SELECT d.type FROM documents d JOIN sources s ON s.id = d.source_id WHERE s.path = '$W/single.md'")
+	t2=$(sql "SELECT d.type FROM documents d JOIN sources s ON s.id = d.source_id WHERE s.path = '$W/folder'")
+	[ "$t1" = "$t2" ] ||
+		fail "BUG: a markdown file added as a single-file source is typed '$t1', in a folder '$t2' (the connector gets the path \"\" for single-file sources)"
+}
+
+t_single_file_eml_and_mbox() {
+	printf 'From: Ann <ann@example.org>\nTo: Bob <bob@example.org>\nSubject: Meeting about capybaras\nDate: Mon, 2 Nov 2026 10:00:00 +0000\nMessage-ID: <abc123@example.org>\n\nHello Bob, the capybara meeting is on.\n' >"$W/msg.eml"
+	printf 'From ann@example.org Mon Nov  2 10:00:00 2026\nFrom: Ann <ann@example.org>\nSubject: boxed\n\nbody\n' >"$W/box.mbox"
+	mx_ok add "$W/msg.eml"
+	assert_contains "$OUT" "Added eml source" "memex add of an .eml file"
+	mx_ok add "$W/box.mbox"
+	assert_contains "$OUT" "Added mbox source" "memex add of an mbox file"
+	mx index
+	assert_rc 0 "memex index of an eml and an mbox source"
+	mx_ok search capybara
+	assert_contains "$OUT" "<abc123@example.org>" "search cites the message id"
+	mx_ok status --all
+	assert_match "$OUT" "^  skipped $W/box.mbox: " "memex status --all lists the unread mbox at its path"
+}
+
+# ======================================================================
+# 9. privacy
+# ======================================================================
+
+check_private_home() {
+	local f
+	assert_mode "$1" 700
+	for f in "$1"/*; do
+		[ -e "$f" ] || continue
+		assert_mode "$f" 600
+	done
+	f=$(find "$1" -perm /077 2>/dev/null | head -n 5)
+	[ -z "$f" ] || fail "files readable by others in the data home: $f" "$(ls -la "$1")"
+}
+
+t_privacy_umask() {
+	local m
+	for m in 022 000; do
+		(
+			umask "$m"
+			export MEMEX_HOME="$W/home-$m"
+			mknotes "$W/notes-$m" 3
+			mx_ok add "$W/notes-$m"
+			check_private_home "$MEMEX_HOME"
+			mx_ok index
+			mx_ok search zebra1x
+			# a reader leaves index.db-wal and index.db-shm behind
+			[ -e "$MEMEX_HOME/index.db-shm" ] || [ -e "$MEMEX_HOME/index.db-wal" ] || true
+			check_private_home "$MEMEX_HOME"
+			mx_ok status
+			check_private_home "$MEMEX_HOME"
+		) || exit 1
+	done
+}
+
+t_bug_existing_home_not_private() {
+	mkdir -m 755 "$MEMEX_HOME"
+	mx_ok init
+	local m
+	m=$(stat -c %a "$MEMEX_HOME")
+	[ "$m" = 700 ] ||
+		fail "BUG: 'memex init' leaves an existing data home at mode $m (help: 'Creates the data home (0700)'); the index's WAL files then sit in a world-listable folder"
+}
+
+# ======================================================================
+# more: content, citations, output hygiene
+# ======================================================================
+
+t_citations_and_lines() {
+	mkdir -p "$W/notes"
+	local i
+	for ((i = 1; i <= 8000; i++)); do
+		if [ $i = 5000 ]; then
+			echo "line $i has the wombat marker"
+		else
+			echo "line $i of filler text about nothing in particular"
+		fi
+	done >"$W/notes/long.txt"
+	printf -- '---\ntitle: Front Title\nauthor: Maya\ndate: 2026-01-02\n---\n\nfirst body line\n\nsecond para with quokka here\n' >"$W/notes/fm.md"
+	printf 'crlf line one\r\ncrlf line two platypus\r\n' >"$W/notes/crlf.md"
+	mx_ok add "$W/notes"
+	mx_ok index
+	mx_ok search wombat
+	local a b
+	a=$(printf '%s\n' "$OUT" | grep -oE 'long\.txt:[0-9]+-[0-9]+' | head -n1)
+	[ -n "$a" ] || fail "no long.txt:A-B citation" "$(last_output)"
+	b=${a##*-}
+	a=${a#long.txt:}
+	a=${a%-*}
+	[ "$a" -le 5000 ] && [ "$b" -ge 5000 ] || fail "citation long.txt:$a-$b does not cover line 5000"
+	[ $((b - a)) -lt 200 ] || fail "citation long.txt:$a-$b is not a passage"
+	mx_ok search quokka
+	assert_match "$OUT" '^1\. Front Title$' "the front matter title"
+	a=$(printf '%s\n' "$OUT" | grep -oE 'fm\.md:[0-9]+-[0-9]+' | head -n1)
+	b=${a##*-}
+	a=${a#fm.md:}
+	a=${a%-*}
+	[ -n "$a" ] && [ "$a" -ge 6 ] && [ "$b" -ge 9 ] && [ "$b" -le 10 ] ||
+		fail "citation fm.md:$a-$b should cover lines 7-9 of the file (after the front matter)" "$(last_output)"
+	mx_ok search platypus
+	assert_contains "$OUT" "crlf.md:1-2" "CRLF line numbers"
+}
+
+t_encodings() {
+	mkdir -p "$W/notes"
+	printf 'caf\351 au lait in latin1, gr\374n\n' >"$W/notes/latin1.txt"
+	printf '\377\376h\000e\000l\000l\000o\000 \000u\000t\000f\000s\000i\000x\000t\000e\000e\000n\000\n\000' >"$W/notes/utf16.txt"
+	printf '\357\273\277bom note about ibexes\n' >"$W/notes/bom.md"
+	mx_ok add "$W/notes"
+	mx_ok index
+	mx_ok search cafe
+	assert_contains "$OUT" "latin1.txt" "search cafe finds the Latin-1 file"
+	mx_ok search café
+	assert_contains "$OUT" "latin1.txt" "search café finds the Latin-1 file"
+	assert_contains "$OUT" "café" "the snippet is UTF-8"
+	mx_ok search utfsixteen
+	assert_contains "$OUT" "utf16.txt" "search finds the UTF-16 file"
+	mx_ok search ibexes
+	assert_contains "$OUT" "bom.md" "search finds the file with a BOM"
+	mx_ok status --json
+	assert_eq "$(json_int failed)" 0 "failures"
+}
+
+t_weird_queries() {
+	setup_notes 3
+	local q
+	while IFS= read -r q; do
+		mx search -- "$q"
+		case $RC in
+		0) ;;
+		2) assert_one_line_error "memex search '$q'" ;;
+		*) fail "memex search '$q' exited $RC" "$(last_output)" ;;
+		esac
+		mx ask -- "$q"
+		[ "$RC" = 0 ] || [ "$RC" = 2 ] || fail "memex ask '$q' exited $RC" "$(last_output)"
+	done <<'EOF'
+"
+*
+NEAR(
+-zebra1x
+zebra1x:
+a:b
+AND
+OR zebra1x
+NOT
+(
+)
+^
+"unterminated
+zebra*
+"note talks"
+title:zebra1x
+{
+body:harbour
+x"y
+'
+zebra1x OR zebra2x
+NEAR(zebra1x harbour)
+*zebra
+.
+🦘 ünïcödé 中文
+a/b\c
+%_%
+EOF
+	mx search "$(head -c 5000 /dev/zero | tr '\0' a)"
+	[ "$RC" = 0 ] || [ "$RC" = 2 ] || fail "a 5000-byte query exited $RC" "$(last_output)"
+	mx search -n 1000 harbour
+	assert_rc 0 "search -n 1000"
+	mx search --all-chunks harbour
+	assert_rc 0 "search --all-chunks"
+}
+
+t_bug_control_chars_in_output() {
+	mkdir -p "$W/notes"
+	local evil=$'\033]0;pwned\007\033[2J'
+	printf 'serval content\n' >"$W/notes/${evil}x.md"
+	printf 'bad\000binary' >"$W/notes/${evil}bin.md"
+	mx_ok add "$W/notes"
+	mx -v index
+	local bad=""
+	grep -q $'[\033\007]' "$ERRF" && bad+="memex -v index (stderr); "
+	mx search serval
+	grep -q $'[\033\007]' "$OUTF" && bad+="memex search; "
+	mx ask serval
+	grep -q $'[\033\007]' "$OUTF" && bad+="memex ask; "
+	mx status
+	grep -q $'[\033\007]' "$OUTF" && bad+="memex status; "
+	mx sources
+	[ -n "$bad" ] || return 0
+	fail "BUG: a file name with terminal escape sequences reaches the terminal raw in: $bad(snippets are cleaned, citations and paths are not)" \
+		"$(printf '%s\n' "$OUT" | cat -v | head -n 8)"
+}
+
+t_bug_json_not_utf8() {
+	mkdir -p "$W/notes"
+	printf 'caracal content\n' >"$W/notes/"$'bad\377name.md'
+	mx_ok add "$W/notes"
+	mx_ok index
+	mx_ok search --json caracal
+	local invalid
+	if command -v iconv >/dev/null 2>&1; then
+		iconv -f UTF-8 -t UTF-8 "$OUTF" >/dev/null 2>&1 && return 0
+	else
+		invalid=$(LC_ALL=C.UTF-8 grep -caxv '.*' "$OUTF")
+		[ "$invalid" = 0 ] && return 0
+	fi
+	fail "BUG: 'memex search --json' prints invalid UTF-8 (hence invalid JSON) for a file name that is not UTF-8" \
+		"$(grep -a '"path"\|"title"' "$OUTF" | cat -v)"
+}
+
+t_bug_subsecond_edit() {
+	mkdir -p "$W/notes"
+	printf 'alpha version one\n' >"$W/notes/a.md"
+	touch -d '2020-01-01 00:00:00.100000000' "$W/notes/a.md"
+	case $(stat -c %y "$W/notes/a.md") in
+	*.1000000*) ;;
+	*) skip "the file system does not keep sub-second mtimes" ;;
+	esac
+	mx_ok add "$W/notes"
+	mx_ok index
+	printf 'alpha version two\n' >"$W/notes/a.md"
+	touch -d '2020-01-01 00:00:00.900000000' "$W/notes/a.md"
+	mx_ok index
+	mx_ok search two
+	assert_contains "$OUT" "a.md" \
+		"BUG: an edit that keeps the size within the same second as the last index is never seen (mtime is compared in whole seconds; st_mtim has nanoseconds)"
+}
+
+# ======================================================================
+
+CASES=(
+	help_every_command version unknown_command no_arguments usage_errors
+	commands_before_init
+	init_creates_private_home init_home_locations
+	sample_index_search_ask
+	incremental index_full_and_json index_one_source
+	kill9_mid_index sigint_mid_index read_while_indexing
+	add_missing_path add_fifo add_empty_file fifo_and_empty_in_notes
+	size_cap_config size_cap_memex_config binary_md
+	corrupt_db corrupt_db_pages newer_db readonly_home config_errors
+	shared_corpora
+	sources_and_forget source_folder_vanished symlinks
+	single_file_note_source single_file_eml_and_mbox
+	privacy_umask
+	citations_and_lines encodings weird_queries
+	bug_size_cap_not_retried bug_corrupt_db_pages_messages
+	bug_readonly_home_message bug_forget_root bug_existing_home_not_private
+	bug_control_chars_in_output bug_json_not_utf8 bug_subsecond_edit
+)
+
+for c in "${CASES[@]}"; do
+	run_case "$c"
+done
+
+echo "# $(basename "$MEMEX") in $(($(date +%s) - T_START)) s, $SKIPS skipped" >&2
+echo "$PASS passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]

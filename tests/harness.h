@@ -1,0 +1,52 @@
+/*
+ * harness.h - the unit-test harness: each test binary has a table of plain
+ * functions; test_main() runs them (or those named on the command line),
+ * prints "ok NAME" or the failed checks, and ends with the line
+ * "N passed, N failed". A test passes when none of its CHECKs failed.
+ */
+#ifndef MX_TEST_HARNESS_H
+#define MX_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct test_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+#define CHECK(cond) test_check(!!(cond), #cond, __FILE__, __LINE__)
+#define CHECK_EQ_INT(a, b)                                                                         \
+	test_check_int((long long)(a), (long long)(b), #a, #b, __FILE__, __LINE__)
+#define CHECK_STR(a, b) test_check_str((a), (b), #a, __FILE__, __LINE__)
+
+bool test_check(bool ok, const char *expr, const char *file, int line);
+bool test_check_int(long long a, long long b, const char *ea, const char *eb, const char *file,
+		    int line);
+bool test_check_str(const char *a, const char *b, const char *ea, const char *file, int line);
+
+int test_main(const struct test_case *t, size_t n, int argc, char **argv);
+
+/* A fresh temporary directory, removed with everything in it when the
+ * test binary ends. The string is owned by the harness. */
+const char *test_tmpdir(void);
+/* Writes dir/name (creating parent folders); aborts the test run on I/O
+ * errors, which are not what is being tested. */
+void test_write(const char *dir, const char *name, const void *data, size_t len);
+void test_write_str(const char *dir, const char *name, const char *s);
+/* Path of ../shared relative to the working directory, or NULL. */
+const char *test_shared(void);
+/* The repository's data/sample, or NULL. */
+const char *test_sample(void);
+
+#define TEST(fn)                                                                                   \
+	{                                                                                          \
+#fn, fn                                                                            \
+	}
+#define TEST_MAIN(table)                                                                           \
+	int main(int argc, char **argv)                                                            \
+	{                                                                                          \
+		return test_main(table, sizeof table / sizeof table[0], argc, argv);               \
+	}
+
+#endif
