@@ -11,6 +11,8 @@
  *  3. Overlap: unless the chunk ended a paragraph, the next one starts with
  *     the last segments of this one, up to overlap_tokens, and always moves
  *     forward by at least one segment.
+ *  4. A last chunk under a quarter of the target joins the one before it
+ *     when the two fit in max_tokens.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +290,19 @@ int idx_chunk_text(const char *text, size_t len, int64_t line_base,
 			}
 		}
 		i = next;
+	}
+	/* A small tail (a closing line of tags, a signature) is folded into
+	 * the chunk before it when they fit together: alone, it would be a
+	 * chunk with no context that ranks high on title matches. */
+	if (k >= 2) {
+		struct idx_span *a = &v[k - 2], *b = &v[k - 1];
+		size_t tail = idx_tokens_estimate(text + b->start, b->end - b->start);
+		if (tail * 4 < p->target_tokens &&
+		    idx_tokens_estimate(text + a->start, b->end - a->start) <= p->max_tokens) {
+			a->end = b->end;
+			a->line_end = b->line_end;
+			k--;
+		}
 	}
 out:
 	free(s.v);

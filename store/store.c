@@ -106,6 +106,54 @@ static int read_user_version(struct store *st, int *v)
 	return src;
 }
 
+/* Whether the index file and its folder (for the -wal and -shm files) can
+ * be written; errno tells why not. */
+static bool writable(const char *path)
+{
+	if (access(path, W_OK) != 0 && errno != ENOENT)
+		return false;
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	return access(dir, W_OK) == 0;
+}
+
+/* Opens path read-only with SQLite's immutable flag (a URI, so the path is
+ * percent-encoded). */
+static int open_immutable(struct store *st, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(path);
+	char *uri = malloc(n * 3 + 32);
+	if (!uri)
+		return MX_ENOMEM;
+	char *o = uri;
+	memcpy(o, "file:", 5);
+	o += 5;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '?' || *p == '#' || *p == '%' || *p <= ' ' || *p >= 0x7f) {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	memcpy(o, "?immutable=1", 13);
+	int src = sqlite3_open_v2(
+		uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (src != SQLITE_OK)
+		return store_fail(st, src, "cannot open the index");
+	sqlite3_extended_result_codes(st->db, 1);
+	return 0;
+}
+
 int store_open(const char *path, int flags, struct store **out)
 {
 	int rc = 0, src;
@@ -137,6 +185,13 @@ int store_open(const char *path, int flags, struct store **out)
 		return MX_ENOTREG;
 	}
 
+	if (!(flags & STORE_READONLY) && !writable(path)) {
+		bool rofs = errno == EROFS;
+		set_msg(st, "%s",
+			rofs ? "the index is on a read-only file system"
+			     : "no permission to write the index or its folder");
+		return rofs ? MX_EREADONLY : MX_EPERM;
+	}
 	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	src = sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (src != SQLITE_OK)
@@ -147,6 +202,16 @@ int store_open(const char *path, int flags, struct store **out)
 	/* Read the version before anything could write to the file: a newer
 	 * or foreign database must stay exactly as it is. */
 	src = read_user_version(st, &st->found_version);
+	if ((src & 0xff) == SQLITE_CANTOPEN && (flags & STORE_READONLY) && !writable(path)) {
+		/* A WAL database on read-only media: SQLite cannot create the
+		 * -shm file. Nobody can write there either, so reading it as
+		 * immutable is safe. */
+		sqlite3_close(st->db);
+		st->db = NULL;
+		if ((rc = open_immutable(st, path)))
+			return rc;
+		src = read_user_version(st, &st->found_version);
+	}
 	if (src != SQLITE_OK)
 		return store_fail(st, src, "cannot read the index");
 	if (st->found_version > STORE_SCHEMA_VERSION) {

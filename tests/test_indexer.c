@@ -85,6 +85,27 @@ static void chunk_sizes_and_overlap(void)
 	free(t);
 }
 
+static void chunk_small_tail_joins(void)
+{
+	struct idx_chunk_params p = idx_chunk_params_default();
+	char *body = make_text(6, 12, "several");
+	size_t bl = strlen(body);
+	char *t = malloc(bl + 32);
+	memcpy(t, body, bl);
+	memcpy(t + bl, "#travel #lisbon\n", 17);
+	size_t n = bl + 16, k = 0;
+	struct idx_span *v = NULL;
+	CHECK_EQ_INT(idx_chunk_text(t, n, 0, &p, &v, &k), 0);
+	CHECK(k >= 2);
+	/* the tag line is not a chunk of its own */
+	CHECK(v[k - 1].end == n);
+	CHECK(idx_tokens_estimate(t + v[k - 1].start, v[k - 1].end - v[k - 1].start) > 50);
+	check_spans(t, n, v, k, &p);
+	free(v);
+	free(t);
+	free(body);
+}
+
 static void chunk_never_splits_utf8(void)
 {
 	struct idx_chunk_params p = { .target_tokens = 20, .max_tokens = 30, .overlap_tokens = 5 };
