@@ -141,6 +141,7 @@ static void path_join_and_strerror(void)
 	CHECK_STR(mx_strerror(12345), "unknown error");
 }
 
+/* clang-format off */
 static const struct test_case tests[] = {
 	TEST(buf_respects_cap),
 	TEST(utf8_validation),
@@ -151,4 +152,5 @@ static const struct test_case tests[] = {
 	TEST(read_file_refuses_fifo_and_big),
 	TEST(path_join_and_strerror),
 };
+/* clang-format on */
 TEST_MAIN(tests)

@@ -252,6 +252,7 @@ static void clean_field_collapses(void)
 	CHECK(conn_clean_field(strdup(" \t ")) == NULL);
 }
 
+/* clang-format off */
 static const struct test_case tests[] = {
 	TEST(note_front_matter_and_lines),
 	TEST(note_titles_fall_back),
@@ -264,4 +265,5 @@ static const struct test_case tests[] = {
 	TEST(detect_sources),
 	TEST(clean_field_collapses),
 };
+/* clang-format on */
 TEST_MAIN(tests)

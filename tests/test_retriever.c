@@ -99,9 +99,11 @@ static void mail_citation(void)
 	CHECK_STR(c, "<abc@example.org> Your booking, Airline <a@example.org>, 2026-10-08");
 }
 
+/* clang-format off */
 static const struct test_case tests[] = {
 	TEST(query_quotes_every_term),
 	TEST(search_falls_back_to_any_term),
 	TEST(mail_citation),
 };
+/* clang-format on */
 TEST_MAIN(tests)

@@ -308,6 +308,7 @@ static void readonly_open_writes_nothing(void)
 	free(db);
 }
 
+/* clang-format off */
 static const struct test_case tests[] = {
 	TEST(create_is_private_and_versioned),
 	TEST(newer_schema_refused_untouched),
@@ -318,4 +319,5 @@ static const struct test_case tests[] = {
 	TEST(runs_and_problems),
 	TEST(readonly_open_writes_nothing),
 };
+/* clang-format on */
 TEST_MAIN(tests)
