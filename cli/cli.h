@@ -97,8 +97,12 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
  * exit status after printing the error. The caller closes *stp. */
 int cli_run_query(struct cli *c, const char *query, struct ret_params *p, struct store **stp,
 		  struct ret_result *res);
-/* A hit as a JSON object (new reference). */
+/* A hit as a JSON object, and all hits of a result as an array, ranked
+ * from 1 (new references). */
 struct json_object *cli_hit_json(const struct store_hit *h, size_t rank);
+struct json_object *cli_hits_json(const struct ret_result *res);
+/* Prints o pretty on stdout and drops the reference. */
+void cli_json_print(struct json_object *o);
 
 /* Commands. */
 int cmd_init(struct cli *c, int argc, char **argv);

@@ -27,17 +27,13 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 		goto out;
 	if (q.json) {
 		json_object *o = json_object_new_object();
-		json_object *arr = json_object_new_array();
-		for (size_t i = 0; i < res.n; i++)
-			json_object_array_add(arr, cli_hit_json(&res.hits[i], i + 1));
+		json_object *arr = cli_hits_json(&res);
 		json_object_object_add(o, "question", json_object_new_string(q.query));
 		json_object_object_add(o, "mode", json_object_new_string("extractive"));
 		json_object_object_add(o, "model", NULL);
 		json_object_object_add(o, "note", json_object_new_string(note));
 		json_object_object_add(o, "citations", arr);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		cli_json_print(o);
 		goto out;
 	}
 	printf("%s\n\n", note);

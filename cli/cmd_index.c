@@ -87,9 +87,7 @@ static void print_json(const struct idx_stats *s, const char *status, double sec
 	json_object_object_add(o, "errors_total", json_object_new_int64((int64_t)s->errors_total));
 	json_object_object_add(o, "unreadable_folders",
 			       json_object_new_int64((int64_t)s->walk_errors));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	cli_json_print(o);
 }
 
 int cmd_index(struct cli *c, int argc, char **argv)

@@ -22,15 +22,11 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		goto out;
 	if (q.json) {
 		json_object *o = json_object_new_object();
-		json_object *arr = json_object_new_array();
-		for (size_t i = 0; i < res.n; i++)
-			json_object_array_add(arr, cli_hit_json(&res.hits[i], i + 1));
+		json_object *arr = cli_hits_json(&res);
 		json_object_object_add(o, "query", json_object_new_string(q.query));
 		json_object_object_add(o, "relaxed", json_object_new_boolean(res.relaxed));
 		json_object_object_add(o, "hits", arr);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		cli_json_print(o);
 		goto out;
 	}
 	if (res.n == 0) {

@@ -31,9 +31,7 @@ static int list(struct store *st, bool json)
 					       json_object_new_int64(s[i].last_indexed_at));
 			json_object_array_add(arr, o);
 		}
-		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(arr);
+		cli_json_print(arr);
 	} else if (n == 0) {
 		printf("No sources. Add one with 'memex add PATH'.\n");
 	} else {

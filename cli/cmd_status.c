@@ -93,9 +93,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			json_object_array_add(arr, p);
 		}
 		json_object_object_add(o, "problems", arr);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		cli_json_print(o);
 		ret = CLI_OK;
 		goto out;
 	}

@@ -137,3 +137,11 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 	}
 	return CLI_OK;
 }
+
+json_object *cli_hits_json(const struct ret_result *res)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < res->n; i++)
+		json_object_array_add(arr, cli_hit_json(&res->hits[i], i + 1));
+	return arr;
+}

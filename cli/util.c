@@ -3,6 +3,7 @@
  * command files.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,4 +159,11 @@ void cli_print_snippet(const char *s, bool tty, const char *indent)
 		space = false;
 	}
 	fputc('\n', stdout);
+}
+
+void cli_json_print(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
 }
