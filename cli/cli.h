@@ -71,6 +71,17 @@ int cli_parse_count(const char *s, size_t min, size_t max, size_t *out);
 /* Absolute, normalised form of a path that need not exist (malloc'd). */
 char *cli_abspath(const char *path);
 
+/* Text from files and mail made safe to print: invalid UTF-8 becomes
+ * U+FFFD and control characters '?', so that a file name cannot drive the
+ * terminal. Writes into buf (truncated to n) and returns it. */
+const char *cli_safe(const char *s, char *buf, size_t n);
+/* A JSON string of valid UTF-8 (invalid bytes become U+FFFD); NULL (JSON
+ * null) for NULL. */
+struct json_object *cli_json_string(const char *s);
+
+/* Whether absolute path a is b or lies below it. */
+bool cli_path_within(const char *a, const char *b);
+
 /* "2026-11-21 10:03" in local time, or "never" for 0. */
 void cli_format_time(int64_t t, char *buf, size_t n);
 

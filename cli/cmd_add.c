@@ -10,15 +10,6 @@
 #include "../connectors/conn.h"
 #include "cli.h"
 
-/* Whether a is b or lies below it. */
-static bool path_within(const char *a, const char *b)
-{
-	size_t n = strlen(b);
-	if (strncmp(a, b, n))
-		return false;
-	return a[n] == '\0' || a[n] == '/' || (n == 1 && b[0] == '/');
-}
-
 /* Refuses sources that nest: their documents would be indexed twice. */
 static int check_nesting(struct store *st, const char *abs)
 {
@@ -32,9 +23,9 @@ static int check_nesting(struct store *st, const char *abs)
 	for (size_t i = 0; i < n; i++) {
 		if (!strcmp(s[i].path, abs))
 			continue;
-		if (path_within(abs, s[i].path) || path_within(s[i].path, abs)) {
+		if (cli_path_within(abs, s[i].path) || cli_path_within(s[i].path, abs)) {
 			cli_error("cannot add '%s': it %s the source '%s'", abs,
-				  path_within(abs, s[i].path) ? "is inside" : "contains",
+				  cli_path_within(abs, s[i].path) ? "is inside" : "contains",
 				  s[i].path);
 			rc = -1;
 			break;

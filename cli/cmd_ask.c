@@ -28,7 +28,7 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 	if (q.json) {
 		json_object *o = json_object_new_object();
 		json_object *arr = cli_hits_json(&res);
-		json_object_object_add(o, "question", json_object_new_string(q.query));
+		json_object_object_add(o, "question", cli_json_string(q.query));
 		json_object_object_add(o, "mode", json_object_new_string("extractive"));
 		json_object_object_add(o, "model", NULL);
 		json_object_object_add(o, "note", json_object_new_string(note));
@@ -42,16 +42,14 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < res.n; i++) {
-		char cite[1024];
-		ret_citation(&res.hits[i], cite, sizeof cite);
 		printf("[%zu] ", i + 1);
 		cli_print_snippet(res.hits[i].snippet, c->stdout_tty, "");
 	}
 	printf("\n");
 	for (size_t i = 0; i < res.n; i++) {
-		char cite[1024];
+		char cite[1024], safe[1024];
 		ret_citation(&res.hits[i], cite, sizeof cite);
-		printf("[%zu] %s\n", i + 1, cite);
+		printf("[%zu] %s\n", i + 1, cli_safe(cite, safe, sizeof safe));
 	}
 out:
 	ret_result_clear(&res);

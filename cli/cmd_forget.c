@@ -37,11 +37,9 @@ int cmd_forget(struct cli *c, int argc, char **argv)
 		}
 		int rc = store_doc_forget(st, abs, &n);
 		/* sources at or below the path go too */
-		size_t plen = strlen(abs);
 		for (size_t k = 0; k < nsrc && !rc; k++) {
 			const char *sp = src[k].path;
-			if (!sp[0] ||
-			    (strncmp(sp, abs, plen) || (sp[plen] != '\0' && sp[plen] != '/')))
+			if (!sp[0] || !cli_path_within(sp, abs))
 				continue;
 			rc = store_source_remove(st, src[k].id);
 			removed_sources++;

@@ -5,6 +5,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "../common/status.h"
@@ -56,6 +60,10 @@ static void on_event(enum idx_event ev, const char *path, const char *why, void 
 					     "removed", "failed",  "skipped" };
 	if (!ui->c->verbose && ev != IDX_EV_FAILED)
 		return;
+	char sp[4096], sw[4096];
+	path = cli_safe(path, sp, sizeof sp);
+	if (why)
+		why = cli_safe(why, sw, sizeof sw);
 	clear_progress(ui);
 	if (ev == IDX_EV_FAILED)
 		fprintf(stderr, "memex: cannot index '%s': %s\n", path, why);
@@ -111,7 +119,9 @@ int cmd_index(struct cli *c, int argc, char **argv)
 		return cli_usage(cli_command_find("index"), true);
 	const char *only = optind < argc ? argv[optind] : NULL;
 	char *only_abs = NULL;
-	if (only && strspn(only, "0123456789") != strlen(only))
+	/* a path when it exists or is not a number; else a source id */
+	struct stat sb;
+	if (only && (stat(only, &sb) == 0 || strspn(only, "0123456789") != strlen(only)))
 		only = only_abs = cli_abspath(only);
 
 	int ex;
@@ -119,6 +129,20 @@ int cmd_index(struct cli *c, int argc, char **argv)
 	if (!st) {
 		free(only_abs);
 		return ex;
+	}
+	/* One indexer at a time: two would both do every file's work. The
+	 * lock goes with the process, also when it is killed. */
+	char lock_path[4300];
+	snprintf(lock_path, sizeof lock_path, "%s/index.lock", c->home);
+	int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		cli_error("another 'memex index' is running on '%s'; try again when it has "
+			  "finished",
+			  c->home);
+		close(lock_fd);
+		store_close(st);
+		free(only_abs);
+		return CLI_ERR;
 	}
 	struct index_ui ui = { .c = c };
 	struct idx_params p = idx_params_default();
@@ -187,6 +211,8 @@ int cmd_index(struct cli *c, int argc, char **argv)
 		cli_error("indexing failed: %s", idx_errmsg(ix));
 	idx_free(ix);
 	store_close(st);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(only_abs);
 	return ret;
 }

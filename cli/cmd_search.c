@@ -23,7 +23,7 @@ int cmd_search(struct cli *c, int argc, char **argv)
 	if (q.json) {
 		json_object *o = json_object_new_object();
 		json_object *arr = cli_hits_json(&res);
-		json_object_object_add(o, "query", json_object_new_string(q.query));
+		json_object_object_add(o, "query", cli_json_string(q.query));
 		json_object_object_add(o, "relaxed", json_object_new_boolean(res.relaxed));
 		json_object_object_add(o, "hits", arr);
 		cli_json_print(o);
@@ -37,14 +37,15 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		printf("No passage has all the words; showing passages with any of them.\n\n");
 	for (size_t i = 0; i < res.n; i++) {
 		const struct store_hit *h = &res.hits[i];
-		char cite[1024];
+		char cite[1024], safe[1024];
 		ret_citation(h, cite, sizeof cite);
+		const char *title = cli_safe(h->title && *h->title ? h->title : "(untitled)", safe,
+					     sizeof safe);
 		if (c->stdout_tty)
-			printf("\033[1m%zu. %s\033[0m\n", i + 1,
-			       h->title && *h->title ? h->title : "(untitled)");
+			printf("\033[1m%zu. %s\033[0m\n", i + 1, title);
 		else
-			printf("%zu. %s\n", i + 1, h->title && *h->title ? h->title : "(untitled)");
-		printf("   %s\n", cite);
+			printf("%zu. %s\n", i + 1, title);
+		printf("   %s\n", cli_safe(cite, safe, sizeof safe));
 		cli_print_snippet(h->snippet, c->stdout_tty, "   ");
 		if (i + 1 < res.n)
 			putchar('\n');

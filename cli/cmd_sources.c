@@ -20,7 +20,7 @@ static int list(struct store *st, bool json)
 		for (size_t i = 0; i < n; i++) {
 			json_object *o = json_object_new_object();
 			json_object_object_add(o, "id", json_object_new_int64(s[i].id));
-			json_object_object_add(o, "path", json_object_new_string(s[i].path));
+			json_object_object_add(o, "path", cli_json_string(s[i].path));
 			json_object_object_add(o, "type", json_object_new_string(s[i].type));
 			json_object_object_add(o, "documents", json_object_new_int64(s[i].ndocs));
 			json_object_object_add(o, "chunks", json_object_new_int64(s[i].nchunks));
@@ -38,7 +38,9 @@ static int list(struct store *st, bool json)
 		for (size_t i = 0; i < n; i++) {
 			char when[32];
 			cli_format_time(s[i].last_indexed_at, when, sizeof when);
-			printf("%3lld  %-7s  %s\n", (long long)s[i].id, s[i].type, s[i].path);
+			char safe[4096];
+			printf("%3lld  %-7s  %s\n", (long long)s[i].id, s[i].type,
+			       cli_safe(s[i].path, safe, sizeof safe));
 			printf("     %lld documents, %lld chunks, %lld failed, %lld skipped; "
 			       "indexed %s\n",
 			       (long long)s[i].ndocs, (long long)s[i].nchunks,
@@ -78,8 +80,10 @@ static int remove_sources(struct store *st, int argc, char **argv)
 			ret = CLI_ERR;
 			continue;
 		}
+		char safe[4096];
 		printf("Removed source %lld: %s (%lld documents forgotten)\n", (long long)hit->id,
-		       hit->path, (long long)(hit->ndocs + hit->nerrors + hit->nskipped));
+		       cli_safe(hit->path, safe, sizeof safe),
+		       (long long)(hit->ndocs + hit->nerrors + hit->nskipped));
 	}
 	store_sources_free(s, n);
 	return ret;

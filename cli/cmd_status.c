@@ -15,15 +15,18 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "check", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false, all = false;
+	bool json = false, all = false, check = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'j')
 			json = true;
 		else if (opt == 'a')
 			all = true;
+		else if (opt == 'c')
+			check = true;
 		else
 			return cli_usage(cli_command_find("status"), true);
 	}
@@ -33,6 +36,18 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	struct store *st = cli_store_open(c, false, true, &ex);
 	if (!st)
 		return ex;
+	if (check) {
+		int rc = store_check(st);
+		if (rc) {
+			cli_error(
+				"the index '%s' is damaged: %s; move it aside and run 'memex init'",
+				c->db_path, store_errmsg(st));
+			store_close(st);
+			return CLI_ERR;
+		}
+		if (!json)
+			printf("integrity: ok\n");
+	}
 	int ret = CLI_ERR;
 	struct store_stats s;
 	struct store_run run = { 0 };
@@ -52,7 +67,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	bool has_run = lrc == 0;
 	if (json) {
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "index", json_object_new_string(c->db_path));
+		json_object_object_add(o, "index", cli_json_string(c->db_path));
 		json_object_object_add(o, "schema", json_object_new_int(store_schema_version(st)));
 		json_object_object_add(o, "bytes", json_object_new_int64(s.db_bytes));
 		json_object_object_add(o, "sources", json_object_new_int64(s.nsources));
@@ -85,11 +100,10 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		json_object *arr = json_object_new_array();
 		for (size_t i = 0; i < npr; i++) {
 			json_object *p = json_object_new_object();
-			json_object_object_add(p, "path", json_object_new_string(pr[i].path));
+			json_object_object_add(p, "path", cli_json_string(pr[i].path));
 			json_object_object_add(p, "status", json_object_new_string(pr[i].status));
 			json_object_object_add(p, "reason",
-					       pr[i].error ? json_object_new_string(pr[i].error)
-							   : NULL);
+					       pr[i].error ? cli_json_string(pr[i].error) : NULL);
 			json_object_array_add(arr, p);
 		}
 		json_object_object_add(o, "problems", arr);
@@ -103,11 +117,12 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	       (long long)s.nchunks, (long long)s.nerrors, (long long)s.nskipped);
 	printf("sources:   %lld\n", (long long)s.nsources);
 	for (size_t i = 0; i < nsrc; i++) {
-		char when[32];
+		char when[32], safe[4096];
 		cli_format_time(src[i].last_indexed_at, when, sizeof when);
 		printf("  %-7s %s\n          %lld documents, %lld chunks, %lld failed, "
 		       "%lld skipped; indexed %s\n",
-		       src[i].type, src[i].path, (long long)src[i].ndocs, (long long)src[i].nchunks,
+		       src[i].type, cli_safe(src[i].path, safe, sizeof safe),
+		       (long long)src[i].ndocs, (long long)src[i].nchunks,
 		       (long long)src[i].nerrors, (long long)src[i].nskipped, when);
 	}
 	if (has_run) {
@@ -129,10 +144,13 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	}
 	if (npr) {
 		printf("%s:\n", all ? "not indexed" : "failed");
-		for (size_t i = 0; i < npr && (all || i < STATUS_PROBLEMS); i++)
+		for (size_t i = 0; i < npr && (all || i < STATUS_PROBLEMS); i++) {
+			char sp[4096], se[1024];
 			printf("  %s%s: %s\n",
 			       all ? (strcmp(pr[i].status, "error") ? "skipped " : "failed  ") : "",
-			       pr[i].path, pr[i].error ? pr[i].error : pr[i].status);
+			       cli_safe(pr[i].path, sp, sizeof sp),
+			       cli_safe(pr[i].error ? pr[i].error : pr[i].status, se, sizeof se));
+		}
 		if (!all && npr > STATUS_PROBLEMS)
 			printf("  ... more; 'memex status --all' lists them all\n");
 	}

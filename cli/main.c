@@ -21,6 +21,8 @@ static const struct cli_command commands[] = {
 	  "usage: memex init\n"
 	  "\n"
 	  "Creates the data home (0700) and an empty index (0600) in it.\n"
+	  "On an existing index it checks the index's integrity and tightens\n"
+	  "the permissions of the data home and the index.\n"
 	  "The data home is $MEMEX_HOME, else $XDG_DATA_HOME/memex, else\n"
 	  "~/.local/share/memex. Running it again changes nothing.\n" },
 	{ "add", cmd_add, "register folders and files to index",
@@ -91,13 +93,15 @@ static const struct cli_command commands[] = {
 	  "  -n, --limit N  number of passages (default 3)\n"
 	  "  --json         machine-readable output\n" },
 	{ "status", cmd_status, "show the index, its sources and problems",
-	  "usage: memex status [--json] [--all]\n"
+	  "usage: memex status [--json] [--all] [--check]\n"
 	  "\n"
 	  "Shows where the index is, its size, sources, document and chunk\n"
 	  "counts, the last run, and the files that could not be indexed with\n"
 	  "the reason (at most 20 unless --all; --all also lists skipped files).\n"
 	  "\n"
 	  "  --all    list every failed and skipped file\n"
+	  "  --check  verify the index (SQLite integrity check) first; exit 1\n"
+	  "           if it is damaged\n"
 	  "  --json   machine-readable output\n" },
 	{ "forget", cmd_forget, "purge everything derived from a path",
 	  "usage: memex forget PATH...\n"

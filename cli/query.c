@@ -60,20 +60,19 @@ json_object *cli_hit_json(const struct store_hit *h, size_t rank)
 	json_object_object_add(o, "rank", json_object_new_int64((int64_t)rank));
 	json_object_object_add(o, "score", json_object_new_double(-h->score));
 	json_object_object_add(o, "type", json_object_new_string(h->type ? h->type : ""));
-	json_object_object_add(o, "title", h->title ? json_object_new_string(h->title) : NULL);
-	json_object_object_add(o, "author", h->author ? json_object_new_string(h->author) : NULL);
+	json_object_object_add(o, "title", cli_json_string(h->title));
+	json_object_object_add(o, "author", cli_json_string(h->author));
 	json_object_object_add(o, "date", date[0] ? json_object_new_string(date) : NULL);
-	json_object_object_add(o, "path", full ? json_object_new_string(full) : NULL);
-	json_object_object_add(o, "message_id",
-			       h->message_id ? json_object_new_string(h->message_id) : NULL);
+	json_object_object_add(o, "path", cli_json_string(full));
+	json_object_object_add(o, "message_id", cli_json_string(h->message_id));
 	json_object_object_add(o, "line_start", json_object_new_int64(h->line_start));
 	json_object_object_add(o, "line_end", json_object_new_int64(h->line_end));
 	json_object_object_add(o, "byte_start", json_object_new_int64(h->byte_start));
 	json_object_object_add(o, "byte_end", json_object_new_int64(h->byte_end));
 	json_object_object_add(o, "chunk_id", json_object_new_int64(h->chunk_id));
 	json_object_object_add(o, "document_id", json_object_new_int64(h->doc_id));
-	json_object_object_add(o, "citation", json_object_new_string(cite));
-	json_object_object_add(o, "snippet", snip ? json_object_new_string(snip) : NULL);
+	json_object_object_add(o, "citation", cli_json_string(cite));
+	json_object_object_add(o, "snippet", cli_json_string(snip));
 	free(full);
 	free(snip);
 	return o;
@@ -93,7 +92,9 @@ int cli_run_query(struct cli *c, const char *query, struct ret_params *p, struct
 		return CLI_USAGE;
 	}
 	if (rc) {
-		cli_error("search failed: %s", store_errmsg(st));
+		cli_error("search failed: %s; the index may be damaged ('memex status --check' "
+			  "checks it)",
+			  store_errmsg(st));
 		return CLI_ERR;
 	}
 	return CLI_OK;

@@ -16,28 +16,33 @@
 #include "../common/buf.h"
 #include "../common/fsutil.h"
 #include "../common/status.h"
+#include "../common/utf8.h"
 #include "cli.h"
+
+/* Formats a message and prints it sanitised (paths in messages come from
+ * the file system and may hold control characters). */
+static void vreport(const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[4096], safe[4096];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	fflush(stdout);
+	fprintf(stderr, "memex: %s%s\n", prefix, cli_safe(msg, safe, sizeof safe));
+}
 
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
-	fputs("memex: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
-	fputs("memex: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport("warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 struct store *cli_store_open(struct cli *c, bool create, bool readonly, int *exit_code)
@@ -166,4 +171,49 @@ void cli_json_print(json_object *o)
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+}
+
+bool cli_path_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	if (n == 1 && b[0] == '/')
+		return a[0] == '/';
+	if (strncmp(a, b, n))
+		return false;
+	return a[n] == '\0' || a[n] == '/';
+}
+
+const char *cli_safe(const char *s, char *buf, size_t n)
+{
+	char *fixed = NULL;
+	size_t len = 0;
+	if (!s)
+		s = "";
+	if (n == 0)
+		return "";
+	if (mx_utf8_repair(s, strlen(s), &fixed, &len, NULL)) {
+		snprintf(buf, n, "?");
+		return buf;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 1 < n; i++) {
+		unsigned char c = (unsigned char)fixed[i];
+		buf[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	buf[mx_utf8_floor(buf, o)] = '\0';
+	free(fixed);
+	return buf;
+}
+
+json_object *cli_json_string(const char *s)
+{
+	if (!s)
+		return NULL;
+	char *fixed = NULL;
+	size_t len = 0;
+	if (mx_utf8_repair(s, strlen(s), &fixed, &len, NULL))
+		return NULL;
+	json_object *o = json_object_new_string_len(fixed, (int)len);
+	free(fixed);
+	return o;
 }

@@ -37,6 +37,14 @@ char *conn_clean_field(char *s)
 {
 	if (!s)
 		return NULL;
+	if (!mx_utf8_is_valid(s, strlen(s))) {
+		char *fixed = NULL;
+		int rc = mx_utf8_repair(s, strlen(s), &fixed, NULL, NULL);
+		free(s);
+		if (rc)
+			return NULL;
+		s = fixed;
+	}
 	char *o = s;
 	bool space = false;
 	for (const char *p = s; *p; p++) {

@@ -101,9 +101,10 @@ bool conn_looks_binary(const char *data, size_t len);
 int conn_text_to_utf8(const char *data, size_t len, struct conn_doc *doc);
 
 /* Collapses every run of white space and control characters in a
- * metadata string (a folded subject, a title) to one space and trims the
- * ends, in place. Returns s; a string left empty is freed and NULL
- * returned. */
+ * metadata string (a folded subject, a title) to one space, trims the ends
+ * and repairs invalid UTF-8 (a title made from a file name). Takes
+ * ownership of s and returns the cleaned string, or NULL (s freed) when
+ * nothing is left or memory ran out. */
 char *conn_clean_field(char *s);
 
 /* Connectors, for the table and for tests. */

@@ -169,7 +169,7 @@ static int note_parse(const char *path, const char *data, size_t len, struct con
 	/* A file with no extension in a notes folder may be a message. */
 	const char *b = strrchr(path, '/');
 	b = b ? b + 1 : path;
-	if (!strchr(b + 1, '.') && conn_looks_like_mail(data, len))
+	if (*b && !strchr(b + 1, '.') && conn_looks_like_mail(data, len))
 		return conn_mail_ops.parse(path, data, len, doc);
 
 	if ((rc = conn_text_to_utf8(data, len, doc)))

@@ -125,7 +125,8 @@ static int walk_push(struct walk *w, char *path, const struct stat *sb, bool reg
 		w->cap = c;
 	}
 	w->v[w->n++] = (struct entry){ .path = path,
-				       .mtime = (int64_t)sb->st_mtime,
+				       .mtime = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+						sb->st_mtim.tv_nsec,
 				       .size = (int64_t)sb->st_size,
 				       .regular = regular };
 	return 0;
@@ -275,7 +276,7 @@ static void event(struct indexer *ix, enum idx_event ev, const char *src, const 
 {
 	if (!ix->p.event)
 		return;
-	char *full = mx_path_join(src, rel);
+	char *full = rel[0] ? mx_path_join(src, rel) : strdup(src);
 	ix->p.event(ev, full ? full : rel, why, ix->p.ctx);
 	free(full);
 }
@@ -313,11 +314,12 @@ static int put_problem(struct indexer *ix, const struct store_source *src, const
 	return 0;
 }
 
-/* Parses, chunks and writes one file's document. */
+/* Parses, chunks and writes one file's document. full is the file's
+ * absolute path (connectors look at its name). *failed: the file was
+ * recorded as an error or a skip, not indexed. */
 static int put_parsed(struct indexer *ix, const struct store_source *src, const struct entry *e,
-		      const char *data, size_t len, const char *hash, struct idx_stats *stats,
-		      bool *failed)
-/* *failed: the file was recorded as an error or a skip, not indexed. */
+		      const char *full, const char *data, size_t len, const char *hash,
+		      struct idx_stats *stats, bool *failed)
 {
 	struct conn_doc doc;
 	struct idx_span *spans = NULL;
@@ -328,8 +330,8 @@ static int put_parsed(struct indexer *ix, const struct store_source *src, const 
 	conn_doc_init(&doc);
 	*failed = false;
 
-	const struct conn_ops *ops = conn_for_file(src->type, e->path, why, sizeof why);
-	int prc = ops ? ops->parse(e->path, data, len, &doc) : MX_EUNSUPPORTED;
+	const struct conn_ops *ops = conn_for_file(src->type, full, why, sizeof why);
+	int prc = ops ? ops->parse(full, data, len, &doc) : MX_EUNSUPPORTED;
 	if (prc == MX_ENOMEM) {
 		rc = prc;
 		snprintf(ix->msg, sizeof ix->msg, "out of memory");
@@ -385,7 +387,7 @@ static int put_parsed(struct indexer *ix, const struct store_source *src, const 
 		.title = doc.title,
 		.author = doc.author,
 		.recipients = doc.recipients,
-		.date = doc.date ? doc.date : e->mtime,
+		.date = doc.date ? doc.date : e->mtime / 1000000000,
 		.status = "ok",
 		.error = doc.note[0] ? doc.note : NULL,
 	};
@@ -481,7 +483,12 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 			struct entry *e = &w.v[i++];
 			e->doc = &docs[j++];
 			bool same = e->doc->mtime == e->mtime && e->doc->size == e->size;
-			e->state = same && !ix->p.full ? ENTRY_UNCHANGED : ENTRY_SUSPECT;
+			/* A file that failed before being read (too large, no permission)
+			 * is tried again: the cap or the permissions may have changed,
+			 * and neither moves mtime or size. One that was read and
+			 * rejected waits for a change. */
+			bool unread = !strcmp(e->doc->status, "error") && !e->doc->hash[0];
+			e->state = same && !unread && !ix->p.full ? ENTRY_UNCHANGED : ENTRY_SUSPECT;
 			todo += e->state != ENTRY_UNCHANGED;
 			/* parts of the same file (later: mbox messages) */
 			while (j < ndocs && !strcmp(docs[j].path, e->path))
@@ -521,7 +528,7 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 			skip = "not a regular file (FIFO, socket or device)";
 		else if (e->size == 0)
 			skip = "empty file";
-		else if (!conn_for_file(src->type, e->path, why, sizeof why))
+		else if (!conn_for_file(src->type, full, why, sizeof why))
 			skip = why;
 		if (skip) {
 			if ((rc = put_problem(ix, src, e, "", "skipped", skip)))
@@ -582,7 +589,7 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 				goto next;
 			}
 		}
-		if ((rc = put_parsed(ix, src, e, data, len, hash, stats, &failed)))
+		if ((rc = put_parsed(ix, src, e, full, data, len, hash, stats, &failed)))
 			goto out;
 		if (!failed) {
 			if (e->state == ENTRY_NEW)
@@ -720,8 +727,9 @@ int idx_run(struct indexer *ix, const char *only, struct idx_stats *stats)
 		final = fail_store(ix, rrc);
 	if (final == MX_EPARTIAL && !ix->msg[0])
 		snprintf(ix->msg, sizeof ix->msg,
-			 "%llu files could not be indexed (see 'memex status')",
-			 (unsigned long long)stats->errors_total);
+			 "%llu file%s could not be indexed (see 'memex status')",
+			 (unsigned long long)stats->errors_total,
+			 stats->errors_total == 1 ? "" : "s");
 	store_sources_free(srcs, nsrcs);
 	return final;
 }

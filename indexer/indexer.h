@@ -3,7 +3,9 @@
  *
  * A run walks every source (or one), compares each file with what the
  * store knows and does the least work that keeps the index true:
- *   unchanged  mtime and size equal the stored ones: not opened at all
+ *   unchanged  mtime (to the nanosecond) and size equal the stored ones: not
+ *              opened at all; except files that failed before they could be
+ *              read (too large, no permission), which are tried again
  *   touched    opened and hashed; same content hash: only mtime/size updated
  *   changed    re-parsed and re-chunked; old chunks, FTS rows and vectors go
  *   new        parsed, unless its hash equals a document whose file vanished

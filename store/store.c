@@ -695,23 +695,34 @@ int store_doc_delete(struct store *st, int64_t id)
 int store_doc_forget(struct store *st, const char *abs, int64_t *ndeleted)
 {
 	sqlite3_stmt *s = NULL;
-	/* The absolute path is source path + '/' + document path. Compare
-	 * with substr() rather than LIKE/GLOB so that no character of the
-	 * path is taken as a wildcard. */
+	/* Match the path itself or anything below it. substr() rather than
+	 * LIKE/GLOB, so that no character of the path is a wildcard; "/" is
+	 * its own prefix. */
+	size_t n = strlen(abs);
+	while (n > 1 && abs[n - 1] == '/')
+		n--;
+	char *prefix = malloc(n + 2);
+	if (!prefix)
+		return MX_ENOMEM;
+	memcpy(prefix, abs, n);
+	if (!(n == 1 && abs[0] == '/'))
+		prefix[n++] = '/';
+	prefix[n] = '\0';
 	int rc = prep(st,
 		      "DELETE FROM documents WHERE id IN (SELECT d.id FROM documents d"
 		      " JOIN sources s ON d.source_id = s.id"
-		      " WHERE s.path || '/' || d.path = ?1"
-		      "  OR substr(s.path || '/' || d.path, 1, length(?1) + 1) = ?1 || '/'"
-		      "  OR (s.path = ?1) OR substr(s.path, 1, length(?1) + 1) = ?1 || '/')",
+		      " WHERE " STORE_ABS_PATH " = ?1"
+		      "  OR substr(" STORE_ABS_PATH ", 1, length(?2)) = ?2)",
 		      &s);
-	if (rc)
-		return rc;
-	bind_text(s, 1, abs);
-	rc = step_done(st, s, "cannot forget");
-	if (!rc && ndeleted)
-		*ndeleted = sqlite3_changes(st->db);
+	if (!rc) {
+		bind_text(s, 1, abs);
+		bind_text(s, 2, prefix);
+		rc = step_done(st, s, "cannot forget");
+		if (!rc && ndeleted)
+			*ndeleted = sqlite3_changes(st->db);
+	}
 	sqlite3_finalize(s);
+	free(prefix);
 	return rc;
 }
 
@@ -834,7 +845,7 @@ int store_problem_list(struct store *st, bool errors_only, size_t limit, struct 
 	*out = NULL;
 	*n = 0;
 	int rc = prep(st,
-		      "SELECT s.path || '/' || d.path, d.status, d.error"
+		      "SELECT " STORE_ABS_PATH ", d.status, d.error"
 		      " FROM documents d JOIN sources s ON d.source_id = s.id"
 		      " WHERE d.status = 'error' OR (?1 = 0 AND d.status = 'skipped')"
 		      " ORDER BY d.status, d.indexed_at DESC, d.path LIMIT ?2",

@@ -3,7 +3,8 @@
  *
  * Tables (schema version 1; see store/schema.c for the exact SQL):
  *   sources    id, path (absolute, unique), type, added_at, last_indexed_at
- *   documents  id, source_id -> sources, path (relative to the source), part
+ *   documents  id, source_id -> sources, path (relative to the source; '' when
+ *              the source is a single file), part
  *              ('' for a whole file; a sub-document key otherwise),
  *              message_id, mtime, size, hash (sha256 hex), type, title,
  *              author, recipients, date, status ('ok'|'error'|'skipped'),
@@ -91,8 +92,8 @@ struct store_docinfo {
 	int64_t id;
 	char *path;
 	char *part;
-	int64_t mtime, size;
-	char hash[65];
+	int64_t mtime, size; /* mtime in nanoseconds since the epoch */
+	char hash[65];	     /* "" when the file was never read */
 	char status[8];
 };
 

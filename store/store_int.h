@@ -13,6 +13,10 @@ struct store {
 	char msg[512];
 };
 
+/* SQL for a document's absolute path, with documents as d and sources as
+ * s: a single-file source's document has the path "". */
+#define STORE_ABS_PATH "(CASE d.path WHEN '' THEN s.path ELSE s.path || '/' || d.path END)"
+
 /* Migrations: SQL that takes user_version from -> from + 1. */
 int store_migrations_count(void);
 const char *store_migration_sql(int from);

@@ -42,6 +42,7 @@ run() {
 	LASTCMD="$*"
 	"$@" >"$OUTF" 2>"$ERRF" </dev/null
 	RC=$?
+	# shellcheck disable=SC2034 # OUT, ERR: read by the cases
 	OUT=$(cat "$OUTF")
 	ERR=$(cat "$ERRF")
 }
@@ -49,7 +50,7 @@ run() {
 # Fails the case when memex's stderr carries a sanitizer report.
 check_sanitizers() {
 	if grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer|AddressSanitizer:DEADLYSIGNAL' "$ERRF" 2>/dev/null; then
-		fail "sanitizer report from: memex $* (exit $RC)" "$(head -n 40 "$ERRF")"
+		fail "sanitizer report from: memex $* (exit $RC)" "$(head -n 16 "$ERRF")"
 	fi
 }
 
