@@ -97,7 +97,7 @@ struct store_hit;
 
 struct query_opts {
 	size_t limit;
-	bool json, all_chunks;
+	bool json, all_chunks, threads;
 	char *query; /* malloc'd: the words joined by spaces */
 };
 /* Parses -n/--limit, --json, --all-chunks (search only) and the query
@@ -115,6 +115,18 @@ struct json_object *cli_hits_json(const struct ret_result *res);
 /* Prints o pretty on stdout and drops the reference. */
 void cli_json_print(struct json_object *o);
 
+/* ---- messages read back (message.c) ---- */
+struct conn_doc;
+struct store_docfull;
+struct store_att;
+/* "Tue, 03 Nov 2026 09:15 +0100": a date as its sender wrote it. */
+void cli_format_mail_date(int64_t t, int offset_min, char *buf, size_t n);
+/* Reads a stored document back from its file; prints the error. */
+int cli_load_doc(struct cli *c, const struct store_docfull *d, struct conn_doc *doc);
+/* Headers, text (quotes as a marker unless full) and attachments. */
+void cli_print_message(const struct store_docfull *d, const struct conn_doc *doc, bool full,
+		       const struct store_att *atts, size_t natts);
+
 /* Commands. */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_add(struct cli *c, int argc, char **argv);
@@ -125,5 +137,8 @@ int cmd_ask(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_forget(struct cli *c, int argc, char **argv);
 int cmd_help(struct cli *c, int argc, char **argv);
+int cmd_show(struct cli *c, int argc, char **argv);
+int cmd_bench(struct cli *c, int argc, char **argv);
+int cmd_thread(struct cli *c, int argc, char **argv);
 
 #endif

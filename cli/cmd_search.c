@@ -2,6 +2,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../retriever/retriever.h"
 #include "cli.h"
@@ -35,21 +36,49 @@ int cmd_search(struct cli *c, int argc, char **argv)
 	}
 	if (res.relaxed)
 		printf("No passage has all the words; showing passages with any of them.\n\n");
-	for (size_t i = 0; i < res.n; i++) {
-		const struct store_hit *h = &res.hits[i];
-		char cite[1024], safe[1024];
-		ret_citation(h, cite, sizeof cite);
-		const char *title = cli_safe(h->title && *h->title ? h->title : "(untitled)", safe,
-					     sizeof safe);
-		if (c->stdout_tty)
-			printf("\033[1m%zu. %s\033[0m\n", i + 1, title);
-		else
-			printf("%zu. %s\n", i + 1, title);
-		printf("   %s\n", cli_safe(cite, safe, sizeof safe));
-		cli_print_snippet(h->snippet, c->stdout_tty, "   ");
-		if (i + 1 < res.n)
-			putchar('\n');
+	/* With --threads, the hits of one thread print together, under a
+	 * header, in the order of the thread's best hit. */
+	bool *done = calloc(res.n ? res.n : 1, sizeof *done);
+	if (!done) {
+		cli_error("out of memory");
+		ret = CLI_ERR;
+		goto out;
 	}
+	size_t shown = 0;
+	for (size_t i = 0; i < res.n; i++) {
+		if (done[i])
+			continue;
+		const char *tid = q.threads ? res.hits[i].thread_id : NULL;
+		if (tid) {
+			size_t k = 0;
+			for (size_t j = i; j < res.n; j++)
+				k += res.hits[j].thread_id && !strcmp(res.hits[j].thread_id, tid);
+			printf("%sthread %s (%zu hit%s; 'memex thread %s' shows it)\n",
+			       shown ? "\n" : "", tid, k, k == 1 ? "" : "s", tid);
+		}
+		for (size_t j = i; j < res.n; j++) {
+			const struct store_hit *h = &res.hits[j];
+			if (done[j] ||
+			    (j > i && (!tid || !h->thread_id || strcmp(h->thread_id, tid))))
+				continue;
+			done[j] = true;
+			char cite[1024], safe[1024];
+			const char *ind = tid ? "  " : "";
+			ret_citation(h, cite, sizeof cite);
+			const char *title = cli_safe(
+				h->title && *h->title ? h->title : "(untitled)", safe, sizeof safe);
+			if (shown && !tid)
+				putchar('\n');
+			if (c->stdout_tty)
+				printf("%s\033[1m%zu. %s\033[0m\n", ind, j + 1, title);
+			else
+				printf("%s%zu. %s\n", ind, j + 1, title);
+			printf("%s   %s\n", ind, cli_safe(cite, safe, sizeof safe));
+			cli_print_snippet(h->snippet, c->stdout_tty, tid ? "     " : "   ");
+			shown++;
+		}
+	}
+	free(done);
 out:
 	ret_result_clear(&res);
 	store_close(st);

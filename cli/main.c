@@ -71,7 +71,7 @@ static const struct cli_command commands[] = {
 	  "Exit status: 0 all indexed, 3 some files could not be indexed or a\n"
 	  "folder could not be read (partial), 130 interrupted, 1 error.\n" },
 	{ "search", cmd_search, "find passages (BM25 ranking)",
-	  "usage: memex search [-n N] [--all-chunks] [--json] QUERY...\n"
+	  "usage: memex search [-n N] [--threads] [--all-chunks] [--json] QUERY...\n"
 	  "\n"
 	  "Ranks indexed passages by BM25 (title and sender weigh more than the\n"
 	  "text) and prints, per hit, the title, a citation (file:lines, or\n"
@@ -80,8 +80,21 @@ static const struct cli_command commands[] = {
 	  "passages with any of them are shown and a note says so. Use\n"
 	  "\"double quotes\" for a phrase and word* for a prefix.\n"
 	  "\n"
+	  "Filters narrow the search; they may stand alone (the newest matches\n"
+	  "are listed) or among the words:\n"
+	  "  from:X        sender's address or name contains X (mail; notes: author)\n"
+	  "  to:X          a To or Cc address or name contains X\n"
+	  "  subject:X     the subject (or title) has the word X\n"
+	  "  folder:X      in Maildir folder X or below (INBOX, Travel, ...)\n"
+	  "  type:X        mail, note, text or attachment\n"
+	  "  after:DATE    on or after DATE (YYYY-MM-DD, YYYY-MM or YYYY, UTC)\n"
+	  "  before:DATE   before DATE\n"
+	  "  has:attachment, is:unread\n"
+	  "X may be \"quoted text\". Example: memex search from:anna after:2026-09 cabin\n"
+	  "\n"
 	  "  -n, --limit N    number of hits (default 10, or search_results)\n"
 	  "  --all-chunks     allow several hits from one document\n"
+	  "  --threads        group mail hits by thread\n"
 	  "  --json           machine-readable output\n" },
 	{ "ask", cmd_ask, "answer a question from the index",
 	  "usage: memex ask [-n N] [--json] QUESTION...\n"
@@ -111,6 +124,39 @@ static const struct cli_command commands[] = {
 	  "removed too. A file that still exists inside a source is indexed\n"
 	  "again by the next 'memex index': delete or move it first. The files\n"
 	  "themselves are never touched.\n" },
+	{ "show", cmd_show, "print a message or document",
+	  "usage: memex show [--json] ID\n"
+	  "\n"
+	  "Prints a message: its headers (the date as the sender wrote it), its\n"
+	  "whole text, quoted replies and signature included, and its\n"
+	  "attachments. ID is a message-id (with or without <>), a document id\n"
+	  "from --json output, or a file's path. The text is read back from the\n"
+	  "file, so the file must still be there.\n"
+	  "\n"
+	  "  --json   machine-readable output (text, quoted spans, attachments)\n" },
+	{ "thread", cmd_thread, "print a mail thread in order",
+	  "usage: memex thread [--list] [--full] ID\n"
+	  "\n"
+	  "Prints every message of a thread, oldest first. ID is a thread id (from\n"
+	  "'memex search --threads' or 'memex show'), or the message-id or document\n"
+	  "id of any message in it. Threads are built from Message-ID, In-Reply-To\n"
+	  "and References; messages that answer a message memex never saw still\n"
+	  "share its thread. Quoted replies and signatures are folded into one\n"
+	  "line each.\n"
+	  "\n"
+	  "  --list   one line per message: date, sender, subject\n"
+	  "  --full   show quoted replies and signatures too\n" },
+	{ "bench", cmd_bench, "measure indexing speed",
+	  "usage: memex bench index [--runs N] [--json] PATH...\n"
+	  "\n"
+	  "Reads every file under PATH into memory, then times what indexing does\n"
+	  "to them short of the index and the embedder: parsing (MIME decoding,\n"
+	  "charsets, HTML), dropping quoted text, chunking. Prints the best of N\n"
+	  "runs (default 5) as documents/s and MB/s, overall and per document type.\n"
+	  "These are figures, not tests; the machine's load moves them.\n"
+	  "\n"
+	  "  --runs N  runs to take the best of (1 to 100)\n"
+	  "  --json    machine-readable output\n" },
 	{ "help", cmd_help, "show help for a command", "usage: memex help [COMMAND]\n" },
 };
 

@@ -69,6 +69,7 @@ json_object *cli_hit_json(const struct store_hit *h, size_t rank)
 	json_object_object_add(o, "line_end", json_object_new_int64(h->line_end));
 	json_object_object_add(o, "byte_start", json_object_new_int64(h->byte_start));
 	json_object_object_add(o, "byte_end", json_object_new_int64(h->byte_end));
+	json_object_object_add(o, "thread_id", cli_json_string(h->thread_id));
 	json_object_object_add(o, "chunk_id", json_object_new_int64(h->chunk_id));
 	json_object_object_add(o, "document_id", json_object_new_int64(h->doc_id));
 	json_object_object_add(o, "citation", cli_json_string(cite));
@@ -88,7 +89,11 @@ int cli_run_query(struct cli *c, const char *query, struct ret_params *p, struct
 	*stp = st;
 	int rc = ret_search(st, query, p, res);
 	if (rc == MX_EEMPTY) {
-		cli_error("the query has no words to search for");
+		cli_error("the query has no words or filters to search for");
+		return CLI_USAGE;
+	}
+	if (rc == MX_EINVAL && res->err[0]) {
+		cli_error("%s", res->err);
 		return CLI_USAGE;
 	}
 	if (rc) {
@@ -107,6 +112,7 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "all-chunks", no_argument, NULL, 'a' },
+		{ "threads", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -121,8 +127,12 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 			break;
 		case 'j': q->json = true; break;
 		case 'a':
+		case 't':
 			if (!strcmp(name, "search")) {
-				q->all_chunks = true;
+				if (opt == 'a')
+					q->all_chunks = true;
+				else
+					q->threads = true;
 				break;
 			}
 			/* fall through */

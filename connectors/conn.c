@@ -7,12 +7,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "../common/buf.h"
 #include "../common/fsutil.h"
 #include "../common/status.h"
 #include "../common/utf8.h"
@@ -30,6 +32,24 @@ void conn_doc_clear(struct conn_doc *d)
 	free(d->recipients);
 	free(d->message_id);
 	free(d->text);
+	free(d->in_reply_to);
+	free(d->refs);
+	free(d->list_id);
+	free(d->part);
+	for (size_t i = 0; i < d->naddrs; i++) {
+		free(d->addrs[i].name);
+		free(d->addrs[i].addr);
+	}
+	free(d->addrs);
+	for (size_t i = 0; i < d->natts; i++) {
+		free(d->atts[i].name);
+		free(d->atts[i].mime_type);
+	}
+	free(d->atts);
+	free(d->quoted);
+	for (size_t i = 0; i < d->nchildren; i++)
+		conn_doc_clear(&d->children[i]);
+	free(d->children);
 	conn_doc_init(d);
 }
 
@@ -97,10 +117,8 @@ const struct conn_ops *conn_for_file(const char *source_type, const char *path, 
 {
 	if (!strcmp(source_type, "maildir") || !strcmp(source_type, "eml"))
 		return &conn_mail_ops;
-	if (!strcmp(source_type, "mbox")) {
-		snprintf(why, whysz, "mbox files are not read yet");
-		return NULL;
-	}
+	if (!strcmp(source_type, "mbox"))
+		return &conn_mail_ops;
 	const char *ext = ext_of(path);
 	if (!ext) /* no extension: the note connector sniffs the content */
 		return &conn_note_ops;
@@ -309,14 +327,35 @@ int conn_detect_source(const char *path, const char **type)
 /* text to UTF-8                                                         */
 /* ===================================================================== */
 
-/* iconv from `from` to UTF-8; MX_EENCODING when the bytes do not convert. */
-static int convert(const char *from, const char *data, size_t len, char **out, size_t *outlen)
+/* Whether an iconv name means UTF-8 (or its ASCII subset). */
+static bool is_utf8_name(const char *c)
 {
-	iconv_t cd = iconv_open("UTF-8", from);
-	if (cd == (iconv_t)-1)
-		return MX_EENCODING;
-	int rc = 0;
-	size_t cap = len * 2 + 16; /* grows when needed */
+	return !strcasecmp(c, "utf-8") || !strcasecmp(c, "utf8") || !strcasecmp(c, "us-ascii") ||
+	       !strcasecmp(c, "ascii");
+}
+
+int conn_to_utf8(const char *from, const char *data, size_t len, char **out, size_t *outlen,
+		 size_t *nrepl)
+{
+	*nrepl = 0;
+	iconv_t cd = (iconv_t)-1;
+	if (from && !is_utf8_name(from))
+		cd = iconv_open("UTF-8", from);
+	if (cd == (iconv_t)-1) {
+		if (mx_utf8_is_valid(data, len))
+			return mx_utf8_repair(data, len, out, outlen, nrepl);
+		/* unknown, missing or wrong charset on 8-bit text */
+		cd = iconv_open("UTF-8", "WINDOWS-1252");
+		if (cd == (iconv_t)-1)
+			return mx_utf8_repair(data, len, out, outlen, nrepl);
+	}
+	if (len > (SIZE_MAX - 16) / 4) {
+		iconv_close(cd);
+		return MX_ETOOBIG;
+	}
+	/* 4 output bytes per input byte covers every charset to UTF-8, and
+	 * 3 per byte the U+FFFD replacements */
+	size_t cap = len * 4 + 16;
 	char *buf = malloc(cap);
 	if (!buf) {
 		iconv_close(cd);
@@ -326,74 +365,229 @@ static int convert(const char *from, const char *data, size_t len, char **out, s
 	size_t inleft = len, oleft = cap - 1;
 	while (inleft > 0) {
 		if (iconv(cd, &in, &inleft, &o, &oleft) != (size_t)-1)
-			continue;
-		if (errno == E2BIG) {
-			size_t used = (size_t)(o - buf);
-			cap *= 2;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				rc = MX_ENOMEM;
-				break;
-			}
-			buf = nb;
-			o = buf + used;
-			oleft = cap - used - 1;
-		} else {
-			rc = MX_EENCODING;
 			break;
+		if (errno == EILSEQ || errno == EINVAL) {
+			/* an invalid or truncated sequence: U+FFFD, skip a byte */
+			if (oleft < 3)
+				break;
+			memcpy(o, "\xEF\xBF\xBD", 3);
+			o += 3, oleft -= 3;
+			in++, inleft--;
+			(*nrepl)++;
+			iconv(cd, NULL, NULL, NULL, NULL);
+		} else {
+			break; /* E2BIG cannot happen with this cap */
 		}
 	}
+	iconv(cd, NULL, NULL, &o, &oleft); /* flush shift states */
 	iconv_close(cd);
-	if (rc) {
+	*o = '\0';
+	/* iconv's output is UTF-8 by construction; check anyway, cheaply */
+	size_t n = (size_t)(o - buf);
+	if (!mx_utf8_is_valid(buf, n)) {
+		size_t extra = 0;
+		int rc = mx_utf8_repair(buf, n, out, outlen, &extra);
 		free(buf);
+		*nrepl += extra;
 		return rc;
 	}
-	*o = '\0';
 	*out = buf;
-	*outlen = (size_t)(o - buf);
+	*outlen = n;
 	return 0;
 }
 
 int conn_text_to_utf8(const char *data, size_t len, struct conn_doc *doc)
 {
 	const unsigned char *p = (const unsigned char *)data;
-	char *conv = NULL;
-	size_t convlen = 0;
-	int rc;
-
+	const char *from = NULL;
 	if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
 		data += 3, len -= 3;
 	} else if (len >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
-		const char *enc = p[0] == 0xFF ? "UTF-16LE" : "UTF-16BE";
-		rc = convert(enc, data + 2, len - 2, &conv, &convlen);
-		if (rc == MX_ENOMEM)
-			return rc;
-		if (rc == 0) {
-			snprintf(doc->note, sizeof doc->note, "converted from %s", enc);
-			data = conv, len = convlen;
-		}
-		/* an odd or broken UTF-16 file falls through to repair */
+		from = p[0] == 0xFF ? "UTF-16LE" : "UTF-16BE";
+		data += 2, len -= 2;
+		snprintf(doc->note, sizeof doc->note, "converted from %s", from);
 	}
-	if (!conv && conn_looks_binary(data, len)) {
+	if (!from && conn_looks_binary(data, len)) {
 		snprintf(doc->err, sizeof doc->err, "binary content in a text file");
 		return MX_EBINARY;
 	}
-	if (!conv && !mx_utf8_is_valid(data, len)) {
-		/* Legacy 8-bit text: windows-1252 is the likeliest, and a
-		 * superset of ISO-8859-1's printable range. */
-		rc = convert("WINDOWS-1252", data, len, &conv, &convlen);
-		if (rc == MX_ENOMEM)
-			return rc;
-		if (rc == 0) {
-			snprintf(doc->note, sizeof doc->note,
-				 "not UTF-8; converted from windows-1252");
-			data = conv, len = convlen;
-		}
+	if (!from && !mx_utf8_is_valid(data, len)) {
+		/* legacy 8-bit text: windows-1252 is the likeliest, and a
+		 * superset of ISO-8859-1's printable range */
+		from = "WINDOWS-1252";
+		snprintf(doc->note, sizeof doc->note, "not UTF-8; converted from windows-1252");
 	}
-	rc = mx_utf8_repair(data, len, &doc->text, &doc->text_len, &doc->nreplaced);
-	free(conv);
+	int rc = conn_to_utf8(from, data, len, &doc->text, &doc->text_len, &doc->nreplaced);
 	if (!rc && doc->nreplaced && !doc->note[0])
 		snprintf(doc->note, sizeof doc->note, "%zu invalid byte sequences replaced",
 			 doc->nreplaced);
 	return rc;
+}
+
+int conn_doc_indexable(const struct conn_doc *doc, char **out, size_t *outlen)
+{
+	char *o = malloc(doc->text_len + 1);
+	if (!o)
+		return MX_ENOMEM;
+	size_t k = 0, pos = 0;
+	for (size_t i = 0; i < doc->nquoted; i++) {
+		const struct conn_span *q = &doc->quoted[i];
+		if (q->start < pos || q->end > doc->text_len || q->start > q->end)
+			continue; /* not sorted or out of range: ignore */
+		memcpy(o + k, doc->text + pos, q->start - pos);
+		k += q->start - pos;
+		if (k && o[k - 1] != '\n' && q->end > q->start)
+			o[k++] = '\n';
+		pos = q->end;
+	}
+	memcpy(o + k, doc->text + pos, doc->text_len - pos);
+	k += doc->text_len - pos;
+	o[k] = '\0';
+	*out = o;
+	*outlen = k;
+	return 0;
+}
+
+/* ===================================================================== */
+/* Maildir names                                                         */
+/* ===================================================================== */
+
+int conn_maildir_meta(const char *relpath, char **folder, char **flags)
+{
+	*folder = *flags = NULL;
+	const char *base = strrchr(relpath, '/');
+	size_t dirlen = base ? (size_t)(base - relpath) : 0;
+	base = base ? base + 1 : relpath;
+	bool in_new = false;
+	/* drop a trailing cur/ or new/ */
+	size_t end = dirlen;
+	const char *last = relpath;
+	for (size_t i = 0; i < dirlen; i++)
+		if (relpath[i] == '/')
+			last = relpath + i + 1;
+	size_t lastlen = (size_t)(relpath + dirlen - last);
+	if (lastlen == 3 && (!strncmp(last, "cur", 3) || !strncmp(last, "new", 3))) {
+		in_new = !strncmp(last, "new", 3);
+		end = last > relpath ? (size_t)(last - relpath) - 1 : 0;
+	}
+	struct mx_buf f;
+	mx_buf_init(&f, 4096);
+	int rc = 0;
+	for (size_t i = 0; i < end && !rc;) {
+		size_t j = i;
+		while (j < end && relpath[j] != '/')
+			j++;
+		const char *c = relpath + i;
+		size_t cl = j - i;
+		if (f.len)
+			rc = mx_buf_append(&f, "/", 1);
+		if (!rc && cl > 1 && c[0] == '.') {
+			/* Maildir++: ".A.B" is A/B */
+			for (size_t k = 1; k < cl && !rc; k++)
+				rc = mx_buf_append(&f, c[k] == '.' ? "/" : c + k, 1);
+		} else if (!rc) {
+			rc = mx_buf_append(&f, c, cl);
+		}
+		i = j + 1;
+	}
+	if (!rc && f.len == 0)
+		rc = mx_buf_appends(&f, "INBOX");
+	if (rc) {
+		mx_buf_free(&f);
+		return rc;
+	}
+	*folder = mx_buf_detach(&f);
+	/* flags: the capitals after ":2,", sorted */
+	char fl[32];
+	size_t k = 0;
+	const char *info = strstr(base, ":2,");
+	if (info && !in_new)
+		for (const char *p = info + 3; *p && k < sizeof fl - 1; p++)
+			if (*p >= 'A' && *p <= 'Z' && !memchr(fl, *p, k))
+				fl[k++] = *p;
+	for (size_t a = 1; a < k; a++) /* insertion sort of a few letters */
+		for (size_t b = a; b > 0 && fl[b - 1] > fl[b]; b--) {
+			char t = fl[b];
+			fl[b] = fl[b - 1];
+			fl[b - 1] = t;
+		}
+	fl[k] = '\0';
+	*flags = strdup(fl);
+	if (!*flags) {
+		free(*folder);
+		*folder = NULL;
+		return MX_ENOMEM;
+	}
+	return 0;
+}
+
+bool conn_maildir_key(const char *relpath, char *buf, size_t n)
+{
+	const char *base = strrchr(relpath, '/');
+	base = base ? base + 1 : relpath;
+	size_t len = strcspn(base, ":");
+	if (len == 0 || len >= n)
+		return false;
+	memcpy(buf, base, len);
+	buf[len] = '\0';
+	return true;
+}
+
+/* ===================================================================== */
+/* reading a document back                                               */
+/* ===================================================================== */
+
+int conn_load(const char *source_type, const char *abs, const char *part, size_t max,
+	      struct conn_doc *doc)
+{
+	int rc;
+	const char *rest = part ? part : "";
+	if (!strcmp(source_type, "mbox")) {
+		/* the message at the offset the part names */
+		char *end = NULL;
+		unsigned long long off = strtoull(rest, &end, 10);
+		if (end == rest)
+			return MX_EINVAL;
+		rest = *end == '/' ? end + 1 : end;
+		struct conn_mbox *mb = NULL;
+		struct conn_mbox_msg m;
+		if ((rc = conn_mbox_open(abs, off, max, &mb)))
+			return rc;
+		rc = conn_mbox_next(mb, &m);
+		if (rc == 1 && (m.offset != off || m.too_big))
+			rc = MX_ENOTFOUND;
+		else if (rc == 1)
+			rc = conn_mail_ops.parse(abs, m.data, m.len, doc);
+		else if (rc == 0)
+			rc = MX_ENOTFOUND;
+		conn_mbox_close(mb);
+		if (rc)
+			return rc;
+	} else {
+		char *data = NULL, why[128];
+		size_t len = 0;
+		const struct conn_ops *ops = conn_for_file(source_type, abs, why, sizeof why);
+		if (!ops)
+			return MX_EUNSUPPORTED;
+		if ((rc = mx_read_file(abs, max, &data, &len)))
+			return rc;
+		rc = ops->parse(abs, data, len, doc);
+		free(data);
+		if (rc)
+			return rc;
+	}
+	/* descend into children: "1/2" */
+	while (*rest) {
+		char *end = NULL;
+		unsigned long k = strtoul(rest, &end, 10);
+		if (end == rest || k == 0 || k > doc->nchildren)
+			return MX_ENOTFOUND;
+		struct conn_doc child = doc->children[k - 1];
+		/* take the child out so that clearing the parent spares it */
+		conn_doc_init(&doc->children[k - 1]);
+		conn_doc_clear(doc);
+		*doc = child;
+		rest = *end == '/' ? end + 1 : end;
+	}
+	return 0;
 }

@@ -26,8 +26,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* An address of a message: role is static ("from", "to", "cc"); name (or
+ * NULL) and addr are owned. */
+struct conn_addr {
+	const char *role;
+	char *name, *addr;
+};
+
+/* An attachment: name and mime_type (or NULL) owned; size in decoded bytes. */
+struct conn_att {
+	char *name, *mime_type;
+	int64_t size;
+};
+
+/* A byte range [start, end) of a doc's text. */
+struct conn_span {
+	size_t start, end;
+};
+
 /* What a connector produced for one file. All strings are UTF-8, malloc'd
- * and owned by the doc; conn_doc_clear() frees them. */
+ * and owned by the doc; conn_doc_clear() frees them, children included. */
 struct conn_doc {
 	const char *type; /* static: "note", "text", "mail" */
 	char *title;	  /* or NULL */
@@ -43,8 +61,26 @@ struct conn_doc {
 	 * lines do not map to the file's (decoded mail). */
 	int64_t line_base;
 	size_t nreplaced; /* invalid byte sequences replaced by U+FFFD */
-	char note[128];	  /* e.g. "converted from UTF-16LE"; or "" */
-	char err[256];	  /* why parse() failed */
+	/* Mail. */
+	char *in_reply_to; /* the parent's message-id, without <>; or NULL */
+	char *refs;	   /* References, space-separated, oldest first */
+	int date_offset;   /* minutes east of UTC, as the Date header says */
+	char *list_id;
+	struct conn_addr *addrs; /* From, To and Cc, in that order */
+	size_t naddrs;
+	struct conn_att *atts; /* attachments, in MIME order */
+	size_t natts;
+	/* Quoted replies, attributions and signatures in text: shown, but
+	 * not indexed (they repeat what other messages say). */
+	struct conn_span *quoted;
+	size_t nquoted;
+	/* Child documents: message/rfc822 parts and text attachments, with
+	 * part set to their key within this document ("1", "2", ...). */
+	struct conn_doc *children;
+	size_t nchildren;
+	char *part;
+	char note[128]; /* e.g. "converted from UTF-16LE"; or "" */
+	char err[256];	/* why parse() failed */
 };
 
 void conn_doc_init(struct conn_doc *d);
@@ -106,6 +142,77 @@ int conn_text_to_utf8(const char *data, size_t len, struct conn_doc *doc);
  * ownership of s and returns the cleaned string, or NULL (s freed) when
  * nothing is left or memory ran out. */
 char *conn_clean_field(char *s);
+
+/* Converts bytes in charset `from` (any name iconv or GMime knows; NULL
+ * or unknown: UTF-8 if valid, else windows-1252) to UTF-8, replacing every
+ * invalid sequence with U+FFFD and counting them in *nrepl. *out
+ * malloc'd. 0 or MX_ENOMEM. */
+int conn_to_utf8(const char *from, const char *data, size_t len, char **out, size_t *outlen,
+		 size_t *nrepl);
+
+/* HTML (UTF-8) to plain text with libxml2's HTML parser: scripts, styles
+ * and the head dropped, block elements on lines of their own, link text
+ * kept. No network, no entities from outside. At most cap bytes of text.
+ * *out malloc'd. 0, MX_ENOMEM or MX_EINVAL (not parseable). */
+int conn_html_to_text(const char *html, size_t len, size_t cap, char **out, size_t *outlen);
+
+/* Finds quoted replies ('>' lines and the "On ... wrote:" line before
+ * them), Outlook "-----Original Message-----" blocks and signatures (from
+ * a "-- " line) in a message's text. *spans malloc'd, sorted, disjoint. */
+int conn_find_quotes(const char *text, size_t len, struct conn_span **spans, size_t *n);
+
+/* The text to index: doc->text without its quoted spans (each replaced by
+ * a line break). *out malloc'd. */
+int conn_doc_indexable(const struct conn_doc *doc, char **out, size_t *outlen);
+
+/* Maildir facts from a message's path relative to its source: the folder
+ * ("INBOX" for the top, "Travel" for ".Travel", "A/B" for ".A.B" or a
+ * plain A/B folder tree) and the flags after ":2," (sorted capitals; a
+ * message in new/ is unseen whatever its name says). *folder and *flags
+ * malloc'd. */
+int conn_maildir_meta(const char *relpath, char **folder, char **flags);
+
+/* A Maildir message's unique name (its file name up to ':'), which stays
+ * the same when its flags change or it moves from new/ to cur/. Writes it
+ * into buf; false when the path has none. */
+bool conn_maildir_key(const char *relpath, char *buf, size_t n);
+
+/* ---- mbox files ---------------------------------------------------------
+ *
+ * An mbox is messages one after another, each starting with a "From "
+ * line at the start of the file or after a blank line. Quoted body lines
+ * (">From ", ">>From " ...) lose one '>' (mboxrd; for mboxo files this
+ * reads ">From " as "From ", which is what was meant). The reader streams:
+ * a file of any size is read in 64 KiB blocks, and at most max_message
+ * bytes of one message are held. */
+
+struct conn_mbox;
+
+struct conn_mbox_msg {
+	uint64_t offset;  /* of its "From " line in the file */
+	uint64_t length;  /* bytes in the file, separator line included */
+	const char *data; /* the message without its "From " line, unquoted;
+			      NUL-terminated; valid until the next call */
+	size_t len;
+	bool too_big; /* over max_message: data is NULL */
+};
+
+/* Opens path and positions at offset (0, or the end of a message read
+ * before). 0, or a status from opening the file. */
+int conn_mbox_open(const char *path, uint64_t offset, size_t max_message, struct conn_mbox **out);
+/* The next message: 1 and *msg filled, 0 at the end, or an error
+ * (MX_EIO, MX_ENOMEM). */
+int conn_mbox_next(struct conn_mbox *m, struct conn_mbox_msg *msg);
+void conn_mbox_close(struct conn_mbox *m); /* NULL is fine */
+
+/* Reads a document back from its file, as the indexer read it: the file
+ * at abs (a source of source_type), the mbox message at offset part
+ * (mbox), then the child document at the rest of part ("1/2": the second
+ * child of the first). For `memex show` and `memex thread`. 0, a status
+ * from reading (the file changed or vanished: MX_ENOTFOUND), or the
+ * connector's. */
+int conn_load(const char *source_type, const char *abs, const char *part, size_t max,
+	      struct conn_doc *doc);
 
 /* Connectors, for the table and for tests. */
 extern const struct conn_ops conn_note_ops;

@@ -1,35 +1,61 @@
 /*
- * conn_mail.c - one RFC 5322 message per file, parsed with GMime 3.
+ * conn_mail.c - RFC 5322 messages, parsed with GMime 3.
  *
- * This is the foundation's mail reader: the headers (From, To, Cc, Subject,
- * Date, Message-ID) and the first text/plain part that is not an attachment,
- * decoded from its transfer encoding and charset to UTF-8 by GMime. Threads,
- * HTML bodies, attachments and quoted-text marking come with the mail issue.
+ * For a message this produces: the headers (Subject, From, To, Cc, Date
+ * with its offset, Message-ID, In-Reply-To, References, List-Id), the body
+ * text, the attachments (name, type, decoded size), and child documents
+ * for message/rfc822 parts (parsed as messages) and for text attachments.
+ *
+ * The body: inline text/plain parts in MIME order (in a
+ * multipart/alternative the text/plain branch wins); failing those, the
+ * first text/html part turned into text. Transfer encodings (base64,
+ * quoted-printable, uuencode) are undone by GMime; charsets are converted
+ * here, so that every invalid byte becomes U+FFFD (GMime would drop them).
+ * Quoted replies and signatures in the body are marked (conn_find_quotes).
  */
 #include <gmime/gmime.h>
+#include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../common/buf.h"
 #include "../common/status.h"
 #include "../common/utf8.h"
 #include "conn.h"
 
-#define MAIL_MAX_DEPTH 32  /* nesting of multiparts we follow */
-#define MAIL_MAX_ADDRS 256 /* recipients kept per message */
+#define MAIL_MAX_DEPTH	  16	      /* nesting of multiparts and messages */
+#define MAIL_MAX_ADDRS	  256	      /* addresses kept per message */
+#define MAIL_MAX_ATTS	  256	      /* attachments listed per message */
+#define MAIL_MAX_CHILDREN 64	      /* child documents per message */
+#define MAIL_MAX_REFS	  128	      /* References kept */
+#define MAIL_TEXT_CAP	  (32u << 20) /* text kept per message */
 
 void conn_global_init(void)
 {
 	g_mime_init();
+	xmlInitParser();
 }
 
 void conn_global_shutdown(void)
 {
 	g_mime_shutdown();
+	xmlCleanupParser();
 }
 
-/* A malloc'd, valid UTF-8 copy of a string GMime gave us. */
+/* Per-message parse state. */
+struct walk {
+	struct conn_doc *doc;
+	struct mx_buf body; /* text/plain parts so far */
+	GMimePart *html;    /* the first inline text/html part */
+	bool have_plain;
+	int nchild;
+	int depth; /* message nesting */
+	int rc;
+};
+
+/* A malloc'd, valid UTF-8 copy of a string GMime gave us (or NULL). */
 static char *dup_utf8(const char *s)
 {
 	if (!s)
@@ -40,174 +66,432 @@ static char *dup_utf8(const char *s)
 	return out;
 }
 
-/* "Name <addr>" or "addr" for one address. */
-static int format_addr(InternetAddress *ia, struct mx_buf *b)
+/* ===================================================================== */
+/* decoding                                                              */
+/* ===================================================================== */
+
+/* The part's content with its transfer encoding undone (malloc'd). */
+static int part_bytes(GMimePart *part, char **out, size_t *len)
 {
-	const char *name = internet_address_get_name(ia);
-	const char *addr = INTERNET_ADDRESS_IS_MAILBOX(ia)
-				   ? internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia))
-				   : NULL;
-	if (name && *name && addr && *addr)
-		return mx_buf_appendf(b, "%s <%s>", name, addr);
-	if (addr && *addr)
-		return mx_buf_appends(b, addr);
-	if (name && *name)
-		return mx_buf_appends(b, name);
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *mem = g_mime_stream_mem_new();
+	if (w)
+		g_mime_data_wrapper_write_to_stream(w, mem);
+	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	size_t n = ba ? ba->len : 0;
+	char *p = malloc(n + 1);
+	if (!p) {
+		g_object_unref(mem);
+		return MX_ENOMEM;
+	}
+	if (n)
+		memcpy(p, ba->data, n);
+	p[n] = '\0';
+	g_object_unref(mem);
+	*out = p;
+	*len = n;
 	return 0;
 }
 
-static int append_list(InternetAddressList *l, struct mx_buf *b, int max)
+/* A text part's content as UTF-8 (malloc'd); *nrepl counts invalid bytes
+ * replaced. */
+static int part_text(GMimePart *part, char **out, size_t *len, size_t *nrepl)
 {
-	int n = l ? internet_address_list_length(l) : 0;
-	int rc = 0;
-	for (int i = 0; i < n && i < max && !rc; i++) {
-		if (b->len)
-			rc = mx_buf_appends(b, ", ");
-		if (!rc)
-			rc = format_addr(internet_address_list_get_address(l, i), b);
-	}
+	char *raw = NULL;
+	size_t rawlen = 0;
+	int rc = part_bytes(part, &raw, &rawlen);
+	if (rc)
+		return rc;
+	const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+	const char *iconv_name = cs ? g_mime_charset_iconv_name(cs) : NULL;
+	rc = conn_to_utf8(iconv_name, raw, rawlen, out, len, nrepl);
+	free(raw);
 	return rc;
 }
 
-/* Depth-first search for the first inline text/plain part. */
-static GMimeTextPart *find_text(GMimeObject *o, int depth)
+static int64_t part_size(GMimePart *part)
 {
-	if (!o || depth > MAIL_MAX_DEPTH)
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	if (!w)
+		return 0;
+	GMimeStream *null = g_mime_stream_null_new();
+	g_mime_data_wrapper_write_to_stream(w, null);
+	int64_t n = (int64_t)GMIME_STREAM_NULL(null)->written;
+	g_object_unref(null);
+	return n;
+}
+
+/* ===================================================================== */
+/* headers                                                               */
+/* ===================================================================== */
+
+static int add_addrs(struct conn_doc *doc, InternetAddressList *l, const char *role,
+		     struct mx_buf *rcpt)
+{
+	int n = l ? internet_address_list_length(l) : 0;
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(l, i);
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			int rc = add_addrs(
+				doc, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+				role, rcpt);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia) || doc->naddrs >= MAIL_MAX_ADDRS)
+			continue;
+		const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+		const char *name = internet_address_get_name(ia);
+		if (!addr || !*addr)
+			continue;
+		struct conn_addr *v = realloc(doc->addrs, (doc->naddrs + 1) * sizeof *v);
+		if (!v)
+			return MX_ENOMEM;
+		doc->addrs = v;
+		struct conn_addr *a = &v[doc->naddrs];
+		a->role = role;
+		a->addr = dup_utf8(addr);
+		a->name = name && *name ? conn_clean_field(dup_utf8(name)) : NULL;
+		if (!a->addr)
+			return MX_ENOMEM;
+		doc->naddrs++;
+		if (rcpt) {
+			/* the recipients line, capped: past it, addresses are
+			 * still in addrs */
+			if (rcpt->len)
+				mx_buf_appends(rcpt, ", ");
+			if (a->name)
+				mx_buf_appendf(rcpt, "%s <%s>", a->name, a->addr);
+			else
+				mx_buf_appends(rcpt, a->addr);
+		}
+	}
+	return 0;
+}
+
+/* Message-ids of a References or In-Reply-To header, space-separated. */
+static char *ids_of(const char *header, int max)
+{
+	if (!header)
 		return NULL;
+	GMimeReferences *refs = g_mime_references_parse(NULL, header);
+	int n = refs ? g_mime_references_length(refs) : 0;
+	struct mx_buf b;
+	mx_buf_init(&b, 64 * 1024);
+	/* keep the newest max: the end of the chain matters most */
+	for (int i = n > max ? n - max : 0; i < n; i++) {
+		const char *id = g_mime_references_get_message_id(refs, i);
+		if (!id || !*id || strchr(id, ' '))
+			continue;
+		if (b.len)
+			mx_buf_append(&b, " ", 1);
+		mx_buf_appends(&b, id);
+	}
+	if (refs)
+		g_mime_references_free(refs);
+	if (!b.len) {
+		mx_buf_free(&b);
+		return NULL;
+	}
+	char *s = mx_buf_detach(&b);
+	char *u = dup_utf8(s);
+	free(s);
+	return u;
+}
+
+static int read_headers(GMimeMessage *msg, struct conn_doc *doc)
+{
+	GMimeObject *o = GMIME_OBJECT(msg);
+	const char *subject = g_mime_message_get_subject(msg);
+	const char *mid = g_mime_message_get_message_id(msg);
+	GDateTime *date = g_mime_message_get_date(msg);
+	doc->type = "mail";
+	doc->line_base = -1;
+	doc->title = conn_clean_field(dup_utf8(subject));
+	if (mid && *mid && !(doc->message_id = dup_utf8(mid)))
+		return MX_ENOMEM;
+	if (date) {
+		doc->date = (int64_t)g_date_time_to_unix(date);
+		doc->date_offset = (int)(g_date_time_get_utc_offset(date) / G_TIME_SPAN_MINUTE);
+	}
+	struct mx_buf rcpt;
+	mx_buf_init(&rcpt, 16 * 1024);
+	int rc = add_addrs(doc, g_mime_message_get_from(msg), "from", NULL);
+	if (!rc)
+		rc = add_addrs(doc, g_mime_message_get_to(msg), "to", &rcpt);
+	if (!rc)
+		rc = add_addrs(doc, g_mime_message_get_cc(msg), "cc", &rcpt);
+	if (!rc && rcpt.len)
+		doc->recipients = dup_utf8(rcpt.data);
+	mx_buf_free(&rcpt);
+	if (rc)
+		return rc;
+	if (doc->naddrs && !strcmp(doc->addrs[0].role, "from")) {
+		const struct conn_addr *a = &doc->addrs[0];
+		struct mx_buf b;
+		mx_buf_init(&b, 4096);
+		if (a->name)
+			mx_buf_appendf(&b, "%s <%s>", a->name, a->addr);
+		else
+			mx_buf_appends(&b, a->addr);
+		doc->author = b.data ? conn_clean_field(mx_buf_detach(&b)) : NULL;
+		mx_buf_free(&b);
+	}
+	doc->in_reply_to = ids_of(g_mime_object_get_header(o, "In-Reply-To"), 1);
+	doc->refs = ids_of(g_mime_object_get_header(o, "References"), MAIL_MAX_REFS);
+	const char *list = g_mime_object_get_header(o, "List-Id");
+	if (list) {
+		/* "Name <list.example.org>": the part in brackets */
+		const char *lt = strrchr(list, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+		char *v = lt && gt ? strndup(lt + 1, (size_t)(gt - lt - 1)) : strdup(list);
+		doc->list_id = conn_clean_field(v ? dup_utf8(v) : NULL);
+		free(v);
+	}
+	return 0;
+}
+
+/* ===================================================================== */
+/* the MIME tree                                                         */
+/* ===================================================================== */
+
+static void walk_object(struct walk *w, GMimeObject *o, int depth);
+static int extract_message(GMimeMessage *msg, struct conn_doc *doc, int depth);
+
+static bool is_type(GMimeObject *o, const char *type, const char *sub)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	return ct && g_mime_content_type_is_type(ct, type, sub);
+}
+
+static bool is_attachment(GMimeObject *o)
+{
+	GMimeContentDisposition *d = g_mime_object_get_content_disposition(o);
+	const char *disp = d ? g_mime_content_disposition_get_disposition(d) : NULL;
+	if (disp && !strcasecmp(disp, "attachment"))
+		return true;
+	/* an inline part with a file name that is not text is an attachment
+	 * too (images, PDFs sent "inline") */
+	return GMIME_IS_PART(o) && g_mime_part_get_filename(GMIME_PART(o)) &&
+	       !is_type(o, "text", "*");
+}
+
+/* Adds an empty child document and returns it (NULL past the cap). */
+static struct conn_doc *new_child(struct walk *w)
+{
+	struct conn_doc *d = w->doc;
+	if (d->nchildren >= MAIL_MAX_CHILDREN)
+		return NULL;
+	struct conn_doc *v = realloc(d->children, (d->nchildren + 1) * sizeof *v);
+	if (!v) {
+		w->rc = MX_ENOMEM;
+		return NULL;
+	}
+	d->children = v;
+	struct conn_doc *c = &v[d->nchildren++];
+	conn_doc_init(c);
+	char key[16];
+	snprintf(key, sizeof key, "%d", ++w->nchild);
+	if (!(c->part = strdup(key)))
+		w->rc = MX_ENOMEM;
+	return c;
+}
+
+static void add_att(struct walk *w, const char *name, char *mime_type, int64_t size)
+{
+	struct conn_doc *d = w->doc;
+	if (d->natts >= MAIL_MAX_ATTS) {
+		g_free(mime_type);
+		return;
+	}
+	struct conn_att *v = realloc(d->atts, (d->natts + 1) * sizeof *v);
+	if (!v) {
+		g_free(mime_type);
+		w->rc = MX_ENOMEM;
+		return;
+	}
+	d->atts = v;
+	struct conn_att *a = &v[d->natts++];
+	a->name = conn_clean_field(dup_utf8(name));
+	a->mime_type = dup_utf8(mime_type);
+	a->size = size;
+	g_free(mime_type);
+}
+
+/* Whether an attachment is text worth indexing as a child document. */
+static bool text_attachment(GMimeObject *o, const char *name)
+{
+	if (is_type(o, "text", "plain") || is_type(o, "text", "markdown") ||
+	    is_type(o, "text", "x-markdown") || is_type(o, "text", "csv"))
+		return true;
+	const char *dot = name ? strrchr(name, '.') : NULL;
+	return dot && (!strcasecmp(dot, ".txt") || !strcasecmp(dot, ".md") ||
+		       !strcasecmp(dot, ".org") || !strcasecmp(dot, ".csv"));
+}
+
+static void walk_part(struct walk *w, GMimePart *part)
+{
+	GMimeObject *o = GMIME_OBJECT(part);
+	const char *name = g_mime_part_get_filename(part);
+	if (!is_attachment(o) && is_type(o, "text", "plain")) {
+		char *t = NULL;
+		size_t n = 0, repl = 0;
+		if ((w->rc = part_text(part, &t, &n, &repl)))
+			return;
+		w->doc->nreplaced += repl;
+		/* past the cap, what fits is kept */
+		if (w->body.len)
+			mx_buf_appends(&w->body, "\n\n");
+		mx_buf_append(&w->body, t, n);
+		free(t);
+		w->have_plain = true;
+		return;
+	}
+	if (!is_attachment(o) && is_type(o, "text", "html")) {
+		if (!w->html)
+			w->html = part;
+		return;
+	}
+	if (!is_attachment(o) && !name)
+		return; /* an inline part of no use for text (a logo, a calendar) */
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	int64_t size = part_size(part);
+	add_att(w, name, ct ? g_mime_content_type_get_mime_type(ct) : NULL, size);
+	if (w->rc || !text_attachment(o, name))
+		return;
+	struct conn_doc *c = new_child(w);
+	if (!c)
+		return;
+	c->type = "attachment";
+	c->line_base = 0;
+	c->title = conn_clean_field(dup_utf8(name ? name : "attachment"));
+	if ((w->rc = part_text(part, &c->text, &c->text_len, &c->nreplaced)))
+		return;
+	if (!c->title)
+		c->title = strdup("attachment");
+}
+
+static void walk_object(struct walk *w, GMimeObject *o, int depth)
+{
+	if (!o || w->rc || depth > MAIL_MAX_DEPTH)
+		return;
 	if (GMIME_IS_MULTIPART(o)) {
 		GMimeMultipart *m = GMIME_MULTIPART(o);
 		int n = g_mime_multipart_get_count(m);
-		for (int i = 0; i < n; i++) {
-			GMimeTextPart *t = find_text(g_mime_multipart_get_part(m, i), depth + 1);
-			if (t)
-				return t;
+		if (is_type(o, "multipart", "alternative")) {
+			/* the plain branch if there is one, else the last (the
+			 * richest) */
+			GMimeObject *best = NULL;
+			for (int i = 0; i < n && !best; i++) {
+				GMimeObject *c = g_mime_multipart_get_part(m, i);
+				if (is_type(c, "text", "plain"))
+					best = c;
+			}
+			walk_object(w,
+				    best ? best
+				    : n	 ? g_mime_multipart_get_part(m, n - 1)
+					 : NULL,
+				    depth + 1);
+			return;
 		}
-		return NULL;
+		for (int i = 0; i < n && !w->rc; i++)
+			walk_object(w, g_mime_multipart_get_part(m, i), depth + 1);
+		return;
 	}
-	if (GMIME_IS_TEXT_PART(o)) {
-		GMimeContentType *ct = g_mime_object_get_content_type(o);
-		if (ct && g_mime_content_type_is_type(ct, "text", "plain") &&
-		    !g_mime_part_is_attachment(GMIME_PART(o)))
-			return GMIME_TEXT_PART(o);
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		if (!inner)
+			return;
+		const char *subj = g_mime_message_get_subject(inner);
+		add_att(w, subj ? subj : "message", g_strdup("message/rfc822"), 0);
+		if (w->depth + 1 > MAIL_MAX_DEPTH)
+			return;
+		struct conn_doc *c = new_child(w);
+		if (c && !w->rc) {
+			int rc = extract_message(inner, c, w->depth + 1);
+			if (rc == MX_ENOMEM)
+				w->rc = rc;
+		}
+		return;
 	}
-	return NULL;
+	if (GMIME_IS_PART(o))
+		walk_part(w, GMIME_PART(o));
 }
 
-/* Decoded body text as valid UTF-8: text GMime could not convert (a wrong
- * or missing charset) is read as windows-1252, as mail clients do. */
-static int body_text(GMimeTextPart *t, struct conn_doc *doc)
+/* Fills doc from a parsed message. */
+static int extract_message(GMimeMessage *msg, struct conn_doc *doc, int depth)
 {
-	if (!t) {
-		doc->text = calloc(1, 1);
-		doc->text_len = 0;
-		snprintf(doc->note, sizeof doc->note, "no text/plain part");
-		return doc->text ? 0 : MX_ENOMEM;
-	}
-	char *s = g_mime_text_part_get_text(t);
-	if (!s) {
-		doc->text = calloc(1, 1);
-		return doc->text ? 0 : MX_ENOMEM;
-	}
-	size_t n = strlen(s);
-	int rc = 0;
-	if (mx_utf8_is_valid(s, n)) {
-		doc->text = malloc(n + 1);
-		if (doc->text) {
-			memcpy(doc->text, s, n + 1);
-			doc->text_len = n;
-		} else {
-			rc = MX_ENOMEM;
+	int rc = read_headers(msg, doc);
+	if (rc)
+		return rc;
+	struct walk w = { .doc = doc, .depth = depth };
+	mx_buf_init(&w.body, MAIL_TEXT_CAP);
+	walk_object(&w, g_mime_message_get_mime_part(msg), 0);
+	if (!w.rc && !w.have_plain && w.html) {
+		char *html = NULL, *text = NULL;
+		size_t hn = 0, tn = 0, repl = 0;
+		if (!(w.rc = part_text(w.html, &html, &hn, &repl)) &&
+		    !(w.rc = conn_html_to_text(html, hn, MAIL_TEXT_CAP, &text, &tn))) {
+			mx_buf_append(&w.body, text, tn);
+			snprintf(doc->note, sizeof doc->note, "text from the HTML part");
 		}
-	} else {
-		rc = conn_text_to_utf8(s, n, doc);
+		doc->nreplaced += repl;
+		free(html);
+		free(text);
 	}
-	g_free(s);
-	return rc;
+	if (w.rc) {
+		mx_buf_free(&w.body);
+		return w.rc;
+	}
+	if (!w.have_plain && !w.html)
+		snprintf(doc->note, sizeof doc->note, "no text part");
+	doc->text_len = w.body.len;
+	doc->text = mx_buf_detach(&w.body);
+	if (!doc->text)
+		return MX_ENOMEM;
+	if (doc->nreplaced && !doc->note[0])
+		snprintf(doc->note, sizeof doc->note, "%zu invalid bytes replaced", doc->nreplaced);
+	return conn_find_quotes(doc->text, doc->text_len, &doc->quoted, &doc->nquoted);
 }
 
 static int mail_parse(const char *path, const char *data, size_t len, struct conn_doc *doc)
 {
 	(void)path;
 	int rc = 0;
-	struct mx_buf rcpt;
-	mx_buf_init(&rcpt, 64 * 1024);
-	GMimeStream *stream = NULL;
-	GMimeParser *parser = NULL;
-	GMimeMessage *msg = NULL;
-
 	if (len == 0) {
 		snprintf(doc->err, sizeof doc->err, "empty file");
 		return MX_EEMPTY;
 	}
-	/* A single message saved with its mbox "From " line. */
+	/* a single message saved with its mbox "From " line */
 	if (len > 5 && !memcmp(data, "From ", 5)) {
 		const char *nl = memchr(data, '\n', len);
 		size_t skip = nl ? (size_t)(nl - data) + 1 : len;
 		data += skip, len -= skip;
 	}
-	stream = g_mime_stream_mem_new_with_buffer(data, len);
-	parser = g_mime_parser_new_with_stream(stream);
-	msg = g_mime_parser_construct_message(parser, NULL);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
 	if (!msg) {
 		snprintf(doc->err, sizeof doc->err, "not a mail message");
 		rc = MX_EINVAL;
 		goto out;
 	}
-	const char *subject = g_mime_message_get_subject(msg);
-	const char *mid = g_mime_message_get_message_id(msg);
 	InternetAddressList *from = g_mime_message_get_from(msg);
-	GDateTime *date = g_mime_message_get_date(msg);
-	bool has_from = from && internet_address_list_length(from) > 0;
-	if (!subject && !mid && !has_from && !date) {
+	if (!g_mime_message_get_subject(msg) && !g_mime_message_get_message_id(msg) &&
+	    !g_mime_message_get_date(msg) && !(from && internet_address_list_length(from))) {
 		snprintf(doc->err, sizeof doc->err,
 			 "not a mail message (no From, Subject, Date or Message-ID)");
 		rc = MX_EINVAL;
 		goto out;
 	}
-	doc->type = "mail";
-	doc->line_base = -1;
-	if (subject && !(doc->title = dup_utf8(subject)))
-		goto nomem;
-	if (mid && !(doc->message_id = dup_utf8(mid)))
-		goto nomem;
-	if (has_from) {
-		struct mx_buf a;
-		mx_buf_init(&a, 4096);
-		if (format_addr(internet_address_list_get_address(from, 0), &a) ||
-		    !(doc->author = dup_utf8(a.data ? a.data : ""))) {
-			mx_buf_free(&a);
-			goto nomem;
-		}
-		mx_buf_free(&a);
-	}
-	if (date)
-		doc->date = (int64_t)g_date_time_to_unix(date);
-	/* Recipients past the cap are dropped: a header with thousands of
-	 * addresses is not worth indexing whole. */
-	if ((rc = append_list(g_mime_message_get_to(msg), &rcpt, MAIL_MAX_ADDRS)) &&
-	    rc != MX_ETOOBIG)
-		goto out;
-	if ((rc = append_list(g_mime_message_get_cc(msg), &rcpt, MAIL_MAX_ADDRS)) &&
-	    rc != MX_ETOOBIG)
-		goto out;
-	rc = 0;
-	if (rcpt.len && !(doc->recipients = dup_utf8(rcpt.data)))
-		goto nomem;
-	doc->title = conn_clean_field(doc->title);
-	doc->author = conn_clean_field(doc->author);
-	rc = body_text(find_text(g_mime_message_get_mime_part(msg), 0), doc);
-	goto out;
-nomem:
-	rc = MX_ENOMEM;
-	snprintf(doc->err, sizeof doc->err, "out of memory");
+	rc = extract_message(msg, doc, 0);
+	if (rc == MX_ENOMEM)
+		snprintf(doc->err, sizeof doc->err, "out of memory");
 out:
-	mx_buf_free(&rcpt);
 	if (msg)
 		g_object_unref(msg);
-	if (parser)
-		g_object_unref(parser);
-	if (stream)
-		g_object_unref(stream);
+	g_object_unref(parser);
+	g_object_unref(stream);
 	return rc;
 }
 

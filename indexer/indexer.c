@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "../common/fsutil.h"
 #include "../common/hash.h"
@@ -293,17 +295,26 @@ static const char *reason_of(int rc, const char *detail, char *buf, size_t n)
 	return buf;
 }
 
+/* Where a document goes in the store. */
+struct doc_place {
+	const char *path, *part; /* the file (relative to the source), the key in it */
+	int64_t parent_id;	 /* 0: none */
+	int64_t mtime, size;
+	const char *hash;
+	const char *folder, *flags; /* Maildir; or NULL */
+};
+
 /* Records a document that is not indexed (error or skipped). */
-static int put_problem(struct indexer *ix, const struct store_source *src, const struct entry *e,
-		       const char *hash, const char *status, const char *why)
+static int put_problem(struct indexer *ix, const struct store_source *src,
+		       const struct doc_place *pl, const char *status, const char *why)
 {
 	struct store_doc d = {
 		.source_id = src->id,
-		.path = e->path,
-		.part = "",
-		.mtime = e->mtime,
-		.size = e->size,
-		.hash = hash,
+		.path = pl->path,
+		.part = pl->part,
+		.mtime = pl->mtime,
+		.size = pl->size,
+		.hash = pl->hash,
 		.status = status,
 		.error = why,
 	};
@@ -314,18 +325,132 @@ static int put_problem(struct indexer *ix, const struct store_source *src, const
 	return 0;
 }
 
-/* Parses, chunks and writes one file's document. full is the file's
- * absolute path (connectors look at its name). *failed: the file was
- * recorded as an error or a skip, not indexed. */
+/* A walked file's whole-file place, with this hash ("" when unread). */
+static struct doc_place place_of(const struct entry *e, const char *hash)
+{
+	return (struct doc_place){
+		.path = e->path, .part = "", .mtime = e->mtime, .size = e->size, .hash = hash
+	};
+}
+
+/* Chunks a parsed document and writes it, then its children (with part
+ * "PARENT/CHILD" and parent_id set). */
+static int write_doc(struct indexer *ix, const struct store_source *src, const struct doc_place *pl,
+		     const struct conn_doc *doc, struct idx_stats *stats)
+{
+	struct idx_span *spans = NULL;
+	struct store_chunk *chunks = NULL;
+	struct store_addr *addrs = NULL;
+	struct store_attachment *atts = NULL;
+	char *itext = NULL;
+	size_t nspans = 0, ilen = 0;
+	int64_t id = 0;
+	int rc = 0;
+
+	/* quoted replies and signatures are not indexed */
+	if (doc->nquoted) {
+		if ((rc = conn_doc_indexable(doc, &itext, &ilen)))
+			goto nomem;
+	}
+	const char *text = itext ? itext : doc->text;
+	size_t tlen = itext ? ilen : doc->text_len;
+	if ((rc = idx_chunk_text(text, tlen, doc->line_base, &ix->p.chunk, &spans, &nspans))) {
+		snprintf(ix->msg, sizeof ix->msg, "cannot chunk '%s': %s", pl->path,
+			 mx_strerror(rc));
+		goto out;
+	}
+	/* A document with no text (an empty mail body) still gets one
+	 * empty chunk, so that its title and author are searchable. */
+	size_t nchunks = nspans ? nspans : 1;
+	chunks = calloc(nchunks, sizeof *chunks);
+	addrs = calloc(doc->naddrs + 1, sizeof *addrs);
+	atts = calloc(doc->natts + 1, sizeof *atts);
+	if (!chunks || !addrs || !atts)
+		goto nomem;
+	for (size_t i = 0; i < nspans; i++)
+		chunks[i] = (struct store_chunk){
+			.text = text + spans[i].start,
+			.text_len = spans[i].end - spans[i].start,
+			.byte_start = (int64_t)spans[i].start,
+			.byte_end = (int64_t)spans[i].end,
+			.line_start = spans[i].line_start,
+			.line_end = spans[i].line_end,
+		};
+	if (!nspans)
+		chunks[0] = (struct store_chunk){ .text = "", .text_len = 0 };
+	for (size_t i = 0; i < doc->naddrs; i++)
+		addrs[i] = (struct store_addr){ doc->addrs[i].role, doc->addrs[i].name,
+						doc->addrs[i].addr };
+	for (size_t i = 0; i < doc->natts; i++)
+		atts[i] = (struct store_attachment){ doc->atts[i].name, doc->atts[i].mime_type,
+						     doc->atts[i].size };
+	struct store_doc d = {
+		.source_id = src->id,
+		.path = pl->path,
+		.part = pl->part,
+		.parent_id = pl->parent_id,
+		.message_id = doc->message_id,
+		.mtime = pl->mtime,
+		.size = pl->size,
+		.hash = pl->hash,
+		.type = doc->type,
+		.title = doc->title,
+		.author = doc->author,
+		.recipients = doc->recipients,
+		.date = doc->date ? doc->date : pl->mtime / 1000000000,
+		.date_offset = doc->date_offset,
+		.in_reply_to = doc->in_reply_to,
+		.refs = doc->refs,
+		.folder = pl->folder,
+		.flags = pl->flags,
+		.list_id = doc->list_id,
+		.addrs = addrs,
+		.naddrs = doc->naddrs,
+		.atts = atts,
+		.natts = doc->natts,
+		.status = "ok",
+		.error = doc->note[0] ? doc->note : NULL,
+	};
+	if ((rc = store_doc_put(ix->st, &d, chunks, nchunks, &id))) {
+		fail_store(ix, rc);
+		goto out;
+	}
+	ix->pending++;
+	stats->chunks += nchunks;
+	for (size_t i = 0; i < doc->nchildren && !rc; i++) {
+		const struct conn_doc *c = &doc->children[i];
+		char part[256];
+		snprintf(part, sizeof part, "%s%s%s", pl->part, pl->part[0] ? "/" : "",
+			 c->part ? c->part : "?");
+		struct doc_place cp = *pl;
+		cp.part = part;
+		cp.parent_id = id;
+		cp.hash = "";
+		rc = write_doc(ix, src, &cp, c, stats);
+	}
+	goto out;
+nomem:
+	rc = MX_ENOMEM;
+	snprintf(ix->msg, sizeof ix->msg, "out of memory");
+out:
+	free(itext);
+	free(chunks);
+	free(spans);
+	free(addrs);
+	free(atts);
+	return rc;
+}
+
+/* Parses one file and writes its documents. full is the file's absolute
+ * path (connectors look at its name). *failed: the file was recorded as
+ * an error or a skip, not indexed. */
 static int put_parsed(struct indexer *ix, const struct store_source *src, const struct entry *e,
 		      const char *full, const char *data, size_t len, const char *hash,
 		      struct idx_stats *stats, bool *failed)
 {
 	struct conn_doc doc;
-	struct idx_span *spans = NULL;
-	struct store_chunk *chunks = NULL;
-	size_t nspans = 0;
 	char why[256], rbuf[64];
+	char *folder = NULL, *flags = NULL;
 	int rc = 0;
 	conn_doc_init(&doc);
 	*failed = false;
@@ -340,7 +465,8 @@ static int put_parsed(struct indexer *ix, const struct store_source *src, const 
 	if (prc) {
 		const char *r = reason_of(prc, ops ? doc.err : why, rbuf, sizeof rbuf);
 		bool skip = prc == MX_EEMPTY || prc == MX_EUNSUPPORTED;
-		rc = put_problem(ix, src, e, hash, skip ? "skipped" : "error", r);
+		struct doc_place pl = place_of(e, hash);
+		rc = put_problem(ix, src, &pl, skip ? "skipped" : "error", r);
 		*failed = true; /* not indexed, either way */
 		if (skip)
 			stats->skipped++;
@@ -349,57 +475,16 @@ static int put_parsed(struct indexer *ix, const struct store_source *src, const 
 		event(ix, skip ? IDX_EV_SKIPPED : IDX_EV_FAILED, src->path, e->path, r);
 		goto out;
 	}
-	if ((rc = idx_chunk_text(doc.text, doc.text_len, doc.line_base, &ix->p.chunk, &spans,
-				 &nspans))) {
-		snprintf(ix->msg, sizeof ix->msg, "cannot chunk '%s': %s", e->path,
-			 mx_strerror(rc));
+	if (!strcmp(src->type, "maildir") && (rc = conn_maildir_meta(e->path, &folder, &flags)))
 		goto out;
-	}
-	/* A document with no text (an empty mail body) still gets one
-	 * empty chunk, so that its title and author are searchable. */
-	size_t nchunks = nspans ? nspans : 1;
-	chunks = calloc(nchunks, sizeof *chunks);
-	if (!chunks) {
-		rc = MX_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nspans; i++) {
-		chunks[i] = (struct store_chunk){
-			.text = doc.text + spans[i].start,
-			.text_len = spans[i].end - spans[i].start,
-			.byte_start = (int64_t)spans[i].start,
-			.byte_end = (int64_t)spans[i].end,
-			.line_start = spans[i].line_start,
-			.line_end = spans[i].line_end,
-		};
-	}
-	if (!nspans)
-		chunks[0] = (struct store_chunk){ .text = "", .text_len = 0 };
-	struct store_doc d = {
-		.source_id = src->id,
-		.path = e->path,
-		.part = "",
-		.message_id = doc.message_id,
-		.mtime = e->mtime,
-		.size = e->size,
-		.hash = hash,
-		.type = doc.type,
-		.title = doc.title,
-		.author = doc.author,
-		.recipients = doc.recipients,
-		.date = doc.date ? doc.date : e->mtime / 1000000000,
-		.status = "ok",
-		.error = doc.note[0] ? doc.note : NULL,
-	};
-	if ((rc = store_doc_put(ix->st, &d, chunks, nchunks, NULL))) {
-		fail_store(ix, rc);
-		goto out;
-	}
-	ix->pending++;
-	stats->chunks += nchunks;
-out:
-	free(chunks);
-	free(spans);
+	struct doc_place pl = place_of(e, hash);
+	pl.folder = folder;
+	pl.flags = flags;
+	rc = write_doc(ix, src, &pl, &doc, stats);
+	if (!rc)
+	out:
+		free(folder);
+	free(flags);
 	conn_doc_clear(&doc);
 	return rc;
 }
@@ -408,6 +493,8 @@ out:
 /* one source                                                            */
 /* ===================================================================== */
 
+/* A document whose file vanished in this run, and whether a rename
+ * claimed it. */
 struct vanished {
 	struct store_docinfo *doc;
 	bool claimed;
@@ -425,16 +512,219 @@ static struct vanished *find_vanished(struct vanished *v, size_t n, const char *
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(v[mid].doc->hash, hash);
-		if (c < 0)
+		if (strcmp(v[mid].doc->hash, hash) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	for (; lo < n && !strcmp(v[lo].doc->hash, hash); lo++)
-		if (!v[lo].claimed)
+		if (!v[lo].claimed && !strcmp(v[lo].doc->status, "ok"))
 			return &v[lo];
 	return NULL;
+}
+
+/* A vanished Maildir message by its unique name. */
+struct vkey {
+	char *key;
+	struct vanished *v;
+};
+
+static int vkey_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct vkey *)a)->key, ((const struct vkey *)b)->key);
+}
+
+static struct vanished *find_key(struct vkey *k, size_t n, const char *key)
+{
+	struct vkey probe = { (char *)key, NULL };
+	struct vkey *hit = n ? bsearch(&probe, k, n, sizeof *k, vkey_cmp) : NULL;
+	return hit && !hit->v->claimed && !strcmp(hit->v->doc->status, "ok") ? hit->v : NULL;
+}
+
+/* ===================================================================== */
+/* mbox sources                                                          */
+/* ===================================================================== */
+
+#define MBOX_HEAD 65536 /* bytes hashed at the start of the file */
+#define MBOX_TAIL 4096	/* bytes hashed before the end of what was read */
+
+/* sha256 of bytes [from, to) of fd; "" when they cannot be read. */
+static void hash_range(int fd, uint64_t from, uint64_t to, char out[MX_SHA256_HEX_LEN + 1])
+{
+	char buf[MBOX_HEAD];
+	size_t n = to > from ? (size_t)(to - from) : 0;
+	if (n > sizeof buf)
+		n = sizeof buf;
+	ssize_t r = n ? pread(fd, buf, n, (off_t)from) : 0;
+	if (r < 0 || (size_t)r != n) {
+		out[0] = '\0';
+		return;
+	}
+	mx_sha256_hex(buf, n, out);
+}
+
+/* The key of a message in its mbox: its offset, zero-padded so that keys
+ * sort like offsets. */
+static void mbox_part(uint64_t offset, char *buf, size_t n)
+{
+	snprintf(buf, n, "%016llu", (unsigned long long)offset);
+}
+
+/* An mbox source. The file is not opened when its size and mtime are
+ * unchanged. When it grew and both its head and the bytes before the end
+ * of the last message read are as they were, only the new messages are
+ * read; otherwise (rewritten, compacted) all its messages are read again.
+ * The state is saved only after a complete read, so that an interrupted
+ * run reads the same messages again, replacing them (keys are offsets). */
+static int index_mbox(struct indexer *ix, const struct store_source *src, struct idx_stats *stats)
+{
+	const char *rel = "";
+	struct stat sb;
+	struct store_mbox old, now = { 0 };
+	struct conn_mbox *mb = NULL;
+	int rc = 0, fd = -1;
+
+	if (stat(src->path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		stats->walk_errors++;
+		snprintf(ix->msg, sizeof ix->msg, "cannot read '%s': %s", src->path,
+			 errno ? strerror(errno) : "not a regular file");
+		return 0;
+	}
+	stats->files_seen++;
+	now.size = (int64_t)sb.st_size;
+	now.mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	int g = store_mbox_get(ix->st, src->id, rel, &old);
+	if (g && g != MX_ENOTFOUND)
+		return fail_store(ix, g);
+	bool known = g == 0;
+	if (known && old.size == now.size && old.mtime == now.mtime && !ix->p.full) {
+		stats->unchanged++;
+		return 0;
+	}
+	fd = open(src->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		stats->walk_errors++;
+		snprintf(ix->msg, sizeof ix->msg, "cannot read '%s': %s", src->path,
+			 strerror(errno));
+		return 0;
+	}
+	stats->files_opened++;
+	hash_range(fd, 0, (uint64_t)now.size < MBOX_HEAD ? (uint64_t)now.size : MBOX_HEAD,
+		   now.head_hash);
+	uint64_t start = 0;
+	if (known && !ix->p.full && now.size >= old.size && !strcmp(now.head_hash, old.head_hash)) {
+		char tail[MX_SHA256_HEX_LEN + 1];
+		uint64_t e = (uint64_t)old.end_offset;
+		hash_range(fd, e > MBOX_TAIL ? e - MBOX_TAIL : 0, e, tail);
+		if (!strcmp(tail, old.tail_hash))
+			start = e; /* appended to */
+	}
+	if (known && start == 0) {
+		/* rewritten: its messages are read again from the start */
+		if ((rc = store_doc_delete_file(ix->st, src->id, rel)))
+			goto store_fail;
+		ix->pending++;
+	}
+	if ((rc = conn_mbox_open(src->path, start, ix->p.max_file_size, &mb))) {
+		stats->walk_errors++;
+		snprintf(ix->msg, sizeof ix->msg, "cannot read '%s': %s", src->path,
+			 mx_strerror(rc));
+		rc = 0;
+		goto out;
+	}
+	uint64_t end = start;
+	struct conn_mbox_msg m;
+	while ((rc = conn_mbox_next(mb, &m)) == 1) {
+		if (ix->p.cancel && *ix->p.cancel) {
+			rc = MX_EINTR;
+			goto out;
+		}
+		char part[32], hash[MX_SHA256_HEX_LEN + 1] = "", why[160];
+		mbox_part(m.offset, part, sizeof part);
+		struct doc_place pl = { .path = rel,
+					.part = part,
+					.mtime = now.mtime,
+					.size = (int64_t)m.length,
+					.hash = hash };
+		stats->bytes_read += m.length;
+		ix->prog.bytes_done += m.length;
+		ix->prog.done++;
+		progress(ix, false);
+		if (m.too_big) {
+			snprintf(why, sizeof why,
+				 "message too large (%llu bytes; see max_file_size)",
+				 (unsigned long long)m.length);
+			if ((rc = put_problem(ix, src, &pl, "error", why)))
+				goto out;
+			stats->failed++;
+		} else {
+			struct conn_doc doc;
+			conn_doc_init(&doc);
+			mx_sha256_hex(m.data, m.len, hash);
+			int prc = conn_mail_ops.parse(src->path, m.data, m.len, &doc);
+			if (prc == MX_ENOMEM) {
+				conn_doc_clear(&doc);
+				goto nomem;
+			}
+			if (prc) {
+				rc = put_problem(ix, src, &pl, "error",
+						 doc.err[0] ? doc.err : mx_strerror(prc));
+				stats->failed++;
+			} else {
+				rc = write_doc(ix, src, &pl, &doc, stats);
+				stats->added++;
+			}
+			conn_doc_clear(&doc);
+			if (rc)
+				goto out;
+		}
+		end = m.offset + m.length;
+		if ((rc = maybe_commit(ix, false)))
+			goto out;
+	}
+	if (rc < 0) {
+		stats->walk_errors++;
+		snprintf(ix->msg, sizeof ix->msg, "cannot read '%s': %s", src->path,
+			 mx_strerror(rc));
+		rc = 0;
+		goto out;
+	}
+	now.end_offset = (int64_t)end;
+	hash_range(fd, end > MBOX_TAIL ? end - MBOX_TAIL : 0, end, now.tail_hash);
+	if ((rc = store_mbox_put(ix->st, src->id, rel, &now)))
+		goto store_fail;
+	if ((rc = store_source_set_indexed(ix->st, src->id, (int64_t)time(NULL))))
+		goto store_fail;
+	goto out;
+store_fail:
+	fail_store(ix, rc);
+	goto out;
+nomem:
+	rc = MX_ENOMEM;
+	snprintf(ix->msg, sizeof ix->msg, "out of memory");
+out:
+	conn_mbox_close(mb);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Points a stored document at entry e (a rename, or a touch without a
+ * content change), with the Maildir folder and flags of its new name. */
+static int move_doc(struct indexer *ix, const struct store_source *src, int64_t id,
+		    const struct entry *e)
+{
+	char *folder = NULL, *flags = NULL;
+	int rc = 0;
+	if (!strcmp(src->type, "maildir") && (rc = conn_maildir_meta(e->path, &folder, &flags)))
+		return rc;
+	rc = store_doc_move(ix->st, id, e->path, e->mtime, e->size, folder, flags);
+	free(folder);
+	free(flags);
+	if (rc)
+		return fail_store(ix, rc);
+	ix->pending++;
+	return 0;
 }
 
 static int index_source(struct indexer *ix, const struct store_source *src, struct idx_stats *stats)
@@ -442,12 +732,15 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 	struct walk w = { 0 };
 	struct store_docinfo *docs = NULL;
 	struct vanished *van = NULL;
-	size_t ndocs = 0, nvan = 0;
+	struct vkey *keys = NULL;
+	size_t ndocs = 0, nvan = 0, nkeys = 0;
 	char *full = NULL, *data = NULL;
 	int rc = 0;
 	struct stat sb;
 
 	ix->prog.source = src->path;
+	if (!strcmp(src->type, "mbox"))
+		return index_mbox(ix, src, stats);
 	/* The source itself may be a single file (an .eml or a note). */
 	if (stat(src->path, &sb) != 0) {
 		walk_error(&w, src->path, errno);
@@ -479,6 +772,8 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 			todo++;
 		} else if (c > 0) {
 			van[nvan++].doc = &docs[j++];
+			while (j < ndocs && !strcmp(docs[j].path, docs[j - 1].path))
+				j++; /* the file's other parts go with it */
 		} else {
 			struct entry *e = &w.v[i++];
 			e->doc = &docs[j++];
@@ -497,6 +792,23 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 	}
 	if (nvan)
 		qsort(van, nvan, sizeof *van, vanished_hash_cmp);
+	/* Maildir messages keep their unique name when their flags change or
+	 * they move from new/ to cur/: such a rename is found without
+	 * opening the file. */
+	if (!strcmp(src->type, "maildir") && nvan) {
+		if (!(keys = calloc(nvan, sizeof *keys)))
+			goto nomem;
+		for (size_t k = 0; k < nvan; k++) {
+			char key[256];
+			if (!conn_maildir_key(van[k].doc->path, key, sizeof key))
+				continue;
+			if (!(keys[nkeys].key = strdup(key)))
+				goto nomem;
+			keys[nkeys++].v = &van[k];
+		}
+		if (nkeys)
+			qsort(keys, nkeys, sizeof *keys, vkey_cmp);
+	}
 	stats->files_seen += w.n;
 	ix->prog.total += todo;
 
@@ -522,6 +834,22 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 		if (!full)
 			goto nomem;
 
+		struct doc_place bare = place_of(e, ""); /* for failures before reading */
+
+		/* A Maildir message renamed (new flags, new/ to cur/). */
+		char key[256];
+		struct vanished *kv = NULL;
+		if (e->state == ENTRY_NEW && nkeys && conn_maildir_key(e->path, key, sizeof key))
+			kv = find_key(keys, nkeys, key);
+		if (kv) {
+			if ((rc = move_doc(ix, src, kv->doc->id, e)))
+				goto out;
+			kv->claimed = true;
+			stats->moved++;
+			event(ix, IDX_EV_MOVED, src->path, e->path, kv->doc->path);
+			goto next;
+		}
+
 		/* Decided without opening the file. */
 		const char *skip = NULL;
 		if (!e->regular)
@@ -531,7 +859,7 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 		else if (!conn_for_file(src->type, full, why, sizeof why))
 			skip = why;
 		if (skip) {
-			if ((rc = put_problem(ix, src, e, "", "skipped", skip)))
+			if ((rc = put_problem(ix, src, &bare, "skipped", skip)))
 				goto out;
 			stats->skipped++;
 			event(ix, IDX_EV_SKIPPED, src->path, e->path, skip);
@@ -542,7 +870,7 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 				 "file too large (%lld bytes; "
 				 "the limit is %zu, see max_file_size)",
 				 (long long)e->size, ix->p.max_file_size);
-			if ((rc = put_problem(ix, src, e, "", "error", why)))
+			if ((rc = put_problem(ix, src, &bare, "error", why)))
 				goto out;
 			stats->failed++;
 			event(ix, IDX_EV_FAILED, src->path, e->path, why);
@@ -557,7 +885,7 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 			goto nomem;
 		if (rrc) {
 			snprintf(why, sizeof why, "cannot read: %s", mx_strerror(rrc));
-			if ((rc = put_problem(ix, src, e, "", "error", why)))
+			if ((rc = put_problem(ix, src, &bare, "error", why)))
 				goto out;
 			stats->failed++;
 			event(ix, IDX_EV_FAILED, src->path, e->path, why);
@@ -570,20 +898,17 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 		if (e->state == ENTRY_SUSPECT && !ix->p.full && !strcmp(e->doc->hash, hash) &&
 		    !strcmp(e->doc->status, "ok")) {
 			/* touched, not changed */
-			if ((rc = store_doc_move(ix->st, e->doc->id, e->path, e->mtime, e->size)))
-				goto store_fail;
-			ix->pending++;
+			if ((rc = move_doc(ix, src, e->doc->id, e)))
+				goto out;
 			stats->unchanged++;
 			goto next;
 		}
 		if (e->state == ENTRY_NEW) {
 			struct vanished *v = find_vanished(van, nvan, hash);
-			if (v && !strcmp(v->doc->status, "ok")) {
-				if ((rc = store_doc_move(ix->st, v->doc->id, e->path, e->mtime,
-							 e->size)))
-					goto store_fail;
+			if (v) {
+				if ((rc = move_doc(ix, src, v->doc->id, e)))
+					goto out;
 				v->claimed = true;
-				ix->pending++;
 				stats->moved++;
 				event(ix, IDX_EV_MOVED, src->path, e->path, v->doc->path);
 				goto next;
@@ -631,6 +956,9 @@ nomem:
 	rc = MX_ENOMEM;
 	snprintf(ix->msg, sizeof ix->msg, "out of memory");
 out:
+	for (size_t k = 0; k < nkeys; k++)
+		free(keys[k].key);
+	free(keys);
 	free(data);
 	free(full);
 	free(van);
@@ -690,6 +1018,15 @@ int idx_run(struct indexer *ix, const char *only, struct idx_stats *stats)
 			rc = index_source(ix, &srcs[i], stats);
 	progress(ix, true);
 	ix->prog.path = NULL;
+	/* threads follow the mail that came and went */
+	if (!rc && (stats->added || stats->updated || stats->removed)) {
+		uint64_t changed = 0;
+		rc = idx_threads_update(ix->st, &changed);
+		if (rc)
+			fail_store(ix, rc);
+		else
+			ix->pending += changed;
+	}
 
 	/* Keep what was done, whatever stopped us, unless the store itself
 	 * failed mid-write (then the open batch is rolled back whole). */

@@ -106,6 +106,10 @@ struct idx_stats {
 	int64_t run_id;
 };
 
+/* Recomputes every mail document's thread id (see thread.c); *changed
+ * counts the documents whose thread changed. Call inside a transaction. */
+int idx_threads_update(struct store *st, uint64_t *changed);
+
 struct indexer;
 
 /* A new indexer over an open store (borrowed; it must outlive the

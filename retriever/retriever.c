@@ -116,26 +116,218 @@ char *ret_query_to_fts(const char *query, bool any, bool drop_stopwords, int *rc
 	return mx_buf_detach(&b);
 }
 
+/* ===================================================================== */
+/* filters                                                               */
+/* ===================================================================== */
+
+/* Parses YYYY, YYYY-MM or YYYY-MM-DD; *next is the start of the following
+ * period (for before:/after: of a whole month or year). */
+static int parse_day(const char *s, int64_t *start, int64_t *next)
+{
+	int y = 0, m = 1, d = 1, n = 0;
+	char tail = 0;
+	int got = sscanf(s, "%4d%n-%2d%n-%2d%n%c", &y, &n, &m, &n, &d, &n, &tail);
+	if (got < 1 || s[n] != '\0' || y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
+		return MX_EINVAL;
+	size_t len = strlen(s);
+	struct tm a = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d };
+	struct tm b = a;
+	if (len == 4)
+		b.tm_year++;
+	else if (len == 7)
+		b.tm_mon++;
+	else
+		b.tm_mday++;
+	*start = (int64_t)timegm(&a);
+	*next = (int64_t)timegm(&b);
+	return 0;
+}
+
+void ret_query_clear(struct ret_query *q)
+{
+	free(q->text);
+	free(q->subject);
+	free(q->from);
+	free(q->to);
+	free(q->folder);
+	free(q->type);
+	memset(q, 0, sizeof *q);
+}
+
+int ret_query_parse(const char *query, struct ret_query *q, char *err, size_t errsz)
+{
+	static const char *const keys[] = { "from",  "to",     "subject", "folder", "type",
+					    "after", "before", "has",	  "is",	    NULL };
+	struct mx_buf text;
+	int rc = 0;
+	memset(q, 0, sizeof *q);
+	mx_buf_init(&text, RET_MAX_QUERY);
+	size_t n = strlen(query);
+	for (size_t i = 0; i < n && !rc;) {
+		while (i < n && (query[i] == ' ' || query[i] == '\t'))
+			i++;
+		if (i >= n)
+			break;
+		/* a token: up to white space, with "quoted" parts kept whole */
+		size_t j = i;
+		bool inq = false;
+		while (j < n && (inq || (query[j] != ' ' && query[j] != '\t'))) {
+			inq ^= query[j] == '"';
+			j++;
+		}
+		const char *colon = memchr(query + i, ':', j - i);
+		size_t k = colon ? (size_t)(colon - (query + i)) : 0;
+		int which = -1;
+		for (int w = 0; colon && keys[w]; w++)
+			if (strlen(keys[w]) == k && !strncasecmp(query + i, keys[w], k))
+				which = w;
+		if (which < 0 || colon + 1 >= query + j) {
+			/* plain words */
+			if (text.len)
+				rc = mx_buf_append(&text, " ", 1);
+			if (!rc)
+				rc = mx_buf_append(&text, query + i, j - i);
+			i = j;
+			continue;
+		}
+		/* the value, without its quotes */
+		const char *v = colon + 1;
+		size_t vl = (size_t)(query + j - v);
+		if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"')
+			v++, vl -= 2;
+		char *val = strndup(v, vl);
+		if (!val) {
+			rc = MX_ENOMEM;
+			break;
+		}
+		q->has_filter = true;
+		char **slot = NULL;
+		switch (which) {
+		case 0: slot = &q->from; break;
+		case 1: slot = &q->to; break;
+		case 2: slot = &q->subject; break;
+		case 3: slot = &q->folder; break;
+		case 4: slot = &q->type; break;
+		case 5:
+		case 6: {
+			int64_t a, b;
+			if (parse_day(val, &a, &b)) {
+				snprintf(err, errsz,
+					 "'%s' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)", val);
+				rc = MX_EINVAL;
+			} else if (which == 5) {
+				q->filter.after = a;
+			} else {
+				q->filter.before = a;
+			}
+			free(val);
+			break;
+		}
+		case 7:
+			if (!strcasecmp(val, "attachment") || !strcasecmp(val, "attachments")) {
+				q->filter.has_attachment = true;
+			} else {
+				snprintf(err, errsz, "unknown has:%s (has:attachment)", val);
+				rc = MX_EINVAL;
+			}
+			free(val);
+			break;
+		default:
+			if (!strcasecmp(val, "unread")) {
+				q->filter.unread = true;
+			} else {
+				snprintf(err, errsz, "unknown is:%s (is:unread)", val);
+				rc = MX_EINVAL;
+			}
+			free(val);
+			break;
+		}
+		if (slot) {
+			free(*slot); /* the last of a repeated filter wins */
+			*slot = val;
+		}
+		i = j;
+	}
+	if (!rc && !(q->text = mx_buf_detach(&text)))
+		rc = MX_ENOMEM;
+	mx_buf_free(&text);
+	if (rc) {
+		ret_query_clear(q);
+		return rc;
+	}
+	q->filter.from = q->from;
+	q->filter.to = q->to;
+	q->filter.folder = q->folder;
+	q->filter.type = q->type;
+	return 0;
+}
+
+/* The MATCH expression for the query's words and subject: words, then
+ * "title : term" for each subject word; NULL with MX_EEMPTY when there are
+ * none. */
+static char *build_match(const struct ret_query *q, bool any, bool drop_stop, int *rc)
+{
+	int trc = 0, src = MX_EEMPTY;
+	char *t = q->text[0] ? ret_query_to_fts(q->text, any, drop_stop, &trc) : NULL;
+	char *s = q->subject ? ret_query_to_fts(q->subject, false, false, &src) : NULL;
+	if ((!t && trc == MX_ENOMEM) || (!s && src == MX_ENOMEM)) {
+		free(t);
+		free(s);
+		*rc = MX_ENOMEM;
+		return NULL;
+	}
+	if (!s) {
+		*rc = t ? 0 : MX_EEMPTY;
+		return t;
+	}
+	/* every subject term restricted to the title column */
+	struct mx_buf b;
+	mx_buf_init(&b, RET_MAX_QUERY * 8);
+	int r = 0;
+	if (t)
+		r = mx_buf_appendf(&b, "(%s) AND ", t);
+	r = r ? r : mx_buf_appends(&b, "title : (");
+	r = r ? r : mx_buf_appends(&b, s);
+	r = r ? r : mx_buf_appends(&b, ")");
+	free(t);
+	free(s);
+	if (r) {
+		mx_buf_free(&b);
+		*rc = MX_ENOMEM;
+		return NULL;
+	}
+	*rc = 0;
+	return mx_buf_detach(&b);
+}
+
 int ret_search(struct store *st, const char *query, const struct ret_params *p,
 	       struct ret_result *res)
 {
+	struct ret_query q;
 	int rc;
 	memset(res, 0, sizeof *res);
-	res->match = ret_query_to_fts(query, p->question, p->question, &rc);
-	if (!res->match)
+	if ((rc = ret_query_parse(query, &q, res->err, sizeof res->err)))
 		return rc;
-	rc = store_fts_search(st, res->match, p->limit, p->per_doc, p->snippet_tokens, &res->hits,
-			      &res->n);
-	if (!rc && res->n == 0 && !p->question) {
-		char *any = ret_query_to_fts(query, true, false, &rc);
-		if (!any)
-			return rc;
-		free(res->match);
-		res->match = any;
-		res->relaxed = true;
-		rc = store_fts_search(st, res->match, p->limit, p->per_doc, p->snippet_tokens,
-				      &res->hits, &res->n);
+	res->match = build_match(&q, p->question, p->question, &rc);
+	if (!res->match) {
+		if (rc == MX_EEMPTY && q.has_filter)
+			rc = store_filter_list(st, &q.filter, p->limit, &res->hits, &res->n);
+		ret_query_clear(&q);
+		return rc;
 	}
+	rc = store_fts_search(st, res->match, &q.filter, p->limit, p->per_doc, p->snippet_tokens,
+			      &res->hits, &res->n);
+	if (!rc && res->n == 0 && !p->question && q.text[0]) {
+		char *any = build_match(&q, true, false, &rc);
+		if (any) {
+			free(res->match);
+			res->match = any;
+			res->relaxed = true;
+			rc = store_fts_search(st, res->match, &q.filter, p->limit, p->per_doc,
+					      p->snippet_tokens, &res->hits, &res->n);
+		}
+	}
+	ret_query_clear(&q);
 	return rc;
 }
 
@@ -148,6 +340,11 @@ void ret_result_clear(struct ret_result *res)
 
 void ret_citation(const struct store_hit *h, char *buf, size_t n)
 {
+	if (h->parent_message_id && h->type && strcmp(h->type, "mail")) {
+		snprintf(buf, n, "attachment '%s' of <%s>", h->title ? h->title : "?",
+			 h->parent_message_id);
+		return;
+	}
 	if (h->type && !strcmp(h->type, "mail")) {
 		char date[16] = "";
 		if (h->date) {

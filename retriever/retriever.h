@@ -3,8 +3,13 @@
  *
  * Now: BM25 over the FTS5 index (title and author weighted above body),
  * one hit per document by default. The user's words never reach FTS5 as
- * syntax: each word becomes a quoted term, "double-quoted text" a phrase,
- * and a trailing '*' a prefix. A search first requires every term; if that
+  * syntax: each word becomes a quoted term, "double-quoted text" a phrase,
+ * and a trailing '*' a prefix. Filters may stand among the words:
+ *   from:X  to:X  subject:X  folder:X  type:X  after:DATE  before:DATE
+ *   has:attachment  is:unread
+ * (X a word or "quoted text"; DATE YYYY-MM-DD, YYYY-MM or YYYY, UTC; after
+ * includes the day, before excludes it). A query of filters alone lists
+ * the newest matching documents. A search first requires every term; if that
  * finds nothing it falls back to any term (and says so). Questions (ask)
  * use any term with common words removed. The vector leg and fusion come
  * with the embeddings issue.
@@ -29,13 +34,28 @@ struct ret_params ret_params_default(void);
 struct ret_result {
 	struct store_hit *hits; /* best first */
 	size_t n;
-	bool relaxed; /* no hit had every term; any term was used */
-	char *match;  /* the FTS5 expression that ran */
+	bool relaxed;  /* no hit had every term; any term was used */
+	char *match;   /* the FTS5 expression that ran, or NULL */
+	char err[160]; /* why a query was refused (MX_EINVAL) */
 };
 
+/* A query split into free text and filters. */
+struct ret_query {
+	char *text;			 /* the words, filters removed (malloc'd) */
+	char *subject;			 /* subject: words, or NULL (malloc'd) */
+	char *from, *to, *folder, *type; /* or NULL (malloc'd) */
+	struct store_filter filter;	 /* points into the strings above */
+	bool has_filter;
+};
+/* Splits a query. MX_EINVAL with the reason in err (a bad date, an
+ * unknown has:/is: value), or MX_ENOMEM. Clear with ret_query_clear(). */
+int ret_query_parse(const char *query, struct ret_query *q, char *err, size_t errsz);
+void ret_query_clear(struct ret_query *q);
+
 /* Runs a query. *res is filled on success; free it with
- * ret_result_clear(). MX_EEMPTY when the query has no searchable word,
- * else a store error with the message in store_errmsg(st). */
+ * ret_result_clear(). MX_EEMPTY when the query has no searchable word and
+ * no filter, MX_EINVAL for a bad filter (reason in res->err), else a store
+ * error with the message in store_errmsg(st). */
 int ret_search(struct store *st, const char *query, const struct ret_params *p,
 	       struct ret_result *res);
 void ret_result_clear(struct ret_result *res);
@@ -47,7 +67,7 @@ char *ret_query_to_fts(const char *query, bool any, bool drop_stopwords, int *rc
 
 /* A one-line citation for a hit, written into buf (always terminated):
  * "path:12-30" for files, "<message-id> Subject, Sender, YYYY-MM-DD" for
- * mail. */
+ * mail, "attachment 'NAME' of <message-id>" for a mail attachment. */
 void ret_citation(const struct store_hit *h, char *buf, size_t n);
 
 #endif

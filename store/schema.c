@@ -67,6 +67,50 @@ static const char *const migrations[] = {
 	"  docs_moved INTEGER NOT NULL DEFAULT 0,"
 	"  docs_removed INTEGER NOT NULL DEFAULT 0,"
 	"  docs_failed INTEGER NOT NULL DEFAULT 0);",
+
+	/* 1 -> 2: mail. Threads, addresses, attachments and child documents
+	 * (message/rfc822 parts, text attachments), Maildir folders and
+	 * flags, and the state of mbox files for incremental reads. */
+	"ALTER TABLE documents ADD COLUMN parent_id INTEGER"
+	"  REFERENCES documents(id) ON DELETE CASCADE;"
+	"ALTER TABLE documents ADD COLUMN thread_id TEXT;"
+	"ALTER TABLE documents ADD COLUMN in_reply_to TEXT;"
+	"ALTER TABLE documents ADD COLUMN refs TEXT;"
+	"ALTER TABLE documents ADD COLUMN date_offset INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE documents ADD COLUMN folder TEXT;"
+	"ALTER TABLE documents ADD COLUMN flags TEXT;"
+	"ALTER TABLE documents ADD COLUMN list_id TEXT;"
+	"CREATE INDEX documents_thread ON documents(thread_id);"
+	"CREATE INDEX documents_parent ON documents(parent_id);"
+	"CREATE INDEX documents_date ON documents(date);"
+	"CREATE TABLE addresses ("
+	"  doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+	"  role TEXT NOT NULL CHECK (role IN ('from', 'to', 'cc')),"
+	"  name TEXT,"
+	"  addr TEXT NOT NULL);"
+	"CREATE INDEX addresses_doc ON addresses(doc_id);"
+	"CREATE INDEX addresses_addr ON addresses(addr COLLATE NOCASE);"
+	"CREATE TABLE attachments ("
+	"  doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+	"  ordinal INTEGER NOT NULL,"
+	"  name TEXT, mime_type TEXT, size INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX attachments_doc ON attachments(doc_id);"
+	/* Contacts as the mail index knows them; always in step with it. */
+	"CREATE VIEW contacts AS"
+	"  SELECT lower(a.addr) AS address,"
+	"   (SELECT a2.name FROM addresses a2 JOIN documents d2 ON d2.id = a2.doc_id"
+	"    WHERE lower(a2.addr) = lower(a.addr) AND a2.name <> ''"
+	"    ORDER BY d2.date DESC LIMIT 1) AS name,"
+	"   count(DISTINCT a.doc_id) AS messages, max(d.date) AS last_seen"
+	"  FROM addresses a JOIN documents d ON d.id = a.doc_id"
+	"  GROUP BY lower(a.addr);"
+	"CREATE TABLE mboxes ("
+	"  source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+	"  path TEXT NOT NULL,"
+	"  size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+	"  end_offset INTEGER NOT NULL,"
+	"  head_hash TEXT NOT NULL, tail_hash TEXT NOT NULL,"
+	"  PRIMARY KEY (source_id, path));",
 };
 
 int store_migrations_count(void)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/buf.h"
 #include "../common/fsutil.h"
 #include "../common/status.h"
 
@@ -531,7 +532,7 @@ int store_doc_list(struct store *st, int64_t source_id, struct store_docinfo **o
 	 * bsearch relies on. */
 	int rc = prep(st,
 		      "SELECT id, path, part, mtime, size, hash, status "
-		      "FROM documents WHERE source_id = ? "
+		      "FROM documents WHERE source_id = ? AND parent_id IS NULL "
 		      "ORDER BY path COLLATE BINARY, part COLLATE BINARY",
 		      &s);
 	if (rc)
@@ -573,6 +574,47 @@ void store_docinfo_free(struct store_docinfo *d, size_t n)
 	free(d);
 }
 
+/* Writes a document's addresses and attachments. */
+static int put_addrs_atts(struct store *st, int64_t doc_id, const struct store_doc *doc)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+	if (doc->naddrs) {
+		if ((rc = prep(st,
+			       "INSERT INTO addresses(doc_id, role, name, addr) VALUES (?,?,?,?)",
+			       &s)))
+			return rc;
+		for (size_t i = 0; i < doc->naddrs && !rc; i++) {
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, doc_id);
+			bind_text(s, 2, doc->addrs[i].role);
+			bind_text(s, 3, doc->addrs[i].name);
+			bind_text(s, 4, doc->addrs[i].addr ? doc->addrs[i].addr : "");
+			rc = step_done(st, s, "cannot write an address");
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	if (doc->natts && !rc) {
+		if ((rc = prep(st,
+			       "INSERT INTO attachments(doc_id, ordinal, name, mime_type, size)"
+			       " VALUES (?,?,?,?,?)",
+			       &s)))
+			return rc;
+		for (size_t i = 0; i < doc->natts && !rc; i++) {
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, doc_id);
+			sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+			bind_text(s, 3, doc->atts[i].name);
+			bind_text(s, 4, doc->atts[i].mime_type);
+			sqlite3_bind_int64(s, 5, doc->atts[i].size);
+			rc = step_done(st, s, "cannot write an attachment");
+		}
+		sqlite3_finalize(s);
+	}
+	return rc;
+}
+
 int store_doc_put(struct store *st, const struct store_doc *doc, const struct store_chunk *chunks,
 		  size_t nchunks, int64_t *id)
 {
@@ -597,7 +639,9 @@ int store_doc_put(struct store *st, const struct store_doc *doc, const struct st
 	if ((rc = prep(st,
 		       "INSERT INTO documents(source_id, path, part, message_id, mtime,"
 		       " size, hash, type, title, author, recipients, date, status,"
-		       " error, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		       " error, indexed_at, parent_id, in_reply_to, refs, date_offset,"
+		       " folder, flags, list_id)"
+		       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		       &s)))
 		goto out;
 	sqlite3_bind_int64(s, 1, doc->source_id);
@@ -614,10 +658,22 @@ int store_doc_put(struct store *st, const struct store_doc *doc, const struct st
 	sqlite3_bind_int64(s, 12, doc->date);
 	bind_text(s, 13, doc->status ? doc->status : "ok");
 	bind_text(s, 14, doc->error);
+	if (doc->parent_id)
+		sqlite3_bind_int64(s, 16, doc->parent_id);
+	else
+		sqlite3_bind_null(s, 16);
+	bind_text(s, 17, doc->in_reply_to);
+	bind_text(s, 18, doc->refs);
+	sqlite3_bind_int(s, 19, doc->date_offset);
+	bind_text(s, 20, doc->folder);
+	bind_text(s, 21, doc->flags);
+	bind_text(s, 22, doc->list_id);
 	sqlite3_bind_int64(s, 15, (sqlite3_int64)time(NULL));
 	if ((rc = step_done(st, s, "cannot write the document")))
 		goto out;
 	doc_id = sqlite3_last_insert_rowid(st->db);
+	if ((rc = put_addrs_atts(st, doc_id, doc)))
+		goto out;
 
 	if (nchunks == 0)
 		goto out;
@@ -665,19 +721,372 @@ out:
 	return rc;
 }
 
-int store_doc_move(struct store *st, int64_t id, const char *path, int64_t mtime, int64_t size)
+int store_doc_move(struct store *st, int64_t id, const char *path, int64_t mtime, int64_t size,
+		   const char *folder, const char *flags)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = prep(st, "UPDATE documents SET path = ?, mtime = ?, size = ? WHERE id = ?", &s);
+	/* the file's other documents first (they are found by the old path) */
+	int rc = prep(st,
+		      "UPDATE documents SET path = ?1 WHERE id <> ?2 AND"
+		      " source_id = (SELECT source_id FROM documents WHERE id = ?2) AND"
+		      " path = (SELECT path FROM documents WHERE id = ?2)",
+		      &s);
+	if (rc)
+		return rc;
+	bind_text(s, 1, path);
+	sqlite3_bind_int64(s, 2, id);
+	rc = step_done(st, s, "cannot move the document");
+	sqlite3_finalize(s);
+	if (rc)
+		return rc;
+	rc = prep(st,
+		  "UPDATE documents SET path = ?, mtime = ?, size = ?, folder = ?, flags = ?"
+		  " WHERE id = ?",
+		  &s);
 	if (rc)
 		return rc;
 	bind_text(s, 1, path);
 	sqlite3_bind_int64(s, 2, mtime);
 	sqlite3_bind_int64(s, 3, size);
-	sqlite3_bind_int64(s, 4, id);
+	bind_text(s, 4, folder);
+	bind_text(s, 5, flags);
+	sqlite3_bind_int64(s, 6, id);
 	rc = step_done(st, s, "cannot update the document");
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int store_doc_delete_file(struct store *st, int64_t source_id, const char *path)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st, "DELETE FROM documents WHERE source_id = ? AND path = ?", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, source_id);
+	bind_text(s, 2, path);
+	rc = step_done(st, s, "cannot delete the documents");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ===================================================================== */
+/* mbox files                                                            */
+/* ===================================================================== */
+
+int store_mbox_get(struct store *st, int64_t source_id, const char *path, struct store_mbox *m)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st,
+		      "SELECT size, mtime, end_offset, head_hash, tail_hash FROM mboxes"
+		      " WHERE source_id = ? AND path = ?",
+		      &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, source_id);
+	bind_text(s, 2, path);
+	int src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		m->size = sqlite3_column_int64(s, 0);
+		m->mtime = sqlite3_column_int64(s, 1);
+		m->end_offset = sqlite3_column_int64(s, 2);
+		col_copy(s, 3, m->head_hash, sizeof m->head_hash);
+		col_copy(s, 4, m->tail_hash, sizeof m->tail_hash);
+	} else {
+		rc = src == SQLITE_DONE ? MX_ENOTFOUND
+					: store_fail(st, src, "cannot read mbox state");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_mbox_put(struct store *st, int64_t source_id, const char *path,
+		   const struct store_mbox *m)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st,
+		      "INSERT OR REPLACE INTO mboxes(source_id, path, size, mtime, end_offset,"
+		      " head_hash, tail_hash) VALUES (?,?,?,?,?,?,?)",
+		      &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, source_id);
+	bind_text(s, 2, path);
+	sqlite3_bind_int64(s, 3, m->size);
+	sqlite3_bind_int64(s, 4, m->mtime);
+	sqlite3_bind_int64(s, 5, m->end_offset);
+	bind_text(s, 6, m->head_hash);
+	bind_text(s, 7, m->tail_hash);
+	rc = step_done(st, s, "cannot write mbox state");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ===================================================================== */
+/* threads                                                               */
+/* ===================================================================== */
+
+int store_maillink_list(struct store *st, struct store_maillink **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_maillink *arr = NULL;
+	size_t cap = 0, k = 0;
+	*out = NULL;
+	*n = 0;
+	int rc = prep(st,
+		      "SELECT id, message_id, in_reply_to, refs, thread_id, date FROM documents"
+		      " WHERE type = 'mail' AND status = 'ok' ORDER BY id",
+		      &s);
+	if (rc)
+		return rc;
+	int src;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = grow((void **)&arr, &cap, k, sizeof *arr)))
+			goto out;
+		struct store_maillink *m = &arr[k++];
+		m->id = sqlite3_column_int64(s, 0);
+		m->message_id = col_dup(s, 1);
+		m->in_reply_to = col_dup(s, 2);
+		m->refs = col_dup(s, 3);
+		m->thread_id = col_dup(s, 4);
+		m->date = sqlite3_column_int64(s, 5);
+	}
+	if (src != SQLITE_DONE)
+		rc = store_fail(st, src, "cannot list mail");
+out:
+	sqlite3_finalize(s);
+	if (rc) {
+		store_maillinks_free(arr, k);
+		return rc;
+	}
+	*out = arr;
+	*n = k;
+	return 0;
+}
+
+void store_maillinks_free(struct store_maillink *m, size_t n)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].message_id);
+		free(m[i].in_reply_to);
+		free(m[i].refs);
+		free(m[i].thread_id);
+	}
+	free(m);
+}
+
+int store_thread_set(struct store *st, int64_t doc_id, const char *thread_id)
+{
+	sqlite3_stmt *s = NULL;
+	/* children (attachments, embedded messages) share their message's
+	 * thread */
+	int rc =
+		prep(st, "UPDATE documents SET thread_id = ?1 WHERE id = ?2 OR parent_id = ?2", &s);
+	if (rc)
+		return rc;
+	bind_text(s, 1, thread_id);
+	sqlite3_bind_int64(s, 2, doc_id);
+	rc = step_done(st, s, "cannot set the thread");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ===================================================================== */
+/* reading documents back                                                */
+/* ===================================================================== */
+
+#define DOCFULL_COLS                                                                               \
+	"d.id, d.source_id, coalesce(d.parent_id, 0), s.path, s.type, d.path, d.part, d.type,"     \
+	" d.title, d.author, d.recipients, d.message_id, d.thread_id, d.folder, d.flags,"          \
+	" d.list_id, d.status, d.error, d.date, d.mtime, d.size, d.date_offset,"                   \
+	" (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id),"                                  \
+	" (SELECT count(*) FROM attachments t WHERE t.doc_id = d.id)"
+
+static void docfull_read(sqlite3_stmt *s, struct store_docfull *d)
+{
+	memset(d, 0, sizeof *d);
+	d->id = sqlite3_column_int64(s, 0);
+	d->source_id = sqlite3_column_int64(s, 1);
+	d->parent_id = sqlite3_column_int64(s, 2);
+	d->source_path = col_dup(s, 3);
+	d->source_type = col_dup(s, 4);
+	d->path = col_dup(s, 5);
+	d->part = col_dup(s, 6);
+	d->type = col_dup(s, 7);
+	d->title = col_dup(s, 8);
+	d->author = col_dup(s, 9);
+	d->recipients = col_dup(s, 10);
+	d->message_id = col_dup(s, 11);
+	d->thread_id = col_dup(s, 12);
+	d->folder = col_dup(s, 13);
+	d->flags = col_dup(s, 14);
+	d->list_id = col_dup(s, 15);
+	d->status = col_dup(s, 16);
+	d->error = col_dup(s, 17);
+	d->date = sqlite3_column_int64(s, 18);
+	d->mtime = sqlite3_column_int64(s, 19);
+	d->size = sqlite3_column_int64(s, 20);
+	d->date_offset = sqlite3_column_int(s, 21);
+	d->nchunks = sqlite3_column_int64(s, 22);
+	d->natts = sqlite3_column_int64(s, 23);
+}
+
+void store_docfull_clear(struct store_docfull *d)
+{
+	if (!d)
+		return;
+	char **f[] = { &d->source_path, &d->source_type, &d->path,   &d->part,
+		       &d->type,	&d->title,	 &d->author, &d->recipients,
+		       &d->message_id,	&d->thread_id,	 &d->folder, &d->flags,
+		       &d->list_id,	&d->status,	 &d->error };
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		free(*f[i]);
+		*f[i] = NULL;
+	}
+}
+
+void store_docfulls_free(struct store_docfull *d, size_t n)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_docfull_clear(&d[i]);
+	free(d);
+}
+
+/* A message-id without its angle brackets, in a buffer of the caller. */
+static const char *bare_id(const char *key, char *buf, size_t n)
+{
+	size_t len = strlen(key);
+	if (len >= 2 && key[0] == '<' && key[len - 1] == '>') {
+		snprintf(buf, n, "%.*s", (int)(len - 2), key + 1);
+		return buf;
+	}
+	return key;
+}
+
+int store_doc_get(struct store *st, const char *key, struct store_docfull *d)
+{
+	sqlite3_stmt *s = NULL;
+	char idbuf[1024];
+	bool numeric = key[0] && strspn(key, "0123456789") == strlen(key);
+	int rc =
+		prep(st,
+		     "SELECT " DOCFULL_COLS " FROM documents d JOIN sources s ON s.id = d.source_id"
+		     " WHERE (?1 AND d.id = ?2) OR d.message_id = ?3 OR " STORE_ABS_PATH " = ?4"
+		     " ORDER BY d.parent_id IS NOT NULL, d.part, d.id LIMIT 1",
+		     &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int(s, 1, numeric);
+	sqlite3_bind_int64(s, 2, numeric ? strtoll(key, NULL, 10) : 0);
+	bind_text(s, 3, bare_id(key, idbuf, sizeof idbuf));
+	bind_text(s, 4, key);
+	int src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		docfull_read(s, d);
+	} else if (src == SQLITE_DONE) {
+		set_msg(st, "no document or message '%s'", key);
+		rc = MX_ENOTFOUND;
+	} else {
+		rc = store_fail(st, src, "cannot read the document");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_thread_get(struct store *st, const char *key, struct store_docfull **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_docfull *arr = NULL;
+	size_t cap = 0, k = 0;
+	char idbuf[1024];
+	*out = NULL;
+	*n = 0;
+	bool numeric = key[0] && strspn(key, "0123456789") == strlen(key);
+	int rc = prep(st,
+		      "WITH t AS (SELECT thread_id FROM documents WHERE thread_id = ?1"
+		      "  OR message_id = ?2 OR (?3 AND id = ?4) LIMIT 1)"
+		      " SELECT " DOCFULL_COLS
+		      " FROM documents d JOIN sources s ON s.id = d.source_id"
+		      " WHERE d.thread_id = (SELECT thread_id FROM t) AND d.parent_id IS NULL"
+		      " ORDER BY d.date, d.id",
+		      &s);
+	if (rc)
+		return rc;
+	bind_text(s, 1, key);
+	bind_text(s, 2, bare_id(key, idbuf, sizeof idbuf));
+	sqlite3_bind_int(s, 3, numeric);
+	sqlite3_bind_int64(s, 4, numeric ? strtoll(key, NULL, 10) : 0);
+	int src;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = grow((void **)&arr, &cap, k, sizeof *arr)))
+			goto out;
+		docfull_read(s, &arr[k++]);
+	}
+	if (src != SQLITE_DONE)
+		rc = store_fail(st, src, "cannot read the thread");
+	else if (k == 0) {
+		set_msg(st, "no thread '%s'", key);
+		rc = MX_ENOTFOUND;
+	}
+out:
+	sqlite3_finalize(s);
+	if (rc) {
+		store_docfulls_free(arr, k);
+		return rc;
+	}
+	*out = arr;
+	*n = k;
+	return 0;
+}
+
+int store_attachment_list(struct store *st, int64_t doc_id, struct store_att **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_att *arr = NULL;
+	size_t cap = 0, k = 0;
+	*out = NULL;
+	*n = 0;
+	int rc = prep(
+		st,
+		"SELECT name, mime_type, size FROM attachments WHERE doc_id = ? ORDER BY ordinal",
+		&s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, doc_id);
+	int src;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = grow((void **)&arr, &cap, k, sizeof *arr)))
+			goto out;
+		arr[k].name = col_dup(s, 0);
+		arr[k].mime_type = col_dup(s, 1);
+		arr[k].size = sqlite3_column_int64(s, 2);
+		k++;
+	}
+	if (src != SQLITE_DONE)
+		rc = store_fail(st, src, "cannot list attachments");
+out:
+	sqlite3_finalize(s);
+	if (rc) {
+		store_attachments_free(arr, k);
+		return rc;
+	}
+	*out = arr;
+	*n = k;
+	return 0;
+}
+
+void store_attachments_free(struct store_att *a, size_t n)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].name);
+		free(a[i].mime_type);
+	}
+	free(a);
 }
 
 int store_doc_delete(struct store *st, int64_t id)
@@ -896,41 +1305,76 @@ void store_problems_free(struct store_problem *p, size_t n)
 /* search                                                                */
 /* ===================================================================== */
 
-int store_fts_search(struct store *st, const char *match, size_t limit, bool per_doc,
-		     int snippet_tokens, struct store_hit **out, size_t *n)
+/* Appends the SQL conditions of a filter (documents as d); the values are
+ * bound by name with bind_filter(). */
+static int filter_sql(struct mx_buf *b, const struct store_filter *f)
 {
-	sqlite3_stmt *s = NULL;
+	int rc = 0;
+	if (!f)
+		return 0;
+	if (f->from && !rc)
+		rc = mx_buf_appends(
+			b, " AND (instr(lower(coalesce(d.author, '')), lower(:from)) > 0"
+			   " OR EXISTS (SELECT 1 FROM addresses a WHERE a.doc_id = d.id"
+			   " AND a.role = 'from' AND (instr(lower(a.addr), lower(:from)) > 0"
+			   " OR instr(lower(coalesce(a.name, '')), lower(:from)) > 0)))");
+	if (f->to && !rc)
+		rc = mx_buf_appends(
+			b, " AND EXISTS (SELECT 1 FROM addresses a WHERE a.doc_id = d.id"
+			   " AND a.role IN ('to', 'cc') AND (instr(lower(a.addr), lower(:to)) > 0"
+			   " OR instr(lower(coalesce(a.name, '')), lower(:to)) > 0))");
+	if (f->folder && !rc)
+		rc = mx_buf_appends(
+			b,
+			" AND (lower(d.folder) = lower(:folder) OR"
+			" lower(substr(d.folder, 1, length(:folder) + 1)) = lower(:folder || '/'))");
+	if (f->type && !rc)
+		rc = mx_buf_appends(b, " AND d.type = :type");
+	if (f->after && !rc)
+		rc = mx_buf_appends(b, " AND d.date >= :after");
+	if (f->before && !rc)
+		rc = mx_buf_appends(b, " AND d.date < :before");
+	if (f->has_attachment && !rc)
+		rc = mx_buf_appends(
+			b, " AND EXISTS (SELECT 1 FROM attachments t WHERE t.doc_id = d.id)");
+	if (f->unread && !rc)
+		rc = mx_buf_appends(b, " AND d.flags IS NOT NULL AND instr(d.flags, 'S') = 0");
+	return rc;
+}
+
+static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+	if (i)
+		bind_text(s, i, v);
+}
+
+static void bind_filter(sqlite3_stmt *s, const struct store_filter *f)
+{
+	if (!f)
+		return;
+	bind_named_text(s, ":from", f->from);
+	bind_named_text(s, ":to", f->to);
+	bind_named_text(s, ":folder", f->folder);
+	bind_named_text(s, ":type", f->type);
+	int i;
+	if ((i = sqlite3_bind_parameter_index(s, ":after")))
+		sqlite3_bind_int64(s, i, f->after);
+	if ((i = sqlite3_bind_parameter_index(s, ":before")))
+		sqlite3_bind_int64(s, i, f->before);
+}
+
+/* The columns every hit query selects, in hit_read() order. */
+#define HIT_COLS                                                                                   \
+	" c.text, s.path, d.path, d.part, d.type, d.title, d.author, d.message_id, d.thread_id,"   \
+	" d.date, c.line_start, c.line_end, c.byte_start, c.byte_end,"                             \
+	" (SELECT p.message_id FROM documents p WHERE p.id = d.parent_id)"
+
+static int hits_read(struct store *st, sqlite3_stmt *s, struct store_hit **out, size_t *n)
+{
 	struct store_hit *arr = NULL;
 	size_t cap = 0, k = 0;
-	*out = NULL;
-	*n = 0;
-	/* Title and author matches weigh more than body matches. With
-	 * per_doc, keep each document's best chunk (window function). */
-	const char *sql =
-		"WITH hits AS ("
-		"  SELECT rowid AS cid, bm25(chunks_fts, 4.0, 2.0, 1.0) AS score,"
-		"   snippet(chunks_fts, 2, char(2), char(3), '...', ?4) AS snip"
-		"  FROM chunks_fts WHERE chunks_fts MATCH ?1"
-		"  ORDER BY score LIMIT ?2 * 8 + 64),"
-		" ranked AS ("
-		"  SELECT h.*, c.doc_id,"
-		"   row_number() OVER (PARTITION BY c.doc_id ORDER BY h.score) AS rn"
-		"  FROM hits h JOIN chunks c ON c.id = h.cid)"
-		" SELECT r.cid, r.doc_id, r.score, r.snip, c.text, s.path, d.path,"
-		"  d.part, d.type, d.title, d.author, d.message_id, d.date,"
-		"  c.line_start, c.line_end, c.byte_start, c.byte_end"
-		" FROM ranked r JOIN chunks c ON c.id = r.cid"
-		" JOIN documents d ON d.id = r.doc_id JOIN sources s ON s.id = d.source_id"
-		" WHERE ?3 = 0 OR r.rn = 1"
-		" ORDER BY r.score, r.cid LIMIT ?2";
-	int rc = prep(st, sql, &s);
-	if (rc)
-		return rc;
-	bind_text(s, 1, match);
-	sqlite3_bind_int64(s, 2, limit > 100000 ? 100000 : (sqlite3_int64)limit);
-	sqlite3_bind_int(s, 3, per_doc ? 1 : 0);
-	sqlite3_bind_int(s, 4, snippet_tokens < 1 ? 1 : snippet_tokens > 64 ? 64 : snippet_tokens);
-	int src;
+	int rc = 0, src;
 	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((rc = grow((void **)&arr, &cap, k, sizeof *arr)))
 			goto out;
@@ -947,11 +1391,13 @@ int store_fts_search(struct store *st, const char *match, size_t limit, bool per
 		h->title = col_dup(s, 9);
 		h->author = col_dup(s, 10);
 		h->message_id = col_dup(s, 11);
-		h->date = sqlite3_column_int64(s, 12);
-		h->line_start = sqlite3_column_int64(s, 13);
-		h->line_end = sqlite3_column_int64(s, 14);
-		h->byte_start = sqlite3_column_int64(s, 15);
-		h->byte_end = sqlite3_column_int64(s, 16);
+		h->thread_id = col_dup(s, 12);
+		h->date = sqlite3_column_int64(s, 13);
+		h->line_start = sqlite3_column_int64(s, 14);
+		h->line_end = sqlite3_column_int64(s, 15);
+		h->byte_start = sqlite3_column_int64(s, 16);
+		h->byte_end = sqlite3_column_int64(s, 17);
+		h->parent_message_id = col_dup(s, 18);
 		if (!h->snippet || !h->text || !h->source_path || !h->path) {
 			rc = MX_ENOMEM;
 			goto out;
@@ -960,11 +1406,10 @@ int store_fts_search(struct store *st, const char *match, size_t limit, bool per
 	if (src != SQLITE_DONE) {
 		rc = store_fail(st, src, "search failed");
 		/* FTS5 syntax errors come back as SQLITE_ERROR */
-		if ((src & 0xff) == SQLITE_ERROR)
+		if ((src & 0xff) == SQLITE_ERROR && strstr(st->msg, "fts5"))
 			rc = MX_EINVAL;
 	}
 out:
-	sqlite3_finalize(s);
 	if (rc) {
 		store_hits_free(arr, k);
 		return rc;
@@ -972,6 +1417,91 @@ out:
 	*out = arr;
 	*n = k;
 	return 0;
+}
+
+int store_fts_search(struct store *st, const char *match, const struct store_filter *f,
+		     size_t limit, bool per_doc, int snippet_tokens, struct store_hit **out,
+		     size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct mx_buf sql;
+	*out = NULL;
+	*n = 0;
+	mx_buf_init(&sql, 16384);
+	/* Title and author matches weigh more than body matches. Filters
+	 * apply inside the ranking so that the candidate limit never cuts
+	 * off matching documents. With per_doc, each document's best chunk
+	 * (window function). */
+	int rc = mx_buf_appends(&sql,
+				"WITH hits AS ("
+				"  SELECT f.rowid AS cid, c.doc_id AS doc_id,"
+				"   bm25(chunks_fts, 4.0, 2.0, 1.0) AS score,"
+				"   snippet(chunks_fts, 2, char(2), char(3), '...', :snip) AS snip"
+				"  FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
+				"  JOIN documents d ON d.id = c.doc_id"
+				"  WHERE chunks_fts MATCH :match");
+	if (!rc)
+		rc = filter_sql(&sql, f);
+	if (!rc)
+		rc = mx_buf_appends(
+			&sql,
+			"  ORDER BY score LIMIT :limit * 8 + 64),"
+			" ranked AS (SELECT h.*, row_number() OVER"
+			"  (PARTITION BY h.doc_id ORDER BY h.score) AS rn FROM hits h)"
+			" SELECT r.cid, r.doc_id, r.score, r.snip," HIT_COLS
+			" FROM ranked r JOIN chunks c ON c.id = r.cid"
+			" JOIN documents d ON d.id = r.doc_id JOIN sources s ON s.id = d.source_id"
+			" WHERE :perdoc = 0 OR r.rn = 1"
+			" ORDER BY r.score, r.cid LIMIT :limit");
+	if (rc || (rc = prep(st, sql.data, &s))) {
+		mx_buf_free(&sql);
+		return rc;
+	}
+	mx_buf_free(&sql);
+	bind_named_text(s, ":match", match);
+	sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"),
+			   limit > 100000 ? 100000 : (sqlite3_int64)limit);
+	sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":perdoc"), per_doc ? 1 : 0);
+	sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":snip"),
+			 snippet_tokens < 1    ? 1
+			 : snippet_tokens > 64 ? 64
+					       : snippet_tokens);
+	bind_filter(s, f);
+	rc = hits_read(st, s, out, n);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_filter_list(struct store *st, const struct store_filter *f, size_t limit,
+		      struct store_hit **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct mx_buf sql;
+	*out = NULL;
+	*n = 0;
+	mx_buf_init(&sql, 16384);
+	int rc = mx_buf_appends(&sql, "SELECT c.id, d.id, 0.0, substr(c.text, 1, 240)," HIT_COLS
+				      " FROM documents d JOIN sources s ON s.id = d.source_id"
+				      " JOIN chunks c ON c.doc_id = d.id AND c.ordinal = 0"
+				      " WHERE d.status = 'ok'");
+	/* attachments and embedded messages list only when asked for */
+	if (!rc && !(f && f->type))
+		rc = mx_buf_appends(&sql, " AND d.parent_id IS NULL");
+	if (!rc)
+		rc = filter_sql(&sql, f);
+	if (!rc)
+		rc = mx_buf_appends(&sql, " ORDER BY d.date DESC, d.id DESC LIMIT :limit");
+	if (rc || (rc = prep(st, sql.data, &s))) {
+		mx_buf_free(&sql);
+		return rc;
+	}
+	mx_buf_free(&sql);
+	sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"),
+			   limit > 100000 ? 100000 : (sqlite3_int64)limit);
+	bind_filter(s, f);
+	rc = hits_read(st, s, out, n);
+	sqlite3_finalize(s);
+	return rc;
 }
 
 void store_hits_free(struct store_hit *h, size_t n)
@@ -988,6 +1518,8 @@ void store_hits_free(struct store_hit *h, size_t n)
 		free(h[i].title);
 		free(h[i].author);
 		free(h[i].message_id);
+		free(h[i].thread_id);
+		free(h[i].parent_message_id);
 	}
 	free(h);
 }

@@ -17,9 +17,20 @@
  *              chunks by triggers
  *   models     id, fingerprint (unique), dims, name
  *   vectors    chunk_id -> chunks, model_id -> models, vec (blob)
- *   runs       one row per index run: times, status, counters
+  *   runs       one row per index run: times, status, counters
+ * Schema version 2 (mail) adds to documents: parent_id (a message/rfc822
+ * part or text attachment's message), thread_id, in_reply_to, refs (space
+ * separated message-ids), date_offset (minutes east of UTC as written),
+ * folder, flags (Maildir letters, sorted), list_id; and the tables
+ *   addresses   doc_id, role ('from'|'to'|'cc'), name, addr
+ *   attachments doc_id, ordinal, name, mime_type, size (decoded bytes)
+ *   contacts    a view: address, name (the latest), messages, last_seen
+ *   mboxes      per mbox file: size, mtime, end_offset of the last message
+ *               read, and hashes of its head and of the bytes before
+ *               end_offset (to tell an append from a rewrite)
  * Deleting a source deletes its documents; deleting a document deletes its
- * chunks, their FTS rows and their vectors.
+ * chunks, their FTS rows and vectors, its addresses, its attachments and
+ * its child documents.
  *
  * The schema is created and upgraded by numbered migrations keyed on
  * PRAGMA user_version. A database whose version is newer than this build
@@ -36,7 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -87,7 +98,8 @@ int store_source_set_indexed(struct store *st, int64_t id, int64_t when);
 /* ---- documents -------------------------------------------------------- */
 
 /* What the indexer needs to decide, without opening a file, whether it
- * changed. Lists are sorted by (path, part) with strcmp order. */
+ * changed. Lists are sorted by (path, part) with strcmp order; child
+ * documents (attachments, embedded messages) are not listed. */
 struct store_docinfo {
 	int64_t id;
 	char *path;
@@ -100,16 +112,34 @@ struct store_docinfo {
 int store_doc_list(struct store *st, int64_t source_id, struct store_docinfo **out, size_t *n);
 void store_docinfo_free(struct store_docinfo *d, size_t n);
 
-/* A document to write. Strings are borrowed for the call. */
+struct store_addr {
+	const char *role; /* "from", "to", "cc" */
+	const char *name; /* or NULL */
+	const char *addr;
+};
+
+struct store_attachment {
+	const char *name, *mime_type; /* or NULL */
+	int64_t size;
+};
+
+/* A document to write. Strings and arrays are borrowed for the call. */
 struct store_doc {
 	int64_t source_id;
 	const char *path, *part;
+	int64_t parent_id; /* 0: none */
 	const char *message_id;
 	int64_t mtime, size;
 	const char *hash;
 	const char *type;
 	const char *title, *author, *recipients;
 	int64_t date;
+	int date_offset;					   /* minutes east of UTC */
+	const char *in_reply_to, *refs, *folder, *flags, *list_id; /* or NULL */
+	const struct store_addr *addrs;
+	size_t naddrs;
+	const struct store_attachment *atts;
+	size_t natts;
 	const char *status; /* "ok", "error" or "skipped" */
 	const char *error;  /* reason when not ok */
 };
@@ -129,9 +159,15 @@ int store_doc_put(struct store *st, const struct store_doc *doc, const struct st
 		  size_t nchunks, int64_t *id);
 
 /* Records that a document's file moved or was touched without a content
- * change: sets path, mtime and size, keeps chunks and vectors. */
-int store_doc_move(struct store *st, int64_t id, const char *path, int64_t mtime, int64_t size);
+ * change: sets path, mtime, size, folder and flags (NULL: none), keeps
+ * chunks and vectors. The file's other documents (children, mbox
+ * messages) move with it. */
+int store_doc_move(struct store *st, int64_t id, const char *path, int64_t mtime, int64_t size,
+		   const char *folder, const char *flags);
 int store_doc_delete(struct store *st, int64_t id);
+
+/* Deletes every document of a source's file (all its parts). */
+int store_doc_delete_file(struct store *st, int64_t source_id, const char *path);
 
 /* Ids and paths of documents of a source with this content hash. */
 int store_doc_find_hash(struct store *st, int64_t source_id, const char *hash,
@@ -140,6 +176,58 @@ int store_doc_find_hash(struct store *st, int64_t source_id, const char *hash,
 /* Deletes every document whose absolute path (source path + '/' + path) is
  * abs or lies below abs; *ndeleted (optional) counts them. */
 int store_doc_forget(struct store *st, const char *abs, int64_t *ndeleted);
+
+/* ---- mbox files --------------------------------------------------------- */
+
+struct store_mbox {
+	int64_t size, mtime, end_offset;
+	char head_hash[65], tail_hash[65];
+};
+/* MX_ENOTFOUND when the file was never read. */
+int store_mbox_get(struct store *st, int64_t source_id, const char *path, struct store_mbox *m);
+int store_mbox_put(struct store *st, int64_t source_id, const char *path,
+		   const struct store_mbox *m);
+
+/* ---- threads ----------------------------------------------------------- */
+
+/* What threading needs of every mail document. */
+struct store_maillink {
+	int64_t id;
+	char *message_id, *in_reply_to, *refs, *thread_id; /* or NULL */
+	int64_t date;
+};
+int store_maillink_list(struct store *st, struct store_maillink **out, size_t *n);
+void store_maillinks_free(struct store_maillink *m, size_t n);
+int store_thread_set(struct store *st, int64_t doc_id, const char *thread_id);
+
+/* ---- reading documents back ---------------------------------------------- */
+
+struct store_docfull {
+	int64_t id, source_id, parent_id;
+	char *source_path, *source_type, *path, *part, *type;
+	char *title, *author, *recipients, *message_id, *thread_id, *folder, *flags;
+	char *list_id, *status, *error;
+	int64_t date, mtime, size;
+	int date_offset;
+	int64_t nchunks, natts;
+};
+/* Finds a document by id (all digits), by message-id (with or without
+ * <>), or by absolute path. MX_ENOTFOUND if none. Free with
+ * store_docfull_clear(). */
+int store_doc_get(struct store *st, const char *key, struct store_docfull *d);
+void store_docfull_clear(struct store_docfull *d);
+/* The documents of a thread (by thread id, or any of its message-ids or
+ * document ids), oldest first, children excluded. Free with
+ * store_docfulls_free(). */
+int store_thread_get(struct store *st, const char *key, struct store_docfull **out, size_t *n);
+void store_docfulls_free(struct store_docfull *d, size_t n);
+/* A document's attachments in order; free with store_attachments_free(). */
+struct store_att {
+	char *name, *mime_type;
+	int64_t size;
+};
+int store_attachment_list(struct store *st, int64_t doc_id, struct store_att **out, size_t *n);
+void store_attachments_free(struct store_att *a, size_t n);
 
 /* ---- runs and status -------------------------------------------------- */
 
@@ -175,13 +263,24 @@ void store_problems_free(struct store_problem *p, size_t n);
 
 /* ---- search ----------------------------------------------------------- */
 
+/* Restrictions on a search; zero/NULL fields do not restrict. Text
+ * fields match as case-insensitive substrings. */
+struct store_filter {
+	const char *from, *to; /* an address or name in that role (to: To or Cc) */
+	const char *folder;    /* the folder or below it */
+	const char *type;      /* document type: mail, note, text */
+	int64_t after, before; /* date >= after, date < before (epoch seconds) */
+	bool has_attachment, unread;
+};
+
 struct store_hit {
 	int64_t chunk_id, doc_id;
 	double score;  /* bm25: lower is better, as FTS5 returns it */
 	char *snippet; /* with \x02 ... \x03 around matched terms */
 	char *text;    /* the chunk's text */
 	char *source_path, *path, *part, *type;
-	char *title, *author, *message_id;
+	char *title, *author, *message_id, *thread_id;
+	char *parent_message_id; /* an attachment's message, or NULL */
 	int64_t date;
 	int64_t line_start, line_end, byte_start, byte_end;
 };
@@ -190,8 +289,13 @@ struct store_hit {
  * most one chunk per document when per_doc is set; snippets of about
  * snippet_tokens tokens (1 to 64). An invalid expression
  * is MX_EINVAL. Free with store_hits_free(). */
-int store_fts_search(struct store *st, const char *match, size_t limit, bool per_doc,
-		     int snippet_tokens, struct store_hit **out, size_t *n);
+int store_fts_search(struct store *st, const char *match, const struct store_filter *f,
+		     size_t limit, bool per_doc, int snippet_tokens, struct store_hit **out,
+		     size_t *n);
+/* With no words, only filters: the newest matching documents first, each
+ * with its first chunk (the snippet is the start of its text). */
+int store_filter_list(struct store *st, const struct store_filter *f, size_t limit,
+		      struct store_hit **out, size_t *n);
 void store_hits_free(struct store_hit *h, size_t n);
 
 #endif

@@ -177,10 +177,10 @@ static void documents_cascade_to_chunks_fts_vectors(void)
 
 	struct store_hit *hits = NULL;
 	size_t n = 0;
-	CHECK_EQ_INT(store_fts_search(st, "\"fox\"", 10, true, 10, &hits, &n), 0);
+	CHECK_EQ_INT(store_fts_search(st, "\"fox\"", NULL, 10, true, 10, &hits, &n), 0);
 	CHECK_EQ_INT(n, 0);
 	store_hits_free(hits, n);
-	CHECK_EQ_INT(store_fts_search(st, "\"different\"", 10, true, 10, &hits, &n), 0);
+	CHECK_EQ_INT(store_fts_search(st, "\"different\"", NULL, 10, true, 10, &hits, &n), 0);
 	CHECK_EQ_INT(n, 1);
 	if (n == 1) {
 		CHECK_STR(hits[0].path, "a.md");
@@ -191,7 +191,7 @@ static void documents_cascade_to_chunks_fts_vectors(void)
 	store_hits_free(hits, n);
 
 	/* moving keeps chunks; deleting the source removes everything */
-	CHECK_EQ_INT(store_doc_move(st, id2, "b.md", 5, 6), 0);
+	CHECK_EQ_INT(store_doc_move(st, id2, "b.md", 5, 6, NULL, NULL), 0);
 	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM chunks"), 1);
 	CHECK_EQ_INT(store_source_remove(st, src), 0);
 	CHECK_EQ_INT(store_source_remove(st, src), MX_ENOTFOUND);
@@ -215,16 +215,16 @@ static void title_weighs_more_and_per_doc(void)
 	put_doc(st, src, "y.md", "Dentist", two, 2);
 	struct store_hit *h = NULL;
 	size_t n = 0;
-	CHECK_EQ_INT(store_fts_search(st, "\"dentist\"", 10, true, 10, &h, &n), 0);
+	CHECK_EQ_INT(store_fts_search(st, "\"dentist\"", NULL, 10, true, 10, &h, &n), 0);
 	CHECK_EQ_INT(n, 2); /* y.md once, though both its chunks match by title */
 	if (n == 2)
 		CHECK_STR(h[0].path, "y.md");
 	store_hits_free(h, n);
-	CHECK_EQ_INT(store_fts_search(st, "\"dentist\"", 10, false, 10, &h, &n), 0);
+	CHECK_EQ_INT(store_fts_search(st, "\"dentist\"", NULL, 10, false, 10, &h, &n), 0);
 	CHECK_EQ_INT(n, 3);
 	store_hits_free(h, n);
 	/* a syntax error in MATCH is MX_EINVAL, not a crash */
-	CHECK_EQ_INT(store_fts_search(st, "AND AND (", 10, true, 10, &h, &n), MX_EINVAL);
+	CHECK_EQ_INT(store_fts_search(st, "AND AND (", NULL, 10, true, 10, &h, &n), MX_EINVAL);
 	store_close(st);
 	free(db);
 }
