@@ -68,6 +68,13 @@ int cli_parse_size(const char *s, size_t *out);
 /* Parses a positive count; -1 on junk. */
 int cli_parse_count(const char *s, size_t min, size_t max, size_t *out);
 
+/* Takes the data home's index lock (DATA_HOME/index.lock): one 'memex
+ * index' at a time, and no forget or source removal under a running one.
+ * The lock goes with the process, also when it is killed. 0 with *fd set
+ * (close it to release; -1 when no lock file could be made), or -1 after
+ * printing that an index run holds it. */
+int cli_index_lock(struct cli *c, int *fd);
+
 /* Absolute, normalised form of a path that need not exist (malloc'd). */
 char *cli_abspath(const char *path);
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -13,12 +14,19 @@ int cmd_forget(struct cli *c, int argc, char **argv)
 	struct store *st = cli_store_open(c, false, false, &ex);
 	if (!st)
 		return ex;
+	int lock_fd = -1;
+	if (cli_index_lock(c, &lock_fd)) {
+		store_close(st);
+		return CLI_ERR;
+	}
 	int ret = CLI_OK;
 	struct store_source *src = NULL;
 	size_t nsrc = 0;
 	if (store_source_list(st, &src, &nsrc)) {
 		cli_error("%s", store_errmsg(st));
 		store_close(st);
+		if (lock_fd >= 0)
+			close(lock_fd);
 		return CLI_ERR;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -62,5 +70,7 @@ int cmd_forget(struct cli *c, int argc, char **argv)
 	}
 	store_sources_free(src, nsrc);
 	store_close(st);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return ret;
 }

@@ -130,16 +130,8 @@ int cmd_index(struct cli *c, int argc, char **argv)
 		free(only_abs);
 		return ex;
 	}
-	/* One indexer at a time: two would both do every file's work. The
-	 * lock goes with the process, also when it is killed. */
-	char lock_path[4300];
-	snprintf(lock_path, sizeof lock_path, "%s/index.lock", c->home);
-	int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		cli_error("another 'memex index' is running on '%s'; try again when it has "
-			  "finished",
-			  c->home);
-		close(lock_fd);
+	int lock_fd = -1;
+	if (cli_index_lock(c, &lock_fd)) {
 		store_close(st);
 		free(only_abs);
 		return CLI_ERR;
@@ -154,7 +146,9 @@ int cmd_index(struct cli *c, int argc, char **argv)
 	p.event = on_event;
 	p.ctx = &ui;
 
-	struct sigaction sa = { .sa_handler = on_signal };
+	/* the first Ctrl-C stops cleanly; a second one kills (committed
+	 * batches are safe either way) */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -109,7 +110,14 @@ int cmd_sources(struct cli *c, int argc, char **argv)
 	struct store *st = cli_store_open(c, false, !rm, &ex);
 	if (!st)
 		return ex;
-	int ret = rm ? remove_sources(st, argc - optind - 1, argv + optind + 1) : list(st, json);
+	int lock_fd = -1;
+	int ret = CLI_ERR;
+	if (!rm)
+		ret = list(st, json);
+	else if (!cli_index_lock(c, &lock_fd))
+		ret = remove_sources(st, argc - optind - 1, argv + optind + 1);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	store_close(st);
 	return ret;
 }

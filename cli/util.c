@@ -3,9 +3,12 @@
  * command files.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +186,14 @@ bool cli_path_within(const char *a, const char *b)
 	return a[n] == '\0' || a[n] == '/';
 }
 
+/* Characters a terminal may act on: C0 and C1 controls, DEL, and the
+ * bidirectional overrides that reorder what is shown. */
+static bool unsafe_char(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 const char *cli_safe(const char *s, char *buf, size_t n)
 {
 	char *fixed = NULL;
@@ -196,11 +207,24 @@ const char *cli_safe(const char *s, char *buf, size_t n)
 		return buf;
 	}
 	size_t o = 0;
-	for (size_t i = 0; i < len && o + 1 < n; i++) {
-		unsigned char c = (unsigned char)fixed[i];
-		buf[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = 0;
+		size_t k = mx_utf8_decode((const unsigned char *)fixed + i, len - i, &cp);
+		if (!k)
+			k = 1; /* cannot happen after repair */
+		if (unsafe_char(cp)) {
+			if (o + 1 >= n)
+				break;
+			buf[o++] = '?';
+		} else {
+			if (o + k >= n)
+				break;
+			memcpy(buf + o, fixed + i, k);
+			o += k;
+		}
+		i += k;
 	}
-	buf[mx_utf8_floor(buf, o)] = '\0';
+	buf[o] = '\0';
 	free(fixed);
 	return buf;
 }
@@ -216,4 +240,19 @@ json_object *cli_json_string(const char *s)
 	json_object *o = json_object_new_string_len(fixed, (int)len);
 	free(fixed);
 	return o;
+}
+
+int cli_index_lock(struct cli *c, int *fd)
+{
+	char path[4300];
+	snprintf(path, sizeof path, "%s/index.lock", c->home);
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return 0; /* a read-only home: the store refuses writes anyway */
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	close(*fd);
+	*fd = -1;
+	cli_error("'memex index' is running on '%s'; try again when it has finished", c->home);
+	return -1;
 }

@@ -334,8 +334,8 @@ static bool is_utf8_name(const char *c)
 	       !strcasecmp(c, "ascii");
 }
 
-int conn_to_utf8(const char *from, const char *data, size_t len, char **out, size_t *outlen,
-		 size_t *nrepl)
+static int to_utf8_raw(const char *from, const char *data, size_t len, char **out, size_t *outlen,
+		       size_t *nrepl)
 {
 	*nrepl = 0;
 	iconv_t cd = (iconv_t)-1;
@@ -394,6 +394,46 @@ int conn_to_utf8(const char *from, const char *data, size_t len, char **out, siz
 	*out = buf;
 	*outlen = n;
 	return 0;
+}
+
+/* NUL bytes would cut text short in SQLite and C strings: each becomes
+ * U+FFFD, counted as a replacement. */
+static int replace_nuls(char **out, size_t *outlen, size_t *nrepl)
+{
+	size_t nuls = 0;
+	for (size_t i = 0; i < *outlen; i++)
+		nuls += (*out)[i] == '\0';
+	if (!nuls)
+		return 0;
+	char *o = malloc(*outlen + nuls * 2 + 1);
+	if (!o)
+		return MX_ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < *outlen; i++) {
+		if ((*out)[i]) {
+			o[k++] = (*out)[i];
+		} else {
+			memcpy(o + k, "\xEF\xBF\xBD", 3);
+			k += 3;
+		}
+	}
+	o[k] = '\0';
+	free(*out);
+	*out = o;
+	*outlen = k;
+	*nrepl += nuls;
+	return 0;
+}
+
+int conn_to_utf8(const char *from, const char *data, size_t len, char **out, size_t *outlen,
+		 size_t *nrepl)
+{
+	int rc = to_utf8_raw(from, data, len, out, outlen, nrepl);
+	if (!rc && (rc = replace_nuls(out, outlen, nrepl))) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int conn_text_to_utf8(const char *data, size_t len, struct conn_doc *doc)

@@ -130,9 +130,10 @@ bool conn_looks_like_mail(const char *data, size_t len);
  * first 8 KiB, not counting a UTF-16 BOM'd text). */
 bool conn_looks_binary(const char *data, size_t len);
 
-/* Converts text to valid UTF-8: strips a UTF-8 BOM, converts UTF-16 with a
- * BOM, converts invalid UTF-8 as windows-1252 when it has no NUL bytes, and
- * repairs what is left with U+FFFD. Sets doc->text/text_len, doc->note and
+/* Converts a text file to valid UTF-8: strips a UTF-8 BOM, converts UTF-16
+ * with a BOM (a stray odd byte becomes U+FFFD), refuses binary content (NUL
+ * or control bytes in the first 8 KiB), reads other invalid UTF-8 as
+ * windows-1252, and turns any NUL further on into U+FFFD. Sets doc->text/text_len, doc->note and
  * doc->nreplaced. MX_EBINARY or MX_ENOMEM on failure. */
 int conn_text_to_utf8(const char *data, size_t len, struct conn_doc *doc);
 
@@ -145,7 +146,7 @@ char *conn_clean_field(char *s);
 
 /* Converts bytes in charset `from` (any name iconv or GMime knows; NULL
  * or unknown: UTF-8 if valid, else windows-1252) to UTF-8, replacing every
- * invalid sequence with U+FFFD and counting them in *nrepl. *out
+ * invalid sequence, and every NUL, with U+FFFD and counting them in *nrepl. *out
  * malloc'd. 0 or MX_ENOMEM. */
 int conn_to_utf8(const char *from, const char *data, size_t len, char **out, size_t *outlen,
 		 size_t *nrepl);
@@ -179,8 +180,8 @@ bool conn_maildir_key(const char *relpath, char *buf, size_t n);
 
 /* ---- mbox files ---------------------------------------------------------
  *
- * An mbox is messages one after another, each starting with a "From "
- * line at the start of the file or after a blank line. Quoted body lines
+  * An mbox is messages one after another, each starting with a "From "
+ * line. Quoted body lines
  * (">From ", ">>From " ...) lose one '>' (mboxrd; for mboxo files this
  * reads ">From " as "From ", which is what was meant). The reader streams:
  * a file of any size is read in 64 KiB blocks, and at most max_message

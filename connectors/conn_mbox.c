@@ -29,8 +29,7 @@ struct conn_mbox {
 	struct mx_buf msg; /* the message being gathered */
 	bool pending;	   /* a "From " line was read: next message starts there */
 	uint64_t pending_off;
-	bool prev_blank; /* the previous line was empty */
-	bool started;	 /* the first separator was seen */
+	bool started; /* the first separator was seen */
 };
 
 int conn_mbox_open(const char *path, uint64_t offset, size_t max_message, struct conn_mbox **out)
@@ -52,7 +51,6 @@ int conn_mbox_open(const char *path, uint64_t offset, size_t max_message, struct
 	m->fd = fd;
 	m->buf_offset = offset;
 	m->max = max_message;
-	m->prev_blank = true; /* the start counts as after a blank line */
 	mx_buf_init(&m->msg, max_message);
 	*out = m;
 	return 0;
@@ -96,8 +94,6 @@ static int fill(struct conn_mbox *m)
 static int next_line(struct conn_mbox *m, const char **line, size_t *len, uint64_t *off,
 		     bool *first, bool *continues)
 {
-	static const bool dummy = false;
-	(void)dummy;
 	for (;;) {
 		char *nl = memchr(m->buf + m->pos, '\n', m->end - m->pos);
 		if (nl || m->eof || (m->pos == 0 && m->end == sizeof m->buf)) {
@@ -137,8 +133,9 @@ int conn_mbox_next(struct conn_mbox *m, struct conn_mbox_msg *msg)
 		m->pending = false;
 	}
 	while ((rc = next_line(m, &l, &n, &off, &first, &continues)) == 1) {
-		bool blank = first && (n == 1 || (n == 2 && l[0] == '\r'));
-		if (first && is_from(l, n) && m->prev_blank) {
+		/* any "From " at the start of a line separates, as mailbox
+		 * readers do: writers quote body lines as ">From " */
+		if (first && is_from(l, n)) {
 			if (have) {
 				/* the next message begins: this one is done */
 				m->pending = true;
@@ -147,7 +144,6 @@ int conn_mbox_next(struct conn_mbox *m, struct conn_mbox_msg *msg)
 				while (continues &&
 				       (rc = next_line(m, &l, &n, &off, &first, &continues)) == 1)
 					;
-				m->prev_blank = false;
 				break;
 			}
 			have = true;
@@ -155,10 +151,8 @@ int conn_mbox_next(struct conn_mbox *m, struct conn_mbox_msg *msg)
 			while (continues &&
 			       (rc = next_line(m, &l, &n, &off, &first, &continues)) == 1)
 				;
-			m->prev_blank = false;
 			continue;
 		}
-		m->prev_blank = blank;
 		if (!have)
 			continue; /* garbage before the first separator */
 		/* mboxrd: one '>' less on ">From ", ">>From " ... */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "../common/status.h"
+#include "../common/utf8.h"
 #include "conn.h"
 
 static char *dup_trim(const char *s, size_t n)
@@ -27,8 +28,8 @@ static char *dup_trim(const char *s, size_t n)
 		n--;
 	if (n >= 2 && ((s[0] == '"' && s[n - 1] == '"') || (s[0] == '\'' && s[n - 1] == '\'')))
 		s++, n -= 2;
-	if (n > 512) /* a title, not a body */
-		n = 512;
+	if (n > 512) /* a title, not a body; cut on a character boundary */
+		n = mx_utf8_floor(s, 512);
 	char *p = malloc(n + 1);
 	if (p) {
 		memcpy(p, s, n);

@@ -38,34 +38,46 @@ static bool is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* The token estimate, one character at a time, so that a cut can grow in
+ * linear time: each maximal run of ASCII letters and digits counts one
+ * token per 6 characters begun, other ASCII marks one each, CJK and later
+ * scripts one per character, and other non-ASCII letters one per three. */
+struct tok_state {
+	size_t tokens, run, latin;
+};
+
+/* Consumes the character at p (n > 0 bytes left); returns its length. */
+static size_t tok_step(struct tok_state *st, const unsigned char *p, size_t n)
+{
+	if (is_alnum_ascii(p[0])) {
+		if (st->run++ % 6 == 0)
+			st->tokens++;
+		return 1;
+	}
+	st->run = 0;
+	if (p[0] < 0x80) {
+		if (!is_space(p[0]))
+			st->tokens++;
+		return 1;
+	}
+	uint32_t cp = 0;
+	size_t k = mx_utf8_decode(p, n, &cp);
+	if (!k)
+		k = 1;
+	if (cp >= 0x2E80)
+		st->tokens++;
+	else if (++st->latin % 3 == 0)
+		st->tokens++;
+	return k;
+}
+
 size_t idx_tokens_estimate(const char *s, size_t n)
 {
+	struct tok_state st = { 0 };
 	const unsigned char *p = (const unsigned char *)s;
-	size_t t = 0, i = 0, latin = 0;
-	while (i < n) {
-		if (is_alnum_ascii(p[i])) {
-			size_t j = i;
-			while (j < n && is_alnum_ascii(p[j]))
-				j++;
-			t += (j - i + 5) / 6;
-			i = j;
-		} else if (p[i] < 0x80) {
-			if (!is_space(p[i]))
-				t++;
-			i++;
-		} else {
-			uint32_t cp = 0;
-			size_t k = mx_utf8_decode(p + i, n - i, &cp);
-			if (!k)
-				k = 1;
-			if (cp >= 0x2E80) /* CJK and beyond: a token each */
-				t++;
-			else if (++latin % 3 == 0) /* accented letters in words */
-				t++;
-			i += k;
-		}
-	}
-	return t;
+	for (size_t i = 0; i < n;)
+		i += tok_step(&st, p + i, n - i);
+	return st.tokens;
 }
 
 struct seg {
@@ -93,24 +105,25 @@ static int seg_push(struct segs *s, size_t start, size_t end, size_t tokens, boo
 }
 
 /* A sentence over max tokens: cut at white space (or a character
- * boundary) into pieces of at most max tokens. */
+ * boundary) into pieces of at most max tokens. Linear in the length: the
+ * estimate grows one character at a time. */
 static int split_long(struct segs *s, const char *t, size_t start, size_t end, size_t max,
 		      bool para_end)
 {
+	const unsigned char *u = (const unsigned char *)t;
 	int rc;
 	while (start < end) {
-		/* grow a piece until it would pass max */
-		size_t cut = start, last_space = 0, tok = 0;
+		struct tok_state st = { 0 };
+		size_t cut = start, last_space = 0;
 		while (cut < end) {
-			size_t step = 1;
-			while (cut + step < end && ((unsigned char)t[cut + step] & 0xC0) == 0x80)
-				step++;
-			size_t nt = idx_tokens_estimate(t + start, cut + step - start);
-			if (nt > max && cut > start)
+			struct tok_state before = st;
+			size_t step = tok_step(&st, u + cut, end - cut);
+			if (st.tokens > max && cut > start) {
+				st = before;
 				break;
-			tok = nt;
+			}
 			cut += step;
-			if (cut < end && is_space((unsigned char)t[cut]))
+			if (cut < end && is_space(u[cut]))
 				last_space = cut;
 		}
 		if (cut < end && last_space > start)
@@ -118,11 +131,11 @@ static int split_long(struct segs *s, const char *t, size_t start, size_t end, s
 		cut = start + mx_utf8_floor(t + start, cut - start);
 		if (cut <= start) /* cannot happen on valid UTF-8; be safe */
 			cut = end;
-		tok = idx_tokens_estimate(t + start, cut - start);
+		size_t tok = idx_tokens_estimate(t + start, cut - start);
 		if ((rc = seg_push(s, start, cut, tok, para_end && cut >= end)))
 			return rc;
 		start = cut;
-		while (start < end && is_space((unsigned char)t[start]))
+		while (start < end && is_space(u[start]))
 			start++;
 	}
 	return 0;

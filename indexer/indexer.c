@@ -52,6 +52,7 @@ struct indexer {
 	/* per run */
 	struct timespec t0, last_commit, last_progress;
 	size_t pending; /* writes since the last commit */
+	bool in_tx;	/* a batch's transaction is open */
 	struct idx_progress prog;
 };
 
@@ -110,6 +111,19 @@ static int fail_store(struct indexer *ix, int rc)
 /* walk                                                                  */
 /* ===================================================================== */
 
+/* A file's mtime in nanoseconds, clamped to what int64 holds (years
+ * before 1678 or after 2262 saturate). */
+static int64_t mtime_ns(const struct stat *sb)
+{
+	const int64_t lim = INT64_MAX / 1000000000 - 1;
+	int64_t sec = (int64_t)sb->st_mtim.tv_sec;
+	if (sec > lim)
+		return INT64_MAX;
+	if (sec < -lim)
+		return INT64_MIN;
+	return sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
 static int walk_push(struct walk *w, char *path, const struct stat *sb, bool regular)
 {
 	if (w->n >= IDX_MAX_ENTRIES) {
@@ -127,8 +141,7 @@ static int walk_push(struct walk *w, char *path, const struct stat *sb, bool reg
 		w->cap = c;
 	}
 	w->v[w->n++] = (struct entry){ .path = path,
-				       .mtime = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
-						sb->st_mtim.tv_nsec,
+				       .mtime = mtime_ns(sb),
 				       .size = (int64_t)sb->st_size,
 				       .regular = regular };
 	return 0;
@@ -245,18 +258,34 @@ static void walk_free(struct walk *w)
 /* batching and progress                                                 */
 /* ===================================================================== */
 
+/* Opens the batch's transaction before its first write. Reading and
+ * parsing happen outside of it, so that other writers (memex add) are
+ * kept waiting only while a batch is written. */
+static int tx(struct indexer *ix)
+{
+	if (ix->in_tx)
+		return 0;
+	int rc = store_begin(ix->st);
+	if (rc)
+		return fail_store(ix, rc);
+	ix->in_tx = true;
+	return 0;
+}
+
 static int maybe_commit(struct indexer *ix, bool force)
 {
-	if (!ix->pending)
+	if (!ix->in_tx)
 		return 0;
 	if (!force && ix->pending < ix->p.batch_docs &&
 	    since(&ix->last_commit) < ix->p.batch_seconds)
 		return 0;
 	int rc = store_commit(ix->st);
-	if (!rc)
-		rc = store_begin(ix->st);
-	if (rc)
+	if (rc) {
+		store_rollback(ix->st);
+		ix->in_tx = false;
 		return fail_store(ix, rc);
+	}
+	ix->in_tx = false;
 	ix->pending = 0;
 	clock_gettime(CLOCK_MONOTONIC, &ix->last_commit);
 	return 0;
@@ -318,8 +347,10 @@ static int put_problem(struct indexer *ix, const struct store_source *src,
 		.status = status,
 		.error = why,
 	};
-	int rc = store_doc_put(ix->st, &d, NULL, 0, NULL);
+	int rc = tx(ix);
 	if (rc)
+		return rc;
+	if ((rc = store_doc_put(ix->st, &d, NULL, 0, NULL)))
 		return fail_store(ix, rc);
 	ix->pending++;
 	return 0;
@@ -411,6 +442,8 @@ static int write_doc(struct indexer *ix, const struct store_source *src, const s
 		.status = "ok",
 		.error = doc->note[0] ? doc->note : NULL,
 	};
+	if ((rc = tx(ix)))
+		goto out;
 	if ((rc = store_doc_put(ix->st, &d, chunks, nchunks, &id))) {
 		fail_store(ix, rc);
 		goto out;
@@ -592,7 +625,7 @@ static int index_mbox(struct indexer *ix, const struct store_source *src, struct
 	}
 	stats->files_seen++;
 	now.size = (int64_t)sb.st_size;
-	now.mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	now.mtime = mtime_ns(&sb);
 	int g = store_mbox_get(ix->st, src->id, rel, &old);
 	if (g && g != MX_ENOTFOUND)
 		return fail_store(ix, g);
@@ -621,6 +654,8 @@ static int index_mbox(struct indexer *ix, const struct store_source *src, struct
 	}
 	if (known && start == 0) {
 		/* rewritten: its messages are read again from the start */
+		if ((rc = tx(ix)))
+			goto out;
 		if ((rc = store_doc_delete_file(ix->st, src->id, rel)))
 			goto store_fail;
 		ix->pending++;
@@ -691,6 +726,8 @@ static int index_mbox(struct indexer *ix, const struct store_source *src, struct
 	}
 	now.end_offset = (int64_t)end;
 	hash_range(fd, end > MBOX_TAIL ? end - MBOX_TAIL : 0, end, now.tail_hash);
+	if ((rc = tx(ix)))
+		goto out;
 	if ((rc = store_mbox_put(ix->st, src->id, rel, &now)))
 		goto store_fail;
 	if ((rc = store_source_set_indexed(ix->st, src->id, (int64_t)time(NULL))))
@@ -718,13 +755,32 @@ static int move_doc(struct indexer *ix, const struct store_source *src, int64_t 
 	int rc = 0;
 	if (!strcmp(src->type, "maildir") && (rc = conn_maildir_meta(e->path, &folder, &flags)))
 		return rc;
-	rc = store_doc_move(ix->st, id, e->path, e->mtime, e->size, folder, flags);
+	if (!(rc = tx(ix)))
+		rc = store_doc_move(ix->st, id, e->path, e->mtime, e->size, folder, flags);
 	free(folder);
 	free(flags);
 	if (rc)
 		return fail_store(ix, rc);
 	ix->pending++;
 	return 0;
+}
+
+/* After a rename: the title may have come from the old file name and the
+ * type from its extension; parse the (unchanged) content again for them.
+ * Chunks and vectors stay. */
+static int retitle(struct indexer *ix, const struct store_source *src, int64_t id, const char *full,
+		   const char *data, size_t len)
+{
+	char why[128];
+	const struct conn_ops *ops = conn_for_file(src->type, full, why, sizeof why);
+	struct conn_doc doc;
+	int rc = 0;
+	conn_doc_init(&doc);
+	if (ops && ops->parse(full, data, len, &doc) == 0 &&
+	    (rc = store_doc_retitle(ix->st, id, doc.title, doc.type)))
+		fail_store(ix, rc);
+	conn_doc_clear(&doc);
+	return rc;
 }
 
 static int index_source(struct indexer *ix, const struct store_source *src, struct idx_stats *stats)
@@ -756,8 +812,10 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 	if (w.n)
 		qsort(w.v, w.n, sizeof *w.v, entry_cmp);
 
-	if ((rc = store_doc_list(ix->st, src->id, &docs, &ndocs)))
-		return fail_store(ix, rc);
+	if ((rc = store_doc_list(ix->st, src->id, &docs, &ndocs))) {
+		fail_store(ix, rc);
+		goto out;
+	}
 
 	/* merge: both lists sorted by path (documents have part '' here) */
 	size_t i = 0, j = 0;
@@ -783,7 +841,11 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 			 * and neither moves mtime or size. One that was read and
 			 * rejected waits for a change. */
 			bool unread = !strcmp(e->doc->status, "error") && !e->doc->hash[0];
-			e->state = same && !unread && !ix->p.full ? ENTRY_UNCHANGED : ENTRY_SUSPECT;
+			/* skipped files are judged by name and size again (a
+			 * newer memex may read their type): no open needed */
+			bool skipped = !strcmp(e->doc->status, "skipped");
+			e->state = same && !unread && !skipped && !ix->p.full ? ENTRY_UNCHANGED
+									      : ENTRY_SUSPECT;
 			todo += e->state != ENTRY_UNCHANGED;
 			/* parts of the same file (later: mbox messages) */
 			while (j < ndocs && !strcmp(docs[j].path, e->path))
@@ -858,6 +920,11 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 			skip = "empty file";
 		else if (!conn_for_file(src->type, full, why, sizeof why))
 			skip = why;
+		if (skip && e->doc && !strcmp(e->doc->status, "skipped") &&
+		    e->doc->mtime == e->mtime && e->doc->size == e->size) {
+			stats->unchanged++; /* skipped before, for the same reason */
+			goto next;
+		}
 		if (skip) {
 			if ((rc = put_problem(ix, src, &bare, "skipped", skip)))
 				goto out;
@@ -906,7 +973,8 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 		if (e->state == ENTRY_NEW) {
 			struct vanished *v = find_vanished(van, nvan, hash);
 			if (v) {
-				if ((rc = move_doc(ix, src, v->doc->id, e)))
+				if ((rc = move_doc(ix, src, v->doc->id, e)) ||
+				    (rc = retitle(ix, src, v->doc->id, full, data, len)))
 					goto out;
 				v->claimed = true;
 				stats->moved++;
@@ -937,6 +1005,8 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 		for (i = 0; i < nvan; i++) {
 			if (van[i].claimed)
 				continue;
+			if ((rc = tx(ix)))
+				goto out;
 			if ((rc = store_doc_delete(ix->st, van[i].doc->id)))
 				goto store_fail;
 			ix->pending++;
@@ -945,6 +1015,8 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 			if ((rc = maybe_commit(ix, false)))
 				goto out;
 		}
+		if ((rc = tx(ix)))
+			goto out;
 		if ((rc = store_source_set_indexed(ix->st, src->id, (int64_t)time(NULL))))
 			goto store_fail;
 	}
@@ -1009,40 +1081,42 @@ int idx_run(struct indexer *ix, const char *only, struct idx_stats *stats)
 		return fail_store(ix, rc);
 	}
 	stats->run_id = run.id;
-	if ((rc = store_begin(ix->st))) {
-		store_sources_free(srcs, nsrcs);
-		return fail_store(ix, rc);
-	}
+	ix->in_tx = false;
 	for (size_t i = 0; i < nsrcs && !rc; i++)
 		if (source_matches(&srcs[i], only))
 			rc = index_source(ix, &srcs[i], stats);
+	if (!rc && ix->p.cancel && *ix->p.cancel)
+		rc = MX_EINTR; /* stopped during the last file */
 	progress(ix, true);
 	ix->prog.path = NULL;
 	/* threads follow the mail that came and went */
 	if (!rc && (stats->added || stats->updated || stats->removed)) {
 		uint64_t changed = 0;
-		rc = idx_threads_update(ix->st, &changed);
-		if (rc)
+		if (!(rc = tx(ix)) && (rc = idx_threads_update(ix->st, &changed)))
 			fail_store(ix, rc);
-		else
-			ix->pending += changed;
+		ix->pending += changed;
 	}
 
 	/* Keep what was done, whatever stopped us, unless the store itself
 	 * failed mid-write (then the open batch is rolled back whole). */
 	if (rc == 0 || rc == MX_EINTR) {
-		int crc = store_commit(ix->st);
-		if (crc) {
-			store_rollback(ix->st);
-			rc = fail_store(ix, crc);
-		}
-	} else {
+		int crc = maybe_commit(ix, true);
+		if (crc)
+			rc = crc;
+	} else if (ix->in_tx) {
 		store_rollback(ix->st);
+		ix->in_tx = false;
 	}
 
-	struct store_stats ss;
-	if (store_stats_get(ix->st, &ss) == 0)
-		stats->errors_total = (uint64_t)ss.nerrors;
+	/* errors left in the sources this run covered */
+	struct store_source *after = NULL;
+	size_t nafter = 0;
+	if (store_source_list(ix->st, &after, &nafter) == 0) {
+		for (size_t i = 0; i < nafter; i++)
+			if (source_matches(&after[i], only))
+				stats->errors_total += (uint64_t)after[i].nerrors;
+		store_sources_free(after, nafter);
+	}
 	int final = rc;
 	if (!rc && (stats->errors_total || stats->walk_errors))
 		final = MX_EPARTIAL;

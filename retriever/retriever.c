@@ -3,6 +3,7 @@
  */
 #include "retriever.h"
 
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "../common/buf.h"
 #include "../common/status.h"
+#include "../common/utf8.h"
 
 #define RET_MAX_TERMS 64
 #define RET_MAX_QUERY 4096
@@ -38,12 +40,18 @@ static bool is_stopword(const char *w, size_t n)
 	return false;
 }
 
-/* Word characters: ASCII letters and digits, and every non-ASCII byte
- * (the FTS5 tokenizer decides what a non-ASCII word is). */
-static bool is_word(unsigned char c)
+/* The length of the word character at s (a letter or digit in any
+ * script, as FTS5's unicode61 tokenizer sees them), or 0. */
+static size_t word_char(const char *s, size_t n)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       c == '_' || c >= 0x80;
+	uint32_t cp = 0;
+	size_t k = mx_utf8_decode((const unsigned char *)s, n, &cp);
+	return k && g_unichar_isalnum((gunichar)cp) ? k : 0;
+}
+
+static bool is_word(const char *s, size_t n)
+{
+	return word_char(s, n) > 0;
 }
 
 /* Appends s[0..n) as an FTS5 string: double quotes doubled. */
@@ -71,8 +79,8 @@ char *ret_query_to_fts(const char *query, bool any, bool drop_stopwords, int *rc
 			const char *end = memchr(query + i + 1, '"', n - i - 1);
 			size_t j = end ? (size_t)(end - query) : n;
 			bool has_word = false;
-			for (size_t k = i + 1; k < j; k++)
-				has_word = has_word || is_word((unsigned char)query[k]);
+			for (size_t k = i + 1; k < j && !has_word; k++)
+				has_word = is_word(query + k, j - k);
 			if (has_word) {
 				if (terms++)
 					*rc = mx_buf_appends(&b, joiner);
@@ -82,13 +90,13 @@ char *ret_query_to_fts(const char *query, bool any, bool drop_stopwords, int *rc
 			i = j + 1;
 			continue;
 		}
-		if (!is_word(c)) {
+		if (!is_word(query + i, n - i)) {
 			i++;
 			continue;
 		}
-		size_t j = i;
-		while (j < n && is_word((unsigned char)query[j]))
-			j++;
+		size_t j = i, w;
+		while (j < n && (w = word_char(query + j, n - j)))
+			j += w;
 		bool prefix = j < n && query[j] == '*';
 		if (!(drop_stopwords && !prefix && is_stopword(query + i, j - i))) {
 			if (terms++)

@@ -222,7 +222,7 @@ int store_open(const char *path, int flags, struct store **out)
 			st->found_version, STORE_SCHEMA_VERSION);
 		return MX_ENEWER;
 	}
-	if (st->found_version == 0 && sb.st_size > 0 && stat(path, &sb) == 0 && sb.st_size > 0) {
+	if (st->found_version == 0 && stat(path, &sb) == 0 && sb.st_size > 0) {
 		/* A non-empty SQLite file that is not ours. */
 		sqlite3_stmt *s = NULL;
 		int n = 0;
@@ -751,6 +751,32 @@ int store_doc_move(struct store *st, int64_t id, const char *path, int64_t mtime
 	bind_text(s, 4, folder);
 	bind_text(s, 5, flags);
 	sqlite3_bind_int64(s, 6, id);
+	rc = step_done(st, s, "cannot update the document");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_doc_retitle(struct store *st, int64_t id, const char *title, const char *type)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st, "UPDATE documents SET title = ?, type = ? WHERE id = ?", &s);
+	if (rc)
+		return rc;
+	bind_text(s, 1, title);
+	bind_text(s, 2, type ? type : "");
+	sqlite3_bind_int64(s, 3, id);
+	rc = step_done(st, s, "cannot update the document");
+	sqlite3_finalize(s);
+	if (rc)
+		return rc;
+	rc = prep(st,
+		  "UPDATE chunks_fts SET title = ? WHERE rowid IN"
+		  " (SELECT id FROM chunks WHERE doc_id = ?)",
+		  &s);
+	if (rc)
+		return rc;
+	bind_text(s, 1, title);
+	sqlite3_bind_int64(s, 2, id);
 	rc = step_done(st, s, "cannot update the document");
 	sqlite3_finalize(s);
 	return rc;
@@ -1419,6 +1445,39 @@ out:
 	return 0;
 }
 
+/* Replaces each hit's snippet with FTS5's, highlighted for the match. */
+static int add_snippets(struct store *st, const char *match, int tokens, struct store_hit *h,
+			size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st,
+		      "SELECT snippet(chunks_fts, 2, char(2), char(3), '...', ?3) FROM chunks_fts"
+		      " WHERE chunks_fts MATCH ?1 AND rowid = ?2",
+		      &s);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_reset(s);
+		bind_text(s, 1, match);
+		sqlite3_bind_int64(s, 2, h[i].chunk_id);
+		sqlite3_bind_int(s, 3, tokens < 1 ? 1 : tokens > 64 ? 64 : tokens);
+		int src = sqlite3_step(s);
+		if (src == SQLITE_ROW) {
+			char *snip = col_dup(s, 0);
+			if (!snip) {
+				rc = MX_ENOMEM;
+				break;
+			}
+			free(h[i].snippet);
+			h[i].snippet = snip;
+		} else if (src != SQLITE_DONE) {
+			rc = store_fail(st, src, "search failed");
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int store_fts_search(struct store *st, const char *match, const struct store_filter *f,
 		     size_t limit, bool per_doc, int snippet_tokens, struct store_hit **out,
 		     size_t *n)
@@ -1429,30 +1488,32 @@ int store_fts_search(struct store *st, const char *match, const struct store_fil
 	*n = 0;
 	mx_buf_init(&sql, 16384);
 	/* Title and author matches weigh more than body matches. Filters
-	 * apply inside the ranking so that the candidate limit never cuts
-	 * off matching documents. With per_doc, each document's best chunk
-	 * (window function). */
-	int rc = mx_buf_appends(&sql,
-				"WITH hits AS ("
-				"  SELECT f.rowid AS cid, c.doc_id AS doc_id,"
-				"   bm25(chunks_fts, 4.0, 2.0, 1.0) AS score,"
-				"   snippet(chunks_fts, 2, char(2), char(3), '...', :snip) AS snip"
-				"  FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
-				"  JOIN documents d ON d.id = c.doc_id"
-				"  WHERE chunks_fts MATCH :match");
+	 * apply inside the ranking. With per_doc, every match is ranked and
+	 * each document keeps its best chunk (SQLite takes the bare columns
+	 * of a min() aggregate from the row with the minimum), so that one
+	 * large document cannot crowd the others out. Snippets are made
+	 * afterwards, for the hits kept. */
+	int rc = mx_buf_appends(&sql, "WITH hits AS MATERIALIZED ("
+				      "  SELECT f.rowid AS cid, c.doc_id AS doc_id,"
+				      "   bm25(chunks_fts, 4.0, 2.0, 1.0) AS score"
+				      "  FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
+				      "  JOIN documents d ON d.id = c.doc_id"
+				      "  WHERE chunks_fts MATCH :match");
 	if (!rc)
 		rc = filter_sql(&sql, f);
 	if (!rc)
-		rc = mx_buf_appends(
-			&sql,
-			"  ORDER BY score LIMIT :limit * 8 + 64),"
-			" ranked AS (SELECT h.*, row_number() OVER"
-			"  (PARTITION BY h.doc_id ORDER BY h.score) AS rn FROM hits h)"
-			" SELECT r.cid, r.doc_id, r.score, r.snip," HIT_COLS
-			" FROM ranked r JOIN chunks c ON c.id = r.cid"
-			" JOIN documents d ON d.id = r.doc_id JOIN sources s ON s.id = d.source_id"
-			" WHERE :perdoc = 0 OR r.rn = 1"
-			" ORDER BY r.score, r.cid LIMIT :limit");
+		rc = mx_buf_appends(&sql,
+				    per_doc ? "), best AS (SELECT cid, doc_id, min(score) AS score"
+					      " FROM hits GROUP BY doc_id"
+					      " ORDER BY score, cid LIMIT :limit)"
+					    : "), best AS (SELECT cid, doc_id, score FROM hits"
+					      " ORDER BY score, cid LIMIT :limit)");
+	if (!rc)
+		rc = mx_buf_appends(&sql, " SELECT r.cid, r.doc_id, r.score, ''," HIT_COLS
+					  " FROM best r JOIN chunks c ON c.id = r.cid"
+					  " JOIN documents d ON d.id = r.doc_id"
+					  " JOIN sources s ON s.id = d.source_id"
+					  " ORDER BY r.score, r.cid");
 	if (rc || (rc = prep(st, sql.data, &s))) {
 		mx_buf_free(&sql);
 		return rc;
@@ -1461,14 +1522,14 @@ int store_fts_search(struct store *st, const char *match, const struct store_fil
 	bind_named_text(s, ":match", match);
 	sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"),
 			   limit > 100000 ? 100000 : (sqlite3_int64)limit);
-	sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":perdoc"), per_doc ? 1 : 0);
-	sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":snip"),
-			 snippet_tokens < 1    ? 1
-			 : snippet_tokens > 64 ? 64
-					       : snippet_tokens);
 	bind_filter(s, f);
 	rc = hits_read(st, s, out, n);
 	sqlite3_finalize(s);
+	if (!rc && (rc = add_snippets(st, match, snippet_tokens, *out, *n))) {
+		store_hits_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 

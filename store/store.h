@@ -166,6 +166,10 @@ int store_doc_move(struct store *st, int64_t id, const char *path, int64_t mtime
 		   const char *folder, const char *flags);
 int store_doc_delete(struct store *st, int64_t id);
 
+/* Sets a document's title and type (after a rename: a title may come from
+ * the file name, a type from the extension), in its FTS rows too. */
+int store_doc_retitle(struct store *st, int64_t id, const char *title, const char *type);
+
 /* Deletes every document of a source's file (all its parts). */
 int store_doc_delete_file(struct store *st, int64_t source_id, const char *path);
 

@@ -252,6 +252,41 @@ static void clean_field_collapses(void)
 	CHECK(conn_clean_field(strdup(" \t ")) == NULL);
 }
 
+static void nul_and_odd_utf16_become_fffd(void)
+{
+	struct conn_doc d;
+	/* UTF-16LE with a stray odd byte at the end */
+	const char u16[] = "\xff\xfeh\x00i\x00\x41";
+	CHECK_EQ_INT(parse(&conn_note_ops, "a.txt", u16, sizeof u16 - 1, &d), 0);
+	CHECK_STR(d.text, "hi\xef\xbf\xbd");
+	conn_doc_clear(&d);
+	/* a NUL past the first 8 KiB: replaced, not kept */
+	size_t n = 9000;
+	char *big = malloc(n + 16);
+	memset(big, 'a', n);
+	memcpy(big + n, " x\0y zed", 8);
+	CHECK_EQ_INT(parse(&conn_note_ops, "b.txt", big, n + 8, &d), 0);
+	CHECK_EQ_INT(strlen(d.text), d.text_len);
+	CHECK(strstr(d.text, "x\xef\xbf\xbdy zed") != NULL);
+	conn_doc_clear(&d);
+	free(big);
+}
+
+static void long_sender_name_is_not_fatal(void)
+{
+	/* a 5000-character From name once came back as "out of memory" */
+	size_t n = 5000;
+	char *m = malloc(n + 200);
+	int k = snprintf(m, 200, "From: ");
+	memset(m + k, 'N', n);
+	snprintf(m + k + n, 200, " <a@b.example>\nSubject: s\n\nbody\n");
+	struct conn_doc d;
+	CHECK_EQ_INT(parse(&conn_mail_ops, "x", m, strlen(m), &d), 0);
+	CHECK_STR(d.title, "s");
+	conn_doc_clear(&d);
+	free(m);
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(note_front_matter_and_lines),
@@ -264,6 +299,8 @@ static const struct test_case tests[] = {
 	TEST(choose_connector_by_name),
 	TEST(detect_sources),
 	TEST(clean_field_collapses),
+	TEST(nul_and_odd_utf16_become_fffd),
+	TEST(long_sender_name_is_not_fatal),
 };
 /* clang-format on */
 TEST_MAIN(tests)

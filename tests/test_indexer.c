@@ -380,6 +380,51 @@ static void full_reparses(void)
 	env_close(&e);
 }
 
+static void chunk_one_huge_line_is_linear(void)
+{
+	/* 4 MB of words and no sentence end: once quadratic (seconds per MB) */
+	size_t n = 4u << 20;
+	char *t = malloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		t[i] = i % 7 == 6 ? ' ' : (char)('a' + i % 26);
+	t[n] = '\0';
+	struct idx_chunk_params p = idx_chunk_params_default();
+	struct idx_span *v = NULL;
+	size_t k = 0;
+	CHECK_EQ_INT(idx_chunk_text(t, n, 0, &p, &v, &k), 0);
+	CHECK(k > 1000);
+	for (size_t i = 0; i < k; i++)
+		CHECK(idx_tokens_estimate(t + v[i].start, v[i].end - v[i].start) <= p.max_tokens);
+	free(v);
+	free(t);
+}
+
+static void rename_updates_title_and_far_mtimes(void)
+{
+	struct env e;
+	struct idx_stats s;
+	env_open(&e);
+	test_write_str(e.notes, "groceries.txt", "milk and bread\n");
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	char *from = mx_path_join(e.notes, "groceries.txt"),
+	     *to = mx_path_join(e.notes, "shopping.md");
+	CHECK(rename(from, to) == 0);
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	CHECK_EQ_INT(s.moved, 1);
+	CHECK_EQ_INT(
+		q(&e, "SELECT count(*) FROM documents WHERE title = 'shopping' AND type = 'note'"),
+		1);
+	CHECK_EQ_INT(
+		q(&e, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'title:shopping'"),
+		1);
+	/* a file from the year 2300: no overflow (UBSan watches) */
+	set_mtime(e.notes, "shopping.md", (time_t)10413792000LL);
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	free(from);
+	free(to);
+	env_close(&e);
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(chunk_sizes_and_overlap),
@@ -391,6 +436,8 @@ static const struct test_case tests[] = {
 	TEST(unreadable_source_deletes_nothing),
 	TEST(cancel_keeps_work_and_resumes),
 	TEST(full_reparses),
+	TEST(chunk_one_huge_line_is_linear),
+	TEST(rename_updates_title_and_far_mtimes),
 };
 /* clang-format on */
 TEST_MAIN(tests)

@@ -34,6 +34,11 @@ static void query_quotes_every_term(void)
 	m = ret_query_to_fts(" ?! ", false, false, &rc);
 	CHECK(m == NULL);
 	CHECK_EQ_INT(rc, MX_EEMPTY);
+	/* punctuation of any script separates words; it is not a term */
+	m = ret_query_to_fts("flight \xe2\x80\x94 lisbon \xe2\x86\x92 foo_bar \xc2\xa9", false,
+			     false, &rc);
+	CHECK_STR(m, "\"flight\" AND \"lisbon\" AND \"foo\" AND \"bar\"");
+	free(m);
 	m = ret_query_to_fts("K\xc3\xa4ra", false, false, &rc);
 	CHECK_STR(m, "\"K\xc3\xa4ra\"");
 	free(m);

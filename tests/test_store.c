@@ -308,6 +308,50 @@ static void readonly_open_writes_nothing(void)
 	free(db);
 }
 
+static void per_doc_keeps_every_document(void)
+{
+	/* one document with many matching chunks must not crowd out the
+	 * others (the candidate window was once limit*8+64 chunks) */
+	const char *t = test_tmpdir();
+	char *db = db_in(t);
+	struct store *st = NULL;
+	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
+	int64_t src = 0;
+	store_source_add(st, "/n", "notes", &src);
+	struct store_chunk big[300];
+	for (size_t i = 0; i < 300; i++)
+		big[i] = (struct store_chunk){ .text = "zebra zebra zebra", .text_len = 17 };
+	struct store_doc d = { .source_id = src,
+			       .path = "big.md",
+			       .hash = "h",
+			       .type = "note",
+			       .title = "big",
+			       .status = "ok" };
+	CHECK_EQ_INT(store_doc_put(st, &d, big, 300, NULL), 0);
+	for (int i = 0; i < 5; i++) {
+		char path[16];
+		snprintf(path, sizeof path, "s%d.md", i);
+		struct store_chunk one = { .text = "a single zebra among other words here",
+					   .text_len = 37 };
+		struct store_doc x = { .source_id = src,
+				       .path = path,
+				       .hash = "h",
+				       .type = "note",
+				       .title = "small",
+				       .status = "ok" };
+		CHECK_EQ_INT(store_doc_put(st, &x, &one, 1, NULL), 0);
+	}
+	struct store_hit *h = NULL;
+	size_t n = 0;
+	CHECK_EQ_INT(store_fts_search(st, "\"zebra\"", NULL, 10, true, 10, &h, &n), 0);
+	CHECK_EQ_INT(n, 6);
+	for (size_t i = 0; i < n; i++)
+		CHECK(strstr(h[i].snippet, "\x02zebra\x03") != NULL);
+	store_hits_free(h, n);
+	store_close(st);
+	free(db);
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(create_is_private_and_versioned),
@@ -318,6 +362,7 @@ static const struct test_case tests[] = {
 	TEST(forget_by_path_prefix),
 	TEST(runs_and_problems),
 	TEST(readonly_open_writes_nothing),
+	TEST(per_doc_keeps_every_document),
 };
 /* clang-format on */
 TEST_MAIN(tests)
