@@ -578,7 +578,7 @@ static struct vanished *find_key(struct vkey *k, size_t n, const char *key)
 /* mbox sources                                                          */
 /* ===================================================================== */
 
-#define MBOX_HEAD 65536 /* bytes hashed at the start of the file */
+#define MBOX_HEAD 65536 /* bytes hashed at the start of the file (at most) */
 #define MBOX_TAIL 4096	/* bytes hashed before the end of what was read */
 
 /* sha256 of bytes [from, to) of fd; "" when they cannot be read. */
@@ -642,15 +642,16 @@ static int index_mbox(struct indexer *ix, const struct store_source *src, struct
 		return 0;
 	}
 	stats->files_opened++;
-	hash_range(fd, 0, (uint64_t)now.size < MBOX_HEAD ? (uint64_t)now.size : MBOX_HEAD,
-		   now.head_hash);
 	uint64_t start = 0;
-	if (known && !ix->p.full && now.size >= old.size && !strcmp(now.head_hash, old.head_hash)) {
-		char tail[MX_SHA256_HEX_LEN + 1];
+	if (known && !ix->p.full && now.size >= old.size) {
+		/* the head (up to what was read) and the bytes before the end
+		 * of what was read are as they were: an append */
+		char head[MX_SHA256_HEX_LEN + 1], tail[MX_SHA256_HEX_LEN + 1];
 		uint64_t e = (uint64_t)old.end_offset;
+		hash_range(fd, 0, e < MBOX_HEAD ? e : MBOX_HEAD, head);
 		hash_range(fd, e > MBOX_TAIL ? e - MBOX_TAIL : 0, e, tail);
-		if (!strcmp(tail, old.tail_hash))
-			start = e; /* appended to */
+		if (!strcmp(head, old.head_hash) && !strcmp(tail, old.tail_hash))
+			start = e;
 	}
 	if (known && start == 0) {
 		/* rewritten: its messages are read again from the start */
@@ -725,6 +726,7 @@ static int index_mbox(struct indexer *ix, const struct store_source *src, struct
 		goto out;
 	}
 	now.end_offset = (int64_t)end;
+	hash_range(fd, 0, end < MBOX_HEAD ? end : MBOX_HEAD, now.head_hash);
 	hash_range(fd, end > MBOX_TAIL ? end - MBOX_TAIL : 0, end, now.tail_hash);
 	if ((rc = tx(ix)))
 		goto out;

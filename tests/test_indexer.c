@@ -425,6 +425,110 @@ static void rename_updates_title_and_far_mtimes(void)
 	env_close(&e);
 }
 
+/* An RFC 5322 message. */
+static void mkmsg(char *buf, size_t n, const char *id, const char *subject, const char *body)
+{
+	snprintf(buf, n,
+		 "From: Ann <ann@example.org>\nTo: Bob <bob@example.org>\nSubject: %s\n"
+		 "Date: Mon, 2 Nov 2026 10:00:00 +0100\nMessage-ID: <%s@example.org>\n\n%s\n",
+		 subject, id, body);
+}
+
+static void maildir_flags_move_without_rechunking(void)
+{
+	struct env e;
+	struct idx_stats s;
+	env_open(&e);
+	char *md = mx_path_join(e.dir, "Mail");
+	int64_t src = 0;
+	CHECK_EQ_INT(store_source_add(e.st, md, "maildir", &src), 0);
+	mx_mkdir_p(md);
+	char m[512];
+	mkmsg(m, sizeof m, "a1", "Cabin weekend", "we bring the boat");
+	test_write_str(md, "new/1700000000.M1P1.host", m);
+	mkmsg(m, sizeof m, "a2", "Re: Cabin weekend", "and the fishing rods");
+	test_write_str(md, ".Travel/cur/1700000001.M2P2.host:2,S", m);
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	CHECK_EQ_INT(s.added, 2);
+	CHECK_EQ_INT(q(&e, "SELECT count(*) FROM documents WHERE flags = '' AND folder = 'INBOX'"),
+		     1);
+	CHECK_EQ_INT(
+		q(&e, "SELECT count(*) FROM documents WHERE flags = 'S' AND folder = 'Travel'"), 1);
+	long long chunk = q(&e, "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id"
+				" WHERE d.message_id = 'a1@example.org'");
+	/* read: new/ -> cur/ with flags RS; the client renames, nothing else */
+	char *from = mx_path_join(md, "new/1700000000.M1P1.host");
+	char *to = mx_path_join(md, "cur/1700000000.M1P1.host:2,SR");
+	char *cur = mx_path_join(md, "cur");
+	mx_mkdir_p(cur);
+	CHECK(rename(from, to) == 0);
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	CHECK_EQ_INT(s.moved, 1);
+	CHECK_EQ_INT(s.files_opened, 0); /* found by its unique name */
+	CHECK_EQ_INT(s.added + s.updated + s.removed, 0);
+	CHECK_EQ_INT(q(&e, "SELECT count(*) FROM documents WHERE message_id = 'a1@example.org'"
+			   " AND flags = 'RS'"),
+		     1);
+	CHECK_EQ_INT(q(&e, "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id"
+			   " WHERE d.message_id = 'a1@example.org'"),
+		     chunk);
+	free(cur);
+	free(from);
+	free(to);
+	free(md);
+	env_close(&e);
+}
+
+static void mbox_append_reads_only_new_messages(void)
+{
+	struct env e;
+	struct idx_stats s;
+	env_open(&e);
+	char *box = mx_path_join(e.dir, "inbox.mbox");
+	int64_t src = 0;
+	CHECK_EQ_INT(store_source_add(e.st, box, "mbox", &src), 0);
+	char m[512], all[4096] = "";
+	for (int i = 0; i < 3; i++) {
+		char id[8], subj[32];
+		snprintf(id, sizeof id, "m%d", i);
+		snprintf(subj, sizeof subj, "Message %d", i);
+		mkmsg(m, sizeof m, id, subj, ">From the body, quoted in the file");
+		size_t k = strlen(all);
+		snprintf(all + k, sizeof all - k,
+			 "From ann@example.org Mon Nov  2 10:00:00 2026\n%s\n", m);
+	}
+	test_write_str(e.dir, "inbox.mbox", all);
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	CHECK_EQ_INT(s.added, 3);
+	long long first = q(&e, "SELECT min(id) FROM chunks");
+	/* unchanged: not opened */
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	CHECK_EQ_INT(s.files_opened, 0);
+	/* appended: only the new message is read */
+	mkmsg(m, sizeof m, "m3", "Message 3", "the appended one");
+	size_t k = strlen(all);
+	snprintf(all + k, sizeof all - k, "From ann@example.org Mon Nov  2 11:00:00 2026\n%s\n", m);
+	test_write_str(e.dir, "inbox.mbox", all);
+	set_mtime(e.dir, "inbox.mbox", 1000000000);
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	CHECK_EQ_INT(s.added, 1);
+	CHECK_EQ_INT(q(&e, "SELECT count(*) FROM documents WHERE type = 'mail'"), 4);
+	CHECK_EQ_INT(q(&e, "SELECT min(id) FROM chunks"), first);
+	/* rewritten (the first message changed): everything is read again */
+	all[strlen("From ann@example.org Mon Nov  2 10:00:00 2026\nFrom: ")] = 'E';
+	test_write_str(e.dir, "inbox.mbox", all);
+	set_mtime(e.dir, "inbox.mbox", 1000000100);
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	CHECK_EQ_INT(s.added, 4);
+	CHECK_EQ_INT(q(&e, "SELECT count(*) FROM documents WHERE type = 'mail'"), 4);
+	/* mboxrd unquoting: the body's ">From" lost its '>' */
+	CHECK_EQ_INT(q(&e, "SELECT count(*) FROM chunks WHERE text LIKE 'From the body, quoted%'"),
+		     3);
+	CHECK_EQ_INT(q(&e, "SELECT count(*) FROM chunks WHERE text LIKE '%>From%'"), 0);
+	free(box);
+	env_close(&e);
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(chunk_sizes_and_overlap),
@@ -438,6 +542,8 @@ static const struct test_case tests[] = {
 	TEST(full_reparses),
 	TEST(chunk_one_huge_line_is_linear),
 	TEST(rename_updates_title_and_far_mtimes),
+	TEST(maildir_flags_move_without_rechunking),
+	TEST(mbox_append_reads_only_new_messages),
 };
 /* clang-format on */
 TEST_MAIN(tests)

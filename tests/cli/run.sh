@@ -1388,6 +1388,93 @@ t_bug_subsecond_edit() {
 
 # ======================================================================
 
+# ======================================================================
+# mail: filters, show, thread, charsets, contacts, bench
+# ======================================================================
+
+t_mail_filters_show_thread() {
+	need_sample
+	mx_ok add "$SAMPLE/mail"
+	mx_ok index
+	# folder: only the Maildir++ .Travel folder
+	mx_ok search --json -n 50 folder:Travel
+	assert_match "$OUT" '"path":"[^"]*/\.Travel/' "folder:Travel lists .Travel mail"
+	if printf '%s\n' "$OUT" | grep '"path"' | grep -v '/\.Travel/' >/dev/null; then
+		fail "folder:Travel listed mail from another folder" "$(last_output)"
+	fi
+	# is:unread: the messages in new/ (the sample marks everything in cur/ seen)
+	mx_ok search --json -n 50 is:unread
+	local unread
+	unread=$(printf '%s\n' "$OUT" | grep -c '"path"')
+	assert_eq "$unread" 4 "is:unread lists the 4 messages in new/"
+	if printf '%s\n' "$OUT" | grep '"path"' | grep -v '/new/' >/dev/null; then
+		fail "is:unread listed a message outside new/" "$(last_output)"
+	fi
+	# from: and after: combined with words
+	mx_ok search --json from:majornatandvard dentist
+	assert_contains "$OUT" "Majorna" "from:majornatandvard dentist"
+	mx_ok search --json -n 10 from:majornatandvard after:2026-11-01 appointment
+	assert_contains "$OUT" "rem-20261117-0940" "after:2026-11-01 keeps the November reminder"
+	assert_not_contains "$OUT" "bk-20261117-0940" "after:2026-11-01 drops the October booking"
+	mx_ok search --json subject:invoice
+	assert_contains "$OUT" "electricity invoice" "subject:invoice"
+	mx search after:2026-13-40 x
+	assert_rc 2 "a bad date"
+	assert_contains "$ERR" "is not a date" "a bad date"
+	# the ISO-8859-1 message is searchable by its decoded words
+	mx_ok search --json "Födelsedagsmiddag"
+	assert_contains "$OUT" "Birgitta" "the Latin-1 message is found by its decoded subject"
+	# show: headers and the whole text of a message
+	mx_ok show "<K7QX4M.conf.20260805191406@skagerrak-air.example>"
+	assert_contains "$OUT" "Subject:    Your booking confirmation K7QX4M" "memex show: subject"
+	assert_contains "$OUT" "Folder:     Travel" "memex show: folder"
+	assert_contains "$OUT" "SR 1471" "memex show: body"
+	mx_ok show --json "K7QX4M.conf.20260805191406@skagerrak-air.example"
+	assert_match "$OUT" '"text": *"' "memex show --json"
+	mx show "<no-such-id@example.org>"
+	assert_rc 1 "memex show of an unknown id"
+	# threads: the cabin thread has 5 messages
+	mx_ok search --json --threads -n 1 subject:cabin orust
+	local tid
+	tid=$(printf '%s\n' "$OUT" | sed -n 's/.*"thread_id":"\([0-9a-f]*\)".*/\1/p' | head -n1)
+	[ -n "$tid" ] || fail "no thread_id in search --json" "$(last_output)"
+	mx_ok thread --list "$tid"
+	assert_contains "$OUT" "5 messages" "the cabin thread"
+	mx_ok thread "$tid"
+	assert_match "$OUT" '\[\.\.\. [0-9]+ quoted or signature lines? hidden' "thread folds quoted replies"
+	mx_ok search --threads cabin
+	assert_contains "$OUT" "thread $tid" "search --threads groups the cabin thread"
+	# contacts come from the headers
+	local c
+	c=$(sql "SELECT count(*) FROM contacts WHERE name = 'Birgitta Åberg' AND messages >= 1")
+	assert_eq "$c" 1 "the contacts view knows Birgitta Åberg"
+	# bench: figures, for the sample Maildir
+	mx_ok bench index --runs 2 "$SAMPLE/mail"
+	assert_match "$OUT" 'documents/s' "memex bench index"
+}
+
+t_mbox_append_cli() {
+	local box="$W/box.mbox" i
+	: >"$box"
+	for i in 1 2 3; do
+		printf 'From ann@example.org Mon Nov  2 10:00:00 2026\n' >>"$box"
+		mkmsg "Boxed $i" "box$i" "body number $i" >>"$box"
+		printf '\n' >>"$box"
+	done
+	mx_ok add "$box"
+	assert_contains "$OUT" "Added mbox source" "memex add of an mbox"
+	mx_ok index --json
+	assert_match "$OUT" '"added": *3' "three messages read"
+	printf 'From ann@example.org Mon Nov  2 11:00:00 2026\n' >>"$box"
+	mkmsg "Boxed 4" "box4" "the appended message" >>"$box"
+	mx_ok index --json
+	assert_match "$OUT" '"added": *1' "only the appended message is read"
+	mx_ok search appended
+	assert_contains "$OUT" "Boxed 4" "the appended message is found"
+	mx_ok show "<box2@example.org>"
+	assert_contains "$OUT" "body number 2" "show reads a message back from the mbox"
+}
+
 CASES=(
 	help_every_command version unknown_command no_arguments usage_errors
 	commands_before_init
@@ -1409,6 +1496,7 @@ CASES=(
 	bug_control_chars_in_output bug_json_not_utf8 bug_subsecond_edit
 	bug_single_file_note_source bug_status_path_single_file
 	bug_unreadable_file_not_retried bug_index_numeric_folder_name
+	mail_filters_show_thread mbox_append_cli
 )
 
 for c in "${CASES[@]}"; do
