@@ -785,7 +785,7 @@ static int retitle(struct indexer *ix, const struct store_source *src, int64_t i
 	return rc;
 }
 
-static int index_source(struct indexer *ix, const struct store_source *src, struct idx_stats *stats)
+static int index_tree(struct indexer *ix, const struct store_source *src, struct idx_stats *stats)
 {
 	struct walk w = { 0 };
 	struct store_docinfo *docs = NULL;
@@ -797,8 +797,6 @@ static int index_source(struct indexer *ix, const struct store_source *src, stru
 	struct stat sb;
 
 	ix->prog.source = src->path;
-	if (!strcmp(src->type, "mbox"))
-		return index_mbox(ix, src, stats);
 	/* The source itself may be a single file (an .eml or a note). */
 	if (stat(src->path, &sb) != 0) {
 		walk_error(&w, src->path, errno);
@@ -1045,6 +1043,37 @@ out:
 /* the run                                                               */
 /* ===================================================================== */
 
+/* ===================================================================== */
+/* source kinds                                                          */
+/* ===================================================================== */
+
+/* How a kind of source is enumerated. A source of files (notes, Maildir,
+ * a single message) is walked and each file is one document with its
+ * children; an mbox is one file of many messages, keyed by offset. A
+ * remote store (IMAP) will be one more entry: its items keyed by folder
+ * (path) and UID (part), with the same documents, batching and events. */
+static const struct {
+	const char *type;
+	int (*index)(struct indexer *ix, const struct store_source *src, struct idx_stats *stats);
+} kinds[] = {
+	{ "notes", index_tree },
+	{ "maildir", index_tree },
+	{ "eml", index_tree },
+	{ "mbox", index_mbox },
+};
+
+static int index_one(struct indexer *ix, const struct store_source *src, struct idx_stats *stats)
+{
+	ix->prog.source = src->path;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (!strcmp(kinds[i].type, src->type))
+			return kinds[i].index(ix, src, stats);
+	stats->walk_errors++;
+	snprintf(ix->msg, sizeof ix->msg, "'%s' has a source type this memex does not know: '%s'",
+		 src->path, src->type);
+	return 0;
+}
+
 static bool source_matches(const struct store_source *s, const char *only)
 {
 	if (!only)
@@ -1086,7 +1115,7 @@ int idx_run(struct indexer *ix, const char *only, struct idx_stats *stats)
 	ix->in_tx = false;
 	for (size_t i = 0; i < nsrcs && !rc; i++)
 		if (source_matches(&srcs[i], only))
-			rc = index_source(ix, &srcs[i], stats);
+			rc = index_one(ix, &srcs[i], stats);
 	if (!rc && ix->p.cancel && *ix->p.cancel)
 		rc = MX_EINTR; /* stopped during the last file */
 	progress(ix, true);

@@ -13,6 +13,11 @@
  *   vanished   deleted with its chunks, FTS rows and vectors (only after a
  *              complete walk, so an unreadable folder never erases its
  *              documents)
+  * An mbox source is one file of many messages: it is not opened while its
+ * size and mtime stay; after an append only the new messages are read
+ * (their keys are their offsets); a rewritten mbox is read again. How each
+ * kind of source is enumerated is one entry in a table in indexer.c.
+ * After a run that changed mail, threads are recomputed (thread.c).
  * Files that cannot be read are recorded with the reason (status 'error');
  * files of types no connector handles are recorded as 'skipped'. Work is
  * committed in batches, so a run that is interrupted (or killed) keeps what

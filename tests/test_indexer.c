@@ -489,7 +489,7 @@ static void mbox_append_reads_only_new_messages(void)
 	CHECK_EQ_INT(store_source_add(e.st, box, "mbox", &src), 0);
 	char m[512], all[4096] = "";
 	for (int i = 0; i < 3; i++) {
-		char id[8], subj[32];
+		char id[16], subj[32];
 		snprintf(id, sizeof id, "m%d", i);
 		snprintf(subj, sizeof subj, "Message %d", i);
 		mkmsg(m, sizeof m, id, subj, ">From the body, quoted in the file");
