@@ -1475,6 +1475,30 @@ t_mbox_append_cli() {
 	assert_contains "$OUT" "body number 2" "show reads a message back from the mbox"
 }
 
+t_shared_mail_all() {
+	# every message of every mail corpus, under whatever build runs the
+	# suite (the ASan one in 'make test'): no crash, hang or report
+	need_shared
+	local d f
+	for d in crymap-mime-testdata gmime-testdata mime4j-testmsgs mimekit-testdata mu-testdata notmuch-corpora; do
+		mx_ok add --type maildir "$SHARED/data/mail/$d"
+	done
+	for f in "$SHARED"/data/mail/mime4j-mbox-rlug/test-1/mbox.rlug*; do
+		mx_ok add --type mbox "$f"
+	done
+	mx index
+	assert_rc 3 "indexing every shared mail corpus (non-mail files are recorded)"
+	assert_match "$OUT" '^Indexed: [0-9]+ files, [0-9]+ added' "indexing every shared mail corpus"
+	assert_index_consistent
+	local ok
+	ok=$(sql "SELECT count(*) FROM documents WHERE type = 'mail' AND status = 'ok'")
+	[ "$ok" -ge 450 ] 2>/dev/null || fail "only $ok mail documents from the shared corpora"
+	# the ISO-8859-2 mbox decodes: no U+FFFD in its text
+	local bad
+	bad=$(sql "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id JOIN sources s ON s.id = d.source_id WHERE s.path LIKE '%mbox.rlug%' AND instr(c.text, char(65533)) > 0")
+	assert_eq "$bad" 0 "the ISO-8859-2 mbox decodes without replacement characters"
+}
+
 CASES=(
 	help_every_command version unknown_command no_arguments usage_errors
 	commands_before_init
@@ -1496,7 +1520,7 @@ CASES=(
 	bug_control_chars_in_output bug_json_not_utf8 bug_subsecond_edit
 	bug_single_file_note_source bug_status_path_single_file
 	bug_unreadable_file_not_retried bug_index_numeric_folder_name
-	mail_filters_show_thread mbox_append_cli
+	mail_filters_show_thread mbox_append_cli shared_mail_all
 )
 
 for c in "${CASES[@]}"; do
