@@ -338,8 +338,11 @@ static int to_utf8_raw(const char *from, const char *data, size_t len, char **ou
 		       size_t *nrepl)
 {
 	*nrepl = 0;
+	/* declared UTF-8: invalid bytes are replaced, the rest is trusted */
+	if (from && is_utf8_name(from))
+		return mx_utf8_repair(data, len, out, outlen, nrepl);
 	iconv_t cd = (iconv_t)-1;
-	if (from && !is_utf8_name(from))
+	if (from)
 		cd = iconv_open("UTF-8", from);
 	if (cd == (iconv_t)-1) {
 		if (mx_utf8_is_valid(data, len))

@@ -170,33 +170,66 @@ static int add_addrs(struct conn_doc *doc, InternetAddressList *l, const char *r
 	return 0;
 }
 
-/* Message-ids of a References or In-Reply-To header, space-separated. */
-static char *ids_of(const char *header, int max)
+/* Message-ids of a References or In-Reply-To header, space-separated: the
+ * contents of each <...>, or, in a header with no brackets at all, each
+ * word. (GMime 3.2's parser stops at the first id without an '@', such as
+ * "<yes>", and loses the rest of the chain.) The newest max are kept: the
+ * end of the chain matters most. */
+static char *ids_of(const char *h, int max)
 {
-	if (!header)
+	if (!h)
 		return NULL;
-	GMimeReferences *refs = g_mime_references_parse(NULL, header);
-	int n = refs ? g_mime_references_length(refs) : 0;
+	const char *ids[MAIL_MAX_REFS];
+	size_t lens[MAIL_MAX_REFS];
+	int n = 0;
+	bool brackets = strchr(h, '<') != NULL;
+	for (const char *p = h; *p;) {
+		const char *s, *e;
+		if (brackets) {
+			s = strchr(p, '<');
+			if (!s)
+				break;
+			s++;
+			e = strchr(s, '>');
+			if (!e)
+				break;
+			p = e + 1;
+		} else {
+			while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+				p++;
+			s = p;
+			while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+				p++;
+			e = p;
+		}
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e == s || memchr(s, ' ', (size_t)(e - s)) || memchr(s, '\n', (size_t)(e - s)))
+			continue;
+		if (n == MAIL_MAX_REFS) { /* keep the newest: slide */
+			memmove(ids, ids + 1, (MAIL_MAX_REFS - 1) * sizeof *ids);
+			memmove(lens, lens + 1, (MAIL_MAX_REFS - 1) * sizeof *lens);
+			n--;
+		}
+		ids[n] = s;
+		lens[n++] = (size_t)(e - s);
+	}
 	struct mx_buf b;
 	mx_buf_init(&b, 64 * 1024);
-	/* keep the newest max: the end of the chain matters most */
 	for (int i = n > max ? n - max : 0; i < n; i++) {
-		const char *id = g_mime_references_get_message_id(refs, i);
-		if (!id || !*id || strchr(id, ' '))
-			continue;
 		if (b.len)
 			mx_buf_append(&b, " ", 1);
-		mx_buf_appends(&b, id);
+		mx_buf_append(&b, ids[i], lens[i]);
 	}
-	if (refs)
-		g_mime_references_free(refs);
 	if (!b.len) {
 		mx_buf_free(&b);
 		return NULL;
 	}
-	char *s = mx_buf_detach(&b);
-	char *u = dup_utf8(s);
-	free(s);
+	char *str = mx_buf_detach(&b);
+	char *u = dup_utf8(str);
+	free(str);
 	return u;
 }
 
@@ -329,11 +362,59 @@ static bool text_attachment(GMimeObject *o, const char *name)
 		       !strcasecmp(dot, ".org") || !strcasecmp(dot, ".csv"));
 }
 
+/* RFC 2045 5.2: a Content-Type that is not "type/subtype" means
+ * text/plain (GMime would call it application/octet-stream). */
+static bool invalid_type(GMimeObject *o)
+{
+	const char *raw = g_mime_object_get_header(o, "Content-Type");
+	if (!raw)
+		return false;
+	const char *semi = strchr(raw, ';');
+	size_t n = semi ? (size_t)(semi - raw) : strlen(raw);
+	return !memchr(raw, '/', n);
+}
+
+/* The size of an embedded message as it stands in its parent. */
+static int64_t message_size(GMimeMessage *m)
+{
+	GMimeStream *null = g_mime_stream_null_new();
+	g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, null);
+	int64_t n = (int64_t)GMIME_STREAM_NULL(null)->written;
+	g_object_unref(null);
+	return n;
+}
+
+static void add_message_child(struct walk *w, GMimeMessage *inner, int64_t size);
+
+/* A message/rfc822 part sent with a base64 or quoted-printable encoding
+ * (RFC 2046 forbids it; senders do it): decode and parse it. */
+static void walk_encoded_message(struct walk *w, GMimePart *part)
+{
+	char *raw = NULL;
+	size_t len = 0;
+	if ((w->rc = part_bytes(part, &raw, &len)))
+		return;
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *inner = g_mime_parser_construct_message(parser, NULL);
+	if (inner) {
+		add_message_child(w, inner, (int64_t)len);
+		g_object_unref(inner);
+	}
+	g_object_unref(parser);
+	g_object_unref(stream);
+	free(raw);
+}
+
 static void walk_part(struct walk *w, GMimePart *part)
 {
 	GMimeObject *o = GMIME_OBJECT(part);
 	const char *name = g_mime_part_get_filename(part);
-	if (!is_attachment(o) && is_type(o, "text", "plain")) {
+	if (is_type(o, "message", "rfc822")) {
+		walk_encoded_message(w, part);
+		return;
+	}
+	if (!is_attachment(o) && (is_type(o, "text", "plain") || invalid_type(o))) {
 		char *t = NULL;
 		size_t n = 0, repl = 0;
 		if ((w->rc = part_text(part, &t, &n, &repl)))
@@ -371,6 +452,21 @@ static void walk_part(struct walk *w, GMimePart *part)
 		c->title = strdup("attachment");
 }
 
+/* An embedded message: listed as an attachment and parsed as a child. */
+static void add_message_child(struct walk *w, GMimeMessage *inner, int64_t size)
+{
+	const char *subj = g_mime_message_get_subject(inner);
+	add_att(w, subj ? subj : "message", g_strdup("message/rfc822"), size);
+	if (w->rc || w->depth + 1 > MAIL_MAX_DEPTH)
+		return;
+	struct conn_doc *c = new_child(w);
+	if (c && !w->rc) {
+		int rc = extract_message(inner, c, w->depth + 1);
+		if (rc == MX_ENOMEM)
+			w->rc = rc;
+	}
+}
+
 static void walk_object(struct walk *w, GMimeObject *o, int depth)
 {
 	if (!o || w->rc || depth > MAIL_MAX_DEPTH)
@@ -400,18 +496,8 @@ static void walk_object(struct walk *w, GMimeObject *o, int depth)
 	}
 	if (GMIME_IS_MESSAGE_PART(o)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-		if (!inner)
-			return;
-		const char *subj = g_mime_message_get_subject(inner);
-		add_att(w, subj ? subj : "message", g_strdup("message/rfc822"), 0);
-		if (w->depth + 1 > MAIL_MAX_DEPTH)
-			return;
-		struct conn_doc *c = new_child(w);
-		if (c && !w->rc) {
-			int rc = extract_message(inner, c, w->depth + 1);
-			if (rc == MX_ENOMEM)
-				w->rc = rc;
-		}
+		if (inner)
+			add_message_child(w, inner, message_size(inner));
 		return;
 	}
 	if (GMIME_IS_PART(o))
