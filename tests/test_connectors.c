@@ -287,6 +287,22 @@ static void long_sender_name_is_not_fatal(void)
 	free(m);
 }
 
+static void mail_uuencoded_body(void)
+{
+	const char *m = "From: a@b.example\nSubject: uu\nMIME-Version: 1.0\n"
+			"Content-Type: text/plain; charset=utf-8\n"
+			"Content-Transfer-Encoding: x-uuencode\n\n"
+			"begin 644 note.txt\n"
+			"M2&5L;&\\@9G)O;2!A('5U96YC;V1E9\"!B;V1Y+\"!W:71H('5M;&%U=',Z(,.D\n"
+			"$P[8N\"@  \n`\nend\n";
+	struct conn_doc d;
+	CHECK_EQ_INT(parse(&conn_mail_ops, "x", m, strlen(m), &d), 0);
+	CHECK(d.text &&
+	      strstr(d.text, "Hello from a uuencoded body, with umlauts: \xc3\xa4\xc3\xb6.") !=
+		      NULL);
+	conn_doc_clear(&d);
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(note_front_matter_and_lines),
@@ -301,6 +317,7 @@ static const struct test_case tests[] = {
 	TEST(clean_field_collapses),
 	TEST(nul_and_odd_utf16_become_fffd),
 	TEST(long_sender_name_is_not_fatal),
+	TEST(mail_uuencoded_body),
 };
 /* clang-format on */
 TEST_MAIN(tests)
