@@ -164,7 +164,7 @@ static void run_once(const struct bench_set *s, const struct idx_chunk_params *c
 			type = "mbox";
 		} else {
 			const struct conn_ops *ops =
-				conn_for_file(f->type, f->path, why, sizeof why);
+				conn_choose(f->type, f->path, f->data, f->len, why, sizeof why);
 			struct conn_doc d;
 			conn_doc_init(&d);
 			if (ops && ops->parse(f->path, f->data, f->len, &d) == 0) {

@@ -50,6 +50,11 @@ void conn_doc_clear(struct conn_doc *d)
 	for (size_t i = 0; i < d->nchildren; i++)
 		conn_doc_clear(&d->children[i]);
 	free(d->children);
+	for (size_t i = 0; i < d->nsections; i++)
+		free(d->sections[i].heading);
+	free(d->sections);
+	free(d->tags);
+	free(d->links);
 	conn_doc_init(d);
 }
 
@@ -89,14 +94,107 @@ char *conn_clean_field(char *s)
 /* choosing a connector                                                  */
 /* ===================================================================== */
 
+/* clang-format off */
 static const struct {
 	const char *ext;
 	const struct conn_ops *ops;
 } by_ext[] = {
-	{ "md", &conn_note_ops },  { "markdown", &conn_note_ops }, { "mdown", &conn_note_ops },
-	{ "mkd", &conn_note_ops }, { "txt", &conn_note_ops },	   { "text", &conn_note_ops },
-	{ "org", &conn_note_ops }, { "eml", &conn_mail_ops },
+	{ "md", &conn_note_ops },
+	{ "markdown", &conn_note_ops },
+	{ "mdown", &conn_note_ops },
+	{ "mkd", &conn_note_ops },
+	{ "txt", &conn_note_ops },
+	{ "text", &conn_note_ops },
+	{ "org", &conn_note_ops },
+	{ "rst", &conn_note_ops },
+	{ "adoc", &conn_note_ops },
+	{ "asciidoc", &conn_note_ops },
+	{ "tex", &conn_note_ops },
+	{ "latex", &conn_note_ops },
+	{ "csv", &conn_note_ops },
+	{ "tsv", &conn_note_ops },
+	{ "wiki", &conn_note_ops },
+	{ "log", &conn_note_ops },
+	{ "eml", &conn_mail_ops },
+	{ "html", &conn_html_ops },
+	{ "htm", &conn_html_ops },
+	{ "xhtml", &conn_html_ops },
+	{ "zip", &conn_archive_ops },
+	{ "tar", &conn_archive_ops },
+	{ "tgz", &conn_archive_ops },
+	{ "tzst", &conn_archive_ops },
+	{ "gz", &conn_archive_ops },
+	{ "zst", &conn_archive_ops },
+	{ "bz2", &conn_archive_ops },
+	{ "xz", &conn_archive_ops },
 };
+/* clang-format on */
+
+/* The connector for a type name ("docx"), through the table. */
+static const struct conn_ops *ops_for_ext(const char *ext)
+{
+	for (size_t i = 0; i < sizeof by_ext / sizeof by_ext[0]; i++)
+		if (!strcasecmp(ext, by_ext[i].ext))
+			return by_ext[i].ops;
+	return NULL;
+}
+
+static bool has_bytes(const char *data, size_t len, const char *what)
+{
+	size_t n = strlen(what);
+	return n <= len && memmem(data, len, what, n) != NULL;
+}
+
+const struct conn_ops *conn_sniff(const char *path, const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	if (len >= 5 && !memcmp(data, "%PDF-", 5))
+		return ops_for_ext("pdf");
+	if (len >= 5 && !memcmp(data, "{\\rtf", 5))
+		return ops_for_ext("rtf");
+	if (len >= 4 && !memcmp(data, "PK\x03\x04", 4)) {
+		/* ODF and EPUB store "mimetype" first, uncompressed */
+		if (len > 38 && !memcmp(data + 30, "mimetype", 8)) {
+			if (has_bytes(data + 38, len - 38 < 64 ? len - 38 : 64,
+				      "application/epub+zip"))
+				return ops_for_ext("epub");
+			if (has_bytes(data + 38, len - 38 < 80 ? len - 38 : 80,
+				      "application/vnd.oasis.opendocument"))
+				return ops_for_ext("odt");
+		}
+		if (has_bytes(data, len, "[Content_Types].xml")) {
+			if (has_bytes(data, len, "word/document.xml"))
+				return ops_for_ext("docx");
+			if (has_bytes(data, len, "ppt/presentation.xml"))
+				return ops_for_ext("pptx");
+			if (has_bytes(data, len, "xl/workbook.xml"))
+				return ops_for_ext("xlsx");
+		}
+		return &conn_archive_ops;
+	}
+	if ((len >= 2 && p[0] == 0x1f && p[1] == 0x8b) ||
+	    (len >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) ||
+	    (len >= 3 && !memcmp(data, "BZh", 3)) ||
+	    (len >= 6 && !memcmp(data,
+				 "\xfd"
+				 "7zXZ\0",
+				 6)) ||
+	    (len >= 262 && !memcmp(data + 257, "ustar", 5)))
+		return &conn_archive_ops;
+	/* HTML only decides for a name without an extension */
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	if (!strchr(b, '.')) {
+		size_t i = 0;
+		while (i < len && i < 512 &&
+		       (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
+			i++;
+		if (len - i >= 14 && (!strncasecmp(data + i, "<!doctype html", 14) ||
+				      !strncasecmp(data + i, "<html", 5)))
+			return &conn_html_ops;
+	}
+	return NULL;
+}
 
 static const char *basename_of(const char *path)
 {
@@ -122,11 +220,25 @@ const struct conn_ops *conn_for_file(const char *source_type, const char *path, 
 	const char *ext = ext_of(path);
 	if (!ext) /* no extension: the note connector sniffs the content */
 		return &conn_note_ops;
-	for (size_t i = 0; i < sizeof by_ext / sizeof by_ext[0]; i++)
-		if (!strcasecmp(ext, by_ext[i].ext))
-			return by_ext[i].ops;
+	const struct conn_ops *ops = ops_for_ext(ext);
+	if (ops)
+		return ops;
 	snprintf(why, whysz, "unsupported file type '.%.32s'", ext);
 	return NULL;
+}
+
+const struct conn_ops *conn_choose(const char *source_type, const char *path, const char *data,
+				   size_t len, char *why, size_t whysz)
+{
+	const struct conn_ops *by_name = conn_for_file(source_type, path, why, whysz);
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	/* a text extension keeps its reader (a binary .md is reported as
+	 * binary, not read as whatever its first bytes suggest) */
+	if (strcmp(source_type, "notes") || (by_name == &conn_note_ops && strchr(b, '.')))
+		return by_name;
+	const struct conn_ops *ops = conn_sniff(path, data, len);
+	return ops ? ops : by_name;
 }
 
 bool conn_walk_wants_dir(const char *source_type, const char *name)
@@ -439,15 +551,38 @@ int conn_to_utf8(const char *from, const char *data, size_t len, char **out, siz
 	return rc;
 }
 
+const char *conn_utf16_kind(const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	if (len >= 2 && p[0] == 0xFF && p[1] == 0xFE)
+		return "UTF-16LE";
+	if (len >= 2 && p[0] == 0xFE && p[1] == 0xFF)
+		return "UTF-16BE";
+	/* no BOM: text in the Latin range has a NUL in every other byte */
+	size_t n = (len < 4096 ? len : 4096) & ~(size_t)1, even = 0, odd = 0;
+	if (n < 8)
+		return NULL;
+	for (size_t i = 0; i < n; i += 2) {
+		even += p[i] == 0;
+		odd += p[i + 1] == 0;
+	}
+	size_t pairs = n / 2;
+	if (odd * 10 >= pairs * 7 && even * 20 <= pairs)
+		return "UTF-16LE";
+	if (even * 10 >= pairs * 7 && odd * 20 <= pairs)
+		return "UTF-16BE";
+	return NULL;
+}
+
 int conn_text_to_utf8(const char *data, size_t len, struct conn_doc *doc)
 {
 	const unsigned char *p = (const unsigned char *)data;
 	const char *from = NULL;
 	if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
 		data += 3, len -= 3;
-	} else if (len >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
-		from = p[0] == 0xFF ? "UTF-16LE" : "UTF-16BE";
-		data += 2, len -= 2;
+	} else if ((from = conn_utf16_kind(data, len))) {
+		if (len >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)))
+			data += 2, len -= 2;
 		snprintf(doc->note, sizeof doc->note, "converted from %s", from);
 	}
 	if (!from && conn_looks_binary(data, len)) {
@@ -609,12 +744,11 @@ int conn_load(const char *source_type, const char *abs, const char *part, size_t
 	} else {
 		char *data = NULL, why[128];
 		size_t len = 0;
-		const struct conn_ops *ops = conn_for_file(source_type, abs, why, sizeof why);
-		if (!ops)
-			return MX_EUNSUPPORTED;
 		if ((rc = mx_read_file(abs, max, &data, &len)))
 			return rc;
-		rc = ops->parse(abs, data, len, doc);
+		const struct conn_ops *ops =
+			conn_choose(source_type, abs, data, len, why, sizeof why);
+		rc = ops ? ops->parse(abs, data, len, doc) : MX_EUNSUPPORTED;
 		free(data);
 		if (rc)
 			return rc;

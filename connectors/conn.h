@@ -44,6 +44,15 @@ struct conn_span {
 	size_t start, end;
 };
 
+/* Where a part of a document's text sits: from byte `start` of the text
+ * on, under this heading path ("Setup > Install"; NULL: none) and on this
+ * page (PDF, 1-based; 0: none) or sheet/slide (in the heading). */
+struct conn_section {
+	size_t start;
+	char *heading;
+	int page;
+};
+
 /* What a connector produced for one file. All strings are UTF-8, malloc'd
  * and owned by the doc; conn_doc_clear() frees them, children included. */
 struct conn_doc {
@@ -79,6 +88,12 @@ struct conn_doc {
 	struct conn_doc *children;
 	size_t nchildren;
 	char *part;
+	/* Documents and notes. */
+	struct conn_section *sections; /* sorted by start; the first may start
+					  after 0 (text before it has none) */
+	size_t nsections;
+	char *tags;	/* notes: lower-case tags, space-separated; or NULL */
+	char *links;	/* notes: [[wikilink]] targets, newline-separated */
 	char note[128]; /* e.g. "converted from UTF-16LE"; or "" */
 	char err[256];	/* why parse() failed */
 };
@@ -113,6 +128,15 @@ const struct conn_ops *conn_for_file(const char *source_type, const char *path, 
 bool conn_walk_wants_dir(const char *source_type, const char *name);
 bool conn_walk_wants_file(const char *source_type, const char *name);
 
+/* Ignore rules of a notes source (ignore.c): the defaults and the
+ * source's .memexignore in gitignore syntax. root NULL: defaults only. */
+struct conn_ignore;
+int conn_ignore_load(const char *root, struct conn_ignore **out);
+void conn_ignore_free(struct conn_ignore *ig);
+/* Whether a path relative to the source's top is ignored. A folder's
+ * contents are not walked when the folder is. */
+bool conn_ignore_match(const struct conn_ignore *ig, const char *relpath, bool is_dir);
+
 /* Guesses the type of a source path: "maildir" for a folder with cur/ and
  * new/ or whose files are mostly mail messages, "mbox" for a file that
  * starts with "From ", "eml" for a message file, "notes" for other folders
@@ -129,6 +153,10 @@ bool conn_looks_like_mail(const char *data, size_t len);
 /* Whether the bytes look binary (NUL bytes, or many control bytes, in the
  * first 8 KiB, not counting a UTF-16 BOM'd text). */
 bool conn_looks_binary(const char *data, size_t len);
+
+/* "UTF-16LE" or "UTF-16BE" when the bytes are UTF-16 (a BOM, or NULs in
+ * every other byte of Latin-range text); NULL otherwise. */
+const char *conn_utf16_kind(const char *data, size_t len);
 
 /* Converts a text file to valid UTF-8: strips a UTF-8 BOM, converts UTF-16
  * with a BOM (a stray odd byte becomes U+FFFD), refuses binary content (NUL
@@ -215,8 +243,106 @@ void conn_mbox_close(struct conn_mbox *m); /* NULL is fine */
 int conn_load(const char *source_type, const char *abs, const char *part, size_t max,
 	      struct conn_doc *doc);
 
+/* ---- building a document's text ------------------------------------------
+ *
+ * Connectors of structured formats (office files, EPUB, HTML, PDF) build
+ * their text with a builder: paragraphs and lines are separated, headings
+ * and pages are recorded as sections (for chunk titles and citations), the
+ * text is repaired to valid UTF-8, and it is capped at `cap` bytes (what
+ * passes the cap is dropped, and doc->note says so). A deadline (seconds
+ * since an arbitrary start, from conn_now()) stops a parse that runs too
+ * long: the functions then return MX_ETOOBIG and the connector reports
+ * "time limit". */
+
+struct conn_builder {
+	char *text;
+	size_t len, cap, max;
+	int pending; /* 0 none, 1 line break, 2 paragraph break */
+	bool space;  /* a space is pending */
+	bool truncated;
+	char *path[6]; /* heading path, one per level */
+	int page;
+	struct conn_section *secs;
+	size_t nsecs, secs_cap;
+	double deadline; /* 0: none */
+	unsigned ticks;
+};
+
+double conn_now(void);
+void conn_builder_init(struct conn_builder *b, size_t max, double deadline);
+void conn_builder_free(struct conn_builder *b);
+/* Text as it comes: runs of white space fold to one space. */
+int conn_builder_text(struct conn_builder *b, const char *s, size_t n);
+/* Text kept as it is (preformatted), newlines included. */
+int conn_builder_raw(struct conn_builder *b, const char *s, size_t n);
+int conn_builder_space(struct conn_builder *b);	    /* between table cells */
+int conn_builder_line(struct conn_builder *b);	    /* a line break */
+int conn_builder_paragraph(struct conn_builder *b); /* a blank line */
+/* A heading of level 1 to 6: deeper levels are cleared, the heading text
+ * becomes its own paragraph, and a section starts. */
+int conn_builder_heading(struct conn_builder *b, int level, const char *title);
+/* A new page (1-based), or a sheet or slide given as a heading. */
+int conn_builder_page(struct conn_builder *b, int page);
+/* Moves the text and sections into doc (text, text_len, sections). */
+int conn_builder_finish(struct conn_builder *b, struct conn_doc *doc);
+
+/* ---- archives and XML, with hard limits ------------------------------- */
+
+struct conn_limits {
+	uint64_t max_total; /* uncompressed bytes in all (default 256 MiB) */
+	uint64_t max_entry; /* uncompressed bytes in one entry (64 MiB) */
+	uint64_t max_ratio; /* uncompressed / compressed (200) */
+	size_t max_entries; /* entries (10000) */
+	int max_depth;	    /* archives in archives (3) */
+	double seconds;	    /* per file (30) */
+};
+struct conn_limits conn_limits_default(void);
+
+/* A zip (or any archive libarchive reads) loaded into memory, entry by
+ * entry, within the limits. */
+struct conn_zip;
+struct conn_zip_entry {
+	const char *name; /* owned by the zip */
+	const char *data; /* NUL-terminated; owned by the zip */
+	size_t len;
+};
+/* Reads data[0..len) as an archive. want (may be NULL) chooses the entries
+ * whose contents are kept (others are only counted). 0, MX_ETOOBIG (a
+ * limit: the reason in err), MX_EINVAL (not an archive, or broken: err),
+ * MX_ENOMEM. */
+int conn_zip_open(const char *data, size_t len, const struct conn_limits *lim,
+		  bool (*want)(const char *name, void *ctx), void *ctx, struct conn_zip **out,
+		  char *err, size_t errsz);
+void conn_zip_close(struct conn_zip *z);
+/* The entry with this exact name, or NULL. */
+const struct conn_zip_entry *conn_zip_find(const struct conn_zip *z, const char *name);
+size_t conn_zip_count(const struct conn_zip *z);
+const struct conn_zip_entry *conn_zip_entry(const struct conn_zip *z, size_t i);
+
+/* Parses XML with the network off, no DTD loaded, no entity expanded and
+ * no external resource read (a billion laughs or an XXE stays inert). The
+ * result is a libxml2 xmlDoc (free with xmlFreeDoc); NULL if unparseable. */
+struct _xmlDoc *conn_xml_read(const char *data, size_t len);
+/* Refuses every external entity for the process (conn_global_init calls
+ * it). */
+void conn_xml_lockdown(void);
+
 /* Connectors, for the table and for tests. */
 extern const struct conn_ops conn_note_ops;
 extern const struct conn_ops conn_mail_ops;
+extern const struct conn_ops conn_html_ops;
+extern const struct conn_ops conn_archive_ops;
+
+/* The connector the content asks for, whatever the name says: magic bytes
+ * (%PDF-, {\rtf, zip with the parts of an office file, an EPUB or an ODF
+ * file, gzip, zstd, bzip2, xz or tar archives), and HTML when the name has
+ * no extension. NULL when the content does not decide. */
+const struct conn_ops *conn_sniff(const char *path, const char *data, size_t len);
+
+/* The connector for a file already read: for a notes source the content
+ * decides when it can (conn_sniff) unless the name has a text extension,
+ * else the name (conn_for_file, with the reason in why when NULL). */
+const struct conn_ops *conn_choose(const char *source_type, const char *path, const char *data,
+				   size_t len, char *why, size_t whysz);
 
 #endif

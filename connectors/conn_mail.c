@@ -36,6 +36,7 @@ void conn_global_init(void)
 {
 	g_mime_init();
 	xmlInitParser();
+	conn_xml_lockdown();
 }
 
 void conn_global_shutdown(void)
@@ -406,6 +407,42 @@ static void walk_encoded_message(struct walk *w, GMimePart *part)
 	free(raw);
 }
 
+/* An attachment a document connector reads (PDF, office files, HTML,
+ * archives): decoded and parsed into a child document. One that does not
+ * parse stays listed as an attachment only. */
+static void doc_attachment(struct walk *w, GMimePart *part, const char *name, int64_t size)
+{
+	if (size <= 0 || (uint64_t)size > conn_limits_default().max_entry)
+		return;
+	char *raw = NULL;
+	size_t len = 0;
+	if ((w->rc = part_bytes(part, &raw, &len)))
+		return;
+	char why[128];
+	const struct conn_ops *ops = conn_sniff(name ? name : "", raw, len);
+	if (!ops && name)
+		ops = conn_for_file("notes", name, why, sizeof why);
+	if (ops && ops != &conn_mail_ops && ops != &conn_note_ops) {
+		struct conn_doc *c = new_child(w);
+		if (c && !w->rc) {
+			int rc = ops->parse(name ? name : "attachment", raw, len, c);
+			if (rc == MX_ENOMEM) {
+				w->rc = rc;
+			} else if (rc) {
+				/* not readable: keep only the attachment's listing */
+				conn_doc_clear(c);
+				w->doc->nchildren--;
+				w->nchild--;
+			} else if (!c->title) {
+				c->title = strdup(name ? name : "attachment");
+			}
+			if (c->type && !strcmp(c->type, ""))
+				c->type = "attachment";
+		}
+	}
+	free(raw);
+}
+
 static void walk_part(struct walk *w, GMimePart *part)
 {
 	GMimeObject *o = GMIME_OBJECT(part);
@@ -438,8 +475,12 @@ static void walk_part(struct walk *w, GMimePart *part)
 	GMimeContentType *ct = g_mime_object_get_content_type(o);
 	int64_t size = part_size(part);
 	add_att(w, name, ct ? g_mime_content_type_get_mime_type(ct) : NULL, size);
-	if (w->rc || !text_attachment(o, name))
+	if (w->rc)
 		return;
+	if (!text_attachment(o, name)) {
+		doc_attachment(w, part, name, size);
+		return;
+	}
 	struct conn_doc *c = new_child(w);
 	if (!c)
 		return;
@@ -548,6 +589,21 @@ static int mail_parse(const char *path, const char *data, size_t len, struct con
 		snprintf(doc->err, sizeof doc->err, "empty file");
 		return MX_EEMPTY;
 	}
+	/* a message saved in UTF-16 (it happens): read it as UTF-8 */
+	char *conv = NULL;
+	const char *u16 = conn_utf16_kind(data, len);
+	if (u16) {
+		const unsigned char *p = (const unsigned char *)data;
+		size_t skip =
+			len >= 2 && (p[0] == 0xFF || p[0] == 0xFE) && (p[1] == 0xFE || p[1] == 0xFF)
+				? 2
+				: 0;
+		size_t clen = 0, repl = 0;
+		if ((rc = conn_to_utf8(u16, data + skip, len - skip, &conv, &clen, &repl)))
+			return rc;
+		data = conv;
+		len = clen;
+	}
 	/* a single message saved with its mbox "From " line */
 	if (len > 5 && !memcmp(data, "From ", 5)) {
 		const char *nl = memchr(data, '\n', len);
@@ -578,6 +634,7 @@ out:
 		g_object_unref(msg);
 	g_object_unref(parser);
 	g_object_unref(stream);
+	free(conv);
 	return rc;
 }
 

@@ -70,6 +70,7 @@ enum { ENTRY_UNCHANGED, ENTRY_SUSPECT, ENTRY_NEW };
 struct walk {
 	struct entry *v;
 	size_t n, cap;
+	struct conn_ignore *ig; /* notes sources: .memexignore and defaults */
 	uint64_t errors;
 	char firsterr[256];
 };
@@ -215,10 +216,12 @@ static int walk_dir(struct walk *w, const char *type, const char *root, const ch
 			walk_error(w, full, errno);
 			free(childrel);
 		} else if (S_ISDIR(sb.st_mode)) {
-			if (conn_walk_wants_dir(type, names[i]))
+			if (conn_walk_wants_dir(type, names[i]) &&
+			    !conn_ignore_match(w->ig, childrel, true))
 				rc = walk_dir(w, type, root, childrel, depth + 1);
 			free(childrel);
-		} else if (!conn_walk_wants_file(type, names[i])) {
+		} else if (!conn_walk_wants_file(type, names[i]) ||
+			   conn_ignore_match(w->ig, childrel, false)) {
 			free(childrel);
 		} else if (S_ISLNK(sb.st_mode)) {
 			/* follow links to files, never to folders (loops) */
@@ -249,6 +252,7 @@ static int entry_cmp(const void *a, const void *b)
 
 static void walk_free(struct walk *w)
 {
+	conn_ignore_free(w->ig);
 	for (size_t i = 0; i < w->n; i++)
 		free(w->v[i].path);
 	free(w->v);
@@ -364,17 +368,91 @@ static struct doc_place place_of(const struct entry *e, const char *hash)
 	};
 }
 
+/* Chunks a document's text. With sections (headings, pages), each
+ * section is chunked on its own, so that a chunk never spans two headings
+ * or two pages and carries its section's heading and page. A document
+ * with no text still gets one empty chunk, so that its title and author
+ * are searchable. *out (malloc'd) points into text. */
+static int chunk_doc(struct indexer *ix, const struct conn_doc *doc, const char *text, size_t tlen,
+		     bool use_sections, struct store_chunk **out, size_t *n)
+{
+	struct store_chunk *v = NULL;
+	size_t k = 0, cap = 0;
+	int rc = 0;
+	size_t nsec = use_sections ? doc->nsections : 0;
+	int64_t lines_before = 0; /* newlines before the current range */
+	size_t counted = 0;	  /* ... counted up to here */
+	/* ranges: [0, first section) then each section to the next */
+	for (size_t r = 0; r <= nsec && !rc; r++) {
+		size_t start = r == 0 ? 0 : doc->sections[r - 1].start;
+		size_t end = r < nsec ? doc->sections[r].start : tlen;
+		if (start > tlen)
+			start = tlen;
+		if (end > tlen)
+			end = tlen;
+		if (end <= start)
+			continue;
+		const struct conn_section *sec = r ? &doc->sections[r - 1] : NULL;
+		for (; counted < start; counted++)
+			lines_before += text[counted] == '\n';
+		struct idx_span *sp = NULL;
+		size_t ns = 0;
+		int64_t base = doc->line_base < 0 ? -1 : doc->line_base + lines_before;
+		if ((rc = idx_chunk_text(text + start, end - start, base, &ix->p.chunk, &sp, &ns)))
+			break;
+		if (k + ns > cap) {
+			size_t c = cap ? cap * 2 : 16;
+			while (c < k + ns)
+				c *= 2;
+			struct store_chunk *nv = realloc(v, c * sizeof *nv);
+			if (!nv) {
+				free(sp);
+				rc = MX_ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = c;
+		}
+		for (size_t i = 0; i < ns; i++)
+			v[k++] = (struct store_chunk){
+				.text = text + start + sp[i].start,
+				.text_len = sp[i].end - sp[i].start,
+				.byte_start = (int64_t)(start + sp[i].start),
+				.byte_end = (int64_t)(start + sp[i].end),
+				.line_start = sp[i].line_start,
+				.line_end = sp[i].line_end,
+				.heading = sec ? sec->heading : NULL,
+				.page_start = sec ? sec->page : 0,
+				.page_end = sec ? sec->page : 0,
+			};
+		free(sp);
+	}
+	if (!rc && k == 0) {
+		free(v);
+		if (!(v = calloc(1, sizeof *v)))
+			rc = MX_ENOMEM;
+		else
+			v[k++] = (struct store_chunk){ .text = "", .text_len = 0 };
+	}
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 /* Chunks a parsed document and writes it, then its children (with part
  * "PARENT/CHILD" and parent_id set). */
 static int write_doc(struct indexer *ix, const struct store_source *src, const struct doc_place *pl,
 		     const struct conn_doc *doc, struct idx_stats *stats)
 {
-	struct idx_span *spans = NULL;
 	struct store_chunk *chunks = NULL;
 	struct store_addr *addrs = NULL;
 	struct store_attachment *atts = NULL;
 	char *itext = NULL;
-	size_t nspans = 0, ilen = 0;
+	size_t ilen = 0;
 	int64_t id = 0;
 	int rc = 0;
 
@@ -385,30 +463,16 @@ static int write_doc(struct indexer *ix, const struct store_source *src, const s
 	}
 	const char *text = itext ? itext : doc->text;
 	size_t tlen = itext ? ilen : doc->text_len;
-	if ((rc = idx_chunk_text(text, tlen, doc->line_base, &ix->p.chunk, &spans, &nspans))) {
+	size_t nchunks = 0;
+	if ((rc = chunk_doc(ix, doc, text, tlen, itext == NULL, &chunks, &nchunks))) {
 		snprintf(ix->msg, sizeof ix->msg, "cannot chunk '%s': %s", pl->path,
 			 mx_strerror(rc));
 		goto out;
 	}
-	/* A document with no text (an empty mail body) still gets one
-	 * empty chunk, so that its title and author are searchable. */
-	size_t nchunks = nspans ? nspans : 1;
-	chunks = calloc(nchunks, sizeof *chunks);
 	addrs = calloc(doc->naddrs + 1, sizeof *addrs);
 	atts = calloc(doc->natts + 1, sizeof *atts);
-	if (!chunks || !addrs || !atts)
+	if (!addrs || !atts)
 		goto nomem;
-	for (size_t i = 0; i < nspans; i++)
-		chunks[i] = (struct store_chunk){
-			.text = text + spans[i].start,
-			.text_len = spans[i].end - spans[i].start,
-			.byte_start = (int64_t)spans[i].start,
-			.byte_end = (int64_t)spans[i].end,
-			.line_start = spans[i].line_start,
-			.line_end = spans[i].line_end,
-		};
-	if (!nspans)
-		chunks[0] = (struct store_chunk){ .text = "", .text_len = 0 };
 	for (size_t i = 0; i < doc->naddrs; i++)
 		addrs[i] = (struct store_addr){ doc->addrs[i].role, doc->addrs[i].name,
 						doc->addrs[i].addr };
@@ -437,6 +501,8 @@ static int write_doc(struct indexer *ix, const struct store_source *src, const s
 		.list_id = doc->list_id,
 		.addrs = addrs,
 		.naddrs = doc->naddrs,
+		.tags = doc->tags,
+		.links = doc->links,
 		.atts = atts,
 		.natts = doc->natts,
 		.status = "ok",
@@ -468,7 +534,6 @@ nomem:
 out:
 	free(itext);
 	free(chunks);
-	free(spans);
 	free(addrs);
 	free(atts);
 	return rc;
@@ -488,7 +553,7 @@ static int put_parsed(struct indexer *ix, const struct store_source *src, const 
 	conn_doc_init(&doc);
 	*failed = false;
 
-	const struct conn_ops *ops = conn_for_file(src->type, full, why, sizeof why);
+	const struct conn_ops *ops = conn_choose(src->type, full, data, len, why, sizeof why);
 	int prc = ops ? ops->parse(full, data, len, &doc) : MX_EUNSUPPORTED;
 	if (prc == MX_ENOMEM) {
 		rc = prc;
@@ -774,7 +839,7 @@ static int retitle(struct indexer *ix, const struct store_source *src, int64_t i
 		   const char *data, size_t len)
 {
 	char why[128];
-	const struct conn_ops *ops = conn_for_file(src->type, full, why, sizeof why);
+	const struct conn_ops *ops = conn_choose(src->type, full, data, len, why, sizeof why);
 	struct conn_doc doc;
 	int rc = 0;
 	conn_doc_init(&doc);
@@ -801,6 +866,8 @@ static int index_tree(struct indexer *ix, const struct store_source *src, struct
 	if (stat(src->path, &sb) != 0) {
 		walk_error(&w, src->path, errno);
 	} else if (S_ISDIR(sb.st_mode)) {
+		if (!strcmp(src->type, "notes") && (rc = conn_ignore_load(src->path, &w.ig)))
+			goto nomem;
 		if ((rc = walk_dir(&w, src->type, src->path, "", 0)))
 			goto nomem;
 	} else {

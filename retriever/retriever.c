@@ -159,13 +159,14 @@ void ret_query_clear(struct ret_query *q)
 	free(q->to);
 	free(q->folder);
 	free(q->type);
+	free(q->tag);
 	memset(q, 0, sizeof *q);
 }
 
 int ret_query_parse(const char *query, struct ret_query *q, char *err, size_t errsz)
 {
-	static const char *const keys[] = { "from",  "to",     "subject", "folder", "type",
-					    "after", "before", "has",	  "is",	    NULL };
+	static const char *const keys[] = { "from",   "to",  "subject", "folder", "type", "after",
+					    "before", "has", "is",	"tag",	  NULL };
 	struct mx_buf text;
 	int rc = 0;
 	memset(q, 0, sizeof *q);
@@ -216,6 +217,7 @@ int ret_query_parse(const char *query, struct ret_query *q, char *err, size_t er
 		case 2: slot = &q->subject; break;
 		case 3: slot = &q->folder; break;
 		case 4: slot = &q->type; break;
+		case 9: slot = &q->tag; break;
 		case 5:
 		case 6: {
 			int64_t a, b;
@@ -267,6 +269,7 @@ int ret_query_parse(const char *query, struct ret_query *q, char *err, size_t er
 	q->filter.to = q->to;
 	q->filter.folder = q->folder;
 	q->filter.type = q->type;
+	q->filter.tag = q->tag;
 	return 0;
 }
 
@@ -367,9 +370,12 @@ void ret_citation(const struct store_hit *h, char *buf, size_t n)
 		return;
 	}
 	const char *sep = h->path && h->path[0] ? "/" : "";
+	char lines[48] = "", page[32] = "";
 	if (h->line_start > 0 && h->line_end >= h->line_start)
-		snprintf(buf, n, "%s%s%s:%lld-%lld", h->source_path, sep, h->path,
-			 (long long)h->line_start, (long long)h->line_end);
-	else
-		snprintf(buf, n, "%s%s%s", h->source_path, sep, h->path);
+		snprintf(lines, sizeof lines, ":%lld-%lld", (long long)h->line_start,
+			 (long long)h->line_end);
+	if (h->page_start > 0)
+		snprintf(page, sizeof page, " p. %d", h->page_start);
+	snprintf(buf, n, "%s%s%s%s%s%s%s", h->source_path, sep, h->path, lines, page,
+		 h->heading && *h->heading ? " \u00a7 " : "", h->heading ? h->heading : "");
 }

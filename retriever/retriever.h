@@ -5,7 +5,7 @@
  * one hit per document by default. The user's words never reach FTS5 as
   * syntax: each word becomes a quoted term, "double-quoted text" a phrase,
  * and a trailing '*' a prefix. Filters may stand among the words:
- *   from:X  to:X  subject:X  folder:X  type:X  after:DATE  before:DATE
+  *   from:X  to:X  subject:X  folder:X  type:X  tag:X  after:DATE  before:DATE
  *   has:attachment  is:unread
  * (X a word or "quoted text"; DATE YYYY-MM-DD, YYYY-MM or YYYY, UTC; after
  * includes the day, before excludes it). A query of filters alone lists
@@ -41,10 +41,10 @@ struct ret_result {
 
 /* A query split into free text and filters. */
 struct ret_query {
-	char *text;			 /* the words, filters removed (malloc'd) */
-	char *subject;			 /* subject: words, or NULL (malloc'd) */
-	char *from, *to, *folder, *type; /* or NULL (malloc'd) */
-	struct store_filter filter;	 /* points into the strings above */
+	char *text;			       /* the words, filters removed (malloc'd) */
+	char *subject;			       /* subject: words, or NULL (malloc'd) */
+	char *from, *to, *folder, *type, *tag; /* or NULL (malloc'd) */
+	struct store_filter filter;	       /* points into the strings above */
 	bool has_filter;
 };
 /* Splits a query. MX_EINVAL with the reason in err (a bad date, an
@@ -66,8 +66,9 @@ void ret_result_clear(struct ret_result *res);
 char *ret_query_to_fts(const char *query, bool any, bool drop_stopwords, int *rc);
 
 /* A one-line citation for a hit, written into buf (always terminated):
- * "path:12-30" for files, "<message-id> Subject, Sender, YYYY-MM-DD" for
- * mail, "attachment 'NAME' of <message-id>" for a mail attachment. */
+  * "path:12-30 § Heading > Sub" for files (" p. 3" for a PDF page),
+ * "<message-id> Subject, Sender, YYYY-MM-DD" for mail, "attachment 'NAME'
+ * of <message-id>" for a mail attachment. */
 void ret_citation(const struct store_hit *h, char *buf, size_t n);
 
 #endif

@@ -111,6 +111,22 @@ static const char *const migrations[] = {
 	"  end_offset INTEGER NOT NULL,"
 	"  head_hash TEXT NOT NULL, tail_hash TEXT NOT NULL,"
 	"  PRIMARY KEY (source_id, path));",
+
+	/* 2 -> 3: documents. Chunks know their heading path and pages (for
+	 * citations); notes have tags and [[links]]. */
+	"ALTER TABLE chunks ADD COLUMN heading TEXT;"
+	"ALTER TABLE chunks ADD COLUMN page_start INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE chunks ADD COLUMN page_end INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE tags ("
+	"  doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL);"
+	"CREATE INDEX tags_doc ON tags(doc_id);"
+	"CREATE INDEX tags_tag ON tags(tag);"
+	"CREATE TABLE links ("
+	"  doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+	"  target TEXT NOT NULL);"
+	"CREATE INDEX links_doc ON links(doc_id);"
+	"CREATE INDEX links_target ON links(target);",
 };
 
 int store_migrations_count(void)

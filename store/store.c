@@ -574,6 +574,52 @@ void store_docinfo_free(struct store_docinfo *d, size_t n)
 	free(d);
 }
 
+/* Calls fn for each item of a list separated by sep. */
+static int each_item(const char *list, char sep,
+		     int (*fn)(struct store *st, sqlite3_stmt *s, int64_t id, const char *item,
+			       size_t n),
+		     struct store *st, sqlite3_stmt *s, int64_t id)
+{
+	int rc = 0;
+	for (const char *p = list; p && *p && !rc;) {
+		const char *e = strchr(p, sep);
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n)
+			rc = fn(st, s, id, p, n);
+		p = e ? e + 1 : p + n;
+	}
+	return rc;
+}
+
+static int put_item(struct store *st, sqlite3_stmt *s, int64_t id, const char *item, size_t n)
+{
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, item, (int)(n > 1024 ? 1024 : n), SQLITE_TRANSIENT);
+	return step_done(st, s, "cannot write a tag or link");
+}
+
+/* Writes a note's tags and links. */
+static int put_tags_links(struct store *st, int64_t doc_id, const struct store_doc *doc)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+	if (doc->tags && *doc->tags) {
+		if ((rc = prep(st, "INSERT INTO tags(doc_id, tag) VALUES (?, ?)", &s)))
+			return rc;
+		rc = each_item(doc->tags, ' ', put_item, st, s, doc_id);
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	if (!rc && doc->links && *doc->links) {
+		if ((rc = prep(st, "INSERT INTO links(doc_id, target) VALUES (?, ?)", &s)))
+			return rc;
+		rc = each_item(doc->links, '\n', put_item, st, s, doc_id);
+		sqlite3_finalize(s);
+	}
+	return rc;
+}
+
 /* Writes a document's addresses and attachments. */
 static int put_addrs_atts(struct store *st, int64_t doc_id, const struct store_doc *doc)
 {
@@ -619,6 +665,7 @@ int store_doc_put(struct store *st, const struct store_doc *doc, const struct st
 		  size_t nchunks, int64_t *id)
 {
 	sqlite3_stmt *s = NULL, *c = NULL, *f = NULL;
+	char *ftitle = NULL;
 	int rc = 0;
 	int64_t doc_id = 0;
 	const char *part = doc->part ? doc->part : "";
@@ -672,14 +719,15 @@ int store_doc_put(struct store *st, const struct store_doc *doc, const struct st
 	if ((rc = step_done(st, s, "cannot write the document")))
 		goto out;
 	doc_id = sqlite3_last_insert_rowid(st->db);
-	if ((rc = put_addrs_atts(st, doc_id, doc)))
+	if ((rc = put_addrs_atts(st, doc_id, doc)) || (rc = put_tags_links(st, doc_id, doc)))
 		goto out;
 
 	if (nchunks == 0)
 		goto out;
 	if ((rc = prep(st,
 		       "INSERT INTO chunks(doc_id, ordinal, text, byte_start,"
-		       " byte_end, line_start, line_end) VALUES (?,?,?,?,?,?,?)",
+		       " byte_end, line_start, line_end, heading, page_start, page_end)"
+		       " VALUES (?,?,?,?,?,?,?,?,?,?)",
 		       &c)))
 		goto out;
 	if ((rc = prep(st,
@@ -702,17 +750,34 @@ int store_doc_put(struct store *st, const struct store_doc *doc, const struct st
 		sqlite3_bind_int64(c, 5, k->byte_end);
 		sqlite3_bind_int64(c, 6, k->line_start);
 		sqlite3_bind_int64(c, 7, k->line_end);
+		bind_text(c, 8, k->heading);
+		sqlite3_bind_int(c, 9, k->page_start);
+		sqlite3_bind_int(c, 10, k->page_end);
 		if ((rc = step_done(st, c, "cannot write a chunk")))
 			goto out;
 		sqlite3_reset(f);
 		sqlite3_bind_int64(f, 1, sqlite3_last_insert_rowid(st->db));
-		bind_text(f, 2, doc->title);
+		/* a chunk's heading path counts as title: a match on a
+		 * section's heading ranks that section high */
+		if (k->heading) {
+			free(ftitle);
+			size_t tl = doc->title ? strlen(doc->title) : 0, hl = strlen(k->heading);
+			ftitle = malloc(tl + hl + 4);
+			if (!ftitle) {
+				rc = MX_ENOMEM;
+				goto out;
+			}
+			snprintf(ftitle, tl + hl + 4, "%s%s%s", doc->title ? doc->title : "",
+				 tl ? " > " : "", k->heading);
+		}
+		bind_text(f, 2, k->heading ? ftitle : doc->title);
 		bind_text(f, 3, doc->author);
 		sqlite3_bind_text(f, 4, k->text, (int)k->text_len, SQLITE_STATIC);
 		if ((rc = step_done(st, f, "cannot index a chunk")))
 			goto out;
 	}
 out:
+	free(ftitle);
 	sqlite3_finalize(s);
 	sqlite3_finalize(c);
 	sqlite3_finalize(f);
@@ -1356,6 +1421,9 @@ static int filter_sql(struct mx_buf *b, const struct store_filter *f)
 			" lower(substr(d.folder, 1, length(:folder) + 1)) = lower(:folder || '/'))");
 	if (f->type && !rc)
 		rc = mx_buf_appends(b, " AND d.type = :type");
+	if (f->tag && !rc)
+		rc = mx_buf_appends(b, " AND EXISTS (SELECT 1 FROM tags t WHERE t.doc_id = d.id"
+				       " AND t.tag = lower(:tag))");
 	if (f->after && !rc)
 		rc = mx_buf_appends(b, " AND d.date >= :after");
 	if (f->before && !rc)
@@ -1383,6 +1451,7 @@ static void bind_filter(sqlite3_stmt *s, const struct store_filter *f)
 	bind_named_text(s, ":to", f->to);
 	bind_named_text(s, ":folder", f->folder);
 	bind_named_text(s, ":type", f->type);
+	bind_named_text(s, ":tag", f->tag && f->tag[0] == '#' ? f->tag + 1 : f->tag);
 	int i;
 	if ((i = sqlite3_bind_parameter_index(s, ":after")))
 		sqlite3_bind_int64(s, i, f->after);
@@ -1394,7 +1463,8 @@ static void bind_filter(sqlite3_stmt *s, const struct store_filter *f)
 #define HIT_COLS                                                                                   \
 	" c.text, s.path, d.path, d.part, d.type, d.title, d.author, d.message_id, d.thread_id,"   \
 	" d.date, c.line_start, c.line_end, c.byte_start, c.byte_end,"                             \
-	" (SELECT p.message_id FROM documents p WHERE p.id = d.parent_id)"
+	" (SELECT p.message_id FROM documents p WHERE p.id = d.parent_id),"                        \
+	" c.heading, c.page_start, c.page_end"
 
 static int hits_read(struct store *st, sqlite3_stmt *s, struct store_hit **out, size_t *n)
 {
@@ -1424,6 +1494,9 @@ static int hits_read(struct store *st, sqlite3_stmt *s, struct store_hit **out, 
 		h->byte_start = sqlite3_column_int64(s, 16);
 		h->byte_end = sqlite3_column_int64(s, 17);
 		h->parent_message_id = col_dup(s, 18);
+		h->heading = col_dup(s, 19);
+		h->page_start = sqlite3_column_int(s, 20);
+		h->page_end = sqlite3_column_int(s, 21);
 		if (!h->snippet || !h->text || !h->source_path || !h->path) {
 			rc = MX_ENOMEM;
 			goto out;
@@ -1581,6 +1654,7 @@ void store_hits_free(struct store_hit *h, size_t n)
 		free(h[i].message_id);
 		free(h[i].thread_id);
 		free(h[i].parent_message_id);
+		free(h[i].heading);
 	}
 	free(h);
 }

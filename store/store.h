@@ -28,6 +28,9 @@
  *   mboxes      per mbox file: size, mtime, end_offset of the last message
  *               read, and hashes of its head and of the bytes before
  *               end_offset (to tell an append from a rewrite)
+  * Schema version 3 (documents) adds to chunks: heading (the heading path,
+ * "Setup > Install"), page_start, page_end (PDF pages; 0: none); and the
+ * tables tags (doc_id, tag) and links (doc_id, target) for notes.
  * Deleting a source deletes its documents; deleting a document deletes its
  * chunks, their FTS rows and vectors, its addresses, its attachments and
  * its child documents.
@@ -47,7 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -140,6 +143,8 @@ struct store_doc {
 	size_t naddrs;
 	const struct store_attachment *atts;
 	size_t natts;
+	const char *tags;   /* space-separated, or NULL */
+	const char *links;  /* newline-separated, or NULL */
 	const char *status; /* "ok", "error" or "skipped" */
 	const char *error;  /* reason when not ok */
 };
@@ -149,6 +154,8 @@ struct store_chunk {
 	size_t text_len;
 	int64_t byte_start, byte_end;
 	int64_t line_start, line_end;
+	const char *heading; /* or NULL */
+	int page_start, page_end;
 };
 
 /* Inserts or replaces the document keyed (source_id, path, part): its old
@@ -272,7 +279,8 @@ void store_problems_free(struct store_problem *p, size_t n);
 struct store_filter {
 	const char *from, *to; /* an address or name in that role (to: To or Cc) */
 	const char *folder;    /* the folder or below it */
-	const char *type;      /* document type: mail, note, text */
+	const char *type;      /* document type: mail, note, text, pdf, docx, ... */
+	const char *tag;       /* a note's tag */
 	int64_t after, before; /* date >= after, date < before (epoch seconds) */
 	bool has_attachment, unread;
 };
@@ -285,6 +293,8 @@ struct store_hit {
 	char *source_path, *path, *part, *type;
 	char *title, *author, *message_id, *thread_id;
 	char *parent_message_id; /* an attachment's message, or NULL */
+	char *heading;		 /* the chunk's heading path, or NULL */
+	int page_start, page_end;
 	int64_t date;
 	int64_t line_start, line_end, byte_start, byte_end;
 };
