@@ -119,6 +119,8 @@ static const struct {
 	{ "html", &conn_html_ops },
 	{ "htm", &conn_html_ops },
 	{ "xhtml", &conn_html_ops },
+	{ "pdf", &conn_pdf_ops },
+	{ "rtf", &conn_rtf_ops },
 	{ "zip", &conn_archive_ops },
 	{ "tar", &conn_archive_ops },
 	{ "tgz", &conn_archive_ops },

@@ -332,6 +332,8 @@ extern const struct conn_ops conn_note_ops;
 extern const struct conn_ops conn_mail_ops;
 extern const struct conn_ops conn_html_ops;
 extern const struct conn_ops conn_archive_ops;
+extern const struct conn_ops conn_pdf_ops;
+extern const struct conn_ops conn_rtf_ops;
 
 /* The connector the content asks for, whatever the name says: magic bytes
  * (%PDF-, {\rtf, zip with the parts of an office file, an EPUB or an ODF

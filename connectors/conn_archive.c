@@ -15,6 +15,7 @@
 
 #include "../common/buf.h"
 #include "../common/status.h"
+#include "../common/utf8.h"
 #include "conn.h"
 
 #define ARCHIVE_MAX_CHILDREN 10000
@@ -87,7 +88,9 @@ static int archive_parse_depth(const char *path, const char *data, size_t len, s
 		free(c->part);
 		c->part = strdup(key);
 		if (!c->title)
-			c->title = strdup(base);
+			c->title = conn_clean_field(strdup(base));
+		if (!c->title)
+			c->title = strdup("(entry)");
 		if (!c->part || !c->title) {
 			conn_doc_clear(c);
 			rc = MX_ENOMEM;
@@ -101,12 +104,12 @@ static int archive_parse_depth(const char *path, const char *data, size_t len, s
 	doc->title = strdup(b ? b + 1 : path);
 	if (failed)
 		snprintf(doc->note, sizeof doc->note, "%zu entries could not be read", failed);
-	if (!names.data)
-		mx_buf_append(&names, "", 0);
-	doc->text_len = names.len;
-	doc->text = mx_buf_detach(&names);
-	if (!doc->text || !doc->title)
+	/* entry names are bytes (tar): the listing is repaired to UTF-8 */
+	if (mx_utf8_repair(names.data ? names.data : "", names.len, &doc->text, &doc->text_len,
+			   NULL) ||
+	    !doc->title)
 		rc = MX_ENOMEM;
+	doc->title = conn_clean_field(doc->title);
 out:
 	mx_buf_free(&names);
 	conn_zip_close(z);

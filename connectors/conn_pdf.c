@@ -18,7 +18,6 @@
  * not print, so nothing reaches stderr without a global handler of ours.
  */
 #include <glib.h>
-#include <limits.h>
 #include <poppler.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +37,8 @@
  * Poppler's page text has "\n" between lines and may carry "\r", form
  * feeds and stray control characters from broken fonts. Normalised in
  * place: line ends become "\n", form feeds go, other control characters
- * become spaces, spaces at line ends go, runs of blank lines shrink to
- * one, and the page is trimmed. Returns the new length.
+ * become spaces, spaces at either end of a line go, runs of blank lines
+ * shrink to one, and the page is trimmed. Returns the new length.
  */
 static size_t normalise_page(char *s, size_t n)
 {
@@ -82,6 +81,47 @@ static size_t normalise_page(char *s, size_t n)
 	}
 	s[o] = '\0';
 	return o;
+}
+
+/* Appends page i's text (0-based) and the text of its text boxes
+ * (FreeText annotations: shown on the page, but not in its content
+ * stream). *any is set when there was text. */
+static int read_page(struct conn_builder *b, PopplerDocument *pd, int i, bool *any)
+{
+	int rc = 0;
+	PopplerPage *page = poppler_document_get_page(pd, i);
+	if (!page)
+		return 0; /* a broken page object: the others still count */
+	if ((rc = conn_builder_page(b, i + 1)))
+		goto out;
+	char *t = poppler_page_get_text(page);
+	if (t) {
+		size_t n = normalise_page(t, strlen(t));
+		if (n > 0) {
+			*any = true;
+			rc = conn_builder_raw(b, t, n);
+		}
+		g_free(t);
+	}
+	GList *annots = poppler_page_get_annot_mapping(page);
+	for (GList *l = annots; l && !rc; l = l->next) {
+		PopplerAnnotMapping *m = l->data;
+		if (!m || !m->annot ||
+		    poppler_annot_get_annot_type(m->annot) != POPPLER_ANNOT_FREE_TEXT)
+			continue;
+		char *c = poppler_annot_get_contents(m->annot);
+		size_t n = c ? normalise_page(c, strlen(c)) : 0;
+		if (n > 0) {
+			*any = true;
+			if (!(rc = conn_builder_paragraph(b)))
+				rc = conn_builder_raw(b, c, n);
+		}
+		g_free(c);
+	}
+	poppler_page_free_annot_mapping(annots);
+out:
+	g_object_unref(page);
+	return rc;
 }
 
 /* ===================================================================== */
@@ -169,25 +209,7 @@ static int pdf_parse(const char *path, const char *data, size_t len, struct conn
 	int nread = npages > PDF_MAX_PAGES ? PDF_MAX_PAGES : npages;
 	bool any_text = false;
 	for (int i = 0; i < nread && !b.truncated; i++) {
-		if (conn_now() > b.deadline) {
-			snprintf(doc->err, sizeof doc->err, "time limit (%.0f s) passed at page %d",
-				 lim.seconds, i + 1);
-			rc = MX_ETOOBIG;
-			goto out;
-		}
-		PopplerPage *page = poppler_document_get_page(pd, i);
-		if (!page)
-			continue; /* a broken page object: the others still count */
-		char *t = poppler_page_get_text(page);
-		g_object_unref(page);
-		if (!t)
-			continue;
-		size_t n = normalise_page(t, strlen(t));
-		if ((rc = conn_builder_page(&b, i + 1)) == 0 && n > 0) {
-			any_text = true;
-			rc = conn_builder_raw(&b, t, n);
-		}
-		g_free(t);
+		rc = conn_now() > b.deadline ? MX_ETOOBIG : read_page(&b, pd, i, &any_text);
 		if (rc == MX_ETOOBIG) {
 			snprintf(doc->err, sizeof doc->err, "time limit (%.0f s) passed at page %d",
 				 lim.seconds, i + 1);

@@ -193,7 +193,10 @@ static bool discarding(struct rtf *r)
 static int flush_heading(struct rtf *r)
 {
 	int rc = 0;
-	if (r->heading.len)
+	bool blank = true;
+	for (size_t i = 0; i < r->heading.len && blank; i++)
+		blank = r->heading.data[i] == ' ';
+	if (!blank)
 		rc = conn_builder_heading(&r->b, r->heading_level, r->heading.data);
 	mx_buf_reset(&r->heading);
 	return rc;
@@ -408,6 +411,7 @@ static const struct word words[] = {
 	{ "footerf", K_SKIP, 0, NULL },
 	{ "footerl", K_SKIP, 0, NULL },
 	{ "footerr", K_SKIP, 0, NULL },
+	{ "footnote", K_CHAR, 0, " " }, /* its text goes inline, set apart */
 	{ "ftncn", K_SKIP, 0, NULL },
 	{ "ftnsep", K_SKIP, 0, NULL },
 	{ "ftnsepc", K_SKIP, 0, NULL },

@@ -8,6 +8,7 @@
  * "file:///etc/passwd">) reads nothing even if some path asks.
  */
 #include <libxml/parser.h>
+#include <libxml/xmlerror.h>
 #include <limits.h>
 
 #include "../common/status.h"
@@ -31,7 +32,23 @@ static xmlParserInputPtr no_external(const char *url, const char *id, xmlParserC
 	return NULL;
 }
 
+/* libxml2 reports some errors (xml:id, namespaces) on stderr even with
+ * XML_PARSE_NOERROR; library code never prints. */
+static void quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+static void quiet_structured(void *ctx, const xmlError *err)
+{
+	(void)ctx;
+	(void)err;
+}
+
 void conn_xml_lockdown(void)
 {
 	xmlSetExternalEntityLoader(no_external);
+	xmlSetGenericErrorFunc(NULL, quiet);
+	xmlSetStructuredErrorFunc(NULL, (xmlStructuredErrorFunc)quiet_structured);
 }

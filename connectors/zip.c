@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "../common/status.h"
 #include "conn.h"
@@ -64,6 +65,35 @@ const struct conn_zip_entry *conn_zip_entry(const struct conn_zip *z, size_t i)
 	return i < z->n ? &z->v[i] : NULL;
 }
 
+/* Whether data is gzip whose first bytes decompress to compressed data
+ * again (gzip, bzip2, xz, zstd). libarchive stacks decompression filters
+ * by itself while it opens, up to 25 deep, and a small gzip of a gzip of
+ * ... then takes minutes and gigabytes before any limit can act. */
+static bool nested_compression(const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	if (len < 18 || p[0] != 0x1f || p[1] != 0x8b)
+		return false;
+	unsigned char out[16];
+	z_stream z = { 0 };
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return false;
+	z.next_in = (unsigned char *)data;
+	z.avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
+	z.next_out = out;
+	z.avail_out = sizeof out;
+	while (z.avail_out > 0) {
+		int r = inflate(&z, Z_NO_FLUSH);
+		if (r != Z_OK)
+			break;
+	}
+	size_t n = sizeof out - z.avail_out;
+	inflateEnd(&z);
+	return (n >= 2 && out[0] == 0x1f && out[1] == 0x8b) || (n >= 3 && !memcmp(out, "BZh", 3)) ||
+	       (n >= 6 && !memcmp(out, "\xfd" "7zXZ\0", 6)) ||
+	       (n >= 4 && out[0] == 0x28 && out[1] == 0xb5 && out[2] == 0x2f && out[3] == 0xfd);
+}
+
 int conn_zip_open(const char *data, size_t len, const struct conn_limits *lim,
 		  bool (*want)(const char *name, void *ctx), void *ctx, struct conn_zip **out,
 		  char *err, size_t errsz)
@@ -88,9 +118,23 @@ int conn_zip_open(const char *data, size_t len, const struct conn_limits *lim,
 	archive_read_support_filter_zstd(a);
 	archive_read_support_filter_bzip2(a);
 	archive_read_support_filter_xz(a);
+	if (nested_compression(data, len)) {
+		snprintf(err, errsz, "archive compressed more than once");
+		rc = MX_ETOOBIG;
+		goto out;
+	}
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
 		snprintf(err, errsz, "not an archive: %s", archive_error_string(a));
 		rc = MX_EINVAL;
+		goto out;
+	}
+	/* libarchive stacks decompression filters by itself (up to 25
+	 * deep): a gzip of a gzip of ... can take minutes and gigabytes.
+	 * Archives have at most one compression layer. */
+	if (archive_filter_count(a) > 2) {
+		snprintf(err, errsz, "archive compressed more than once (%d layers)",
+			 archive_filter_count(a) - 1);
+		rc = MX_ETOOBIG;
 		goto out;
 	}
 	int r;
