@@ -334,6 +334,11 @@ extern const struct conn_ops conn_html_ops;
 extern const struct conn_ops conn_archive_ops;
 extern const struct conn_ops conn_pdf_ops;
 extern const struct conn_ops conn_rtf_ops;
+extern const struct conn_ops conn_docx_ops;
+extern const struct conn_ops conn_pptx_ops;
+extern const struct conn_ops conn_xlsx_ops;
+extern const struct conn_ops conn_odf_ops;
+extern const struct conn_ops conn_epub_ops;
 
 /* The connector the content asks for, whatever the name says: magic bytes
  * (%PDF-, {\rtf, zip with the parts of an office file, an EPUB or an ODF

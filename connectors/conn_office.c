@@ -44,24 +44,7 @@
 #include "../common/buf.h"
 #include "../common/status.h"
 #include "conn.h"
-
-/* The package helpers below, shared with conn_odf.c and conn_epub.c (which
- * declare them the same way until they move into a connectors header). */
-int conn_pkg_fail(struct conn_doc *doc, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-int conn_pkg_open(const char *data, size_t len, bool (*want)(const char *name, void *ctx),
-		  void *ctx, struct conn_zip **z, double *deadline, struct conn_doc *doc);
-const struct conn_zip_entry *conn_pkg_find(const struct conn_zip *z, const char *name);
-struct _xmlDoc *conn_pkg_xml(const struct conn_zip *z, const char *name);
-bool conn_pkg_is(const struct _xmlNode *n, const char *uri, const char *name);
-const char *conn_pkg_attr(const struct _xmlNode *n, const char *uri, const char *name);
-char *conn_pkg_text(const struct _xmlNode *n, size_t cap);
-int64_t conn_pkg_date(const char *s);
-char *conn_pkg_resolve(const char *base, const char *target);
-char *conn_pkg_name_title(const char *path);
-char *conn_pkg_first_heading(const struct conn_builder *b);
-
-extern const struct conn_ops conn_docx_ops, conn_pptx_ops, conn_xlsx_ops;
+#include "conn_int.h"
 
 #define TEXT_MAX  (32u << 20) /* bytes of text per document */
 #define MAX_DEPTH 256	      /* XML nesting walked (libxml2 stops at 256) */
@@ -310,11 +293,12 @@ char *conn_pkg_resolve(const char *base, const char *target)
 	char *s = malloc(blen + tlen + 1);
 	if (!s)
 		return NULL;
-	memcpy(s, base, blen);
+	if (blen)
+		memcpy(s, base, blen);
 	size_t o = blen;
 	for (size_t i = 0; i < tlen; i++) {
 		char c = target[i];
-		if (c == '%' && i + 2 < tlen + 1 && hexval(target[i + 1]) >= 0 &&
+		if (c == '%' && i + 2 < tlen && hexval(target[i + 1]) >= 0 &&
 		    hexval(target[i + 2]) >= 0) {
 			c = (char)(hexval(target[i + 1]) * 16 + hexval(target[i + 2]));
 			i += 2;
@@ -610,12 +594,15 @@ static int finish_err(struct conn_doc *doc, int rc)
 	return rc;
 }
 
-/* Hands the built text and the metadata to doc. */
+/* Hands the built text and the metadata to doc; without a title in the
+ * metadata, *fallback (taken) or the file's name gives it. */
 static int finish_doc(struct conn_builder *b, struct conn_doc *doc, const char *type,
-		      const char *path, bool heading_title)
+		      const char *path, char **fallback)
 {
-	if (!doc->title && heading_title)
-		doc->title = conn_pkg_first_heading(b);
+	if (!doc->title) {
+		doc->title = *fallback;
+		*fallback = NULL;
+	}
 	if (!doc->title)
 		doc->title = conn_pkg_name_title(path);
 	int rc = conn_builder_finish(b, doc);
@@ -952,6 +939,7 @@ static int docx_parse(const char *path, const char *data, size_t len, struct con
 	struct styles st = { 0 };
 	struct conn_builder b = { 0 };
 	xmlDoc *x = NULL;
+	char *first = NULL; /* the first heading */
 	double deadline;
 	bool heading = false;
 	int rc;
@@ -982,6 +970,7 @@ static int docx_parse(const char *path, const char *data, size_t len, struct con
 	const xmlNode *body = ox_child(root, NS_W, "body");
 	if ((rc = dx_walk(&d, body ? body->children : NULL, 1)))
 		goto out;
+	first = conn_pkg_first_heading(&b); /* not "Footnotes" */
 	const char *fn = rels_target(&mrels, "footnotes"), *en = rels_target(&mrels, "endnotes");
 	if ((rc = dx_notes(&d, z, fn ? fn : "word/footnotes.xml", "footnote", &heading)) ||
 	    (rc = dx_notes(&d, z, en ? en : "word/endnotes.xml", "endnote", &heading)))
@@ -991,11 +980,12 @@ static int docx_parse(const char *path, const char *data, size_t len, struct con
 		goto out;
 	}
 	read_core(z, &pkg, doc);
-	rc = finish_doc(&b, doc, "docx", path, true);
+	rc = finish_doc(&b, doc, "docx", path, &first);
 out:
 	if (rc)
 		clear_meta(doc);
 	conn_builder_free(&b);
+	free(first);
 	xmlFreeDoc(x);
 	styles_free(&st);
 	rels_free(&mrels);
@@ -1029,6 +1019,7 @@ struct pp {
 	struct conn_builder *b;
 	const xmlNode *skip; /* the title shape, already the heading */
 	bool notes;	     /* a notes slide: only its body placeholders */
+	bool lead;	     /* the next paragraph follows a line of its own */
 	int table;
 };
 
@@ -1058,8 +1049,11 @@ static int pp_walk(struct pp *p, const xmlNode *n, int depth)
 		} else if (ox_ns(n, NS_A) && !strcmp(nm, "p")) {
 			if (p->table)
 				conn_builder_space(p->b);
+			else if (p->lead)
+				conn_builder_line(p->b);
 			else
 				conn_builder_paragraph(p->b);
+			p->lead = false;
 			rc = pp_walk(p, n->children, depth + 1);
 		} else if (ox_ns(n, NS_A) && !strcmp(nm, "t")) {
 			rc = put_own_text(p->b, n);
@@ -1126,6 +1120,27 @@ static int pp_plain(const struct pp *p, const xmlNode *n, size_t cap, char **out
 	return rc;
 }
 
+/* The text of the SmartArt diagrams a slide links (their data parts hold
+ * it; the slide has only a reference). */
+static int pptx_diagrams(struct conn_builder *b, const struct conn_zip *z, const struct rels *r)
+{
+	int rc = 0;
+	size_t sl = strlen("/diagramData");
+	for (size_t i = 0; i < r->n && !rc; i++) {
+		const char *t = r->v[i].type;
+		size_t tl = strlen(t);
+		if (!r->v[i].target || tl < sl || strcmp(t + tl - sl, "/diagramData"))
+			continue;
+		xmlDoc *x = conn_pkg_xml(z, r->v[i].target);
+		if (!x)
+			continue;
+		struct pp p = { .b = b };
+		rc = pp_walk(&p, xmlDocGetRootElement(x)->children, 1);
+		xmlFreeDoc(x);
+	}
+	return rc;
+}
+
 /* One slide: a "Slide N: title" heading, its shapes' text, then its speaker
  * notes after a "Notes:" line. *first gets the first title seen. */
 static int pptx_slide(struct conn_builder *b, const struct conn_zip *z, const char *name, int num,
@@ -1154,7 +1169,7 @@ static int pptx_slide(struct conn_builder *b, const struct conn_zip *z, const ch
 	p.skip = ts;
 	if (tree && (rc = pp_walk(&p, tree->children, 1)))
 		goto out;
-	if ((rc = rels_load(z, name, &srels)))
+	if ((rc = rels_load(z, name, &srels)) || (rc = pptx_diagrams(b, z, &srels)))
 		goto out;
 	const char *np = rels_target(&srels, "notesSlide");
 	if (np && (nx = conn_pkg_xml(z, np)) && (tree = sp_tree(nx))) {
@@ -1164,7 +1179,7 @@ static int pptx_slide(struct conn_builder *b, const struct conn_zip *z, const ch
 		conn_builder_paragraph(b);
 		if ((rc = conn_builder_text(b, "Notes:", 6)))
 			goto out;
-		conn_builder_line(b);
+		q.lead = true;
 		rc = pp_walk(&q, tree->children, 1);
 	}
 out:
@@ -1291,7 +1306,7 @@ static int pptx_parse(const char *path, const char *data, size_t len, struct con
 	if ((rc = rels_load(z, main, &prels)) ||
 	    (rc = slide_list(z, root, &prels, &slides, &nslides)))
 		goto out;
-	for (size_t i = 0; i < nslides && !rc; i++) {
+	for (size_t i = 0; i < nslides && !rc && !b.truncated; i++) {
 		if (conn_now() > deadline)
 			rc = MX_ETOOBIG;
 		else
@@ -1300,11 +1315,7 @@ static int pptx_parse(const char *path, const char *data, size_t len, struct con
 	if (rc)
 		goto out;
 	read_core(z, &pkg, doc);
-	if (!doc->title) {
-		doc->title = first;
-		first = NULL;
-	}
-	rc = finish_doc(&b, doc, "pptx", path, false);
+	rc = finish_doc(&b, doc, "pptx", path, &first);
 out:
 	if (rc)
 		clear_meta(doc);
@@ -1412,7 +1423,9 @@ static int xlsx_sheet(struct conn_builder *b, const struct conn_zip *z, const ch
 	if ((rc = conn_builder_heading(b, 1, name)) || !x)
 		goto out;
 	const xmlNode *data = ox_child(xmlDocGetRootElement(x), NS_S, "sheetData");
-	for (const xmlNode *r = data ? data->children : NULL; r && !rc; r = r->next) {
+	/* past the text cap nothing more is kept: stop reading */
+	for (const xmlNode *r = data ? data->children : NULL; r && !rc && !b->truncated;
+	     r = r->next) {
 		if (!ox_is(r, NS_S, "row"))
 			continue;
 		conn_builder_line(b);
@@ -1475,7 +1488,8 @@ static int xlsx_parse(const char *path, const char *data, size_t len, struct con
 		goto out;
 	const xmlNode *sheets = ox_child(root, NS_S, "sheets");
 	int num = 0;
-	for (const xmlNode *c = sheets ? sheets->children : NULL; c && !rc; c = c->next) {
+	for (const xmlNode *c = sheets ? sheets->children : NULL; c && !rc && !b.truncated;
+	     c = c->next) {
 		if (!ox_is(c, NS_S, "sheet") || num >= MAX_PARTS)
 			continue;
 		num++;
@@ -1491,7 +1505,8 @@ static int xlsx_parse(const char *path, const char *data, size_t len, struct con
 	if (rc)
 		goto out;
 	read_core(z, &pkg, doc);
-	rc = finish_doc(&b, doc, "xlsx", path, false);
+	char *none = NULL;
+	rc = finish_doc(&b, doc, "xlsx", path, &none);
 out:
 	if (rc)
 		clear_meta(doc);

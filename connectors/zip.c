@@ -90,7 +90,10 @@ static bool nested_compression(const char *data, size_t len)
 	size_t n = sizeof out - z.avail_out;
 	inflateEnd(&z);
 	return (n >= 2 && out[0] == 0x1f && out[1] == 0x8b) || (n >= 3 && !memcmp(out, "BZh", 3)) ||
-	       (n >= 6 && !memcmp(out, "\xfd" "7zXZ\0", 6)) ||
+	       (n >= 6 && !memcmp(out,
+				  "\xfd"
+				  "7zXZ\0",
+				  6)) ||
 	       (n >= 4 && out[0] == 0x28 && out[1] == 0xb5 && out[2] == 0x2f && out[3] == 0xfd);
 }
 

@@ -9,7 +9,6 @@
 #include "../../common/utf8.h"
 #include "../../connectors/conn.h"
 
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(const char *buf, size_t len)

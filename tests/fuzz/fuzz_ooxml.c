@@ -1,0 +1,138 @@
+/* fuzz_ooxml.c - the docx, pptx and xlsx connectors. An input that is a
+ * zip ("PK") is parsed as each of the three; any other input is taken as
+ * XML and packed (with libarchive's writer) as word/document.xml, as a
+ * slide, and as a worksheet and its shared strings, so that the XML walks
+ * are fuzzed without the zip in the way. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../common/utf8.h"
+#include "../../connectors/conn.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Until conn.h declares them. */
+
+struct part {
+	const char *name, *data;
+	size_t len;
+};
+
+/* A stored zip of the parts, malloc'd; NULL on a writer error. */
+static char *zip_of(const struct part *p, size_t n, size_t *len)
+{
+	size_t cap = 4096;
+	for (size_t i = 0; i < n; i++)
+		cap += p[i].len + 512;
+	struct archive *a = archive_write_new();
+	char *buf = malloc(cap);
+	size_t used = 0;
+	bool ok = a && buf && archive_write_set_format_zip(a) == ARCHIVE_OK &&
+		  archive_write_zip_set_compression_store(a) == ARCHIVE_OK &&
+		  archive_write_open_memory(a, buf, cap, &used) == ARCHIVE_OK;
+	for (size_t i = 0; ok && i < n; i++) {
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_pathname(e, p[i].name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)p[i].len);
+		ok = archive_write_header(a, e) == ARCHIVE_OK &&
+		     archive_write_data(a, p[i].data, p[i].len) == (la_ssize_t)p[i].len;
+		archive_entry_free(e);
+	}
+	ok = ok && archive_write_close(a) == ARCHIVE_OK;
+	if (a)
+		archive_write_free(a);
+	if (!ok) {
+		free(buf);
+		return NULL;
+	}
+	*len = used;
+	return buf;
+}
+
+/* What every parse promises. */
+static void check(const struct conn_ops *ops, const char *name, const char *buf, size_t len)
+{
+	struct conn_doc d;
+	conn_doc_init(&d);
+	if (ops->parse(name, buf, len, &d) == 0) {
+		if (!d.text || strlen(d.text) != d.text_len ||
+		    !mx_utf8_is_valid(d.text, d.text_len) || !d.title ||
+		    !mx_utf8_is_valid(d.title, strlen(d.title)) ||
+		    (d.author && !mx_utf8_is_valid(d.author, strlen(d.author))) || !d.type[0])
+			abort();
+		for (size_t i = 0; i < d.nsections; i++) {
+			const char *h = d.sections[i].heading;
+			if (d.sections[i].start > d.text_len ||
+			    (i && d.sections[i].start <= d.sections[i - 1].start) ||
+			    (h && !mx_utf8_is_valid(h, strlen(h))))
+				abort();
+		}
+	} else if (!d.err[0] || d.text) {
+		abort(); /* a failure says why, and leaves no text */
+	}
+	conn_doc_clear(&d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int inited;
+	if (!inited) {
+		conn_global_init();
+		inited = 1;
+	}
+	char *buf = malloc(size + 1);
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	if (size >= 2 && buf[0] == 'P' && buf[1] == 'K') {
+		check(&conn_docx_ops, "f.docx", buf, size);
+		check(&conn_pptx_ops, "f.pptx", buf, size);
+		check(&conn_xlsx_ops, "f.xlsx", buf, size);
+		free(buf);
+		return 0;
+	}
+	static const char pres[] =
+		"<p:presentation xmlns:p=\"http://schemas.openxmlformats.org/presentationml/2006/"
+		"main\"/>";
+	static const char wb[] =
+		"<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+		"xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"
+		"<sheets><sheet name=\"S\" r:id=\"rId1\"/></sheets></workbook>";
+	static const char wbrels[] =
+		"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/"
+		"relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/"
+		"officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+		"</Relationships>";
+	const struct part docx[] = { { "word/document.xml", buf, size },
+				     { "word/footnotes.xml", buf, size } };
+	const struct part pptx[] = { { "ppt/presentation.xml", pres, sizeof pres - 1 },
+				     { "ppt/slides/slide1.xml", buf, size } };
+	const struct part xlsx[] = { { "xl/workbook.xml", wb, sizeof wb - 1 },
+				     { "xl/_rels/workbook.xml.rels", wbrels, sizeof wbrels - 1 },
+				     { "xl/worksheets/sheet1.xml", buf, size },
+				     { "xl/sharedStrings.xml", buf, size } };
+	const struct {
+		const struct conn_ops *ops;
+		const char *name;
+		const struct part *p;
+		size_t n;
+	} kinds[] = { { &conn_docx_ops, "f.docx", docx, 2 },
+		      { &conn_pptx_ops, "f.pptx", pptx, 2 },
+		      { &conn_xlsx_ops, "f.xlsx", xlsx, 4 } };
+	for (size_t k = 0; k < 3; k++) {
+		size_t zl = 0;
+		char *z = zip_of(kinds[k].p, kinds[k].n, &zl);
+		if (z)
+			check(kinds[k].ops, kinds[k].name, z, zl);
+		free(z);
+	}
+	free(buf);
+	return 0;
+}
