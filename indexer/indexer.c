@@ -575,6 +575,14 @@ static int put_parsed(struct indexer *ix, const struct store_source *src, const 
 	}
 	if (!strcmp(src->type, "maildir") && (rc = conn_maildir_meta(e->path, &folder, &flags)))
 		goto out;
+	/* a document with no title of its own is called by its file name */
+	if (!doc.title && strcmp(doc.type, "mail")) {
+		const char *b = strrchr(full, '/');
+		b = b ? b + 1 : full;
+		const char *dot = strrchr(b, '.');
+		doc.title = conn_clean_field(
+			strndup(b, dot && dot != b ? (size_t)(dot - b) : strlen(b)));
+	}
 	struct doc_place pl = place_of(e, hash);
 	pl.folder = folder;
 	pl.flags = flags;

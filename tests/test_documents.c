@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/fsutil.h"
 #include "../common/status.h"
 #include "../common/utf8.h"
 #include "../connectors/conn.h"
@@ -264,6 +265,65 @@ static void xml_stays_inert(void)
 	CHECK(conn_now() - t0 < 1.0);
 }
 
+static void mail_document_attachment_is_a_child(void)
+{
+	const char *m = "From: a@b.example\nSubject: the report\nMIME-Version: 1.0\n"
+			"Content-Type: multipart/mixed; boundary=XX\n\n"
+			"--XX\nContent-Type: text/plain\n\nsee the attached page\n"
+			"--XX\nContent-Type: text/html; name=report.html\n"
+			"Content-Disposition: attachment; filename=report.html\n"
+			"Content-Transfer-Encoding: base64\n\n"
+			"PGgxPlF1YXJ0ZXJseTwvaDE+PHA+cmV2ZW51ZSBncmV3IGJ5IGEgbG90PC9wPg==\n"
+			"--XX--\n";
+	struct conn_doc d;
+	CHECK_EQ_INT(parse(&conn_mail_ops, "x", m, strlen(m), &d), 0);
+	CHECK_EQ_INT(d.natts, 1);
+	CHECK_EQ_INT(d.nchildren, 1);
+	if (d.nchildren == 1) {
+		CHECK_STR(d.children[0].type, "html");
+		CHECK(strstr(d.children[0].text, "revenue grew by a lot") != NULL);
+		CHECK_EQ_INT(d.children[0].nsections, 1);
+	}
+	conn_doc_clear(&d);
+}
+
+static void shared_html_and_notes_phrases(void)
+{
+	const char *sh = test_shared();
+	if (!sh) {
+		printf("    skip: ../shared not found\n");
+		return;
+	}
+	static const struct {
+		const char *file;
+		const struct conn_ops *ops;
+		const char *phrase;
+	} cases[] = {
+		{ "data/docs/pandoc-testfiles/html-reader.html", &conn_html_ops,
+		  "This is a set of tests for pandoc" },
+		{ "data/docs/unstructured-example-docs/example-10k-1p.html", &conn_html_ops,
+		  "Galaxy Gaming, Inc." },
+		{ "data/docs/pandoc-testfiles/lhs-test.markdown", &conn_note_ops, "unsplit" },
+		{ "data/docs/pandoc-testfiles/org-select-tags.org", &conn_note_ops,
+		  "ancestor of something tagged" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[1024], *data = NULL;
+		size_t len = 0;
+		snprintf(path, sizeof path, "%s/%s", sh, cases[i].file);
+		if (!CHECK(mx_read_file(path, 64u << 20, &data, &len) == 0)) {
+			printf("    cannot read %s\n", path);
+			continue;
+		}
+		struct conn_doc d;
+		CHECK_EQ_INT(parse(cases[i].ops, path, data, len, &d), 0);
+		if (!CHECK(d.text && strstr(d.text, cases[i].phrase)))
+			printf("    %s lacks \"%s\"\n", cases[i].file, cases[i].phrase);
+		conn_doc_clear(&d);
+		free(data);
+	}
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(note_tags_links_headings),
@@ -273,6 +333,8 @@ static const struct test_case tests[] = {
 	TEST(ignore_rules),
 	TEST(sniff_and_utf16),
 	TEST(xml_stays_inert),
+	TEST(mail_document_attachment_is_a_child),
+	TEST(shared_html_and_notes_phrases),
 };
 /* clang-format on */
 TEST_MAIN(tests)

@@ -1503,6 +1503,68 @@ t_shared_mail_all() {
 	assert_eq "$bad" 0 "the ISO-8859-2 mbox decodes without replacement characters"
 }
 
+t_shared_docs_all() {
+	# every shared document indexes or is recorded with a reason, with
+	# citations that carry pages and headings
+	need_shared
+	mx_ok add "$SHARED/data/docs/unstructured-example-docs" "$SHARED/data/docs/pandoc-testfiles"
+	mx index
+	[ "$RC" -eq 0 ] || [ "$RC" -eq 3 ] || fail "index of the shared documents exited $RC" "$(last_output)"
+	assert_index_consistent
+	local noreason
+	noreason=$(sql "SELECT count(*) FROM documents WHERE status <> 'ok' AND coalesce(error, '') = ''")
+	assert_eq "$noreason" 0 "every document not indexed has a reason"
+	local t n
+	for t in docx pptx xlsx odt epub pdf rtf html; do
+		n=$(sql "SELECT count(*) FROM documents WHERE type = '$t' AND status = 'ok'")
+		[ "$n" -ge 2 ] 2>/dev/null || fail "fewer than 2 $t documents indexed ($n)"
+	done
+	mx_ok search -n 3 type:pdf "layout parser"
+	assert_match "$OUT" '\.pdf p\. [0-9]+' "a PDF hit cites its page"
+	mx_ok search -n 3 type:docx headers
+	assert_match "$OUT" '\.docx § ' "a docx hit cites its heading"
+	mx_ok search -n 5 type:xlsx
+	assert_match "$OUT" '\.xlsx' "type:xlsx lists spreadsheets"
+	mx_ok status --all
+	assert_contains "$OUT" "image-only PDF" "status names image-only PDFs"
+}
+
+t_hostile_documents() {
+	# XXE, billion laughs and a zip bomb in a notes folder: refused or
+	# inert within seconds, and nothing of /etc/passwd in the index
+	local d="$W/notes"
+	mkdir -p "$d"
+	printf '<?xml version="1.0"?>\n<!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<html><body><p>xxe &x; probe</p></body></html>\n' >"$d/xxe.xhtml"
+	{
+		printf '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n'
+		local i prev=lol
+		for i in 1 2 3 4 5 6 7 8 9; do
+			printf '<!ENTITY lol%s "' "$i"
+			printf '&%s;' $prev $prev $prev $prev $prev $prev $prev $prev $prev $prev
+			printf '">\n'
+			prev=lol$i
+		done
+		printf ']>\n<html><body><p>laughs &lol9;</p></body></html>\n'
+	} >"$d/lol.xhtml"
+	# 300 MB of zeros in a tar.gz of about 300 KB: a compression bomb
+	head -c 300000000 /dev/zero >"$W/zeros.bin"
+	tar -C "$W" -czf "$d/bomb.tar.gz" zeros.bin
+	rm -f "$W/zeros.bin"
+	local start=$SECONDS
+	mx_ok add "$d"
+	mx index
+	[ $((SECONDS - start)) -lt 30 ] || fail "hostile files took $((SECONDS - start)) s"
+	[ "$RC" -eq 0 ] || [ "$RC" -eq 3 ] || fail "index exited $RC" "$(last_output)"
+	local leaked
+	leaked=$(sql "SELECT count(*) FROM chunks WHERE text LIKE '%root:%' OR text LIKE '%/bin/%sh%'")
+	assert_eq "$leaked" 0 "nothing of /etc/passwd is in the index"
+	mx_ok search probe
+	assert_contains "$OUT" "xxe.xhtml" "the XXE file is indexed without its entity"
+	local why
+	why=$(sql "SELECT error FROM documents WHERE path = 'bomb.tar.gz'")
+	assert_match "$why" 'expands|over|bomb' "the archive bomb is recorded with the reason"
+}
+
 CASES=(
 	help_every_command version unknown_command no_arguments usage_errors
 	commands_before_init
@@ -1524,7 +1586,8 @@ CASES=(
 	bug_control_chars_in_output bug_json_not_utf8 bug_subsecond_edit
 	bug_single_file_note_source bug_status_path_single_file
 	bug_unreadable_file_not_retried bug_index_numeric_folder_name
-	mail_filters_show_thread mbox_append_cli shared_mail_all
+	mail_filters_show_thread mbox_append_cli shared_mail_all shared_docs_all
+	hostile_documents
 )
 
 for c in "${CASES[@]}"; do
