@@ -22,7 +22,7 @@ endif
 CLANG   ?= clang
 VERSION := 0.1.0
 
-PKGS := sqlite3 gmime-3.0 json-c libxml-2.0 libarchive poppler-glib zlib
+PKGS := sqlite3 gmime-3.0 json-c libxml-2.0 libarchive poppler-glib zlib openblas
 # system headers as -isystem, so that our warnings stay ours
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -103,7 +103,7 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
 
 DEB_PACKAGES := make gcc pkg-config clang libclang-rt-14-dev clang-format-14 \
 	sqlite3 libsqlite3-dev libgmime-3.0-dev libjson-c-dev libxml2-dev \
-		libarchive-dev libpoppler-glib-dev zlib1g-dev
+			libarchive-dev libpoppler-glib-dev zlib1g-dev libopenblas-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
