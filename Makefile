@@ -94,12 +94,21 @@ check: testbins
 
 # libFuzzer targets: build/fuzz/fuzz_NAME, run as
 #   build/fuzz/fuzz_mail tests/fuzz/corpus/mail
+# The library is compiled once with clang for them (build/fuzzobj/).
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -g -O1 \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_O := build/fuzzobj
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_O)/%.o)
 fuzz: $(FUZZ_BINS)
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
+$(FUZZ_O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_O)/libmemex.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_O)/libmemex.a
 	@mkdir -p build/fuzz
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_O)/libmemex.a $(PKG_LIBS) -lm
 
 DEB_PACKAGES := make gcc pkg-config clang libclang-rt-14-dev clang-format-14 \
 	sqlite3 libsqlite3-dev libgmime-3.0-dev libjson-c-dev libxml2-dev \
