@@ -146,6 +146,7 @@ int cmd_forget(struct cli *c, int argc, char **argv);
 int cmd_help(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_bench(struct cli *c, int argc, char **argv);
+int cmd_eval(struct cli *c, int argc, char **argv);
 int cmd_thread(struct cli *c, int argc, char **argv);
 
 #endif

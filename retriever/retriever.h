@@ -22,8 +22,11 @@
 
 #include "../store/store.h"
 
+enum ret_mode { RET_BM25 = 0, RET_DENSE = 1, RET_HYBRID = 2 };
+
 struct ret_params {
 	size_t limit;	    /* hits wanted (default 10) */
+	enum ret_mode mode; /* default RET_BM25 until vectors exist */
 	bool per_doc;	    /* at most one hit per document (default true) */
 	bool question;	    /* natural-language question: any term, no
 			      stop words (default false) */
