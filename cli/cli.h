@@ -27,7 +27,8 @@ struct cli_config {
 	size_t max_file_size;
 	struct idx_chunk_params chunk;
 	size_t search_results;
-	char path[4096]; /* the file read, or "" */
+	char embedder[4096]; /* a GGUF path, "none", or "" (the default model) */
+	char path[4096];     /* the file read, or "" */
 	bool loaded;
 };
 
@@ -105,6 +106,8 @@ struct store_hit;
 struct query_opts {
 	size_t limit;
 	bool json, all_chunks, threads;
+	int mode; /* enum ret_mode, when mode_set */
+	bool mode_set;
 	char *query; /* malloc'd: the words joined by spaces */
 };
 /* Parses -n/--limit, --json, --all-chunks (search only) and the query
@@ -113,8 +116,8 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 			 struct query_opts *q);
 /* Opens the index read-only into *stp and runs the retriever; CLI_OK or an
  * exit status after printing the error. The caller closes *stp. */
-int cli_run_query(struct cli *c, const char *query, struct ret_params *p, struct store **stp,
-		  struct ret_result *res);
+int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool mode_default,
+		  struct store **stp, struct ret_result *res);
 /* A hit as a JSON object, and all hits of a result as an array, ranked
  * from 1 (new references). */
 struct json_object *cli_hit_json(const struct store_hit *h, size_t rank);
@@ -134,6 +137,15 @@ int cli_load_doc(struct cli *c, const struct store_docfull *d, struct conn_doc *
 void cli_print_message(const struct store_docfull *d, const struct conn_doc *doc, bool full,
 		       const struct store_att *atts, size_t natts);
 
+/* ---- the embedder (embed.c) ---- */
+struct eng_embedder;
+/* Opens the configured embedder: the config's `embedder` path, else
+ * DATA_HOME/models/use-lite.gguf when it exists. *e is NULL (and 0
+ * returned) when there is none; -1 after printing an error. */
+int cli_embedder_open(struct cli *c, struct eng_embedder **e);
+/* The default model path (DATA_HOME/models/use-lite.gguf). */
+void cli_default_model(struct cli *c, char *buf, size_t n);
+
 /* Commands. */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_add(struct cli *c, int argc, char **argv);
@@ -147,6 +159,8 @@ int cmd_help(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_bench(struct cli *c, int argc, char **argv);
 int cmd_eval(struct cli *c, int argc, char **argv);
+int cmd_model(struct cli *c, int argc, char **argv);
+int cmd_reembed(struct cli *c, int argc, char **argv);
 int cmd_thread(struct cli *c, int argc, char **argv);
 
 #endif

@@ -22,7 +22,8 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 	struct store *st = NULL;
 	static const char note[] = "No chat model is installed, so this answer is extractive: "
 				   "the passages that best match the question.";
-	ret = cli_run_query(c, q.query, &p, &st, &res);
+	p.mode = q.mode_set ? (enum ret_mode)q.mode : RET_BM25;
+	ret = cli_run_query(c, q.query, &p, !q.mode_set, &st, &res);
 	if (ret)
 		goto out;
 	if (q.json) {

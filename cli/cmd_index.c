@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../common/status.h"
+#include "../engine/engine.h"
 #include "cli.h"
 
 /* The one piece of global state: set by SIGINT/SIGTERM, read by the
@@ -41,8 +42,13 @@ static void on_progress(const struct idx_progress *p, void *ctx)
 		unsigned long s = (unsigned long)((double)(p->total - p->done) / rate);
 		snprintf(eta, sizeof eta, "%lu:%02lu", s / 60, s % 60);
 	}
-	fprintf(stderr, "\r\033[Kindexing: %llu/%llu files, %.1f files/s, %.1f MB/s, ETA %s",
-		(unsigned long long)p->done, (unsigned long long)p->total, rate, mbs, eta);
+	if (p->source && !strcmp(p->source, "embedding"))
+		fprintf(stderr, "\r\033[Kembedding: %llu/%llu chunks, %.1f chunks/s, ETA %s",
+			(unsigned long long)p->done, (unsigned long long)p->total, rate, eta);
+	else
+		fprintf(stderr,
+			"\r\033[Kindexing: %llu/%llu files, %.1f files/s, %.1f MB/s, ETA %s",
+			(unsigned long long)p->done, (unsigned long long)p->total, rate, mbs, eta);
 	ui->shown = true;
 }
 
@@ -96,6 +102,45 @@ static void print_json(const struct idx_stats *s, const char *status, double sec
 	json_object_object_add(o, "unreadable_folders",
 			       json_object_new_int64((int64_t)s->walk_errors));
 	cli_json_print(o);
+}
+
+/* Embeds the chunks that have no vector of the configured embedder. */
+static int embed_new(struct cli *c, struct store *st, struct indexer *ix, struct index_ui *ui,
+		     bool json)
+{
+	struct eng_embedder *e = NULL;
+	int64_t model = 0;
+	uint64_t n = 0;
+	if (cli_embedder_open(c, &e))
+		return CLI_ERR;
+	if (!e)
+		return 0;
+	int ret = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (store_model_id(st, eng_embedder_fingerprint(e), eng_embedder_dims(e),
+			   eng_embedder_name(e), &model)) {
+		cli_error("%s", store_errmsg(st));
+		ret = CLI_ERR;
+		goto out;
+	}
+	int rc = idx_embed(ix, e, model, &n);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clear_progress(ui);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (!json && n)
+		printf("Embedded: %llu chunks with %s (%.1f chunks/s)\n", (unsigned long long)n,
+		       eng_embedder_name(e), secs > 0 ? (double)n / secs : 0.0);
+	if (rc == MX_EINTR) {
+		cli_error("interrupted while embedding; run 'memex index' again to finish");
+		ret = CLI_INTR;
+	} else if (rc) {
+		cli_error("%s", idx_errmsg(ix));
+		ret = CLI_ERR;
+	}
+out:
+	eng_embedder_close(e);
+	return ret;
 }
 
 int cmd_index(struct cli *c, int argc, char **argv)
@@ -203,6 +248,12 @@ int cmd_index(struct cli *c, int argc, char **argv)
 		cli_error("%s; see 'memex sources'", idx_errmsg(ix));
 	else if (rc)
 		cli_error("indexing failed: %s", idx_errmsg(ix));
+	/* then the embeddings of the new chunks, when there is an embedder */
+	if ((rc == 0 || rc == MX_EPARTIAL) && ix) {
+		int erc = embed_new(c, st, ix, &ui, json);
+		if (erc)
+			ret = erc;
+	}
 	idx_free(ix);
 	store_close(st);
 	if (lock_fd >= 0)

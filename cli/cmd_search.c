@@ -18,7 +18,8 @@ int cmd_search(struct cli *c, int argc, char **argv)
 	p.per_doc = !q.all_chunks;
 	struct ret_result res = { 0 };
 	struct store *st = NULL;
-	ret = cli_run_query(c, q.query, &p, &st, &res);
+	p.mode = q.mode_set ? (enum ret_mode)q.mode : RET_BM25;
+	ret = cli_run_query(c, q.query, &p, !q.mode_set, &st, &res);
 	if (ret)
 		goto out;
 	if (q.json) {

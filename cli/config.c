@@ -102,6 +102,10 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 		if (cli_parse_count(val, 0, 4096, &v))
 			goto bad;
 		cfg->chunk.overlap_tokens = v;
+	} else if (!strcmp(key, "embedder")) {
+		if (snprintf(cfg->embedder, sizeof cfg->embedder, "%s", val) >=
+		    (int)sizeof cfg->embedder)
+			goto bad;
 	} else if (!strcmp(key, "search_results")) {
 		if (cli_parse_count(val, 1, 1000, &cfg->search_results))
 			goto bad;

@@ -9,6 +9,7 @@
 
 #include "../common/buf.h"
 #include "../common/status.h"
+#include "../engine/engine.h"
 #include "../retriever/retriever.h"
 #include "cli.h"
 
@@ -79,15 +80,38 @@ json_object *cli_hit_json(const struct store_hit *h, size_t rank)
 	return o;
 }
 
-int cli_run_query(struct cli *c, const char *query, struct ret_params *p, struct store **stp,
-		  struct ret_result *res)
+int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool mode_default,
+		  struct store **stp, struct ret_result *res)
 {
 	int ex;
 	struct store *st = cli_store_open(c, false, true, &ex);
 	if (!st)
 		return ex;
 	*stp = st;
+	/* the vector legs: the configured embedder, if the index has its
+	 * vectors; otherwise BM25 alone (or an error, if asked for) */
+	struct eng_embedder *e = NULL;
+	int64_t model = 0;
+	if (p->mode != RET_BM25 || mode_default) {
+		if (cli_embedder_open(c, &e))
+			return CLI_ERR;
+		if (e && store_model_find(st, eng_embedder_fingerprint(e), &model) != 0) {
+			eng_embedder_close(e);
+			e = NULL;
+		}
+		if (!e && !mode_default) {
+			cli_error("no embeddings in the index for this mode: convert a model with "
+				  "'memex model convert' and run 'memex index'");
+			return CLI_USAGE;
+		}
+		if (e && mode_default)
+			p->mode = RET_HYBRID;
+	}
+	p->embedder = e;
+	p->model_id = model;
 	int rc = ret_search(st, query, p, res);
+	eng_embedder_close(e);
+	p->embedder = NULL;
 	if (rc == MX_EEMPTY) {
 		cli_error("the query has no words or filters to search for");
 		return CLI_USAGE;
@@ -109,11 +133,9 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 			 struct query_opts *q)
 {
 	static const struct option opts[] = {
-		{ "limit", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "all-chunks", no_argument, NULL, 'a' },
-		{ "threads", no_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+		{ "limit", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+		{ "all-chunks", no_argument, NULL, 'a' },  { "threads", no_argument, NULL, 't' },
+		{ "mode", required_argument, NULL, 'm' },  { NULL, 0, NULL, 0 },
 	};
 	int opt;
 	q->limit = deflimit;
@@ -126,6 +148,19 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 			}
 			break;
 		case 'j': q->json = true; break;
+		case 'm':
+			if (!strcmp(optarg, "bm25"))
+				q->mode = RET_BM25;
+			else if (!strcmp(optarg, "dense"))
+				q->mode = RET_DENSE;
+			else if (!strcmp(optarg, "hybrid"))
+				q->mode = RET_HYBRID;
+			else {
+				cli_error("--mode takes bm25, dense or hybrid, not '%s'", optarg);
+				return CLI_USAGE;
+			}
+			q->mode_set = true;
+			break;
 		case 'a':
 		case 't':
 			if (!strcmp(name, "search")) {

@@ -69,6 +69,19 @@ struct store *cli_store_open(struct cli *c, bool create, bool readonly, int *exi
 	int rc = store_open(c->db_path, flags, &st);
 	if (!rc)
 		return st;
+	if (rc == MX_EREADONLY && readonly && store_schema_version(st) > 0 &&
+	    store_schema_version(st) < STORE_SCHEMA_VERSION) {
+		/* an index from an older memex: upgrade it, then read */
+		store_close(st);
+		st = NULL;
+		if ((rc = store_open(c->db_path, 0, &st)) == 0) {
+			store_close(st);
+			st = NULL;
+			rc = store_open(c->db_path, STORE_READONLY, &st);
+			if (!rc)
+				return st;
+		}
+	}
 	switch (rc) {
 	case MX_ECORRUPT:
 		cli_error("the index '%s' is damaged or not a memex index (%s); "

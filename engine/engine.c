@@ -11,6 +11,10 @@
 #include "../common/status.h"
 #include "engine_int.h"
 
+/* Weak until every architecture file is in the tree: a missing one is
+ * then NULL and skipped. */
+extern const struct eng_arch eng_arch_bert __attribute__((weak));
+extern const struct eng_arch eng_arch_use __attribute__((weak));
 static const struct eng_arch *const arches[] = { &eng_arch_bert, &eng_arch_use };
 
 struct eng_params eng_params_default(void)
@@ -52,10 +56,12 @@ int eng_embedder_open(const char *path, const struct eng_params *p, struct eng_e
 		goto fail;
 	}
 	for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++)
-		if (strlen(arches[i]->name) == alen && !memcmp(arches[i]->name, arch, alen))
+		if (arches[i] && strlen(arches[i]->name) == alen &&
+		    !memcmp(arches[i]->name, arch, alen))
 			e->arch = arches[i];
 	if (!e->arch) {
-		snprintf(err, errsz, "model architecture '%.*s' is not an embedder this memex knows",
+		snprintf(err, errsz,
+			 "model architecture '%.*s' is not an embedder this memex knows",
 			 (int)(alen > 64 ? 64 : alen), arch);
 		rc = MX_EUNSUPPORTED;
 		goto fail;
@@ -92,8 +98,8 @@ int eng_embedder_open(const char *path, const struct eng_params *p, struct eng_e
 		}
 	}
 	mx_sha256_hex(&fp, sizeof fp, hex);
-	snprintf(e->fingerprint, sizeof e->fingerprint, "%.*s:%d:%.16s", (int)(alen > 32 ? 32 : alen),
-		 arch, e->dims, hex);
+	snprintf(e->fingerprint, sizeof e->fingerprint, "%.*s:%d:%.16s",
+		 (int)(alen > 32 ? 32 : alen), arch, e->dims, hex);
 	*out = e;
 	return 0;
 fail:

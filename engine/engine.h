@@ -14,8 +14,8 @@
 #include <stddef.h>
 
 struct eng_params {
-	int threads;                /* worker threads (default 2) */
-	size_t batch;               /* texts per forward batch (default 32) */
+	int threads;		    /* worker threads (default 2) */
+	size_t batch;		    /* texts per forward batch (default 32) */
 	const char *query_prefix;   /* prepended to queries (e5: "query: ") */
 	const char *passage_prefix; /* prepended to passages (e5: "passage: ") */
 };

@@ -7,14 +7,14 @@
 #include "gguf.h"
 
 struct eng_embedder {
-	struct gguf *g;               /* the model file (mmapped) */
+	struct gguf *g; /* the model file (mmapped) */
 	const struct eng_arch *arch;
 	struct eng_params p;
-	int dims;                     /* set by arch->open */
-	void *model;                  /* the arch's own state */
+	int dims;    /* set by arch->open */
+	void *model; /* the arch's own state */
 	char fingerprint[160];
 	char name[128];
-	char msg[256];                /* the last error */
+	char msg[256]; /* the last error */
 };
 
 /* Sets e->msg printf-style and returns rc. */

@@ -27,16 +27,38 @@
 #include <stdint.h>
 
 enum gguf_vtype {
-	GGUF_U8 = 0, GGUF_I8 = 1, GGUF_U16 = 2, GGUF_I16 = 3, GGUF_U32 = 4, GGUF_I32 = 5,
-	GGUF_F32 = 6, GGUF_BOOL = 7, GGUF_STRING = 8, GGUF_ARRAY = 9, GGUF_U64 = 10,
-	GGUF_I64 = 11, GGUF_F64 = 12,
+	GGUF_U8 = 0,
+	GGUF_I8 = 1,
+	GGUF_U16 = 2,
+	GGUF_I16 = 3,
+	GGUF_U32 = 4,
+	GGUF_I32 = 5,
+	GGUF_F32 = 6,
+	GGUF_BOOL = 7,
+	GGUF_STRING = 8,
+	GGUF_ARRAY = 9,
+	GGUF_U64 = 10,
+	GGUF_I64 = 11,
+	GGUF_F64 = 12,
 };
 
 /* ggml tensor types the engine knows (others are refused on use). */
 enum ggml_type {
-	GGML_F32 = 0, GGML_F16 = 1, GGML_Q4_0 = 2, GGML_Q4_1 = 3, GGML_Q5_0 = 6, GGML_Q5_1 = 7,
-	GGML_Q8_0 = 8, GGML_Q8_1 = 9, GGML_Q2_K = 10, GGML_Q3_K = 11, GGML_Q4_K = 12,
-	GGML_Q5_K = 13, GGML_Q6_K = 14, GGML_Q8_K = 15, GGML_BF16 = 30,
+	GGML_F32 = 0,
+	GGML_F16 = 1,
+	GGML_Q4_0 = 2,
+	GGML_Q4_1 = 3,
+	GGML_Q5_0 = 6,
+	GGML_Q5_1 = 7,
+	GGML_Q8_0 = 8,
+	GGML_Q8_1 = 9,
+	GGML_Q2_K = 10,
+	GGML_Q3_K = 11,
+	GGML_Q4_K = 12,
+	GGML_Q5_K = 13,
+	GGML_Q6_K = 14,
+	GGML_Q8_K = 15,
+	GGML_BF16 = 30,
 };
 
 struct gguf;
@@ -44,9 +66,9 @@ struct gguf;
 struct gguf_tensor {
 	const char *name; /* into the map, name_len bytes */
 	size_t name_len;
-	uint32_t type;    /* enum ggml_type */
+	uint32_t type; /* enum ggml_type */
 	int n_dims;
-	uint64_t ne[4];   /* ne[0] innermost; unused dims are 1 */
+	uint64_t ne[4];	  /* ne[0] innermost; unused dims are 1 */
 	const void *data; /* into the map */
 	size_t nbytes;
 };
@@ -64,7 +86,7 @@ void gguf_close(struct gguf *g); /* NULL is fine */
 int gguf_get_u32(const struct gguf *g, const char *key, uint32_t *v); /* also from u8/u16/i32>=0 */
 int gguf_get_i32(const struct gguf *g, const char *key, int32_t *v);
 int gguf_get_u64(const struct gguf *g, const char *key, uint64_t *v);
-int gguf_get_f32(const struct gguf *g, const char *key, float *v);    /* also from f64 */
+int gguf_get_f32(const struct gguf *g, const char *key, float *v); /* also from f64 */
 int gguf_get_bool(const struct gguf *g, const char *key, bool *v);
 int gguf_get_str(const struct gguf *g, const char *key, const char **s, size_t *len);
 /* An array: its element type and count. */

@@ -28,6 +28,7 @@
 #include "../common/hash.h"
 #include "../common/status.h"
 #include "../connectors/conn.h"
+#include "../engine/engine.h"
 #include "../store/store.h"
 #include "indexer.h"
 
@@ -1249,4 +1250,82 @@ int idx_run(struct indexer *ix, const char *only, struct idx_stats *stats)
 			 stats->errors_total == 1 ? "" : "s");
 	store_sources_free(srcs, nsrcs);
 	return final;
+}
+
+/* ===================================================================== */
+/* embeddings                                                            */
+/* ===================================================================== */
+
+int idx_embed(struct indexer *ix, struct eng_embedder *e, int64_t model_id, uint64_t *embedded)
+{
+	int rc = 0;
+	int d = eng_embedder_dims(e);
+	size_t batch = 64;
+	float *v = malloc(batch * (size_t)d * sizeof *v);
+	const char **texts = malloc(batch * sizeof *texts);
+	*embedded = 0;
+	if (!v || !texts) {
+		free(v);
+		free(texts);
+		return MX_ENOMEM;
+	}
+	memset(&ix->prog, 0, sizeof ix->prog);
+	ix->prog.source = "embedding";
+	int64_t total = store_pending_count(ix->st, model_id);
+	ix->prog.total = total > 0 ? (uint64_t)total : 0;
+	clock_gettime(CLOCK_MONOTONIC, &ix->t0);
+	ix->last_commit = ix->last_progress = ix->t0;
+	ix->pending = 0;
+	for (;;) {
+		struct store_pending *p = NULL;
+		size_t n = 0;
+		if (ix->p.cancel && *ix->p.cancel) {
+			rc = MX_EINTR;
+			break;
+		}
+		if ((rc = store_pending_list(ix->st, model_id, batch, &p, &n))) {
+			fail_store(ix, rc);
+			break;
+		}
+		if (n == 0) {
+			store_pending_free(p, n);
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			texts[i] = p[i].text;
+		if ((rc = eng_embed(e, texts, n, ENG_PASSAGE, v))) {
+			snprintf(ix->msg, sizeof ix->msg, "embedding failed: %s", eng_errmsg(e));
+			store_pending_free(p, n);
+			break;
+		}
+		if ((rc = tx(ix))) {
+			store_pending_free(p, n);
+			break;
+		}
+		for (size_t i = 0; i < n && !rc; i++)
+			if ((rc = store_vector_put(ix->st, p[i].chunk_id, model_id,
+						   v + i * (size_t)d, d)))
+				fail_store(ix, rc);
+		store_pending_free(p, n);
+		if (rc)
+			break;
+		ix->pending += n;
+		*embedded += n;
+		ix->prog.done += n;
+		progress(ix, false);
+		if ((rc = maybe_commit(ix, false)))
+			break;
+	}
+	progress(ix, true);
+	if (rc == 0 || rc == MX_EINTR) {
+		int crc = maybe_commit(ix, true);
+		if (crc && !rc)
+			rc = crc;
+	} else if (ix->in_tx) {
+		store_rollback(ix->st);
+		ix->in_tx = false;
+	}
+	free(v);
+	free(texts);
+	return rc;
 }

@@ -131,4 +131,11 @@ const char *idx_errmsg(const struct indexer *ix);
  * failed (the message in idx_errmsg()). */
 int idx_run(struct indexer *ix, const char *only, struct idx_stats *stats);
 
+struct eng_embedder;
+/* Embeds every chunk that has no vector of this model yet (new chunks after
+ * idx_run, or all of them after a model change), in batches, committed as
+ * it goes, with progress (done/total chunks) through the params' progress
+ * callback. *embedded counts them. MX_EINTR when cancelled (work kept). */
+int idx_embed(struct indexer *ix, struct eng_embedder *e, int64_t model_id, uint64_t *embedded);
+
 #endif

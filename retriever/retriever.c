@@ -13,13 +13,19 @@
 #include "../common/buf.h"
 #include "../common/status.h"
 #include "../common/utf8.h"
+#include "../engine/engine.h"
 
 #define RET_MAX_TERMS 64
 #define RET_MAX_QUERY 4096
 
 struct ret_params ret_params_default(void)
 {
-	return (struct ret_params){ .limit = 10, .per_doc = true, .snippet_tokens = 24 };
+	return (struct ret_params){ .limit = 10,
+				    .per_doc = true,
+				    .snippet_tokens = 24,
+				    .rrf_k = 60,
+				    .w_bm25 = 1,
+				    .w_dense = 1 };
 }
 
 /* Words too common to help a BM25 ranking of a question. */
@@ -311,6 +317,172 @@ static char *build_match(const struct ret_query *q, bool any, bool drop_stop, in
 	return mx_buf_detach(&b);
 }
 
+/* The BM25 leg: as described in retriever.h. */
+static int search_bm25(struct store *st, const struct ret_query *q, const struct ret_params *p,
+		       size_t limit, struct ret_result *res)
+{
+	int rc;
+	res->match = build_match(q, p->question, p->question, &rc);
+	if (!res->match) {
+		if (rc == MX_EEMPTY && q->has_filter)
+			rc = store_filter_list(st, &q->filter, limit, &res->hits, &res->n);
+		return rc;
+	}
+	rc = store_fts_search(st, res->match, &q->filter, limit, p->per_doc, p->snippet_tokens,
+			      &res->hits, &res->n);
+	if (!rc && res->n == 0 && !p->question && q->text[0]) {
+		char *any = build_match(q, true, false, &rc);
+		if (any) {
+			free(res->match);
+			res->match = any;
+			res->relaxed = true;
+			rc = store_fts_search(st, res->match, &q->filter, limit, p->per_doc,
+					      p->snippet_tokens, &res->hits, &res->n);
+		}
+	}
+	return rc;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	float x = ((const struct ret_cand *)a)->score, y = ((const struct ret_cand *)b)->score;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The vector leg: scan the int8 copies, rescore the best with float32,
+ * keep a document's best chunk, apply the filters. */
+static int search_dense(struct store *st, const struct ret_query *q, const struct ret_params *p,
+			size_t limit, struct ret_result *res)
+{
+	struct store_vecset own = { 0 };
+	const struct store_vecset *vs = p->vecs;
+	struct ret_cand *c = NULL;
+	size_t nc = 0;
+	float *qv = NULL, *v = NULL;
+	int64_t *ids = NULL;
+	int rc = 0;
+	int d = eng_embedder_dims(p->embedder);
+	const char *text = q->subject && !q->text[0] ? q->subject : q->text;
+	if (!text[0])
+		return MX_EEMPTY;
+	qv = malloc((size_t)d * sizeof *qv);
+	v = malloc((size_t)d * sizeof *v);
+	if (!qv || !v) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	if ((rc = eng_embed(p->embedder, &text, 1, ENG_QUERY, qv))) {
+		snprintf(res->err, sizeof res->err, "%s", eng_errmsg(p->embedder));
+		goto out;
+	}
+	if (!vs) {
+		if ((rc = store_vecset_load(st, p->model_id, &own)))
+			goto out;
+		vs = &own;
+	}
+	if (vs->dims != d) {
+		snprintf(res->err, sizeof res->err, "the index's vectors do not fit the embedder");
+		rc = MX_EINVAL;
+		goto out;
+	}
+	/* a wide first pass: int8 scores are close, not exact */
+	size_t keep = limit * 20 < 400 ? 400 : limit * 20;
+	if ((rc = ret_vscan(vs, qv, keep, &c, &nc)))
+		goto out;
+	for (size_t i = 0; i < nc; i++)
+		if (store_vector_get(st, c[i].chunk_id, p->model_id, v, d) == 0) {
+			float s = 0;
+			for (int j = 0; j < d; j++)
+				s += qv[j] * v[j];
+			c[i].score = s;
+		}
+	qsort(c, nc, sizeof *c, cand_cmp);
+	/* one chunk per document, in order */
+	ids = malloc((nc ? nc : 1) * sizeof *ids);
+	if (!ids) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < nc; i++) {
+		bool seen = false;
+		for (size_t j = 0; p->per_doc && j < i && !seen; j++)
+			seen = c[j].doc_id == c[i].doc_id;
+		if (!seen)
+			ids[k++] = c[i].chunk_id;
+	}
+	if ((rc = store_hits_for_chunks(st, ids, k, &q->filter, &res->hits, &res->n)))
+		goto out;
+	/* scores back onto the hits, and the limit */
+	for (size_t i = 0; i < res->n; i++)
+		for (size_t j = 0; j < nc; j++)
+			if (c[j].chunk_id == res->hits[i].chunk_id) {
+				res->hits[i].score = -c[j].score; /* lower is better, as bm25 */
+				break;
+			}
+	if (res->n > limit) {
+		store_hits_free(res->hits + limit, res->n - limit);
+		res->n = limit;
+	}
+out:
+	free(ids);
+	free(c);
+	free(qv);
+	free(v);
+	store_vecset_free(&own);
+	return rc;
+}
+
+/* Reciprocal rank fusion of the two legs, by document. */
+static int fuse(const struct ret_params *p, size_t limit, struct ret_result *bm,
+		struct ret_result *dn, struct ret_result *res)
+{
+	size_t n = bm->n + dn->n;
+	struct fused {
+		int64_t doc;
+		double score;
+		struct store_hit *hit;
+		bool from_bm;
+	} *f = calloc(n ? n : 1, sizeof *f);
+	if (!f)
+		return MX_ENOMEM;
+	size_t k = 0;
+	for (int leg = 0; leg < 2; leg++) {
+		struct ret_result *r = leg ? dn : bm;
+		double w = leg ? p->w_dense : p->w_bm25;
+		for (size_t i = 0; i < r->n; i++) {
+			size_t j = 0;
+			while (j < k && f[j].doc != r->hits[i].doc_id)
+				j++;
+			if (j == k)
+				f[k++] = (struct fused){ r->hits[i].doc_id, 0, &r->hits[i],
+							 leg == 0 };
+			f[j].score += w / (p->rrf_k + (double)i + 1);
+		}
+	}
+	/* best first (insertion sort: n is a few hundred) */
+	for (size_t a = 1; a < k; a++)
+		for (size_t b = a; b > 0 && f[b - 1].score < f[b].score; b--) {
+			struct fused t = f[b];
+			f[b] = f[b - 1];
+			f[b - 1] = t;
+		}
+	size_t m = k < limit ? k : limit;
+	res->hits = calloc(m ? m : 1, sizeof *res->hits);
+	if (!res->hits) {
+		free(f);
+		return MX_ENOMEM;
+	}
+	for (size_t i = 0; i < m; i++) {
+		res->hits[i] = *f[i].hit;
+		res->hits[i].score = -f[i].score;
+		memset(f[i].hit, 0, sizeof *f[i].hit); /* moved */
+	}
+	res->n = m;
+	free(f);
+	return 0;
+}
+
 int ret_search(struct store *st, const char *query, const struct ret_params *p,
 	       struct ret_result *res)
 {
@@ -319,24 +491,36 @@ int ret_search(struct store *st, const char *query, const struct ret_params *p,
 	memset(res, 0, sizeof *res);
 	if ((rc = ret_query_parse(query, &q, res->err, sizeof res->err)))
 		return rc;
-	res->match = build_match(&q, p->question, p->question, &rc);
-	if (!res->match) {
+	enum ret_mode mode = p->embedder ? p->mode : RET_BM25;
+	if (mode == RET_BM25) {
+		rc = search_bm25(st, &q, p, p->limit, res);
+	} else if (mode == RET_DENSE) {
+		rc = search_dense(st, &q, p, p->limit, res);
 		if (rc == MX_EEMPTY && q.has_filter)
 			rc = store_filter_list(st, &q.filter, p->limit, &res->hits, &res->n);
-		ret_query_clear(&q);
-		return rc;
-	}
-	rc = store_fts_search(st, res->match, &q.filter, p->limit, p->per_doc, p->snippet_tokens,
-			      &res->hits, &res->n);
-	if (!rc && res->n == 0 && !p->question && q.text[0]) {
-		char *any = build_match(&q, true, false, &rc);
-		if (any) {
-			free(res->match);
-			res->match = any;
-			res->relaxed = true;
-			rc = store_fts_search(st, res->match, &q.filter, p->limit, p->per_doc,
-					      p->snippet_tokens, &res->hits, &res->n);
+	} else {
+		/* each leg ranks more than asked, then they are fused */
+		struct ret_result bm, dn;
+		size_t leg = p->limit * 4 < 100 ? 100 : p->limit * 4;
+		memset(&bm, 0, sizeof bm);
+		memset(&dn, 0, sizeof dn);
+		rc = search_bm25(st, &q, p, leg, &bm);
+		if (rc == MX_EEMPTY)
+			rc = 0;
+		int drc = rc ? rc : search_dense(st, &q, p, leg, &dn);
+		if (drc == MX_EEMPTY)
+			drc = 0;
+		rc = rc ? rc : drc;
+		if (!rc) {
+			rc = fuse(p, p->limit, &bm, &dn, res);
+			res->match = bm.match;
+			bm.match = NULL;
+			res->relaxed = bm.relaxed;
 		}
+		if (dn.err[0])
+			snprintf(res->err, sizeof res->err, "%s", dn.err);
+		ret_result_clear(&bm);
+		ret_result_clear(&dn);
 	}
 	ret_query_clear(&q);
 	return rc;

@@ -22,6 +22,8 @@
 
 #include "../store/store.h"
 
+struct eng_embedder;
+
 enum ret_mode { RET_BM25 = 0, RET_DENSE = 1, RET_HYBRID = 2 };
 
 struct ret_params {
@@ -31,6 +33,14 @@ struct ret_params {
 	bool question;	    /* natural-language question: any term, no
 			      stop words (default false) */
 	int snippet_tokens; /* snippet length, 1 to 64 (default 24) */
+	/* The vector legs (dense, hybrid): the embedder (borrowed), its model
+	 * id in the store, and its vectors loaded for scanning (borrowed; when
+	 * NULL they are loaded for the call). */
+	struct eng_embedder *embedder;
+	int64_t model_id;
+	const struct store_vecset *vecs;
+	double rrf_k;		/* reciprocal rank fusion constant (default 60) */
+	double w_bm25, w_dense; /* fusion weights (default 1, 1) */
 };
 struct ret_params ret_params_default(void);
 
@@ -54,6 +64,16 @@ struct ret_query {
  * unknown has:/is: value), or MX_ENOMEM. Clear with ret_query_clear(). */
 int ret_query_parse(const char *query, struct ret_query *q, char *err, size_t errsz);
 void ret_query_clear(struct ret_query *q);
+
+/* A vector-scan candidate. */
+struct ret_cand {
+	int64_t chunk_id, doc_id;
+	float score;
+};
+/* The best `keep` rows of vs for a query vector (dims floats), best first;
+ * *out malloc'd. Exact over all rows (int8 scores). */
+int ret_vscan(const struct store_vecset *vs, const float *query, size_t keep, struct ret_cand **out,
+	      size_t *n);
 
 /* Runs a query. *res is filled on success; free it with
  * ret_result_clear(). MX_EEMPTY when the query has no searchable word and

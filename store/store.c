@@ -4,6 +4,7 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1657,4 +1658,295 @@ void store_hits_free(struct store_hit *h, size_t n)
 		free(h[i].heading);
 	}
 	free(h);
+}
+
+/* ===================================================================== */
+/* vectors                                                               */
+/* ===================================================================== */
+
+int store_model_find(struct store *st, const char *fingerprint, int64_t *id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st, "SELECT id FROM models WHERE fingerprint = ?", &s);
+	if (rc)
+		return rc;
+	bind_text(s, 1, fingerprint);
+	int src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	else
+		rc = src == SQLITE_DONE ? MX_ENOTFOUND : store_fail(st, src, "cannot read models");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_model_id(struct store *st, const char *fingerprint, int dims, const char *name,
+		   int64_t *id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st, "SELECT id FROM models WHERE fingerprint = ?", &s);
+	if (rc)
+		return rc;
+	bind_text(s, 1, fingerprint);
+	int src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		return 0;
+	}
+	sqlite3_finalize(s);
+	if (src != SQLITE_DONE)
+		return store_fail(st, src, "cannot read models");
+	if ((rc = prep(st, "INSERT INTO models(fingerprint, dims, name) VALUES (?, ?, ?)", &s)))
+		return rc;
+	bind_text(s, 1, fingerprint);
+	sqlite3_bind_int(s, 2, dims);
+	bind_text(s, 3, name);
+	rc = step_done(st, s, "cannot register the model");
+	sqlite3_finalize(s);
+	if (!rc)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+int store_vectors_drop_others(struct store *st, int64_t keep_id, int64_t *ndeleted)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st, "DELETE FROM vectors WHERE model_id <> ?", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, keep_id);
+	rc = step_done(st, s, "cannot delete vectors");
+	if (!rc && ndeleted)
+		*ndeleted = sqlite3_changes(st->db);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_pending_list(struct store *st, int64_t model_id, size_t limit, struct store_pending **out,
+		       size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	struct store_pending *arr = NULL;
+	size_t cap = 0, k = 0;
+	*out = NULL;
+	*n = 0;
+	/* the title goes with the text: a chunk's meaning often depends on it */
+	int rc = prep(st,
+		      "SELECT c.id, coalesce(d.title, '') || char(10) || c.text FROM chunks c"
+		      " JOIN documents d ON d.id = c.doc_id"
+		      " WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.chunk_id = c.id"
+		      "  AND v.model_id = ?1) ORDER BY c.id LIMIT ?2",
+		      &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, model_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	int src;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = grow((void **)&arr, &cap, k, sizeof *arr)))
+			break;
+		arr[k].chunk_id = sqlite3_column_int64(s, 0);
+		if (!(arr[k].text = col_dup(s, 1))) {
+			rc = MX_ENOMEM;
+			break;
+		}
+		k++;
+	}
+	if (!rc && src != SQLITE_DONE)
+		rc = store_fail(st, src, "cannot list chunks to embed");
+	sqlite3_finalize(s);
+	if (rc) {
+		store_pending_free(arr, k);
+		return rc;
+	}
+	*out = arr;
+	*n = k;
+	return 0;
+}
+
+void store_pending_free(struct store_pending *p, size_t n)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(p[i].text);
+	free(p);
+}
+
+int64_t store_pending_count(struct store *st, int64_t model_id)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+	if (prep(st,
+		 "SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM vectors v"
+		 " WHERE v.chunk_id = c.id AND v.model_id = ?)",
+		 &s))
+		return -1;
+	sqlite3_bind_int64(s, 1, model_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+int store_vector_put(struct store *st, int64_t chunk_id, int64_t model_id, const float *v, int dims)
+{
+	sqlite3_stmt *s = NULL;
+	int8_t *q = malloc((size_t)dims);
+	if (!q)
+		return MX_ENOMEM;
+	/* symmetric int8: the largest magnitude maps to 127 */
+	float mx = 0;
+	for (int i = 0; i < dims; i++)
+		mx = fabsf(v[i]) > mx ? fabsf(v[i]) : mx;
+	float scale = mx > 0 ? mx / 127.0f : 1.0f;
+	for (int i = 0; i < dims; i++) {
+		float x = v[i] / scale;
+		q[i] = (int8_t)(x > 127 ? 127 : x < -127 ? -127 : lrintf(x));
+	}
+	int rc = prep(st,
+		      "INSERT OR REPLACE INTO vectors(chunk_id, model_id, vec, qvec, qscale)"
+		      " VALUES (?,?,?,?,?)",
+		      &s);
+	if (!rc) {
+		sqlite3_bind_int64(s, 1, chunk_id);
+		sqlite3_bind_int64(s, 2, model_id);
+		sqlite3_bind_blob(s, 3, v, dims * (int)sizeof *v, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 4, q, dims, SQLITE_STATIC);
+		sqlite3_bind_double(s, 5, scale);
+		rc = step_done(st, s, "cannot write a vector");
+	}
+	sqlite3_finalize(s);
+	free(q);
+	return rc;
+}
+
+int store_vecset_load(struct store *st, int64_t model_id, struct store_vecset *vs)
+{
+	sqlite3_stmt *s = NULL;
+	memset(vs, 0, sizeof *vs);
+	int rc = prep(st, "SELECT dims FROM models WHERE id = ?", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, model_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		vs->dims = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (vs->dims <= 0 || vs->dims > 65536) {
+		set_msg(st, "unknown model");
+		return MX_ENOTFOUND;
+	}
+	int64_t total = 0;
+	if ((rc = prep(st, "SELECT count(*) FROM vectors WHERE model_id = ?", &s)))
+		return rc;
+	sqlite3_bind_int64(s, 1, model_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		total = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	size_t cap = (size_t)total, d = (size_t)vs->dims;
+	vs->q = malloc(cap * d + 1);
+	vs->scale = malloc((cap + 1) * sizeof *vs->scale);
+	vs->chunk_id = malloc((cap + 1) * sizeof *vs->chunk_id);
+	vs->doc_id = malloc((cap + 1) * sizeof *vs->doc_id);
+	if (!vs->q || !vs->scale || !vs->chunk_id || !vs->doc_id) {
+		store_vecset_free(vs);
+		return MX_ENOMEM;
+	}
+	if ((rc = prep(
+		     st,
+		     "SELECT v.chunk_id, c.doc_id, v.qvec, v.qscale FROM vectors v"
+		     " JOIN chunks c ON c.id = v.chunk_id WHERE v.model_id = ? ORDER BY v.chunk_id",
+		     &s))) {
+		store_vecset_free(vs);
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, model_id);
+	int src;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW && vs->n < cap) {
+		const void *b = sqlite3_column_blob(s, 2);
+		if (!b || (size_t)sqlite3_column_bytes(s, 2) != d)
+			continue; /* a damaged row is left out */
+		memcpy(vs->q + vs->n * d, b, d);
+		vs->scale[vs->n] = (float)sqlite3_column_double(s, 3);
+		vs->chunk_id[vs->n] = sqlite3_column_int64(s, 0);
+		vs->doc_id[vs->n] = sqlite3_column_int64(s, 1);
+		vs->n++;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+void store_vecset_free(struct store_vecset *vs)
+{
+	free(vs->q);
+	free(vs->scale);
+	free(vs->chunk_id);
+	free(vs->doc_id);
+	memset(vs, 0, sizeof *vs);
+}
+
+int store_vector_get(struct store *st, int64_t chunk_id, int64_t model_id, float *out, int dims)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st, "SELECT vec FROM vectors WHERE chunk_id = ? AND model_id = ?", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, chunk_id);
+	sqlite3_bind_int64(s, 2, model_id);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 0) == dims * (int)sizeof(float)) {
+		memcpy(out, sqlite3_column_blob(s, 0), (size_t)dims * sizeof(float));
+	} else {
+		rc = MX_ENOTFOUND;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_hits_for_chunks(struct store *st, const int64_t *ids, size_t n,
+			  const struct store_filter *f, struct store_hit **out, size_t *nout)
+{
+	struct mx_buf sql;
+	sqlite3_stmt *s = NULL;
+	struct store_hit *all = NULL, *h1 = NULL;
+	size_t nall = 0, cap = 0, k = 0;
+	int rc = 0;
+	*out = NULL;
+	*nout = 0;
+	mx_buf_init(&sql, 16384);
+	if ((rc = mx_buf_appends(&sql, "SELECT c.id, d.id, 0.0, substr(c.text, 1, 240)," HIT_COLS
+				       " FROM chunks c JOIN documents d ON d.id = c.doc_id"
+				       " JOIN sources s ON s.id = d.source_id WHERE c.id = :id")) ||
+	    (rc = filter_sql(&sql, f)) || (rc = prep(st, sql.data, &s)))
+		goto out;
+	/* one lookup per id keeps the caller's order */
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":id"), ids[i]);
+		bind_filter(s, f);
+		if ((rc = hits_read(st, s, &h1, &k)))
+			break;
+		if (k == 1) {
+			if ((rc = grow((void **)&all, &cap, nall, sizeof *all))) {
+				store_hits_free(h1, k);
+				break;
+			}
+			all[nall++] = h1[0];
+			free(h1);
+		} else {
+			store_hits_free(h1, k);
+		}
+		h1 = NULL;
+	}
+out:
+	sqlite3_finalize(s);
+	mx_buf_free(&sql);
+	if (rc) {
+		store_hits_free(all, nall);
+		return rc;
+	}
+	*out = all;
+	*nout = nall;
+	return 0;
 }

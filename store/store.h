@@ -31,6 +31,8 @@
   * Schema version 3 (documents) adds to chunks: heading (the heading path,
  * "Setup > Install"), page_start, page_end (PDF pages; 0: none); and the
  * tables tags (doc_id, tag) and links (doc_id, target) for notes.
+  * Schema version 4 (embeddings) adds to vectors: qvec (int8 copy) and
+ * qscale (v[i] ~ qscale * qvec[i]).
  * Deleting a source deletes its documents; deleting a document deletes its
  * chunks, their FTS rows and vectors, its addresses, its attachments and
  * its child documents.
@@ -50,7 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -239,6 +241,48 @@ struct store_att {
 };
 int store_attachment_list(struct store *st, int64_t doc_id, struct store_att **out, size_t *n);
 void store_attachments_free(struct store_att *a, size_t n);
+
+/* ---- vectors ----------------------------------------------------------- */
+
+/* The id of a model by fingerprint; MX_ENOTFOUND when unknown. */
+int store_model_find(struct store *st, const char *fingerprint, int64_t *id);
+/* The id of a model by fingerprint, registered if new. */
+int store_model_id(struct store *st, const char *fingerprint, int dims, const char *name,
+		   int64_t *id);
+/* Deletes the vectors of every model but keep_id (0: all). */
+int store_vectors_drop_others(struct store *st, int64_t keep_id, int64_t *ndeleted);
+/* Chunks (ids and texts, with their document's title) that have no vector
+ * of this model, at most limit. Free with store_pending_free(). */
+struct store_pending {
+	int64_t chunk_id;
+	char *text; /* title and chunk text, as embedded */
+};
+int store_pending_list(struct store *st, int64_t model_id, size_t limit, struct store_pending **out,
+		       size_t *n);
+void store_pending_free(struct store_pending *p, size_t n);
+int64_t store_pending_count(struct store *st, int64_t model_id);
+/* Writes a chunk's vector (dims floats) and its int8 copy. */
+int store_vector_put(struct store *st, int64_t chunk_id, int64_t model_id, const float *v,
+		     int dims);
+/* Every vector of a model, for scanning: n rows of dims int8 (q), their
+ * scales and chunk and document ids. Free with store_vecset_free(). */
+struct store_vecset {
+	size_t n;
+	int dims;
+	int8_t *q;
+	float *scale;
+	int64_t *chunk_id, *doc_id;
+};
+int store_vecset_load(struct store *st, int64_t model_id, struct store_vecset *vs);
+void store_vecset_free(struct store_vecset *vs);
+/* The float32 vector of a chunk (dims floats into out). */
+int store_vector_get(struct store *st, int64_t chunk_id, int64_t model_id, float *out, int dims);
+struct store_filter;
+struct store_hit;
+/* Hits for chunk ids, in the given order, those passing the filter (the
+ * snippet is the chunk's start). */
+int store_hits_for_chunks(struct store *st, const int64_t *ids, size_t n,
+			  const struct store_filter *f, struct store_hit **out, size_t *nout);
 
 /* ---- runs and status -------------------------------------------------- */
 

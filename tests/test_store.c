@@ -159,10 +159,11 @@ static void documents_cascade_to_chunks_fts_vectors(void)
 	/* a vector for one chunk */
 	sqlite3 *h = NULL;
 	sqlite3_open(db, &h);
-	sqlite3_exec(h,
-		     "PRAGMA foreign_keys=ON; INSERT INTO models(fingerprint, dims) VALUES('m', 2);"
-		     "INSERT INTO vectors SELECT id, 1, x'00' FROM chunks LIMIT 1;",
-		     NULL, NULL, NULL);
+	sqlite3_exec(
+		h,
+		"PRAGMA foreign_keys=ON; INSERT INTO models(fingerprint, dims) VALUES('m', 2);"
+		"INSERT INTO vectors(chunk_id, model_id, vec) SELECT id, 1, x'00' FROM chunks LIMIT 1;",
+		NULL, NULL, NULL);
 	sqlite3_close(h);
 	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors"), 1);
 
