@@ -16,12 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <math.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/fsutil.h"
 #include "../common/status.h"
 #include "../connectors/conn.h"
 #include "../indexer/indexer.h"
+#include "../retriever/retriever.h"
+#include "../store/store.h"
 #include "cli.h"
 
 #define BENCH_MAX_FILES 1000000
@@ -291,9 +295,191 @@ out:
 	return ret;
 }
 
+/* ===================================================================== */
+/* bench search                                                          */
+/* ===================================================================== */
+
+/* xorshift64*: reproducible synthetic data */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+static long rss_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, field, strlen(field)))
+			v = strtol(line + strlen(field), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int bench_search(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "chunks", required_argument, NULL, 'c' },
+		{ "dims", required_argument, NULL, 'd' },
+		{ "queries", required_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t n = 100000, dims = 512, nq = 200;
+	int opt;
+	(void)c;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((opt == 'c' && !cli_parse_count(optarg, 100, 10000000, &n)) ||
+		    (opt == 'd' && !cli_parse_count(optarg, 8, 4096, &dims)) ||
+		    (opt == 'q' && !cli_parse_count(optarg, 1, 100000, &nq)))
+			continue;
+		return cli_usage(cli_command_find("bench"), true);
+	}
+	char dir[4096], db[4200], path[4300];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof dir, "%s/memex-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		cli_error("cannot make a temporary folder");
+		return CLI_ERR;
+	}
+	snprintf(db, sizeof db, "%s/index.db", dir);
+	struct store *st = NULL;
+	struct store_vecset vs = { 0 };
+	float *v = malloc(dims * sizeof *v);
+	double *lat = malloc(nq * sizeof *lat);
+	int ret = CLI_ERR;
+	int64_t src = 0, model = 0;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	/* a vocabulary of made-up words */
+	enum { NWORDS = 20000 };
+	static const char *syl[] = { "ka",  "lo",  "mi",  "ne",	 "ru",	"sa",  "ti",
+				     "vo",  "ze",  "pa",  "dor", "fen", "gil", "hap",
+				     "jun", "mek", "nor", "pis", "qua", "sel" };
+	char(*words)[16] = malloc(NWORDS * sizeof *words);
+	if (!v || !lat || !words || store_open(db, STORE_CREATE, &st)) {
+		cli_error("cannot set up the benchmark: %s",
+			  st ? store_errmsg(st) : "out of memory");
+		goto out;
+	}
+	for (size_t w = 0; w < NWORDS; w++) {
+		int k = 2 + (int)(rnd(&seed) % 3);
+		words[w][0] = '\0';
+		for (int j = 0; j < k; j++)
+			strncat(words[w], syl[rnd(&seed) % 20], 15 - strlen(words[w]));
+	}
+	fprintf(stderr, "bench search: building %zu chunks of random text and %zu-d vectors...\n",
+		n, dims);
+	double t0 = now();
+	if (store_source_add(st, dir, "bench", &src) ||
+	    store_model_id(st, "bench:random", (int)dims, "random", &model) || store_begin(st))
+		goto fail;
+	char text[1024];
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+		for (int j = 0; j < 60 && len < sizeof text - 20; j++) {
+			/* Zipf-like: low word ids are common */
+			uint64_t r = rnd(&seed) % NWORDS;
+			r = r * r / NWORDS;
+			len += (size_t)snprintf(text + len, sizeof text - len, "%s ", words[r]);
+		}
+		char p[32];
+		snprintf(p, sizeof p, "d%zu", i);
+		struct store_chunk ch = { .text = text, .text_len = len };
+		int64_t id = 0;
+		struct store_doc d = { .source_id = src,
+				       .path = p,
+				       .part = "",
+				       .hash = "",
+				       .type = "bench",
+				       .title = words[i % NWORDS],
+				       .status = "ok" };
+		if (store_doc_put(st, &d, &ch, 1, &id))
+			goto fail;
+		float norm = 0;
+		for (size_t j = 0; j < dims; j++) {
+			v[j] = (float)((double)(rnd(&seed) >> 11) / 9007199254740992.0 - 0.5);
+			norm += v[j] * v[j];
+		}
+		for (size_t j = 0; j < dims; j++)
+			v[j] /= sqrtf(norm);
+		if (store_vector_put(st, store_last_chunk_id(st), model, v, (int)dims))
+			goto fail;
+		if (i % 20000 == 19999 && (store_commit(st) || store_begin(st)))
+			goto fail;
+	}
+	if (store_commit(st))
+		goto fail;
+	double t_build = now() - t0;
+	long rss0 = rss_kb("VmRSS:");
+	t0 = now();
+	if (store_vecset_load(st, model, &vs))
+		goto fail;
+	double t_load = now() - t0;
+	long rss1 = rss_kb("VmRSS:");
+	for (size_t i = 0; i < nq; i++) {
+		char q[128];
+		snprintf(q, sizeof q, "%s %s", words[rnd(&seed) % 2000], words[rnd(&seed) % 5000]);
+		for (size_t j = 0; j < dims; j++)
+			v[j] = (float)((double)(rnd(&seed) >> 11) / 9007199254740992.0 - 0.5);
+		struct ret_params p = ret_params_default();
+		p.mode = RET_HYBRID;
+		p.question = true;
+		p.query_vec = v;
+		p.dims = (int)dims;
+		p.model_id = model;
+		p.vecs = &vs;
+		struct ret_result res;
+		double q0 = now();
+		int rc = ret_search(st, q, &p, &res);
+		lat[i] = (now() - q0) * 1000;
+		ret_result_clear(&res);
+		if (rc && rc != MX_EEMPTY)
+			goto fail;
+	}
+	qsort(lat, nq, sizeof *lat, cmp_double);
+	printf("bench search: %zu chunks, %zu-d vectors, %zu hybrid queries (BM25 + exact int8 "
+	       "scan + float32 rescoring + RRF)\n",
+	       n, dims, nq);
+	printf("  build %.1f s; vectors loaded in %.2f s\n", t_build, t_load);
+	printf("  latency p50 %.1f ms, p95 %.1f ms, max %.1f ms\n", lat[nq / 2],
+	       lat[(nq * 95) / 100 < nq ? (nq * 95) / 100 : nq - 1], lat[nq - 1]);
+	printf("  resident memory %.0f MB (vectors in memory: %.0f MB; peak %.0f MB)\n",
+	       (double)rss1 / 1024, (double)(rss1 - rss0) / 1024, (double)rss_kb("VmHWM:") / 1024);
+	ret = CLI_OK;
+	goto out;
+fail:
+	cli_error("benchmark failed: %s", store_errmsg(st));
+out:
+	store_vecset_free(&vs);
+	store_close(st);
+	free(v);
+	free(lat);
+	free(words);
+	unlink(db);
+	snprintf(path, sizeof path, "%s-wal", db);
+	unlink(path);
+	snprintf(path, sizeof path, "%s-shm", db);
+	unlink(path);
+	rmdir(dir);
+	return ret;
+}
+
 int cmd_bench(struct cli *c, int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "index"))
 		return bench_index(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "search"))
+		return bench_search(c, argc - 1, argv + 1);
 	return cli_usage(cli_command_find("bench"), true);
 }

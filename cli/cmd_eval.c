@@ -24,6 +24,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/status.h"
+#include "../engine/engine.h"
 #include "../indexer/indexer.h"
 #include "../retriever/retriever.h"
 #include "cli.h"
@@ -205,7 +206,9 @@ struct figures {
 	size_t nq;
 };
 
-static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode, struct figures *f)
+static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
+		    struct eng_embedder *emb, int64_t model, const struct store_vecset *vs,
+		    struct figures *f)
 {
 	memset(f, 0, sizeof *f);
 	double t0 = now_s();
@@ -226,6 +229,9 @@ static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
 		p.limit = 100;
 		p.question = true;
 		p.mode = mode;
+		p.embedder = emb;
+		p.model_id = model;
+		p.vecs = vs;
 		struct ret_result res;
 		int rc = ret_search(st, q->v[i].text, &p, &res);
 		if (rc && rc != MX_EEMPTY) {
@@ -313,6 +319,9 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 	snprintf(dbp, sizeof dbp, "%s/index.db", tdir);
 	struct store *st = NULL;
 	struct qlist q = { 0 };
+	struct eng_embedder *emb = NULL;
+	struct store_vecset vs = { 0 };
+	int64_t model = 0;
 	int ret = CLI_ERR;
 	double t0 = now_s();
 	if (store_open(dbp, STORE_CREATE, &st)) {
@@ -336,14 +345,38 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		goto out;
 	struct figures fig[3];
 	bool done[3] = { false, false, false };
-	for (int m = 0; m < 3; m++) {
-		if (!want[m])
-			continue;
-		if (m > 0) {
-			/* the vector legs need an embedder in the index */
-			continue;
+	/* the vector legs: embed the corpus with the configured embedder */
+	double t_embed = 0;
+	if ((want[1] || want[2]) && cli_embedder_open(c, &emb))
+		goto out;
+	if (emb) {
+		struct idx_params ip = idx_params_default();
+		struct indexer *ix = idx_new(st, &ip);
+		uint64_t n = 0;
+		double te = now_s();
+		if (!ix ||
+		    store_model_id(st, eng_embedder_fingerprint(emb), eng_embedder_dims(emb),
+				   eng_embedder_name(emb), &model) ||
+		    idx_embed(ix, emb, model, &n)) {
+			cli_error("cannot embed the corpus: %s",
+				  ix ? idx_errmsg(ix) : "out of memory");
+			idx_free(ix);
+			goto out;
 		}
-		if (run_mode(st, &q, (enum ret_mode)m, &fig[m]))
+		idx_free(ix);
+		t_embed = now_s() - te;
+		if (store_vecset_load(st, model, &vs)) {
+			cli_error("%s", store_errmsg(st));
+			goto out;
+		}
+		fprintf(stderr, "embedded %llu chunks with %s in %.1f s (%.1f chunks/s)\n",
+			(unsigned long long)n, eng_embedder_name(emb), t_embed,
+			t_embed > 0 ? (double)n / t_embed : 0.0);
+	}
+	for (int m = 0; m < 3; m++) {
+		if (!want[m] || (m > 0 && !emb))
+			continue;
+		if (run_mode(st, &q, (enum ret_mode)m, emb, model, &vs, &fig[m]))
 			goto out;
 		done[m] = true;
 	}
@@ -376,11 +409,15 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 				       fig[m].nq, fig[m].ndcg10, fig[m].recall100, fig[m].mrr10,
 				       fig[m].ms);
 			else if (want[m])
-				printf("  %-7s (needs an embedder; see 'memex model')\n", names[m]);
+				printf("  %-7s (needs an embedder: 'memex model convert', or the\n"
+				       "           embedder key of the configuration)\n",
+				       names[m]);
 		}
 	}
 	ret = CLI_OK;
 out:
+	store_vecset_free(&vs);
+	eng_embedder_close(emb);
 	store_close(st);
 	for (size_t i = 0; i < q.n; i++) {
 		free(q.v[i].qid);

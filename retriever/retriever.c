@@ -361,9 +361,9 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 	float *qv = NULL, *v = NULL;
 	int64_t *ids = NULL;
 	int rc = 0;
-	int d = eng_embedder_dims(p->embedder);
+	int d = p->embedder ? eng_embedder_dims(p->embedder) : p->dims;
 	const char *text = q->subject && !q->text[0] ? q->subject : q->text;
-	if (!text[0])
+	if (!text[0] && !p->query_vec)
 		return MX_EEMPTY;
 	qv = malloc((size_t)d * sizeof *qv);
 	v = malloc((size_t)d * sizeof *v);
@@ -371,7 +371,9 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 		rc = MX_ENOMEM;
 		goto out;
 	}
-	if ((rc = eng_embed(p->embedder, &text, 1, ENG_QUERY, qv))) {
+	if (p->query_vec) {
+		memcpy(qv, p->query_vec, (size_t)d * sizeof *qv);
+	} else if ((rc = eng_embed(p->embedder, &text, 1, ENG_QUERY, qv))) {
 		snprintf(res->err, sizeof res->err, "%s", eng_errmsg(p->embedder));
 		goto out;
 	}
@@ -420,10 +422,8 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 				res->hits[i].score = -c[j].score; /* lower is better, as bm25 */
 				break;
 			}
-	if (res->n > limit) {
-		store_hits_free(res->hits + limit, res->n - limit);
-		res->n = limit;
-	}
+	for (; res->n > limit; res->n--)
+		store_hit_clear(&res->hits[res->n - 1]);
 out:
 	free(ids);
 	free(c);
@@ -491,7 +491,7 @@ int ret_search(struct store *st, const char *query, const struct ret_params *p,
 	memset(res, 0, sizeof *res);
 	if ((rc = ret_query_parse(query, &q, res->err, sizeof res->err)))
 		return rc;
-	enum ret_mode mode = p->embedder ? p->mode : RET_BM25;
+	enum ret_mode mode = p->embedder || p->query_vec ? p->mode : RET_BM25;
 	if (mode == RET_BM25) {
 		rc = search_bm25(st, &q, p, p->limit, res);
 	} else if (mode == RET_DENSE) {

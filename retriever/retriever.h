@@ -39,6 +39,9 @@ struct ret_params {
 	struct eng_embedder *embedder;
 	int64_t model_id;
 	const struct store_vecset *vecs;
+	const float *query_vec; /* the query's vector when already known (bench),
+				   else the embedder makes it */
+	int dims;		/* with query_vec and no embedder */
 	double rrf_k;		/* reciprocal rank fusion constant (default 60) */
 	double w_bm25, w_dense; /* fusion weights (default 1, 1) */
 };

@@ -757,7 +757,8 @@ int store_doc_put(struct store *st, const struct store_doc *doc, const struct st
 		if ((rc = step_done(st, c, "cannot write a chunk")))
 			goto out;
 		sqlite3_reset(f);
-		sqlite3_bind_int64(f, 1, sqlite3_last_insert_rowid(st->db));
+		st->last_chunk = sqlite3_last_insert_rowid(st->db);
+		sqlite3_bind_int64(f, 1, st->last_chunk);
 		/* a chunk's heading path counts as title: a match on a
 		 * section's heading ranks that section high */
 		if (k->heading) {
@@ -1639,24 +1640,29 @@ int store_filter_list(struct store *st, const struct store_filter *f, size_t lim
 	return rc;
 }
 
+void store_hit_clear(struct store_hit *h)
+{
+	free(h->snippet);
+	free(h->text);
+	free(h->source_path);
+	free(h->path);
+	free(h->part);
+	free(h->type);
+	free(h->title);
+	free(h->author);
+	free(h->message_id);
+	free(h->thread_id);
+	free(h->parent_message_id);
+	free(h->heading);
+	memset(h, 0, sizeof *h);
+}
+
 void store_hits_free(struct store_hit *h, size_t n)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		free(h[i].snippet);
-		free(h[i].text);
-		free(h[i].source_path);
-		free(h[i].path);
-		free(h[i].part);
-		free(h[i].type);
-		free(h[i].title);
-		free(h[i].author);
-		free(h[i].message_id);
-		free(h[i].thread_id);
-		free(h[i].parent_message_id);
-		free(h[i].heading);
-	}
+	for (size_t i = 0; i < n; i++)
+		store_hit_clear(&h[i]);
 	free(h);
 }
 
@@ -1949,4 +1955,9 @@ out:
 	*out = all;
 	*nout = nall;
 	return 0;
+}
+
+int64_t store_last_chunk_id(struct store *st)
+{
+	return st->last_chunk;
 }

@@ -261,6 +261,8 @@ int store_pending_list(struct store *st, int64_t model_id, size_t limit, struct 
 		       size_t *n);
 void store_pending_free(struct store_pending *p, size_t n);
 int64_t store_pending_count(struct store *st, int64_t model_id);
+/* The id of the last chunk written on this handle (bulk loaders). */
+int64_t store_last_chunk_id(struct store *st);
 /* Writes a chunk's vector (dims floats) and its int8 copy. */
 int store_vector_put(struct store *st, int64_t chunk_id, int64_t model_id, const float *v,
 		     int dims);
@@ -355,5 +357,7 @@ int store_fts_search(struct store *st, const char *match, const struct store_fil
 int store_filter_list(struct store *st, const struct store_filter *f, size_t limit,
 		      struct store_hit **out, size_t *n);
 void store_hits_free(struct store_hit *h, size_t n);
+/* Frees one hit's strings (the array stays). */
+void store_hit_clear(struct store_hit *h);
 
 #endif

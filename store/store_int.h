@@ -9,7 +9,8 @@
 struct store {
 	sqlite3 *db;
 	int flags;
-	int found_version; /* user_version when opened */
+	int found_version;  /* user_version when opened */
+	int64_t last_chunk; /* the last chunk written */
 	char msg[512];
 };
 
