@@ -662,6 +662,20 @@ static int lookup(const struct gguf *g, const char *key, const struct gguf_kv **
 	return 0;
 }
 
+size_t gguf_n_kv(const struct gguf *g)
+{
+	return g ? g->n_kv : 0;
+}
+
+const char *gguf_key_at(const struct gguf *g, size_t i, size_t *len)
+{
+	if (!g || i >= g->n_kv)
+		return NULL;
+	if (len)
+		*len = g->kv[i].key_len;
+	return (const char *)g->kv[i].key;
+}
+
 int gguf_get_u32(const struct gguf *g, const char *key, uint32_t *v)
 {
 	const struct gguf_kv *kv;

@@ -17,7 +17,12 @@
  * The file is mmapped read-only; every length, count, offset, shape and
  * size is checked against the file before use (hostile files get an
  * error, never a crash). Strings returned point into the map and are NOT
- * NUL-terminated: use the length.
+ * NUL-terminated: use the length. Tensor data of F32/F16/BF16 (and I16..
+ * F64) is naturally aligned in memory (a file that would misalign it is
+ * refused), so it may be read in place. Tensor types ggml defines but the
+ * engine cannot dequantize (IQ*, TQ*, ...) open, and are refused by the
+ * dequantizing functions with MX_EUNSUPPORTED; type ids ggml does not
+ * define are refused at open (MX_EUNSUPPORTED).
  */
 #ifndef MX_GGUF_H
 #define MX_GGUF_H
@@ -89,13 +94,19 @@ int gguf_get_u64(const struct gguf *g, const char *key, uint64_t *v);
 int gguf_get_f32(const struct gguf *g, const char *key, float *v); /* also from f64 */
 int gguf_get_bool(const struct gguf *g, const char *key, bool *v);
 int gguf_get_str(const struct gguf *g, const char *key, const char **s, size_t *len);
+/* The key/values in file order: their number, and the key of the i-th
+ * (into the map, *len bytes, not NUL-terminated; NULL when i is past the
+ * end). For listing metadata and for the fuzz target. */
+size_t gguf_n_kv(const struct gguf *g);
+const char *gguf_key_at(const struct gguf *g, size_t i, size_t *len);
 /* An array: its element type and count. */
 int gguf_get_arr(const struct gguf *g, const char *key, enum gguf_vtype *elem, uint64_t *n);
 /* Element i of a string array. */
 int gguf_get_arr_str(const struct gguf *g, const char *key, uint64_t i, const char **s,
 		     size_t *len);
 /* Elements of a numeric array converted: i32 (from any integer type),
- * f32 (from f32/f64). out holds n. */
+ * f32 (from f32/f64). out holds n: the first n elements (n above the count,
+ * or a value out of the i32 range, is MX_EINVAL). */
 int gguf_get_arr_i32(const struct gguf *g, const char *key, int32_t *out, uint64_t n);
 int gguf_get_arr_f32(const struct gguf *g, const char *key, float *out, uint64_t n);
 
