@@ -27,8 +27,9 @@ struct cli_config {
 	size_t max_file_size;
 	struct idx_chunk_params chunk;
 	size_t search_results;
-	char embedder[4096]; /* a GGUF path, "none", or "" (the default model) */
-	char path[4096];     /* the file read, or "" */
+	char embedder[4096];   /* a GGUF path, "none", or "" (the default model) */
+	double w_dense, rrf_k; /* hybrid fusion */
+	char path[4096];       /* the file read, or "" */
 	bool loaded;
 };
 

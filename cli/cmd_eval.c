@@ -208,7 +208,7 @@ struct figures {
 
 static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
 		    struct eng_embedder *emb, int64_t model, const struct store_vecset *vs,
-		    struct figures *f)
+		    double w_dense, double rrf_k, struct figures *f)
 {
 	memset(f, 0, sizeof *f);
 	double t0 = now_s();
@@ -232,6 +232,8 @@ static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
 		p.embedder = emb;
 		p.model_id = model;
 		p.vecs = vs;
+		p.w_dense = w_dense;
+		p.rrf_k = rrf_k;
 		struct ret_result res;
 		int rc = ret_search(st, q->v[i].text, &p, &res);
 		if (rc && rc != MX_EEMPTY) {
@@ -280,16 +282,26 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "w-dense", required_argument, NULL, 'w' },
+		{ "rrf-k", required_argument, NULL, 'k' },
+		{ "sweep", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode = "all";
-	bool json = false;
+	bool json = false, sweep = false;
+	double w_dense = c->cfg.w_dense, rrf_k = c->cfg.rrf_k;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'm')
 			mode = optarg;
 		else if (opt == 'j')
 			json = true;
+		else if (opt == 'w')
+			w_dense = strtod(optarg, NULL);
+		else if (opt == 'k')
+			rrf_k = strtod(optarg, NULL);
+		else if (opt == 's')
+			sweep = true;
 		else
 			return cli_usage(cli_command_find("eval"), true);
 	}
@@ -347,7 +359,7 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 	bool done[3] = { false, false, false };
 	/* the vector legs: embed the corpus with the configured embedder */
 	double t_embed = 0;
-	if ((want[1] || want[2]) && cli_embedder_open(c, &emb))
+	if ((want[1] || want[2] || sweep) && cli_embedder_open(c, &emb))
 		goto out;
 	if (emb) {
 		struct idx_params ip = idx_params_default();
@@ -376,9 +388,21 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 	for (int m = 0; m < 3; m++) {
 		if (!want[m] || (m > 0 && !emb))
 			continue;
-		if (run_mode(st, &q, (enum ret_mode)m, emb, model, &vs, &fig[m]))
+		if (run_mode(st, &q, (enum ret_mode)m, emb, model, &vs, w_dense, rrf_k, &fig[m]))
 			goto out;
 		done[m] = true;
+	}
+	/* calibration: hybrid over a range of dense weights */
+	if (sweep && emb) {
+		static const double ws[] = { 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0 };
+		printf("hybrid by dense weight (BM25 weight 1, k %.0f):\n", rrf_k);
+		for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+			struct figures f;
+			if (run_mode(st, &q, RET_HYBRID, emb, model, &vs, ws[i], rrf_k, &f))
+				goto out;
+			printf("  w_dense %.2f  nDCG@10 %.4f  Recall@100 %.4f  MRR@10 %.4f\n",
+			       ws[i], f.ndcg10, f.recall100, f.mrr10);
+		}
 	}
 	if (json) {
 		json_object *o = json_object_new_object();

@@ -13,6 +13,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/status.h"
+#include "../retriever/retriever.h"
 #include "cli.h"
 
 #define CONFIG_MAX_BYTES (1 << 20)
@@ -23,6 +24,9 @@ void cli_config_default(struct cli_config *cfg)
 	cfg->max_file_size = (size_t)100 << 20;
 	cfg->chunk = idx_chunk_params_default();
 	cfg->search_results = 10;
+	struct ret_params rp = ret_params_default();
+	cfg->w_dense = rp.w_dense;
+	cfg->rrf_k = rp.rrf_k;
 }
 
 int cli_parse_size(const char *s, size_t *out)
@@ -102,6 +106,18 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 		if (cli_parse_count(val, 0, 4096, &v))
 			goto bad;
 		cfg->chunk.overlap_tokens = v;
+	} else if (!strcmp(key, "hybrid_dense_weight")) {
+		char *end;
+		double w = strtod(val, &end);
+		if (*end || !(w >= 0 && w <= 10))
+			goto bad;
+		cfg->w_dense = w;
+	} else if (!strcmp(key, "rrf_k")) {
+		char *end;
+		double k = strtod(val, &end);
+		if (*end || !(k >= 1 && k <= 10000))
+			goto bad;
+		cfg->rrf_k = k;
 	} else if (!strcmp(key, "embedder")) {
 		if (snprintf(cfg->embedder, sizeof cfg->embedder, "%s", val) >=
 		    (int)sizeof cfg->embedder)

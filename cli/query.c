@@ -109,6 +109,8 @@ int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool m
 	}
 	p->embedder = e;
 	p->model_id = model;
+	p->w_dense = c->cfg.w_dense;
+	p->rrf_k = c->cfg.rrf_k;
 	int rc = ret_search(st, query, p, res);
 	eng_embedder_close(e);
 	p->embedder = NULL;

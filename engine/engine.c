@@ -11,10 +11,6 @@
 #include "../common/status.h"
 #include "engine_int.h"
 
-/* Weak until every architecture file is in the tree: a missing one is
- * then NULL and skipped. */
-extern const struct eng_arch eng_arch_bert __attribute__((weak));
-extern const struct eng_arch eng_arch_use __attribute__((weak));
 static const struct eng_arch *const arches[] = { &eng_arch_bert, &eng_arch_use };
 
 struct eng_params eng_params_default(void)
@@ -56,8 +52,7 @@ int eng_embedder_open(const char *path, const struct eng_params *p, struct eng_e
 		goto fail;
 	}
 	for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++)
-		if (arches[i] && strlen(arches[i]->name) == alen &&
-		    !memcmp(arches[i]->name, arch, alen))
+		if (strlen(arches[i]->name) == alen && !memcmp(arches[i]->name, arch, alen))
 			e->arch = arches[i];
 	if (!e->arch) {
 		snprintf(err, errsz,

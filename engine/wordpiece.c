@@ -367,6 +367,17 @@ static bool is_cjk(uint32_t c)
 	       (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
+/* The simple lowercase mapping of UnicodeData.txt. GLib's covers only
+ * letters (Lu, Lt); the two other ranges that have one are added. */
+static uint32_t to_lower(uint32_t c)
+{
+	if (c >= 0x2160 && c <= 0x216F) /* ROMAN NUMERAL ONE.. (Nl) */
+		return c + 0x10;
+	if (c >= 0x24B6 && c <= 0x24CF) /* CIRCLED LATIN CAPITAL LETTER A.. (So) */
+		return c + 0x1A;
+	return g_unichar_tolower(c);
+}
+
 /* What code point cp becomes (*low) and how it splits words. The first
  * code point of the canonical decomposition replaces cp before anything
  * else is asked, so "é" is "e" and U+2260 (not equal) is "=". */
@@ -404,8 +415,8 @@ static enum ch_class classify(uint32_t cp, uint32_t *low)
 	case G_UNICODE_FINAL_PUNCTUATION:
 	case G_UNICODE_INITIAL_PUNCTUATION:
 	case G_UNICODE_OTHER_PUNCTUATION:
-	case G_UNICODE_OPEN_PUNCTUATION: *low = g_unichar_tolower(cp); return CH_SOLO;
-	default: *low = g_unichar_tolower(cp); return is_cjk(cp) ? CH_SOLO : CH_WORD;
+	case G_UNICODE_OPEN_PUNCTUATION: *low = to_lower(cp); return CH_SOLO;
+	default: *low = to_lower(cp); return is_cjk(cp) ? CH_SOLO : CH_WORD;
 	}
 }
 
@@ -526,8 +537,8 @@ static int split_specials(const struct wordpiece *wp, const char *text, size_t l
 		const struct special *sp = &wp->specials[s];
 		if (sp->parse_only && !parse)
 			continue;
-		size_t tl;
-		const char *t = wp_token(wp, sp->id, &tl);
+		const char *t = wp->pool + wp->off[sp->id];
+		size_t tl = sp->len;
 		next.n = 0;
 		for (size_t i = 0; i < cur->n; i++) {
 			struct frag f = cur->v[i];
