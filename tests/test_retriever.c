@@ -1,5 +1,8 @@
 /* test_retriever.c - query translation (no FTS5 syntax from users),
  * fallback to any term, citations. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,11 +107,145 @@ static void mail_citation(void)
 	CHECK_STR(c, "<abc@example.org> Your booking, Airline <a@example.org>, 2026-10-08");
 }
 
+static uint64_t rs = 88172645463325252ull;
+static float frand(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return (float)((double)(rs >> 11) / 9007199254740992.0 - 0.5);
+}
+
+static void unit(float *v, int d)
+{
+	float n = 0;
+	for (int i = 0; i < d; i++)
+		n += v[i] * v[i];
+	for (int i = 0; i < d; i++)
+		v[i] /= sqrtf(n);
+}
+
+static void vscan_finds_nearest(void)
+{
+	enum { N = 600, D = 64 };
+	static float v[N][D];
+	static int8_t q8[N * D];
+	float sc[N];
+	int64_t ids[N];
+	for (int i = 0; i < N; i++) {
+		for (int j = 0; j < D; j++)
+			v[i][j] = frand();
+		unit(v[i], D);
+		float mx = 0;
+		for (int j = 0; j < D; j++)
+			mx = fabsf(v[i][j]) > mx ? fabsf(v[i][j]) : mx;
+		sc[i] = mx / 127;
+		for (int j = 0; j < D; j++)
+			q8[i * D + j] = (int8_t)lrintf(v[i][j] / sc[i]);
+		ids[i] = i + 1;
+	}
+	struct store_vecset vs = {
+		.n = N, .dims = D, .q = q8, .scale = sc, .chunk_id = ids, .doc_id = ids
+	};
+	/* the query is row 123 itself, slightly moved */
+	float q[D];
+	for (int j = 0; j < D; j++)
+		q[j] = v[123][j] + 0.01f * frand();
+	struct ret_cand *c = NULL;
+	size_t n = 0;
+	CHECK_EQ_INT(ret_vscan(&vs, q, 10, &c, &n), 0);
+	CHECK_EQ_INT(n, 10);
+	if (n)
+		CHECK_EQ_INT(c[0].chunk_id, 124);
+	for (size_t i = 1; i < n; i++)
+		CHECK(c[i - 1].score >= c[i].score);
+	/* the int8 scores stay close to the float cosines */
+	for (size_t i = 0; i < n; i++) {
+		float dot = 0;
+		for (int j = 0; j < D; j++)
+			dot += q[j] * v[c[i].chunk_id - 1][j];
+		CHECK(fabsf(dot - c[i].score) < 0.03f);
+	}
+	free(c);
+	CHECK_EQ_INT(ret_vscan(&vs, q, 0, &c, &n), 0);
+	CHECK_EQ_INT(n, 0);
+}
+
+static void dense_and_hybrid_search(void)
+{
+	enum { D = 32 };
+	const char *t = test_tmpdir();
+	char *db = mx_path_join(t, "index.db");
+	struct store *st = NULL;
+	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
+	int64_t src = 0, model = 0;
+	store_source_add(st, "/n", "notes", &src);
+	CHECK_EQ_INT(store_model_id(st, "test:32", D, "test", &model), 0);
+	static const char *const texts[] = { "an apple orchard in autumn", "ships in the harbour",
+					     "a recipe for apple pie", "the dentist appointment" };
+	float vec[4][D];
+	for (int i = 0; i < 4; i++) {
+		for (int j = 0; j < D; j++)
+			vec[i][j] = frand();
+		unit(vec[i], D);
+		char path[16];
+		snprintf(path, sizeof path, "d%d.md", i);
+		struct store_chunk ch = { .text = texts[i], .text_len = strlen(texts[i]) };
+		struct store_doc d = { .source_id = src,
+				       .path = path,
+				       .hash = "h",
+				       .type = "note",
+				       .title = path,
+				       .status = "ok" };
+		CHECK_EQ_INT(store_doc_put(st, &d, &ch, 1, NULL), 0);
+		CHECK_EQ_INT(store_vector_put(st, store_last_chunk_id(st), model, vec[i], D), 0);
+	}
+	struct store_vecset vs;
+	CHECK_EQ_INT(store_vecset_load(st, model, &vs), 0);
+	CHECK_EQ_INT(vs.n, 4);
+	/* dense: the query vector is document 1's */
+	struct ret_params p = ret_params_default();
+	p.mode = RET_DENSE;
+	p.query_vec = vec[1];
+	p.dims = D;
+	p.model_id = model;
+	p.vecs = &vs;
+	struct ret_result r;
+	CHECK_EQ_INT(ret_search(st, "boats", &p, &r), 0);
+	CHECK(r.n >= 1);
+	if (r.n)
+		CHECK_STR(r.hits[0].path, "d1.md");
+	ret_result_clear(&r);
+	/* a filter applies to the vector leg too */
+	CHECK_EQ_INT(ret_search(st, "boats type:mail", &p, &r), 0);
+	CHECK_EQ_INT(r.n, 0);
+	ret_result_clear(&r);
+	/* hybrid: BM25 finds the two apple documents (d0 first), the vector
+	 * leg puts d2 first; with the dense leg weighted 2, d2 leads the fused
+	 * list whatever rank d0 has in the vector leg */
+	p.mode = RET_HYBRID;
+	p.query_vec = vec[2];
+	p.question = true;
+	p.w_dense = 2;
+	CHECK_EQ_INT(ret_search(st, "apple", &p, &r), 0);
+	CHECK(r.n >= 2);
+	if (r.n >= 2) {
+		CHECK_STR(r.hits[0].path, "d2.md");
+		CHECK_STR(r.hits[1].path, "d0.md");
+	}
+	ret_result_clear(&r);
+	store_vecset_free(&vs);
+	store_close(st);
+	free(db);
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(query_quotes_every_term),
 	TEST(search_falls_back_to_any_term),
 	TEST(mail_citation),
+	TEST(vscan_finds_nearest),
+	TEST(dense_and_hybrid_search),
 };
 /* clang-format on */
 TEST_MAIN(tests)

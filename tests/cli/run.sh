@@ -1565,6 +1565,54 @@ t_hostile_documents() {
 	assert_match "$why" 'expands|over|bomb' "the archive bomb is recorded with the reason"
 }
 
+t_eval_beir_small() {
+	local b="$W/beir"
+	mkdir -p "$b/qrels"
+	printf '%s\n' '{"_id": "d1", "title": "Apples", "text": "Apple trees grow in orchards."}' \
+		'{"_id": "d2", "title": "Harbours", "text": "Ships dock in the harbour at night."}' \
+		'{"_id": "d3", "title": "Teeth", "text": "The dentist checks teeth twice a year."}' >"$b/corpus.jsonl"
+	printf '%s\n' '{"_id": "q1", "text": "where do apple trees grow"}' \
+		'{"_id": "q2", "text": "ships in a harbour"}' >"$b/queries.jsonl"
+	printf 'query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n' >"$b/qrels/test.tsv"
+	mx_ok eval beir --mode bm25 "$b"
+	assert_match "$OUT" 'bm25 +2 +1\.0000 +1\.0000 +1\.0000' "BM25 finds both judged documents first"
+	mx_ok eval beir --mode bm25 --json "$b"
+	assert_match "$OUT" '"ndcg@10": *1' "eval --json"
+	mx eval beir "$W/nothing-here"
+	assert_rc 1 "eval of a missing folder"
+}
+
+t_model_and_embeddings() {
+	# without a model: BM25, and model info says how to get one
+	mx_ok model info
+	assert_contains "$OUT" "No embedder" "model info without a model"
+	mx search --mode dense anything
+	[ "$RC" -ne 0 ] || fail "dense search without an embedder succeeded"
+	local gguf="$REPO/build/use-lite/use-lite.gguf"
+	if [ ! -f "$gguf" ]; then
+		skip "no converted USE-Lite model (make model)"
+	fi
+	mkdir -p "$W/notes"
+	printf '# Dentist\n\nThe check-up with Dr Ahlgren is on Tuesday at 09:40.\n' >"$W/notes/health.md"
+	printf '# Boats\n\nThe ferry leaves the harbour at noon.\n' >"$W/notes/boats.md"
+	printf 'embedder = %s\n' "$gguf" >"$W/config"
+	export MEMEX_CONFIG="$W/config"
+	mx_ok add "$W/notes"
+	mx_ok index
+	assert_contains "$OUT" "Embedded: 2 chunks" "index embeds new chunks"
+	local nv
+	nv=$(sql "SELECT count(*) FROM vectors WHERE qvec IS NOT NULL")
+	assert_eq "$nv" 2 "float and int8 vectors are stored"
+	mx_ok search --mode dense -n 1 "when is my tooth appointment"
+	assert_contains "$OUT" "health.md" "dense search finds a paraphrase"
+	mx_ok search -n 1 dentist
+	assert_contains "$OUT" "health.md" "hybrid (the default with vectors) search"
+	mx_ok model info
+	assert_contains "$OUT" "dimensions:  512" "model info"
+	mx_ok reembed
+	assert_contains "$OUT" "Re-embedded: 0 chunks" "reembed with nothing new"
+}
+
 CASES=(
 	help_every_command version unknown_command no_arguments usage_errors
 	commands_before_init
@@ -1587,7 +1635,7 @@ CASES=(
 	bug_single_file_note_source bug_status_path_single_file
 	bug_unreadable_file_not_retried bug_index_numeric_folder_name
 	mail_filters_show_thread mbox_append_cli shared_mail_all shared_docs_all
-	hostile_documents
+	hostile_documents eval_beir_small model_and_embeddings
 )
 
 for c in "${CASES[@]}"; do
