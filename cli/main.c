@@ -149,6 +149,7 @@ static const struct cli_command commands[] = {
 	{ "bench", cmd_bench, "measure indexing speed",
 	  "usage: memex bench index [--runs N] [--json] PATH...\n"
 	  "       memex bench search [--chunks N] [--dims D] [--queries Q]\n"
+	  "       memex bench embed [--runs N] [MODEL]\n"
 	  "\n"
 	  "Reads every file under PATH into memory, then times what indexing does\n"
 	  "to them short of the index and the embedder: parsing (MIME decoding,\n"
@@ -157,6 +158,9 @@ static const struct cli_command commands[] = {
 	  "'bench search' builds a throwaway index of N chunks of random text with\n"
 	  "random D-dimensional vectors (default 100000 and 512) and times Q hybrid\n"
 	  "queries (default 200): p50 and p95 latency, and resident memory.\n"
+	  "'bench embed' embeds 32 texts of ~128 tokens with the configured embedder\n"
+	  "(or MODEL, a GGUF file) and prints chunks/s beside the machine's sgemm\n"
+	  "GFLOP/s measured in the same run, and the encoder's share of it.\n"
 	  "These are figures, not tests; the machine's load moves them.\n"
 	  "\n"
 	  "  --runs N  runs to take the best of (1 to 100)\n"

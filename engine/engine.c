@@ -164,3 +164,16 @@ int eng_embed(struct eng_embedder *e, const char *const *texts, size_t n, enum e
 	free(tmp);
 	return rc;
 }
+
+double eng_embedder_flops_per_token(const struct eng_embedder *e)
+{
+	double params = 0;
+	for (size_t i = 0; i < gguf_n_tensors(e->g); i++) {
+		const struct gguf_tensor *t = gguf_tensor_at(e->g, i);
+		if (t->n_dims != 2 || memmem(t->name, t->name_len, "embd", 4) ||
+		    memmem(t->name, t->name_len, "embed", 5))
+			continue;
+		params += (double)t->ne[0] * (double)t->ne[1];
+	}
+	return 2 * params;
+}

@@ -50,5 +50,9 @@ const char *eng_embedder_name(const struct eng_embedder *e); /* general.name or 
 int eng_embed(struct eng_embedder *e, const char *const *texts, size_t n, enum eng_kind kind,
 	      float *out);
 const char *eng_errmsg(const struct eng_embedder *e);
+/* Floating-point operations per token of the encoder's matrix products
+ * (2 x the parameters of every weight matrix but the embedding tables), for
+ * speed figures relative to the machine's sgemm rate. */
+double eng_embedder_flops_per_token(const struct eng_embedder *e);
 
 #endif
