@@ -88,6 +88,17 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A value in double quotes keeps its spaces ("query: "): the quotes are
+ * removed in place. */
+static void unquote(char *v)
+{
+	size_t n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		memmove(v, v + 1, n - 2);
+		v[n - 2] = '\0';
+	}
+}
+
 static int set_key(struct cli_config *cfg, const char *key, const char *val, int line)
 {
 	size_t v;
@@ -118,6 +129,16 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 		if (*end || !(k >= 1 && k <= 10000))
 			goto bad;
 		cfg->rrf_k = k;
+	} else if (!strcmp(key, "embed_query_prefix")) {
+		if (snprintf(cfg->query_prefix, sizeof cfg->query_prefix, "%s", val) >=
+		    (int)sizeof cfg->query_prefix)
+			goto bad;
+		unquote(cfg->query_prefix);
+	} else if (!strcmp(key, "embed_passage_prefix")) {
+		if (snprintf(cfg->passage_prefix, sizeof cfg->passage_prefix, "%s", val) >=
+		    (int)sizeof cfg->passage_prefix)
+			goto bad;
+		unquote(cfg->passage_prefix);
 	} else if (!strcmp(key, "embedder")) {
 		if (snprintf(cfg->embedder, sizeof cfg->embedder, "%s", val) >=
 		    (int)sizeof cfg->embedder)

@@ -26,6 +26,8 @@ int cli_embedder_open(struct cli *c, struct eng_embedder **e)
 			return 0; /* no model yet: BM25 only */
 	}
 	struct eng_params p = eng_params_default();
+	p.query_prefix = c->cfg.query_prefix[0] ? c->cfg.query_prefix : NULL;
+	p.passage_prefix = c->cfg.passage_prefix[0] ? c->cfg.passage_prefix : NULL;
 	if (eng_embedder_open(path, &p, e, err, sizeof err)) {
 		cli_error("cannot load the embedder '%s': %s", path, err);
 		return -1;
