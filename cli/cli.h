@@ -28,9 +28,9 @@ struct cli_config {
 	struct idx_chunk_params chunk;
 	size_t search_results;
 	char embedder[4096];   /* a GGUF path, "none", or "" (the default model) */
-		double w_dense, rrf_k; /* hybrid fusion */
+	double w_dense, rrf_k; /* hybrid fusion */
 	char query_prefix[128], passage_prefix[128]; /* e5: "query: ", "passage: " */
-	char path[4096];       /* the file read, or "" */
+	char path[4096];			     /* the file read, or "" */
 	bool loaded;
 };
 
