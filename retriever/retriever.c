@@ -319,7 +319,7 @@ static char *build_match(const struct ret_query *q, bool any, bool drop_stop, in
 
 /* The BM25 leg: as described in retriever.h. */
 static int search_bm25(struct store *st, const struct ret_query *q, const struct ret_params *p,
-		       size_t limit, struct ret_result *res)
+		       size_t limit, int snippet_tokens, struct ret_result *res)
 {
 	int rc;
 	res->match = build_match(q, p->question, p->question, &rc);
@@ -328,7 +328,7 @@ static int search_bm25(struct store *st, const struct ret_query *q, const struct
 			rc = store_filter_list(st, &q->filter, limit, &res->hits, &res->n);
 		return rc;
 	}
-	rc = store_fts_search(st, res->match, &q->filter, limit, p->per_doc, p->snippet_tokens,
+	rc = store_fts_search(st, res->match, &q->filter, limit, p->per_doc, snippet_tokens,
 			      &res->hits, &res->n);
 	if (!rc && res->n == 0 && !p->question && q->text[0]) {
 		char *any = build_match(q, true, false, &rc);
@@ -337,7 +337,7 @@ static int search_bm25(struct store *st, const struct ret_query *q, const struct
 			res->match = any;
 			res->relaxed = true;
 			rc = store_fts_search(st, res->match, &q->filter, limit, p->per_doc,
-					      p->snippet_tokens, &res->hits, &res->n);
+					      snippet_tokens, &res->hits, &res->n);
 		}
 	}
 	return rc;
@@ -387,8 +387,8 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 		rc = MX_EINVAL;
 		goto out;
 	}
-	/* a wide first pass: int8 scores are close, not exact */
-	size_t keep = limit * 20 < 400 ? 400 : limit * 20;
+	/* a wider first pass than asked: int8 scores are close, not exact */
+	size_t keep = limit * 4 + 100;
 	if ((rc = ret_vscan(vs, qv, keep, &c, &nc)))
 		goto out;
 	for (size_t i = 0; i < nc; i++)
@@ -413,8 +413,25 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 		if (!seen)
 			ids[k++] = c[i].chunk_id;
 	}
-	if ((rc = store_hits_for_chunks(st, ids, k, &q->filter, &res->hits, &res->n)))
-		goto out;
+	/* the hits, a page at a time until the filter has let enough through */
+	for (size_t from = 0; from < k && res->n < limit;) {
+		size_t page = k - from < limit * 2 ? k - from : limit * 2;
+		struct store_hit *h = NULL;
+		size_t nh = 0;
+		if ((rc = store_hits_for_chunks(st, ids + from, page, &q->filter, &h, &nh)))
+			goto out;
+		struct store_hit *all = realloc(res->hits, (res->n + nh + 1) * sizeof *all);
+		if (!all) {
+			store_hits_free(h, nh);
+			rc = MX_ENOMEM;
+			goto out;
+		}
+		res->hits = all;
+		memcpy(res->hits + res->n, h, nh * sizeof *h);
+		res->n += nh;
+		free(h);
+		from += page;
+	}
 	/* scores back onto the hits, and the limit */
 	for (size_t i = 0; i < res->n; i++)
 		for (size_t j = 0; j < nc; j++)
@@ -493,7 +510,7 @@ int ret_search(struct store *st, const char *query, const struct ret_params *p,
 		return rc;
 	enum ret_mode mode = p->embedder || p->query_vec ? p->mode : RET_BM25;
 	if (mode == RET_BM25) {
-		rc = search_bm25(st, &q, p, p->limit, res);
+		rc = search_bm25(st, &q, p, p->limit, p->snippet_tokens, res);
 	} else if (mode == RET_DENSE) {
 		rc = search_dense(st, &q, p, p->limit, res);
 		if (rc == MX_EEMPTY && q.has_filter)
@@ -504,7 +521,7 @@ int ret_search(struct store *st, const char *query, const struct ret_params *p,
 		size_t leg = p->limit * 4 < 100 ? 100 : p->limit * 4;
 		memset(&bm, 0, sizeof bm);
 		memset(&dn, 0, sizeof dn);
-		rc = search_bm25(st, &q, p, leg, &bm);
+		rc = search_bm25(st, &q, p, leg, 0, &bm);
 		if (rc == MX_EEMPTY)
 			rc = 0;
 		int drc = rc ? rc : search_dense(st, &q, p, leg, &dn);
@@ -517,6 +534,10 @@ int ret_search(struct store *st, const char *query, const struct ret_params *p,
 			bm.match = NULL;
 			res->relaxed = bm.relaxed;
 		}
+		/* highlighted snippets for the hits shown only */
+		if (!rc && res->match)
+			rc = store_add_snippets(st, res->match, p->snippet_tokens, res->hits,
+						res->n);
 		if (dn.err[0])
 			snprintf(res->err, sizeof res->err, "%s", dn.err);
 		ret_result_clear(&bm);

@@ -1521,8 +1521,8 @@ out:
 }
 
 /* Replaces each hit's snippet with FTS5's, highlighted for the match. */
-static int add_snippets(struct store *st, const char *match, int tokens, struct store_hit *h,
-			size_t n)
+int store_add_snippets(struct store *st, const char *match, int tokens, struct store_hit *h,
+		       size_t n)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = prep(st,
@@ -1600,7 +1600,8 @@ int store_fts_search(struct store *st, const char *match, const struct store_fil
 	bind_filter(s, f);
 	rc = hits_read(st, s, out, n);
 	sqlite3_finalize(s);
-	if (!rc && (rc = add_snippets(st, match, snippet_tokens, *out, *n))) {
+	if (!rc && snippet_tokens > 0 &&
+	    (rc = store_add_snippets(st, match, snippet_tokens, *out, *n))) {
 		store_hits_free(*out, *n);
 		*out = NULL;
 		*n = 0;

@@ -346,12 +346,18 @@ struct store_hit {
 };
 
 /* Runs an FTS5 MATCH expression, best first, at most limit chunks, and at
- * most one chunk per document when per_doc is set; snippets of about
- * snippet_tokens tokens (1 to 64). An invalid expression
+  * most one chunk per document when per_doc is set; snippets of about
+ * snippet_tokens tokens (1 to 64; 0: the chunk's start, made later with
+ * store_add_snippets). An invalid expression
  * is MX_EINVAL. Free with store_hits_free(). */
 int store_fts_search(struct store *st, const char *match, const struct store_filter *f,
 		     size_t limit, bool per_doc, int snippet_tokens, struct store_hit **out,
 		     size_t *n);
+/* Replaces the snippets of hits whose chunk matches the expression with
+ * FTS5's highlighted ones (others keep theirs). For store_fts_search run
+ * with snippet_tokens 0, once the hits to show are known. */
+int store_add_snippets(struct store *st, const char *match, int tokens, struct store_hit *h,
+		       size_t n);
 /* With no words, only filters: the newest matching documents first, each
  * with its first chunk (the snippet is the start of its text). */
 int store_filter_list(struct store *st, const struct store_filter *f, size_t limit,
