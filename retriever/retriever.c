@@ -427,7 +427,8 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 			goto out;
 		}
 		res->hits = all;
-		memcpy(res->hits + res->n, h, nh * sizeof *h);
+		if (nh)
+			memcpy(res->hits + res->n, h, nh * sizeof *h);
 		res->n += nh;
 		free(h);
 		from += page;
