@@ -548,7 +548,7 @@ static int bench_embed(struct cli *c, int argc, char **argv)
 					 "the",	      "meeting",   "on",       "Thursday",
 					 "morning",   "with",	   "several",  "open",
 					 "questions", "about",	   "travel" };
-	char *texts[NT];
+	char *texts[NT] = { 0 };
 	int d = eng_embedder_dims(e);
 	float *out = malloc((size_t)NT * (size_t)d * sizeof *out);
 	int ret = CLI_ERR;

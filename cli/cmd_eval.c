@@ -208,7 +208,7 @@ struct figures {
 
 static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
 		    struct eng_embedder *emb, int64_t model, const struct store_vecset *vs,
-		    double w_dense, double rrf_k, struct figures *f)
+		    double w_dense, double rrf_k, float min_dense, struct figures *f)
 {
 	memset(f, 0, sizeof *f);
 	double t0 = now_s();
@@ -234,6 +234,7 @@ static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
 		p.vecs = vs;
 		p.w_dense = w_dense;
 		p.rrf_k = rrf_k;
+		p.min_dense = min_dense;
 		struct ret_result res;
 		int rc = ret_search(st, q->v[i].text, &p, &res);
 		if (rc && rc != MX_EEMPTY) {
@@ -388,7 +389,8 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 	for (int m = 0; m < 3; m++) {
 		if (!want[m] || (m > 0 && !emb))
 			continue;
-		if (run_mode(st, &q, (enum ret_mode)m, emb, model, &vs, w_dense, rrf_k, &fig[m]))
+		if (run_mode(st, &q, (enum ret_mode)m, emb, model, &vs, w_dense, rrf_k,
+			     c->cfg.min_dense, &fig[m]))
 			goto out;
 		done[m] = true;
 	}
@@ -398,7 +400,8 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		printf("hybrid by dense weight (BM25 weight 1, k %.0f):\n", rrf_k);
 		for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
 			struct figures f;
-			if (run_mode(st, &q, RET_HYBRID, emb, model, &vs, ws[i], rrf_k, &f))
+			if (run_mode(st, &q, RET_HYBRID, emb, model, &vs, ws[i], rrf_k,
+				     c->cfg.min_dense, &f))
 				goto out;
 			printf("  w_dense %.2f  nDCG@10 %.4f  Recall@100 %.4f  MRR@10 %.4f\n",
 			       ws[i], f.ndcg10, f.recall100, f.mrr10);

@@ -120,6 +120,7 @@ int cmd_reembed(struct cli *c, int argc, char **argv)
 			   eng_embedder_name(e), &model) ||
 	    store_begin(st) || store_vectors_drop_others(st, model, &dropped) || store_commit(st)) {
 		cli_error("%s", store_errmsg(st));
+		store_rollback(st);
 		goto out;
 	}
 	struct idx_params p = idx_params_default();

@@ -27,6 +27,7 @@ void cli_config_default(struct cli_config *cfg)
 	struct ret_params rp = ret_params_default();
 	cfg->w_dense = rp.w_dense;
 	cfg->rrf_k = rp.rrf_k;
+	cfg->min_dense = rp.min_dense;
 }
 
 int cli_parse_size(const char *s, size_t *out)
@@ -123,6 +124,12 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 		if (*end || !(w >= 0 && w <= 10))
 			goto bad;
 		cfg->w_dense = w;
+	} else if (!strcmp(key, "dense_min_score")) {
+		char *end;
+		double f = strtod(val, &end);
+		if (*end || !(f >= -1 && f <= 1))
+			goto bad;
+		cfg->min_dense = (float)f;
 	} else if (!strcmp(key, "rrf_k")) {
 		char *end;
 		double k = strtod(val, &end);

@@ -93,8 +93,12 @@ int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool m
 	struct eng_embedder *e = NULL;
 	int64_t model = 0;
 	if (p->mode != RET_BM25 || mode_default) {
-		if (cli_embedder_open(c, &e))
-			return CLI_ERR;
+		if (cli_embedder_open(c, &e)) {
+			if (!mode_default)
+				return CLI_ERR;
+			cli_warn("searching with BM25 alone");
+			e = NULL;
+		}
 		if (e && store_model_find(st, eng_embedder_fingerprint(e), &model) != 0) {
 			eng_embedder_close(e);
 			e = NULL;
@@ -110,6 +114,7 @@ int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool m
 	p->embedder = e;
 	p->model_id = model;
 	p->w_dense = c->cfg.w_dense;
+	p->min_dense = c->cfg.min_dense;
 	p->rrf_k = c->cfg.rrf_k;
 	int rc = ret_search(st, query, p, res);
 	eng_embedder_close(e);

@@ -1261,6 +1261,7 @@ int idx_embed(struct indexer *ix, struct eng_embedder *e, int64_t model_id, uint
 	int rc = 0;
 	int d = eng_embedder_dims(e);
 	size_t batch = 64;
+	int64_t after = 0; /* the last chunk listed: pages move forward */
 	float *v = malloc(batch * (size_t)d * sizeof *v);
 	const char **texts = malloc(batch * sizeof *texts);
 	*embedded = 0;
@@ -1283,7 +1284,7 @@ int idx_embed(struct indexer *ix, struct eng_embedder *e, int64_t model_id, uint
 			rc = MX_EINTR;
 			break;
 		}
-		if ((rc = store_pending_list(ix->st, model_id, batch, &p, &n))) {
+		if ((rc = store_pending_list(ix->st, model_id, after, batch, &p, &n))) {
 			fail_store(ix, rc);
 			break;
 		}
@@ -1293,6 +1294,7 @@ int idx_embed(struct indexer *ix, struct eng_embedder *e, int64_t model_id, uint
 		}
 		for (size_t i = 0; i < n; i++)
 			texts[i] = p[i].text;
+		after = p[n - 1].chunk_id;
 		if ((rc = eng_embed(e, texts, n, ENG_PASSAGE, v))) {
 			snprintf(ix->msg, sizeof ix->msg, "embedding failed: %s", eng_errmsg(e));
 			store_pending_free(p, n);

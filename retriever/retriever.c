@@ -351,6 +351,14 @@ static int cand_cmp(const void *a, const void *b)
 
 /* The vector leg: scan the int8 copies, rescore the best with float32,
  * keep a document's best chunk, apply the filters. */
+static bool has_word(const char *s)
+{
+	for (size_t i = 0, n = strlen(s); i < n; i++)
+		if (is_word(s + i, n - i))
+			return true;
+	return false;
+}
+
 static int search_dense(struct store *st, const struct ret_query *q, const struct ret_params *p,
 			size_t limit, struct ret_result *res)
 {
@@ -363,8 +371,11 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 	int rc = 0;
 	int d = p->embedder ? eng_embedder_dims(p->embedder) : p->dims;
 	const char *text = q->subject && !q->text[0] ? q->subject : q->text;
-	if (!text[0] && !p->query_vec)
+	if (!p->query_vec && !has_word(text))
 		return MX_EEMPTY;
+	/* the subject filter: in the BM25 leg it is part of the MATCH */
+	struct store_filter f = q->filter;
+	f.title = q->subject;
 	qv = malloc((size_t)d * sizeof *qv);
 	v = malloc((size_t)d * sizeof *v);
 	if (!qv || !v) {
@@ -387,51 +398,65 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 		rc = MX_EINVAL;
 		goto out;
 	}
-	/* a wider first pass than asked: int8 scores are close, not exact */
-	size_t keep = limit * 4 + 100;
-	if ((rc = ret_vscan(vs, qv, keep, &c, &nc)))
-		goto out;
-	for (size_t i = 0; i < nc; i++)
-		if (store_vector_get(st, c[i].chunk_id, p->model_id, v, d) == 0) {
-			float s = 0;
-			for (int j = 0; j < d; j++)
-				s += qv[j] * v[j];
-			c[i].score = s;
-		}
-	qsort(c, nc, sizeof *c, cand_cmp);
-	/* one chunk per document, in order */
-	ids = malloc((nc ? nc : 1) * sizeof *ids);
-	if (!ids) {
-		rc = MX_ENOMEM;
-		goto out;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < nc; i++) {
-		bool seen = false;
-		for (size_t j = 0; p->per_doc && j < i && !seen; j++)
-			seen = c[j].doc_id == c[i].doc_id;
-		if (!seen)
-			ids[k++] = c[i].chunk_id;
-	}
-	/* the hits, a page at a time until the filter has let enough through */
-	for (size_t from = 0; from < k && res->n < limit;) {
-		size_t page = k - from < limit * 2 ? k - from : limit * 2;
-		struct store_hit *h = NULL;
-		size_t nh = 0;
-		if ((rc = store_hits_for_chunks(st, ids + from, page, &q->filter, &h, &nh)))
+	/* A wider first pass than asked (int8 scores are close, not exact);
+	 * with filters, wider again until enough candidates pass them or the
+	 * whole index was looked at. */
+	bool filtered = q->has_filter || q->subject;
+	for (size_t keep = limit * 4 + 100;; keep *= 8) {
+		free(c);
+		free(ids);
+		c = NULL;
+		ids = NULL;
+		store_hits_free(res->hits, res->n);
+		res->hits = NULL;
+		res->n = 0;
+		if ((rc = ret_vscan(vs, qv, keep, &c, &nc)))
 			goto out;
-		struct store_hit *all = realloc(res->hits, (res->n + nh + 1) * sizeof *all);
-		if (!all) {
-			store_hits_free(h, nh);
+		for (size_t i = 0; i < nc; i++)
+			if (store_vector_get(st, c[i].chunk_id, p->model_id, v, d) == 0) {
+				float s = 0;
+				for (int j = 0; j < d; j++)
+					s += qv[j] * v[j];
+				c[i].score = s;
+			}
+		qsort(c, nc, sizeof *c, cand_cmp);
+		/* one chunk per document, in order, above the similarity floor */
+		ids = malloc((nc ? nc : 1) * sizeof *ids);
+		if (!ids) {
 			rc = MX_ENOMEM;
 			goto out;
 		}
-		res->hits = all;
-		if (nh)
-			memcpy(res->hits + res->n, h, nh * sizeof *h);
-		res->n += nh;
-		free(h);
-		from += page;
+		size_t k = 0;
+		for (size_t i = 0; i < nc && c[i].score >= p->min_dense; i++) {
+			bool seen = false;
+			for (size_t j = 0; p->per_doc && j < i && !seen; j++)
+				seen = c[j].doc_id == c[i].doc_id;
+			if (!seen)
+				ids[k++] = c[i].chunk_id;
+		}
+		/* the hits, a page at a time until the filter let enough through */
+		for (size_t from = 0; from < k && res->n < limit;) {
+			size_t page = k - from < limit * 2 ? k - from : limit * 2;
+			struct store_hit *h = NULL;
+			size_t nh = 0;
+			if ((rc = store_hits_for_chunks(st, ids + from, page, &f, &h, &nh)))
+				goto out;
+			struct store_hit *all = realloc(res->hits, (res->n + nh + 1) * sizeof *all);
+			if (!all) {
+				store_hits_free(h, nh);
+				rc = MX_ENOMEM;
+				goto out;
+			}
+			res->hits = all;
+			if (nh)
+				memcpy(res->hits + res->n, h, nh * sizeof *h);
+			res->n += nh;
+			free(h);
+			from += page;
+		}
+		bool floor_reached = nc && c[nc - 1].score < p->min_dense;
+		if (!filtered || res->n >= limit || keep >= vs->n || floor_reached)
+			break;
 	}
 	/* scores back onto the hits, and the limit */
 	for (size_t i = 0; i < res->n; i++)
@@ -523,11 +548,15 @@ int ret_search(struct store *st, const char *query, const struct ret_params *p,
 		memset(&bm, 0, sizeof bm);
 		memset(&dn, 0, sizeof dn);
 		rc = search_bm25(st, &q, p, leg, 0, &bm);
-		if (rc == MX_EEMPTY)
+		bool bm_empty = rc == MX_EEMPTY;
+		if (bm_empty)
 			rc = 0;
 		int drc = rc ? rc : search_dense(st, &q, p, leg, &dn);
-		if (drc == MX_EEMPTY)
-			drc = 0;
+		if (drc == MX_EEMPTY) {
+			drc = bm_empty ? MX_EEMPTY : 0;
+			if (bm_empty && q.has_filter) /* filters alone: the newest */
+				drc = store_filter_list(st, &q.filter, p->limit, &dn.hits, &dn.n);
+		}
 		rc = rc ? rc : drc;
 		if (!rc) {
 			rc = fuse(p, p->limit, &bm, &dn, res);

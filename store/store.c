@@ -1423,6 +1423,9 @@ static int filter_sql(struct mx_buf *b, const struct store_filter *f)
 			" lower(substr(d.folder, 1, length(:folder) + 1)) = lower(:folder || '/'))");
 	if (f->type && !rc)
 		rc = mx_buf_appends(b, " AND d.type = :type");
+	if (f->title && !rc)
+		rc = mx_buf_appends(b,
+				    " AND instr(lower(coalesce(d.title, '')), lower(:title)) > 0");
 	if (f->tag && !rc)
 		rc = mx_buf_appends(b, " AND EXISTS (SELECT 1 FROM tags t WHERE t.doc_id = d.id"
 				       " AND t.tag = lower(:tag))");
@@ -1453,6 +1456,7 @@ static void bind_filter(sqlite3_stmt *s, const struct store_filter *f)
 	bind_named_text(s, ":to", f->to);
 	bind_named_text(s, ":folder", f->folder);
 	bind_named_text(s, ":type", f->type);
+	bind_named_text(s, ":title", f->title);
 	bind_named_text(s, ":tag", f->tag && f->tag[0] == '#' ? f->tag + 1 : f->tag);
 	int i;
 	if ((i = sqlite3_bind_parameter_index(s, ":after")))
@@ -1730,8 +1734,8 @@ int store_vectors_drop_others(struct store *st, int64_t keep_id, int64_t *ndelet
 	return rc;
 }
 
-int store_pending_list(struct store *st, int64_t model_id, size_t limit, struct store_pending **out,
-		       size_t *n)
+int store_pending_list(struct store *st, int64_t model_id, int64_t after, size_t limit,
+		       struct store_pending **out, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	struct store_pending *arr = NULL;
@@ -1739,16 +1743,18 @@ int store_pending_list(struct store *st, int64_t model_id, size_t limit, struct 
 	*out = NULL;
 	*n = 0;
 	/* the title goes with the text: a chunk's meaning often depends on it */
-	int rc = prep(st,
-		      "SELECT c.id, coalesce(d.title, '') || char(10) || c.text FROM chunks c"
-		      " JOIN documents d ON d.id = c.doc_id"
-		      " WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.chunk_id = c.id"
-		      "  AND v.model_id = ?1) ORDER BY c.id LIMIT ?2",
-		      &s);
+	int rc = prep(
+		st,
+		"SELECT c.id, coalesce(d.title, '') || char(10) || c.text FROM chunks c"
+		" JOIN documents d ON d.id = c.doc_id"
+		" WHERE c.id > ?3 AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.chunk_id = c.id"
+		"  AND v.model_id = ?1) ORDER BY c.id LIMIT ?2",
+		&s);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, model_id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	sqlite3_bind_int64(s, 3, after);
 	int src;
 	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((rc = grow((void **)&arr, &cap, k, sizeof *arr)))
@@ -1852,6 +1858,10 @@ int store_vecset_load(struct store *st, int64_t model_id, struct store_vecset *v
 		total = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	size_t cap = (size_t)total, d = (size_t)vs->dims;
+	if (total < 0 || (uint64_t)total > SIZE_MAX / (d + 32)) {
+		set_msg(st, "too many vectors to hold in memory");
+		return MX_ENOMEM;
+	}
 	vs->q = malloc(cap * d + 1);
 	vs->scale = malloc((cap + 1) * sizeof *vs->scale);
 	vs->chunk_id = malloc((cap + 1) * sizeof *vs->chunk_id);
@@ -1879,6 +1889,12 @@ int store_vecset_load(struct store *st, int64_t model_id, struct store_vecset *v
 		vs->chunk_id[vs->n] = sqlite3_column_int64(s, 0);
 		vs->doc_id[vs->n] = sqlite3_column_int64(s, 1);
 		vs->n++;
+	}
+	if (src != SQLITE_ROW && src != SQLITE_DONE) {
+		rc = store_fail(st, src, "cannot read vectors");
+		sqlite3_finalize(s);
+		store_vecset_free(vs);
+		return rc;
 	}
 	sqlite3_finalize(s);
 	return 0;

@@ -252,13 +252,14 @@ int store_model_id(struct store *st, const char *fingerprint, int dims, const ch
 /* Deletes the vectors of every model but keep_id (0: all). */
 int store_vectors_drop_others(struct store *st, int64_t keep_id, int64_t *ndeleted);
 /* Chunks (ids and texts, with their document's title) that have no vector
- * of this model, at most limit. Free with store_pending_free(). */
+ * of this model, with ids above `after` (page by the last id seen), at
+ * most limit. Free with store_pending_free(). */
 struct store_pending {
 	int64_t chunk_id;
 	char *text; /* title and chunk text, as embedded */
 };
-int store_pending_list(struct store *st, int64_t model_id, size_t limit, struct store_pending **out,
-		       size_t *n);
+int store_pending_list(struct store *st, int64_t model_id, int64_t after, size_t limit,
+		       struct store_pending **out, size_t *n);
 void store_pending_free(struct store_pending *p, size_t n);
 int64_t store_pending_count(struct store *st, int64_t model_id);
 /* The id of the last chunk written on this handle (bulk loaders). */
@@ -327,6 +328,8 @@ struct store_filter {
 	const char *folder;    /* the folder or below it */
 	const char *type;      /* document type: mail, note, text, pdf, docx, ... */
 	const char *tag;       /* a note's tag */
+	const char *title;     /* the title contains this (the vector leg's
+				  subject:; the BM25 leg matches it in FTS5) */
 	int64_t after, before; /* date >= after, date < before (epoch seconds) */
 	bool has_attachment, unread;
 };
