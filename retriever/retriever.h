@@ -44,7 +44,7 @@ struct ret_params {
 	int dims;		/* with query_vec and no embedder */
 	double rrf_k;		/* reciprocal rank fusion constant (default 60) */
 	double w_bm25, w_dense; /* fusion weights (default 1, 1) */
-		float min_dense;        /* cosine below which a chunk is no dense hit
+	float min_dense;	/* cosine below which a chunk is no dense hit
 				   (default 0: none; cosines are not comparable
 				   across embedders, so it is calibrated per
 				   model: config dense_min_score) */

@@ -239,6 +239,66 @@ static void dense_and_hybrid_search(void)
 	free(db);
 }
 
+static void dense_filters_reach_far_documents(void)
+{
+	/* 600 notes close to the query and one mail far from it: a dense
+	 * search for mail must still find the mail (once the filter was
+	 * applied only to the nearest few hundred chunks) */
+	enum { D = 16, N = 600 };
+	const char *t = test_tmpdir();
+	char *db = mx_path_join(t, "index.db");
+	struct store *st = NULL;
+	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
+	int64_t src = 0, model = 0;
+	store_source_add(st, "/n", "notes", &src);
+	store_model_id(st, "test:16", D, "test", &model);
+	float q[D], v[D];
+	for (int j = 0; j < D; j++)
+		q[j] = j == 0 ? 1.0f : 0.0f;
+	store_begin(st);
+	for (int i = 0; i <= N; i++) {
+		char path[32];
+		snprintf(path, sizeof path, "%s%d", i == N ? "mail" : "note", i);
+		struct store_chunk ch = { .text = "words", .text_len = 5 };
+		struct store_doc d = { .source_id = src,
+				       .path = path,
+				       .hash = "h",
+				       .type = i == N ? "mail" : "note",
+				       .title = path,
+				       .status = "ok" };
+		CHECK_EQ_INT(store_doc_put(st, &d, &ch, 1, NULL), 0);
+		for (int j = 0; j < D; j++)
+			v[j] = i == N ? (j == 1 ? 1.0f : 0.0f) : (j == 0 ? 1.0f : 0.01f * frand());
+		unit(v, D);
+		store_vector_put(st, store_last_chunk_id(st), model, v, D);
+	}
+	store_commit(st);
+	struct store_vecset vs;
+	CHECK_EQ_INT(store_vecset_load(st, model, &vs), 0);
+	struct ret_params p = ret_params_default();
+	p.mode = RET_DENSE;
+	p.limit = 3;
+	p.query_vec = q;
+	p.dims = D;
+	p.model_id = model;
+	p.vecs = &vs;
+	struct ret_result r;
+	CHECK_EQ_INT(ret_search(st, "anything type:mail", &p, &r), 0);
+	CHECK_EQ_INT(r.n, 1);
+	if (r.n)
+		CHECK_STR(r.hits[0].type, "mail");
+	ret_result_clear(&r);
+	/* no word at all is no query, in every mode */
+	p.mode = RET_HYBRID;
+	p.query_vec = NULL;
+	p.embedder = NULL;
+	CHECK_EQ_INT(ret_search(st, "!!!", &p, &r), MX_EEMPTY);
+	ret_result_clear(&r);
+	store_vecset_free(&vs);
+	store_close(st);
+	free(db);
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(query_quotes_every_term),
@@ -246,6 +306,7 @@ static const struct test_case tests[] = {
 	TEST(mail_citation),
 	TEST(vscan_finds_nearest),
 	TEST(dense_and_hybrid_search),
+	TEST(dense_filters_reach_far_documents),
 };
 /* clang-format on */
 TEST_MAIN(tests)
