@@ -208,7 +208,8 @@ struct figures {
 
 static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
 		    struct eng_embedder *emb, int64_t model, const struct store_vecset *vs,
-		    double w_dense, double rrf_k, float min_dense, struct figures *f)
+		    double w_dense, double rrf_k, float min_dense, bool convex_fusion,
+		    struct figures *f)
 {
 	memset(f, 0, sizeof *f);
 	double t0 = now_s();
@@ -235,6 +236,7 @@ static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
 		p.w_dense = w_dense;
 		p.rrf_k = rrf_k;
 		p.min_dense = min_dense;
+		p.convex = convex_fusion;
 		struct ret_result res;
 		int rc = ret_search(st, q->v[i].text, &p, &res);
 		if (rc && rc != MX_EEMPTY) {
@@ -286,10 +288,11 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		{ "w-dense", required_argument, NULL, 'w' },
 		{ "rrf-k", required_argument, NULL, 'k' },
 		{ "sweep", no_argument, NULL, 's' },
+		{ "convex", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode = "all";
-	bool json = false, sweep = false;
+	bool json = false, sweep = false, convex = false;
 	double w_dense = c->cfg.w_dense, rrf_k = c->cfg.rrf_k;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -303,6 +306,8 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 			rrf_k = strtod(optarg, NULL);
 		else if (opt == 's')
 			sweep = true;
+		else if (opt == 'x')
+			convex = true;
 		else
 			return cli_usage(cli_command_find("eval"), true);
 	}
@@ -390,7 +395,7 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		if (!want[m] || (m > 0 && !emb))
 			continue;
 		if (run_mode(st, &q, (enum ret_mode)m, emb, model, &vs, w_dense, rrf_k,
-			     c->cfg.min_dense, &fig[m]))
+			     c->cfg.min_dense, convex, &fig[m]))
 			goto out;
 		done[m] = true;
 	}
@@ -401,7 +406,7 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
 			struct figures f;
 			if (run_mode(st, &q, RET_HYBRID, emb, model, &vs, ws[i], rrf_k,
-				     c->cfg.min_dense, &f))
+				     c->cfg.min_dense, convex, &f))
 				goto out;
 			printf("  w_dense %.2f  nDCG@10 %.4f  Recall@100 %.4f  MRR@10 %.4f\n",
 			       ws[i], f.ndcg10, f.recall100, f.mrr10);

@@ -493,6 +493,15 @@ static int fuse(const struct ret_params *p, size_t limit, struct ret_result *bm,
 	for (int leg = 0; leg < 2; leg++) {
 		struct ret_result *r = leg ? dn : bm;
 		double w = leg ? p->w_dense : p->w_bm25;
+		/* for convex fusion: the BM25 leg's score range */
+		double lo = 0, hi = 0;
+		for (size_t i = 0; i < r->n; i++) {
+			double x = -r->hits[i].score;
+			if (i == 0 || x < lo)
+				lo = x;
+			if (i == 0 || x > hi)
+				hi = x;
+		}
 		for (size_t i = 0; i < r->n; i++) {
 			size_t j = 0;
 			while (j < k && f[j].doc != r->hits[i].doc_id)
@@ -500,7 +509,13 @@ static int fuse(const struct ret_params *p, size_t limit, struct ret_result *bm,
 			if (j == k)
 				f[k++] = (struct fused){ r->hits[i].doc_id, 0, &r->hits[i],
 							 leg == 0 };
-			f[j].score += w / (p->rrf_k + (double)i + 1);
+			if (!p->convex)
+				f[j].score += w / (p->rrf_k + (double)i + 1);
+			else if (leg == 0) /* BM25, scaled to 0..1 */
+				f[j].score +=
+					w * (hi > lo ? (-r->hits[i].score - lo) / (hi - lo) : 1);
+			else /* the cosine */
+				f[j].score += w * -r->hits[i].score;
 		}
 	}
 	/* best first (insertion sort: n is a few hundred) */
