@@ -30,6 +30,7 @@ struct cli_config {
 	char embedder[4096];   /* a GGUF path, "none", or "" (the default model) */
 	double w_dense, rrf_k; /* hybrid fusion */
 	float min_dense;       /* cosine floor of a dense hit */
+	bool convex;	       /* hybrid_fusion = convex */
 	char query_prefix[128], passage_prefix[128]; /* e5: "query: ", "passage: " */
 	char path[4096];			     /* the file read, or "" */
 	bool loaded;

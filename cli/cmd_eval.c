@@ -292,7 +292,7 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode = "all";
-	bool json = false, sweep = false, convex = false;
+	bool json = false, sweep = false, convex = c->cfg.convex;
 	double w_dense = c->cfg.w_dense, rrf_k = c->cfg.rrf_k;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {

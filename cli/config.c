@@ -28,6 +28,7 @@ void cli_config_default(struct cli_config *cfg)
 	cfg->w_dense = rp.w_dense;
 	cfg->rrf_k = rp.rrf_k;
 	cfg->min_dense = rp.min_dense;
+	cfg->convex = rp.convex;
 }
 
 int cli_parse_size(const char *s, size_t *out)
@@ -124,6 +125,13 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 		if (*end || !(w >= 0 && w <= 10))
 			goto bad;
 		cfg->w_dense = w;
+	} else if (!strcmp(key, "hybrid_fusion")) {
+		if (!strcmp(val, "rrf"))
+			cfg->convex = false;
+		else if (!strcmp(val, "convex"))
+			cfg->convex = true;
+		else
+			goto bad;
 	} else if (!strcmp(key, "dense_min_score")) {
 		char *end;
 		double f = strtod(val, &end);

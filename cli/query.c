@@ -115,6 +115,7 @@ int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool m
 	p->model_id = model;
 	p->w_dense = c->cfg.w_dense;
 	p->min_dense = c->cfg.min_dense;
+	p->convex = c->cfg.convex;
 	p->rrf_k = c->cfg.rrf_k;
 	int rc = ret_search(st, query, p, res);
 	eng_embedder_close(e);

@@ -25,7 +25,8 @@ struct ret_params ret_params_default(void)
 				    .snippet_tokens = 24,
 				    .rrf_k = 60,
 				    .w_bm25 = 1,
-				    .w_dense = 1 };
+				    .w_dense = 0.3,
+				    .convex = true };
 }
 
 /* Words too common to help a BM25 ranking of a question. */

@@ -44,8 +44,9 @@ struct ret_params {
 	int dims;		/* with query_vec and no embedder */
 	double rrf_k;		/* reciprocal rank fusion constant (default 60) */
 	bool convex;		/* fuse scores (BM25 min-max normalised + w * cosine)
-				 instead of ranks */
-	double w_bm25, w_dense; /* fusion weights (default 1, 1) */
+				 instead of ranks (default true) */
+	double w_bm25, w_dense; /* fusion weights (default 1 and 0.3: calibrated
+				   on SciFact with USE-Lite, see README) */
 	float min_dense;	/* cosine below which a chunk is no dense hit
 				   (default 0: none; cosines are not comparable
 				   across embedders, so it is calibrated per
