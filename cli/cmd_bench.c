@@ -336,12 +336,20 @@ static int bench_search(struct cli *c, int argc, char **argv)
 		{ "chunks", required_argument, NULL, 'c' },
 		{ "dims", required_argument, NULL, 'd' },
 		{ "queries", required_argument, NULL, 'q' },
+		{ "mode", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t n = 100000, dims = 512, nq = 200;
+	enum ret_mode mode = RET_HYBRID;
+	static const char *mode_names[] = { "BM25", "dense", "hybrid" };
 	int opt;
 	(void)c;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'm' && (!strcmp(optarg, "bm25") || !strcmp(optarg, "dense") ||
+				   !strcmp(optarg, "hybrid"))) {
+			mode = optarg[0] == 'b' ? RET_BM25 : optarg[0] == 'd' ? RET_DENSE : RET_HYBRID;
+			continue;
+		}
 		if ((opt == 'c' && !cli_parse_count(optarg, 100, 10000000, &n)) ||
 		    (opt == 'd' && !cli_parse_count(optarg, 8, 4096, &dims)) ||
 		    (opt == 'q' && !cli_parse_count(optarg, 1, 100000, &nq)))
@@ -423,19 +431,17 @@ static int bench_search(struct cli *c, int argc, char **argv)
 	if (store_commit(st))
 		goto fail;
 	double t_build = now() - t0;
-	long rss0 = rss_kb("VmRSS:");
 	t0 = now();
 	if (store_vecset_load(st, model, &vs))
 		goto fail;
 	double t_load = now() - t0;
-	long rss1 = rss_kb("VmRSS:");
 	for (size_t i = 0; i < nq; i++) {
 		char q[128];
 		snprintf(q, sizeof q, "%s %s", words[rnd(&seed) % 2000], words[rnd(&seed) % 5000]);
 		for (size_t j = 0; j < dims; j++)
 			v[j] = (float)((double)(rnd(&seed) >> 11) / 9007199254740992.0 - 0.5);
 		struct ret_params p = ret_params_default();
-		p.mode = RET_HYBRID;
+		p.mode = mode;
 		p.question = true;
 		p.query_vec = v;
 		p.dims = (int)dims;
@@ -450,14 +456,23 @@ static int bench_search(struct cli *c, int argc, char **argv)
 			goto fail;
 	}
 	qsort(lat, nq, sizeof *lat, cmp_double);
-	printf("bench search: %zu chunks, %zu-d vectors, %zu hybrid queries (BM25 + exact int8 "
-	       "scan + float32 rescoring + RRF)\n",
-	       n, dims, nq);
+	printf("bench search: %zu chunks, %zu-d vectors, %zu %s queries%s\n", n, dims, nq,
+	       mode_names[mode],
+	       mode == RET_HYBRID ? " (BM25 + exact int8 scan + float32 rescoring + fusion)" :
+	       mode == RET_DENSE  ? " (exact int8 scan + float32 rescoring)" :
+				    "");
 	printf("  build %.1f s; vectors loaded in %.2f s\n", t_build, t_load);
 	printf("  latency p50 %.1f ms, p95 %.1f ms, max %.1f ms\n", lat[nq / 2],
 	       lat[(nq * 95) / 100 < nq ? (nq * 95) / 100 : nq - 1], lat[nq - 1]);
-	printf("  resident memory %.0f MB (vectors in memory: %.0f MB; peak %.0f MB)\n",
-	       (double)rss1 / 1024, (double)(rss1 - rss0) / 1024, (double)rss_kb("VmHWM:") / 1024);
+	/* the index file is mapped: its pages count in VmRSS but belong to the
+	 * page cache (shared, clean, dropped under pressure); private memory
+	 * is what the process holds itself */
+	printf("  resident memory %.0f MB: %.0f MB private (the vectors' int8 copy: %.0f MB), "
+	       "%.0f MB of the mapped index file\n",
+	       (double)rss_kb("VmRSS:") / 1024, (double)rss_kb("RssAnon:") / 1024,
+	       (double)vs.n * ((size_t)vs.dims + sizeof *vs.scale + sizeof *vs.chunk_id +
+			       sizeof *vs.doc_id) / 1048576,
+	       (double)rss_kb("RssFile:") / 1024);
 	ret = CLI_OK;
 	goto out;
 fail:

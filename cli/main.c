@@ -148,7 +148,7 @@ static const struct cli_command commands[] = {
 	  "  --full   show quoted replies and signatures too\n" },
 	{ "bench", cmd_bench, "measure indexing speed",
 	  "usage: memex bench index [--runs N] [--json] PATH...\n"
-	  "       memex bench search [--chunks N] [--dims D] [--queries Q]\n"
+	  "       memex bench search [--chunks N] [--dims D] [--queries Q] [--mode M]\n"
 	  "       memex bench embed [--runs N] [MODEL]\n"
 	  "\n"
 	  "Reads every file under PATH into memory, then times what indexing does\n"
@@ -156,14 +156,16 @@ static const struct cli_command commands[] = {
 	  "charsets, HTML), dropping quoted text, chunking. Prints the best of N\n"
 	  "runs (default 5) as documents/s and MB/s, overall and per document type.\n"
 	  "'bench search' builds a throwaway index of N chunks of random text with\n"
-	  "random D-dimensional vectors (default 100000 and 512) and times Q hybrid\n"
-	  "queries (default 200): p50 and p95 latency, and resident memory.\n"
+	  "random D-dimensional vectors (default 100000 and 512) and times Q\n"
+	  "two-word questions (default 200) in mode M (bm25, dense or hybrid, the\n"
+	  "default): p50 and p95 latency, and resident memory.\n"
 	  "'bench embed' embeds 32 texts of ~128 tokens with the configured embedder\n"
 	  "(or MODEL, a GGUF file) and prints chunks/s beside the machine's sgemm\n"
 	  "GFLOP/s measured in the same run, and the encoder's share of it.\n"
 	  "These are figures, not tests; the machine's load moves them.\n"
 	  "\n"
 	  "  --runs N  runs to take the best of (1 to 100)\n"
+	  "  --mode M  the retrieval mode 'bench search' times\n"
 	  "  --json    machine-readable output\n" },
 	{ "eval", cmd_eval, "measure retrieval quality on a benchmark",
 	  "usage: memex eval beir [--mode bm25|dense|hybrid|all] [--json] DIR\n"

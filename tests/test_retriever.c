@@ -171,6 +171,59 @@ static void vscan_finds_nearest(void)
 	CHECK_EQ_INT(n, 0);
 }
 
+/* Every row's score is the exact int8 dot product, whatever the width
+ * (vector body and scalar tail) and across the scan's blocks of rows. */
+static void vscan_scores_exact(void)
+{
+	enum { N = 600 };
+	static const int dims[] = { 1, 7, 16, 40, 100, 512 };
+	for (size_t t = 0; t < sizeof dims / sizeof *dims; t++) {
+		int d = dims[t];
+		int8_t *q8 = malloc((size_t)N * d);
+		float *sc = malloc(N * sizeof *sc), *q = malloc((size_t)d * sizeof *q);
+		int64_t *ids = malloc(N * sizeof *ids);
+		int8_t *qq = malloc((size_t)d);
+		for (int i = 0; i < N * d; i++)
+			q8[i] = (int8_t)(i % 3 == 0 ? 127 : i % 3 == 1 ? -127 : (int)(frand() * 200));
+		for (int i = 0; i < N; i++) {
+			sc[i] = 0.001f * (float)(1 + i % 7);
+			ids[i] = i + 1;
+		}
+		float mx = 0;
+		for (int j = 0; j < d; j++) {
+			q[j] = frand();
+			mx = fabsf(q[j]) > mx ? fabsf(q[j]) : mx;
+		}
+		float qs = mx / 127.0f;
+		for (int j = 0; j < d; j++) {
+			float x = q[j] / qs;
+			qq[j] = (int8_t)(x > 127 ? 127 : x < -127 ? -127 : (x < 0 ? x - 0.5f : x + 0.5f));
+		}
+		struct store_vecset vs = {
+			.n = N, .dims = d, .q = q8, .scale = sc, .chunk_id = ids, .doc_id = ids
+		};
+		struct ret_cand *c = NULL;
+		size_t n = 0;
+		CHECK_EQ_INT(ret_vscan(&vs, q, N, &c, &n), 0);
+		CHECK_EQ_INT(n, N);
+		int bad = 0;
+		for (size_t i = 0; i < n; i++) {
+			int64_t r = c[i].chunk_id - 1;
+			int32_t dot = 0;
+			for (int j = 0; j < d; j++)
+				dot += (int32_t)qq[j] * q8[r * d + j];
+			bad += (float)dot * qs * sc[r] != c[i].score;
+		}
+		CHECK_EQ_INT(bad, 0);
+		free(c);
+		free(q8);
+		free(sc);
+		free(q);
+		free(ids);
+		free(qq);
+	}
+}
+
 static void dense_and_hybrid_search(void)
 {
 	enum { D = 32 };
@@ -305,6 +358,7 @@ static const struct test_case tests[] = {
 	TEST(search_falls_back_to_any_term),
 	TEST(mail_citation),
 	TEST(vscan_finds_nearest),
+	TEST(vscan_scores_exact),
 	TEST(dense_and_hybrid_search),
 	TEST(dense_filters_reach_far_documents),
 };
