@@ -341,15 +341,11 @@ static int bench_search(struct cli *c, int argc, char **argv)
 	};
 	size_t n = 100000, dims = 512, nq = 200;
 	enum ret_mode mode = RET_HYBRID;
-	static const char *mode_names[] = { "BM25", "dense", "hybrid" };
 	int opt;
 	(void)c;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'm' && (!strcmp(optarg, "bm25") || !strcmp(optarg, "dense") ||
-				   !strcmp(optarg, "hybrid"))) {
-			mode = optarg[0] == 'b' ? RET_BM25 : optarg[0] == 'd' ? RET_DENSE : RET_HYBRID;
+		if (opt == 'm' && !ret_mode_parse(optarg, &mode))
 			continue;
-		}
 		if ((opt == 'c' && !cli_parse_count(optarg, 100, 10000000, &n)) ||
 		    (opt == 'd' && !cli_parse_count(optarg, 8, 4096, &dims)) ||
 		    (opt == 'q' && !cli_parse_count(optarg, 1, 100000, &nq)))
@@ -457,7 +453,7 @@ static int bench_search(struct cli *c, int argc, char **argv)
 	}
 	qsort(lat, nq, sizeof *lat, cmp_double);
 	printf("bench search: %zu chunks, %zu-d vectors, %zu %s queries%s\n", n, dims, nq,
-	       mode_names[mode],
+	       ret_mode_name(mode),
 	       mode == RET_HYBRID ? " (BM25 + exact int8 scan + float32 rescoring + fusion)" :
 	       mode == RET_DENSE  ? " (exact int8 scan + float32 rescoring)" :
 				    "");

@@ -314,17 +314,15 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage(cli_command_find("eval"), true);
 	const char *dir = argv[optind];
-	static const char *const names[] = { "bm25", "dense", "hybrid" };
 	bool want[3] = { false, false, false };
+	enum ret_mode one;
 	if (!strcmp(mode, "all"))
 		want[0] = want[1] = want[2] = true;
+	else if (!ret_mode_parse(mode, &one))
+		want[one] = true;
 	else {
-		for (int m = 0; m < 3; m++)
-			want[m] = !strcmp(mode, names[m]);
-		if (!want[0] && !want[1] && !want[2]) {
-			cli_error("--mode takes bm25, dense, hybrid or all, not '%s'", mode);
-			return CLI_USAGE;
-		}
+		cli_error("--mode takes bm25, dense, hybrid or all, not '%s'", mode);
+		return CLI_USAGE;
 	}
 	const char *tmpbase = getenv("TMPDIR");
 	char tdir[4096];
@@ -429,7 +427,7 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 			json_object_object_add(x, "mrr@10", json_object_new_double(fig[m].mrr10));
 			json_object_object_add(x, "ms_per_query",
 					       json_object_new_double(fig[m].ms));
-			json_object_object_add(o, names[m], x);
+			json_object_object_add(o, ret_mode_name((enum ret_mode)m), x);
 		}
 		cli_json_print(o);
 	} else {
@@ -437,13 +435,13 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		printf("  mode    queries  nDCG@10  Recall@100  MRR@10  ms/query\n");
 		for (int m = 0; m < 3; m++) {
 			if (done[m])
-				printf("  %-7s %7zu  %7.4f  %10.4f  %6.4f  %8.1f\n", names[m],
+				printf("  %-7s %7zu  %7.4f  %10.4f  %6.4f  %8.1f\n", ret_mode_name((enum ret_mode)m),
 				       fig[m].nq, fig[m].ndcg10, fig[m].recall100, fig[m].mrr10,
 				       fig[m].ms);
 			else if (want[m])
 				printf("  %-7s (needs an embedder: 'memex model convert', or the\n"
 				       "           embedder key of the configuration)\n",
-				       names[m]);
+				       ret_mode_name((enum ret_mode)m));
 		}
 	}
 	ret = CLI_OK;

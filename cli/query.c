@@ -156,19 +156,16 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 			}
 			break;
 		case 'j': q->json = true; break;
-		case 'm':
-			if (!strcmp(optarg, "bm25"))
-				q->mode = RET_BM25;
-			else if (!strcmp(optarg, "dense"))
-				q->mode = RET_DENSE;
-			else if (!strcmp(optarg, "hybrid"))
-				q->mode = RET_HYBRID;
-			else {
+		case 'm': {
+			enum ret_mode m;
+			if (ret_mode_parse(optarg, &m)) {
 				cli_error("--mode takes bm25, dense or hybrid, not '%s'", optarg);
 				return CLI_USAGE;
 			}
+			q->mode = m;
 			q->mode_set = true;
 			break;
+		}
 		case 'a':
 		case 't':
 			if (!strcmp(name, "search")) {

@@ -542,6 +542,23 @@ static int fuse(const struct ret_params *p, size_t limit, struct ret_result *bm,
 	return 0;
 }
 
+static const char *const mode_names[] = { "bm25", "dense", "hybrid" };
+
+const char *ret_mode_name(enum ret_mode m)
+{
+	return (unsigned)m < 3 ? mode_names[m] : "?";
+}
+
+int ret_mode_parse(const char *name, enum ret_mode *m)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(name, mode_names[i])) {
+			*m = (enum ret_mode)i;
+			return 0;
+		}
+	return MX_EINVAL;
+}
+
 int ret_search(struct store *st, const char *query, const struct ret_params *p,
 	       struct ret_result *res)
 {

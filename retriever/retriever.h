@@ -25,6 +25,10 @@
 struct eng_embedder;
 
 enum ret_mode { RET_BM25 = 0, RET_DENSE = 1, RET_HYBRID = 2 };
+/* A mode's name ("bm25", "dense", "hybrid"; static), and back: 0, or
+ * MX_EINVAL for a name that is none of them. */
+const char *ret_mode_name(enum ret_mode m);
+int ret_mode_parse(const char *name, enum ret_mode *m);
 
 struct ret_params {
 	size_t limit;	    /* hits wanted (default 10) */
