@@ -7,6 +7,7 @@
 
 #include "../../common/utf8.h"
 #include "../../connectors/conn.h"
+#include "conn_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,16 +24,9 @@ static void check(const struct conn_doc *d)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int inited;
-	if (!inited) {
-		conn_global_init();
-		inited = 1;
-	}
-	char *buf = malloc(size + 1);
+	char *buf = fuzz_conn_input(data, size);
 	if (!buf)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
 	struct conn_doc d;
 	conn_doc_init(&d);
 	if (conn_archive_ops.parse("fuzz.zip", buf, size, &d) == 0)

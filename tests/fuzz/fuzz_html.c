@@ -8,21 +8,15 @@
 
 #include "../../common/utf8.h"
 #include "../../connectors/conn.h"
+#include "conn_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int inited;
-	if (!inited) {
-		conn_global_init();
-		inited = 1;
-	}
-	char *buf = malloc(size + 1);
+	char *buf = fuzz_conn_input(data, size);
 	if (!buf)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
 	struct conn_doc d;
 	conn_doc_init(&d);
 	if (conn_html_ops.parse("fuzz.html", buf, size, &d) == 0) {

@@ -18,16 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int inited;
-	if (!inited) {
-		conn_global_init();
-		inited = 1;
-	}
-	char *buf = malloc(size + 1);
+	char *buf = fuzz_conn_input(data, size);
 	if (!buf)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
 	if (size >= 2 && buf[0] == 'P' && buf[1] == 'K') {
 		check(&conn_docx_ops, "f.docx", buf, size);
 		check(&conn_pptx_ops, "f.pptx", buf, size);

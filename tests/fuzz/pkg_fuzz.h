@@ -16,6 +16,7 @@
 
 #include "../../common/utf8.h"
 #include "../../connectors/conn.h"
+#include "conn_fuzz.h"
 
 struct part {
 	const char *name, *data;
