@@ -1638,6 +1638,14 @@ CASES=(
 	hostile_documents eval_beir_small model_and_embeddings
 )
 
+# More cases live in tests/cli/cases_AREA.sh, one file per area: each
+# defines its t_ functions and appends their names with CASES+=(...).
+for f in "$HERE"/cases_*.sh; do
+	[ -e "$f" ] || continue
+	# shellcheck disable=SC1090
+	. "$f"
+done
+
 for c in "${CASES[@]}"; do
 	run_case "$c"
 done
