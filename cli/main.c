@@ -169,6 +169,7 @@ static const struct cli_command commands[] = {
 	  "  --json    machine-readable output\n" },
 	{ "eval", cmd_eval, "measure retrieval quality on a benchmark",
 	  "usage: memex eval beir [--mode bm25|dense|hybrid|all] [--json] DIR\n"
+	  "       memex eval ask [--mode bm25|hybrid|all] [--calibrate] [-v] [--json] [FILE]\n"
 	  "\n"
 	  "DIR is a BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/test.tsv),\n"
 	  "such as SciFact. The corpus goes into a throwaway index in a temporary\n"
@@ -177,8 +178,21 @@ static const struct cli_command commands[] = {
 	  "nDCG@10, Recall@100 and MRR@10 per retrieval mode, with the time per\n"
 	  "query.\n"
 	  "\n"
-	  "  --mode M  bm25, dense, hybrid or all (default all)\n"
-	  "  --json    machine-readable output\n" },
+	  "\n"
+	  "eval ask measures 'memex ask' on a question set, FILE (default\n"
+	  "data/sample/questions.jsonl; one JSON object a line: id, question,\n"
+	  "answerable, sources (paths relative to FILE's folder), key). The\n"
+	  "folders beside FILE go into a throwaway index (embedded with the\n"
+	  "configured embedder); memex prints how often an expected source is\n"
+	  "cited, how often the extractive answer holds the key fact, and the\n"
+	  "precision and recall of abstention on the unanswerable questions,\n"
+	  "with BM25 alone and hybrid (all, the default, runs both).\n"
+	  "\n"
+	  "  --mode M     bm25, dense, hybrid or all (default all)\n"
+	  "  --calibrate  (ask) fit the abstention thresholds on FILE and\n"
+	  "               measure them by leave-one-out\n"
+	  "  -v           (ask) one line per question on stderr\n"
+	  "  --json       machine-readable output\n" },
 	{ "model", cmd_model, "the embedder: convert or inspect a model",
 	  "usage: memex model convert [--out FILE] DIR\n"
 	  "       memex model info [FILE]\n"
