@@ -218,19 +218,20 @@ static size_t stem(char *w, size_t n)
 			memcpy(w, irregular[i][1], k);
 			return k;
 		}
+	/* the plural, then -ing or -ed: "bookings", "booking", "booked" */
 	if (n > 4 && ends(w, n, "ies")) {
 		w[n - 3] = 'y';
-		return n - 2;
+		n -= 2;
+	} else if (n > 4 && ends(w, n, "sses")) {
+		n -= 2;
+	} else if (n > 3 && w[n - 1] == 's' && !ends(w, n, "ss") && !ends(w, n, "us") &&
+		   !ends(w, n, "is")) {
+		n -= 1;
 	}
-	if (n > 4 && ends(w, n, "sses"))
-		return n - 2;
-	if (n > 3 && w[n - 1] == 's' && !ends(w, n, "ss") && !ends(w, n, "us") &&
-	    !ends(w, n, "is"))
-		return n - 1;
 	if (n > 5 && ends(w, n, "ing"))
-		return n - 3;
-	if (n > 4 && ends(w, n, "ed"))
-		return n - 2;
+		n -= 3;
+	else if (n > 4 && ends(w, n, "ed"))
+		n -= 2;
 	return n;
 }
 
@@ -591,9 +592,12 @@ static int question_weights(const struct ret_terms *q, const struct ret_result *
 	return 0;
 }
 
+static bool has_identifier(const char *s, size_t n);
+
 /* What the question asks for, and whether a sentence has that kind of
- * thing: a date or time for "when", a number for "how much/many". */
-enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT };
+ * thing: a date or time for "when", a number for "how much/many", an
+ * identifier for "which number/code/reference". */
+enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID };
 
 static enum qkind question_kind(const char *q)
 {
@@ -608,6 +612,9 @@ static enum qkind question_kind(const char *q)
 	if (strstr(low, "how much") || strstr(low, "how many") || strstr(low, "cost") ||
 	    strstr(low, "price") || strstr(low, "fee"))
 		return Q_AMOUNT;
+	if (strstr(low, "number") || strstr(low, "code") || strstr(low, "reference") ||
+	    strstr(low, "password"))
+		return Q_ID;
 	return Q_OTHER;
 }
 
@@ -624,6 +631,8 @@ static bool has_kind(const char *s, size_t n, enum qkind k)
 		digit |= isdigit((unsigned char)s[i]) != 0;
 	if (k == Q_AMOUNT)
 		return digit;
+	if (k == Q_ID)
+		return has_identifier(s, n);
 	if (k != Q_WHEN)
 		return false;
 	for (size_t i = 0; i + 2 < n; i++)
@@ -895,8 +904,8 @@ static bool has_identifier(const char *s, size_t n)
  * number?"), whether the context has one where the thing asked about is:
  * a sentence with an identifier and the word before the identifier word
  * ("passport"; the identifier word itself when there is none), which with
- * its document's title also holds another of the question's words (when
- * the question has others). Sets *asks. */
+ * the sentences either side and its document's title also holds another of
+ * the question's words (when the question has others). Sets *asks. */
 static int id_slot(const struct ret_answer *a, const char *question, bool *asks, bool *found)
 {
 	struct ret_terms qt, st_;
@@ -926,13 +935,20 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 				continue;
 			struct mx_buf b;
 			mx_buf_init(&b, 1u << 20);
-			rc = mx_buf_appendf(&b, "%.*s\n%s", (int)xl, x, h->title ? h->title : "");
+			struct ret_terms own;
+			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &own)))
+				break;
+			bool has_mod = terms_have(&own, mod), other = false, any_other = false;
+			ret_terms_clear(&own);
+			/* the other words: in the sentences around it, or the title */
+			size_t from = sp[i > 0 ? i - 1 : 0].start, to = sp[i + 1 < ns ? i + 1 : i].end;
+			rc = mx_buf_appendf(&b, "%.*s\n%s", (int)(to - from), t + from,
+					    h->title ? h->title : "");
 			if (!rc)
 				rc = ret_terms_of(b.data, b.len, TERMS_MAX, &st_);
 			mx_buf_free(&b);
 			if (rc)
 				break;
-			bool has_mod = terms_have(&st_, mod), other = false, any_other = false;
 			for (size_t w = 0; w < qt.n; w++) {
 				if (w == at || is_id_word(qt.t[w]))
 					continue;
@@ -1182,6 +1198,24 @@ static size_t strip_cites(const char *s, char *clean, int *cites, size_t max)
 	return nc;
 }
 
+/* The length of the citations and blanks that open s ("[1] [2] "). */
+static size_t leading_cites(const char *s)
+{
+	size_t i = 0, end = 0;
+	for (;;) {
+		while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')
+			i++;
+		if (s[i] != '[')
+			return end;
+		size_t j = i + 1;
+		while (isdigit((unsigned char)s[j]) || s[j] == ',' || s[j] == ' ')
+			j++;
+		if (s[j] != ']' || j == i + 1)
+			return end;
+		i = end = j + 1;
+	}
+}
+
 /* The support of a claim by the chunks of document cite: the best over
  * its chunks (see ret_support_score); *chunk the best chunk. */
 static int support_of(struct ret_answer *a, const char *claim, const float *cv, int d,
@@ -1266,16 +1300,25 @@ int ret_answer_check(struct ret_answer *a, const char *answer, struct eng_embedd
 			rc = MX_ENOMEM;
 			goto out;
 		}
-		size_t nc = strip_cites(raw, clean, cites, 16);
-		/* a sentence of citations alone belongs to the one before */
-		if (!has_alnum(clean, strlen(clean)) && a->nsent) {
+		/* citations that open a sentence ("... 650 SEK. [1] It is") close
+		 * the one before */
+		size_t lead = leading_cites(raw);
+		if (lead && a->nsent) {
 			struct ret_answer_sent *prev = &a->sent[a->nsent - 1];
-			if (!prev->cite && nc)
+			char save = raw[lead];
+			raw[lead] = '\0';
+			size_t nl = strip_cites(raw, clean, cites, 16);
+			raw[lead] = save;
+			if (!prev->cite && nl)
 				prev->cite = cites[0];
-			prev->ncites += (int)nc;
-			free(raw);
-			continue;
+			prev->ncites += (int)nl;
+			memmove(raw, raw + lead, strlen(raw + lead) + 1);
+			if (!has_alnum(raw, strlen(raw))) {
+				free(raw);
+				continue;
+			}
 		}
+		size_t nc = strip_cites(raw, clean, cites, 16);
 		struct ret_answer_sent *s = &a->sent[a->nsent++];
 		s->text = raw;
 		s->ncites = (int)nc;
