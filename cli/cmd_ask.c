@@ -17,7 +17,7 @@
 #include "cli.h"
 
 static const char note_extractive[] =
-	"No chat model is installed, so this answer is extractive: the sentences of your data "
+	"No chat model is installed, so answers are extractive: the sentences of your data "
 	"that best answer the question. A chat model would give a written answer.";
 static const char note_abstained[] = "The data does not seem to contain the answer to this "
 				     "question.";
@@ -33,10 +33,22 @@ static const struct ret_ctx_chunk *cite_chunk(const struct ret_answer *a, int n)
 	return NULL;
 }
 
-/* The lines of document n's chunks in the context (0 when none apply). */
+/* The lines of document n the answer cites: those of its sentences, else
+ * of its chunks in the context (0 when lines do not apply). */
 static void cite_lines(const struct ret_answer *a, int n, int64_t *ls, int64_t *le)
 {
 	*ls = *le = 0;
+	for (size_t i = 0; i < a->nsent; i++) {
+		const struct ret_answer_sent *s = &a->sent[i];
+		if (s->cite != n || s->line_start <= 0)
+			continue;
+		if (!*ls || s->line_start < *ls)
+			*ls = s->line_start;
+		if (s->line_end > *le)
+			*le = s->line_end;
+	}
+	if (*ls)
+		return;
 	for (size_t k = 0; k < a->nctx; k++) {
 		const struct store_hit *h = &a->ctx[k].hit;
 		if (a->ctx[k].cite != n || h->line_start <= 0)
@@ -59,11 +71,32 @@ static void cite_label(const struct ret_answer *a, int n, char *buf, size_t sz)
 		snprintf(buf, sz, "?");
 }
 
+/* Text made one safe line: runs of white space become one space, then
+ * cli_safe. */
+static const char *one_line(const char *s, char *buf, size_t n)
+{
+	char tmp[1024];
+	size_t o = 0;
+	bool space = false;
+	for (; *s && o + 2 < sizeof tmp; s++) {
+		if (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') {
+			space = o > 0;
+			continue;
+		}
+		if (space)
+			tmp[o++] = ' ';
+		tmp[o++] = *s;
+		space = false;
+	}
+	tmp[o] = '\0';
+	return cli_safe(tmp, buf, n);
+}
+
 static void print_text(struct cli *c, const struct ret_answer *a)
 {
 	char label[1024], safe[1024];
 	if (a->nctx == 0) {
-		printf("Nothing in the index matches this question.\n");
+		printf("Nothing in the index matches this question.\n\n%s\n", note_extractive);
 		return;
 	}
 	if (a->abstained) {
@@ -75,20 +108,14 @@ static void print_text(struct cli *c, const struct ret_answer *a)
 			if (ch && ch->hit.snippet)
 				cli_print_snippet(ch->hit.snippet, c->stdout_tty, "    ");
 		}
+		printf("\n%s\n", note_extractive);
 		return;
 	}
 	/* the sentences, then the documents they cite (in citation order) */
 	bool used[1024] = { false };
 	for (size_t i = 0; i < a->nsent; i++) {
 		const struct ret_answer_sent *s = &a->sent[i];
-		char *one = strdup(s->text);
-		if (one) {
-			for (char *p = one; *p; p++)
-				if (*p == '\n' || *p == '\t')
-					*p = ' ';
-			printf("%s [%d]\n", cli_safe(one, safe, sizeof safe), s->cite);
-			free(one);
-		}
+		printf("%s [%d]\n", one_line(s->text, safe, sizeof safe), s->cite);
 		if (s->cite > 0 && s->cite < 1024)
 			used[s->cite] = true;
 	}
@@ -188,7 +215,12 @@ static void print_json(const char *question, const struct ret_answer *a, const c
 	for (int n = 1; n <= a->ncites; n++)
 		if (cite_chunk(a, n))
 			json_object_array_add(cites, cite_json(a, n));
-	json_object_object_add(o, a->abstained ? "nearest" : "citations", cites);
+	if (a->abstained) {
+		json_object_object_add(o, "citations", json_object_new_array());
+		json_object_object_add(o, "nearest", cites);
+	} else {
+		json_object_object_add(o, "citations", cites);
+	}
 	cli_json_print(o);
 	free(text);
 }

@@ -25,6 +25,7 @@
 #define CAND_MAX 256	     /* sentences scored for one answer */
 #define TERMS_MAX 4096	     /* words of one text, for overlaps */
 #define PROMPT_MAX (1u << 20) /* cap of a prompt */
+#define STEM_ROOM 4	     /* bytes a base form may add to a word */
 #define SIBLINGS 4	     /* chunks either side looked at for a better one */
 
 /* ===================================================================== */
@@ -214,7 +215,7 @@ static size_t stem(char *w, size_t n)
 {
 	for (size_t i = 0; i < sizeof irregular / sizeof irregular[0]; i++)
 		if (strlen(irregular[i][0]) == n && !memcmp(w, irregular[i][0], n)) {
-			size_t k = strlen(irregular[i][1]); /* never longer */
+			size_t k = strlen(irregular[i][1]); /* < n + STEM_ROOM */
 			memcpy(w, irregular[i][1], k);
 			return k;
 		}
@@ -284,11 +285,13 @@ int ret_terms_of(const char *text, size_t len, size_t max, struct ret_terms *out
 				}
 				out->t = t;
 			}
-			char *w = strndup(low + i, wl);
+			/* room for an irregular form's base, which may be longer */
+			char *w = malloc(wl + STEM_ROOM);
 			if (!w) {
 				rc = MX_ENOMEM;
 				break;
 			}
+			memcpy(w, low + i, wl);
 			w[stem(w, wl)] = '\0';
 			out->t[out->n++] = w;
 		}
@@ -1063,7 +1066,8 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 			goto out;
 	}
 	/* a document's chunks in their order */
-	qsort(a->ctx, a->nctx, sizeof *a->ctx, ctx_cmp);
+	if (a->nctx > 1)
+		qsort(a->ctx, a->nctx, sizeof *a->ctx, ctx_cmp);
 	/* coverage and cosine: how close the context comes to the question */
 	if (rp.embedder && a->nctx) {
 		int d = eng_embedder_dims(rp.embedder);
