@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../common/status.h"
+#include "../common/utf8.h"
 #include "../engine/chat.h"
 #include "../engine/chat_tmpl.h"
 #include "harness.h"
@@ -333,9 +334,244 @@ static void segments(void)
 	chat_tmpl_free(t);
 }
 
+/* ---- the chat API on the random-weight qwen2 fixture ------------------------------ */
+
+#define QWEN2 "llama/qwen2-s-f16.gguf"
+
+static bool model_path(char *buf, size_t size)
+{
+	const char *sh = test_shared();
+	if (sh) {
+		snprintf(buf, size, "%s/fixtures/%s", sh, QWEN2);
+		if (access(buf, R_OK) == 0)
+			return true;
+	}
+	printf("    skip: fixture %s not found\n", QWEN2);
+	return false;
+}
+
+static struct chat *open_chat(int n_ctx, int max_tokens, const char *const *stop)
+{
+	char path[4096];
+	if (!model_path(path, sizeof path))
+		return NULL;
+	struct chat_params p = chat_params_default();
+	p.llm.n_ctx = n_ctx;
+	p.llm.threads = 1;
+	p.max_tokens = max_tokens;
+	p.sample.temperature = 0; /* greedy: the same reply every time */
+	p.stop = stop;
+	struct chat *c = NULL;
+	char err[256] = "";
+	int rc = chat_open(path, &p, &c, err, sizeof err);
+	if (!CHECK_EQ_INT(rc, 0))
+		printf("    %s\n", err);
+	return c;
+}
+
+struct stream {
+	char buf[65536];
+	size_t len;
+	size_t pieces;
+	bool bad_utf8_end;
+	size_t stop_after; /* pieces; 0: never */
+};
+
+static int collect(void *ctx, const char *piece, size_t len)
+{
+	struct stream *s = ctx;
+	if (len == 0 || mx_utf8_floor(piece, len) != len)
+		s->bad_utf8_end = true;
+	if (s->len + len < sizeof s->buf) {
+		memcpy(s->buf + s->len, piece, len);
+		s->len += len;
+	}
+	s->pieces++;
+	return s->stop_after && s->pieces >= s->stop_after;
+}
+
+/* One reply: streamed pieces make up the reply, which joins the session;
+ * a second turn reuses the cached prompt. */
+static void chat_replies(void)
+{
+	struct chat *c = open_chat(512, 12, NULL);
+	if (!c)
+		return;
+	CHECK(strstr(chat_warning(c), "no chat template") != NULL); /* the fixture has none */
+	CHECK_EQ_INT(chat_family(c), CHAT_FAMILY_CHATML);
+	struct chat_session *s;
+	CHECK_EQ_INT(chat_session_new(&s), 0);
+	char *reply = NULL;
+	size_t len = 0;
+	struct chat_stats st;
+	CHECK_EQ_INT(chat_reply(c, s, NULL, NULL, &reply, &len, &st), MX_EEMPTY);
+	CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_SYSTEM, "Be brief.", 9), 0);
+	CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_USER, "Hello", 5), 0);
+	static struct stream out;
+	memset(&out, 0, sizeof out);
+	if (CHECK_EQ_INT(chat_reply(c, s, collect, &out, &reply, &len, &st), 0)) {
+		CHECK_EQ_INT(out.len, len);
+		CHECK(!memcmp(out.buf, reply, len));
+		CHECK(!out.bad_utf8_end);
+		CHECK(st.n_generated >= 1 && st.n_generated <= 12);
+		CHECK(st.end == CHAT_END_MAX || st.end == CHAT_END_EOG || st.end == CHAT_END_STOP);
+		CHECK_EQ_INT(st.n_computed, st.n_prompt);
+		size_t n;
+		const struct chat_msg *m = chat_session_msgs(s, &n);
+		CHECK_EQ_INT(n, 3);
+		CHECK_EQ_INT(m[2].role, CHAT_ROLE_ASSISTANT);
+		CHECK(m[2].content_len == len && !memcmp(m[2].content, reply, len));
+		printf("    reply: %zu tokens, %zu bytes in %zu pieces\n", st.n_generated, len,
+		       out.pieces);
+	}
+	free(reply);
+	/* turn two: the prompt of turn one is not computed again */
+	size_t n_first = st.n_prompt;
+	CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_USER, "And then?", 9), 0);
+	if (CHECK_EQ_INT(chat_reply(c, s, NULL, NULL, NULL, NULL, &st), 0)) {
+		printf("    turn 2: %zu of %zu prompt tokens computed\n", st.n_computed,
+		       st.n_prompt);
+		CHECK(st.n_computed + n_first <= st.n_prompt);
+	}
+	/* the callback can stop the reply */
+	CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_USER, "More.", 5), 0);
+	memset(&out, 0, sizeof out);
+	out.stop_after = 1;
+	if (CHECK_EQ_INT(chat_reply(c, s, collect, &out, &reply, &len, &st), 0)) {
+		if (out.pieces)
+			CHECK_EQ_INT(st.end, CHAT_END_CALLER);
+		CHECK(out.pieces <= 1);
+		CHECK_EQ_INT(len, out.len);
+	}
+	free(reply);
+	chat_session_free(s);
+	chat_close(c);
+}
+
+/* A stop string cuts the reply where it starts, also across tokens. */
+static void chat_stop_strings(void)
+{
+	char first[4096] = "";
+	size_t flen = 0;
+	struct chat *c = open_chat(256, 24, NULL);
+	if (!c)
+		return;
+	struct chat_session *s;
+	chat_session_new(&s);
+	chat_session_add(s, CHAT_ROLE_USER, "Tell me a story", 15);
+	char *reply = NULL;
+	size_t len;
+	if (CHECK_EQ_INT(chat_reply(c, s, NULL, NULL, &reply, &len, NULL), 0) && len < sizeof first) {
+		memcpy(first, reply, len);
+		flen = len;
+	}
+	free(reply);
+	chat_session_free(s);
+	chat_close(c);
+	if (flen < 12) {
+		printf("    skip: the reply is too short to cut (%zu bytes)\n", flen);
+		return;
+	}
+	/* six bytes from the middle, at a UTF-8 boundary */
+	size_t k = mx_utf8_floor(first, flen / 2);
+	char stop[8];
+	memcpy(stop, first + k, 6);
+	stop[6] = '\0';
+	if (strlen(stop) != 6) {
+		printf("    skip: NUL in the reply\n");
+		return;
+	}
+	const char *stops[] = { stop, NULL };
+	size_t want = (size_t)((char *)memmem(first, flen, stop, 6) - first);
+	c = open_chat(256, 24, stops);
+	if (!c)
+		return;
+	chat_session_new(&s);
+	chat_session_add(s, CHAT_ROLE_USER, "Tell me a story", 15);
+	static struct stream out;
+	memset(&out, 0, sizeof out);
+	struct chat_stats st;
+	if (CHECK_EQ_INT(chat_reply(c, s, collect, &out, &reply, &len, &st), 0)) {
+		CHECK_EQ_INT(st.end, CHAT_END_STOP);
+		CHECK_EQ_INT(len, want);
+		CHECK(!memcmp(reply, first, want));
+		CHECK_EQ_INT(out.len, want); /* nothing of the stop string was streamed */
+	}
+	free(reply);
+	chat_session_free(s);
+	chat_close(c);
+}
+
+/* History beyond the window: the oldest exchanges go, the last user
+ * message and the system message stay; a message that cannot fit fails. */
+static void chat_window(void)
+{
+	struct chat *c = open_chat(128, 8, NULL);
+	if (!c)
+		return;
+	struct chat_session *s;
+	chat_session_new(&s);
+	chat_session_add(s, CHAT_ROLE_SYSTEM, "System.", 7);
+	static const char words[] = "one two three four five six seven eight nine ten eleven "
+				    "twelve thirteen fourteen";
+	for (int i = 0; i < 4; i++) {
+		chat_session_add(s, CHAT_ROLE_USER, words, sizeof words - 1);
+		chat_session_add(s, CHAT_ROLE_ASSISTANT, words, sizeof words - 1);
+	}
+	chat_session_add(s, CHAT_ROLE_USER, "last", 4);
+	struct chat_stats st;
+	if (CHECK_EQ_INT(chat_reply(c, s, NULL, NULL, NULL, NULL, &st), 0)) {
+		CHECK(st.n_dropped >= 2);
+		CHECK(st.n_prompt + 8 <= 128);
+		size_t n;
+		const struct chat_msg *m = chat_session_msgs(s, &n);
+		CHECK_EQ_INT(m[0].role, CHAT_ROLE_SYSTEM);
+		CHECK(n >= 3 && m[n - 2].content_len == 4 && !memcmp(m[n - 2].content, "last", 4));
+	}
+	chat_session_clear(s);
+	char big[2000];
+	memset(big, 'x', sizeof big);
+	for (size_t i = 0; i < sizeof big; i += 5)
+		big[i] = ' ';
+	chat_session_add(s, CHAT_ROLE_USER, big, sizeof big);
+	CHECK_EQ_INT(chat_reply(c, s, NULL, NULL, NULL, NULL, &st), MX_ETOOBIG);
+	CHECK(strstr(chat_errmsg(c), "too long") != NULL);
+	chat_session_free(s);
+	chat_close(c);
+}
+
+static void chat_open_errors(void)
+{
+	struct chat *c = NULL;
+	char err[256] = "";
+	CHECK(chat_open("/nonexistent/model.gguf", NULL, &c, err, sizeof err) != 0);
+	CHECK(c == NULL);
+	CHECK(err[0] != '\0');
+	char path[4096];
+	if (!model_path(path, sizeof path))
+		return;
+	struct chat_params p = chat_params_default();
+	p.llm.n_ctx = 64;
+	p.template_name = "jinja2";
+	CHECK_EQ_INT(chat_open(path, &p, &c, err, sizeof err), MX_EINVAL);
+	CHECK(strstr(err, "jinja2") != NULL);
+	p.template_name = "llama3";
+	if (CHECK_EQ_INT(chat_open(path, &p, &c, err, sizeof err), 0)) {
+		CHECK_EQ_INT(chat_family(c), CHAT_FAMILY_LLAMA3);
+		CHECK_STR(chat_warning(c), "");
+		chat_close(c);
+	}
+	static const char *const empty[] = { "", NULL };
+	p.template_name = NULL;
+	p.stop = empty;
+	CHECK_EQ_INT(chat_open(path, &p, &c, err, sizeof err), MX_EINVAL);
+}
+
 static const struct test_case tests[] = {
 	TEST(chatml),	  TEST(llama3),	 TEST(inst),
 	TEST(gemma_phi3), TEST(fallback_and_override), TEST(segments),
+	TEST(chat_replies), TEST(chat_stop_strings), TEST(chat_window),
+	TEST(chat_open_errors),
 };
 
 TEST_MAIN(tests)
