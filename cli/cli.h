@@ -116,9 +116,13 @@ struct query_opts {
 	int mode; /* enum ret_mode, when mode_set */
 	bool mode_set;
 	char *query; /* malloc'd: the words joined by spaces */
+	/* ask only */
+	const char *model;  /* --model: a chat model (argv's), or NULL */
+	bool extractive;    /* --extractive: no chat model */
+	size_t max_tokens;  /* --max-tokens: of a written answer (0: default) */
 };
-/* Parses -n/--limit, --json, --all-chunks (search only) and the query
- * words; CLI_OK or an exit status after printing usage or an error. */
+/* Parses -n/--limit, --json, --all-chunks (search only), --model,
+ * --extractive and --max-tokens (ask only) and the query words; CLI_OK or an exit status after printing usage or an error. */
 int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **argv,
 			 struct query_opts *q);
 /* Opens the index read-only into *stp and runs the retriever; CLI_OK or an

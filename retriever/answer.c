@@ -16,6 +16,7 @@
 #include "../common/buf.h"
 #include "../common/status.h"
 #include "../common/utf8.h"
+#include "../engine/chat.h"
 #include "../engine/engine.h"
 #include "retriever_int.h"
 
@@ -1328,6 +1329,7 @@ int ret_answer_check(struct ret_answer *a, const char *answer, struct eng_embedd
 		s->ncites = (int)nc;
 		s->cite = nc ? cites[0] : 0;
 		s->support = -1;
+		s->chunk = SIZE_MAX; /* none until a citation is checked */
 		s->byte_start = (int64_t)sp[i].start;
 		s->byte_end = (int64_t)sp[i].end;
 	}
@@ -1361,5 +1363,77 @@ out:
 	free(sp);
 	free(clean);
 	free(cv);
+	return rc;
+}
+
+/* ===================================================================== */
+/* the generative answer                                                  */
+/* ===================================================================== */
+
+void ret_answer_fit(struct ret_answer *a, size_t max_tokens)
+{
+	while (a->nctx > 1 && a->ctx_tokens > max_tokens) {
+		struct ret_ctx_chunk *last = &a->ctx[a->nctx - 1];
+		size_t t = tokens_of(last->hit.text ? last->hit.text : "");
+		a->ctx_tokens -= t < a->ctx_tokens ? t : a->ctx_tokens;
+		store_hit_clear(&last->hit);
+		a->nctx--;
+	}
+	if (a->nctx == 1 && a->ctx_tokens > max_tokens && a->ctx[0].hit.text) {
+		char *t = a->ctx[0].hit.text;
+		size_t keep = mx_utf8_floor(t, max_tokens * 4 < strlen(t) ? max_tokens * 4 : strlen(t));
+		t[keep] = '\0';
+		a->ctx_tokens = tokens_of(t);
+	}
+	a->ncites = a->nctx ? a->ctx[a->nctx - 1].cite : 0;
+}
+
+int ret_answer_generate(struct ret_answer *a, const char *question, struct chat *ch,
+			ret_stream_fn fn, void *ctx, struct eng_embedder *e, double min_support,
+			char **reply, char **prompt)
+{
+	struct chat_session *s = NULL;
+	char *user = NULL;
+	int rc = 0;
+	*reply = NULL;
+	if (prompt)
+		*prompt = NULL;
+	for (int tries = 0; tries < 12; tries++) {
+		const char *sys = ret_answer_instructions();
+		free(user);
+		user = ret_answer_prompt(a, question);
+		chat_session_free(s);
+		s = NULL;
+		if (!user || chat_session_new(&s) ||
+		    chat_session_add(s, CHAT_ROLE_SYSTEM, sys, strlen(sys)) ||
+		    chat_session_add(s, CHAT_ROLE_USER, user, strlen(user))) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+		rc = chat_reply(ch, s, fn, ctx, reply, NULL, NULL);
+		if (rc != MX_ETOOBIG || !a->nctx)
+			break;
+		/* the prompt does not fit the window: a smaller context */
+		size_t was = a->ctx_tokens;
+		ret_answer_fit(a, a->ctx_tokens / 2);
+		if (a->ctx_tokens >= was)
+			break;
+	}
+	if (rc) {
+		snprintf(a->err, sizeof a->err, "%s", chat_errmsg(ch));
+		goto out;
+	}
+	rc = ret_answer_check(a, *reply ? *reply : "", e, min_support);
+out:
+	if (rc) {
+		free(*reply);
+		*reply = NULL;
+	}
+	if (prompt && !rc) {
+		*prompt = user;
+		user = NULL;
+	}
+	free(user);
+	chat_session_free(s);
 	return rc;
 }

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/fsutil.h"
 #include "../common/status.h"
+#include "../engine/chat.h"
 #include "../retriever/answer.h"
 #include "../store/store.h"
 #include "harness.h"
@@ -307,6 +309,128 @@ static void prompt_has_instructions_and_context(void)
 	ret_answer_clear(&a);
 }
 
+/* ---- the generative path on the random-weight qwen2 fixture ------------ */
+
+struct stream {
+	char buf[8192];
+	size_t len, pieces;
+};
+
+static int collect(void *ctx, const char *piece, size_t len)
+{
+	struct stream *s = ctx;
+	if (s->len + len < sizeof s->buf) {
+		memcpy(s->buf + s->len, piece, len);
+		s->len += len;
+		s->buf[s->len] = '\0';
+	}
+	s->pieces++;
+	return 0;
+}
+
+static struct chat *fixture_chat(int n_ctx, int max_tokens)
+{
+	char path[4096];
+	const char *sh = test_shared();
+	if (!sh)
+		return NULL;
+	snprintf(path, sizeof path, "%s/fixtures/llama/qwen2-s-f16.gguf", sh);
+	if (access(path, R_OK) != 0)
+		return NULL;
+	struct chat_params p = chat_params_default();
+	p.llm.n_ctx = n_ctx;
+	p.llm.threads = 1;
+	p.sample.temperature = 0;
+	p.max_tokens = max_tokens;
+	struct chat *c = NULL;
+	char err[256];
+	if (chat_open(path, &p, &c, err, sizeof err)) {
+		printf("    chat_open: %s\n", err);
+		return NULL;
+	}
+	return c;
+}
+
+static void generate_streams_and_checks(void)
+{
+	struct chat *c = fixture_chat(256, 6);
+	if (!c) {
+		printf("    skip: ../shared/fixtures/llama/qwen2-s-f16.gguf not found\n");
+		return;
+	}
+	struct ret_answer a;
+	fake_context(&a);
+	struct stream s = { .len = 0 };
+	char *reply = NULL, *prompt = NULL;
+	CHECK_EQ_INT(ret_answer_generate(&a, "When is the dentist?", c, collect, &s, NULL, 0.35,
+					 &reply, &prompt),
+		     0);
+	CHECK(reply != NULL && prompt != NULL);
+	if (reply && prompt) {
+		/* the stream is the reply, in more than one piece */
+		CHECK_STR(s.buf, reply);
+		CHECK(s.pieces >= 2);
+		/* the prompt: the numbered context, then the question */
+		CHECK(strstr(prompt, "[1] Dental check-up") != NULL);
+		CHECK(strstr(prompt, "[2] /n/plants.md") != NULL);
+		CHECK(strstr(prompt, "Question: When is the dentist?") != NULL);
+		/* the reply went through the citation check */
+		CHECK(a.nsent >= 1 || !reply[0]);
+		for (size_t i = 0; i < a.nsent; i++)
+			CHECK(a.sent[i].cite ? a.sent[i].support >= 0 : a.sent[i].support < 0);
+	}
+	free(reply);
+	free(prompt);
+	/* deterministic: the same prompt, the same answer */
+	char *again = NULL;
+	CHECK_EQ_INT(ret_answer_generate(&a, "When is the dentist?", c, NULL, NULL, NULL, 0.35,
+					 &again, NULL),
+		     0);
+	CHECK(again && !strcmp(again, s.buf));
+	free(again);
+	ret_answer_clear(&a);
+	chat_close(c);
+
+	/* a context too big for the window is cut until it fits */
+	c = fixture_chat(192, 4);
+	if (!c)
+		return;
+	fake_context(&a);
+	char big[6000];
+	for (size_t i = 0; i + 1 < sizeof big; i++)
+		big[i] = i % 6 == 5 ? ' ' : "harbour"[i % 7];
+	big[sizeof big - 1] = '\0';
+	free(a.ctx[1].hit.text);
+	a.ctx[1].hit.text = strdup(big);
+	a.ctx_tokens = 1600;
+	CHECK_EQ_INT(ret_answer_generate(&a, "When is the dentist?", c, NULL, NULL, NULL, 0.35,
+					 &reply, &prompt),
+		     0);
+	CHECK(a.ctx_tokens < 192);
+	CHECK(prompt && strstr(prompt, "[1] Dental") != NULL);
+	CHECK_EQ_INT(a.ncites, 1);
+	free(reply);
+	free(prompt);
+	ret_answer_clear(&a);
+	chat_close(c);
+}
+
+static void fit_cuts_from_the_end(void)
+{
+	struct ret_answer a;
+	fake_context(&a);
+	a.ctx_tokens = 40;
+	ret_answer_fit(&a, 1000);
+	CHECK_EQ_INT(a.nctx, 2);
+	ret_answer_fit(&a, 30);
+	CHECK_EQ_INT(a.nctx, 1);
+	CHECK_EQ_INT(a.ncites, 1);
+	ret_answer_fit(&a, 5);
+	CHECK_EQ_INT(strlen(a.ctx[0].hit.text), 20);
+	CHECK(a.ctx_tokens <= 5);
+	ret_answer_clear(&a);
+}
+
 /* ---- the answer path on a small index --------------------------------- */
 
 static void put_note(struct store *st, int64_t src, const char *path, const char *title,
@@ -392,6 +516,8 @@ static const struct test_case tests[] = {
 	TEST(check_citations),
 	TEST(prompt_has_instructions_and_context),
 	TEST(answer_on_index),
+	TEST(fit_cuts_from_the_end),
+	TEST(generate_streams_and_checks),
 };
 
 TEST_MAIN(tests)
