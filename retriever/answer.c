@@ -449,8 +449,8 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 	p.ret.mode = with_embedder ? RET_HYBRID : RET_BM25;
 	/* calibrated on data/sample/questions.jsonl (memex eval ask
 	 * --calibrate; README, "Answers") */
-	p.min_coverage = with_embedder ? 0.40 : 0.50;
-	p.min_cos = with_embedder ? 0.45 : 2;
+	p.min_coverage = 0.45;
+	p.min_cos = with_embedder ? 0.675 : 2;
 	return p;
 }
 
