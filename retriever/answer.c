@@ -384,13 +384,8 @@ double ret_support_score(double cos, double overlap)
 void ret_cite_label(const struct store_hit *h, int64_t line_start, int64_t line_end, char *buf,
 		    size_t n)
 {
-	char date[16] = "";
-	if (h->date) {
-		time_t t = (time_t)h->date;
-		struct tm tm;
-		if (gmtime_r(&t, &tm))
-			strftime(date, sizeof date, "%Y-%m-%d", &tm);
-	}
+	char date[16];
+	ret_date_ymd(h->date, date, sizeof date);
 	if (h->parent_message_id && h->type && strcmp(h->type, "mail")) {
 		snprintf(buf, n, "attachment %s of <%s>", h->title ? h->title : "?",
 			 h->parent_message_id);
