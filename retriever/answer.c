@@ -1216,6 +1216,48 @@ static size_t leading_cites(const char *s)
 	}
 }
 
+/* The best cosine between a claim's vector cv (d floats) and the
+ * sentences of text t, embedded in one batch; -2 when t has none. */
+static int best_sentence_cos(struct ret_answer *a, const char *t, const float *cv, int d,
+			     struct eng_embedder *e, double *best)
+{
+	struct ret_span *sp = NULL;
+	size_t ns = 0;
+	char **one = NULL;
+	float *sv = NULL;
+	*best = -2;
+	int rc = ret_sentences_split(t, strlen(t), &sp, &ns);
+	if (rc || !ns)
+		goto out;
+	if (ns > CAND_MAX)
+		ns = CAND_MAX;
+	one = calloc(ns, sizeof *one);
+	sv = malloc(ns * (size_t)d * sizeof *sv);
+	if (!one || !sv) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ns; i++)
+		if (!(one[i] = strndup(t + sp[i].start, sp[i].end - sp[i].start))) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+	if ((rc = eng_embed(e, (const char *const *)one, ns, ENG_PASSAGE, sv))) {
+		snprintf(a->err, sizeof a->err, "%s", eng_errmsg(e));
+		goto out;
+	}
+	for (size_t i = 0; i < ns; i++)
+		if (dot(cv, sv + i * (size_t)d, d) > *best)
+			*best = dot(cv, sv + i * (size_t)d, d);
+out:
+	for (size_t i = 0; one && i < ns; i++)
+		free(one[i]);
+	free(one);
+	free(sv);
+	free(sp);
+	return rc;
+}
+
 /* The support of a claim by the chunks of document cite: the best over
  * its chunks (see ret_support_score); *chunk the best chunk. */
 static int support_of(struct ret_answer *a, const char *claim, const float *cv, int d,
@@ -1226,11 +1268,6 @@ static int support_of(struct ret_answer *a, const char *claim, const float *cv, 
 	*sup = 0;
 	if (rc)
 		return rc;
-	float *sv = d ? malloc((size_t)d * sizeof *sv) : NULL;
-	if (d && !sv) {
-		ret_terms_clear(&ct);
-		return MX_ENOMEM;
-	}
 	for (size_t k = 0; k < a->nctx && !rc; k++) {
 		if (a->ctx[k].cite != cite)
 			continue;
@@ -1240,33 +1277,14 @@ static int support_of(struct ret_answer *a, const char *claim, const float *cv, 
 		double ov = ret_term_overlap(&ct, NULL, &st_);
 		ret_terms_clear(&st_);
 		double best_cos = -2;
-		if (d) {
-			struct ret_span *sp = NULL;
-			size_t ns = 0;
-			if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
-				break;
-			for (size_t i = 0; i < ns && !rc; i++) {
-				char *one = strndup(t + sp[i].start, sp[i].end - sp[i].start);
-				const char *tx = one;
-				if (!one) {
-					rc = MX_ENOMEM;
-					break;
-				}
-				if ((rc = eng_embed(e, &tx, 1, ENG_PASSAGE, sv)))
-					snprintf(a->err, sizeof a->err, "%s", eng_errmsg(e));
-				else if (dot(cv, sv, d) > best_cos)
-					best_cos = dot(cv, sv, d);
-				free(one);
-			}
-			free(sp);
-		}
+		if (d && (rc = best_sentence_cos(a, t, cv, d, e, &best_cos)))
+			break;
 		double s = ret_support_score(best_cos, ov);
 		if (s > *sup) {
 			*sup = s;
 			*chunk = k;
 		}
 	}
-	free(sv);
 	ret_terms_clear(&ct);
 	return rc;
 }

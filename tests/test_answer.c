@@ -10,6 +10,7 @@
 #include "../common/fsutil.h"
 #include "../common/status.h"
 #include "../engine/chat.h"
+#include "../engine/engine.h"
 #include "../retriever/answer.h"
 #include "../store/store.h"
 #include "harness.h"
@@ -287,6 +288,44 @@ static void check_citations(void)
 	ret_answer_clear(&a); /* twice is fine */
 }
 
+/* With an embedder (the bert fixture: the numbers mean little, but a
+ * sentence and its copy embed the same), support mixes the cosine in. */
+static void check_citations_with_embedder(void)
+{
+	char path[4096];
+	const char *sh = test_shared();
+	if (sh)
+		snprintf(path, sizeof path, "%s/fixtures/bert/bert-minilm-shape-q8_0.gguf", sh);
+	if (!sh || access(path, R_OK) != 0) {
+		printf("    skip: ../shared/fixtures/bert/bert-minilm-shape-q8_0.gguf not found\n");
+		return;
+	}
+	struct eng_params ep = eng_params_default();
+	struct eng_embedder *e = NULL;
+	char err[256];
+	CHECK_EQ_INT(eng_embedder_open(path, &ep, &e, err, sizeof err), 0);
+	if (!e)
+		return;
+	struct ret_answer a;
+	fake_context(&a);
+	CHECK_EQ_INT(ret_answer_check(&a,
+				      "Late cancellations cost 650 SEK. [1] "
+				      "Bananas are yellow and grow in warm places [1].",
+				      e, 0.5),
+		     0);
+	CHECK_EQ_INT(a.nsent, 2);
+	if (a.nsent == 2) {
+		/* the copy: cosine 1 with its sentence, every word found */
+		CHECK(a.sent[0].support > 0.99 && a.sent[0].support <= 1.0 + 1e-6);
+		CHECK(a.sent[0].supported);
+		CHECK(a.sent[1].support < a.sent[0].support);
+		CHECK(a.sent[1].support >= 0 && a.sent[1].support <= 1.0);
+		CHECK(!a.sent[1].supported);
+	}
+	ret_answer_clear(&a);
+	eng_embedder_close(e);
+}
+
 static void prompt_has_instructions_and_context(void)
 {
 	struct ret_answer a;
@@ -514,6 +553,7 @@ static const struct test_case tests[] = {
 	TEST(citation_labels),
 	TEST(support_scores),
 	TEST(check_citations),
+	TEST(check_citations_with_embedder),
 	TEST(prompt_has_instructions_and_context),
 	TEST(answer_on_index),
 	TEST(fit_cuts_from_the_end),
