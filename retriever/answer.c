@@ -20,23 +20,23 @@
 #include "../engine/engine.h"
 #include "retriever_int.h"
 
-#define SENT_MAX 4096	     /* sentences of one text */
-#define SENT_LONG 600	     /* a sentence longer than this is cut */
-#define SHORT_LINE 48	     /* a line shorter than this ends a sentence */
-#define CAND_MAX 256	     /* sentences scored for one answer */
-#define TERMS_MAX 4096	     /* words of one text, for overlaps */
+#define SENT_MAX   4096	      /* sentences of one text */
+#define SENT_LONG  600	      /* a sentence longer than this is cut */
+#define SHORT_LINE 48	      /* a line shorter than this ends a sentence */
+#define CAND_MAX   256	      /* sentences scored for one answer */
+#define TERMS_MAX  4096	      /* words of one text, for overlaps */
 #define PROMPT_MAX (1u << 20) /* cap of a prompt */
-#define STEM_ROOM 4	     /* bytes a base form may add to a word */
-#define SIBLINGS 4	     /* chunks either side looked at for a better one */
+#define STEM_ROOM  4	      /* bytes a base form may add to a word */
+#define SIBLINGS   4	      /* chunks either side looked at for a better one */
 
 /* ===================================================================== */
 /* sentences                                                              */
 /* ===================================================================== */
 
 /* Abbreviations after which a '.' does not end a sentence. */
-static const char *const abbrevs[] = { "dr",   "mr",  "mrs", "ms",	"st",	"e.g", "i.e",
-				       "etc",  "vs",  "no",  "nr",	"approx", "ca",	 "incl",
-				       "kl",   "tel", "p",   "pp",	"fig",	"t.ex", "jr",
+static const char *const abbrevs[] = { "dr",   "mr",  "mrs",  "ms", "st",     "e.g",  "i.e",
+				       "etc",  "vs",  "no",   "nr", "approx", "ca",   "incl",
+				       "kl",   "tel", "p",    "pp", "fig",    "t.ex", "jr",
 				       "prof", "ave", "resp", "ref" };
 
 static bool is_abbrev(const char *text, size_t dot)
@@ -182,11 +182,11 @@ int ret_sentences_split(const char *text, size_t len, struct ret_span **out, siz
 
 /* Words of questions that carry no content beyond the stop words of the
  * retriever. */
-static const char *const qwords[] = { "much", "many", "get",  "got",  "am",   "any",  "all",
-				      "also", "so",   "then", "than", "just", "been", "being",
-				      "into", "up",   "out",  "need", "long", "time", "know",
-				      "want", "like", "going", "go",  "again", "these", "those",
-				      "they", "them", "he",   "she",  "his",  "her",  "him" };
+static const char *const qwords[] = { "much", "many", "get",   "got",  "am",	"any",	 "all",
+				      "also", "so",   "then",  "than", "just",	"been",	 "being",
+				      "into", "up",   "out",   "need", "long",	"time",	 "know",
+				      "want", "like", "going", "go",   "again", "these", "those",
+				      "they", "them", "he",    "she",  "his",	"her",	 "him" };
 
 static bool is_qword(const char *w, size_t n)
 {
@@ -206,10 +206,10 @@ static bool ends(const char *w, size_t n, const char *suf)
 
 /* Irregular forms that questions and answers often split between them. */
 static const char *const irregular[][2] = { { "paid", "pay" },	 { "spent", "spend" },
-					     { "bought", "buy" }, { "sent", "send" },
-					     { "gave", "give" },  { "given", "give" },
-					     { "took", "take" },  { "taken", "take" },
-					     { "left", "leave" }, { "won", "win" } };
+					    { "bought", "buy" }, { "sent", "send" },
+					    { "gave", "give" },	 { "given", "give" },
+					    { "took", "take" },	 { "taken", "take" },
+					    { "left", "leave" }, { "won", "win" } };
 
 /* Light English suffix stripping on a lower-case word; the new length. */
 static size_t stem(char *w, size_t n)
@@ -402,7 +402,8 @@ void ret_cite_label(const struct store_hit *h, int64_t line_start, int64_t line_
 			if (!wl) {
 				const char *gt = lt ? strchr(lt, '>') : NULL;
 				if (lt && gt)
-					snprintf(who, sizeof who, "%.*s", (int)(gt - lt - 1), lt + 1);
+					snprintf(who, sizeof who, "%.*s", (int)(gt - lt - 1),
+						 lt + 1);
 				else
 					snprintf(who, sizeof who, "%s", h->author);
 			} else {
@@ -484,8 +485,7 @@ static int chunk_terms(const struct store_hit *h, struct ret_terms *t)
 {
 	struct mx_buf b;
 	mx_buf_init(&b, 1u << 22);
-	int rc = mx_buf_appendf(&b, "%s %s ", h->title ? h->title : "",
-				h->author ? h->author : "");
+	int rc = mx_buf_appendf(&b, "%s %s ", h->title ? h->title : "", h->author ? h->author : "");
 	if (!rc)
 		rc = mx_buf_appends(&b, h->text ? h->text : "");
 	if (!rc)
@@ -619,12 +619,12 @@ static enum qkind question_kind(const char *q)
 
 static bool has_kind(const char *s, size_t n, enum qkind k)
 {
-	static const char *const when_words[] = { "monday", "tuesday", "wednesday", "thursday",
-						  "friday", "saturday", "sunday", "january",
-						  "february", "march", "april", "june", "july",
-						  "august", "september", "october", "november",
-						  "december", "tomorrow", "today", "mon ", "tue ",
-						  "wed ", "thu ", "fri ", "sat ", "sun " };
+	static const char *const when_words[] = {
+		"monday",    "tuesday",	 "wednesday", "thursday", "friday",   "saturday", "sunday",
+		"january",   "february", "march",     "april",	  "june",     "july",	  "august",
+		"september", "october",	 "november",  "december", "tomorrow", "today",	  "mon ",
+		"tue ",	     "wed ",	 "thu ",      "fri ",	  "sat ",     "sun "
+	};
 	bool digit = false;
 	for (size_t i = 0; i < n; i++)
 		digit |= isdigit((unsigned char)s[i]) != 0;
@@ -777,8 +777,8 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 		} else {
 			rel[i] = 0.55 * ov + 0.3 * ctx + 0.15 * kind_bonus;
 		}
-		if (is_heading(texts[i]) || (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]),
-									     Q_AMOUNT)))
+		if (is_heading(texts[i]) ||
+		    (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]), Q_AMOUNT)))
 			rel[i] *= 0.5;
 		c[i].rel = rel[i];
 	}
@@ -940,7 +940,8 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 			bool has_mod = terms_have(&own, mod), other = false, any_other = false;
 			ret_terms_clear(&own);
 			/* the other words: in the sentences around it, or the title */
-			size_t from = sp[i > 0 ? i - 1 : 0].start, to = sp[i + 1 < ns ? i + 1 : i].end;
+			size_t from = sp[i > 0 ? i - 1 : 0].start,
+			       to = sp[i + 1 < ns ? i + 1 : i].end;
 			rc = mx_buf_appendf(&b, "%.*s\n%s", (int)(to - from), t + from,
 					    h->title ? h->title : "");
 			if (!rc)
@@ -1008,7 +1009,8 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 		size_t t = tokens_of(r.hits[i].text ? r.hits[i].text : "");
 		if (i > 0 && a->ctx_tokens + t > p->ctx_tokens)
 			break;
-		if ((rc = ctx_push(a, &cap, &r.hits[i], (int)i + 1, 1.0 / (double)(i + 1), a->nctx)))
+		if ((rc = ctx_push(a, &cap, &r.hits[i], (int)i + 1, 1.0 / (double)(i + 1),
+				   a->nctx)))
 			goto out;
 		a->ncites = (int)i + 1;
 	}
@@ -1394,7 +1396,8 @@ void ret_answer_fit(struct ret_answer *a, size_t max_tokens)
 	}
 	if (a->nctx == 1 && a->ctx_tokens > max_tokens && a->ctx[0].hit.text) {
 		char *t = a->ctx[0].hit.text;
-		size_t keep = mx_utf8_floor(t, max_tokens * 4 < strlen(t) ? max_tokens * 4 : strlen(t));
+		size_t keep =
+			mx_utf8_floor(t, max_tokens * 4 < strlen(t) ? max_tokens * 4 : strlen(t));
 		t[keep] = '\0';
 		a->ctx_tokens = tokens_of(t);
 	}
