@@ -20,14 +20,15 @@
 #include "../engine/engine.h"
 #include "retriever_int.h"
 
-#define SENT_MAX   4096	      /* sentences of one text */
-#define SENT_LONG  600	      /* a sentence longer than this is cut */
-#define SHORT_LINE 48	      /* a line shorter than this ends a sentence */
-#define CAND_MAX   256	      /* sentences scored for one answer */
-#define TERMS_MAX  4096	      /* words of one text, for overlaps */
-#define PROMPT_MAX (1u << 20) /* cap of a prompt */
-#define STEM_ROOM  4	      /* bytes a base form may add to a word */
-#define SIBLINGS   4	      /* chunks either side looked at for a better one */
+#define SENT_MAX      4096	 /* sentences of one text */
+#define SENT_LONG     600	 /* a sentence longer than this is cut */
+#define SHORT_LINE    48	 /* a line shorter than this ends a sentence */
+#define CAND_MAX      256	 /* sentences scored for one answer */
+#define TERMS_MAX     4096	 /* words of one text, for overlaps */
+#define PROMPT_MAX    (1u << 20) /* cap of a prompt */
+#define STEM_ROOM     4		 /* bytes a base form may add to a word */
+#define SIBLINGS      4		 /* chunks either side looked at for a better one */
+#define SIBLING_SHARE 0.75	 /* of the chunk's coverage a sibling needs */
 
 /* ===================================================================== */
 /* sentences                                                              */
@@ -314,6 +315,9 @@ static bool term_match(const char *a, const char *b)
 	size_t la = strlen(a), lb = strlen(b), m = la < lb ? la : lb, k = 0;
 	while (k < m && a[k] == b[k])
 		k++;
+	/* a final 'e' that -ed stripping took ("baked" -> "bak", "bake") */
+	if (k == m && m >= 3 && (la == lb + 1 ? a[lb] == 'e' : lb == la + 1 && b[la] == 'e'))
+		return true;
 	return k >= 5 && k * 10 >= m * 7;
 }
 
@@ -593,10 +597,33 @@ static int question_weights(const struct ret_terms *q, const struct ret_result *
 
 static bool has_identifier(const char *s, size_t n);
 
+/* Whether s has a name: two capitalised words in a row after its first
+ * word ("with Dr Karin Ahlgren", "Teacher: Joana Ferreira"). */
+static bool has_name(const char *s, size_t n)
+{
+	size_t words = 0, run = 0;
+	for (size_t i = 0; i < n;) {
+		while (i < n && !isalpha((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
+			i++;
+		size_t j = i;
+		while (j < n &&
+		       (isalpha((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80 || s[j] == '-'))
+			j++;
+		if (j == i)
+			break;
+		bool cap = isupper((unsigned char)s[i]) && j - i >= 2;
+		run = words++ && cap ? run + 1 : 0;
+		if (run >= 2)
+			return true;
+		i = j;
+	}
+	return false;
+}
+
 /* What the question asks for, and whether a sentence has that kind of
  * thing: a date or time for "when", a number for "how much/many", an
- * identifier for "which number/code/reference". */
-enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID };
+ * identifier for "which number/code/reference", a name for "who". */
+enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID, Q_WHO };
 
 static enum qkind question_kind(const char *q)
 {
@@ -614,6 +641,8 @@ static enum qkind question_kind(const char *q)
 	if (strstr(low, "number") || strstr(low, "code") || strstr(low, "reference") ||
 	    strstr(low, "password"))
 		return Q_ID;
+	if (!strncmp(low, "who", 3) || strstr(low, " who "))
+		return Q_WHO;
 	return Q_OTHER;
 }
 
@@ -632,6 +661,8 @@ static bool has_kind(const char *s, size_t n, enum qkind k)
 		return digit;
 	if (k == Q_ID)
 		return has_identifier(s, n);
+	if (k == Q_WHO)
+		return has_name(s, n);
 	if (k != Q_WHEN)
 		return false;
 	for (size_t i = 0; i + 2 < n; i++)
@@ -1015,14 +1046,17 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 		a->ncites = (int)i + 1;
 	}
 	/* more of the first three documents: the chunks next to the best one
-	 * when the passage runs over its edge, and the document's chunk that
-	 * covers the question best when it beats the retrieved one */
+	 * when the passage runs over its edge, and the document's other chunk
+	 * that covers the question best, when it covers it at least
+	 * SIBLING_SHARE as well as the retrieved one */
 	size_t nfirst = a->nctx;
 	for (size_t at = 0; at < nfirst && a->ctx[at].cite <= 3; at++) {
 		struct ret_terms ct;
 		if ((rc = chunk_terms(&a->ctx[at].hit, &ct)))
 			goto out;
-		double own = ret_term_overlap(&qt, qw, &ct), best_ov = own;
+		/* a sibling nearly as good may hold the answer the retrieved
+		 * chunk only points to (a recipe's method, a log's next entry) */
+		double own = ret_term_overlap(&qt, qw, &ct), best_ov = own * SIBLING_SHARE;
 		ret_terms_clear(&ct);
 		struct store_hit best = { 0 };
 		const char *t = a->ctx[at].hit.text;
@@ -1045,7 +1079,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 					store_hit_clear(&nb);
 					goto out;
 				}
-			} else if (ov > best_ov) {
+			} else if (ov >= best_ov && ov > 0 && off != 0) {
 				store_hit_clear(&best);
 				best = nb;
 				best_ov = ov;
