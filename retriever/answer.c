@@ -456,8 +456,10 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a)
 {
-	if (!a->nctx || (a->asks_id && !a->id_found))
+	if (!a->nctx)
 		return true;
+	if (a->asks_id) /* the slot decides: a code there, or none */
+		return !a->id_found;
 	return !(a->coverage >= p->min_coverage || (a->cosine >= -1 && a->cosine >= p->min_cos));
 }
 

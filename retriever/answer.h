@@ -164,10 +164,10 @@ struct ret_answer {
  * word; MX_EINVAL: a bad filter, reason in a->err), MX_ENOMEM, or a store
  * error (store_errmsg). */
 /* Whether the answer a is withheld under p's thresholds (whatever
- * p->no_abstain says): no context; a question that asks for a number or
- * code (a "passport number") with none in a sentence about that thing; or
- * coverage below p->min_coverage and, with an embedder, cosine below
- * p->min_cos. */
+ * p->no_abstain says): no context; for a question that asks for a number
+ * or code (a "passport number"), whether one stands in a sentence about
+ * that thing decides; for others, coverage below p->min_coverage and, with
+ * an embedder, cosine below p->min_cos. */
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a);
 
 int ret_answer_run(struct store *st, const char *question, const struct ret_answer_params *p,
