@@ -460,6 +460,8 @@ bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_ans
 		return true;
 	if (a->asks_id) /* the slot decides: a code there, or none */
 		return !a->id_found;
+	if (a->asks_typed && !a->typed_found)
+		return true;
 	return !(a->coverage >= p->min_coverage || (a->cosine >= -1 && a->cosine >= p->min_cos));
 }
 
@@ -997,6 +999,65 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 	return rc;
 }
 
+/* For a question that asks for a date, an amount or a name (see
+ * question_kind), whether a sentence of that kind with one of the
+ * question's words stands in a chunk that has the rarest of the question's
+ * words found in the context (weights qw): "When is my flight to Porto?"
+ * wants a date about a flight where Porto is. Sets *asks. */
+static int typed_slot(const struct ret_answer *a, const char *question, const struct ret_terms *qt,
+		      const double *qw, bool *asks, bool *found)
+{
+	enum qkind kind = question_kind(question);
+	int rc = 0;
+	*asks = *found = false;
+	if (kind == Q_OTHER || kind == Q_ID || !qt->n)
+		return 0;
+	/* the rarest of the question's words that the context has at all (a
+	 * word it lacks everywhere is the coverage's business) */
+	size_t rare = qt->n;
+	for (size_t k = 0; k < a->nctx && !rc; k++) {
+		struct ret_terms ct;
+		if ((rc = chunk_terms(&a->ctx[k].hit, &ct)))
+			return rc;
+		for (size_t i = 0; i < qt->n; i++)
+			if ((rare == qt->n || qw[i] > qw[rare]) && terms_have(&ct, qt->t[i]))
+				rare = i;
+		ret_terms_clear(&ct);
+	}
+	if (rare == qt->n)
+		return 0;
+	*asks = true;
+	for (size_t k = 0; k < a->nctx && !*found && !rc; k++) {
+		const struct store_hit *h = &a->ctx[k].hit;
+		const char *t = h->text ? h->text : "";
+		struct ret_terms ct;
+		if ((rc = chunk_terms(h, &ct)))
+			break;
+		bool has_rare = terms_have(&ct, qt->t[rare]);
+		ret_terms_clear(&ct);
+		if (!has_rare)
+			continue;
+		struct ret_span *sp = NULL;
+		size_t ns = 0;
+		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+			break;
+		for (size_t i = 0; i < ns && !*found && !rc; i++) {
+			const char *x = t + sp[i].start;
+			size_t xl = sp[i].end - sp[i].start;
+			struct ret_terms st_;
+			if (!has_kind(x, xl, kind))
+				continue;
+			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &st_)))
+				break;
+			for (size_t w = 0; w < qt->n && !*found; w++)
+				*found = terms_have(&st_, qt->t[w]);
+			ret_terms_clear(&st_);
+		}
+		free(sp);
+	}
+	return rc;
+}
+
 /* Outline: retrieve the best documents (one chunk each) and weigh the
  * question's words over them; take the best `docs` documents' chunks in
  * order within the budget; for the first three, add the chunk before or
@@ -1132,6 +1193,8 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 			a->coverage = ov;
 	}
 	if ((rc = id_slot(a, question, &a->asks_id, &a->id_found)))
+		goto out;
+	if ((rc = typed_slot(a, question, &qt, qw, &a->asks_typed, &a->typed_found)))
 		goto out;
 	a->confidence = a->coverage;
 	if (a->nctx && (rc = extract(a, question, &qt, qw, qv, p)))

@@ -151,6 +151,8 @@ struct ret_answer {
 	double coverage;    /* best share of the question's words in a chunk */
 	bool asks_id;	    /* the question asks for a number or code */
 	bool id_found;	    /* and the context has one where it asks */
+	bool asks_typed;    /* the question asks for a date, amount or name */
+	bool typed_found;   /* and a sentence of that kind has its rarest word */
 	double cosine;	    /* best question-chunk cosine; -2: no embedder */
 	double confidence;  /* the figure compared with the thresholds */
 	enum ret_mode mode; /* the retrieval that ran */
