@@ -187,12 +187,6 @@ int cmd_chat(struct cli *c, int argc, char **argv)
 		cli_error("chat takes no arguments; type your messages on stdin");
 		return CLI_USAGE;
 	}
-	if (!model) {
-		cli_error("no chat model configured: set 'chat_model = PATH' (a GGUF file) in "
-			  "%s, or pass --model PATH",
-			  c->cfg.path[0] ? c->cfg.path : "the configuration file");
-		return CLI_ERR;
-	}
 	if (p.template_name) {
 		enum chat_family f;
 		if (chat_family_parse(p.template_name, &f)) {
@@ -201,6 +195,12 @@ int cmd_chat(struct cli *c, int argc, char **argv)
 				  p.template_name);
 			return CLI_USAGE;
 		}
+	}
+	if (!model) {
+		cli_error("no chat model configured: set 'chat_model = PATH' (a GGUF file) in "
+			  "%s, or pass --model PATH",
+			  c->cfg.path[0] ? c->cfg.path : "the configuration file");
+		return CLI_ERR;
 	}
 	char date[64];
 	time_t now = time(NULL);
