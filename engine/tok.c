@@ -406,6 +406,25 @@ static int merge_all(const struct tok *t, struct work *w, size_t len, size_t *ns
 	return 0;
 }
 
+/* The merged symbols of w->buf as ids: each its token, or else its bytes
+ * (SPM: <0xNN>, the unknown token when even that is missing; BPE: the
+ * one-byte tokens, dropped when missing, as llama.cpp does). */
+static void emit_symbols(const struct tok *t, const struct work *w, struct sink *k)
+{
+	for (int32_t i = 0; i >= 0; i = w->syms[i].next) {
+		const struct sym *y = &w->syms[i];
+		int32_t id = tok_lookup(t, w->buf + y->start, y->n);
+		if (id >= 0) {
+			emit(k, id);
+			continue;
+		}
+		for (size_t j = 0; j < y->n; j++) {
+			int32_t b = t->byte_tok[(unsigned char)w->buf[y->start + j]];
+			emit(k, b >= 0 || t->kind == TOK_KIND_BPE ? b : t->unk);
+		}
+	}
+}
+
 /* ---- SentencePiece BPE ----------------------------------------------------------- */
 
 /* One raw text run: escaped (with the prefix space when asked), merged,
@@ -436,18 +455,7 @@ static int spm_run(const struct tok *t, struct work *w, const char *s, size_t le
 	size_t ns;
 	if (!o || (rc = merge_all(t, w, o, &ns)))
 		return rc;
-	for (int32_t i = 0; i >= 0; i = w->syms[i].next) {
-		const struct sym *y = &w->syms[i];
-		int32_t id = tok_lookup(t, w->buf + y->start, y->n);
-		if (id >= 0) {
-			emit(k, id);
-			continue;
-		}
-		for (size_t j = 0; j < y->n; j++) {
-			int32_t b = t->byte_tok[(unsigned char)w->buf[y->start + j]];
-			emit(k, b >= 0 ? b : t->unk);
-		}
-	}
+	emit_symbols(t, w, k);
 	return 0;
 }
 
@@ -783,16 +791,7 @@ static int bpe_word(const struct tok *t, struct work *w, const uint32_t *c, size
 	size_t ns;
 	if (!o || (rc = merge_all(t, w, o, &ns)))
 		return rc;
-	for (int32_t i = 0; i >= 0; i = w->syms[i].next) {
-		const struct sym *y = &w->syms[i];
-		int32_t id = tok_lookup(t, w->buf + y->start, y->n);
-		if (id >= 0) {
-			emit(k, id);
-			continue;
-		}
-		for (size_t j = 0; j < y->n; j++)
-			emit(k, t->byte_tok[(unsigned char)w->buf[y->start + j]]);
-	}
+	emit_symbols(t, w, k);
 	return 0;
 }
 
