@@ -317,8 +317,9 @@ out:
 	return rc;
 }
 
-/* The range of the oldest droppable exchange: [*i, *j). False when only
- * system messages and the last user message are left. */
+/* The range of the oldest droppable exchange: [*i, *j) (its system
+ * messages excepted). False when only system messages and the last user
+ * message are left. */
 static bool droppable(const struct chat_session *s, size_t *i, size_t *j)
 {
 	size_t last_user = s->n;
@@ -335,9 +336,6 @@ static bool droppable(const struct chat_session *s, size_t *i, size_t *j)
 	size_t b = a + 1;
 	while (b < last_user && s->v[b].role != CHAT_ROLE_USER)
 		b++;
-	/* system messages inside the range stay */
-	while (b > a + 1 && s->v[b - 1].role == CHAT_ROLE_SYSTEM)
-		b--;
 	*i = a;
 	*j = b;
 	return true;
@@ -518,8 +516,13 @@ int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *
 				    "%zu with room for the reply; the context holds %zu)",
 				    n, n + room, n_ctx);
 		}
-		chat_session_remove(s, i, j - i);
-		st.n_dropped += j - i;
+		/* system messages inside the range stay */
+		for (size_t q = j; q-- > i;) {
+			if (s->v[q].role != CHAT_ROLE_SYSTEM) {
+				chat_session_remove(s, q, 1);
+				st.n_dropped++;
+			}
+		}
 		free(ids);
 	}
 	st.n_prompt = n;

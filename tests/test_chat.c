@@ -516,6 +516,8 @@ static void chat_window(void)
 				    "twelve thirteen fourteen";
 	for (int i = 0; i < 4; i++) {
 		chat_session_add(s, CHAT_ROLE_USER, words, sizeof words - 1);
+		if (i == 0) /* a system message inside an exchange that goes */
+			chat_session_add(s, CHAT_ROLE_SYSTEM, "Mid.", 4);
 		chat_session_add(s, CHAT_ROLE_ASSISTANT, words, sizeof words - 1);
 	}
 	chat_session_add(s, CHAT_ROLE_USER, "last", 4);
@@ -526,6 +528,10 @@ static void chat_window(void)
 		size_t n;
 		const struct chat_msg *m = chat_session_msgs(s, &n);
 		CHECK_EQ_INT(m[0].role, CHAT_ROLE_SYSTEM);
+		size_t nsys = 0;
+		for (size_t i = 0; i < n; i++)
+			nsys += m[i].role == CHAT_ROLE_SYSTEM;
+		CHECK_EQ_INT(nsys, 2);
 		CHECK(n >= 3 && m[n - 2].content_len == 4 && !memcmp(m[n - 2].content, "last", 4));
 	}
 	chat_session_clear(s);
