@@ -50,8 +50,8 @@
 
 /* ---- errors --------------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4))) static int fail(struct eng_llm *m, int rc,
-						       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct eng_llm *m, int rc, const char *fmt,
+						      ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -165,7 +165,8 @@ static void rope_tables(struct eng_llm *m, int p0, size_t n)
 			float extrap = m->rope_freqs ? theta / m->rope_freqs[j] : theta;
 			float interp = m->freq_scale * extrap, t = interp, mscale = m->attn_factor;
 			if (m->ext_factor != 0.0f) {
-				float mix = yarn_ramp(m->yarn_lo, m->yarn_hi, 2 * j) * m->ext_factor;
+				float mix =
+					yarn_ramp(m->yarn_lo, m->yarn_hi, 2 * j) * m->ext_factor;
 				t = interp * (1 - mix) + extrap * mix;
 				mscale *= 1.0f + 0.1f * logf(1.0f / m->freq_scale);
 			}
@@ -314,9 +315,9 @@ static void store_kv(struct eng_llm *m, int l, int p0, size_t n)
 {
 	int hd = m->head_dim;
 	for (int kvh = 0; kvh < m->n_head_kv; kvh++) {
-		size_t base = (((size_t)l * m->n_head_kv + (size_t)kvh) * (size_t)m->n_ctx +
-			       (size_t)p0) *
-			      (size_t)hd;
+		size_t base =
+			(((size_t)l * m->n_head_kv + (size_t)kvh) * (size_t)m->n_ctx + (size_t)p0) *
+			(size_t)hd;
 		for (size_t i = 0; i < n; i++) {
 			const float *ks = m->k + i * (size_t)m->kvd + (size_t)kvh * hd;
 			const float *vs = m->v + i * (size_t)m->kvd + (size_t)kvh * hd;
@@ -325,7 +326,8 @@ static void store_kv(struct eng_llm *m, int l, int p0, size_t n)
 				memcpy((float *)m->kv_k + o, ks, (size_t)hd * sizeof(float));
 				memcpy((float *)m->kv_v + o, vs, (size_t)hd * sizeof(float));
 			} else {
-				uint16_t *kd = (uint16_t *)m->kv_k + o, *vd = (uint16_t *)m->kv_v + o;
+				uint16_t *kd = (uint16_t *)m->kv_k + o,
+					 *vd = (uint16_t *)m->kv_v + o;
 				for (int t = 0; t < hd; t++) {
 					kd[t] = f16_from_f32(ks[t]);
 					vd[t] = f16_from_f32(vs[t]);
@@ -443,8 +445,9 @@ void eng_llm_reset(struct eng_llm *m)
 
 struct eng_llm_params eng_llm_params_default(void)
 {
-	return (struct eng_llm_params){ .threads = 2, .n_ctx = 0, .n_batch = 512,
-					.kv_type = ENG_KV_F16 };
+	return (struct eng_llm_params){
+		.threads = 2, .n_ctx = 0, .n_batch = 512, .kv_type = ENG_KV_F16
+	};
 }
 
 /* "<arch>.suffix" */
@@ -518,8 +521,8 @@ static int hparams(struct eng_llm *m)
 		return fail(m, MX_ECORRUPT, "%d attention heads are not a multiple of %d KV heads",
 			    m->n_head, m->n_head_kv);
 	int kl, vl;
-	if ((rc = meta_int(m, "attention.key_length", false, m->n_embd / m->n_head, 1,
-			   MAX_HEADDIM, &kl)) ||
+	if ((rc = meta_int(m, "attention.key_length", false, m->n_embd / m->n_head, 1, MAX_HEADDIM,
+			   &kl)) ||
 	    (rc = meta_int(m, "attention.value_length", false, kl, 1, MAX_HEADDIM, &vl)))
 		return rc;
 	if (kl != vl)
@@ -550,8 +553,8 @@ static int hparams(struct eng_llm *m)
 	float factor = 0;
 	if ((rc = meta_float(m, "rope.scaling.factor", false, 0.0f, 0.0f, 1e6f, &factor)))
 		return rc;
-	if (factor == 0.0f && (rc = meta_float(m, "rope.scale_linear", false, 0.0f, 0.0f, 1e6f,
-					       &factor)))
+	if (factor == 0.0f &&
+	    (rc = meta_float(m, "rope.scale_linear", false, 0.0f, 0.0f, 1e6f, &factor)))
 		return rc;
 	rc = gguf_get_str(m->g, akey(m, key, sizeof key, "rope.scaling.type"), &s, &len);
 	if (rc == 0) {
@@ -574,16 +577,16 @@ static int hparams(struct eng_llm *m)
 	if (type == SC_YARN) {
 		int n_orig;
 		float af;
-		if ((rc = meta_int(m, "rope.scaling.original_context_length", false,
-				   m->n_ctx_train, 1, MAX_CTX, &n_orig)) ||
+		if ((rc = meta_int(m, "rope.scaling.original_context_length", false, m->n_ctx_train,
+				   1, MAX_CTX, &n_orig)) ||
 		    (rc = meta_float(m, "rope.scaling.attn_factor", false, 1.0f, 0.0f, 100.0f,
 				     &af)))
 			return rc;
 		m->ext_factor = 1.0f;
 		m->attn_factor = af;
 		/* beta_fast 32, beta_slow 1: llama.cpp's defaults */
-		m->yarn_lo = fmaxf(0.0f, floorf(yarn_corr_dim(m->n_rot, n_orig, 32.0f,
-							      m->rope_base)));
+		m->yarn_lo =
+			fmaxf(0.0f, floorf(yarn_corr_dim(m->n_rot, n_orig, 32.0f, m->rope_base)));
 		m->yarn_hi = fminf((float)m->n_rot - 1,
 				   ceilf(yarn_corr_dim(m->n_rot, n_orig, 1.0f, m->rope_base)));
 	}
@@ -623,9 +626,8 @@ static int vec(struct eng_llm *m, const char *name, uint64_t n, bool required, f
 	if (!t)
 		return required ? fail(m, MX_ECORRUPT, "tensor %s is missing", name) : 0;
 	if (t->n_dims != 1 || t->ne[0] != n)
-		return fail(m, MX_ECORRUPT, "tensor %s has %llu values in %d dims, want %llu",
-			    name, (unsigned long long)t->ne[0], t->n_dims,
-			    (unsigned long long)n);
+		return fail(m, MX_ECORRUPT, "tensor %s has %llu values in %d dims, want %llu", name,
+			    (unsigned long long)t->ne[0], t->n_dims, (unsigned long long)n);
 	if (!quant_can_dequant(t->type))
 		return fail(m, MX_EUNSUPPORTED, "tensor %s: type %s is not supported", name,
 			    quant_type_name(t->type));
@@ -645,13 +647,13 @@ static int tensors(struct eng_llm *m)
 	const struct gguf_tensor *te = gguf_tensor(m->g, "token_embd.weight");
 	if (!te)
 		return fail(m, MX_ECORRUPT, "tensor token_embd.weight is missing");
-	if (te->n_dims != 2 || te->ne[0] != (uint64_t)d || te->ne[1] < 1 ||
-	    te->ne[1] > MAX_VOCAB)
+	if (te->n_dims != 2 || te->ne[0] != (uint64_t)d || te->ne[1] < 1 || te->ne[1] > MAX_VOCAB)
 		return fail(m, MX_ECORRUPT,
 			    "tensor token_embd.weight has shape [%llu, %llu], want [%d, n_vocab]",
 			    (unsigned long long)te->ne[0], (unsigned long long)te->ne[1], d);
 	if (!quant_can_dequant(te->type) || ggml_row_size(te->type, (uint64_t)d) == 0)
-		return fail(m, MX_EUNSUPPORTED, "tensor token_embd.weight: type %s is not supported",
+		return fail(m, MX_EUNSUPPORTED,
+			    "tensor token_embd.weight: type %s is not supported",
 			    quant_type_name(te->type));
 	m->tok_embd = te;
 	m->n_vocab = (int)te->ne[1];
@@ -683,9 +685,10 @@ static int tensors(struct eng_llm *m)
 	m->rope_freqs = freqs;
 	if (!m->output) { /* tied: the embedding table is the output matrix */
 		if (!qmat_supported(te->type, (uint64_t)d))
-			return fail(m, MX_EUNSUPPORTED,
-				    "tied output: token_embd.weight of type %s cannot be multiplied",
-				    quant_type_name(te->type));
+			return fail(
+				m, MX_EUNSUPPORTED,
+				"tied output: token_embd.weight of type %s cannot be multiplied",
+				quant_type_name(te->type));
 		m->output = te;
 		m->flops += 2.0 * d * (double)m->n_vocab;
 	}
@@ -753,7 +756,9 @@ static int buffers(struct eng_llm *m)
 	size_t act_row = 0;
 	for (int l = 0; l < m->n_layer; l++) {
 		const struct llm_layer *L = &m->layers[l];
-		const struct gguf_tensor *w[7] = { L->wq, L->wk, L->wv, L->wo, L->wg, L->wu, L->wd };
+		const struct gguf_tensor *w[7] = {
+			L->wq, L->wk, L->wv, L->wo, L->wg, L->wu, L->wd
+		};
 		for (int j = 0; j < 7; j++) {
 			size_t a = qmat_act_bytes(w[j]->type, w[j]->ne[0]);
 			act_row = a > act_row ? a : act_row;
@@ -769,22 +774,33 @@ static int buffers(struct eng_llm *m)
 			    m->n_ctx);
 	m->kv_k = malloc(kvb);
 	m->kv_v = malloc(kvb);
-	m->x = malloc(B * d * sizeof(float));
-	m->h = malloc(B * d * sizeof(float));
-	m->q = malloc(B * (size_t)m->qd * sizeof(float));
-	m->att = malloc(B * (size_t)m->qd * sizeof(float));
-	m->k = malloc(B * (size_t)m->kvd * sizeof(float));
-	m->v = malloc(B * (size_t)m->kvd * sizeof(float));
-	m->gate = malloc(B * (size_t)m->n_ff * sizeof(float));
-	m->up = malloc(B * (size_t)m->n_ff * sizeof(float));
-	m->rope_cs = malloc(B * (size_t)m->n_rot * sizeof(float));
-	m->logits = malloc((size_t)m->n_vocab * sizeof(float));
-	m->act_cap = B * act_row;
-	m->act = malloc(m->act_cap);
-	m->tscratch = malloc(nth * m->tstride * sizeof(float));
-	if (!m->kv_k || !m->kv_v || !m->x || !m->h || !m->q || !m->att || !m->k || !m->v ||
-	    !m->gate || !m->up || !m->rope_cs || !m->logits || !m->act || !m->tscratch)
+	/* the activations: one block of floats, carved */
+	size_t w[11] = { B * d,
+			 B * d,
+			 B * (size_t)m->qd,
+			 B * (size_t)m->qd,
+			 B * (size_t)m->kvd,
+			 B * (size_t)m->kvd,
+			 B * (size_t)m->n_ff,
+			 B * (size_t)m->n_ff,
+			 B * (size_t)m->n_rot,
+			 (size_t)m->n_vocab,
+			 nth * m->tstride };
+	float **dst[11] = { &m->x,    &m->h,  &m->q,	   &m->att,    &m->k,	    &m->v,
+			    &m->gate, &m->up, &m->rope_cs, &m->logits, &m->tscratch };
+	size_t total = 0;
+	for (int i = 0; i < 11; i++)
+		total += (w[i] + 15) / 16 * 16; /* 64-byte aligned parts */
+	m->scratch = aligned_alloc(64, total * sizeof(float));
+	m->act_cap = (B * act_row + 63) / 64 * 64;
+	m->act = aligned_alloc(64, m->act_cap);
+	if (!m->kv_k || !m->kv_v || !m->scratch || !m->act)
 		return fail(m, MX_ENOMEM, "out of memory for a context of %d positions", m->n_ctx);
+	float *cur = m->scratch;
+	for (int i = 0; i < 11; i++) {
+		*dst[i] = cur;
+		cur += (w[i] + 15) / 16 * 16;
+	}
 	return 0;
 }
 
@@ -802,7 +818,8 @@ static int open_common(struct eng_llm *m, const struct eng_llm_params *p)
 		return fail(m, MX_ECORRUPT, "general.architecture is missing");
 	m->arch = llm_arch_find(an, alen);
 	if (!m->arch)
-		return fail(m, MX_EUNSUPPORTED, "architecture '%.*s' is not a supported chat model (%s)",
+		return fail(m, MX_EUNSUPPORTED,
+			    "architecture '%.*s' is not a supported chat model (%s)",
 			    (int)(alen > 40 ? 40 : alen), an, llm_arch_names());
 	if ((rc = hparams(m)) || (rc = tensors(m)))
 		return rc;
@@ -831,8 +848,9 @@ static int finish_open(struct eng_llm *m, int rc, struct eng_llm **out, char *er
 	return 0;
 }
 
-int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out,
-		 char *err, size_t errsz)
+/* Opens path, or the image data/len when path is NULL. */
+static int open_any(const char *path, const void *data, size_t len, const struct eng_llm_params *p,
+		    struct eng_llm **out, char *err, size_t errsz)
 {
 	*out = NULL;
 	struct eng_llm *m = calloc(1, sizeof *m);
@@ -841,26 +859,23 @@ int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_ll
 			snprintf(err, errsz, "out of memory");
 		return MX_ENOMEM;
 	}
-	int rc = gguf_open(path, &m->g, m->msg, sizeof m->msg);
+	int rc = path ? gguf_open(path, &m->g, m->msg, sizeof m->msg)
+		      : gguf_open_memory(data, len, &m->g, m->msg, sizeof m->msg);
 	if (!rc)
 		rc = open_common(m, p);
 	return finish_open(m, rc, out, err, errsz);
 }
 
+int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out, char *err,
+		 size_t errsz)
+{
+	return open_any(path, NULL, 0, p, out, err, errsz);
+}
+
 int eng_llm_open_memory(const void *data, size_t len, const struct eng_llm_params *p,
 			struct eng_llm **out, char *err, size_t errsz)
 {
-	*out = NULL;
-	struct eng_llm *m = calloc(1, sizeof *m);
-	if (!m) {
-		if (err && errsz)
-			snprintf(err, errsz, "out of memory");
-		return MX_ENOMEM;
-	}
-	int rc = gguf_open_memory(data, len, &m->g, m->msg, sizeof m->msg);
-	if (!rc)
-		rc = open_common(m, p);
-	return finish_open(m, rc, out, err, errsz);
+	return open_any(NULL, data, len, p, out, err, errsz);
 }
 
 void eng_llm_close(struct eng_llm *m)
@@ -870,18 +885,8 @@ void eng_llm_close(struct eng_llm *m)
 	eng_pool_free(m->pool);
 	free(m->kv_k);
 	free(m->kv_v);
-	free(m->x);
-	free(m->h);
-	free(m->q);
-	free(m->att);
-	free(m->k);
-	free(m->v);
-	free(m->gate);
-	free(m->up);
-	free(m->rope_cs);
-	free(m->logits);
+	free(m->scratch);
 	free(m->act);
-	free(m->tscratch);
 	free(m->layers);
 	free(m->arena);
 	gguf_close(m->g);

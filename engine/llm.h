@@ -58,8 +58,8 @@ struct eng_llm;
  * MX_EUNSUPPORTED (another architecture, a weight type or feature this
  * build does not handle), MX_EINVAL (bad params), MX_ENOMEM. *out is NULL
  * on failure. p may be NULL (defaults). */
-int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out,
-		 char *err, size_t errsz);
+int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out, char *err,
+		 size_t errsz);
 /* The same over a GGUF image in memory (borrowed: it must outlive the
  * handle): for tests and the fuzz target. */
 int eng_llm_open_memory(const void *data, size_t len, const struct eng_llm_params *p,
@@ -150,7 +150,7 @@ enum eng_stop {
 };
 
 struct eng_gen_params {
-	int max_tokens;	     /* tokens to generate at most (default 256) */
+	int max_tokens;	     /* tokens to generate at most, < 0: no limit (default 256) */
 	const int32_t *stop; /* stop token ids, borrowed; NULL: the model's
 				eng_llm_stop_tokens() (default NULL) */
 	size_t n_stop;

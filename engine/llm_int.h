@@ -72,7 +72,9 @@ struct eng_llm {
 	void *kv_k, *kv_v; /* [layer][kv head][n_ctx][head_dim] of kv_type */
 	int n_past;
 
-	/* scratch of one pass of n_batch tokens, allocated once */
+	/* scratch of one pass of n_batch tokens, allocated once: the floats
+	 * are parts of one block */
+	float *scratch;
 	float *x, *h, *q, *k, *v, *att, *gate, *up; /* (n_batch, width) each */
 	float *rope_cs;				    /* (n_batch, n_rot / 2, 2) cos, sin */
 	float *logits;				    /* n_vocab */

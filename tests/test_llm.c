@@ -35,8 +35,8 @@
 /* storing K and V as binary16 adds up to this (README: "add 0.01") */
 #define KV_F16_ABS 1e-2
 /* exact engine vs llama.cpp's quantized path */
-#define LOOSE_Q_RMS  0.08
-#define LOOSE_Q_ABS  0.6
+#define LOOSE_Q_RMS   0.08
+#define LOOSE_Q_ABS   0.6
 #define LOOSE_F16_RMS 0.005
 #define LOOSE_F16_ABS 0.02
 #define MIN_OVERLAP   0.7
@@ -109,10 +109,10 @@ static void put_str(struct buf *b, const char *s)
 struct tiny {
 	const char *arch;
 	int d, n_layer, n_head, n_head_kv, ff, vocab, ctx;
-	uint32_t wtype;	    /* GGML_F32 or GGML_F16 for the matrices */
-	bool tied;	    /* no output.weight */
-	bool bias;	    /* attn_{q,k,v}.bias */
-	const char *drop;   /* a tensor left out */
+	uint32_t wtype;	     /* GGML_F32 or GGML_F16 for the matrices */
+	bool tied;	     /* no output.weight */
+	bool bias;	     /* attn_{q,k,v}.bias */
+	const char *drop;    /* a tensor left out */
 	const char *reshape; /* a tensor given one more row */
 	uint32_t seed;
 	int eos;
@@ -120,9 +120,17 @@ struct tiny {
 
 static struct tiny tiny_default(void)
 {
-	return (struct tiny){ .arch = "llama", .d = 32, .n_layer = 2, .n_head = 4,
-			      .n_head_kv = 2, .ff = 64, .vocab = 61, .ctx = 64,
-			      .wtype = GGML_F32, .seed = 7, .eos = 2 };
+	return (struct tiny){ .arch = "llama",
+			      .d = 32,
+			      .n_layer = 2,
+			      .n_head = 4,
+			      .n_head_kv = 2,
+			      .ff = 64,
+			      .vocab = 61,
+			      .ctx = 64,
+			      .wtype = GGML_F32,
+			      .seed = 7,
+			      .eos = 2 };
 }
 
 struct tspec {
@@ -216,8 +224,10 @@ static uint8_t *tiny_build(const struct tiny *t, size_t *len)
 	struct {
 		const char *k;
 		uint32_t v;
-	} u[] = { { "context_length", (uint32_t)t->ctx },   { "embedding_length", (uint32_t)t->d },
-		  { "block_count", (uint32_t)t->n_layer }, { "feed_forward_length", (uint32_t)t->ff },
+	} u[] = { { "context_length", (uint32_t)t->ctx },
+		  { "embedding_length", (uint32_t)t->d },
+		  { "block_count", (uint32_t)t->n_layer },
+		  { "feed_forward_length", (uint32_t)t->ff },
 		  { "attention.head_count", (uint32_t)t->n_head },
 		  { "attention.head_count_kv", (uint32_t)t->n_head_kv },
 		  { "rope.dimension_count", (uint32_t)hd } };
@@ -485,30 +495,34 @@ static void expect_open_fail(const struct tiny *t, const struct eng_llm_params *
 /* Files that do not describe a model we can run get a clear error. */
 static void hostile_models(void)
 {
-	struct tiny t = tiny_default();
-	t.drop = "blk.1.ffn_up.weight";
-	expect_open_fail(&t, NULL, MX_ECORRUPT, "blk.1.ffn_up.weight is missing");
-	t = tiny_default();
-	t.reshape = "blk.0.attn_k.weight";
-	expect_open_fail(&t, NULL, MX_ECORRUPT, "blk.0.attn_k.weight has shape");
-	t = tiny_default();
-	t.reshape = "blk.0.ffn_norm.weight";
-	expect_open_fail(&t, NULL, MX_ECORRUPT, "blk.0.ffn_norm.weight has");
-	t = tiny_default();
-	t.reshape = "output.weight";
-	expect_open_fail(&t, NULL, MX_ECORRUPT, "output.weight has shape");
-	t = tiny_default();
-	t.drop = "token_embd.weight";
-	expect_open_fail(&t, NULL, MX_ECORRUPT, "token_embd.weight is missing");
-	t = tiny_default();
-	t.arch = "qwen2"; /* qwen2 needs its biases */
-	expect_open_fail(&t, NULL, MX_ECORRUPT, "attn_q.bias is missing");
-	t = tiny_default();
-	t.arch = "gpt9";
-	expect_open_fail(&t, NULL, MX_EUNSUPPORTED, "architecture 'gpt9'");
-	t = tiny_default();
-	t.n_head_kv = 3; /* 4 heads are not a multiple of 3 */
-	expect_open_fail(&t, NULL, MX_ECORRUPT, "not a multiple");
+	static const struct {
+		const char *arch, *drop, *reshape;
+		int n_head_kv; /* 0: the default */
+		int want;
+		const char *msg;
+	} bad[] = {
+		{ NULL, "blk.1.ffn_up.weight", NULL, 0, MX_ECORRUPT,
+		  "blk.1.ffn_up.weight is missing" },
+		{ NULL, NULL, "blk.0.attn_k.weight", 0, MX_ECORRUPT,
+		  "blk.0.attn_k.weight has shape" },
+		{ NULL, NULL, "blk.0.ffn_norm.weight", 0, MX_ECORRUPT,
+		  "blk.0.ffn_norm.weight has" },
+		{ NULL, NULL, "output.weight", 0, MX_ECORRUPT, "output.weight has shape" },
+		{ NULL, "token_embd.weight", NULL, 0, MX_ECORRUPT, "token_embd.weight is missing" },
+		{ "qwen2", NULL, NULL, 0, MX_ECORRUPT,
+		  "attn_q.bias is missing" }, /* needs biases */
+		{ "gpt9", NULL, NULL, 0, MX_EUNSUPPORTED, "architecture 'gpt9'" },
+		{ NULL, NULL, NULL, 3, MX_ECORRUPT, "not a multiple" }, /* 4 heads, 3 KV heads */
+	};
+	struct tiny t;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		t = tiny_default();
+		t.arch = bad[i].arch ? bad[i].arch : t.arch;
+		t.drop = bad[i].drop;
+		t.reshape = bad[i].reshape;
+		t.n_head_kv = bad[i].n_head_kv ? bad[i].n_head_kv : t.n_head_kv;
+		expect_open_fail(&t, NULL, bad[i].want, bad[i].msg);
+	}
 	t = tiny_default();
 	struct eng_llm_params p = eng_llm_params_default();
 	p.threads = 0;
@@ -882,13 +896,13 @@ static json_object *jget(json_object *o, const char *key)
 }
 
 struct stats {
-	double rms_max, abs_max;	   /* full last logits vs .last_logits.f32 */
-	double tight_max;		   /* top-10 vs f32_dequant_reference, all steps */
-	double loose_top_max;		   /* top-10 vs llama.cpp steps, all steps */
-	double overlap_min, overlap_sum;   /* top-10 id overlap with llama.cpp steps */
-	int steps, am_ref_eq, am_ref_n;	   /* argmax vs f32 reference where margin > 2 tol */
-	int am_cpp_eq, am_cpp_all;	   /* argmax vs llama.cpp, all steps (informative) */
-	int am_cpp_n, am_cpp_req;	   /* ... where its margin > 2 x loose tol */
+	double rms_max, abs_max;	 /* full last logits vs .last_logits.f32 */
+	double tight_max;		 /* top-10 vs f32_dequant_reference, all steps */
+	double loose_top_max;		 /* top-10 vs llama.cpp steps, all steps */
+	double overlap_min, overlap_sum; /* top-10 id overlap with llama.cpp steps */
+	int steps, am_ref_eq, am_ref_n;	 /* argmax vs f32 reference where margin > 2 tol */
+	int am_cpp_eq, am_cpp_all;	 /* argmax vs llama.cpp, all steps (informative) */
+	int am_cpp_n, am_cpp_req;	 /* ... where its margin > 2 x loose tol */
 	double t;
 };
 
@@ -995,7 +1009,8 @@ static void parity_model(const struct fx *f, enum eng_kv_type kv, int max_prompt
 	 * against llama.cpp's own path */
 	double tight = exact ? TIGHT_ABS + kv_extra : f->f16 ? LOOSE_F16_ABS : LOOSE_Q_ABS;
 	double loose_rms = exact ? (f->f16 ? LOOSE_F16_RMS : LOOSE_Q_RMS) : ROUNDED_RMS;
-	double loose_abs = (exact ? (f->f16 ? LOOSE_F16_ABS : LOOSE_Q_ABS) : ROUNDED_ABS) + kv_extra;
+	double loose_abs =
+		(exact ? (f->f16 ? LOOSE_F16_ABS : LOOSE_Q_ABS) : ROUNDED_ABS) + kv_extra;
 	struct stats st = { .overlap_min = 1 };
 	for (size_t pi = 0; pi < np && (int)pi < max_prompts; pi++) {
 		json_object *pr = json_object_array_get_idx(prompts, pi);
