@@ -7,6 +7,7 @@
  *   n_layer times (pre-norm blocks):
  *     h    = RMSNorm(x) * attn_norm
  *     q, k, v = h Wq^T (+ bq), h Wk^T (+ bk), h Wv^T (+ bv)   (n, qd), (n, kvd) x2
+ *     q, k = RMSNorm of each head * attn_{q,k}_norm (qwen3 only)
  *     q, k = rope(q, k) at their positions (NORM or NEOX pairs, theta,
  *            linear / yarn scaling, Llama 3 frequency factors)
  *     K, V cache[p0 + i] = k[i], v[i]                         (F16 or F32)
@@ -82,9 +83,10 @@ static uint16_t f16_from_f32(float f)
 	return sign | (uint16_t)((r >> 13) - (112u << 10));
 }
 
-/* binary16 bits -> float without branches on the value (the loop over a
- * head vectorizes): exponent and mantissa shifted into a float and scaled
- * by 2^112 re-bias normal and subnormal numbers alike. */
+/* binary16 bits -> float without branches (the conversion of a row
+ * vectorizes): exponent and mantissa shifted into a float and scaled by
+ * 2^112 re-bias normal and subnormal numbers alike; infinities and nans
+ * are put back by a mask. */
 static inline float f32_from_f16(uint16_t h)
 {
 	uint32_t em = h & 0x7fffu, bits = em << 13, sign = (uint32_t)(h & 0x8000u) << 16;
@@ -92,8 +94,8 @@ static inline float f32_from_f16(uint16_t h)
 	memcpy(&f, &bits, sizeof f);
 	f *= 0x1p112f;
 	memcpy(&bits, &f, sizeof bits);
-	if (em >= 0x7c00u)
-		bits = 0x7f800000u | (em & 0x3ffu) << 13; /* inf, nan */
+	uint32_t special = 0u - (uint32_t)(em >= 0x7c00u);
+	bits = (bits & ~special) | ((0x7f800000u | (em & 0x3ffu) << 13) & special);
 	bits |= sign;
 	memcpy(&f, &bits, sizeof f);
 	return f;
@@ -113,6 +115,20 @@ static void rms_norm(const float *restrict x, const float *restrict g, float *re
 		y[i] = x[i] * scale * g[i];
 }
 
+/* RMSNorm of each of n_heads consecutive heads of hd values, in place */
+static void heads_norm(float *v, size_t n_heads, const float *g, int hd, float eps)
+{
+	for (size_t h = 0; h < n_heads; h++) {
+		float *x = v + h * (size_t)hd;
+		double sum = 0;
+		for (int i = 0; i < hd; i++)
+			sum += (double)x[i] * x[i];
+		float scale = 1.0f / sqrtf((float)(sum / hd) + eps);
+		for (int i = 0; i < hd; i++)
+			x[i] = x[i] * scale * g[i];
+	}
+}
+
 /* a . b over n floats, in 8 partial sums (vectorizable) */
 static inline float dot(const float *restrict a, const float *restrict b, int n)
 {
@@ -127,9 +143,15 @@ static inline float dot(const float *restrict a, const float *restrict b, int n)
 	return s;
 }
 
+/* y += a x; in chunks of 8, which gcc -O2 vectorizes (its cheap cost
+ * model leaves loops of unknown length scalar) */
 static inline void axpy(float *restrict y, float a, const float *restrict x, int n)
 {
-	for (int j = 0; j < n; j++)
+	int j = 0;
+	for (; j + 8 <= n; j += 8)
+		for (int t = 0; t < 8; t++)
+			y[j + t] += a * x[j + t];
+	for (; j < n; j++)
 		y[j] += a * x[j];
 }
 
@@ -219,6 +241,17 @@ static void gemm_job(void *ctx, int ith, int nth)
 	}
 }
 
+/* the activations of tokens [n ith / nth, n (ith + 1) / nth) prepared */
+static void act_job(void *ctx, int ith, int nth)
+{
+	struct eng_llm *m = ctx;
+	size_t i0 = m->job_n * (size_t)ith / (size_t)nth,
+	       i1 = m->job_n * (size_t)(ith + 1) / (size_t)nth;
+	for (size_t i = i0; i < i1; i++)
+		qmat_act_prepare(m->job_type, m->job_x + i * m->job_k, m->job_k,
+				 m->act + i * m->job_stride);
+}
+
 /* Y_j (n, rows_j) = X (n, k) W_j^T for the nw weights (all of k columns):
  * the activations are prepared once per weight type, the products of one
  * type run as one job of the pool. */
@@ -231,8 +264,15 @@ static void matmul(struct eng_llm *m, const float *x, size_t n, uint64_t k,
 			continue;
 		uint32_t type = w[first]->type;
 		size_t stride = qmat_act_bytes(type, k);
-		for (size_t i = 0; i < n; i++)
-			qmat_act_prepare(type, x + i * k, k, m->act + i * stride);
+		m->job_type = type;
+		m->job_k = k;
+		m->job_n = n;
+		m->job_stride = stride;
+		m->job_x = x;
+		if (n >= 4 * (size_t)eng_pool_threads(m->pool))
+			eng_pool_run(m->pool, act_job, m); /* a prefill: worth a job */
+		else
+			act_job(m, 0, 1);
 		m->n_jobs = 0;
 		for (int j = first; j < nw; j++) {
 			if (done[j] || w[j]->type != type)
@@ -240,10 +280,6 @@ static void matmul(struct eng_llm *m, const float *x, size_t n, uint64_t k,
 			m->jobs[m->n_jobs++] = (struct llm_job){ w[j], y[j], (size_t)w[j]->ne[1] };
 			done[j] = true;
 		}
-		m->job_type = type;
-		m->job_k = k;
-		m->job_n = n;
-		m->job_stride = stride;
 		eng_pool_run(m->pool, gemm_job, m);
 	}
 }
@@ -261,7 +297,11 @@ static void kv_rows(const struct eng_llm *m, const void *cache, int layer, int k
 		return;
 	}
 	const uint16_t *restrict src = (const uint16_t *)cache + off;
-	for (size_t i = 0; i < cnt; i++)
+	size_t i = 0;
+	for (; i + 16 <= cnt; i += 16)
+		for (int t = 0; t < 16; t++)
+			out[i + t] = f32_from_f16(src[i + t]);
+	for (; i < cnt; i++)
 		out[i] = f32_from_f16(src[i]);
 }
 
@@ -367,6 +407,10 @@ static void forward(struct eng_llm *m, const int32_t *tokens, size_t n)
 			add_bias(m->q, L->bq, n, m->qd);
 			add_bias(m->k, L->bk, n, m->kvd);
 			add_bias(m->v, L->bv, n, m->kvd);
+		}
+		if (L->q_norm) {
+			heads_norm(m->q, n * (size_t)m->n_head, L->q_norm, m->head_dim, m->eps);
+			heads_norm(m->k, n * (size_t)m->n_head_kv, L->k_norm, m->head_dim, m->eps);
 		}
 		for (size_t i = 0; i < n; i++) {
 			const float *cs = m->rope_cs + i * (size_t)m->n_rot;
@@ -666,7 +710,8 @@ static int tensors(struct eng_llm *m)
 
 	/* the float vectors: norms, biases, rope factors */
 	size_t nf = (size_t)d + (size_t)m->n_rot / 2 +
-		    (size_t)m->n_layer * (2 * (size_t)d + (size_t)m->qd + 2 * (size_t)m->kvd);
+		    (size_t)m->n_layer * (2 * (size_t)d + (size_t)m->qd + 2 * (size_t)m->kvd +
+					  2 * (size_t)m->head_dim);
 	m->arena = malloc(nf * sizeof *m->arena);
 	m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
 	if (!m->arena || !m->layers)
@@ -712,6 +757,12 @@ static int tensors(struct eng_llm *m)
 		    ((rc = vec(m, NAME("attn_q.bias"), qd, true, &cur, &L->bq)) ||
 		     (rc = vec(m, NAME("attn_k.bias"), kvd, true, &cur, &L->bk)) ||
 		     (rc = vec(m, NAME("attn_v.bias"), kvd, true, &cur, &L->bv))))
+			return rc;
+		if (m->arch->qk_norm &&
+		    ((rc = vec(m, NAME("attn_q_norm.weight"), (uint64_t)m->head_dim, true, &cur,
+			       &L->q_norm)) ||
+		     (rc = vec(m, NAME("attn_k_norm.weight"), (uint64_t)m->head_dim, true, &cur,
+			       &L->k_norm))))
 			return rc;
 #undef NAME
 	}

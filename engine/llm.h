@@ -6,8 +6,8 @@
  * which opens from the same GGUF (eng_llm_gguf()).
  *
  * Architectures (general.architecture), see engine/README.md: "llama"
- * (Llama 2/3, SmolLM/SmolLM2, TinyLlama, ...) and "qwen2" (QKV biases,
- * NeoX rope). Weights stay in the mmapped file and are multiplied in place
+ * (Llama 2/3, SmolLM/SmolLM2, TinyLlama, ...), "qwen2" (QKV biases, NeoX
+ * rope) and "qwen3" (QK norm). Weights stay in the mmapped file and are multiplied in place
  * through qmat.h (any type qmat_supported() accepts: F32, F16, BF16, Q4_0,
  * Q8_0, Q4_K, Q5_K, Q6_K, ...).
  *
@@ -72,7 +72,7 @@ int eng_llm_n_ctx(const struct eng_llm *m);	  /* positions of the KV cache */
 int eng_llm_n_ctx_train(const struct eng_llm *m); /* <arch>.context_length */
 int eng_llm_n_embd(const struct eng_llm *m);
 int eng_llm_n_past(const struct eng_llm *m); /* positions filled */
-/* general.architecture ("llama", "qwen2"); static storage. */
+/* general.architecture ("llama", "qwen2", "qwen3"); static storage. */
 const char *eng_llm_arch(const struct eng_llm *m);
 /* The open model file, borrowed: valid until eng_llm_close(). The tokenizer
  * opens from it. */

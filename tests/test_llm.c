@@ -116,6 +116,10 @@ struct tiny {
 	const char *reshape; /* a tensor given one more row */
 	uint32_t seed;
 	int eos;
+	bool qk_norm;		  /* attn_{q,k}_norm.weight (qwen3) */
+	float qk_scale;		  /* attn_q and attn_k weights scaled by this (0: 1) */
+	const char *rope_scaling; /* <arch>.rope.scaling.type, or NULL */
+	float rope_factor;	  /* <arch>.rope.scaling.factor when > 0 */
 };
 
 static struct tiny tiny_default(void)
@@ -182,8 +186,13 @@ static uint8_t *tiny_build(const struct tiny *t, size_t *len)
 		char n[64];
 #define B(s) (snprintf(n, sizeof n, "blk.%d." s, l), n)
 		T(B("attn_norm.weight"), t->d, 1, 1, GGML_F32, 0.1f, 1);
-		T(B("attn_q.weight"), t->d, t->d, 2, t->wtype, 0.4f, 0);
-		T(B("attn_k.weight"), t->d, kvd, 2, t->wtype, 0.4f, 0);
+		float qks = 0.4f * (t->qk_scale > 0 ? t->qk_scale : 1.0f);
+		T(B("attn_q.weight"), t->d, t->d, 2, t->wtype, qks, 0);
+		T(B("attn_k.weight"), t->d, kvd, 2, t->wtype, qks, 0);
+		if (t->qk_norm) {
+			T(B("attn_q_norm.weight"), hd, 1, 1, GGML_F32, 0.2f, 1);
+			T(B("attn_k_norm.weight"), hd, 1, 1, GGML_F32, 0.2f, 1);
+		}
 		T(B("attn_v.weight"), t->d, kvd, 2, t->wtype, 0.3f, 0);
 		T(B("attn_output.weight"), t->d, t->d, 2, t->wtype, 0.3f, 0);
 		if (t->bias) {
@@ -217,7 +226,19 @@ static uint8_t *tiny_build(const struct tiny *t, size_t *len)
 	put(&b, "GGUF", 4);
 	put_u32(&b, 3);
 	put_u64(&b, (uint64_t)nt);
-	put_u64(&b, 12);
+	put_u64(&b, 12 + (t->rope_scaling ? 1 : 0) + (t->rope_factor > 0 ? 1 : 0));
+	if (t->rope_scaling) {
+		snprintf(key, sizeof key, "%s.rope.scaling.type", t->arch);
+		put_str(&b, key);
+		put_u32(&b, GGUF_STRING);
+		put_str(&b, t->rope_scaling);
+	}
+	if (t->rope_factor > 0) {
+		snprintf(key, sizeof key, "%s.rope.scaling.factor", t->arch);
+		put_str(&b, key);
+		put_u32(&b, GGUF_F32);
+		put(&b, &t->rope_factor, 4);
+	}
 	put_str(&b, "general.architecture");
 	put_u32(&b, GGUF_STRING);
 	put_str(&b, t->arch);
@@ -455,6 +476,112 @@ static void tiny_overflow_and_bad_input(void)
 		CHECK_EQ_INT(eng_llm_n_ctx(m), 64);
 	eng_llm_close(m);
 	free(img);
+}
+
+static void expect_open_fail(const struct tiny *t, const struct eng_llm_params *p, int want,
+			     const char *msg_part);
+
+/* The last logits of seq fed as one prefill, into out (vocab floats). */
+static bool tiny_logits(const struct tiny *t, float *out)
+{
+	uint8_t *img;
+	struct eng_llm *m = tiny_open(t, NULL, &img);
+	const float *lg = NULL;
+	bool ok = m && CHECK_EQ_INT(eng_llm_decode(m, seq, NSEQ, &lg), 0) && lg;
+	if (ok)
+		memcpy(out, lg, (size_t)t->vocab * sizeof *out);
+	eng_llm_close(m);
+	free(img);
+	return ok;
+}
+
+/* qwen3 normalizes each head of q and k (RMSNorm) before rope: scaling Wq
+ * and Wk then hardly changes the logits, while llama's change a lot; its
+ * prefill equals its steps like the others'. */
+static void tiny_qwen3_qk_norm(void)
+{
+	struct tiny t = tiny_default();
+	t.arch = "qwen3";
+	t.qk_norm = true;
+	t.tied = true;
+	float a[61], b[61];
+	t.qk_scale = 1.0f;
+	bool ok = tiny_logits(&t, a);
+	t.qk_scale = 4.0f;
+	if (ok && tiny_logits(&t, b))
+		CHECK(max_diff(a, b, t.vocab) < 1e-3);
+	t = tiny_default();
+	ok = tiny_logits(&t, a);
+	t.qk_scale = 4.0f;
+	if (ok && tiny_logits(&t, b))
+		CHECK(max_diff(a, b, t.vocab) > 1e-2);
+
+	t = tiny_default();
+	t.arch = "qwen3";
+	t.qk_norm = true;
+	uint8_t *img;
+	struct eng_llm *m = tiny_open(&t, NULL, &img);
+	if (m) {
+		float *ref = one_by_one(m);
+		const float *lg = NULL;
+		eng_llm_reset(m);
+		CHECK_EQ_INT(eng_llm_decode(m, seq, NSEQ, &lg), 0);
+		if (lg)
+			CHECK(max_diff(lg, ref + (size_t)(NSEQ - 1) * t.vocab, t.vocab) < 1e-4);
+		free(ref);
+	}
+	eng_llm_close(m);
+	free(img);
+	t.qk_norm = false; /* its norms are required */
+	expect_open_fail(&t, NULL, MX_ECORRUPT, "attn_q_norm.weight is missing");
+}
+
+/* Rope scaling from metadata: "none" and a linear factor of 1 change
+ * nothing; a linear factor of 4 changes the logits, but not those of a
+ * lone token at position 0 (angle 0); yarn gives finite logits unlike
+ * linear's; an unknown scaling is refused. */
+static void tiny_rope_scaling(void)
+{
+	float base[61], x[61];
+	struct tiny t = tiny_default();
+	if (!tiny_logits(&t, base))
+		return;
+	t.rope_scaling = "none";
+	t.rope_factor = 4.0f;
+	if (tiny_logits(&t, x))
+		CHECK(max_diff(base, x, t.vocab) == 0);
+	t.rope_scaling = "linear";
+	t.rope_factor = 1.0f;
+	if (tiny_logits(&t, x))
+		CHECK(max_diff(base, x, t.vocab) == 0);
+	t.rope_factor = 4.0f;
+	float lin[61];
+	if (tiny_logits(&t, lin))
+		CHECK(max_diff(base, lin, t.vocab) > 1e-3);
+	/* one token at position 0 */
+	for (int scaled = 0; scaled < 2; scaled++) {
+		struct tiny u = tiny_default();
+		u.rope_scaling = scaled ? "linear" : NULL;
+		u.rope_factor = scaled ? 4.0f : 0.0f;
+		uint8_t *img;
+		struct eng_llm *m = tiny_open(&u, NULL, &img);
+		const float *lg = NULL;
+		if (m && CHECK_EQ_INT(eng_llm_decode(m, seq, 1, &lg), 0))
+			memcpy(scaled ? x : base, lg, sizeof x);
+		eng_llm_close(m);
+		free(img);
+	}
+	CHECK(max_diff(base, x, t.vocab) == 0);
+	t.rope_scaling = "yarn";
+	if (tiny_logits(&t, x)) {
+		bool finite = true;
+		for (int i = 0; i < t.vocab; i++)
+			finite &= isfinite(x[i]);
+		CHECK(finite);
+		CHECK(max_diff(lin, x, t.vocab) > 1e-4);
+	}
+	t.rope_scaling = "longrope";
+	expect_open_fail(&t, NULL, MX_EUNSUPPORTED, "rope scaling 'longrope'");
 }
 
 /* F16 weights load and give logits close to the same model in F32 (the
@@ -1124,6 +1251,8 @@ static const struct test_case tests[] = {
 	TEST(tiny_truncate_threads_kv),
 	TEST(tiny_overflow_and_bad_input),
 	TEST(tiny_f16_weights),
+	TEST(tiny_qwen3_qk_norm),
+	TEST(tiny_rope_scaling),
 	TEST(hostile_models),
 	TEST(sampler_basics),
 	TEST(sampler_distribution),
