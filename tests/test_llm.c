@@ -297,10 +297,13 @@ static uint8_t *tiny_build(const struct tiny *t, size_t *len)
 			if (ts[i].type == GGML_F16) {
 				uint16_t h = to_half(v);
 				put(&b, &h, 2);
-			} else {
+			} else if (ts[i].type == GGML_F32) {
 				put(&b, &v, 4);
 			}
 		}
+		if (ts[i].type != GGML_F16 && ts[i].type != GGML_F32) /* zero blocks */
+			for (size_t z = ggml_row_size(ts[i].type, ts[i].ne0) * ts[i].ne1; z; z--)
+				put(&b, zero, 1);
 	}
 	put(&b, zero, (32 - b.n % 32) % 32);
 	*len = b.n;
@@ -641,7 +644,9 @@ static void hostile_models(void)
 		{ "gpt9", NULL, NULL, 0, MX_EUNSUPPORTED, "architecture 'gpt9'" },
 		{ NULL, NULL, NULL, 3, MX_ECORRUPT, "not a multiple" }, /* 4 heads, 3 KV heads */
 	};
-	struct tiny t;
+	struct tiny t = tiny_default();
+	t.wtype = 20; /* IQ4_NL: ggml knows it, the engine does not multiply it */
+	expect_open_fail(&t, NULL, MX_EUNSUPPORTED, "type IQ4_NL is not supported");
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		t = tiny_default();
 		t.arch = bad[i].arch ? bad[i].arch : t.arch;
@@ -1219,25 +1224,30 @@ static void write_corpus(void)
 	const char *dir = getenv("MX_WRITE_LLM_CORPUS");
 	if (!dir)
 		return;
-	struct tiny t[4] = { tiny_default(), tiny_default(), tiny_default(), tiny_default() };
-	const char *names[4] = { "llama_f32.gguf", "qwen2_bias_tied.gguf", "llama_f16_mqa.gguf",
-				 "llama_1layer.gguf" };
+	enum { N = 6 };
+	struct tiny t[N];
+	const char *names[N] = { "llama_f32.gguf",    "qwen2_bias_tied.gguf", "llama_f16_mqa.gguf",
+				 "llama_1layer.gguf", "qwen3_qk_norm.gguf",   "llama_yarn.gguf" };
+	t[0] = tiny_default();
 	t[0].d = 16;
 	t[0].ff = 24;
 	t[0].vocab = 12;
 	t[0].ctx = 16;
-	t[1] = t[0];
+	for (int i = 1; i < N; i++)
+		t[i] = t[0];
 	t[1].arch = "qwen2";
 	t[1].bias = true;
 	t[1].tied = true;
-	t[2] = t[0];
 	t[2].wtype = GGML_F16;
 	t[2].n_head_kv = 1;
-	t[3] = t[0];
 	t[3].n_layer = 1;
 	t[3].n_head = 2;
 	t[3].n_head_kv = 2;
-	for (int i = 0; i < 4; i++) {
+	t[4].arch = "qwen3";
+	t[4].qk_norm = true;
+	t[5].rope_scaling = "yarn";
+	t[5].rope_factor = 4.0f;
+	for (int i = 0; i < N; i++) {
 		size_t len;
 		uint8_t *img = tiny_build(&t[i], &len);
 		test_write(dir, names[i], img, len);
