@@ -117,7 +117,7 @@ static const struct cli_command commands[] = {
 	  "piped input (one reply per input line). An empty line is skipped;\n"
 	  "'/clear' forgets the conversation; '/quit' or the end of input ends it.\n"
 	  "\n"
-	  "The model is a GGUF file (architectures llama and qwen2), from\n"
+	  "The model is a GGUF file (architectures llama, qwen2, qwen3), from\n"
 	  "'chat_model = PATH' in the configuration or --model. Its prompt format\n"
 	  "comes from the chat template in the file: ChatML (Qwen, SmolLM), Llama 3,\n"
 	  "Llama 2, Mistral, Gemma or Phi-3 are recognised; anything else is used\n"
