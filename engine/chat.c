@@ -347,12 +347,12 @@ struct gen {
 	struct chat *c;
 	chat_stream_fn fn;
 	void *ctx;
-	struct mx_buf all;   /* the reply's bytes so far */
-	size_t start;	     /* where the reply starts (leading white space skipped) */
-	bool started;	     /* a byte other than white space was seen */
-	size_t emitted;	     /* bytes given to fn, from start */
-	size_t cut;	     /* the end of the reply when a stop string was found */
-	bool stopped;	     /* a stop string (or the caller) ended it */
+	struct mx_buf all; /* the reply's bytes so far */
+	size_t start;	   /* where the reply starts (leading white space skipped) */
+	bool started;	   /* a byte other than white space was seen */
+	size_t emitted;	   /* bytes given to fn, from start */
+	size_t cut;	   /* the end of the reply when a stop string was found */
+	bool stopped;	   /* a stop string (or the caller) ended it */
 	enum chat_end end;
 	size_t n_gen;
 	size_t prompt_n;
@@ -483,8 +483,8 @@ static int on_token(void *ctx, int32_t id)
 	return 0;
 }
 
-int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *ctx,
-	       char **reply, size_t *len, struct chat_stats *stats)
+int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *ctx, char **reply,
+	       size_t *len, struct chat_stats *stats)
 {
 	struct chat_stats st = { 0 };
 	int32_t *ids = NULL;
@@ -562,9 +562,8 @@ int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *
 		mx_buf_free(&g.all);
 		if (rc == MX_ETOOBIG)
 			return fail(c, rc, "the prompt does not fit in the context window");
-		return fail(c, rc, "the model failed: %s", eng_llm_errmsg(c->m)[0]
-								  ? eng_llm_errmsg(c->m)
-								  : mx_strerror(rc));
+		return fail(c, rc, "the model failed: %s",
+			    eng_llm_errmsg(c->m)[0] ? eng_llm_errmsg(c->m) : mx_strerror(rc));
 	}
 	if (g.rc) {
 		eng_llm_reset(c->m);

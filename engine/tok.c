@@ -71,7 +71,7 @@ struct tok {
 	size_t n_merges;
 	int32_t *mslots; /* merge hash, index into merges, -1 empty */
 	size_t mmask;
-	int32_t byte_tok[256]; /* SPM <0xNN>, BPE the 1-byte string */
+	int32_t byte_tok[256];	/* SPM <0xNN>, BPE the 1-byte string */
 	int16_t cp_byte[0x144]; /* BPE: code point of the byte encoder -> byte, or -1 */
 	int32_t bos, eos, eot, eom, unk;
 	bool add_bos, add_eos, add_space_prefix, ignore_merges;
@@ -117,7 +117,7 @@ static void insert_token(struct tok *t, int32_t id)
 	for (;;) {
 		int32_t cur = t->slots[i];
 		if (cur < 0 || (t->off[cur + 1] - t->off[cur] == len &&
-				 !memcmp(t->pool + t->off[cur], s, len))) {
+				!memcmp(t->pool + t->off[cur], s, len))) {
 			t->slots[i] = id;
 			return;
 		}
@@ -400,7 +400,8 @@ static int merge_all(const struct tok *t, struct work *w, size_t len, size_t *ns
 		l->next = r->next;
 		if (r->next >= 0)
 			w->syms[r->next].prev = p.left;
-		if ((rc = try_pair(t, w, l->prev, p.left)) || (rc = try_pair(t, w, p.left, l->next)))
+		if ((rc = try_pair(t, w, l->prev, p.left)) ||
+		    (rc = try_pair(t, w, p.left, l->next)))
 			return rc;
 	}
 	return 0;
@@ -598,7 +599,8 @@ static void split_llama3(struct split *p, size_t maxd, bool regex_std)
 			cut(p, pos);
 			continue;
 		}
-		if (!(c == '\r' || c == '\n' || (f & F_N)) && ((f & F_L) || (F(p, pos + 1) & F_L))) {
+		if (!(c == '\r' || c == '\n' || (f & F_N)) &&
+		    ((f & F_L) || (F(p, pos + 1) & F_L))) {
 			pos++;
 			while (F(p, pos) & F_L)
 				pos++;
@@ -705,7 +707,16 @@ static void split_triples(struct split *p)
 	cut(p, p->e);
 }
 
-enum stage { ST_GPT2, ST_LLAMA3, ST_QWEN2, ST_EACH_NUM, ST_PUNCT, ST_PUNCT_FALCON, ST_NUMS, ST_TRIPLES };
+enum stage {
+	ST_GPT2,
+	ST_LLAMA3,
+	ST_QWEN2,
+	ST_EACH_NUM,
+	ST_PUNCT,
+	ST_PUNCT_FALCON,
+	ST_NUMS,
+	ST_TRIPLES
+};
 
 /* Applies one stage to every current word: the ends of the words in
  * w->cuts become the finer cut (built in w->cuts2, then swapped in). */
@@ -876,10 +887,11 @@ static int split_specials(const struct tok *t, const char *text, struct frags *c
 					while (left > p && is_cspace(text[left - 1]))
 						left--;
 				if (left > p &&
-				    (rc = frag_push(&next, (struct frag){ p, left - p, -1, -1, f.parse })))
+				    (rc = frag_push(&next,
+						    (struct frag){ p, left - p, -1, -1, f.parse })))
 					goto out;
-				if ((rc = frag_push(&next,
-						    (struct frag){ at, tl, sp->id, (int32_t)s, false })))
+				if ((rc = frag_push(&next, (struct frag){ at, tl, sp->id,
+									  (int32_t)s, false })))
 					goto out;
 				p = at + tl;
 				if (sp->rstrip)
@@ -937,8 +949,8 @@ static void work_free(struct work *w)
 	free(w->cuts2);
 }
 
-int tok_encode_segs(const struct tok *t, const struct tok_seg *segs, size_t nseg,
-		    bool add_special, int32_t *out, size_t cap, size_t *n)
+int tok_encode_segs(const struct tok *t, const struct tok_seg *segs, size_t nseg, bool add_special,
+		    int32_t *out, size_t cap, size_t *n)
 {
 	*n = 0;
 	size_t total = 0;
@@ -1204,8 +1216,8 @@ static int load_types_scores(struct tok *t, const struct gguf *g, char *err, siz
 			rc = MX_ECORRUPT;
 		} else {
 			for (size_t i = 0; i < t->n; i++)
-				t->types[i] = v[i] >= 0 && v[i] <= 6 ? (uint8_t)v[i]
-								     : TOK_TYPE_UNDEFINED;
+				t->types[i] =
+					v[i] >= 0 && v[i] <= 6 ? (uint8_t)v[i] : TOK_TYPE_UNDEFINED;
 		}
 		free(v);
 		if (rc)
@@ -1305,7 +1317,7 @@ static bool name_has(const char *s, size_t len, const char *word)
 	for (size_t i = 0; i + wl <= len; i++) {
 		size_t j = 0;
 		while (j < wl && (char)((s[i + j] >= 'A' && s[i + j] <= 'Z') ? s[i + j] + 32
-									   : s[i + j]) == word[j])
+									     : s[i + j]) == word[j])
 			j++;
 		if (j == wl)
 			return true;
@@ -1369,12 +1381,13 @@ static void add_eog(struct tok *t, int32_t id)
 
 static void find_eog(struct tok *t)
 {
-	static const char *const eot_names[] = { "<|eot_id|>",	  "<|im_end|>", "<|end|>",
+	static const char *const eot_names[] = { "<|eot_id|>",	  "<|im_end|>",	   "<|end|>",
 						 "<end_of_turn>", "<|endoftext|>", "<EOT>",
 						 "_<EOT>" };
-	static const char *const eog_names[] = { "<|eot_id|>",	  "<|im_end|>",	   "<|end|>",
-						 "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-						 "<EOT>",	  "_<EOT>",	   "<|end_of_text|>" };
+	static const char *const eog_names[] = {
+		"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",	 "<|endoftext|>",
+		"<|eom_id|>", "<EOT>",	    "_<EOT>",  "<|end_of_text|>"
+	};
 	if (t->eot < 0)
 		for (size_t i = 0; i < sizeof eot_names / sizeof *eot_names && t->eot < 0; i++)
 			t->eot = tok_lookup(t, eot_names[i], strlen(eot_names[i]));
@@ -1453,7 +1466,8 @@ int tok_open_gguf(const struct gguf *g, struct tok **out, char *err, size_t errs
 	else if (mlen == 5 && !memcmp(model, "llama", 5))
 		kind = TOK_KIND_SPM;
 	else {
-		snprintf(err, errsz, "tokenizer '%.*s' is not supported (only \"gpt2\" and \"llama\")",
+		snprintf(err, errsz,
+			 "tokenizer '%.*s' is not supported (only \"gpt2\" and \"llama\")",
 			 (int)(mlen > 32 ? 32 : mlen), model);
 		return MX_EUNSUPPORTED;
 	}

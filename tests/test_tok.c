@@ -361,11 +361,15 @@ static void caller_buffer_and_caps(void)
 	free(big);
 	/* invalid UTF-8 is U+FFFD, decoded back as its bytes */
 	int32_t *ids;
-	n = encode(t, "a\xff" "b", 3, 0, &ids);
+	n = encode(t,
+		   "a\xff"
+		   "b",
+		   3, 0, &ids);
 	char buf[64];
 	size_t len;
 	tok_decode(t, ids, n, false, false, buf, sizeof buf, &len);
-	CHECK_STR(buf, "a\xef\xbf\xbd" "b");
+	CHECK_STR(buf, "a\xef\xbf\xbd"
+		       "b");
 	/* a short buffer holds a prefix and says how much was needed */
 	tok_decode(t, ids, n, false, false, buf, 3, &len);
 	CHECK_EQ_INT(len, 5);
@@ -637,9 +641,17 @@ static bool ids_are(const struct tok *t, const char *text, const int32_t *want, 
 static void pre_llama3(void)
 {
 	/* Ġ = space, Ċ = newline */
-	static const char *const w[] = { "Hello", "\xc4\xa0world", "'s",     "\xc4\xa0",
-					  "123",   "45",	    "\xc4\xa0\xc4\x8a\xc4\x8a",
-					  "\xc4\xa0x", "'S", "(hello", "\xc4\xa0!!" };
+	static const char *const w[] = { "Hello",
+					 "\xc4\xa0world",
+					 "'s",
+					 "\xc4\xa0",
+					 "123",
+					 "45",
+					 "\xc4\xa0\xc4\x8a\xc4\x8a",
+					 "\xc4\xa0x",
+					 "'S",
+					 "(hello",
+					 "\xc4\xa0!!" };
 	static const char *const m[] = { "q z" }; /* none that applies */
 	struct tok *t = byte_vocab("llama-bpe", w, 11, m, 1);
 	if (!CHECK(t != NULL))
@@ -678,14 +690,22 @@ static void pre_qwen2(void)
 }
 
 static const struct test_case tests[] = {
-	TEST(gpt2_cases),      TEST(starcoder_cases),
-	TEST(llama_spm_cases), TEST(phi3_cases),
-	TEST(gpt2_json),       TEST(starcoder_json),
-	TEST(llama_spm_json),  TEST(phi3_json),
-	TEST(round_trip),      TEST(vocab_facts),
-	TEST(caller_buffer_and_caps), TEST(segments),
-	TEST(unicode_classes), TEST(hostile_vocab),
-	TEST(pre_llama3),      TEST(pre_qwen2),
+	TEST(gpt2_cases),
+	TEST(starcoder_cases),
+	TEST(llama_spm_cases),
+	TEST(phi3_cases),
+	TEST(gpt2_json),
+	TEST(starcoder_json),
+	TEST(llama_spm_json),
+	TEST(phi3_json),
+	TEST(round_trip),
+	TEST(vocab_facts),
+	TEST(caller_buffer_and_caps),
+	TEST(segments),
+	TEST(unicode_classes),
+	TEST(hostile_vocab),
+	TEST(pre_llama3),
+	TEST(pre_qwen2),
 };
 
 TEST_MAIN(tests)

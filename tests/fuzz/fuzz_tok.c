@@ -110,7 +110,8 @@ static void check_template(const char *j, size_t len)
 		for (size_t i = 0; i < p.n_segs; i++) {
 			if (p.segs[i].off != at || !p.segs[i].len)
 				abort();
-			if (p.segs[i].special && memmem(p.text + p.segs[i].off, p.segs[i].len, "u1", 2))
+			if (p.segs[i].special &&
+			    memmem(p.text + p.segs[i].off, p.segs[i].len, "u1", 2))
 				abort(); /* content in template text */
 			at += p.segs[i].len;
 		}
