@@ -116,6 +116,7 @@ static const struct cli_command commands[] = {
 	  "printed as it is written, then a newline. Works in a terminal and with\n"
 	  "piped input (one reply per input line). An empty line is skipped;\n"
 	  "'/clear' forgets the conversation; '/quit' or the end of input ends it.\n"
+	  "Ctrl-C stops a reply being written; at the prompt it ends the chat.\n"
 	  "\n"
 	  "The model is a GGUF file (architectures llama, qwen2, qwen3), from\n"
 	  "'chat_model = PATH' in the configuration or --model. Its prompt format\n"
@@ -151,7 +152,7 @@ static const struct cli_command commands[] = {
 	  "                         dropped_messages\n"
 	  "\n"
 	  "Exit status: 0 at the end of input, 1 if the model cannot be opened or\n"
-	  "fails, 2 on a bad command line.\n" },
+	  "fails, 2 on a bad command line, 130 after Ctrl-C at the prompt.\n" },
 	{ "status", cmd_status, "show the index, its sources and problems",
 	  "usage: memex status [--json] [--all] [--check]\n"
 	  "\n"
