@@ -586,6 +586,48 @@ static void chat_open_errors(void)
 	CHECK_EQ_INT(chat_open(path, &p, &c, err, sizeof err), MX_EINVAL);
 }
 
+/* Sessions own their text, remove ranges, and are capped. */
+static void sessions(void)
+{
+	struct chat_session *s;
+	if (!CHECK_EQ_INT(chat_session_new(&s), 0))
+		return;
+	char text[] = "abc";
+	CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_USER, text, 3), 0);
+	text[0] = 'X'; /* a copy was kept */
+	CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_ASSISTANT, "", 0), 0);
+	CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_USER, "d", 1), 0);
+	size_t n;
+	const struct chat_msg *m = chat_session_msgs(s, &n);
+	CHECK_EQ_INT(n, 3);
+	CHECK_STR(m[0].content, "abc");
+	CHECK_STR(m[1].content, "");
+	chat_session_remove(s, 0, 2);
+	m = chat_session_msgs(s, &n);
+	CHECK(n == 1 && !strcmp(m[0].content, "d"));
+	chat_session_remove(s, 5, 1); /* past the end: nothing */
+	chat_session_remove(s, 0, 99);
+	chat_session_msgs(s, &n);
+	CHECK_EQ_INT(n, 0);
+	/* the caps */
+	char *big = calloc(1, CHAT_MAX_SESSION + 1);
+	if (big) {
+		CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_USER, big, CHAT_MAX_SESSION + 1),
+			     MX_ETOOBIG);
+		CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_USER, big, CHAT_MAX_SESSION), 0);
+		CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_USER, "x", 1), MX_ETOOBIG);
+		free(big);
+	}
+	chat_session_clear(s);
+	int rc = 0;
+	for (size_t i = 0; i < CHAT_MAX_MESSAGES && !rc; i++)
+		rc = chat_session_add(s, CHAT_ROLE_USER, "x", 1);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(chat_session_add(s, CHAT_ROLE_USER, "x", 1), MX_ETOOBIG);
+	chat_session_free(s);
+	chat_session_free(NULL);
+}
+
 static const struct test_case tests[] = {
 	TEST(chatml),
 	TEST(llama3),
@@ -597,6 +639,7 @@ static const struct test_case tests[] = {
 	TEST(chat_stop_strings),
 	TEST(chat_window),
 	TEST(chat_open_errors),
+	TEST(sessions),
 };
 
 TEST_MAIN(tests)
