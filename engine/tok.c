@@ -546,7 +546,12 @@ static size_t contraction(const struct split *p, size_t pos, bool fold)
  * hand-written version of it) */
 static void split_gpt2(struct split *p)
 {
-	for (size_t pos = p->b; pos < p->e;) {
+	for (size_t pos = p->b, seen = SIZE_MAX; pos < p->e;) {
+		if (pos == seen) { /* no rule took anything: never loop */
+			cut(p, ++pos);
+			continue;
+		}
+		seen = pos;
 		uint32_t c = C(p, pos);
 		size_t k = contraction(p, pos, false);
 		if (k) {
@@ -589,8 +594,12 @@ static void split_gpt2(struct split *p)
  * rather than any assigned one (llama-bpe, hand-written in llama.cpp). */
 static void split_llama3(struct split *p, size_t maxd, bool regex_std)
 {
-	uint8_t ok = regex_std ? 0xFF : F_DEF;
-	for (size_t pos = p->b; pos < p->e;) {
+	for (size_t pos = p->b, seen = SIZE_MAX; pos < p->e;) {
+		if (pos == seen) { /* no rule took anything: never loop */
+			cut(p, ++pos);
+			continue;
+		}
+		seen = pos;
 		uint32_t c = C(p, pos);
 		uint8_t f = F(p, pos);
 		size_t k = contraction(p, pos, true);
@@ -619,10 +628,11 @@ static void split_llama3(struct split *p, size_t maxd, bool regex_std)
 			continue;
 		}
 		uint8_t f2 = c == ' ' ? F(p, pos + 1) : f;
-		bool in2 = regex_std ? (c == ' ' ? pos + 1 < p->e : true) : (f & ok);
+		bool in2 = regex_std ? (c == ' ' ? pos + 1 < p->e : true) : (f & F_DEF);
 		if (!(f2 & (F_WS | F_L | F_N)) && in2) {
 			pos += c == ' ';
-			while (pos < p->e && !(F(p, pos) & (F_WS | F_L | F_N)) && (F(p, pos) & ok))
+			while (pos < p->e && !(F(p, pos) & (F_WS | F_L | F_N)) &&
+			       (regex_std || (F(p, pos) & F_DEF)))
 				pos++;
 			while (C(p, pos) == '\r' || C(p, pos) == '\n')
 				pos++;

@@ -669,9 +669,13 @@ static void pre_llama3(void)
 /* Qwen2: like Llama 3 but every digit alone, and merges apply. */
 static void pre_qwen2(void)
 {
-	static const char *const w[] = { "ab", "12", "'S", "'Sx" };
-	static const char *const m[] = { "a b", "1 2", "' S", "'S x" };
-	struct tok *t = byte_vocab("qwen2", w, 4, m, 4);
+	/* U+0378 (unassigned) is bytes CD B8, byte-encoded as "Í¸" */
+	static const char *const w[] = {
+		"ab", "12", "'S", "'Sx", "!\xc3\x8d", "!\xc3\x8d\xc2\xb8"
+	};
+	static const char *const m[] = { "a b",	 "1 2",	       "' S",
+					 "'S x", "! \xc3\x8d", "!\xc3\x8d \xc2\xb8" };
+	struct tok *t = byte_vocab("qwen2", w, 6, m, 6);
 	if (!CHECK(t != NULL))
 		return;
 	/* the byte tokens are in byte order: the id of '1' is '1' */
@@ -679,9 +683,12 @@ static void pre_qwen2(void)
 	CHECK(ids_are(t, "ab12", a, 3));
 	static const int32_t b[] = { 258, 'x' }; /* the contraction first */
 	CHECK(ids_are(t, "'Sx", b, 2));
+	/* std::regex sees an unassigned code point as "other": one word */
+	static const int32_t d[] = { 261 };
+	CHECK(ids_are(t, "!\xcd\xb8", d, 1));
 	tok_free(t);
 	/* the same vocabulary with gpt-2: "12" is one word, merged */
-	t = byte_vocab("gpt-2", w, 4, m, 4);
+	t = byte_vocab("gpt-2", w, 6, m, 6);
 	if (CHECK(t != NULL)) {
 		static const int32_t c[] = { 256, 257 };
 		CHECK(ids_are(t, "ab12", c, 2));

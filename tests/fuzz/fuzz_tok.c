@@ -134,7 +134,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char err[256];
 		if (gguf_open_memory(data, size, &g, err, sizeof err) == 0 &&
 		    tok_open_gguf(g, &t, err, sizeof err) == 0) {
-			static const char s[] = "Hello <s> world <|im_end|> 123 'll \xff\xfe\n\n ";
+			static const char s[] =
+				"Hello <s> world <|im_end|> 123 'll \xff\xfe\n\n !\xcd\xb8 "
+				"\xe2\x80\x83x\r\n";
 			check_text(t, s, sizeof s - 1, TOK_ADD_SPECIAL | TOK_PARSE_SPECIAL, false);
 			check_text(t, s, sizeof s - 1, 0, false);
 		}
