@@ -22,7 +22,7 @@ endif
 CLANG   ?= clang
 VERSION := 0.1.0
 
-PKGS := sqlite3 gmime-3.0 json-c libxml-2.0 libarchive poppler-glib zlib openblas
+PKGS := sqlite3 gmime-3.0 json-c libxml-2.0 libarchive poppler-glib zlib openblas libcurl
 # system headers as -isystem, so that our warnings stay ours
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -112,7 +112,8 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_O)/libmemex.a
 
 DEB_PACKAGES := make gcc pkg-config clang libclang-rt-14-dev clang-format-14 \
 	sqlite3 libsqlite3-dev libgmime-3.0-dev libjson-c-dev libxml2-dev \
-			libarchive-dev libpoppler-glib-dev zlib1g-dev libopenblas-dev
+			libarchive-dev libpoppler-glib-dev zlib1g-dev libopenblas-dev \
+			libcurl4-openssl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
