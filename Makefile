@@ -78,7 +78,14 @@ $(O)/tests/test_%: $(O)/tests/test_%.o $(O)/tests/harness.o $(O)/libmemex.a
 $(O)/tests/fuzz/%_replay: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay.o $(O)/libmemex.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-testbins: $(O)/memex $(TEST_BINS) $(REPLAY_BINS)
+# The loopback fake OpenAI server (tests only): linked into test_cloud, and
+# a program of its own for the CLI tests (tests/cli/cases_net.sh).
+FAKE_OPENAI := $(O)/tests/tools/fake_openai
+$(O)/tests/test_cloud: $(O)/tests/tools/fake_openai.o
+$(FAKE_OPENAI): $(O)/tests/tools/fake_openai_main.o $(O)/tests/tools/fake_openai.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+testbins: $(O)/memex $(TEST_BINS) $(REPLAY_BINS) $(FAKE_OPENAI)
 
 # The whole suite: both builds, every test binary, the CLI tests and the
 # fuzz-corpus replays; tests/run prints the closing "N passed, N failed".
