@@ -198,6 +198,23 @@ static const struct cli_command commands[] = {
 	  "After a change of embedder: removes the vectors of every other model and\n"
 	  "embeds every chunk with the configured one. Vectors of two models are\n"
 	  "never mixed or compared. Interrupted, it keeps what it finished.\n" },
+	{ "audit", cmd_audit, "show what was sent to the cloud model",
+	  "usage: memex audit [--json] [-n N] [--since DATE]\n"
+	  "\n"
+	  "memex answers on this machine. When it asks a cloud model instead, the\n"
+	  "request is written to the audit log, DATA_HOME/audit.jsonl, before it\n"
+	  "is sent: the time, the endpoint, the model, the reason, the attempt\n"
+	  "number (a retry is logged again) and the exact bytes of the request\n"
+	  "body with their length and SHA-256. The API key is never logged. The\n"
+	  "log is append-only, private (0600) and never pruned by memex.\n"
+	  "'memex audit' lists the records, oldest first, with the messages each\n"
+	  "request carried. With no log, nothing has ever been sent.\n"
+	  "\n"
+	  "  -n, --limit N   only the last N records\n"
+	  "  --since DATE    only records from DATE on (YYYY-MM-DD or\n"
+	  "                  YYYY-MM-DDTHH:MM[:SS], UTC)\n"
+	  "  --json          the records as a JSON array, as stored (\"body\" is\n"
+	  "                  the request body as one string, byte for byte)\n" },
 	{ "help", cmd_help, "show help for a command", "usage: memex help [COMMAND]\n" },
 };
 
@@ -228,7 +245,10 @@ static void usage_main(FILE *f)
 	      "environment:\n"
 	      "  MEMEX_HOME       data home (default $XDG_DATA_HOME/memex)\n"
 	      "  MEMEX_CONFIG     configuration file (default\n"
-	      "                   $XDG_CONFIG_HOME/memex/config)\n",
+	      "                   $XDG_CONFIG_HOME/memex/config)\n"
+	      "  MEMEX_CLOUD_URL, MEMEX_CLOUD_MODEL, MEMEX_CLOUD_KEY\n"
+	      "                   the cloud model: base URL, model name, API key\n"
+	      "                   (override cloud_url, cloud_model, cloud_key_file)\n",
 	      f);
 }
 
