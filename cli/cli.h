@@ -185,5 +185,6 @@ int cmd_model(struct cli *c, int argc, char **argv);
 int cmd_reembed(struct cli *c, int argc, char **argv);
 int cmd_thread(struct cli *c, int argc, char **argv);
 int cmd_audit(struct cli *c, int argc, char **argv);
+int cmd_cloud(struct cli *c, int argc, char **argv);
 
 #endif
