@@ -345,7 +345,7 @@ static void serve_get(struct fake_server *s, int fd, struct req *r)
 	size_t size = (size_t)sb.st_size, from = 0;
 	char h[512];
 	int n;
-	if (r->range[0] && !strncmp(r->range, "bytes=", 6)) {
+	if (r->range[0] && !s->o.no_range && !strncmp(r->range, "bytes=", 6)) {
 		from = strtoul(r->range + 6, NULL, 10);
 		if (from >= size) {
 			n = snprintf(h, sizeof h,
