@@ -288,7 +288,9 @@ static int model_pull(struct cli *c, int argc, char **argv)
 	struct rtr_fetch_result res;
 	char err[1024];
 	int rc = 0;
-	fprintf(stderr, "Downloading %s\n       into %s\n", cli_safe(url, safe, sizeof safe), dest);
+	if (pp.tty)
+		fprintf(stderr, "Downloading %s\n       into %s\n", cli_safe(url, safe, sizeof safe),
+			dest);
 	for (size_t attempt = 0;; attempt++) {
 		pp.started = false;
 		rc = rtr_fetch_file(url, dest, &p, &res, err, sizeof err);

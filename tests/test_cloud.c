@@ -106,6 +106,14 @@ static void check_audit_equals_received(const char *audit, const char *record, i
 	char *a = audit_bodies(audit, &alen, &nrec);
 	char *r = slurp(record, &rlen);
 	CHECK_EQ_INT(nrec, want_records);
+	/* one record a line, no blank lines */
+	size_t n = 0, lines = 0;
+	char *log = slurp(audit, &n);
+	for (size_t i = 0; log && i < n; i++)
+		lines += log[i] == '\n';
+	CHECK_EQ_INT(lines, want_records);
+	CHECK(log && !strstr(log, "\n\n"));
+	free(log);
 	CHECK(r != NULL);
 	CHECK_EQ_INT(alen, rlen);
 	CHECK(r && alen == rlen && memcmp(a, r, rlen) == 0);

@@ -192,6 +192,7 @@ static int read_request(struct fake_server *s, int fd, struct req *r)
 		have += (size_t)n;
 	}
 	r->body_len = have;
+	r->body[have] = '\0';
 	free(buf);
 	return 0;
 fail:
@@ -246,7 +247,6 @@ static void serve_post(struct fake_server *s, int fd, struct req *r)
 			"{\"error\":{\"message\":\"internal trouble\"}}");
 		return;
 	}
-	(void)r;
 	switch (s->o.mode) {
 	case FAKE_JSON: respond(fd, 200, "OK", "application/json", body); break;
 	case FAKE_500:
@@ -297,6 +297,11 @@ static void serve_post(struct fake_server *s, int fd, struct req *r)
 		break;
 	}
 	case FAKE_SSE: {
+		/* a request that did not ask for a stream gets plain JSON */
+		if (!r->body || !strstr(r->body, "\"stream\":true")) {
+			respond(fd, 200, "OK", "application/json", body);
+			break;
+		}
 		const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
 				"Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
 				": a comment line\r\n\r\n"

@@ -11,7 +11,8 @@
  * POST (any path) answers by mode:
  *   json       200, a chat.completion whose content is reply
  *   sse        200, text/event-stream: one "data:" event per word of reply
- *              (written in odd-sized pieces), then "data: [DONE]"
+ *              (written in odd-sized pieces), then "data: [DONE]"; plain
+ *              JSON when the request did not ask for a stream
  *   hang       reads the request and never answers
  *   500        500 with {"error":{"message":"internal trouble"}}
  *   401        401 with {"error":{"message":"Invalid API key"}}
