@@ -185,7 +185,8 @@ static int pull_progress(void *ctx, uint64_t have, uint64_t total)
 	}
 	if (total)
 		fprintf(stderr, "%s  %s of %s (%d%%), %s/s%s%s", pp->tty ? "\r\033[K" : "", h, tot,
-			(int)(100.0 * (double)have / (double)total), rate, eta, pp->tty ? "" : "\n");
+			(int)(100.0 * (double)have / (double)total), rate, eta,
+			pp->tty ? "" : "\n");
 	else
 		fprintf(stderr, "%s  %s, %s/s%s", pp->tty ? "\r\033[K" : "", h, rate,
 			pp->tty ? "" : "\n");
@@ -219,7 +220,8 @@ static int model_pull(struct cli *c, int argc, char **argv)
 		case 'o': out_name = optarg; break;
 		case 'r':
 			if (cli_parse_count(optarg, 0, 100, &retries)) {
-				cli_error("--retries wants a count from 0 to 100, not '%s'", optarg);
+				cli_error("--retries wants a count from 0 to 100, not '%s'",
+					  optarg);
 				return CLI_USAGE;
 			}
 			break;
@@ -243,8 +245,9 @@ static int model_pull(struct cli *c, int argc, char **argv)
 		}
 		file_from_url(url, file, sizeof file);
 	} else {
-		cli_error("'%s' is neither a model of the catalog nor a URL; see 'memex model list'",
-			  cli_safe(what, safe, sizeof safe));
+		cli_error(
+			"'%s' is neither a model of the catalog nor a URL; see 'memex model list'",
+			cli_safe(what, safe, sizeof safe));
 		return CLI_USAGE;
 	}
 	if (out_name) {
@@ -289,8 +292,8 @@ static int model_pull(struct cli *c, int argc, char **argv)
 	char err[1024];
 	int rc = 0;
 	if (pp.tty)
-		fprintf(stderr, "Downloading %s\n       into %s\n", cli_safe(url, safe, sizeof safe),
-			dest);
+		fprintf(stderr, "Downloading %s\n       into %s\n",
+			cli_safe(url, safe, sizeof safe), dest);
 	for (size_t attempt = 0;; attempt++) {
 		pp.started = false;
 		rc = rtr_fetch_file(url, dest, &p, &res, err, sizeof err);
@@ -367,11 +370,13 @@ static int model_list(struct cli *c, int argc, char **argv)
 			json_object_object_add(o, "kind", json_object_new_string(m->kind));
 			json_object_object_add(o, "file", json_object_new_string(m->file));
 			json_object_object_add(o, "url", json_object_new_string(m->url));
-			json_object_object_add(o, "sha256",
-					       m->sha256 ? json_object_new_string(m->sha256) : NULL);
-			json_object_object_add(o, "bytes", json_object_new_int64((int64_t)m->bytes));
+			json_object_object_add(
+				o, "sha256", m->sha256 ? json_object_new_string(m->sha256) : NULL);
+			json_object_object_add(o, "bytes",
+					       json_object_new_int64((int64_t)m->bytes));
 			json_object_object_add(o, "state", json_object_new_string(state));
-			json_object_object_add(o, "bytes_here", json_object_new_int64((int64_t)have));
+			json_object_object_add(o, "bytes_here",
+					       json_object_new_int64((int64_t)have));
 			json_object_object_add(o, "about", json_object_new_string(m->about));
 			json_object_array_add(arr, o);
 		} else {
@@ -487,7 +492,8 @@ static int model_rm(struct cli *c, int argc, char **argv)
 		any = true;
 	}
 	if (!any) {
-		cli_error("no model '%s' in the models folder", cli_safe(argv[1], safe, sizeof safe));
+		cli_error("no model '%s' in the models folder",
+			  cli_safe(argv[1], safe, sizeof safe));
 		return CLI_ERR;
 	}
 	if (c->cfg.embedder[0] && !strcmp(c->cfg.embedder, path))
@@ -501,10 +507,11 @@ static int model_rm(struct cli *c, int argc, char **argv)
 
 static const char *ggml_type_name(uint32_t t)
 {
-	static const char *names[] = { [0] = "F32",   [1] = "F16",   [2] = "Q4_0",  [3] = "Q4_1",
-				       [6] = "Q5_0",  [7] = "Q5_1",  [8] = "Q8_0",  [9] = "Q8_1",
-				       [10] = "Q2_K", [11] = "Q3_K", [12] = "Q4_K", [13] = "Q5_K",
-				       [14] = "Q6_K", [15] = "Q8_K", [30] = "BF16" };
+	static const char *names[] = {
+		[0] = "F32",   [1] = "F16",   [2] = "Q4_0",  [3] = "Q4_1",  [6] = "Q5_0",
+		[7] = "Q5_1",  [8] = "Q8_0",  [9] = "Q8_1",  [10] = "Q2_K", [11] = "Q3_K",
+		[12] = "Q4_K", [13] = "Q5_K", [14] = "Q6_K", [15] = "Q8_K", [30] = "BF16"
+	};
 	if (t < sizeof names / sizeof names[0] && names[t])
 		return names[t];
 	return NULL;
@@ -541,7 +548,8 @@ static int gguf_summary(const char *path)
 	char err[256], arch[64] = "?", size[32], safe[4600];
 	size_t plen = strlen(path);
 	if (plen > 5 && !strcmp(path + plen - 5, ".part")) {
-		cli_error("'%s' is an unfinished download, not a model", cli_safe(path, safe, sizeof safe));
+		cli_error("'%s' is an unfinished download, not a model",
+			  cli_safe(path, safe, sizeof safe));
 		return CLI_ERR;
 	}
 	int rc = gguf_open(path, &g, err, sizeof err);

@@ -72,7 +72,8 @@ int rtr_audit_open(const char *path, struct rtr_audit **out, char *err, size_t e
 	 * the log; O_NONBLOCK: a FIFO there must not hang us (fstat refuses
 	 * it below). */
 	/* read access only to check that the log ends with a newline */
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+	fd = open(path,
+		  O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
 		  0600);
 	if (fd < 0) {
 		rc = errno == ELOOP ? MX_ENOTREG : mx_status_from_errno(errno);
@@ -190,7 +191,8 @@ int rtr_audit_write(struct rtr_audit *a, const struct rtr_audit_record *r)
 	bool locked = false;
 	a->err[0] = '\0';
 	if (!r->endpoint || !r->model || !r->body) {
-		snprintf(a->err, sizeof a->err, "an audit record needs an endpoint, a model and a body");
+		snprintf(a->err, sizeof a->err,
+			 "an audit record needs an endpoint, a model and a body");
 		return MX_EINVAL;
 	}
 	if (memchr(r->body, '\0', r->body_len) || !mx_utf8_is_valid(r->body, r->body_len)) {
@@ -218,11 +220,12 @@ int rtr_audit_write(struct rtr_audit *a, const struct rtr_audit_record *r)
 	    json_object_object_add(o, "attempt", json_object_new_int(r->attempt)) ||
 	    json_object_object_add(o, "bytes", json_object_new_int64((int64_t)r->body_len)) ||
 	    json_object_object_add(o, "sha256", json_object_new_string(sha)) ||
-	    json_object_object_add(o, "body", json_object_new_string_len(r->body, (int)r->body_len)))
+	    json_object_object_add(o, "body",
+				   json_object_new_string_len(r->body, (int)r->body_len)))
 		goto nomem;
 	size_t n = 0;
-	const char *js =
-		json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	const char *js = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	if (!js)
 		goto nomem;
 	/* one buffer, one write(): "\n"? + object + "\n" */
@@ -242,7 +245,8 @@ int rtr_audit_write(struct rtr_audit *a, const struct rtr_audit_record *r)
 	memcpy(line + off, js, n);
 	off += n;
 	line[off++] = '\n';
-	if ((e = write_all(a->fd, line, off)) != 0 || (e = fdatasync(a->fd) != 0 ? errno : 0) != 0) {
+	if ((e = write_all(a->fd, line, off)) != 0 ||
+	    (e = fdatasync(a->fd) != 0 ? errno : 0) != 0) {
 		rc = MX_EIO;
 		snprintf(a->err, sizeof a->err, "cannot write the audit log '%s': %s", a->path,
 			 strerror(e));

@@ -35,15 +35,15 @@
 #define MEMEX_VERSION "0"
 #endif
 
-#define KEY_MAX		4096
-#define ERRBODY_MAX	(16 << 10)
-#define SSE_LINE_MAX	((size_t)1 << 20)
+#define KEY_MAX	     4096
+#define ERRBODY_MAX  (16 << 10)
+#define SSE_LINE_MAX ((size_t)1 << 20)
 
 struct rtr_cloud {
 	char *endpoint; /* full URL */
 	char *host;	/* for messages */
 	char *model;
-	char *auth;	/* "Authorization: Bearer KEY" or NULL */
+	char *auth; /* "Authorization: Bearer KEY" or NULL */
 	bool loopback;
 	struct rtr_cloud_params p;
 	struct rtr_audit *audit;
@@ -81,7 +81,7 @@ static void seterr(char *err, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
-#define CERR(c, ...) seterr((c)->err, sizeof (c)->err, __VA_ARGS__)
+#define CERR(c, ...) seterr((c)->err, sizeof(c)->err, __VA_ARGS__)
 
 /* Frees a secret after overwriting it. */
 static void free_secret(char *s)
@@ -202,11 +202,12 @@ int rtr_cloud_open(const struct rtr_cloud_params *p, struct rtr_audit *audit,
 		return MX_EINVAL;
 	}
 	if (!p->model || !*p->model) {
-		seterr(err, errlen, "no cloud model is configured (cloud_model or MEMEX_CLOUD_MODEL)");
+		seterr(err, errlen,
+		       "no cloud model is configured (cloud_model or MEMEX_CLOUD_MODEL)");
 		return MX_EINVAL;
 	}
-	if (p->timeout_ms <= 0 || p->connect_timeout_ms <= 0 || p->retries < 0 ||
-	    p->retries > 10 || p->backoff_ms < 0 || p->max_response < 1024) {
+	if (p->timeout_ms <= 0 || p->connect_timeout_ms <= 0 || p->retries < 0 || p->retries > 10 ||
+	    p->backoff_ms < 0 || p->max_response < 1024) {
 		seterr(err, errlen, "bad cloud client parameters");
 		return MX_EINVAL;
 	}
@@ -249,7 +250,8 @@ int rtr_cloud_open(const struct rtr_cloud_params *p, struct rtr_audit *audit,
 		for (const char *k = p->key; *k; k++)
 			if (*k < 0x21 || *k > 0x7e) {
 				rc = MX_EINVAL;
-				seterr(err, errlen, "the API key holds a character that is not printable ASCII");
+				seterr(err, errlen,
+				       "the API key holds a character that is not printable ASCII");
 				goto out;
 			}
 		size_t n = strlen(p->key) + 32;
@@ -368,12 +370,12 @@ struct xfer {
 	struct rtr_cloud *c;
 	const struct rtr_request *req;
 	CURL *h;
-	size_t total;	     /* body and header bytes received */
+	size_t total; /* body and header bytes received */
 	bool too_big, stop, corrupt, done, sse, status_known;
 	long status;
-	size_t delivered;    /* deltas handed to the caller */
-	struct mx_buf raw;   /* a JSON reply, or the body of an HTTP error */
-	struct mx_buf line;  /* the SSE line being read */
+	size_t delivered;   /* deltas handed to the caller */
+	struct mx_buf raw;  /* a JSON reply, or the body of an HTTP error */
+	struct mx_buf line; /* the SSE line being read */
 	struct mx_buf answer;
 	char server_msg[256]; /* "error.message" from the server */
 };
@@ -395,8 +397,8 @@ static void take_server_error(struct xfer *x, struct json_object *o)
 	struct json_object *e, *m;
 	if (!json_object_object_get_ex(o, "error", &e))
 		return;
-	if (json_object_is_type(e, json_type_object) && json_object_object_get_ex(e, "message", &m) &&
-	    json_object_is_type(m, json_type_string))
+	if (json_object_is_type(e, json_type_object) &&
+	    json_object_object_get_ex(e, "message", &m) && json_object_is_type(m, json_type_string))
 		e = m;
 	if (json_object_is_type(e, json_type_string))
 		copy_printable(x->server_msg, sizeof x->server_msg, json_object_get_string(e),
@@ -616,7 +618,8 @@ static enum outcome classify(struct xfer *x, CURLcode cc, const char *cerr, int 
 		switch (cc) {
 		case CURLE_OPERATION_TIMEDOUT:
 			if (x->total == 0)
-				CERR(c, "no answer from %s within %g s", host, secs(c->p.timeout_ms));
+				CERR(c, "no answer from %s within %g s", host,
+				     secs(c->p.timeout_ms));
 			else
 				CERR(c, "the answer from %s took longer than %g s", host,
 				     secs(c->p.timeout_ms));

@@ -257,7 +257,8 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	bool plain = !strcasecmp(scheme, "http");
 	if (strcasecmp(scheme, "https") && !(plain && rtr_host_is_loopback(host))) {
 		rc = MX_EPERM;
-		seterr(err, errlen, "refusing '%s': downloads use https:// (plain http only from this machine)",
+		seterr(err, errlen,
+		       "refusing '%s': downloads use https:// (plain http only from this machine)",
 		       url);
 		goto out;
 	}
@@ -376,7 +377,9 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 		goto out;
 	}
 	if (!complete_already && (d.not_ok || (d.status && d.status != 200 && d.status != 206))) {
-		rc = d.status == 404 ? MX_ENOTFOUND : (d.status == 401 || d.status == 403) ? MX_EPERM : MX_EIO;
+		rc = d.status == 404			    ? MX_ENOTFOUND
+		     : (d.status == 401 || d.status == 403) ? MX_EPERM
+							    : MX_EIO;
 		seterr(err, errlen, "HTTP %ld from %s", d.status, host);
 		goto out;
 	}
@@ -388,8 +391,9 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 			       " bytes (%s); run again to resume",
 			       have, d.total, cerr[0] ? cerr : curl_easy_strerror(cc));
 		else if (cc == CURLE_OPERATION_TIMEDOUT)
-			seterr(err, errlen, "%s stalled (under 1 KB/s for %ld s); run again to resume",
-			       host, p->stall_s > 0 ? p->stall_s : 60L);
+			seterr(err, errlen,
+			       "%s stalled (under 1 KB/s for %ld s); run again to resume", host,
+			       p->stall_s > 0 ? p->stall_s : 60L);
 		else
 			seterr(err, errlen, "download from %s failed: %s", host,
 			       cerr[0] ? cerr : curl_easy_strerror(cc));
@@ -397,7 +401,9 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	}
 	if (!complete_already && d.total && have != d.total) {
 		rc = MX_EIO;
-		seterr(err, errlen, "the transfer ended at %" PRIu64 " of %" PRIu64 " bytes; run again to resume",
+		seterr(err, errlen,
+		       "the transfer ended at %" PRIu64 " of %" PRIu64
+		       " bytes; run again to resume",
 		       have, d.total);
 		goto out;
 	}
@@ -422,8 +428,9 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	if (want[0] && strcmp(want, got) != 0) {
 		rc = MX_ECORRUPT;
 		unlink(part);
-		seterr(err, errlen, "SHA-256 mismatch: expected %s, got %s; the download was deleted",
-		       want, got);
+		seterr(err, errlen,
+		       "SHA-256 mismatch: expected %s, got %s; the download was deleted", want,
+		       got);
 		goto out;
 	}
 	if (rename(part, dest) != 0) {

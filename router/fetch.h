@@ -43,9 +43,9 @@ struct rtr_fetch_params rtr_fetch_params_default(void);
 
 /* What a download did. */
 struct rtr_fetch_result {
-	uint64_t bytes;		 /* the complete file's size */
-	uint64_t resumed_from;	 /* bytes that were already in DEST.part */
-	long http_status;	 /* of the last response */
+	uint64_t bytes;			    /* the complete file's size */
+	uint64_t resumed_from;		    /* bytes that were already in DEST.part */
+	long http_status;		    /* of the last response */
 	char sha256[MX_SHA256_HEX_LEN + 1]; /* of the complete file */
 };
 

@@ -283,7 +283,8 @@ static void json_reply_and_audit(void)
 		CHECK(json_object_object_get_ex(o2, "model", &v));
 		CHECK_STR(json_object_get_string(v), "fake-model");
 		CHECK(json_object_object_get_ex(o2, "stream", &v) && !json_object_get_boolean(v));
-		CHECK(json_object_object_get_ex(o2, "max_tokens", &v) && json_object_get_int(v) == 64);
+		CHECK(json_object_object_get_ex(o2, "max_tokens", &v) &&
+		      json_object_get_int(v) == 64);
 		CHECK(json_object_object_get_ex(o2, "temperature", &v));
 		CHECK(json_object_object_get_ex(o2, "messages", &v) &&
 		      json_object_array_length(v) == 2);
@@ -562,8 +563,11 @@ static void audit_file_is_private(void)
 	snprintf(path, sizeof path, "%s/sub", dir);
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0700);
 	/* two records, appended, one per line */
-	struct rtr_audit_record rec = { .endpoint = "https://e/x", .model = "m", .attempt = 1,
-					.body = "{\"a\":1}", .body_len = 7 };
+	struct rtr_audit_record rec = { .endpoint = "https://e/x",
+					.model = "m",
+					.attempt = 1,
+					.body = "{\"a\":1}",
+					.body_len = 7 };
 	CHECK_EQ_INT(rtr_audit_write(a, &rec), 0);
 	rec.body = "{\"b\":\"\xc3\xa9\\n\"}";
 	rec.body_len = strlen(rec.body);
@@ -671,8 +675,8 @@ static void tls_self_signed_refused(void)
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
-		execlp("openssl", "openssl", "s_server", "-quiet", "-accept", portarg, "-cert", cert,
-		       "-key", key, "-www", (char *)NULL);
+		execlp("openssl", "openssl", "s_server", "-quiet", "-accept", portarg, "-cert",
+		       cert, "-key", key, "-www", (char *)NULL);
 		_exit(127);
 	}
 	CHECK(pid > 0);
@@ -745,7 +749,8 @@ static void dl_up(struct dl_rig *g, struct fake_opts *o)
 	o->log_path = g->log;
 	o->max_seconds = 60;
 	CHECK_EQ_INT(fake_server_start(o, &g->srv), 0);
-	snprintf(g->url, sizeof g->url, "http://127.0.0.1:%d/models/m.gguf", fake_server_port(g->srv));
+	snprintf(g->url, sizeof g->url, "http://127.0.0.1:%d/models/m.gguf",
+		 fake_server_port(g->srv));
 	const char *dir = tpath("models");
 	CHECK_EQ_INT(mx_mkdir_p(dir), 0);
 	snprintf(g->dest, sizeof g->dest, "%s/m.gguf", dir);
@@ -832,7 +837,9 @@ static void fetch_server_without_ranges(void)
 {
 	char hex[MX_SHA256_HEX_LEN + 1], err[512];
 	const size_t n = 1 << 20;
-	struct fake_opts o = { .file_path = make_payload(n, hex), .drop_first = true, .no_range = true };
+	struct fake_opts o = { .file_path = make_payload(n, hex),
+			       .drop_first = true,
+			       .no_range = true };
 	struct dl_rig g;
 	dl_up(&g, &o);
 	struct rtr_fetch_params p = rtr_fetch_params_default();

@@ -52,7 +52,7 @@ struct fake_opts {
 	const char *log_path;	 /* one line per request; NULL for none */
 	const char *file_path;	 /* what GET serves; NULL: 404 */
 	bool drop_first;
-	bool no_range;	 /* GET ignores Range (answers 200 with everything) */
+	bool no_range; /* GET ignores Range (answers 200 with everything) */
 	int fail_first;
 	int delay_ms;	 /* slow mode: between bytes; default 50 */
 	int max_seconds; /* default 120 */
