@@ -21,6 +21,7 @@
 #include "../common/fsutil.h"
 #include "../common/status.h"
 #include "cloud.h"
+#include "router_int.h"
 
 #ifndef MEMEX_VERSION
 #define MEMEX_VERSION "0"
@@ -34,17 +35,6 @@ struct rtr_fetch_params rtr_fetch_params_default(void)
 		.max_bytes = (uint64_t)64 << 30,
 	};
 	return p;
-}
-
-static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t n, const char *fmt, ...)
-{
-	if (!err || !n)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
 }
 
 bool rtr_sha256_is_valid(const char *s)
@@ -227,8 +217,7 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	char *part = NULL;
 	char want[MX_SHA256_HEX_LEN + 1] = "", got[MX_SHA256_HEX_LEN + 1];
 	CURL *h = NULL;
-	CURLU *u = NULL;
-	char *scheme = NULL, *host = NULL;
+	char *host = NULL;
 	char cerr[CURL_ERROR_SIZE] = "";
 	struct stat sb;
 	struct rtr_fetch_result r0;
@@ -237,40 +226,28 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	memset(res, 0, sizeof *res);
 	if (p->sha256) {
 		if (!rtr_sha256_is_valid(p->sha256)) {
-			seterr(err, errlen, "'%s' is not a SHA-256 (64 hex digits)", p->sha256);
+			rtr_seterr(err, errlen, "'%s' is not a SHA-256 (64 hex digits)", p->sha256);
 			return MX_EINVAL;
 		}
 		for (int i = 0; i < MX_SHA256_HEX_LEN; i++)
 			want[i] = (char)tolower((unsigned char)p->sha256[i]);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		seterr(err, errlen, "cannot initialise libcurl");
+		rtr_seterr(err, errlen, "cannot initialise libcurl");
 		return MX_EIO;
 	}
-	if (!(u = curl_url()) || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		rc = MX_EINVAL;
-		seterr(err, errlen, "'%s' is not a URL", url);
+	bool plain;
+	if ((rc = rtr_url_allowed(url, &plain, &host, err, errlen)))
 		goto out;
-	}
-	bool plain = !strcasecmp(scheme, "http");
-	if (strcasecmp(scheme, "https") && !(plain && rtr_host_is_loopback(host))) {
-		rc = MX_EPERM;
-		seterr(err, errlen,
-		       "refusing '%s': downloads use https:// (plain http only from this machine)",
-		       url);
-		goto out;
-	}
 	if (lstat(dest, &sb) == 0) {
 		rc = MX_EEXISTS;
-		seterr(err, errlen, "'%s' already exists", dest);
+		rtr_seterr(err, errlen, "'%s' already exists", dest);
 		goto out;
 	}
 	size_t dn = strlen(dest);
 	if (!(part = malloc(dn + 6))) {
 		rc = MX_ENOMEM;
-		seterr(err, errlen, "out of memory");
+		rtr_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	memcpy(part, dest, dn);
@@ -278,19 +255,19 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	fd = open(part, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		rc = mx_status_from_errno(errno);
-		seterr(err, errlen, "cannot open '%s': %s", part, strerror(errno));
+		rtr_seterr(err, errlen, "cannot open '%s': %s", part, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		rc = MX_ENOTREG;
-		seterr(err, errlen, "'%s' is not a regular file", part);
+		rtr_seterr(err, errlen, "'%s' is not a regular file", part);
 		goto out;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		close(fd);
 		fd = -1;
 		rc = MX_EBUSY;
-		seterr(err, errlen, "another download is writing '%s'", part);
+		rtr_seterr(err, errlen, "another download is writing '%s'", part);
 		goto out;
 	}
 	int fl = fcntl(fd, F_GETFL);
@@ -307,7 +284,7 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	snprintf(range, sizeof range, "%" PRIu64 "-", d.start);
 	if (!(h = curl_easy_init())) {
 		rc = MX_ENOMEM;
-		seterr(err, errlen, "cannot start a transfer");
+		rtr_seterr(err, errlen, "cannot start a transfer");
 		goto out;
 	}
 	d.h = h;
@@ -344,7 +321,7 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 #undef SET
 	if (e != CURLE_OK) {
 		rc = MX_EUNSUPPORTED;
-		seterr(err, errlen, "this libcurl lacks a needed option");
+		rtr_seterr(err, errlen, "this libcurl lacks a needed option");
 		goto out;
 	}
 	CURLcode cc = curl_easy_perform(h);
@@ -355,17 +332,17 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	bool complete_already = d.status == 416 && d.start > 0;
 	if (d.stop) {
 		rc = MX_EINTR;
-		seterr(err, errlen, "stopped at %" PRIu64 " bytes; run again to resume", have);
+		rtr_seterr(err, errlen, "stopped at %" PRIu64 " bytes; run again to resume", have);
 		goto out;
 	}
 	if (d.too_big) {
 		rc = MX_ETOOBIG;
-		seterr(err, errlen, "the file is bigger than %" PRIu64 " bytes", d.max);
+		rtr_seterr(err, errlen, "the file is bigger than %" PRIu64 " bytes", d.max);
 		goto out;
 	}
 	if (d.io_error) {
 		rc = mx_status_from_errno(d.io_errno);
-		seterr(err, errlen, "cannot write '%s': %s", part, strerror(d.io_errno));
+		rtr_seterr(err, errlen, "cannot write '%s': %s", part, strerror(d.io_errno));
 		goto out;
 	}
 	if (d.bad_range) {
@@ -373,69 +350,70 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 		rc = MX_EIO;
 		if (ftruncate(fd, 0) != 0)
 			rc = MX_EIO;
-		seterr(err, errlen, "the server sent the wrong range; run again to start over");
+		rtr_seterr(err, errlen, "the server sent the wrong range; run again to start over");
 		goto out;
 	}
 	if (!complete_already && (d.not_ok || (d.status && d.status != 200 && d.status != 206))) {
 		rc = d.status == 404			    ? MX_ENOTFOUND
 		     : (d.status == 401 || d.status == 403) ? MX_EPERM
 							    : MX_EIO;
-		seterr(err, errlen, "HTTP %ld from %s", d.status, host);
+		rtr_seterr(err, errlen, "HTTP %ld from %s", d.status, host);
 		goto out;
 	}
 	if (!complete_already && cc != CURLE_OK) {
 		rc = MX_EIO;
 		if (d.total && have < d.total)
-			seterr(err, errlen,
-			       "the transfer broke off at %" PRIu64 " of %" PRIu64
-			       " bytes (%s); run again to resume",
-			       have, d.total, cerr[0] ? cerr : curl_easy_strerror(cc));
+			rtr_seterr(err, errlen,
+				   "the transfer broke off at %" PRIu64 " of %" PRIu64
+				   " bytes (%s); run again to resume",
+				   have, d.total, cerr[0] ? cerr : curl_easy_strerror(cc));
 		else if (cc == CURLE_OPERATION_TIMEDOUT)
-			seterr(err, errlen,
-			       "%s stalled (under 1 KB/s for %ld s); run again to resume", host,
-			       p->stall_s > 0 ? p->stall_s : 60L);
+			rtr_seterr(err, errlen,
+				   "%s stalled (under 1 KB/s for %ld s); run again to resume", host,
+				   p->stall_s > 0 ? p->stall_s : 60L);
 		else
-			seterr(err, errlen, "download from %s failed: %s", host,
-			       cerr[0] ? cerr : curl_easy_strerror(cc));
+			rtr_seterr(err, errlen, "download from %s failed: %s", host,
+				   cerr[0] ? cerr : curl_easy_strerror(cc));
 		goto out;
 	}
 	if (!complete_already && d.total && have != d.total) {
 		rc = MX_EIO;
-		seterr(err, errlen,
-		       "the transfer ended at %" PRIu64 " of %" PRIu64
-		       " bytes; run again to resume",
-		       have, d.total);
+		rtr_seterr(err, errlen,
+			   "the transfer ended at %" PRIu64 " of %" PRIu64
+			   " bytes; run again to resume",
+			   have, d.total);
 		goto out;
 	}
 	if (p->on_progress)
 		p->on_progress(p->ctx, have, have);
 	if (fsync(fd) != 0) {
 		rc = MX_EIO;
-		seterr(err, errlen, "cannot sync '%s': %s", part, strerror(errno));
+		rtr_seterr(err, errlen, "cannot sync '%s': %s", part, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0) {
 		rc = MX_EIO;
-		seterr(err, errlen, "cannot stat '%s'", part);
+		rtr_seterr(err, errlen, "cannot stat '%s'", part);
 		goto out;
 	}
 	res->bytes = (uint64_t)sb.st_size;
 	if ((rc = rtr_sha256_file(part, got))) {
-		seterr(err, errlen, "cannot read '%s' back: %s", part, mx_strerror(rc));
+		rtr_seterr(err, errlen, "cannot read '%s' back: %s", part, mx_strerror(rc));
 		goto out;
 	}
 	memcpy(res->sha256, got, sizeof got);
 	if (want[0] && strcmp(want, got) != 0) {
 		rc = MX_ECORRUPT;
 		unlink(part);
-		seterr(err, errlen,
-		       "SHA-256 mismatch: expected %s, got %s; the download was deleted", want,
-		       got);
+		rtr_seterr(err, errlen,
+			   "SHA-256 mismatch: expected %s, got %s; the download was deleted", want,
+			   got);
 		goto out;
 	}
 	if (rename(part, dest) != 0) {
 		rc = mx_status_from_errno(errno);
-		seterr(err, errlen, "cannot rename '%s' to '%s': %s", part, dest, strerror(errno));
+		rtr_seterr(err, errlen, "cannot rename '%s' to '%s': %s", part, dest,
+			   strerror(errno));
 		goto out;
 	}
 	/* make the rename durable */
@@ -456,8 +434,6 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(part);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	free(host);
 	return rc;
 }
