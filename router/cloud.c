@@ -36,9 +36,10 @@
 #define MEMEX_VERSION "0"
 #endif
 
-#define KEY_MAX	     4096
-#define ERRBODY_MAX  (16 << 10)
-#define SSE_LINE_MAX ((size_t)1 << 20)
+#define KEY_MAX		  4096
+#define ERRBODY_MAX	  (16 << 10)
+#define RETRY_AFTER_MAX_S 30
+#define SSE_LINE_MAX	  ((size_t)1 << 20)
 
 struct rtr_cloud {
 	char *endpoint; /* full URL */
@@ -321,6 +322,7 @@ struct xfer {
 	struct mx_buf line; /* the SSE line being read */
 	struct mx_buf answer;
 	char server_msg[256]; /* "error.message" from the server */
+	long retry_after_ms;  /* a 429/503's Retry-After (seconds), capped */
 };
 
 /* Copies a server's message as printable ASCII, on one line. */
@@ -506,7 +508,6 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ud;
 	size_t n = size * nmemb;
-	(void)p;
 	if (n > x->c->p.max_response - x->total || x->total > x->c->p.max_response) {
 		x->too_big = true;
 		return 0;
@@ -514,6 +515,16 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *ud)
 	x->total += n;
 	/* a new response (after "100 Continue" or a 1xx) */
 	x->status_known = false;
+	/* "Retry-After: 7" (the HTTP-date form is not worth the parsing) */
+	if (n > 12 && !strncasecmp(p, "Retry-After:", 12)) {
+		long secs = 0;
+		size_t i = 12;
+		while (i < n && p[i] == ' ')
+			i++;
+		while (i < n && isdigit((unsigned char)p[i]) && secs < 1000)
+			secs = secs * 10 + (p[i++] - '0');
+		x->retry_after_ms = (secs > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : secs) * 1000;
+	}
 	return n;
 }
 
@@ -779,6 +790,7 @@ int rtr_cloud_chat(struct rtr_cloud *c, const struct rtr_request *req, char **re
 		x.total = 0;
 		x.too_big = x.stop = x.corrupt = x.done = x.sse = x.status_known = false;
 		x.status = 0;
+		x.retry_after_ms = 0;
 		x.server_msg[0] = '\0';
 		if (setup(h, c, &x, hdrs, body, len, cerr)) {
 			CERR(c, "this libcurl lacks a needed option");
@@ -791,7 +803,8 @@ int rtr_cloud_chat(struct rtr_cloud *c, const struct rtr_request *req, char **re
 			break;
 		if (oc == FINAL || attempt > c->p.retries || x.delivered > 0)
 			goto out;
-		sleep_ms(wait);
+		/* a server's Retry-After counts when it asks for longer */
+		sleep_ms(x.retry_after_ms > wait ? x.retry_after_ms : wait);
 		wait = wait > 60000 ? 120000 : wait * 2;
 	}
 	if (reply) {

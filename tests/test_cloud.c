@@ -407,7 +407,9 @@ static void client_errors_not_retried(void)
 	p = fast_params();
 	p.retries = 1;
 	rig_up(&g, &o, &p);
+	double t0 = now_s();
 	CHECK_EQ_INT(rtr_cloud_chat(g.cloud, &r, NULL), MX_EIO);
+	CHECK(now_s() - t0 >= 0.95); /* the server's Retry-After: 1, not 10 ms */
 	CHECK_EQ_INT(rtr_cloud_attempts(g.cloud), 2);
 	CHECK(strstr(rtr_cloud_errmsg(g.cloud), "HTTP 429") != NULL);
 	rig_down(&g);
