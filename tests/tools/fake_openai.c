@@ -398,6 +398,8 @@ static void serve_get(struct fake_server *s, int fd, struct req *r)
 				break;
 			off += (size_t)got;
 			sent += (size_t)got;
+			if (s->o.delay_ms > 0) /* a slow link, to watch progress */
+				sleep_ms(s, s->o.delay_ms);
 		}
 	}
 	close(ffd);

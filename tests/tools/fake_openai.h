@@ -54,7 +54,7 @@ struct fake_opts {
 	bool drop_first;
 	bool no_range; /* GET ignores Range (answers 200 with everything) */
 	int fail_first;
-	int delay_ms;	 /* slow mode: between bytes; default 50 */
+	int delay_ms;	 /* slow mode: between bytes (default 50); GET: per 64 KiB */
 	int max_seconds; /* default 120 */
 };
 
