@@ -909,7 +909,7 @@ out:
 
 struct pool_ctx {
 	long parts[8];
-	int seen_nth;
+	int seen_nth[8]; /* each thread writes its own */
 };
 
 static void pool_fn(void *ctx, int ith, int nth)
@@ -919,7 +919,7 @@ static void pool_fn(void *ctx, int ith, int nth)
 	for (long i = ith; i < 100000; i += nth)
 		s += i;
 	c->parts[ith] = s;
-	c->seen_nth = nth;
+	c->seen_nth[ith] = nth;
 }
 
 static void threadpool_runs(void)
@@ -931,16 +931,19 @@ static void threadpool_runs(void)
 			continue;
 		CHECK_EQ_INT(eng_pool_threads(p), n);
 		for (int rep = 0; rep < 200; rep++) {
-			struct pool_ctx c = { { 0 }, 0 };
+			struct pool_ctx c = { { 0 }, { 0 } };
 			eng_pool_run(p, pool_fn, &c);
 			long sum = 0;
-			for (int i = 0; i < n; i++)
+			bool nth_ok = true;
+			for (int i = 0; i < n; i++) {
 				sum += c.parts[i];
-			if (!CHECK_EQ_INT(sum, 4999950000L) || !CHECK_EQ_INT(c.seen_nth, n))
+				nth_ok &= c.seen_nth[i] == n;
+			}
+			if (!CHECK_EQ_INT(sum, 4999950000L) || !CHECK(nth_ok))
 				break;
 		}
 		usleep(2000); /* workers asleep: the next job must wake them */
-		struct pool_ctx c = { { 0 }, 0 };
+		struct pool_ctx c = { { 0 }, { 0 } };
 		eng_pool_run(p, pool_fn, &c);
 		CHECK_EQ_INT(c.parts[0] + c.parts[1] + c.parts[2] + c.parts[3], 4999950000L);
 		eng_pool_free(p);
