@@ -769,21 +769,47 @@ static int tensors(struct eng_llm *m)
 	return 0;
 }
 
-/* The stop tokens of the tokenizer metadata. */
+static void add_stop(struct eng_llm *m, uint32_t v)
+{
+	if (v >= (uint32_t)m->n_vocab || m->n_stops == sizeof m->stops / sizeof m->stops[0])
+		return;
+	for (size_t j = 0; j < m->n_stops; j++)
+		if (m->stops[j] == (int32_t)v)
+			return;
+	m->stops[m->n_stops++] = (int32_t)v;
+}
+
+/* The stop tokens: those the tokenizer metadata names, then the tokens
+ * whose text is an end-of-turn marker of a known chat format (as llama.cpp
+ * finds them: a Qwen2.5 file names <|endoftext|> as EOS while its chat
+ * turns end with <|im_end|>). */
 static void stop_tokens(struct eng_llm *m)
 {
 	static const char *const keys[] = { "tokenizer.ggml.eos_token_id",
 					    "tokenizer.ggml.eot_token_id",
 					    "tokenizer.ggml.eom_token_id" };
+	static const char *const texts[] = { "<|eot_id|>",    "<|im_end|>",    "<|end|>",
+					     "<end_of_turn>", "<|endoftext|>", "<|eom_id|>" };
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		uint32_t v;
-		if (gguf_get_u32(m->g, keys[i], &v) != 0 || v >= (uint32_t)m->n_vocab)
+		if (gguf_get_u32(m->g, keys[i], &v) == 0)
+			add_stop(m, v);
+	}
+	enum gguf_vtype elem;
+	uint64_t n = 0;
+	if (gguf_get_arr(m->g, "tokenizer.ggml.tokens", &elem, &n) != 0 || elem != GGUF_STRING)
+		return;
+	if (n > (uint64_t)m->n_vocab)
+		n = (uint64_t)m->n_vocab;
+	for (uint64_t i = 0; i < n; i++) {
+		const char *s;
+		size_t len;
+		if (gguf_get_arr_str(m->g, "tokenizer.ggml.tokens", i, &s, &len) != 0 || len < 5 ||
+		    len > 13 || s[0] != '<')
 			continue;
-		bool dup = false;
-		for (size_t j = 0; j < m->n_stops; j++)
-			dup |= m->stops[j] == (int32_t)v;
-		if (!dup)
-			m->stops[m->n_stops++] = (int32_t)v;
+		for (size_t j = 0; j < sizeof texts / sizeof texts[0]; j++)
+			if (strlen(texts[j]) == len && memcmp(texts[j], s, len) == 0)
+				add_stop(m, (uint32_t)i);
 	}
 }
 

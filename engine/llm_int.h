@@ -96,7 +96,7 @@ struct eng_llm {
 	const float *job_x; /* the activations to prepare: (job_n, job_k) */
 	int job_layer, job_p0;
 
-	int32_t stops[3];
+	int32_t stops[8];
 	size_t n_stops;
 	char msg[256];
 };

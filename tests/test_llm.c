@@ -226,7 +226,19 @@ static uint8_t *tiny_build(const struct tiny *t, size_t *len)
 	put(&b, "GGUF", 4);
 	put_u32(&b, 3);
 	put_u64(&b, (uint64_t)nt);
-	put_u64(&b, 12 + (t->rope_scaling ? 1 : 0) + (t->rope_factor > 0 ? 1 : 0));
+	put_u64(&b, 13 + (t->rope_scaling ? 1 : 0) + (t->rope_factor > 0 ? 1 : 0));
+	/* token texts: 5 and 7 end a chat turn, 9 only looks like it */
+	put_str(&b, "tokenizer.ggml.tokens");
+	put_u32(&b, GGUF_ARRAY);
+	put_u32(&b, GGUF_STRING);
+	put_u64(&b, (uint64_t)t->vocab);
+	for (int i = 0; i < t->vocab; i++) {
+		snprintf(key, sizeof key, "tok%d", i);
+		put_str(&b, i == 5   ? "<|im_end|>"
+			    : i == 7 ? "<|endoftext|>"
+			    : i == 9 ? "<|im_end|>x"
+				     : key);
+	}
 	if (t->rope_scaling) {
 		snprintf(key, sizeof key, "%s.rope.scaling.type", t->arch);
 		put_str(&b, key);
@@ -464,9 +476,12 @@ static void tiny_overflow_and_bad_input(void)
 		CHECK_EQ_INT(eng_llm_decode(m, bad, 2, &lg), MX_EINVAL);
 		CHECK_EQ_INT(eng_llm_decode(m, bad, 0, &lg), MX_EINVAL);
 		CHECK_EQ_INT(eng_llm_n_past(m), 0);
-		int32_t st[4];
-		CHECK_EQ_INT(eng_llm_stop_tokens(m, st, 4), 1);
+		int32_t st[4] = { 0 };
+		CHECK_EQ_INT(eng_llm_stop_tokens(m, st, 4), 3); /* EOS, then by text */
 		CHECK_EQ_INT(st[0], 2);
+		CHECK_EQ_INT(st[1], 5);
+		CHECK_EQ_INT(st[2], 7);
+		CHECK_EQ_INT(eng_llm_stop_tokens(m, NULL, 0), 3);
 		CHECK(eng_llm_gguf(m) != NULL);
 		CHECK(eng_llm_flops_per_token(m) > 0);
 	}
