@@ -357,9 +357,9 @@ static const char *const after_verbs[] = {
 	"said", "says", "shouted", "asked", "told", "wrote", "replied", "explained", "added",
 	"answered", "laughed", "smiled", "whispered", "cried", "yelled", "thinks", "agreed",
 	"noted", "mentioned", "emailed", "texted", "lives", "lived", "began", "spent", "listed",
-	"had", "has", "is", "was", "will", "would", "wants", "called", "works", "worked",
-	"joined", "left", "sent", "sings", "sang", "recorded", "directed", "wrote", "writes",
-	"met", "loves", "hates", "knows", "went", "came", "and", NULL
+	"wants", "works", "worked", "joined", "sings", "sang", "recorded", "directed", "writes",
+	"met", "loves", "hates", "knows", "shouts", "complained", "insisted", "promised",
+	"confirmed", "called", "phoned", "emailed", "visited", NULL
 };
 
 /* Is there a cue right before word i (in words i-1, i-2, i-3)? */
@@ -418,20 +418,18 @@ static bool cue_after(const char *s, const struct word *w, size_t nw, size_t i)
 	for (size_t j = w[i].e; j < q->b; j++)
 		if (!(s[j] == ' ' || s[j] == '\t'))
 			return false;
-	return weq_any(s, q, after_verbs) || weq(s, q, "from") || weq(s, q, "of");
+	return weq_any(s, q, after_verbs);
 }
 
 /* Surname endings of many languages. */
 static bool name_shape(const char *s, const struct word *w)
 {
 	static const char *const ends[] = {
-		"son", "sen", "sson", "ez", "ski", "ska", "sky", "ova", "ov", "ev", "eva", "ic",
-		"vić", "ić", "escu", "ian", "yan", "enko", "chuk", "czyk", "wicz", "berg",
-		"stein", "mann", "ini", "elli", "etti", "poulos", "akis", "oglu", "oğlu", "dottir",
-		"dóttir", "ssen", "quist", "qvist", "ström", "strom", "lund", "gaard", "inen",
-		"nen", "eau", "aux", "ard", "ault", "ier", "ez", "es", "os", "ao", "ão", "ides",
-		"opoulos", "shvili", "dze", "adze", "ovic", "evic", "ak", "ek", "uk", "yk",
-		"ishi", "oto", "uchi", "ura", "ada", "awa", "ita", "ami", NULL
+		"sson", "ssen", "sen", "ez", "ski", "ska", "sky", "ova", "ov", "ev", "eva", "vić",
+		"ić", "ic", "escu", "yan", "enko", "chuk", "czyk", "wicz", "berg", "stein", "mann",
+		"ini", "elli", "etti", "poulos", "akis", "oglu", "oğlu", "dottir", "dóttir",
+		"quist", "qvist", "ström", "gaard", "inen", "ault", "ides", "shvili", "adze", "ovic",
+		"evic", "ishi", "uchi", "moto", "yama", "kawa", "mura", NULL
 	};
 	size_t len = w->e - w->b;
 	for (size_t k = 0; ends[k]; k++) {
@@ -449,10 +447,46 @@ static const char *const particles[] = { "van", "von", "de", "den", "der", "da",
 static const char *const suffixes[] = { "jr", "sr", "md", "phd", "ii", "iii", "iv", "esq",
 					"dds", "dvm", "cpa", NULL };
 
-/* May word k join a name next to it? */
+/* May word x join a name next to it? */
 static bool joinable(const struct word *x)
 {
 	return (x->cap && (!x->common || x->first || x->last)) || x->initial;
+}
+
+/* A word with an apostrophe inside is a name only as O'Brien, D'Angelo. */
+static bool apostrophe_ok(const char *s, const struct word *x)
+{
+	const char *q = memchr(s + x->b, '\'', x->e - x->b);
+	return !q || (q == s + x->b + 1);
+}
+
+/* Are words k and k+1 items of one list: "A, B", "A and B", "A & B"? */
+static bool listed_together(const char *s, const struct word *w, size_t nw, size_t k,
+			    size_t *next)
+{
+	if (k + 1 >= nw)
+		return false;
+	size_t a = w[k].e, z = w[k + 1].b;
+	if (z - a <= 3) {
+		bool comma = false, other = false;
+		for (size_t j = a; j < z; j++) {
+			if (s[j] == ',' || s[j] == '&')
+				comma = true;
+			else if (s[j] != ' ')
+				other = true;
+		}
+		if (comma && !other) {
+			*next = k + 1;
+			return true;
+		}
+	}
+	if (weq(s, &w[k + 1], "and") || weq(s, &w[k + 1], "or")) {
+		if (k + 2 < nw && w[k + 1].b - w[k].e <= 2 && w[k + 2].b - w[k + 1].e == 1) {
+			*next = k + 2;
+			return true;
+		}
+	}
+	return false;
 }
 
 void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struct rtr_cands *c)
@@ -460,6 +494,12 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 	struct word *w = NULL;
 	size_t nw = split(nm, s, n, &w);
 	if (nw == SIZE_MAX) {
+		c->err = c->err ? c->err : MX_ENOMEM;
+		return;
+	}
+	int *seed = calloc(nw ? nw : 1, sizeof *seed);
+	if (!seed) {
+		free(w);
 		c->err = c->err ? c->err : MX_ENOMEM;
 		return;
 	}
@@ -473,57 +513,120 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 	for (size_t i = 0; i < nw; i++) {
 		struct word *x = &w[i];
 		bool listed = x->first || x->last;
-		bool capish = x->cap || nocase;
-		int prio = 0;
-		if (x->allcap && !nocase && x->e - x->b <= 4 && !listed)
+		if (x->initial || x->e - x->b < 2)
+			continue;
+		if (nocase) {
+			if (listed && !x->common)
+				seed[i] = RTR_PRIO_LIST;
+			else if (listed && cue_before(s, w, i))
+				seed[i] = RTR_PRIO_LIST;
+			continue;
+		}
+		if (!x->cap)
+			continue;
+		if (x->allcap && x->e - x->b <= 4 && !listed)
 			continue; /* acronyms */
-		if (!capish || x->initial)
+		bool guessable = !x->common && x->e - x->b >= 3 && apostrophe_ok(s, x);
+		bool before = cue_before(s, w, i);
+		bool after = cue_after(s, w, nw, i);
+		if (listed && !x->common)
+			seed[i] = RTR_PRIO_LIST;
+		else if (listed && (before || after))
+			seed[i] = RTR_PRIO_LIST;
+		else if (guessable && before)
+			seed[i] = RTR_PRIO_LIST;
+		else if (guessable && after)
+			seed[i] = RTR_PRIO_GUESS;
+		/* a vocative or a speaker: "Marisca, can I ...", "Kalman: ..." */
+		else if (guessable && x->sent && i + 1 < nw && x->e < n &&
+			 (s[x->e] == ',' || s[x->e] == ':') && !w[i + 1].cap)
+			seed[i] = RTR_PRIO_GUESS;
+		else if (guessable && x->sent && x->e < n && s[x->e] == ':' && x->e + 1 < n &&
+			 (s[x->e + 1] == '"' || s[x->e + 1] == '\\' ||
+			  (s[x->e + 1] == ' ' && x->e + 2 < n && s[x->e + 2] == '"')))
+			seed[i] = RTR_PRIO_GUESS;
+		else if (guessable && !x->sent && (x->nonascii || name_shape(s, x)))
+			seed[i] = RTR_PRIO_GUESS;
+		/* a particle before: "the van Gijn novel" */
+		else if (guessable && !x->sent && i > 0 && w[i - 1].adj_next &&
+			 w[i - 1].lower && weq_any(s, &w[i - 1], particles) &&
+			 !(i > 1 && w[i - 2].cap && w[i - 2].adj_next))
+			seed[i] = RTR_PRIO_GUESS;
+	}
+	/* lists of names: one name makes its capitalised neighbours names */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < nw; i++) {
+			size_t j;
+			if (!seed[i] || !listed_together(s, w, nw, i, &j))
+				continue;
+			if (!seed[j] && w[j].cap && (!w[j].common || w[j].first || w[j].last) &&
+			    apostrophe_ok(s, &w[j]))
+				seed[j] = RTR_PRIO_GUESS;
+		}
+		for (size_t i = nw; i-- > 0;) {
+			size_t j;
+			if (seed[i] || !w[i].cap || (w[i].common && !w[i].first && !w[i].last) ||
+			    !apostrophe_ok(s, &w[i]) || !listed_together(s, w, nw, i, &j))
+				continue;
+			if (seed[j])
+				seed[i] = RTR_PRIO_GUESS;
+		}
+	}
+	for (size_t i = 0; i < nw; i++) {
+		if (!seed[i])
 			continue;
-		bool before = cue_before(s, w, i), after = cue_after(s, w, nw, i);
-		if (listed && !x->common && (x->cap || nocase))
-			prio = RTR_PRIO_LIST;
-		else if (listed && x->common && (before || (after && !x->sent)))
-			prio = RTR_PRIO_LIST;
-		else if (!x->common && before)
-			prio = RTR_PRIO_LIST;
-		else if (!x->common && after && (x->sent || !x->lower))
-			prio = RTR_PRIO_GUESS;
-		else if (!x->common && i == 0 && x->comma)
-			prio = RTR_PRIO_GUESS;
-		else if (!x->common && !x->sent && x->cap && (x->nonascii || name_shape(s, x)))
-			prio = RTR_PRIO_GUESS;
-		else if (!x->common && x->cap && i + 1 < nw && x->adj_next &&
-			 (w[i + 1].first || w[i + 1].last) && !w[i + 1].common && w[i + 1].cap)
-			prio = RTR_PRIO_GUESS;
-		if (!prio)
-			continue;
+		int prio = seed[i];
 		/* grow left and right over name words */
 		size_t a = i, z = i;
-		while (a > 0 && w[a - 1].adj_next && i - a < 3 &&
-		       (joinable(&w[a - 1]) || (nocase && !w[a - 1].common && (w[a - 1].first || w[a - 1].last))))
+		while (a > 0 && w[a - 1].adj_next && i - a < 3 && !w[a].sent &&
+		       (nocase ? (w[a - 1].first || w[a - 1].last) && !w[a - 1].common
+			       : joinable(&w[a - 1]) && apostrophe_ok(s, &w[a - 1])))
 			a--;
-		while (z + 1 < nw && w[z].adj_next && z - i < 3) {
+		while (z + 1 < nw && w[z].adj_next && z - i < 4) {
 			struct word *y = &w[z + 1];
-			if (joinable(y) && !y->sent) {
+			if (seed[z + 1]) {
 				z++;
-			} else if (nocase && !y->common && (y->first || y->last ||
-							    (z == i && !weq_any(s, y, after_verbs)))) {
+			} else if (!nocase && joinable(y) && !y->sent && apostrophe_ok(s, y)) {
 				z++;
-			} else if (weq_any(s, y, particles) && z + 2 < nw && y->adj_next &&
-				   w[z + 2].cap && !w[z + 2].common) {
-				z += 2;
+			} else if (nocase && !y->common && z == i && y->e - y->b >= 3 &&
+				   !weq_any(s, y, after_verbs)) {
+				z++;
+			} else if (!nocase && weq_any(s, y, particles)) {
+				/* van der Voet */
+				size_t k = z + 1;
+				while (k < nw && k - z <= 3 && w[k].adj_next && weq_any(s, &w[k], particles))
+					k++;
+				if (k < nw && k > z + 1 && w[k].cap && !w[k].common && w[k - 1].adj_next)
+					z = k;
+				else
+					break;
 			} else {
 				break;
 			}
 		}
-		size_t e = w[z].e;
+		size_t b = w[a].b, e = w[z].e;
 		/* suffixes: Jr., MD, PhD */
-		if (z + 1 < nw && w[z].adj_next && weq_any(s, &w[z + 1], suffixes))
+		if (z + 1 < nw && w[z].adj_next && weq_any(s, &w[z + 1], suffixes)) {
 			e = w[z + 1].e;
-		if (e < n && s[e] == '.' && z + 1 < nw && w[z + 1].e == e && weq_any(s, &w[z + 1], suffixes))
-			e++;
-		rtr_cands_add(c, w[a].b, e, RTR_PII_PERSON, prio);
+			if (e < n && s[e] == '.')
+				e++;
+			z++;
+		} else if (z + 1 < nw && e < n && s[e] == ',' && w[z + 1].b == e + 2 &&
+			   weq_any(s, &w[z + 1], suffixes)) {
+			e = w[z + 1].e;
+			z++;
+		}
+		/* a title before: Mr. Smith */
+		if (a > 0 && weq_any(s, &w[a - 1], titles)) {
+			size_t g = w[a - 1].e;
+			while (g < b && (s[g] == '.' || s[g] == ' '))
+				g++;
+			if (g == b)
+				b = w[a - 1].b;
+		}
+		rtr_cands_add(c, b, e, RTR_PII_PERSON, prio);
 		i = z;
 	}
+	free(seed);
 	free(w);
 }
