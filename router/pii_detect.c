@@ -1147,8 +1147,55 @@ static bool is_house_number(const char *s, size_t b, size_t e)
 	return false;
 }
 
+static bool is_ordinal(const char *s, size_t b, size_t e)
+{
+	size_t k = b;
+	while (k < e && rtr_is_digit((unsigned char)s[k]))
+		k++;
+	return k > b && k + 2 == e &&
+	       (rtr_word_eq(s + k, 2, "st") || rtr_word_eq(s + k, 2, "nd") ||
+		rtr_word_eq(s + k, 2, "rd") || rtr_word_eq(s + k, 2, "th"));
+}
+
+static const char *const street_particles[] = { "de", "da", "do", "dos", "das", "del", "della",
+						"di", "la", "le", "les", "van", "von", "der",
+						"den", "el", "y", "e", "u", "s", NULL };
+
+/* Street words strong enough to make an address without a number. */
+static const char *const strong_street[] = {
+	"street", "st.", "road", "avenue", "ave.", "boulevard", "blvd", "blvd.", "lane",
+	"drive", "highway", "parkway", "straße", "strasse", "ulica", "utca", "calle",
+	"avenida", "rua", "rue", "via", "viale", "piazza", "gatan", "vägen", "gade", "vej",
+	"laan", "straat", "weg", NULL
+};
+
+static bool any_word(const char *s, const struct aword *x, const char *const *list)
+{
+	for (size_t k = 0; list[k]; k++)
+		if (rtr_word_eq(s + x->s, x->e - x->s, list[k]))
+			return true;
+	return false;
+}
+
+/* A unit at w[k]: "Suite 246", "Apt. 018", "P.O. Box 101", "PSC 7004, Box
+ * 8380"; returns the index after it, or k. */
+static size_t unit_at(const char *s, const struct aword *w, size_t nw, size_t k)
+{
+	if (k + 1 < nw && (rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "p.o.") ||
+			   rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "po")) &&
+	    rtr_word_eq(s + w[k + 1].s, w[k + 1].e - w[k + 1].s, "box"))
+		k++;
+	if (k + 1 < nw && (w[k].unit || rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "psc") ||
+			   rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "cmr")) &&
+	    (w[k + 1].num || (w[k + 1].e - w[k + 1].s <= 4 && !w[k + 1].lower)))
+		return k + 2;
+	return k;
+}
+
 /* One address line at [b, e): returns the end of the address part or b.
- * strong: the line is a street line by its street word or a cue. */
+ *   [house number [number]] words [street word] [number] [unit]
+ * is a street line when it has a street word, or a number on both sides,
+ * or a number and an address cue before it. */
 static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool *unit)
 {
 	struct aword w[16];
@@ -1156,50 +1203,78 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool *uni
 	*unit = false;
 	if (!nw)
 		return b;
-	/* unit lines: "Suite 246", "Apt. 018" */
-	if (w[0].unit && nw >= 2 && (w[1].num || (w[1].e - w[1].s <= 4))) {
+	size_t u = unit_at(s, w, nw, 0);
+	if (u > 0) {
 		*unit = true;
-		return w[1].e;
+		/* PSC 7004, Box 8380 */
+		size_t u2 = unit_at(s, w, nw, u);
+		return w[(u2 > u ? u2 : u) - 1].e;
 	}
-	/* find the run: [number] words [street word] [number] */
+	/* military ships: USS Name */
+	if (nw >= 2 && (rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "uss") ||
+			rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "usns") ||
+			rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "usnv") ||
+			rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "uscgc")) &&
+	    !w[1].lower)
+		return w[1].e;
 	size_t best = b;
-	bool street = false, num = false;
+	bool street = false, lead = false, trail = false, strong = false;
 	size_t k = 0;
 	if (w[0].num && is_house_number(s, w[0].s, w[0].e))
-		num = true, k = 1;
+		lead = true, k = 1;
 	/* a second number: "95 230 Wit Rd" */
-	if (num && k < nw && w[k].num && is_house_number(s, w[k].s, w[k].e))
+	if (lead && k < nw && w[k].num && is_house_number(s, w[k].s, w[k].e))
 		k++;
 	size_t words = 0;
-	for (; k < nw && words < 6; k++) {
-		if (w[k].num) {
-			if (!is_house_number(s, w[k].s, w[k].e))
+	for (; k < nw && words < 7; k++) {
+		if (w[k].num && !is_ordinal(s, w[k].s, w[k].e)) {
+			if (!is_house_number(s, w[k].s, w[k].e) || !words)
 				break;
-			num = true;
+			trail = true;
 			best = w[k].e;
 			k++;
 			break;
 		}
-		if (word_is_lower_prose(s, w[k].s, w[k].e) && !w[k].street)
-			break;
 		if (w[k].unit)
 			break;
+		if (word_is_lower_prose(s, w[k].s, w[k].e) && !w[k].street &&
+		    !any_word(s, &w[k], street_particles))
+			break;
+		if (any_word(s, &w[k], street_particles) && w[k].lower) {
+			if (k + 1 < nw && !w[k + 1].lower)
+				continue;
+			break;
+		}
 		words++;
 		if (w[k].street)
 			street = true;
-		if (w[k].cap || w[k].street || cue)
+		if (any_word(s, &w[k], strong_street))
+			strong = true;
+		if (w[k].cap || w[k].street || w[k].num || cue || lead)
 			best = w[k].e;
 		else
 			break;
 	}
-	/* units on the same line: "... Rd Suite 771" */
-	if (k + 1 < nw && w[k].unit && (w[k + 1].num || w[k + 1].e - w[k + 1].s <= 4))
-		best = w[k + 1].e;
-	if (!words || !num)
-		return (street && words >= 2 && cue) ? best : b;
-	if (street || cue)
-		return best;
-	return b;
+	if (!words)
+		return b;
+	bool ok = (lead && (street || trail || cue)) || (trail && (street || cue)) ||
+		  (strong && words >= 2 && !w[0].lower);
+	if (!ok)
+		return b;
+	/* a unit and what follows on the line: "Suite 603 Calgary AB" */
+	size_t u2 = unit_at(s, w, nw, k);
+	if (u2 > k) {
+		best = w[u2 - 1].e;
+		k = u2;
+	}
+	for (size_t m = 0; k < nw && m < 4; k++, m++) {
+		if (word_is_lower_prose(s, w[k].s, w[k].e) || w[k].lower)
+			break;
+		if (w[k].num && !is_house_number(s, w[k].s, w[k].e))
+			break;
+		best = w[k].e;
+	}
+	return best;
 }
 
 /* Is line [b, e) short and name-like enough to continue an address
@@ -1305,6 +1380,21 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 			p++;
 		}
 		i = le + 1;
+	}
+	/* military post: APO AE 09123 */
+	for (size_t j = 0; j + 12 <= n; j++) {
+		if (!at_word_start(s, j) || !(starts_with_ci(s, n, j, "apo ") ||
+					      starts_with_ci(s, n, j, "fpo ") ||
+					      starts_with_ci(s, n, j, "dpo ")))
+			continue;
+		if (!(s[j] >= 'A' && s[j] <= 'Z') && !(s[j + 4] >= 'a' && s[j + 4] <= 'z'))
+			continue;
+		bool ok = rtr_is_alpha((unsigned char)s[j + 4]) && rtr_is_alpha((unsigned char)s[j + 5]) &&
+			  s[j + 6] == ' ';
+		for (size_t k = j + 7; k < j + 12 && ok; k++)
+			ok = rtr_is_digit((unsigned char)s[k]);
+		if (ok && at_word_end(s, n, j + 12))
+			rtr_cands_add(c, j, j + 12, RTR_PII_ADDRESS, RTR_PRIO_ADDRESS);
 	}
 	/* postcodes after a cue */
 	for (size_t j = 0; j < n; j++) {
