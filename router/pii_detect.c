@@ -1196,7 +1196,7 @@ static size_t unit_at(const char *s, const struct aword *w, size_t nw, size_t k)
  *   [house number [number]] words [street word] [number] [unit]
  * is a street line when it has a street word, or a number on both sides,
  * or a number and an address cue before it. */
-static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool *unit)
+static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool nocase, bool *unit)
 {
 	struct aword w[16];
 	size_t nw = split_words(s, b, e, w, 16);
@@ -1268,7 +1268,7 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool *uni
 		k = u2;
 	}
 	for (size_t m = 0; k < nw && m < 4; k++, m++) {
-		if (word_is_lower_prose(s, w[k].s, w[k].e) || w[k].lower)
+		if (word_is_lower_prose(s, w[k].s, w[k].e) || (w[k].lower && !nocase))
 			break;
 		if (w[k].num && !is_house_number(s, w[k].s, w[k].e))
 			break;
@@ -1301,6 +1301,9 @@ static size_t block_line(const char *s, size_t b, size_t e)
 static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 {
 	char win[64];
+	bool nocase = true;
+	for (size_t j = 0; j < n && nocase; j++)
+		nocase = !(s[j] >= 'A' && s[j] <= 'Z');
 	size_t i = 0;
 	while (i < n) {
 		/* a segment: to the end of the line or a sentence end */
@@ -1325,7 +1328,7 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 			window_before(s, p, 40, win, sizeof win);
 			bool cue = window_has(win, address_cues);
 			bool unit;
-			size_t e = street_line(s, p, le, cue, &unit);
+			size_t e = street_line(s, p, le, cue, nocase, &unit);
 			if (e > p) {
 				size_t bs = p, be = e;
 				/* same line: ", City, Country 12345" */
