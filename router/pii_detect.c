@@ -58,11 +58,13 @@ static size_t window_before(const char *s, size_t i, size_t max, char *buf, size
 	return o;
 }
 
+/* Does a cue occur in win, starting at a word start? */
 static bool window_has(const char *win, const char *const *cues)
 {
 	for (size_t k = 0; cues[k]; k++)
-		if (strstr(win, cues[k]))
-			return true;
+		for (const char *f = strstr(win, cues[k]); f; f = strstr(f + 1, cues[k]))
+			if (f == win || !rtr_is_alpha((unsigned char)f[-1]))
+				return true;
 	return false;
 }
 
@@ -751,7 +753,7 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 			  s[i - 1] == '.' || s[i - 1] == '/' || s[i - 1] == '-' || s[i - 1] == ':'))
 			continue;
 		size_t j = i + (plus ? 1 : 0);
-		int digits = 0, groups = 0, seps = 0, maxg = 0;
+		int digits = 0, groups = 0, seps = 0, maxg = 0, g1 = 0;
 		bool paren = false, ok = true;
 		while (j < n) {
 			if (s[j] == '(') {
@@ -778,6 +780,8 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 			if (j == d)
 				break;
 			digits += (int)(j - d);
+			if (!g1)
+				g1 = (int)(j - d);
 			if ((int)(j - d) > maxg)
 				maxg = (int)(j - d);
 			groups++;
@@ -823,8 +827,10 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 		/* "12 345" style amounts: at least 7 digits already; years and
 		 * counts like "1990 2000" are two 4-digit groups: need 3 groups
 		 * or a cue then */
-		if (take && !plus && !paren && groups == 2 && !cue && digits < 8)
-			take = false;
+		if (!take && groups == 2 && seps == 1 && g1 <= 3 && maxg <= 8)
+			take = true; /* 785 8949, 06-10446904 */
+		else if (take && !plus && !paren && groups == 2 && !cue && g1 > 3)
+			take = false; /* 1990 2000 */
 		if (take)
 			rtr_cands_add(c, i, e, RTR_PII_PHONE, RTR_PRIO_SHAPE);
 		i = e;
@@ -920,7 +926,7 @@ static void detect_date(const char *s, size_t n, struct rtr_cands *c)
 					ok = false;
 				if (ok && ry == 2 && sep == '.' && ly != 4)
 					ok = true;
-				if (ok && ry == 2 && sep == '-')
+				if (ok && ry == 2 && sep == '-' && ly != 4)
 					ok = false; /* 12-10-15 looks like a code more often */
 				if (ok) {
 					size_t e = time_after(s, n, e3);

@@ -403,7 +403,8 @@ static bool cue_before(const char *s, const struct word *w, size_t i)
 	if (weq(s, p, "name") || weq(s, p, "named") || weq(s, p, "called") || weq(s, p, "under") ||
 	    weq(s, p, "im") || weq(s, p, "i'm") || weq(s, p, "said") || weq(s, p, "says") ||
 	    weq(s, p, "by") || weq(s, p, "told") || weq(s, p, "ask") || weq(s, p, "asked") ||
-	    weq(s, p, "thank") || weq(s, p, "meet") || weq(s, p, "ms") || weq(s, p, "mrs"))
+	    weq(s, p, "thank") || weq(s, p, "meet") || weq(s, p, "ms") || weq(s, p, "mrs") ||
+	    weq(s, p, "starring") || weq(s, p, "featuring") || weq(s, p, "feat"))
 		return true;
 	return false;
 }
@@ -526,7 +527,9 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 			continue;
 		if (x->allcap && x->e - x->b <= 4 && !listed)
 			continue; /* acronyms */
-		bool guessable = !x->common && x->e - x->b >= 3 && apostrophe_ok(s, x);
+		size_t wl = x->e - x->b;
+		bool guessable = !x->common && wl >= 3 && apostrophe_ok(s, x) &&
+				 !(wl >= 6 && rtr_word_eq(s + x->e - 2, 2, "ly"));
 		bool before = cue_before(s, w, i);
 		bool after = cue_after(s, w, nw, i);
 		if (listed && !x->common)
@@ -537,13 +540,19 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 			seed[i] = RTR_PRIO_LIST;
 		else if (guessable && after)
 			seed[i] = RTR_PRIO_GUESS;
+		/* Mark Muslija: a given name that is also a word, then a surname */
+		else if (x->first && i + 1 < nw && x->adj_next && w[i + 1].cap && !w[i + 1].common &&
+			 !w[i + 1].sent && w[i + 1].e - w[i + 1].b >= 3)
+			seed[i] = RTR_PRIO_LIST;
 		/* a vocative or a speaker: "Marisca, can I ...", "Kalman: ..." */
-		else if (guessable && x->sent && i + 1 < nw && x->e < n &&
+		else if (guessable && (i == 0 || (x->b > 0 && s[x->b - 1] == '\n')) && i + 1 < nw &&
+			 x->e < n &&
 			 (s[x->e] == ',' || s[x->e] == ':') && !w[i + 1].cap)
 			seed[i] = RTR_PRIO_GUESS;
 		else if (guessable && x->sent && x->e < n && s[x->e] == ':' && x->e + 1 < n &&
 			 (s[x->e + 1] == '"' || s[x->e + 1] == '\\' ||
-			  (s[x->e + 1] == ' ' && x->e + 2 < n && s[x->e + 2] == '"')))
+			  (s[x->e + 1] == ' ' && x->e + 2 < n &&
+			   (s[x->e + 2] == '"' || s[x->e + 2] == '\\'))))
 			seed[i] = RTR_PRIO_GUESS;
 		else if (guessable && !x->sent && (x->nonascii || name_shape(s, x)))
 			seed[i] = RTR_PRIO_GUESS;
@@ -559,13 +568,14 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 			size_t j;
 			if (!seed[i] || !listed_together(s, w, nw, i, &j))
 				continue;
-			if (!seed[j] && w[j].cap && (!w[j].common || w[j].first || w[j].last) &&
-			    apostrophe_ok(s, &w[j]))
+			if (!seed[j] && (w[j].cap || nocase) &&
+			    (!w[j].common || w[j].first || w[j].last) && apostrophe_ok(s, &w[j]))
 				seed[j] = RTR_PRIO_GUESS;
 		}
 		for (size_t i = nw; i-- > 0;) {
 			size_t j;
-			if (seed[i] || !w[i].cap || (w[i].common && !w[i].first && !w[i].last) ||
+			if (seed[i] || !(w[i].cap || nocase) ||
+			    (w[i].common && !w[i].first && !w[i].last) ||
 			    !apostrophe_ok(s, &w[i]) || !listed_together(s, w, nw, i, &j))
 				continue;
 			if (seed[j])

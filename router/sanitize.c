@@ -537,7 +537,7 @@ int rtr_sanitize(struct rtr_sanitizer *s, const char *text, size_t len, char **o
 		}
 		/* fuzzy spans (addresses, names) keep their free parts: an
 		 * address block with a phone line inside is still an address */
-		if (x->type != RTR_PII_ADDRESS)
+		if (x->type != RTR_PII_ADDRESS && x->type != RTR_PII_PERSON)
 			continue;
 		size_t j = x->start;
 		int pieces = 0;
