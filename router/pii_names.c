@@ -461,6 +461,15 @@ static bool apostrophe_ok(const char *s, const struct word *x)
 	return !q || (q == s + x->b + 1);
 }
 
+/* Capital then lower-case letters only (no inner capitals or digits). */
+static bool plain_capitalised(const char *s, const struct word *x)
+{
+	for (size_t j = x->b + 1; j < x->e; j++)
+		if ((s[j] >= 'A' && s[j] <= 'Z') || rtr_is_digit((unsigned char)s[j]))
+			return false;
+	return true;
+}
+
 /* Are words k and k+1 items of one list: "A, B", "A and B", "A & B"? */
 static bool listed_together(const char *s, const struct word *w, size_t nw, size_t k,
 			    size_t *next)
@@ -555,6 +564,10 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 			   (s[x->e + 2] == '"' || s[x->e + 2] == '\\'))))
 			seed[i] = RTR_PRIO_GUESS;
 		else if (guessable && !x->sent && (x->nonascii || name_shape(s, x)))
+			seed[i] = RTR_PRIO_GUESS;
+		/* any other capitalised word in mid-sentence that is no common
+		 * word, acronym or CamelCase: more likely a name than not */
+		else if (guessable && !x->sent && !x->allcap && plain_capitalised(s, x))
 			seed[i] = RTR_PRIO_GUESS;
 		/* a particle before: "the van Gijn novel" */
 		else if (guessable && !x->sent && i > 0 && w[i - 1].adj_next &&
