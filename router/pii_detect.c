@@ -284,7 +284,8 @@ static void detect_ipv6(const char *s, size_t n, struct rtr_cands *c)
 			j--;
 			colons--;
 		}
-		if (!ok || j >= n + 1 || (j < n && (rtr_is_alnum((unsigned char)s[j]) || s[j] == '.')))
+		if (!ok || (j < n && (rtr_is_alnum((unsigned char)s[j]) ||
+				      (s[j] == '.' && j + 1 < n && is_hex((unsigned char)s[j + 1])))))
 			continue;
 		if (!((groups == 8 && colons == 7 && !dbl) || (dbl && groups >= 1 && groups <= 7)))
 			continue;
@@ -800,6 +801,9 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 		}
 		/* an extension */
 		size_t e = j;
+		if (e + 2 < n && s[e] == ' ' && (s[e + 1] == 'x' || s[e + 1] == 'X') &&
+		    rtr_is_digit((unsigned char)s[e + 2]))
+			j = ++e;
 		if (e + 1 < n && (s[e] == 'x' || s[e] == 'X') && rtr_is_digit((unsigned char)s[e + 1])) {
 			e++;
 			while (e < n && rtr_is_digit((unsigned char)s[e]) && e - j < 7)
@@ -986,6 +990,42 @@ month_name:
 			e = ye;
 		if (e > k2 - 1 && ye == k2 + 4)
 			rtr_cands_add(c, i, e, RTR_PII_DATE, RTR_PRIO_SHAPE + 6);
+		i = e;
+	}
+}
+
+/* Day names after a word that ties them to a plan: "meet Sunday", "on
+ * Monday", "next Friday". */
+static void detect_weekday(const char *s, size_t n, struct rtr_cands *c)
+{
+	static const char *const days[] = { "monday", "tuesday", "wednesday", "thursday",
+					    "friday", "saturday", "sunday", NULL };
+	static const char *const cues[] = { "on", "meet", "next", "last", "this", "every", "until",
+					    "by", "since", "from", "till", "before", "after",
+					    "coming", "see", NULL };
+	for (size_t i = 0; i < n; i++) {
+		if (!rtr_is_alpha((unsigned char)s[i]) || !at_word_start(s, i))
+			continue;
+		size_t e = i;
+		while (e < n && rtr_is_alpha((unsigned char)s[e]))
+			e++;
+		bool day = false;
+		for (size_t k = 0; days[k] && !day; k++)
+			day = rtr_word_eq(s + i, e - i, days[k]);
+		if (day) {
+			/* the word before */
+			size_t p = i;
+			while (p > 0 && s[p - 1] == ' ')
+				p--;
+			size_t q = p;
+			while (q > 0 && rtr_is_alpha((unsigned char)s[q - 1]))
+				q--;
+			bool cue = false;
+			for (size_t k = 0; cues[k] && !cue && q < p; k++)
+				cue = rtr_word_eq(s + q, p - q, cues[k]);
+			if (cue)
+				rtr_cands_add(c, i, e, RTR_PII_DATE, RTR_PRIO_SHAPE);
+		}
 		i = e;
 	}
 }
@@ -1447,8 +1487,10 @@ void rtr_detect_patterns(const char *s, size_t n, uint32_t types, struct rtr_can
 		detect_secret(s, n, c);
 	if (WANT(RTR_PII_PHONE))
 		detect_phone(s, n, c);
-	if (WANT(RTR_PII_DATE))
+	if (WANT(RTR_PII_DATE)) {
 		detect_date(s, n, c);
+		detect_weekday(s, n, c);
+	}
 	if (WANT(RTR_PII_ACCOUNT))
 		detect_account(s, n, c);
 	if (WANT(RTR_PII_ADDRESS))

@@ -514,12 +514,12 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 		return;
 	}
 	/* a text without capitals (or shouting in capitals) */
-	size_t ncap = 0, nlow = 0;
-	for (size_t i = 0; i < nw; i++) {
-		ncap += w[i].cap;
-		nlow += w[i].lower;
+	size_t nup = 0, nlow = 0;
+	for (size_t i = 0; i < n; i++) {
+		nup += s[i] >= 'A' && s[i] <= 'Z';
+		nlow += s[i] >= 'a' && s[i] <= 'z';
 	}
-	bool nocase = ncap == 0 || nlow == 0;
+	bool nocase = nup == 0 || nlow == 0;
 	for (size_t i = 0; i < nw; i++) {
 		struct word *x = &w[i];
 		bool listed = x->first || x->last;
@@ -528,7 +528,7 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 		if (nocase) {
 			if (listed && !x->common)
 				seed[i] = RTR_PRIO_LIST;
-			else if (listed && cue_before(s, w, i))
+			else if ((listed || (!x->common && x->e - x->b >= 3)) && cue_before(s, w, i))
 				seed[i] = RTR_PRIO_LIST;
 			continue;
 		}
@@ -563,7 +563,8 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 			  (s[x->e + 1] == ' ' && x->e + 2 < n &&
 			   (s[x->e + 2] == '"' || s[x->e + 2] == '\\'))))
 			seed[i] = RTR_PRIO_GUESS;
-		else if (guessable && !x->sent && (x->nonascii || name_shape(s, x)))
+		else if (guessable && (x->nonascii || name_shape(s, x)) &&
+			 (!x->sent || (i + 1 < nw && x->adj_next && w[i + 1].lower)))
 			seed[i] = RTR_PRIO_GUESS;
 		/* any other capitalised word in mid-sentence that is no common
 		 * word, acronym or CamelCase: more likely a name than not */
