@@ -828,13 +828,14 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 		/* plain runs need a + or a cue; grouped ones stand alone */
 		bool take = plus || paren || (groups >= 2 && seps >= 1 && maxg <= 5) ||
 			    (cue && digits >= 7);
-		/* "12 345" style amounts: at least 7 digits already; years and
-		 * counts like "1990 2000" are two 4-digit groups: need 3 groups
-		 * or a cue then */
-		if (!take && groups == 2 && seps == 1 && g1 <= 3 && maxg <= 8)
-			take = true; /* 785 8949, 06-10446904 */
-		else if (take && !plus && !paren && groups == 2 && !cue && g1 > 3)
-			take = false; /* 1990 2000 */
+		/* two groups: a short area code (785 8949, 06-10446904) or 8+
+		 * digits (9493 7477), but not two years (1990 2000) */
+		if (!take && groups == 2 && seps == 1 && g1 <= 4 && maxg <= 8 &&
+		    (g1 <= 3 || digits >= 8))
+			take = true;
+		if (take && !plus && !paren && groups == 2 && !cue && g1 == 4 && digits == 8 &&
+		    (s[i] == '1' || s[i] == '2') && (s[i + 5] == '1' || s[i + 5] == '2'))
+			take = false;
 		if (take)
 			rtr_cands_add(c, i, e, RTR_PII_PHONE, RTR_PRIO_SHAPE);
 		i = e;
@@ -1269,8 +1270,14 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool noca
 	if (w[0].num && is_house_number(s, w[0].s, w[0].e))
 		lead = true, k = 1;
 	/* a second number: "95 230 Wit Rd" */
+	bool two = false;
 	if (lead && k < nw && w[k].num && is_house_number(s, w[k].s, w[k].e))
-		k++;
+		k++, two = true;
+	/* "12 P.O. Box 101" */
+	if (lead && unit_at(s, w, nw, k) > k) {
+		*unit = true;
+		return w[unit_at(s, w, nw, k) - 1].e;
+	}
 	size_t words = 0;
 	for (; k < nw && words < 7; k++) {
 		if (w[k].num && !is_ordinal(s, w[k].s, w[k].e)) {
@@ -1303,8 +1310,8 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool noca
 	}
 	if (!words)
 		return b;
-	bool ok = (lead && (street || trail || cue)) || (trail && (street || cue)) ||
-		  (strong && words >= 2 && !w[0].lower);
+	bool ok = (lead && (street || trail || cue || two)) || (trail && (street || cue)) ||
+		  (strong && words >= 2 && (!w[0].lower || nocase));
 	if (!ok)
 		return b;
 	/* a unit and what follows on the line: "Suite 603 Calgary AB" */
@@ -1330,7 +1337,19 @@ static size_t block_line(const char *s, size_t b, size_t e)
 {
 	struct aword w[12];
 	size_t nw = split_words(s, b, e, w, 12);
-	if (!nw || nw > 6)
+	if (!nw || nw > 7)
+		return b;
+	/* "Republic of the Congo 75271": a country and a postcode */
+	if (nw >= 2 && w[nw - 1].num && w[nw - 1].e == e && !w[0].lower) {
+		bool ok = true;
+		for (size_t k = 0; k + 1 < nw && ok; k++)
+			ok = w[k].cap || w[k].num || rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "of") ||
+			     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "the") ||
+			     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "and");
+		if (ok)
+			return e;
+	}
+	if (nw > 6)
 		return b;
 	size_t end = b;
 	for (size_t k = 0; k < nw; k++) {
