@@ -1090,10 +1090,29 @@ static const char *const street_words[] = {
 	"πλατεία", "улица", "проспект", "переулок", NULL
 };
 
+/* Compound street names: Nassaustraat, Ziegelgasse, Björkvägen. */
+static bool has_street_suffix(const char *s, size_t len)
+{
+	static const char *const suf[] = { "straat", "strasse", "straße", "gasse", "gatan",
+					   "vägen", "gade", "laan", "weg", "allee", "platz",
+					   "katu", "veien", "vegen", "stigen", "gränd", "ulica",
+					   "steenweg", "dreef", "street", "road", NULL };
+	for (size_t k = 0; suf[k]; k++) {
+		size_t sl = strlen(suf[k]);
+		if (len > sl + 2 && rtr_word_eq(s + len - sl, sl, suf[k]))
+			return true;
+	}
+	return false;
+}
+
 static bool is_street_word(const char *s, size_t len)
 {
 	char w[24];
-	if (len == 0 || len >= sizeof w)
+	if (len == 0)
+		return false;
+	if (has_street_suffix(s, len))
+		return true;
+	if (len >= sizeof w)
 		return false;
 	for (size_t k = 0; k < len; k++)
 		w[k] = (char)rtr_lower((unsigned char)s[k]);
@@ -1310,7 +1329,12 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool noca
 	}
 	if (!words)
 		return b;
-	bool ok = (lead && (street || trail || cue || two)) || (trail && (street || cue)) ||
+	bool named = false; /* a word of 3+ letters without an apostrophe */
+	for (size_t m = 0; m < nw && m < k; m++)
+		if (!w[m].num && w[m].e - w[m].s >= 3 && !memchr(s + w[m].s, '\'', w[m].e - w[m].s))
+			named = true;
+	bool ok = (lead && (street || trail || cue || (two && named))) ||
+		  (trail && (street || cue)) ||
 		  (strong && words >= 2 && (!w[0].lower || nocase));
 	if (!ok)
 		return b;

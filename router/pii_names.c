@@ -370,7 +370,8 @@ static bool cue_before(const char *s, const struct word *w, size_t i)
 	const struct word *p = &w[i - 1];
 	/* the gap may hold a dot (Mr.), blanks and one comma */
 	for (size_t j = p->e; j < w[i].b; j++)
-		if (!(s[j] == ' ' || s[j] == '.' || s[j] == ',' || s[j] == '\t' || s[j] == ':'))
+		if (!(s[j] == ' ' || s[j] == '.' || s[j] == ',' || s[j] == '\t' || s[j] == ':' ||
+		      (s[j] == '?' && weq(s, p, "name"))))
 			return false;
 	if (weq_any(s, p, titles) || weq_any(s, p, greet))
 		return true;
@@ -419,7 +420,12 @@ static bool cue_after(const char *s, const struct word *w, size_t nw, size_t i)
 	for (size_t j = w[i].e; j < q->b; j++)
 		if (!(s[j] == ' ' || s[j] == '\t'))
 			return false;
-	return weq_any(s, q, after_verbs);
+	if (weq_any(s, q, after_verbs))
+		return true;
+	/* "X is from Y", "X comes from" */
+	return i + 2 < nw && q->e < w[i + 2].b && w[i + 2].b - q->e == 1 &&
+	       (weq(s, q, "is") || weq(s, q, "was") || weq(s, q, "comes")) &&
+	       weq(s, &w[i + 2], "from");
 }
 
 /* Surname endings of many languages. */
@@ -468,6 +474,18 @@ static bool plain_capitalised(const char *s, const struct word *x)
 		if ((s[j] >= 'A' && s[j] <= 'Z') || rtr_is_digit((unsigned char)s[j]))
 			return false;
 	return true;
+}
+
+/* Is word i in a Title Case run ("Songs Of The Year"): a capitalised
+ * function word beside it that does not open a sentence? */
+static bool title_case_around(const char *s, const struct word *w, size_t nw, size_t i)
+{
+	static const char *const fw[] = { "of", "the", "to", "and", "in", "a", "an", "for", "on",
+					  "with", "at", "by", "from", "you", "your", "my", NULL };
+	for (size_t k = i > 2 ? i - 2 : 0; k < nw && k <= i + 2; k++)
+		if (k != i && w[k].cap && !w[k].sent && weq_any(s, &w[k], fw))
+			return true;
+	return false;
 }
 
 /* Are words k and k+1 items of one list: "A, B", "A and B", "A & B"? */
@@ -568,7 +586,8 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 			seed[i] = RTR_PRIO_GUESS;
 		/* any other capitalised word in mid-sentence that is no common
 		 * word, acronym or CamelCase: more likely a name than not */
-		else if (guessable && !x->sent && !x->allcap && plain_capitalised(s, x))
+		else if (guessable && !x->sent && !x->allcap && plain_capitalised(s, x) &&
+			 !title_case_around(s, w, nw, i))
 			seed[i] = RTR_PRIO_GUESS;
 		/* a particle before: "the van Gijn novel" */
 		else if (guessable && !x->sent && i > 0 && w[i - 1].adj_next &&
