@@ -16,6 +16,7 @@
  *   address                        street lines, units, postcodes, blocks
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sanitize_int.h"
@@ -146,7 +147,8 @@ static void detect_url(const char *s, size_t n, struct rtr_cands *c)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t h; /* where the host starts */
-		if (!at_word_start(s, i))
+		unsigned char f = rtr_lower((unsigned char)s[i]);
+		if ((f != 'h' && f != 'f' && f != 'w') || !at_word_start(s, i))
 			continue;
 		if (starts_with_ci(s, n, i, "https://"))
 			h = i + 8;
@@ -180,8 +182,8 @@ static void detect_url(const char *s, size_t n, struct rtr_cands *c)
 		low[k] = '\0';
 		bool public_ = false;
 		for (size_t p = 0; public_hosts[p]; p++) {
-			const char *f = strstr(low + (h - i), public_hosts[p]);
-			if (f && (size_t)(f - low) + strlen(public_hosts[p]) <= he - i)
+			const char *hit = strstr(low + (h - i), public_hosts[p]);
+			if (hit && (size_t)(hit - low) + strlen(public_hosts[p]) <= he - i)
 				public_ = true;
 		}
 		bool secret = userinfo;
@@ -851,7 +853,7 @@ static const char *const months[] = { "january", "february", "march",	  "april",
 /* The month at s[i..) (full or 3-letter, optional '.'), or 0; *e its end. */
 static int month_at(const char *s, size_t n, size_t i, size_t *e)
 {
-	if (!at_word_start(s, i))
+	if (i >= n || !strchr("jfmasond", rtr_lower((unsigned char)s[i])) || !at_word_start(s, i))
 		return 0;
 	for (int m = 0; m < 12; m++) {
 		size_t k = strlen(months[m]);
@@ -1072,22 +1074,22 @@ static void detect_account(const char *s, size_t n, struct rtr_cands *c)
 
 /* ---- addresses ---- */
 
-/* Street words, international; matched as whole words, any case. */
+/* Street words, international, sorted by bytes (bsearch); matched as
+ * whole words, any ASCII case. */
 static const char *const street_words[] = {
-	"street", "st", "st.", "road", "rd", "rd.", "avenue", "ave", "ave.", "av.", "lane", "ln",
-	"drive", "dr.", "boulevard", "blvd", "blvd.", "way", "court", "ct", "ct.", "place", "pl",
-	"pl.", "square", "sq", "terrace", "crescent", "close", "highway", "hwy", "parkway",
-	"pkwy", "circle", "cir", "trail", "alley", "row", "gardens", "grove", "mews", "walk",
-	"wharf", "quay", "hill", "green", "park", "view", "rise", "esplanade", "promenade",
-	"rue", "chemin", "allée", "impasse", "quai", "via", "viale", "piazza", "corso", "vicolo",
-	"largo", "calle", "avenida", "carrera", "paseo", "plaza", "camino", "rua", "praça",
-	"travessa", "estrada", "ulica", "ul.", "utca", "út", "u.", "ulitsa", "prospekt",
-	"straße", "strasse", "str", "str.", "gasse", "weg", "allee", "platz", "ring", "damm",
-	"ufer", "laan", "straat", "gracht", "plein", "dreef", "kade", "baan", "steeg", "gata",
-	"gatan", "vägen", "väg", "gränd", "gade", "vej", "vei", "veien", "gate", "gaten",
-	"katu", "tie", "kuja", "polku", "tanya", "náměstí", "třída", "nábřeží", "cesta",
-	"bulevar", "trg", "sokak", "cadde", "caddesi", "mahallesi", "odos", "οδός", "λεωφόρος",
-	"πλατεία", "улица", "проспект", "переулок", NULL
+	"allee", "alley", "allée", "av.", "ave", "ave.", "avenida", "avenue", "baan", "blvd", "blvd.",
+	"boulevard", "bulevar", "cadde", "caddesi", "calle", "camino", "carrera", "cesta", "chemin",
+	"cir", "circle", "close", "corso", "court", "crescent", "ct", "ct.", "damm", "dr.", "dreef",
+	"drive", "esplanade", "estrada", "gade", "gardens", "gasse", "gata", "gatan", "gate", "gaten",
+	"gracht", "green", "grove", "gränd", "highway", "hill", "hwy", "impasse", "kade", "katu",
+	"kuja", "laan", "lane", "largo", "ln", "mahallesi", "mews", "nábřeží", "náměstí", "odos",
+	"park", "parkway", "paseo", "piazza", "pkwy", "pl", "pl.", "place", "platz", "plaza", "plein",
+	"polku", "praça", "promenade", "prospekt", "quai", "quay", "rd", "rd.", "ring", "rise",
+	"road", "row", "rua", "rue", "sokak", "sq", "square", "st", "st.", "steeg", "str", "str.",
+	"straat", "strasse", "straße", "street", "tanya", "terrace", "tie", "trail", "travessa",
+	"trg", "třída", "u.", "ufer", "ul.", "ulica", "ulitsa", "utca", "vei", "veien", "vej", "via",
+	"viale", "vicolo", "view", "väg", "vägen", "walk", "way", "weg", "wharf", "út", "λεωφόρος",
+	"οδός", "πλατεία", "переулок", "проспект", "улица", NULL
 };
 
 /* Compound street names: Nassaustraat, Ziegelgasse, Björkvägen. */
@@ -1105,6 +1107,11 @@ static bool has_street_suffix(const char *s, size_t len)
 	return false;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static bool is_street_word(const char *s, size_t len)
 {
 	char w[24];
@@ -1117,10 +1124,9 @@ static bool is_street_word(const char *s, size_t len)
 	for (size_t k = 0; k < len; k++)
 		w[k] = (char)rtr_lower((unsigned char)s[k]);
 	w[len] = '\0';
-	for (size_t k = 0; street_words[k]; k++)
-		if (!strcmp(w, street_words[k]))
-			return true;
-	return false;
+	const char *key = w;
+	return bsearch(&key, street_words, sizeof street_words / sizeof street_words[0] - 1,
+		       sizeof street_words[0], cmp_str) != NULL;
 }
 
 static const char *const unit_words[] = { "suite", "apt", "apt.", "apartment", "unit", "flat",
@@ -1414,10 +1420,20 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 				p++;
 				continue;
 			}
+			/* prose words cannot open a street line (but "rue de ...") */
+			if (!nocase && s[p] >= 'a' && s[p] <= 'z') {
+				size_t q = p;
+				while (q < le && s[q] != ' ')
+					q++;
+				if (!is_street_word(s + p, q - p)) {
+					p = q;
+					continue;
+				}
+			}
 			window_before(s, p, 40, win, sizeof win);
 			bool cue = window_has(win, address_cues);
 			bool unit;
-			size_t e = street_line(s, p, le, cue, nocase, &unit);
+			size_t e = street_line(s, p, le - p > 400 ? p + 400 : le, cue, nocase, &unit);
 			if (e > p) {
 				size_t bs = p, be = e;
 				/* same line: ", City, Country 12345" */

@@ -510,14 +510,14 @@ int rtr_sanitize(struct rtr_sanitizer *s, const char *text, size_t len, char **o
 			c.v[k++] = c.v[i];
 	c.n = k;
 
-	qsort(c.v, c.n, sizeof *c.v, cand_order);
+	if (c.n)
+		qsort(c.v, c.n, sizeof *c.v, cand_order);
 	taken = calloc(len / 8 + 1, 1);
 	if (!taken) {
 		rc = MX_ENOMEM;
 		goto out;
 	}
-	/* kept candidates are appended to the end of the same array: the
-	 * pieces of a split candidate may outnumber it, so they go to kept[] */
+	/* the survivors go to kept[]: a split candidate may leave two pieces */
 	struct rtr_cand *kept = malloc(c.n * 2 * sizeof *kept + sizeof *kept);
 	if (!kept) {
 		rc = MX_ENOMEM;
@@ -564,7 +564,8 @@ int rtr_sanitize(struct rtr_sanitizer *s, const char *text, size_t len, char **o
 	free(c.v);
 	c.v = kept;
 	c.n = k;
-	qsort(c.v, c.n, sizeof *c.v, cand_by_start);
+	if (c.n)
+		qsort(c.v, c.n, sizeof *c.v, cand_by_start);
 
 	if (c.n && !(sp = calloc(c.n, sizeof *sp))) {
 		rc = MX_ENOMEM;
