@@ -204,11 +204,11 @@ struct word {
 	size_t b, e;
 	bool cap, allcap, lower, nonascii;
 	bool first, last, common;
-	bool sent;	/* first word of a sentence or line */
-	bool adj_next;	/* only blanks between it and the next word */
-	bool poss;	/* followed by 's */
-	bool comma;	/* followed by a comma */
-	bool initial;	/* a single capital with a dot: "J." */
+	bool sent;     /* first word of a sentence or line */
+	bool adj_next; /* only blanks between it and the next word */
+	bool poss;     /* followed by 's */
+	bool comma;    /* followed by a comma */
+	bool initial;  /* a single capital with a dot: "J." */
 };
 
 static bool is_letter_at(const char *s, size_t n, size_t i, size_t *len)
@@ -227,8 +227,8 @@ static bool is_letter_at(const char *s, size_t n, size_t i, size_t *len)
 	*len = k;
 	/* letters of any script; not punctuation, symbols or spaces */
 	if ((cp >= 0x2000 && cp <= 0x2BFF) || (cp >= 0x3000 && cp <= 0x303F) || cp == 0xA0 ||
-	    (cp >= 0xA1 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 || (cp >= 0xFE00 && cp <= 0xFFFF) ||
-	    cp >= 0x1F000)
+	    (cp >= 0xA1 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
+	    (cp >= 0xFE00 && cp <= 0xFFFF) || cp >= 0x1F000)
 		return false;
 	return true;
 }
@@ -332,34 +332,39 @@ static bool weq_any(const char *s, const struct word *w, const char *const *lits
 	return false;
 }
 
-static const char *const titles[] = { "mr",	"mrs",	 "ms",	  "miss",   "mx",     "dr",
-				      "prof",	"sir",	 "madam", "dame",   "herr",   "frau",
-				      "mme",	"mlle",	 "señor", "señora", "sr",     "sra",
-				      "monsieur", "madame", "signor", "signora", "mister", "doctor",
-				      "professor", NULL };
+static const char *const titles[] = {
+	"mr",	    "mrs",    "ms",	"miss",	   "mx",     "dr",     "prof",	    "sir", "madam",
+	"dame",	    "herr",   "frau",	"mme",	   "mlle",   "señor",  "señora",    "sr",  "sra",
+	"monsieur", "madame", "signor", "signora", "mister", "doctor", "professor", NULL
+};
 
-static const char *const greet[] = { "dear", "hi", "hello", "hey", "thanks", "dearest", "cc",
-				     "attn", "regards", "sincerely", "cheers", "love", NULL };
+static const char *const greet[] = { "dear",	"hi",	"hello", "hey",	    "thanks",
+				     "dearest", "cc",	"attn",	 "regards", "sincerely",
+				     "cheers",	"love", NULL };
 
 static const char *const relations[] = {
-	"colleague", "coworker", "co-worker", "friend", "boyfriend", "girlfriend", "brother",
-	"sister", "wife", "husband", "partner", "son", "daughter", "mother", "father", "mom",
-	"mum", "dad", "boss", "manager", "uncle", "aunt", "cousin", "kid", "child", "grandfather",
-	"grandmother", "grandpa", "grandma", "neighbor", "neighbour", "nephew", "niece", "fiancé",
-	"fiancee", "fiance", "roommate", "flatmate", "teacher", "lawyer", "assistant", "guardian",
-	"beneficiary", "tenant", "landlord", "classmate", "mentor", "supervisor", "secretary",
-	"stepson", "stepdaughter", "baby", "dog", "cat", "named", "called", "producer", "commenter",
-	"singer", "director", "author", "writer", "player", "ceo", "founder", "artist", "actor",
-	"actress", "spouse", NULL
+	"colleague",   "coworker",    "co-worker",    "friend",	   "boyfriend", "girlfriend",
+	"brother",     "sister",      "wife",	      "husband",   "partner",	"son",
+	"daughter",    "mother",      "father",	      "mom",	   "mum",	"dad",
+	"boss",	       "manager",     "uncle",	      "aunt",	   "cousin",	"kid",
+	"child",       "grandfather", "grandmother",  "grandpa",   "grandma",	"neighbor",
+	"neighbour",   "nephew",      "niece",	      "fiancé",	   "fiancee",	"fiance",
+	"roommate",    "flatmate",    "teacher",      "lawyer",	   "assistant", "guardian",
+	"beneficiary", "tenant",      "landlord",     "classmate", "mentor",	"supervisor",
+	"secretary",   "stepson",     "stepdaughter", "baby",	   "dog",	"cat",
+	"named",       "called",      "producer",     "commenter", "singer",	"director",
+	"author",      "writer",      "player",	      "ceo",	   "founder",	"artist",
+	"actor",       "actress",     "spouse",	      NULL
 };
 
 static const char *const after_verbs[] = {
-	"said", "says", "shouted", "asked", "told", "wrote", "replied", "explained", "added",
-	"answered", "laughed", "smiled", "whispered", "cried", "yelled", "thinks", "agreed",
-	"noted", "mentioned", "emailed", "texted", "lives", "lived", "began", "spent", "listed",
-	"wants", "works", "worked", "joined", "sings", "sang", "recorded", "directed", "writes",
-	"met", "loves", "hates", "knows", "shouts", "complained", "insisted", "promised",
-	"confirmed", "called", "phoned", "emailed", "visited", NULL
+	"said",	     "says",	  "shouted",  "asked",	 "told",      "wrote",	    "replied",
+	"explained", "added",	  "answered", "laughed", "smiled",    "whispered",  "cried",
+	"yelled",    "thinks",	  "agreed",   "noted",	 "mentioned", "emailed",    "texted",
+	"lives",     "lived",	  "began",    "spent",	 "listed",    "wants",	    "works",
+	"worked",    "joined",	  "sings",    "sang",	 "recorded",  "directed",   "writes",
+	"met",	     "loves",	  "hates",    "knows",	 "shouts",    "complained", "insisted",
+	"promised",  "confirmed", "called",   "phoned",	 "emailed",   "visited",    NULL
 };
 
 /* Is there a cue right before word i (in words i-1, i-2, i-3)? */
@@ -386,16 +391,17 @@ static bool cue_before(const char *s, const struct word *w, size_t i)
 			return true;
 		if (weq(s, p, "m") && weq(s, q, "i"))
 			return true;
-		if (weq(s, p, "to") && (weq(s, q, "speak") || weq(s, q, "talk") ||
-					 weq(s, q, "assistant") || weq(s, q, "tribute") ||
-					 weq(s, q, "married") || weq(s, q, "given")))
+		if (weq(s, p, "to") &&
+		    (weq(s, q, "speak") || weq(s, q, "talk") || weq(s, q, "assistant") ||
+		     weq(s, q, "tribute") || weq(s, q, "married") || weq(s, q, "given")))
 			return true;
-		if (weq(s, p, "by") && (weq(s, q, "written") || weq(s, q, "directed") ||
-					 weq(s, q, "sung") || weq(s, q, "produced") ||
-					 weq(s, q, "song") || weq(s, q, "not") || weq(s, q, "painted")))
+		if (weq(s, p, "by") &&
+		    (weq(s, q, "written") || weq(s, q, "directed") || weq(s, q, "sung") ||
+		     weq(s, q, "produced") || weq(s, q, "song") || weq(s, q, "not") ||
+		     weq(s, q, "painted")))
 			return true;
 		if (weq(s, p, "with") && (weq(s, q, "accounts") || weq(s, q, "meeting") ||
-					   weq(s, q, "spoke") || weq(s, q, "up")))
+					  weq(s, q, "spoke") || weq(s, q, "up")))
 			return true;
 		/* my colleague X, his wife X */
 		if (weq_any(s, p, relations))
@@ -432,11 +438,12 @@ static bool cue_after(const char *s, const struct word *w, size_t nw, size_t i)
 static bool name_shape(const char *s, const struct word *w)
 {
 	static const char *const ends[] = {
-		"sson", "ssen", "sen", "ez", "ski", "ska", "sky", "ova", "ov", "ev", "eva", "vić",
-		"ić", "ic", "escu", "yan", "enko", "chuk", "czyk", "wicz", "berg", "stein", "mann",
-		"ini", "elli", "etti", "poulos", "akis", "oglu", "oğlu", "dottir", "dóttir",
-		"quist", "qvist", "ström", "gaard", "inen", "ault", "ides", "shvili", "adze", "ovic",
-		"evic", "ishi", "uchi", "moto", "yama", "kawa", "mura", NULL
+		"sson", "ssen", "sen",	"ez",	  "ski",    "ska",   "sky",   "ova",   "ov",
+		"ev",	"eva",	"vić",	"ić",	  "ic",	    "escu",  "yan",   "enko",  "chuk",
+		"czyk", "wicz", "berg", "stein",  "mann",   "ini",   "elli",  "etti",  "poulos",
+		"akis", "oglu", "oğlu", "dottir", "dóttir", "quist", "qvist", "ström", "gaard",
+		"inen", "ault", "ides", "shvili", "adze",   "ovic",  "evic",  "ishi",  "uchi",
+		"moto", "yama", "kawa", "mura",	  NULL
 	};
 	size_t len = w->e - w->b;
 	for (size_t k = 0; ends[k]; k++) {
@@ -447,12 +454,12 @@ static bool name_shape(const char *s, const struct word *w)
 	return false;
 }
 
-static const char *const particles[] = { "van", "von", "de", "den", "der", "da", "di", "du",
+static const char *const particles[] = { "van", "von", "de",	"den", "der", "da", "di", "du",
 					 "des", "del", "della", "dos", "das", "la", "le", "ten",
-					 "ter", "al", "bin", "ibn", "mac", "st", NULL };
+					 "ter", "al",  "bin",	"ibn", "mac", "st", NULL };
 
-static const char *const suffixes[] = { "jr", "sr", "md", "phd", "ii", "iii", "iv", "esq",
-					"dds", "dvm", "cpa", NULL };
+static const char *const suffixes[] = { "jr", "sr",  "md",  "phd", "ii",  "iii",
+					"iv", "esq", "dds", "dvm", "cpa", NULL };
 
 /* May word x join a name next to it? */
 static bool joinable(const struct word *x)
@@ -480,8 +487,9 @@ static bool plain_capitalised(const char *s, const struct word *x)
  * function word beside it that does not open a sentence? */
 static bool title_case_around(const char *s, const struct word *w, size_t nw, size_t i)
 {
-	static const char *const fw[] = { "of", "the", "to", "and", "in", "a", "an", "for", "on",
-					  "with", "at", "by", "from", "you", "your", "my", NULL };
+	static const char *const fw[] = { "of",	  "the", "to",	 "and",	 "in", "a",
+					  "an",	  "for", "on",	 "with", "at", "by",
+					  "from", "you", "your", "my",	 NULL };
 	for (size_t k = i > 2 ? i - 2 : 0; k < nw && k <= i + 2; k++)
 		if (k != i && w[k].cap && !w[k].sent && weq_any(s, &w[k], fw))
 			return true;
@@ -489,8 +497,7 @@ static bool title_case_around(const char *s, const struct word *w, size_t nw, si
 }
 
 /* Are words k and k+1 items of one list: "A, B", "A and B", "A & B"? */
-static bool listed_together(const char *s, const struct word *w, size_t nw, size_t k,
-			    size_t *next)
+static bool listed_together(const char *s, const struct word *w, size_t nw, size_t k, size_t *next)
 {
 	if (k + 1 >= nw)
 		return false;
@@ -546,7 +553,8 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 		if (nocase) {
 			if (listed && !x->common)
 				seed[i] = RTR_PRIO_LIST;
-			else if ((listed || (!x->common && x->e - x->b >= 3)) && cue_before(s, w, i))
+			else if ((listed || (!x->common && x->e - x->b >= 3)) &&
+				 cue_before(s, w, i))
 				seed[i] = RTR_PRIO_LIST;
 			continue;
 		}
@@ -568,13 +576,12 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 		else if (guessable && after)
 			seed[i] = RTR_PRIO_GUESS;
 		/* Mark Muslija: a given name that is also a word, then a surname */
-		else if (x->first && i + 1 < nw && x->adj_next && w[i + 1].cap && !w[i + 1].common &&
-			 !w[i + 1].sent && w[i + 1].e - w[i + 1].b >= 3)
+		else if (x->first && i + 1 < nw && x->adj_next && w[i + 1].cap &&
+			 !w[i + 1].common && !w[i + 1].sent && w[i + 1].e - w[i + 1].b >= 3)
 			seed[i] = RTR_PRIO_LIST;
 		/* a vocative or a speaker: "Marisca, can I ...", "Kalman: ..." */
 		else if (guessable && (i == 0 || (x->b > 0 && s[x->b - 1] == '\n')) && i + 1 < nw &&
-			 x->e < n &&
-			 (s[x->e] == ',' || s[x->e] == ':') && !w[i + 1].cap)
+			 x->e < n && (s[x->e] == ',' || s[x->e] == ':') && !w[i + 1].cap)
 			seed[i] = RTR_PRIO_GUESS;
 		else if (guessable && x->sent && x->e < n && s[x->e] == ':' && x->e + 1 < n &&
 			 (s[x->e + 1] == '"' || s[x->e + 1] == '\\' ||
@@ -590,8 +597,8 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 			 !title_case_around(s, w, nw, i))
 			seed[i] = RTR_PRIO_GUESS;
 		/* a particle before: "the van Gijn novel" */
-		else if (guessable && !x->sent && i > 0 && w[i - 1].adj_next &&
-			 w[i - 1].lower && weq_any(s, &w[i - 1], particles) &&
+		else if (guessable && !x->sent && i > 0 && w[i - 1].adj_next && w[i - 1].lower &&
+			 weq_any(s, &w[i - 1], particles) &&
 			 !(i > 1 && w[i - 2].cap && w[i - 2].adj_next))
 			seed[i] = RTR_PRIO_GUESS;
 	}
@@ -637,9 +644,11 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 			} else if (!nocase && weq_any(s, y, particles)) {
 				/* van der Voet */
 				size_t k = z + 1;
-				while (k < nw && k - z <= 3 && w[k].adj_next && weq_any(s, &w[k], particles))
+				while (k < nw && k - z <= 3 && w[k].adj_next &&
+				       weq_any(s, &w[k], particles))
 					k++;
-				if (k < nw && k > z + 1 && w[k].cap && !w[k].common && w[k - 1].adj_next)
+				if (k < nw && k > z + 1 && w[k].cap && !w[k].common &&
+				    w[k - 1].adj_next)
 					z = k;
 				else
 					break;
