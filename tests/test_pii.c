@@ -192,6 +192,12 @@ static void person_names(void)
 	NOT("The Bank of England raised rates on Monday.", "Monday", RTR_PII_PERSON);
 	NOT("Will you help me?", "Will", RTR_PII_PERSON);
 	NOT("I love Python and Linux.", "Python", RTR_PII_PERSON);
+	/* unknown words: spelt like names or like English words */
+	IS("Unlike the Terunaki novel it is short.", "Terunaki", RTR_PII_PERSON);
+	IS("the file was shared by ingolf tamminen yesterday", "ingolf tamminen", RTR_PII_PERSON);
+	NOT("How do I install Ubuntu on a laptop?", "Ubuntu", RTR_PII_PERSON);
+	NOT("Is the Empire State Building taller?", "Empire", RTR_PII_PERSON);
+	NOT("explain how photosynthesis works", "photosynthesis", RTR_PII_PERSON);
 }
 
 static void contacts_and_round_trip(void)
