@@ -1233,6 +1233,18 @@ static bool word_is_lower_prose(const char *s, size_t b, size_t e)
 	return false;
 }
 
+/* A region or state code in capitals: "ON", "SO", "NSW". */
+static bool is_code(const char *s, const struct aword *x)
+{
+	size_t len = x->e - x->s;
+	if (len < 2 || len > 3)
+		return false;
+	for (size_t k = x->s; k < x->e; k++)
+		if (!(s[k] >= 'A' && s[k] <= 'Z'))
+			return false;
+	return true;
+}
+
 /* Splits s[b..e) into words (runs of non-space, trailing ,;: cut). */
 static size_t split_words(const char *s, size_t b, size_t e, struct aword *w, size_t cap)
 {
@@ -1432,7 +1444,11 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool noca
 		k = u2;
 	}
 	for (size_t m = 0; k < nw && m < 4; k++, m++) {
-		if (word_is_lower_prose(s, w[k].s, w[k].e) || (w[k].lower && !nocase))
+		/* a comma ends it: the caller follows ", City, Country" */
+		if (k > 0 && memchr(s + w[k - 1].e, ',', w[k].s - w[k - 1].e))
+			break;
+		if ((word_is_lower_prose(s, w[k].s, w[k].e) && !is_code(s, &w[k])) ||
+		    (w[k].lower && !nocase))
 			break;
 		if (w[k].num && !is_house_number(s, w[k].s, w[k].e))
 			break;
@@ -1465,7 +1481,13 @@ static size_t block_line(const char *s, size_t b, size_t e)
 		return b;
 	size_t end = b;
 	for (size_t k = 0; k < nw; k++) {
-		if (word_is_lower_prose(s, w[k].s, w[k].e))
+		/* "Trinidad and Tobago", "Republic of the Congo" */
+		if (k > 0 && k + 1 < nw && !w[k + 1].lower &&
+		    (rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "and") ||
+		     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "of") ||
+		     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "the")))
+			continue;
+		if (word_is_lower_prose(s, w[k].s, w[k].e) && !is_code(s, &w[k]))
 			break;
 		if (!(w[k].cap || w[k].num || w[k].unit || w[k].street || w[k].lower ||
 		      s[w[k].s] == '(' || s[w[k].s] == ','))
