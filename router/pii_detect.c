@@ -1405,6 +1405,12 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool noca
 			trail = true;
 			best = w[k].e;
 			k++;
+			/* "Bygget 91 street" */
+			if (k < nw && w[k].street && !w[k].num) {
+				street = true;
+				best = w[k].e;
+				k++;
+			}
 			break;
 		}
 		if (w[k].unit)
