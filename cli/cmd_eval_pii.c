@@ -376,8 +376,12 @@ int cmd_eval_pii(struct cli *c, int argc, char **argv)
 					right = right || glab[j] == ps[k].type;
 					oos_ = oos_ || glab[j] == -2;
 				}
+				bool other = false;
+				for (size_t j = ps[k].start; j < ps[k].end; j++)
+					other = other || (glab[j] >= 0 && glab[j] != ps[k].type);
 				if (!right && !oos_)
-					fprintf(stderr, "false %zu %s '%.*s' in: %s\n", si,
+					fprintf(stderr, "%s %zu %s '%.*s' in: %s\n",
+						other ? "type" : "false", si,
 						rtr_pii_type_name(ps[k].type),
 						(int)(ps[k].end - ps[k].start), text + ps[k].start,
 						text);
