@@ -496,7 +496,7 @@ int rtr_sanitize(struct rtr_sanitizer *s, const char *text, size_t len, char **o
 	struct rtr_span *sp = NULL;
 	size_t nsp = 0;
 	struct mx_buf b;
-	mx_buf_init(&b, 4 * (size_t)len + 64);
+	mx_buf_init(&b, 16 * (size_t)len + 64); /* "ab" -> "<ADDRESS_99999>" */
 
 	detect_known(s, text, len, &c);
 	rtr_detect_patterns(text, len, s->p.types, &c);
