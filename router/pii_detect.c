@@ -62,10 +62,36 @@ static size_t window_before(const char *s, size_t i, size_t max, char *buf, size
 /* Does a cue occur in win, starting at a word start? */
 static bool window_has(const char *win, const char *const *cues)
 {
-	for (size_t k = 0; cues[k]; k++)
+	for (size_t k = 0; cues[k]; k++) {
+		size_t cl = strlen(cues[k]);
+		/* a short cue is a whole word: "ref" but not "refers", "tel" but
+		 * not "tell"; longer ones may be prefixes ("licen", "call") */
+		bool whole = cl <= 3 && rtr_is_alpha((unsigned char)cues[k][cl - 1]);
 		for (const char *f = strstr(win, cues[k]); f; f = strstr(f + 1, cues[k]))
-			if (f == win || !rtr_is_alpha((unsigned char)f[-1]))
+			if ((f == win || !rtr_is_alpha((unsigned char)f[-1])) &&
+			    (!whole || !rtr_is_alpha((unsigned char)f[cl])))
 				return true;
+	}
+	return false;
+}
+
+/* Is the word before position i a unit word (Apt., Suite, Box, No.)? Then
+ * the digits at i are a unit or house number, not a phone or an id. */
+static bool after_unit_word(const char *s, size_t i)
+{
+	static const char *const units[] = {
+		"apt", "suite", "unit",	 "flat",      "box",	  "no",
+		"ste", "room",	"floor", "apartment", "building", NULL
+	};
+	size_t p = i;
+	while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == '.' || s[p - 1] == '#'))
+		p--;
+	size_t q = p;
+	while (q > 0 && rtr_is_alpha((unsigned char)s[q - 1]))
+		q--;
+	for (size_t k = 0; units[k] && q < p; k++)
+		if (rtr_word_eq(s + q, p - q, units[k]))
+			return true;
 	return false;
 }
 
@@ -522,9 +548,12 @@ static size_t id_token_end(const char *s, size_t n, size_t i, int *digits)
 		if (rtr_is_digit(ch))
 			(*digits)++;
 		else if (!(rtr_is_alpha(ch) ||
-			   ((ch == '-' || ch == ' ' || ch == '.' || ch == '/') && j + 1 < n &&
+			   ((ch == '-' || ch == '.' || ch == '/') && j + 1 < n &&
 			    rtr_is_digit((unsigned char)s[j + 1]) && j > i &&
-			    rtr_is_alnum((unsigned char)s[j - 1]))))
+			    rtr_is_alnum((unsigned char)s[j - 1])) ||
+			   /* a space only between digit groups: "123 456 789" */
+			   (ch == ' ' && j + 1 < n && rtr_is_digit((unsigned char)s[j + 1]) &&
+			    j > i && rtr_is_digit((unsigned char)s[j - 1]))))
 			break;
 		j++;
 	}
@@ -572,7 +601,7 @@ static void detect_id_shapes(const char *s, size_t n, struct rtr_cands *c)
 		      rtr_is_digit((unsigned char)s[i + 12]))) {
 			char d[9] = { s[i],	s[i + 1], s[i + 2], s[i + 4], s[i + 5],
 				      s[i + 7], s[i + 8], s[i + 9], s[i + 10] };
-			if (ssn_ok(d))
+			if (ssn_ok(d) && !(s[i + 3] == ' ' && after_unit_word(s, i)))
 				rtr_cands_add(c, i, i + 11, RTR_PII_ID, RTR_PRIO_SHAPE + 4);
 		}
 		/* word of 8-16 alphanumerics */
@@ -794,10 +823,10 @@ static void detect_secret(const char *s, size_t n, struct rtr_cands *c)
 
 /* ---- phone numbers ---- */
 
-static const char *const phone_cues[] = { "phone",    "call",	"tel",	  "mobile",
-					  "cell",     "fax",	"reach",  "text me",
-					  "whatsapp", "sms",	"number", "contact",
-					  "desk",     "office", "dial",	  NULL };
+static const char *const phone_cues[] = { "telephone", "phone",	 "call",    "tel",     "mobile",
+					  "cell",      "fax",	 "reach",   "text me", "whatsapp",
+					  "sms",       "number", "contact", "desk",    "office",
+					  "dial",      NULL };
 
 static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 {
@@ -880,6 +909,10 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 		if (e < n &&
 		    (rtr_is_alpha((unsigned char)s[e]) || s[e] == '/' ||
 		     (s[e] == '.' && e + 1 < n && rtr_is_digit((unsigned char)s[e + 1])))) {
+			i = e;
+			continue;
+		}
+		if (!plus && after_unit_word(s, i)) {
 			i = e;
 			continue;
 		}

@@ -104,6 +104,16 @@ static void national_ids(void)
 	IS("CF RSSMRA85T10A562S", "RSSMRA85T10A562S", RTR_PII_ID);
 	IS("My driver's license number is LH329609T", "LH329609T", RTR_PII_ID);
 	IS("passport no. X1234567", "X1234567", RTR_PII_ID);
+	/* exactly the number, not the words before it */
+	struct rtr_sanitizer *s = rtr_sanitizer_new(NULL);
+	char *o = san(s, "His social security number is 455-99-6622 and licence number is 9876543");
+	CHECK_STR(o, "His social security number is <ID_1> and licence number is <ID_2>");
+	free(o);
+	/* digits after Suite are a unit, not an SSN or a phone */
+	o = san(s, "Mrs. Karen Thorkildsen Suite 680 36 4022 Oakridge Lane");
+	CHECK(strstr(o, "<ID_") == NULL && strstr(o, "<PHONE_") == NULL);
+	free(o);
+	rtr_sanitizer_free(s);
 }
 
 static void ip_addresses(void)
