@@ -758,6 +758,35 @@ static void sampler_basics(void)
 	eng_sampler_free(b);
 	eng_sampler_free(c);
 
+	/* top-k 40 of 1000 (ties included): only the 40 best are ever drawn */
+	for (int i = 0; i < NV; i++)
+		lg[i] = (float)(int)(8.0f * urand(&r)); /* many equal values */
+	float *sorted = malloc(NV * sizeof *sorted);
+	memcpy(sorted, lg, NV * sizeof *sorted);
+	for (int i = 1; i < NV; i++) /* insertion sort, descending */
+		for (int j = i; j > 0 && sorted[j] > sorted[j - 1]; j--) {
+			float t = sorted[j];
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+		}
+	p = eng_sampler_params_default();
+	p.temperature = 50.0f; /* nearly uniform over what is kept */
+	p.min_p = 0.0f;
+	p.top_p = 1.0f;
+	CHECK_EQ_INT(eng_sampler_new(&p, NV, &s), 0);
+	int below = 0, distinct = 0;
+	uint8_t hit[NV] = { 0 };
+	for (int i = 0; i < 2000; i++) {
+		int32_t t = eng_sampler_sample(s, lg);
+		below += lg[t] < sorted[39];
+		distinct += !hit[t];
+		hit[t] = 1;
+	}
+	CHECK_EQ_INT(below, 0);
+	CHECK(distinct >= 30 && distinct <= 40);
+	eng_sampler_free(s);
+	free(sorted);
+
 	p = eng_sampler_params_default();
 	p.repeat_penalty = 0;
 	CHECK_EQ_INT(eng_sampler_new(&p, NV, &s), MX_EINVAL);
