@@ -120,6 +120,8 @@ struct tiny {
 	float qk_scale;		  /* attn_q and attn_k weights scaled by this (0: 1) */
 	const char *rope_scaling; /* <arch>.rope.scaling.type, or NULL */
 	float rope_factor;	  /* <arch>.rope.scaling.factor when > 0 */
+	const char *meta;	  /* <arch>.meta written as meta_value instead (a lie) */
+	double meta_value;
 };
 
 static struct tiny tiny_default(void)
@@ -268,12 +270,16 @@ static uint8_t *tiny_build(const struct tiny *t, size_t *len)
 		snprintf(key, sizeof key, "%s.%s", t->arch, u[i].k);
 		put_str(&b, key);
 		put_u32(&b, GGUF_U32);
-		put_u32(&b, u[i].v);
+		put_u32(&b, t->meta && !strcmp(t->meta, u[i].k) ? (uint32_t)t->meta_value : u[i].v);
 	}
 	snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", t->arch);
 	put_str(&b, key);
 	put_u32(&b, GGUF_F32);
 	float eps = 1e-5f, base = 10000.0f;
+	if (t->meta && !strcmp(t->meta, "attention.layer_norm_rms_epsilon"))
+		eps = (float)t->meta_value;
+	if (t->meta && !strcmp(t->meta, "rope.freq_base"))
+		base = (float)t->meta_value;
 	put(&b, &eps, 4);
 	snprintf(key, sizeof key, "%s.rope.freq_base", t->arch);
 	put_str(&b, key);
@@ -659,6 +665,32 @@ static void hostile_models(void)
 		{ "gpt9", NULL, NULL, 0, MX_EUNSUPPORTED, "architecture 'gpt9'" },
 		{ NULL, NULL, NULL, 3, MX_ECORRUPT, "not a multiple" }, /* 4 heads, 3 KV heads */
 	};
+	/* hyperparameters that do not fit the tensors, or no model at all */
+	static const struct {
+		const char *key;
+		double value;
+		const char *msg;
+	} lies[] = {
+		{ "block_count", 3, "blk.2.attn_norm.weight is missing" },
+		{ "block_count", 100000, "block_count = 100000 is out of range" },
+		{ "context_length", 0, "context_length = 0 is out of range" },
+		{ "attention.head_count_kv", 0, "head_count_kv = 0 is out of range" },
+		{ "attention.head_count", 5, "not a multiple" },
+		{ "attention.head_count", 64, "head size 0 is not even" },
+		{ "embedding_length", 48, "token_embd.weight has shape" },
+		{ "feed_forward_length", 65, "ffn_gate.weight has shape" },
+		{ "rope.dimension_count", 9, "rope.dimension_count = 9 is out of range" },
+		{ "rope.dimension_count", 7, "rope dimension count 7 is odd" },
+		{ "attention.layer_norm_rms_epsilon", NAN, "epsilon = nan is out of range" },
+		{ "rope.freq_base", -1, "freq_base = -1 is out of range" },
+	};
+	for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+		struct tiny u = tiny_default();
+		u.meta = lies[i].key;
+		u.meta_value = lies[i].value;
+		expect_open_fail(&u, NULL, MX_ECORRUPT, lies[i].msg);
+	}
+
 	struct tiny t = tiny_default();
 	t.wtype = 20; /* IQ4_NL: ggml knows it, the engine does not multiply it */
 	expect_open_fail(&t, NULL, MX_EUNSUPPORTED, "type IQ4_NL is not supported");
