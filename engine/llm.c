@@ -677,6 +677,41 @@ static int hparams(struct eng_llm *m)
 	return 0;
 }
 
+/* Replaces *t by a float32 copy owned by the handle (params.f32_weights). */
+static int to_f32(struct eng_llm *m, const struct gguf_tensor **t)
+{
+	const struct gguf_tensor *src = *t;
+	size_t n = (size_t)(src->ne[0] * src->ne[1]);
+	if (m->n_owned == m->cap_owned) {
+		size_t cap = m->cap_owned ? 2 * m->cap_owned : 16;
+		struct gguf_tensor **o = realloc(m->owned, cap * sizeof *o);
+		if (!o)
+			return fail(m, MX_ENOMEM, "out of memory for float32 weights");
+		m->owned = o;
+		m->cap_owned = cap;
+	}
+	struct gguf_tensor *c = malloc(sizeof *c);
+	float *data = n <= SIZE_MAX / sizeof(float) ? malloc(n * sizeof(float)) : NULL;
+	if (!c || !data) {
+		free(c);
+		free(data);
+		return fail(m, MX_ENOMEM, "out of memory for float32 weights");
+	}
+	*c = *src;
+	if (gguf_tensor_f32(src, data, n) != 0) {
+		free(c);
+		free(data);
+		return fail(m, MX_EUNSUPPORTED, "tensor %.*s cannot be dequantized",
+			    (int)src->name_len, src->name);
+	}
+	c->type = GGML_F32;
+	c->data = data;
+	c->nbytes = n * sizeof(float);
+	m->owned[m->n_owned++] = c;
+	*t = c;
+	return 0;
+}
+
 /* name: a 2-D weight [k, rows] that qmat can multiply; NULL when absent and
  * not required. */
 static int weight(struct eng_llm *m, const char *name, uint64_t k, uint64_t rows, bool required,
@@ -697,7 +732,7 @@ static int weight(struct eng_llm *m, const char *name, uint64_t k, uint64_t rows
 			    quant_type_name(t->type));
 	*out = t;
 	m->flops += 2.0 * (double)k * (double)rows;
-	return 0;
+	return m->p.f32_weights && t->type != GGML_F32 ? to_f32(m, out) : 0;
 }
 
 /* name: a 1-D vector of n values copied as floats to *dst (arena); *dst
@@ -776,6 +811,8 @@ static int tensors(struct eng_llm *m)
 				quant_type_name(te->type));
 		m->output = te;
 		m->flops += 2.0 * d * (double)m->n_vocab;
+		if (m->p.f32_weights && te->type != GGML_F32 && (rc = to_f32(m, &m->output)))
+			return rc;
 	}
 	for (int l = 0; l < m->n_layer; l++) {
 		struct llm_layer *L = &m->layers[l];
@@ -1008,6 +1045,11 @@ void eng_llm_close(struct eng_llm *m)
 	free(m->act);
 	free(m->layers);
 	free(m->arena);
+	for (size_t i = 0; i < m->n_owned; i++) {
+		free((void *)m->owned[i]->data);
+		free(m->owned[i]);
+	}
+	free(m->owned);
 	gguf_close(m->g);
 	free(m);
 }
