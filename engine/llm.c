@@ -319,72 +319,120 @@ static inline void kv_read(const struct eng_llm *m, const void *cache, size_t of
  * kt (head_dim, ld), transposed as the cache keeps it so that the scores of
  * a query are sums of whole rows (axpy over positions, no horizontal
  * sums); its V as vf (n_pos, head_dim). */
-static inline void kv_load(const struct eng_llm *m, int layer, int kvh, int n_pos, size_t ld,
-			   float *restrict kt, float *restrict vf)
+LLM_CLONES static void kv_load(const struct eng_llm *m, int layer, int kvh, int n_pos, size_t ld,
+			       float *restrict kt, float *restrict vf)
 {
 	size_t hd = (size_t)m->head_dim, ctx = (size_t)m->n_ctx;
 	size_t off = ((size_t)layer * m->n_head_kv + (size_t)kvh) * ctx * hd;
-	for (size_t d = 0; d < hd; d++)
+	size_t pad = ((size_t)n_pos + 15) / 16 * 16 - (size_t)n_pos;
+	for (size_t d = 0; d < hd; d++) {
 		kv_read(m, m->kv_k, off + d * ctx, (size_t)n_pos, kt + d * ld);
+		memset(kt + d * ld + n_pos, 0, pad * sizeof *kt); /* whole blocks of 16 */
+	}
 	kv_read(m, m->kv_v, off, (size_t)n_pos * hd, vf);
 }
 
-/* Causal attention of the pass for the query heads of thread ith, by
- * tiles of up to ATT_TILE queries (each row of kt is read once per tile):
+/* Causal attention of the pass for the query heads of thread ith of nth:
  *   s[i][j] = q_i . k_j / sqrt(head_dim)  for j <= pos_i
  *   out_i   = sum_j softmax(s[i])_j v_j
- * The K and V rows of a KV head are loaded once for its query heads
- * (the heads of a group are next to each other). */
+ * The K and V of a KV head are loaded once (as floats) for the thread's
+ * query heads of its group. The (token, head) queries of a group are taken
+ * ATT_TILE at a time, token-major, so that a decoding step puts the heads
+ * of a group in one tile and a prefill puts neighbouring tokens together;
+ * a tile's scores are computed in register blocks of ATT_TILE x 16
+ * (positions) and its outputs in blocks of ATT_TILE x 16 (dimensions):
+ * each K and V value loaded is used ATT_TILE times. A tile that is not full
+ * computes zeros for its missing queries. */
 LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 {
 	struct eng_llm *m = ctx;
 	int hd = m->head_dim, group = m->n_head / m->n_head_kv, l = m->job_layer, p0 = m->job_p0;
 	int n_pos = p0 + (int)m->job_n;
 	int h0 = m->n_head * ith / nth, h1 = m->n_head * (ith + 1) / nth;
-	size_t ld = m->att_ld;
+	size_t ld = m->att_ld, n = m->job_n;
 	float *kt = m->tscratch + (size_t)ith * m->tstride;
 	float *vf = kt + (size_t)hd * ld, *sc = vf + ld * (size_t)hd;
+	float *qs = sc + ATT_TILE * ld; /* the tile's scaled queries (ATT_TILE, hd) */
 	float scale = 1.0f / sqrtf((float)hd);
-	int have = -1;
-	for (int h = h0; h < h1; h++) {
-		int kvh = h / group;
-		if (kvh != have) {
-			kv_load(m, l, kvh, n_pos, ld, kt, vf);
-			have = kvh;
-		}
-		for (size_t i0 = 0; i0 < m->job_n; i0 += ATT_TILE) {
-			size_t nt = m->job_n - i0 < ATT_TILE ? m->job_n - i0 : ATT_TILE;
-			int np_max = p0 + (int)(i0 + nt); /* positions the tile's last query sees */
-			for (size_t t = 0; t < nt; t++)
-				memset(sc + t * ld, 0, (size_t)np_max * sizeof *sc);
-			for (int d = 0; d < hd; d++) {
-				const float *krow = kt + (size_t)d * ld;
-				for (size_t t = 0; t < nt; t++) {
-					float qv =
-						m->q[(i0 + t) * (size_t)m->qd + (size_t)h * hd + d];
-					axpy(sc + t * ld, qv * scale, krow, np_max);
-				}
+	for (int kvh = h0 / group; kvh * group < h1; kvh++) {
+		int ha = kvh * group > h0 ? kvh * group : h0;
+		int hb = (kvh + 1) * group < h1 ? (kvh + 1) * group : h1;
+		size_t nh = (size_t)(hb - ha), count = n * nh;
+		kv_load(m, l, kvh, n_pos, ld, kt, vf);
+		for (size_t e0 = 0; e0 < count; e0 += ATT_TILE) {
+			size_t nt = count - e0 < ATT_TILE ? count - e0 : ATT_TILE;
+			int np[ATT_TILE];
+			float *out[ATT_TILE];
+			for (size_t t = 0; t < ATT_TILE; t++) {
+				size_t e = e0 + (t < nt ? t : 0), i = e / nh,
+				       h = (size_t)ha + e % nh;
+				const float *q = m->q + i * (size_t)m->qd + h * (size_t)hd;
+				for (int d = 0; d < hd; d++)
+					qs[t * (size_t)hd + (size_t)d] =
+						t < nt ? q[d] * scale : 0.0f;
+				np[t] = t < nt ? p0 + (int)i + 1
+					       : 0; /* causal: up to its own position */
+				out[t] = m->att + i * (size_t)m->qd + h * (size_t)hd;
 			}
-			for (size_t t = 0; t < nt; t++) {
+			int np_max = np[0];
+			for (size_t t = 1; t < nt; t++)
+				np_max = np[t] > np_max ? np[t] : np_max;
+
+			/* scores, 16 positions at a time (kt is zero-padded to 16) */
+			for (int j0 = 0; j0 < np_max; j0 += 16) {
+				float acc[ATT_TILE][16] = { { 0 } };
+				for (int d = 0; d < hd; d++) {
+					const float *restrict kr = kt + (size_t)d * ld + (size_t)j0;
+					for (int t = 0; t < ATT_TILE; t++) {
+						float qv = qs[t * hd + d];
+						for (int u = 0; u < 16; u++)
+							acc[t][u] += qv * kr[u];
+					}
+				}
+				for (int t = 0; t < ATT_TILE; t++)
+					memcpy(sc + (size_t)t * ld + (size_t)j0, acc[t],
+					       sizeof acc[t]);
+			}
+			/* softmax of each row; the positions a query does not see, and
+			 * the rows of missing queries, weigh 0 */
+			float inv[ATT_TILE];
+			for (size_t t = 0; t < ATT_TILE; t++) {
 				float *s = sc + t * ld;
-				float *out = m->att + (i0 + t) * (size_t)m->qd + (size_t)h * hd;
-				int np =
-					p0 + (int)(i0 + t) + 1; /* causal: up to its own position */
-				float max = s[0];
-				for (int j = 1; j < np; j++)
+				float max = s[0], sum = 0;
+				for (int j = 1; j < np[t]; j++)
 					max = s[j] > max ? s[j] : max;
-				float sum = 0;
-				for (int j = 0; j < np; j++) {
+				for (int j = 0; j < np[t]; j++) {
 					s[j] = exp_neg(s[j] - max);
 					sum += s[j];
 				}
-				memset(out, 0, (size_t)hd * sizeof *out);
-				for (int j = 0; j < np; j++)
-					axpy(out, s[j], vf + (size_t)j * hd, hd);
-				float inv = 1.0f / sum;
-				for (int d = 0; d < hd; d++)
-					out[d] *= inv;
+				for (int j = np[t]; j < np_max; j++)
+					s[j] = 0.0f;
+				inv[t] = sum > 0 ? 1.0f / sum : 0.0f;
 			}
+			/* outputs, 16 dimensions at a time */
+			int d0 = 0;
+			for (; d0 + 16 <= hd; d0 += 16) {
+				float acc[ATT_TILE][16] = { { 0 } };
+				for (int j = 0; j < np_max; j++) {
+					const float *restrict vr = vf + (size_t)j * hd + (size_t)d0;
+					for (int t = 0; t < ATT_TILE; t++) {
+						float pw = sc[(size_t)t * ld + (size_t)j];
+						for (int u = 0; u < 16; u++)
+							acc[t][u] += pw * vr[u];
+					}
+				}
+				for (size_t t = 0; t < nt; t++)
+					for (int u = 0; u < 16; u++)
+						out[t][d0 + u] = acc[t][u] * inv[t];
+			}
+			for (; d0 < hd; d0++) /* a head size not a multiple of 16 */
+				for (size_t t = 0; t < nt; t++) {
+					float a = 0;
+					for (int j = 0; j < np_max; j++)
+						a += sc[t * ld + (size_t)j] *
+						     vf[(size_t)j * hd + (size_t)d0];
+					out[t][d0] = a * inv[t];
+				}
 		}
 	}
 }
@@ -922,9 +970,10 @@ static int buffers(struct eng_llm *m)
 	act_row = a > act_row ? a : act_row;
 
 	size_t nth = (size_t)m->p.threads;
-	/* per thread: kt (head_dim, ld), vf (ld, head_dim), scores (ATT_TILE, ld) */
+	/* per thread: kt (head_dim, ld), vf (ld, head_dim), scores (ATT_TILE,
+	 * ld), queries (ATT_TILE, head_dim) */
 	m->att_ld = (ctx + 15) / 16 * 16;
-	m->tstride = m->att_ld * (2 * hd + ATT_TILE);
+	m->tstride = m->att_ld * (2 * hd + ATT_TILE) + ATT_TILE * hd;
 	if (!kvb || !bytes(B, act_row) || !bytes(bytes(nth, m->tstride), sizeof(float)))
 		return fail(m, MX_ENOMEM, "the context of %d positions needs too much memory",
 			    m->n_ctx);
