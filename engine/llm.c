@@ -145,28 +145,51 @@ static inline void axpy(float *restrict y, float a, const float *restrict x, int
 		y[j] += a * x[j];
 }
 
-/* e^x for x <= 0 (softmax after subtracting the maximum), without
- * branches: x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor polynomial
- * to r^7 (relative error under 2e-7), 2^n put in the exponent bits. Below
- * -87 (e^x < 2^-126) it returns about 1.6e-38 instead of less; a nan
- * is taken as -87, so that the conversion to int stays defined. */
-static inline float exp_neg(float x)
+/* 16 floats as one value of GCC's (and clang's) generic vector type: the
+ * compiler maps it to what the target has (one zmm register, two ymm,
+ * four xmm). ATT_TILE is 4: the attention loops name its 4 accumulators. */
+typedef float v16 __attribute__((vector_size(64)));
+
+/* (through pointers: a 64-byte vector passed by value would have another
+ * ABI in the baseline and AVX-512 clones) */
+static inline void v16_load(v16 *v, const float *p)
 {
-	x = x > -87.0f ? x : -87.0f; /* also a nan (hostile weights) */
-	x = x < 0.0f ? x : 0.0f;
-	float t = x * 1.44269504f; /* log2(e) */
-	int n = (int)(t - 0.5f);   /* round to nearest, for t <= 0 */
-	float fn = (float)n;
-	float r = (x - fn * 0.693145752f) - fn * 1.42860677e-6f; /* ln 2 in two parts */
-	float p = 1.0f +
-		  r * (1.0f + r * (0.5f + r * (1.0f / 6 +
-					       r * (1.0f / 24 +
-						    r * (1.0f / 120 +
-							 r * (1.0f / 720 + r * (1.0f / 5040)))))));
-	uint32_t bits = (uint32_t)(n + 127) << 23;
-	float scale;
-	memcpy(&scale, &bits, sizeof scale);
-	return p * scale;
+	memcpy(v, p, sizeof *v);
+}
+
+static inline void v16_store(float *p, const v16 *v)
+{
+	memcpy(p, v, sizeof *v);
+}
+
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+/* *r = the lanes of a where mask (all ones), else those of b */
+static inline void v16_select(v16 *r, v16i mask, const v16 *a, const v16 *b)
+{
+	*r = (v16)(((v16i)*a & mask) | ((v16i)*b & ~mask));
+}
+
+/* e^x of 16 lanes in place, for x <= 0 (softmax after subtracting the
+ * maximum): x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor polynomial to
+ * r^7 (relative error under 2e-7), 2^n put in the exponent bits. Below -87
+ * (e^x < 2^-126) it gives about 1.6e-38 instead of less; a nan is taken as
+ * -87, so that the conversion to integers stays defined. */
+static inline void v16_exp_neg(v16 *px)
+{
+	const v16 zero = { 0 }, lo = zero - 87.0f;
+	v16 x = *px;
+	v16_select(&x, x > lo, &x, &lo); /* also a nan: -87 */
+	v16_select(&x, x < zero, &x, &zero);
+	v16i n = __builtin_convertvector(x * 1.44269504f - 0.5f, v16i);
+	v16 fn = __builtin_convertvector(n, v16);
+	v16 r = (x - fn * 0.693145752f) - fn * 1.42860677e-6f;
+	v16 p = 1.0f +
+		r * (1.0f +
+		     r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
+								       r * (1.0f / 720 +
+									    r * (1.0f / 5040)))))));
+	*px = p * (v16)((n + 127) << 23);
 }
 
 /* ---- rope ------------------------------------------------------------------------- */
@@ -379,51 +402,73 @@ LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 				np_max = np[t] > np_max ? np[t] : np_max;
 
 			/* scores, 16 positions at a time (kt is zero-padded to 16) */
-			for (int j0 = 0; j0 < np_max; j0 += 16) {
-				float acc[ATT_TILE][16] = { { 0 } };
+			int np16 = (np_max + 15) / 16 * 16;
+			for (int j0 = 0; j0 < np16; j0 += 16) {
+				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 				for (int d = 0; d < hd; d++) {
-					const float *restrict kr = kt + (size_t)d * ld + (size_t)j0;
-					for (int t = 0; t < ATT_TILE; t++) {
-						float qv = qs[t * hd + d];
-						for (int u = 0; u < 16; u++)
-							acc[t][u] += qv * kr[u];
-					}
+					v16 k;
+					v16_load(&k, kt + (size_t)d * ld + (size_t)j0);
+					a0 += qs[d] * k;
+					a1 += qs[hd + d] * k;
+					a2 += qs[2 * hd + d] * k;
+					a3 += qs[3 * hd + d] * k;
 				}
-				for (int t = 0; t < ATT_TILE; t++)
-					memcpy(sc + (size_t)t * ld + (size_t)j0, acc[t],
-					       sizeof acc[t]);
+				v16_store(sc + (size_t)j0, &a0);
+				v16_store(sc + ld + (size_t)j0, &a1);
+				v16_store(sc + 2 * ld + (size_t)j0, &a2);
+				v16_store(sc + 3 * ld + (size_t)j0, &a3);
 			}
-			/* softmax of each row; the positions a query does not see, and
-			 * the rows of missing queries, weigh 0 */
+			/* softmax of each row over the positions its query sees; the
+			 * others, and the rows of missing queries, weigh 0 */
 			float inv[ATT_TILE];
 			for (size_t t = 0; t < ATT_TILE; t++) {
 				float *s = sc + t * ld;
-				float max = s[0], sum = 0;
-				for (int j = 1; j < np[t]; j++)
-					max = s[j] > max ? s[j] : max;
-				for (int j = 0; j < np[t]; j++) {
-					s[j] = exp_neg(s[j] - max);
-					sum += s[j];
+				for (int j = np[t]; j < np16; j++)
+					s[j] = -INFINITY;
+				v16 mx, sm, v;
+				v16_load(&mx, s);
+				for (int j0 = 16; j0 < np16; j0 += 16) {
+					v16_load(&v, s + j0);
+					v16_select(&mx, v > mx, &v, &mx);
 				}
-				for (int j = np[t]; j < np_max; j++)
+				float max = mx[0];
+				for (int u = 1; u < 16; u++)
+					max = mx[u] > max ? mx[u] : max;
+				for (int j0 = 0; j0 < np16; j0 += 16) {
+					v16_load(&v, s + j0);
+					v -= max;
+					v16_exp_neg(&v);
+					v16_store(s + j0, &v);
+				}
+				for (int j = np[t]; j < np16; j++)
 					s[j] = 0.0f;
-				inv[t] = sum > 0 ? 1.0f / sum : 0.0f;
+				sm = (v16){ 0 };
+				for (int j0 = 0; j0 < np16; j0 += 16) {
+					v16_load(&v, s + j0);
+					sm += v;
+				}
+				float sum = 0;
+				for (int u = 0; u < 16; u++)
+					sum += sm[u];
+				inv[t] = np[t] > 0 ? 1.0f / sum : 0.0f;
 			}
 			/* outputs, 16 dimensions at a time */
 			int d0 = 0;
 			for (; d0 + 16 <= hd; d0 += 16) {
-				float acc[ATT_TILE][16] = { { 0 } };
+				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 				for (int j = 0; j < np_max; j++) {
-					const float *restrict vr = vf + (size_t)j * hd + (size_t)d0;
-					for (int t = 0; t < ATT_TILE; t++) {
-						float pw = sc[(size_t)t * ld + (size_t)j];
-						for (int u = 0; u < 16; u++)
-							acc[t][u] += pw * vr[u];
-					}
+					v16 v;
+					v16_load(&v, vf + (size_t)j * hd + (size_t)d0);
+					a0 += sc[j] * v;
+					a1 += sc[ld + (size_t)j] * v;
+					a2 += sc[2 * ld + (size_t)j] * v;
+					a3 += sc[3 * ld + (size_t)j] * v;
 				}
-				for (size_t t = 0; t < nt; t++)
-					for (int u = 0; u < 16; u++)
-						out[t][d0 + u] = acc[t][u] * inv[t];
+				v16 acc[ATT_TILE] = { a0, a1, a2, a3 };
+				for (size_t t = 0; t < nt; t++) {
+					v16 o = acc[t] * inv[t];
+					v16_store(out[t] + d0, &o);
+				}
 			}
 			for (; d0 < hd; d0++) /* a head size not a multiple of 16 */
 				for (size_t t = 0; t < nt; t++) {
