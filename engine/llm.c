@@ -129,21 +129,12 @@ static void heads_norm(float *v, size_t n_heads, const float *g, int hd, float e
 	}
 }
 
-/* The loops of attention are written in chunks of 16 floats: gcc -O2
- * vectorizes those (its cheap cost model leaves loops of unknown length
- * scalar), and LLM_CLONES (llm_int.h) compiles them again for AVX2 and
- * AVX-512, chosen at load time. */
-
-/* y (n) += a x */
-static inline void axpy(float *restrict y, float a, const float *restrict x, int n)
-{
-	int j = 0;
-	for (; j + 16 <= n; j += 16)
-		for (int t = 0; t < 16; t++)
-			y[j + t] += a * x[j + t];
-	for (; j < n; j++)
-		y[j] += a * x[j];
-}
+/* The inner loops of attention work on blocks of 16 floats held in GCC's
+ * generic vector type (plain arrays of 16 stayed in memory: gcc -O2 keeps
+ * loops of unknown length scalar and did not promote the arrays), and
+ * LLM_CLONES (llm_int.h) compiles them for AVX2 and AVX-512 besides the
+ * baseline, the best chosen at load time. No intrinsics: the same source
+ * serves every target. */
 
 /* 16 floats as one value of GCC's (and clang's) generic vector type: the
  * compiler maps it to what the target has (one zmm register, two ymm,
@@ -165,9 +156,9 @@ static inline void v16_store(float *p, const v16 *v)
 typedef int32_t v16i __attribute__((vector_size(64)));
 
 /* *r = the lanes of a where mask (all ones), else those of b */
-static inline void v16_select(v16 *r, v16i mask, const v16 *a, const v16 *b)
+static inline void v16_select(v16 *r, const v16i *mask, const v16 *a, const v16 *b)
 {
-	*r = (v16)(((v16i)*a & mask) | ((v16i)*b & ~mask));
+	*r = (v16)(((v16i)*a & *mask) | ((v16i)*b & ~*mask));
 }
 
 /* e^x of 16 lanes in place, for x <= 0 (softmax after subtracting the
@@ -179,16 +170,18 @@ static inline void v16_exp_neg(v16 *px)
 {
 	const v16 zero = { 0 }, lo = zero - 87.0f;
 	v16 x = *px;
-	v16_select(&x, x > lo, &x, &lo); /* also a nan: -87 */
-	v16_select(&x, x < zero, &x, &zero);
+	v16i m = x > lo;
+	v16_select(&x, &m, &x, &lo); /* also a nan: -87 */
+	m = x < zero;
+	v16_select(&x, &m, &x, &zero);
 	v16i n = __builtin_convertvector(x * 1.44269504f - 0.5f, v16i);
 	v16 fn = __builtin_convertvector(n, v16);
 	v16 r = (x - fn * 0.693145752f) - fn * 1.42860677e-6f;
-	v16 p = 1.0f +
-		r * (1.0f +
-		     r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
-								       r * (1.0f / 720 +
-									    r * (1.0f / 5040)))))));
+	static const float c[8] = { 1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24,
+				    1.0f / 6,	 0.5f,	     1.0f,	 1.0f };
+	v16 p = zero + c[0];
+	for (int i = 1; i < 8; i++)
+		p = p * r + c[i]; /* Horner */
 	*px = p * (v16)((n + 127) << 23);
 }
 
@@ -429,7 +422,8 @@ LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 				v16_load(&mx, s);
 				for (int j0 = 16; j0 < np16; j0 += 16) {
 					v16_load(&v, s + j0);
-					v16_select(&mx, v > mx, &v, &mx);
+					v16i gt = v > mx;
+					v16_select(&mx, &gt, &v, &mx);
 				}
 				float max = mx[0];
 				for (int u = 1; u < 16; u++)
