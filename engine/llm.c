@@ -103,9 +103,9 @@ static inline float f32_from_f16(uint16_t h)
 
 /* ---- small kernels ------------------------------------------------------------- */
 
-/* y (n) = x / sqrt(mean(x^2) + eps) * g, as ggml: the sum in double */
-static void rms_norm(const float *restrict x, const float *restrict g, float *restrict y, int n,
-		     float eps)
+/* y (n) = x / sqrt(mean(x^2) + eps) * g, as ggml: the sum in double; y
+ * may be x */
+static void rms_norm(const float *x, const float *g, float *y, int n, float eps)
 {
 	double sum = 0;
 	for (int i = 0; i < n; i++)
@@ -118,15 +118,8 @@ static void rms_norm(const float *restrict x, const float *restrict g, float *re
 /* RMSNorm of each of n_heads consecutive heads of hd values, in place */
 static void heads_norm(float *v, size_t n_heads, const float *g, int hd, float eps)
 {
-	for (size_t h = 0; h < n_heads; h++) {
-		float *x = v + h * (size_t)hd;
-		double sum = 0;
-		for (int i = 0; i < hd; i++)
-			sum += (double)x[i] * x[i];
-		float scale = 1.0f / sqrtf((float)(sum / hd) + eps);
-		for (int i = 0; i < hd; i++)
-			x[i] = x[i] * scale * g[i];
-	}
+	for (size_t h = 0; h < n_heads; h++)
+		rms_norm(v + h * (size_t)hd, g, v + h * (size_t)hd, hd, eps);
 }
 
 /* The inner loops of attention work on blocks of 16 floats held in GCC's
