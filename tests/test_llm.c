@@ -396,6 +396,7 @@ static void tiny_prefill_equals_steps(void)
 		if (variant & 2) {
 			p.kv_type = ENG_KV_F32;
 			p.n_batch = 5;
+			t.d = 80; /* head size 20: a block of 16 and a tail */
 		}
 		uint8_t *img;
 		struct eng_llm *m = tiny_open(&t, &p, &img);
