@@ -1355,8 +1355,8 @@ static int typed_slot(const struct ret_answer *a, const char *question, const st
 
 /* Sets a->entity_missing when a capitalised word of the question (qp->caps)
  * is in no chunk of the context (its titles and authors included), and
- * a->head_missing when the thing it asks about (qp->heads, an identifier
- * word aside) is in none: the context is about something else ("When is
+ * a->head_missing when the thing it asks about (qp->heads; identifier
+ * words and words for the kind of answer aside) is in none: the context is about something else ("When is
  * my flight to Porto?" over flights to Lisbon; "the current balance of my
  * savings account" where no balance is). */
 static int named_absent(struct ret_answer *a, const struct qparts *qp)
@@ -1375,8 +1375,13 @@ static int named_absent(struct ret_answer *a, const struct qparts *qp)
 	}
 	for (size_t i = 0; i < qp->caps.n && !rc; i++)
 		a->entity_missing |= !cap[i];
+	/* words that name the kind of answer ("which day", "what date")
+	 * are not things to find */
+	static const char *const kinds[] = { "day",  "date", "year", "month", "week",
+					     "hour", "name", "amount", "price" };
 	for (size_t i = 0; i < qp->heads.n && !rc; i++)
-		a->head_missing |= !head[i] && !is_id_word(qp->heads.t[i]);
+		a->head_missing |= !head[i] && !is_id_word(qp->heads.t[i]) &&
+				   !word_is(qp->heads.t[i], kinds, sizeof kinds / sizeof kinds[0]);
 	free(cap);
 	free(head);
 	return rc;
