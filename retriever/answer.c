@@ -963,6 +963,24 @@ out:
 	return rc;
 }
 
+/* The terms of sentence i of h's text (spans sp, ns of them) with
+ * `around` sentences either side, and of h's title and author. */
+static int window_terms(const struct store_hit *h, const struct ret_span *sp, size_t ns, size_t i,
+			size_t around, struct ret_terms *out)
+{
+	const char *t = h->text ? h->text : "";
+	size_t from = sp[i >= around ? i - around : 0].start,
+	       to = sp[i + around < ns ? i + around : ns - 1].end;
+	struct mx_buf b;
+	mx_buf_init(&b, 1u << 20);
+	int rc = mx_buf_appendf(&b, "%s\n%s\n%.*s", h->title ? h->title : "",
+				h->author ? h->author : "", (int)(to - from), t + from);
+	if (!rc)
+		rc = ret_terms_of(b.data, b.len, TERMS_MAX, out);
+	mx_buf_free(&b);
+	return rc;
+}
+
 /* ---- questions that ask for an identifier ---- */
 
 /* Words that ask for an identifier: "policy number", "pickup code". */
@@ -1027,8 +1045,9 @@ static bool has_identifier(const char *s, size_t n)
  * number?"), whether the context has one where the thing asked about is:
  * a sentence with an identifier and the word before the identifier word
  * ("passport"; the identifier word itself when there is none), which with
- * the sentences either side and its document's title also holds another of
- * the question's words (when the question has others). Sets *asks. */
+ * the sentences either side and its document's title and author also
+ * holds another of the question's words (when the question has others).
+ * Sets *asks. */
 static int id_slot(const struct ret_answer *a, const char *question, bool *asks, bool *found)
 {
 	struct ret_terms qt, st_;
@@ -1056,22 +1075,14 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 			size_t xl = sp[i].end - sp[i].start;
 			if (!has_identifier(x, xl))
 				continue;
-			struct mx_buf b;
-			mx_buf_init(&b, 1u << 20);
 			struct ret_terms own;
 			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &own)))
 				break;
 			bool has_mod = terms_have(&own, mod), other = false, any_other = false;
 			ret_terms_clear(&own);
-			/* the other words: in the sentences around it, or the title */
-			size_t from = sp[i > 0 ? i - 1 : 0].start,
-			       to = sp[i + 1 < ns ? i + 1 : i].end;
-			rc = mx_buf_appendf(&b, "%.*s\n%s", (int)(to - from), t + from,
-					    h->title ? h->title : "");
-			if (!rc)
-				rc = ret_terms_of(b.data, b.len, TERMS_MAX, &st_);
-			mx_buf_free(&b);
-			if (rc)
+			/* the other words: in the sentences around it, the title
+			 * or the author */
+			if ((rc = window_terms(h, sp, ns, i, 1, &st_)))
 				break;
 			for (size_t w = 0; w < qt.n; w++) {
 				if (w == at || is_id_word(qt.t[w]))
@@ -1235,24 +1246,6 @@ static int question_parts(const char *q, struct qparts *out)
 	return rc;
 }
 
-/* The terms of sentence i of h's text (spans sp, ns of them) with
- * `around` sentences either side, and of h's title and author. */
-static int window_terms(const struct store_hit *h, const struct ret_span *sp, size_t ns, size_t i,
-			size_t around, struct ret_terms *out)
-{
-	const char *t = h->text ? h->text : "";
-	size_t from = sp[i >= around ? i - around : 0].start,
-	       to = sp[i + around < ns ? i + around : ns - 1].end;
-	struct mx_buf b;
-	mx_buf_init(&b, 1u << 20);
-	int rc = mx_buf_appendf(&b, "%s\n%s\n%.*s", h->title ? h->title : "",
-				h->author ? h->author : "", (int)(to - from), t + from);
-	if (!rc)
-		rc = ret_terms_of(b.data, b.len, TERMS_MAX, out);
-	mx_buf_free(&b);
-	return rc;
-}
-
 /* Whether a sentence of kind k has, with the sentences either side of it
  * and its document's title and author, all of the question's entities. */
 static int entity_slot(const struct ret_answer *a, enum qkind k, const struct ret_terms *qt,
@@ -1296,10 +1289,11 @@ static int entity_slot(const struct ret_answer *a, enum qkind k, const struct re
  * about the thing asked: when the question names things (qp->ent: "the
  * Lisbon flights", "mamma's address"), a sentence of that kind that, with
  * the sentences either side and its document's title and author, has them
- * all; otherwise a sentence of that kind with one of the question's words
- * in a chunk that has the rarest of the question's words found in the
- * context (weights qw): "When is my flight to Porto?" wants a date about a
- * flight where Porto is. Sets *asks. */
+ * all (a possessor in the sentence itself or the title); otherwise a
+ * sentence of that kind with one of the question's words in it, its
+ * neighbours, title or author, in a chunk that has the rarest of the
+ * question's words found in the context (weights qw) or covers the
+ * question at least SLOT_SHARE as well as the best chunk. Sets *asks. */
 static int typed_slot(const struct ret_answer *a, const char *question, const struct ret_terms *qt,
 		      const double *qw, const struct qparts *qp, bool *asks, bool *found)
 {
