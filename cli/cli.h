@@ -163,6 +163,19 @@ int cli_embedder_open(struct cli *c, struct eng_embedder **e);
 /* The default model path (DATA_HOME/models/use-lite.gguf). */
 void cli_default_model(struct cli *c, char *buf, size_t n);
 
+/* ---- the chat model (chatmodel.c) ---- */
+struct chat;
+/* Opens the chat model: model (--model), else the config's chat_model;
+ * *ch NULL when there is none or extractive is set. Greedy sampling,
+ * replies of at most max_tokens. CLI_OK or CLI_ERR after printing the
+ * error. The caller closes *ch with chat_close. */
+int cli_chat_open(struct cli *c, const char *model, bool extractive, size_t max_tokens,
+		  struct chat **ch);
+/* A streamed piece of a model's text to stdout (ctx: the struct cli); on
+ * a terminal, control characters other than newline and tab become '?'
+ * (the model cannot drive the terminal). Always 0. */
+int cli_print_piece(void *ctx, const char *piece, size_t len);
+
 /* Commands. */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_add(struct cli *c, int argc, char **argv);
@@ -181,5 +194,7 @@ int cmd_model(struct cli *c, int argc, char **argv);
 int cmd_reembed(struct cli *c, int argc, char **argv);
 int cmd_thread(struct cli *c, int argc, char **argv);
 int cmd_chat(struct cli *c, int argc, char **argv);
+int cmd_summarize(struct cli *c, int argc, char **argv);
+int cmd_chat_ask(struct cli *c, int argc, char **argv); /* memex chat --ask */
 
 #endif
