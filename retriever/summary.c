@@ -41,8 +41,8 @@ bool ret_summary_eligible(const char *s, size_t n)
 	bool in = false;
 	static const char *const greetings[] = { "hi ", "hello ", "hey ", "dear ", "hej ",
 						 "hallo ", "greetings", "good morning", NULL };
-	if (n && s[0] == '|')
-		return false; /* a table row */
+	if (n && (s[0] == '|' || s[0] == '#'))
+		return false; /* a table row, a heading */
 	for (size_t i = 0; greetings[i]; i++)
 		if (n > strlen(greetings[i]) && !strncasecmp(s, greetings[i], strlen(greetings[i])))
 			return false; /* "Hi Jonas, Maya and Priya," */

@@ -68,7 +68,7 @@ struct ret_summary_params ret_summary_params_default(void);
 /* ---- extractive --------------------------------------------------------- */
 
 /* Whether a sentence may be picked: 4 words or more, at least half of its
- * bytes letters, not a table row ('|' first) nor a greeting ("Hi Ann and
+ * bytes letters, not a table row ('|' first), a heading ('#') nor a greeting ("Hi Ann and
  * Bo,"). */
 bool ret_summary_eligible(const char *s, size_t n);
 
