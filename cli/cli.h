@@ -32,10 +32,10 @@ struct cli_config {
 	float min_dense;       /* cosine floor of a dense hit */
 	bool convex;	       /* hybrid_fusion = convex */
 	char query_prefix[128], passage_prefix[128]; /* e5: "query: ", "passage: " */
-	char chat_model[4096];	 /* chat_model: a GGUF path, or "" (none) */
-	char chat_template[32];	 /* chat_template: a family name, or "" (the model's) */
-	size_t chat_ctx;	 /* chat_ctx: context window in tokens, 0 = the model's (max 4096) */
-	char path[4096];			     /* the file read, or "" */
+	char chat_model[4096];			     /* chat_model: a GGUF path, or "" (none) */
+	char chat_template[32]; /* chat_template: a family name, or "" (the model's) */
+	size_t chat_ctx;	/* chat_ctx: context window in tokens, 0 = the model's (max 4096) */
+	char path[4096];	/* the file read, or "" */
 	bool loaded;
 };
 

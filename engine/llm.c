@@ -7,6 +7,7 @@
  *   n_layer times (pre-norm blocks):
  *     h    = RMSNorm(x) * attn_norm
  *     q, k, v = h Wq^T (+ bq), h Wk^T (+ bk), h Wv^T (+ bv)   (n, qd), (n, kvd) x2
+ *     q, k = RMSNorm of each head * attn_{q,k}_norm (qwen3 only)
  *     q, k = rope(q, k) at their positions (NORM or NEOX pairs, theta,
  *            linear / yarn scaling, Llama 3 frequency factors)
  *     K, V cache[p0 + i] = k[i], v[i]                         (F16 or F32)
@@ -50,8 +51,8 @@
 
 /* ---- errors --------------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4))) static int fail(struct eng_llm *m, int rc,
-						       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct eng_llm *m, int rc, const char *fmt,
+						      ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -82,9 +83,10 @@ static uint16_t f16_from_f32(float f)
 	return sign | (uint16_t)((r >> 13) - (112u << 10));
 }
 
-/* binary16 bits -> float without branches on the value (the loop over a
- * head vectorizes): exponent and mantissa shifted into a float and scaled
- * by 2^112 re-bias normal and subnormal numbers alike. */
+/* binary16 bits -> float without branches (the conversion of a row
+ * vectorizes): exponent and mantissa shifted into a float and scaled by
+ * 2^112 re-bias normal and subnormal numbers alike; infinities and nans
+ * are put back by a mask. */
 static inline float f32_from_f16(uint16_t h)
 {
 	uint32_t em = h & 0x7fffu, bits = em << 13, sign = (uint32_t)(h & 0x8000u) << 16;
@@ -92,8 +94,8 @@ static inline float f32_from_f16(uint16_t h)
 	memcpy(&f, &bits, sizeof f);
 	f *= 0x1p112f;
 	memcpy(&bits, &f, sizeof bits);
-	if (em >= 0x7c00u)
-		bits = 0x7f800000u | (em & 0x3ffu) << 13; /* inf, nan */
+	uint32_t special = 0u - (uint32_t)(em >= 0x7c00u);
+	bits = (bits & ~special) | ((0x7f800000u | (em & 0x3ffu) << 13) & special);
 	bits |= sign;
 	memcpy(&f, &bits, sizeof f);
 	return f;
@@ -113,6 +115,20 @@ static void rms_norm(const float *restrict x, const float *restrict g, float *re
 		y[i] = x[i] * scale * g[i];
 }
 
+/* RMSNorm of each of n_heads consecutive heads of hd values, in place */
+static void heads_norm(float *v, size_t n_heads, const float *g, int hd, float eps)
+{
+	for (size_t h = 0; h < n_heads; h++) {
+		float *x = v + h * (size_t)hd;
+		double sum = 0;
+		for (int i = 0; i < hd; i++)
+			sum += (double)x[i] * x[i];
+		float scale = 1.0f / sqrtf((float)(sum / hd) + eps);
+		for (int i = 0; i < hd; i++)
+			x[i] = x[i] * scale * g[i];
+	}
+}
+
 /* a . b over n floats, in 8 partial sums (vectorizable) */
 static inline float dot(const float *restrict a, const float *restrict b, int n)
 {
@@ -127,9 +143,15 @@ static inline float dot(const float *restrict a, const float *restrict b, int n)
 	return s;
 }
 
+/* y += a x; in chunks of 8, which gcc -O2 vectorizes (its cheap cost
+ * model leaves loops of unknown length scalar) */
 static inline void axpy(float *restrict y, float a, const float *restrict x, int n)
 {
-	for (int j = 0; j < n; j++)
+	int j = 0;
+	for (; j + 8 <= n; j += 8)
+		for (int t = 0; t < 8; t++)
+			y[j + t] += a * x[j + t];
+	for (; j < n; j++)
 		y[j] += a * x[j];
 }
 
@@ -165,7 +187,8 @@ static void rope_tables(struct eng_llm *m, int p0, size_t n)
 			float extrap = m->rope_freqs ? theta / m->rope_freqs[j] : theta;
 			float interp = m->freq_scale * extrap, t = interp, mscale = m->attn_factor;
 			if (m->ext_factor != 0.0f) {
-				float mix = yarn_ramp(m->yarn_lo, m->yarn_hi, 2 * j) * m->ext_factor;
+				float mix =
+					yarn_ramp(m->yarn_lo, m->yarn_hi, 2 * j) * m->ext_factor;
 				t = interp * (1 - mix) + extrap * mix;
 				mscale *= 1.0f + 0.1f * logf(1.0f / m->freq_scale);
 			}
@@ -218,6 +241,17 @@ static void gemm_job(void *ctx, int ith, int nth)
 	}
 }
 
+/* the activations of tokens [n ith / nth, n (ith + 1) / nth) prepared */
+static void act_job(void *ctx, int ith, int nth)
+{
+	struct eng_llm *m = ctx;
+	size_t i0 = m->job_n * (size_t)ith / (size_t)nth,
+	       i1 = m->job_n * (size_t)(ith + 1) / (size_t)nth;
+	for (size_t i = i0; i < i1; i++)
+		qmat_act_prepare(m->job_type, m->job_x + i * m->job_k, m->job_k,
+				 m->act + i * m->job_stride);
+}
+
 /* Y_j (n, rows_j) = X (n, k) W_j^T for the nw weights (all of k columns):
  * the activations are prepared once per weight type, the products of one
  * type run as one job of the pool. */
@@ -230,8 +264,15 @@ static void matmul(struct eng_llm *m, const float *x, size_t n, uint64_t k,
 			continue;
 		uint32_t type = w[first]->type;
 		size_t stride = qmat_act_bytes(type, k);
-		for (size_t i = 0; i < n; i++)
-			qmat_act_prepare(type, x + i * k, k, m->act + i * stride);
+		m->job_type = type;
+		m->job_k = k;
+		m->job_n = n;
+		m->job_stride = stride;
+		m->job_x = x;
+		if (n >= 4 * (size_t)eng_pool_threads(m->pool))
+			eng_pool_run(m->pool, act_job, m); /* a prefill: worth a job */
+		else
+			act_job(m, 0, 1);
 		m->n_jobs = 0;
 		for (int j = first; j < nw; j++) {
 			if (done[j] || w[j]->type != type)
@@ -239,10 +280,6 @@ static void matmul(struct eng_llm *m, const float *x, size_t n, uint64_t k,
 			m->jobs[m->n_jobs++] = (struct llm_job){ w[j], y[j], (size_t)w[j]->ne[1] };
 			done[j] = true;
 		}
-		m->job_type = type;
-		m->job_k = k;
-		m->job_n = n;
-		m->job_stride = stride;
 		eng_pool_run(m->pool, gemm_job, m);
 	}
 }
@@ -260,7 +297,11 @@ static void kv_rows(const struct eng_llm *m, const void *cache, int layer, int k
 		return;
 	}
 	const uint16_t *restrict src = (const uint16_t *)cache + off;
-	for (size_t i = 0; i < cnt; i++)
+	size_t i = 0;
+	for (; i + 16 <= cnt; i += 16)
+		for (int t = 0; t < 16; t++)
+			out[i + t] = f32_from_f16(src[i + t]);
+	for (; i < cnt; i++)
 		out[i] = f32_from_f16(src[i]);
 }
 
@@ -314,9 +355,9 @@ static void store_kv(struct eng_llm *m, int l, int p0, size_t n)
 {
 	int hd = m->head_dim;
 	for (int kvh = 0; kvh < m->n_head_kv; kvh++) {
-		size_t base = (((size_t)l * m->n_head_kv + (size_t)kvh) * (size_t)m->n_ctx +
-			       (size_t)p0) *
-			      (size_t)hd;
+		size_t base =
+			(((size_t)l * m->n_head_kv + (size_t)kvh) * (size_t)m->n_ctx + (size_t)p0) *
+			(size_t)hd;
 		for (size_t i = 0; i < n; i++) {
 			const float *ks = m->k + i * (size_t)m->kvd + (size_t)kvh * hd;
 			const float *vs = m->v + i * (size_t)m->kvd + (size_t)kvh * hd;
@@ -325,7 +366,8 @@ static void store_kv(struct eng_llm *m, int l, int p0, size_t n)
 				memcpy((float *)m->kv_k + o, ks, (size_t)hd * sizeof(float));
 				memcpy((float *)m->kv_v + o, vs, (size_t)hd * sizeof(float));
 			} else {
-				uint16_t *kd = (uint16_t *)m->kv_k + o, *vd = (uint16_t *)m->kv_v + o;
+				uint16_t *kd = (uint16_t *)m->kv_k + o,
+					 *vd = (uint16_t *)m->kv_v + o;
 				for (int t = 0; t < hd; t++) {
 					kd[t] = f16_from_f32(ks[t]);
 					vd[t] = f16_from_f32(vs[t]);
@@ -365,6 +407,10 @@ static void forward(struct eng_llm *m, const int32_t *tokens, size_t n)
 			add_bias(m->q, L->bq, n, m->qd);
 			add_bias(m->k, L->bk, n, m->kvd);
 			add_bias(m->v, L->bv, n, m->kvd);
+		}
+		if (L->q_norm) {
+			heads_norm(m->q, n * (size_t)m->n_head, L->q_norm, m->head_dim, m->eps);
+			heads_norm(m->k, n * (size_t)m->n_head_kv, L->k_norm, m->head_dim, m->eps);
 		}
 		for (size_t i = 0; i < n; i++) {
 			const float *cs = m->rope_cs + i * (size_t)m->n_rot;
@@ -443,8 +489,9 @@ void eng_llm_reset(struct eng_llm *m)
 
 struct eng_llm_params eng_llm_params_default(void)
 {
-	return (struct eng_llm_params){ .threads = 2, .n_ctx = 0, .n_batch = 512,
-					.kv_type = ENG_KV_F16 };
+	return (struct eng_llm_params){
+		.threads = 2, .n_ctx = 0, .n_batch = 512, .kv_type = ENG_KV_F16
+	};
 }
 
 /* "<arch>.suffix" */
@@ -518,8 +565,8 @@ static int hparams(struct eng_llm *m)
 		return fail(m, MX_ECORRUPT, "%d attention heads are not a multiple of %d KV heads",
 			    m->n_head, m->n_head_kv);
 	int kl, vl;
-	if ((rc = meta_int(m, "attention.key_length", false, m->n_embd / m->n_head, 1,
-			   MAX_HEADDIM, &kl)) ||
+	if ((rc = meta_int(m, "attention.key_length", false, m->n_embd / m->n_head, 1, MAX_HEADDIM,
+			   &kl)) ||
 	    (rc = meta_int(m, "attention.value_length", false, kl, 1, MAX_HEADDIM, &vl)))
 		return rc;
 	if (kl != vl)
@@ -550,8 +597,8 @@ static int hparams(struct eng_llm *m)
 	float factor = 0;
 	if ((rc = meta_float(m, "rope.scaling.factor", false, 0.0f, 0.0f, 1e6f, &factor)))
 		return rc;
-	if (factor == 0.0f && (rc = meta_float(m, "rope.scale_linear", false, 0.0f, 0.0f, 1e6f,
-					       &factor)))
+	if (factor == 0.0f &&
+	    (rc = meta_float(m, "rope.scale_linear", false, 0.0f, 0.0f, 1e6f, &factor)))
 		return rc;
 	rc = gguf_get_str(m->g, akey(m, key, sizeof key, "rope.scaling.type"), &s, &len);
 	if (rc == 0) {
@@ -574,16 +621,16 @@ static int hparams(struct eng_llm *m)
 	if (type == SC_YARN) {
 		int n_orig;
 		float af;
-		if ((rc = meta_int(m, "rope.scaling.original_context_length", false,
-				   m->n_ctx_train, 1, MAX_CTX, &n_orig)) ||
+		if ((rc = meta_int(m, "rope.scaling.original_context_length", false, m->n_ctx_train,
+				   1, MAX_CTX, &n_orig)) ||
 		    (rc = meta_float(m, "rope.scaling.attn_factor", false, 1.0f, 0.0f, 100.0f,
 				     &af)))
 			return rc;
 		m->ext_factor = 1.0f;
 		m->attn_factor = af;
 		/* beta_fast 32, beta_slow 1: llama.cpp's defaults */
-		m->yarn_lo = fmaxf(0.0f, floorf(yarn_corr_dim(m->n_rot, n_orig, 32.0f,
-							      m->rope_base)));
+		m->yarn_lo =
+			fmaxf(0.0f, floorf(yarn_corr_dim(m->n_rot, n_orig, 32.0f, m->rope_base)));
 		m->yarn_hi = fminf((float)m->n_rot - 1,
 				   ceilf(yarn_corr_dim(m->n_rot, n_orig, 1.0f, m->rope_base)));
 	}
@@ -623,9 +670,8 @@ static int vec(struct eng_llm *m, const char *name, uint64_t n, bool required, f
 	if (!t)
 		return required ? fail(m, MX_ECORRUPT, "tensor %s is missing", name) : 0;
 	if (t->n_dims != 1 || t->ne[0] != n)
-		return fail(m, MX_ECORRUPT, "tensor %s has %llu values in %d dims, want %llu",
-			    name, (unsigned long long)t->ne[0], t->n_dims,
-			    (unsigned long long)n);
+		return fail(m, MX_ECORRUPT, "tensor %s has %llu values in %d dims, want %llu", name,
+			    (unsigned long long)t->ne[0], t->n_dims, (unsigned long long)n);
 	if (!quant_can_dequant(t->type))
 		return fail(m, MX_EUNSUPPORTED, "tensor %s: type %s is not supported", name,
 			    quant_type_name(t->type));
@@ -645,13 +691,13 @@ static int tensors(struct eng_llm *m)
 	const struct gguf_tensor *te = gguf_tensor(m->g, "token_embd.weight");
 	if (!te)
 		return fail(m, MX_ECORRUPT, "tensor token_embd.weight is missing");
-	if (te->n_dims != 2 || te->ne[0] != (uint64_t)d || te->ne[1] < 1 ||
-	    te->ne[1] > MAX_VOCAB)
+	if (te->n_dims != 2 || te->ne[0] != (uint64_t)d || te->ne[1] < 1 || te->ne[1] > MAX_VOCAB)
 		return fail(m, MX_ECORRUPT,
 			    "tensor token_embd.weight has shape [%llu, %llu], want [%d, n_vocab]",
 			    (unsigned long long)te->ne[0], (unsigned long long)te->ne[1], d);
 	if (!quant_can_dequant(te->type) || ggml_row_size(te->type, (uint64_t)d) == 0)
-		return fail(m, MX_EUNSUPPORTED, "tensor token_embd.weight: type %s is not supported",
+		return fail(m, MX_EUNSUPPORTED,
+			    "tensor token_embd.weight: type %s is not supported",
 			    quant_type_name(te->type));
 	m->tok_embd = te;
 	m->n_vocab = (int)te->ne[1];
@@ -664,7 +710,8 @@ static int tensors(struct eng_llm *m)
 
 	/* the float vectors: norms, biases, rope factors */
 	size_t nf = (size_t)d + (size_t)m->n_rot / 2 +
-		    (size_t)m->n_layer * (2 * (size_t)d + (size_t)m->qd + 2 * (size_t)m->kvd);
+		    (size_t)m->n_layer * (2 * (size_t)d + (size_t)m->qd + 2 * (size_t)m->kvd +
+					  2 * (size_t)m->head_dim);
 	m->arena = malloc(nf * sizeof *m->arena);
 	m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
 	if (!m->arena || !m->layers)
@@ -683,9 +730,10 @@ static int tensors(struct eng_llm *m)
 	m->rope_freqs = freqs;
 	if (!m->output) { /* tied: the embedding table is the output matrix */
 		if (!qmat_supported(te->type, (uint64_t)d))
-			return fail(m, MX_EUNSUPPORTED,
-				    "tied output: token_embd.weight of type %s cannot be multiplied",
-				    quant_type_name(te->type));
+			return fail(
+				m, MX_EUNSUPPORTED,
+				"tied output: token_embd.weight of type %s cannot be multiplied",
+				quant_type_name(te->type));
 		m->output = te;
 		m->flops += 2.0 * d * (double)m->n_vocab;
 	}
@@ -709,6 +757,12 @@ static int tensors(struct eng_llm *m)
 		    ((rc = vec(m, NAME("attn_q.bias"), qd, true, &cur, &L->bq)) ||
 		     (rc = vec(m, NAME("attn_k.bias"), kvd, true, &cur, &L->bk)) ||
 		     (rc = vec(m, NAME("attn_v.bias"), kvd, true, &cur, &L->bv))))
+			return rc;
+		if (m->arch->qk_norm &&
+		    ((rc = vec(m, NAME("attn_q_norm.weight"), (uint64_t)m->head_dim, true, &cur,
+			       &L->q_norm)) ||
+		     (rc = vec(m, NAME("attn_k_norm.weight"), (uint64_t)m->head_dim, true, &cur,
+			       &L->k_norm))))
 			return rc;
 #undef NAME
 	}
@@ -753,7 +807,9 @@ static int buffers(struct eng_llm *m)
 	size_t act_row = 0;
 	for (int l = 0; l < m->n_layer; l++) {
 		const struct llm_layer *L = &m->layers[l];
-		const struct gguf_tensor *w[7] = { L->wq, L->wk, L->wv, L->wo, L->wg, L->wu, L->wd };
+		const struct gguf_tensor *w[7] = {
+			L->wq, L->wk, L->wv, L->wo, L->wg, L->wu, L->wd
+		};
 		for (int j = 0; j < 7; j++) {
 			size_t a = qmat_act_bytes(w[j]->type, w[j]->ne[0]);
 			act_row = a > act_row ? a : act_row;
@@ -769,22 +825,33 @@ static int buffers(struct eng_llm *m)
 			    m->n_ctx);
 	m->kv_k = malloc(kvb);
 	m->kv_v = malloc(kvb);
-	m->x = malloc(B * d * sizeof(float));
-	m->h = malloc(B * d * sizeof(float));
-	m->q = malloc(B * (size_t)m->qd * sizeof(float));
-	m->att = malloc(B * (size_t)m->qd * sizeof(float));
-	m->k = malloc(B * (size_t)m->kvd * sizeof(float));
-	m->v = malloc(B * (size_t)m->kvd * sizeof(float));
-	m->gate = malloc(B * (size_t)m->n_ff * sizeof(float));
-	m->up = malloc(B * (size_t)m->n_ff * sizeof(float));
-	m->rope_cs = malloc(B * (size_t)m->n_rot * sizeof(float));
-	m->logits = malloc((size_t)m->n_vocab * sizeof(float));
-	m->act_cap = B * act_row;
-	m->act = malloc(m->act_cap);
-	m->tscratch = malloc(nth * m->tstride * sizeof(float));
-	if (!m->kv_k || !m->kv_v || !m->x || !m->h || !m->q || !m->att || !m->k || !m->v ||
-	    !m->gate || !m->up || !m->rope_cs || !m->logits || !m->act || !m->tscratch)
+	/* the activations: one block of floats, carved */
+	size_t w[11] = { B * d,
+			 B * d,
+			 B * (size_t)m->qd,
+			 B * (size_t)m->qd,
+			 B * (size_t)m->kvd,
+			 B * (size_t)m->kvd,
+			 B * (size_t)m->n_ff,
+			 B * (size_t)m->n_ff,
+			 B * (size_t)m->n_rot,
+			 (size_t)m->n_vocab,
+			 nth * m->tstride };
+	float **dst[11] = { &m->x,    &m->h,  &m->q,	   &m->att,    &m->k,	    &m->v,
+			    &m->gate, &m->up, &m->rope_cs, &m->logits, &m->tscratch };
+	size_t total = 0;
+	for (int i = 0; i < 11; i++)
+		total += (w[i] + 15) / 16 * 16; /* 64-byte aligned parts */
+	m->scratch = aligned_alloc(64, total * sizeof(float));
+	m->act_cap = (B * act_row + 63) / 64 * 64;
+	m->act = aligned_alloc(64, m->act_cap);
+	if (!m->kv_k || !m->kv_v || !m->scratch || !m->act)
 		return fail(m, MX_ENOMEM, "out of memory for a context of %d positions", m->n_ctx);
+	float *cur = m->scratch;
+	for (int i = 0; i < 11; i++) {
+		*dst[i] = cur;
+		cur += (w[i] + 15) / 16 * 16;
+	}
 	return 0;
 }
 
@@ -802,7 +869,8 @@ static int open_common(struct eng_llm *m, const struct eng_llm_params *p)
 		return fail(m, MX_ECORRUPT, "general.architecture is missing");
 	m->arch = llm_arch_find(an, alen);
 	if (!m->arch)
-		return fail(m, MX_EUNSUPPORTED, "architecture '%.*s' is not a supported chat model (%s)",
+		return fail(m, MX_EUNSUPPORTED,
+			    "architecture '%.*s' is not a supported chat model (%s)",
 			    (int)(alen > 40 ? 40 : alen), an, llm_arch_names());
 	if ((rc = hparams(m)) || (rc = tensors(m)))
 		return rc;
@@ -831,8 +899,9 @@ static int finish_open(struct eng_llm *m, int rc, struct eng_llm **out, char *er
 	return 0;
 }
 
-int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out,
-		 char *err, size_t errsz)
+/* Opens path, or the image data/len when path is NULL. */
+static int open_any(const char *path, const void *data, size_t len, const struct eng_llm_params *p,
+		    struct eng_llm **out, char *err, size_t errsz)
 {
 	*out = NULL;
 	struct eng_llm *m = calloc(1, sizeof *m);
@@ -841,26 +910,23 @@ int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_ll
 			snprintf(err, errsz, "out of memory");
 		return MX_ENOMEM;
 	}
-	int rc = gguf_open(path, &m->g, m->msg, sizeof m->msg);
+	int rc = path ? gguf_open(path, &m->g, m->msg, sizeof m->msg)
+		      : gguf_open_memory(data, len, &m->g, m->msg, sizeof m->msg);
 	if (!rc)
 		rc = open_common(m, p);
 	return finish_open(m, rc, out, err, errsz);
 }
 
+int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out, char *err,
+		 size_t errsz)
+{
+	return open_any(path, NULL, 0, p, out, err, errsz);
+}
+
 int eng_llm_open_memory(const void *data, size_t len, const struct eng_llm_params *p,
 			struct eng_llm **out, char *err, size_t errsz)
 {
-	*out = NULL;
-	struct eng_llm *m = calloc(1, sizeof *m);
-	if (!m) {
-		if (err && errsz)
-			snprintf(err, errsz, "out of memory");
-		return MX_ENOMEM;
-	}
-	int rc = gguf_open_memory(data, len, &m->g, m->msg, sizeof m->msg);
-	if (!rc)
-		rc = open_common(m, p);
-	return finish_open(m, rc, out, err, errsz);
+	return open_any(NULL, data, len, p, out, err, errsz);
 }
 
 void eng_llm_close(struct eng_llm *m)
@@ -870,18 +936,8 @@ void eng_llm_close(struct eng_llm *m)
 	eng_pool_free(m->pool);
 	free(m->kv_k);
 	free(m->kv_v);
-	free(m->x);
-	free(m->h);
-	free(m->q);
-	free(m->att);
-	free(m->k);
-	free(m->v);
-	free(m->gate);
-	free(m->up);
-	free(m->rope_cs);
-	free(m->logits);
+	free(m->scratch);
 	free(m->act);
-	free(m->tscratch);
 	free(m->layers);
 	free(m->arena);
 	gguf_close(m->g);

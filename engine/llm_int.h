@@ -19,13 +19,15 @@ enum llm_rope {
 
 /* What distinguishes one decoder architecture from the plain pre-norm
  * llama block (RMSNorm, rope, grouped-query attention, SwiGLU). A new arch
- * is one table entry in llm_arch.c; a feature not yet here (qwen3's
- * per-head QK RMSNorm, gemma's embedding scale, GeGLU and post-norms) is a
- * new field read at open and one branch in the forward. */
+ * is one table entry in llm_arch.c; a feature not yet here (gemma's
+ * embedding scale, GeGLU and post-norms) is a new field read at open and
+ * one branch in the forward, as qk_norm is. */
 struct llm_arch {
 	const char *name; /* general.architecture */
 	enum llm_rope rope;
 	bool qkv_bias; /* attn_{q,k,v}.bias are required (qwen2) */
+	bool qk_norm;  /* attn_{q,k}_norm.weight: RMSNorm of each head of q
+			  and k before rope (qwen3) */
 };
 
 /* The arch of a general.architecture value, or NULL. */
@@ -38,6 +40,7 @@ struct llm_layer {
 	const struct gguf_tensor *wg, *wu, *wd;	     /* [d, ff] x2, [ff, d] */
 	float *attn_norm, *ffn_norm;		     /* d each */
 	float *bq, *bk, *bv;			     /* qd, kvd, kvd or NULL */
+	float *q_norm, *k_norm;			     /* head_dim each, or NULL */
 };
 
 /* One product of a forward pass: Y (n, rows) = X (n, k) W^T, split over
@@ -72,7 +75,9 @@ struct eng_llm {
 	void *kv_k, *kv_v; /* [layer][kv head][n_ctx][head_dim] of kv_type */
 	int n_past;
 
-	/* scratch of one pass of n_batch tokens, allocated once */
+	/* scratch of one pass of n_batch tokens, allocated once: the floats
+	 * are parts of one block */
+	float *scratch;
 	float *x, *h, *q, *k, *v, *att, *gate, *up; /* (n_batch, width) each */
 	float *rope_cs;				    /* (n_batch, n_rot / 2, 2) cos, sin */
 	float *logits;				    /* n_vocab */
@@ -88,6 +93,7 @@ struct eng_llm {
 	uint32_t job_type;
 	uint64_t job_k;
 	size_t job_n, job_stride;
+	const float *job_x; /* the activations to prepare: (job_n, job_k) */
 	int job_layer, job_p0;
 
 	int32_t stops[3];

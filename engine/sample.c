@@ -187,7 +187,9 @@ int32_t eng_sampler_sample(struct eng_sampler *s, const float *logits)
 {
 	int n = s->n_vocab;
 	float *w = s->work;
-	memcpy(w, logits, (size_t)n * sizeof *w);
+	/* a nan (hostile weights) would break the orders below: it ranks last */
+	for (int i = 0; i < n; i++)
+		w[i] = isnan(logits[i]) ? -INFINITY : logits[i];
 	if (s->p.repeat_penalty != 1.0f && s->hist_n) {
 		for (int i = 0; i < s->hist_n; i++) {
 			int32_t t = s->hist[i];
