@@ -117,9 +117,9 @@ struct query_opts {
 	bool mode_set;
 	char *query; /* malloc'd: the words joined by spaces */
 	/* ask only */
-	const char *model;  /* --model: a chat model (argv's), or NULL */
-	bool extractive;    /* --extractive: no chat model */
-	size_t max_tokens;  /* --max-tokens: of a written answer (0: default) */
+	const char *model; /* --model: a chat model (argv's), or NULL */
+	bool extractive;   /* --extractive: no chat model */
+	size_t max_tokens; /* --max-tokens: of a written answer (0: default) */
 };
 /* Parses -n/--limit, --json, --all-chunks (search only), --model,
  * --extractive and --max-tokens (ask only) and the query words; CLI_OK or an exit status after printing usage or an error. */

@@ -24,7 +24,7 @@ static const char note_extractive[] =
 	"No chat model is installed, so answers are extractive: the sentences of your data "
 	"that best answer the question. A chat model would give a written answer.";
 #define ASK_MAX_TOKENS 256 /* of a written answer, by default */
-#define ASK_OVERHEAD 160   /* tokens of instructions, question and template */
+#define ASK_OVERHEAD   160 /* tokens of instructions, question and template */
 
 /* What the answer step produced, for printing. */
 struct ask_out {
@@ -250,9 +250,9 @@ static void print_json(const char *question, const struct ret_answer *a, const s
 			       a->cosine >= -1 ? json_object_new_double(a->cosine) : NULL);
 	json_object_object_add(o, "context_tokens", json_object_new_int64((int64_t)a->ctx_tokens));
 	if (!ao->model)
-		json_object_object_add(o, "note",
-				       json_object_new_string(a->abstained ? note_abstained
-									   : note_extractive));
+		json_object_object_add(
+			o, "note",
+			json_object_new_string(a->abstained ? note_abstained : note_extractive));
 	if (ao->prompt) {
 		json_object *pr = json_object_new_object();
 		json_object_object_add(pr, "system",
@@ -297,8 +297,7 @@ static int print_piece(void *ctx, const char *piece, size_t len)
 
 /* Opens the chat model, if one is configured or given; *ch NULL when none.
  * CLI_OK or an exit status after printing the error. */
-static int open_chat(struct cli *c, const struct query_opts *q, size_t max_tokens,
-		     struct chat **ch)
+static int open_chat(struct cli *c, const struct query_opts *q, size_t max_tokens, struct chat **ch)
 {
 	const char *model = q->model ? q->model : c->cfg.chat_model[0] ? c->cfg.chat_model : NULL;
 	*ch = NULL;

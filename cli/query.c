@@ -149,10 +149,14 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 			 struct query_opts *q)
 {
 	static const struct option opts[] = {
-		{ "limit", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
-		{ "all-chunks", no_argument, NULL, 'a' },  { "threads", no_argument, NULL, 't' },
-		{ "mode", required_argument, NULL, 'm' },  { "model", required_argument, NULL, 'M' },
-		{ "extractive", no_argument, NULL, 'x' },  { "max-tokens", required_argument, NULL, 'T' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "all-chunks", no_argument, NULL, 'a' },
+		{ "threads", no_argument, NULL, 't' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "model", required_argument, NULL, 'M' },
+		{ "extractive", no_argument, NULL, 'x' },
+		{ "max-tokens", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;

@@ -20,23 +20,24 @@
 #include "../engine/engine.h"
 #include "retriever_int.h"
 
-#define SENT_MAX 4096	     /* sentences of one text */
-#define SENT_LONG 600	     /* a sentence longer than this is cut */
-#define SHORT_LINE 48	     /* a line shorter than this ends a sentence */
-#define CAND_MAX 256	     /* sentences scored for one answer */
-#define TERMS_MAX 4096	     /* words of one text, for overlaps */
-#define PROMPT_MAX (1u << 20) /* cap of a prompt */
-#define STEM_ROOM 4	     /* bytes a base form may add to a word */
-#define SIBLINGS 4	     /* chunks either side looked at for a better one */
+#define SENT_MAX      4096	 /* sentences of one text */
+#define SENT_LONG     600	 /* a sentence longer than this is cut */
+#define SHORT_LINE    48	 /* a line shorter than this ends a sentence */
+#define CAND_MAX      256	 /* sentences scored for one answer */
+#define TERMS_MAX     4096	 /* words of one text, for overlaps */
+#define PROMPT_MAX    (1u << 20) /* cap of a prompt */
+#define STEM_ROOM     4		 /* bytes a base form may add to a word */
+#define SIBLINGS      4		 /* chunks either side looked at for a better one */
+#define SIBLING_SHARE 0.75	 /* of the chunk's coverage a sibling needs */
 
 /* ===================================================================== */
 /* sentences                                                              */
 /* ===================================================================== */
 
 /* Abbreviations after which a '.' does not end a sentence. */
-static const char *const abbrevs[] = { "dr",   "mr",  "mrs", "ms",	"st",	"e.g", "i.e",
-				       "etc",  "vs",  "no",  "nr",	"approx", "ca",	 "incl",
-				       "kl",   "tel", "p",   "pp",	"fig",	"t.ex", "jr",
+static const char *const abbrevs[] = { "dr",   "mr",  "mrs",  "ms", "st",     "e.g",  "i.e",
+				       "etc",  "vs",  "no",   "nr", "approx", "ca",   "incl",
+				       "kl",   "tel", "p",    "pp", "fig",    "t.ex", "jr",
 				       "prof", "ave", "resp", "ref" };
 
 static bool is_abbrev(const char *text, size_t dot)
@@ -182,11 +183,11 @@ int ret_sentences_split(const char *text, size_t len, struct ret_span **out, siz
 
 /* Words of questions that carry no content beyond the stop words of the
  * retriever. */
-static const char *const qwords[] = { "much", "many", "get",  "got",  "am",   "any",  "all",
-				      "also", "so",   "then", "than", "just", "been", "being",
-				      "into", "up",   "out",  "need", "long", "time", "know",
-				      "want", "like", "going", "go",  "again", "these", "those",
-				      "they", "them", "he",   "she",  "his",  "her",  "him" };
+static const char *const qwords[] = { "much", "many", "get",   "got",  "am",	"any",	 "all",
+				      "also", "so",   "then",  "than", "just",	"been",	 "being",
+				      "into", "up",   "out",   "need", "long",	"time",	 "know",
+				      "want", "like", "going", "go",   "again", "these", "those",
+				      "they", "them", "he",    "she",  "his",	"her",	 "him" };
 
 static bool is_qword(const char *w, size_t n)
 {
@@ -206,10 +207,10 @@ static bool ends(const char *w, size_t n, const char *suf)
 
 /* Irregular forms that questions and answers often split between them. */
 static const char *const irregular[][2] = { { "paid", "pay" },	 { "spent", "spend" },
-					     { "bought", "buy" }, { "sent", "send" },
-					     { "gave", "give" },  { "given", "give" },
-					     { "took", "take" },  { "taken", "take" },
-					     { "left", "leave" }, { "won", "win" } };
+					    { "bought", "buy" }, { "sent", "send" },
+					    { "gave", "give" },	 { "given", "give" },
+					    { "took", "take" },	 { "taken", "take" },
+					    { "left", "leave" }, { "won", "win" } };
 
 /* Light English suffix stripping on a lower-case word; the new length. */
 static size_t stem(char *w, size_t n)
@@ -314,6 +315,9 @@ static bool term_match(const char *a, const char *b)
 	size_t la = strlen(a), lb = strlen(b), m = la < lb ? la : lb, k = 0;
 	while (k < m && a[k] == b[k])
 		k++;
+	/* a final 'e' that -ed stripping took ("baked" -> "bak", "bake") */
+	if (k == m && m >= 3 && (la == lb + 1 ? a[lb] == 'e' : lb == la + 1 && b[la] == 'e'))
+		return true;
 	return k >= 5 && k * 10 >= m * 7;
 }
 
@@ -402,7 +406,8 @@ void ret_cite_label(const struct store_hit *h, int64_t line_start, int64_t line_
 			if (!wl) {
 				const char *gt = lt ? strchr(lt, '>') : NULL;
 				if (lt && gt)
-					snprintf(who, sizeof who, "%.*s", (int)(gt - lt - 1), lt + 1);
+					snprintf(who, sizeof who, "%.*s", (int)(gt - lt - 1),
+						 lt + 1);
 				else
 					snprintf(who, sizeof who, "%s", h->author);
 			} else {
@@ -451,8 +456,10 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a)
 {
-	if (!a->nctx || (a->asks_id && !a->id_found))
+	if (!a->nctx)
 		return true;
+	if (a->asks_id) /* the slot decides: a code there, or none */
+		return !a->id_found;
 	return !(a->coverage >= p->min_coverage || (a->cosine >= -1 && a->cosine >= p->min_cos));
 }
 
@@ -484,8 +491,7 @@ static int chunk_terms(const struct store_hit *h, struct ret_terms *t)
 {
 	struct mx_buf b;
 	mx_buf_init(&b, 1u << 22);
-	int rc = mx_buf_appendf(&b, "%s %s ", h->title ? h->title : "",
-				h->author ? h->author : "");
+	int rc = mx_buf_appendf(&b, "%s %s ", h->title ? h->title : "", h->author ? h->author : "");
 	if (!rc)
 		rc = mx_buf_appends(&b, h->text ? h->text : "");
 	if (!rc)
@@ -593,10 +599,33 @@ static int question_weights(const struct ret_terms *q, const struct ret_result *
 
 static bool has_identifier(const char *s, size_t n);
 
+/* Whether s has a name: two capitalised words in a row after its first
+ * word ("with Dr Karin Ahlgren", "Teacher: Joana Ferreira"). */
+static bool has_name(const char *s, size_t n)
+{
+	size_t words = 0, run = 0;
+	for (size_t i = 0; i < n;) {
+		while (i < n && !isalpha((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
+			i++;
+		size_t j = i;
+		while (j < n &&
+		       (isalpha((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80 || s[j] == '-'))
+			j++;
+		if (j == i)
+			break;
+		bool cap = isupper((unsigned char)s[i]) && j - i >= 2;
+		run = words++ && cap ? run + 1 : 0;
+		if (run >= 2)
+			return true;
+		i = j;
+	}
+	return false;
+}
+
 /* What the question asks for, and whether a sentence has that kind of
  * thing: a date or time for "when", a number for "how much/many", an
- * identifier for "which number/code/reference". */
-enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID };
+ * identifier for "which number/code/reference", a name for "who". */
+enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID, Q_WHO };
 
 static enum qkind question_kind(const char *q)
 {
@@ -614,17 +643,19 @@ static enum qkind question_kind(const char *q)
 	if (strstr(low, "number") || strstr(low, "code") || strstr(low, "reference") ||
 	    strstr(low, "password"))
 		return Q_ID;
+	if (!strncmp(low, "who", 3) || strstr(low, " who "))
+		return Q_WHO;
 	return Q_OTHER;
 }
 
 static bool has_kind(const char *s, size_t n, enum qkind k)
 {
-	static const char *const when_words[] = { "monday", "tuesday", "wednesday", "thursday",
-						  "friday", "saturday", "sunday", "january",
-						  "february", "march", "april", "june", "july",
-						  "august", "september", "october", "november",
-						  "december", "tomorrow", "today", "mon ", "tue ",
-						  "wed ", "thu ", "fri ", "sat ", "sun " };
+	static const char *const when_words[] = {
+		"monday",    "tuesday",	 "wednesday", "thursday", "friday",   "saturday", "sunday",
+		"january",   "february", "march",     "april",	  "june",     "july",	  "august",
+		"september", "october",	 "november",  "december", "tomorrow", "today",	  "mon ",
+		"tue ",	     "wed ",	 "thu ",      "fri ",	  "sat ",     "sun "
+	};
 	bool digit = false;
 	for (size_t i = 0; i < n; i++)
 		digit |= isdigit((unsigned char)s[i]) != 0;
@@ -632,6 +663,8 @@ static bool has_kind(const char *s, size_t n, enum qkind k)
 		return digit;
 	if (k == Q_ID)
 		return has_identifier(s, n);
+	if (k == Q_WHO)
+		return has_name(s, n);
 	if (k != Q_WHEN)
 		return false;
 	for (size_t i = 0; i + 2 < n; i++)
@@ -777,8 +810,8 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 		} else {
 			rel[i] = 0.55 * ov + 0.3 * ctx + 0.15 * kind_bonus;
 		}
-		if (is_heading(texts[i]) || (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]),
-									     Q_AMOUNT)))
+		if (is_heading(texts[i]) ||
+		    (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]), Q_AMOUNT)))
 			rel[i] *= 0.5;
 		c[i].rel = rel[i];
 	}
@@ -940,7 +973,8 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 			bool has_mod = terms_have(&own, mod), other = false, any_other = false;
 			ret_terms_clear(&own);
 			/* the other words: in the sentences around it, or the title */
-			size_t from = sp[i > 0 ? i - 1 : 0].start, to = sp[i + 1 < ns ? i + 1 : i].end;
+			size_t from = sp[i > 0 ? i - 1 : 0].start,
+			       to = sp[i + 1 < ns ? i + 1 : i].end;
 			rc = mx_buf_appendf(&b, "%.*s\n%s", (int)(to - from), t + from,
 					    h->title ? h->title : "");
 			if (!rc)
@@ -1008,19 +1042,23 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 		size_t t = tokens_of(r.hits[i].text ? r.hits[i].text : "");
 		if (i > 0 && a->ctx_tokens + t > p->ctx_tokens)
 			break;
-		if ((rc = ctx_push(a, &cap, &r.hits[i], (int)i + 1, 1.0 / (double)(i + 1), a->nctx)))
+		if ((rc = ctx_push(a, &cap, &r.hits[i], (int)i + 1, 1.0 / (double)(i + 1),
+				   a->nctx)))
 			goto out;
 		a->ncites = (int)i + 1;
 	}
 	/* more of the first three documents: the chunks next to the best one
-	 * when the passage runs over its edge, and the document's chunk that
-	 * covers the question best when it beats the retrieved one */
+	 * when the passage runs over its edge, and the document's other chunk
+	 * that covers the question best, when it covers it at least
+	 * SIBLING_SHARE as well as the retrieved one */
 	size_t nfirst = a->nctx;
 	for (size_t at = 0; at < nfirst && a->ctx[at].cite <= 3; at++) {
 		struct ret_terms ct;
 		if ((rc = chunk_terms(&a->ctx[at].hit, &ct)))
 			goto out;
-		double own = ret_term_overlap(&qt, qw, &ct), best_ov = own;
+		/* a sibling nearly as good may hold the answer the retrieved
+		 * chunk only points to (a recipe's method, a log's next entry) */
+		double own = ret_term_overlap(&qt, qw, &ct), best_ov = own * SIBLING_SHARE;
 		ret_terms_clear(&ct);
 		struct store_hit best = { 0 };
 		const char *t = a->ctx[at].hit.text;
@@ -1043,7 +1081,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 					store_hit_clear(&nb);
 					goto out;
 				}
-			} else if (ov > best_ov) {
+			} else if (ov >= best_ov && ov > 0 && off != 0) {
 				store_hit_clear(&best);
 				best = nb;
 				best_ov = ov;
@@ -1394,7 +1432,8 @@ void ret_answer_fit(struct ret_answer *a, size_t max_tokens)
 	}
 	if (a->nctx == 1 && a->ctx_tokens > max_tokens && a->ctx[0].hit.text) {
 		char *t = a->ctx[0].hit.text;
-		size_t keep = mx_utf8_floor(t, max_tokens * 4 < strlen(t) ? max_tokens * 4 : strlen(t));
+		size_t keep =
+			mx_utf8_floor(t, max_tokens * 4 < strlen(t) ? max_tokens * 4 : strlen(t));
 		t[keep] = '\0';
 		a->ctx_tokens = tokens_of(t);
 	}

@@ -142,17 +142,17 @@ struct ret_answer_sent {
 struct ret_answer {
 	struct ret_ctx_chunk *ctx; /* the context, citation order */
 	size_t nctx;
-	int ncites;		   /* documents cited in the context */
-	size_t ctx_tokens;	   /* estimated */
+	int ncites;		      /* documents cited in the context */
+	size_t ctx_tokens;	      /* estimated */
 	struct ret_answer_sent *sent; /* the extractive answer, or the
 					 checked generated one */
 	size_t nsent;
 	bool abstained;
-	double coverage;   /* best share of the question's words in a chunk */
-	bool asks_id;	   /* the question asks for a number or code */
-	bool id_found;	   /* and the context has one where it asks */
-	double cosine;	   /* best question-chunk cosine; -2: no embedder */
-	double confidence; /* the figure compared with the thresholds */
+	double coverage;    /* best share of the question's words in a chunk */
+	bool asks_id;	    /* the question asks for a number or code */
+	bool id_found;	    /* and the context has one where it asks */
+	double cosine;	    /* best question-chunk cosine; -2: no embedder */
+	double confidence;  /* the figure compared with the thresholds */
 	enum ret_mode mode; /* the retrieval that ran */
 	char err[160];	    /* why a call failed, when it says so */
 };
@@ -164,10 +164,10 @@ struct ret_answer {
  * word; MX_EINVAL: a bad filter, reason in a->err), MX_ENOMEM, or a store
  * error (store_errmsg). */
 /* Whether the answer a is withheld under p's thresholds (whatever
- * p->no_abstain says): no context; a question that asks for a number or
- * code (a "passport number") with none in a sentence about that thing; or
- * coverage below p->min_coverage and, with an embedder, cosine below
- * p->min_cos. */
+ * p->no_abstain says): no context; for a question that asks for a number
+ * or code (a "passport number"), whether one stands in a sentence about
+ * that thing decides; for others, coverage below p->min_coverage and, with
+ * an embedder, cosine below p->min_cos. */
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a);
 
 int ret_answer_run(struct store *st, const char *question, const struct ret_answer_params *p,

@@ -55,13 +55,14 @@ static void sentences_prose(void)
 static void sentences_forms_and_lists(void)
 {
 	char s[16][160];
-	size_t n = split("Hi Maya,\n\nThis confirms your appointment.\n\n"
-			 "  When:     Tuesday 17 November 2026 at 09:40\n"
-			 "  Dentist:  Dr Karin Ahlgren\n"
-			 "Please bring:\n- valid photo ID\n- the health declaration form, filled in "
-			 "(you can also fill it in online\n  in your patient account)\n"
-			 "## Costs\n| Rent | 9 850 |\n",
-			 s, 16);
+	size_t n =
+		split("Hi Maya,\n\nThis confirms your appointment.\n\n"
+		      "  When:     Tuesday 17 November 2026 at 09:40\n"
+		      "  Dentist:  Dr Karin Ahlgren\n"
+		      "Please bring:\n- valid photo ID\n- the health declaration form, filled in "
+		      "(you can also fill it in online\n  in your patient account)\n"
+		      "## Costs\n| Rent | 9 850 |\n",
+		      s, 16);
 	CHECK_EQ_INT(n, 9);
 	CHECK_STR(s[0], "Hi Maya,");
 	CHECK_STR(s[1], "This confirms your appointment.");
@@ -99,9 +100,9 @@ static void sentences_long_are_cut(void)
 static void terms_and_overlap(void)
 {
 	struct ret_terms q, t;
-	CHECK_EQ_INT(ret_terms_of("What are the Bookings of my flights in G\xc3\xb6teborg?", 49,
-				  64, &q),
-		     0);
+	CHECK_EQ_INT(
+		ret_terms_of("What are the Bookings of my flights in G\xc3\xb6teborg?", 49, 64, &q),
+		0);
 	/* stop words gone, lower case, plurals stripped */
 	CHECK_EQ_INT(q.n, 3);
 	if (q.n == 3) {
@@ -189,8 +190,9 @@ static void citation_labels(void)
 	CHECK_STR(b, "/home/n/todo.md:12-30");
 	ret_cite_label(&f, 14, 14, b, sizeof b);
 	CHECK_STR(b, "/home/n/todo.md:14");
-	struct store_hit pdf = { .type = "pdf", .source_path = "/d/a.pdf", .path = "",
-				 .page_start = 3 };
+	struct store_hit pdf = {
+		.type = "pdf", .source_path = "/d/a.pdf", .path = "", .page_start = 3
+	};
 	ret_cite_label(&pdf, 0, 0, b, sizeof b);
 	CHECK_STR(b, "/d/a.pdf p. 3");
 	/* truncation keeps the buffer terminated */
@@ -503,8 +505,7 @@ static void answer_on_index(void)
 	put_note(st, src, "plants.md", "Plants", "Water the monstera every 10 days.");
 	struct ret_answer_params p = ret_answer_params_default(false);
 	struct ret_answer a;
-	CHECK_EQ_INT(ret_answer_run(st, "What is my Granit Boulder membership number?", &p, &a),
-		     0);
+	CHECK_EQ_INT(ret_answer_run(st, "What is my Granit Boulder membership number?", &p, &a), 0);
 	CHECK(!a.abstained);
 	CHECK(a.nctx >= 1);
 	CHECK(a.asks_id && a.id_found);
