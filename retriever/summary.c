@@ -25,6 +25,7 @@
 #define GEN_ROUNDS 4	   /* reduce rounds of a written summary */
 #define GEN_PART_MIN 256   /* bytes: a smaller part is not worth a call */
 #define GEN_OUT_MAX (64u << 10) /* bytes of a part summary kept */
+#define MMR_LAMBDA 0.7	   /* centrality against redundancy */
 
 struct ret_summary_params ret_summary_params_default(void)
 {
@@ -120,11 +121,11 @@ static void unit_range(double *v, size_t n)
 }
 
 int ret_summary_score(const char *const *sents, size_t n, const struct ret_summary_params *p,
-		      double *score, char *err, size_t errsz)
+		      double *score, double *sim_out, char *err, size_t errsz)
 {
 	if (!n)
 		return 0;
-	double *sim = malloc(n * n * sizeof *sim);
+	double *sim = sim_out ? sim_out : malloc(n * n * sizeof *sim);
 	double *rank = malloc(n * sizeof *rank), *next = malloc(n * sizeof *next);
 	double *deg = malloc(n * sizeof *deg), *cen = malloc(n * sizeof *cen);
 	int rc = 0;
@@ -171,7 +172,8 @@ int ret_summary_score(const char *const *sents, size_t n, const struct ret_summa
 	for (size_t i = 0; i < n; i++)
 		score[i] = 0.5 * rank[i] + 0.5 * cen[i];
 out:
-	free(sim);
+	if (sim != sim_out)
+		free(sim);
 	free(rank);
 	free(next);
 	free(deg);
@@ -195,6 +197,21 @@ size_t ret_summary_pick(const double *score, size_t n, size_t k, size_t *out)
 		if (m < k)
 			m++;
 	}
+	for (size_t i = 1; i < m; i++)
+		for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
+			size_t t = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return m;
+}
+
+/* The k best by MMR (score against similarity to those already picked),
+ * in increasing order. */
+static size_t pick_diverse(const double *score, const double *sim, size_t n, size_t k,
+			   size_t *out)
+{
+	size_t m = ret_mmr_select(score, sim, n, k, MMR_LAMBDA, -1, out);
 	for (size_t i = 1; i < m; i++)
 		for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
 			size_t t = out[j];
@@ -297,9 +314,10 @@ static int cands_add(struct cands *c, const struct seg *s, size_t si, bool *trun
 	return 0;
 }
 
-/* Scores the candidates idx[0, n) together into c->v[].score. */
+/* Scores the candidates idx[0, n) together into c->v[].score and their
+ * similarities into sim (n * n). */
 static int score_group(struct cands *c, const struct seg *segs, const size_t *idx, size_t n,
-		       const struct ret_summary_params *p, char *err, size_t errsz)
+		       const struct ret_summary_params *p, double *sim, char *err, size_t errsz)
 {
 	char **own = calloc(n ? n : 1, sizeof *own);
 	double *sc = calloc(n ? n : 1, sizeof *sc);
@@ -316,7 +334,7 @@ static int score_group(struct cands *c, const struct seg *segs, const size_t *id
 			goto out;
 		}
 	}
-	if ((rc = ret_summary_score((const char *const *)own, n, p, sc, err, errsz)))
+	if ((rc = ret_summary_score((const char *const *)own, n, p, sc, sim, err, errsz)))
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		c->v[idx[i]].score = sc[i];
@@ -328,6 +346,71 @@ out:
 	return rc;
 }
 
+/* FNV-1a of a sentence, white space runs as one space. */
+static uint64_t sent_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	bool sp = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isspace(c)) {
+			sp = true;
+			continue;
+		}
+		if (sp)
+			h = (h ^ ' ') * 1099511628211ull;
+		sp = false;
+		h = (h ^ c) * 1099511628211ull;
+	}
+	return h;
+}
+
+struct hashed {
+	uint64_t h;
+	size_t i;
+};
+
+static int hashed_cmp(const void *x, const void *y)
+{
+	const struct hashed *a = x, *b = y;
+	if (a->h != b->h)
+		return a->h < b->h ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Drops the repeats of a sentence (a disclaimer, a repeated line): the
+ * first stays. */
+static int cands_dedup(struct cands *c, const struct seg *segs)
+{
+	if (c->n < 2)
+		return 0;
+	struct hashed *h = malloc(c->n * sizeof *h);
+	bool *drop = calloc(c->n, sizeof *drop);
+	if (!h || !drop) {
+		free(h);
+		free(drop);
+		return MX_ENOMEM;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cand *x = &c->v[i];
+		h[i] = (struct hashed){ sent_hash(segs[x->seg].text + x->sp.start,
+						  x->sp.end - x->sp.start),
+					i };
+	}
+	qsort(h, c->n, sizeof *h, hashed_cmp);
+	for (size_t i = 1; i < c->n; i++)
+		if (h[i].h == h[i - 1].h)
+			drop[h[i].i] = true;
+	size_t o = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (!drop[i])
+			c->v[o++] = c->v[i];
+	c->n = o;
+	free(h);
+	free(drop);
+	return 0;
+}
+
 /* Picks the k most central candidates of all segments, in source order
  * (segment, then offset), into *out (indices into c->v, malloc'd). */
 static int extract_segs(const struct seg *segs, size_t nseg, const struct ret_summary_params *p,
@@ -335,13 +418,15 @@ static int extract_segs(const struct seg *segs, size_t nseg, const struct ret_su
 			char *err, size_t errsz)
 {
 	size_t *live = NULL, *next = NULL, *pick = NULL;
-	double *sc = NULL;
+	double *sc = NULL, *sim = NULL;
 	int rc = 0;
 	*out = NULL;
 	*nout = 0;
 	for (size_t i = 0; i < nseg; i++)
 		if ((rc = cands_add(c, &segs[i], i, truncated)))
 			return rc;
+	if ((rc = cands_dedup(c, segs)))
+		return rc;
 	if (!c->n || !k)
 		return 0;
 	size_t per = p->per_window ? p->per_window : 3;
@@ -350,7 +435,8 @@ static int extract_segs(const struct seg *segs, size_t nseg, const struct ret_su
 	next = malloc(nl * sizeof *next);
 	sc = malloc(nl * sizeof *sc);
 	pick = malloc((k > per ? k : per) * sizeof *pick);
-	if (!live || !next || !sc || !pick) {
+	sim = malloc((nl < GROUP_MAX ? nl * nl : GROUP_MAX * GROUP_MAX) * sizeof *sim);
+	if (!live || !next || !sc || !pick || !sim) {
 		rc = MX_ENOMEM;
 		goto out;
 	}
@@ -362,11 +448,11 @@ static int extract_segs(const struct seg *segs, size_t nseg, const struct ret_su
 		size_t nn = 0;
 		for (size_t g = 0; g < nl; g += GROUP_MAX) {
 			size_t gn = nl - g < GROUP_MAX ? nl - g : GROUP_MAX;
-			if ((rc = score_group(c, segs, live + g, gn, p, err, errsz)))
+			if ((rc = score_group(c, segs, live + g, gn, p, sim, err, errsz)))
 				goto out;
 			for (size_t i = 0; i < gn; i++)
 				sc[i] = c->v[live[g + i]].score;
-			size_t m = ret_summary_pick(sc, gn, per, pick);
+			size_t m = pick_diverse(sc, sim, gn, per, pick);
 			for (size_t i = 0; i < m; i++)
 				next[nn++] = live[g + pick[i]];
 		}
@@ -376,11 +462,11 @@ static int extract_segs(const struct seg *segs, size_t nseg, const struct ret_su
 		nl = nn;
 	}
 	/* reduce: the survivors together */
-	if ((rc = score_group(c, segs, live, nl, p, err, errsz)))
+	if ((rc = score_group(c, segs, live, nl, p, sim, err, errsz)))
 		goto out;
 	for (size_t i = 0; i < nl; i++)
 		sc[i] = c->v[live[i]].score;
-	size_t m = ret_summary_pick(sc, nl, k, pick);
+	size_t m = pick_diverse(sc, sim, nl, k, pick);
 	for (size_t i = 0; i < m; i++)
 		next[i] = live[pick[i]];
 	*out = malloc((m ? m : 1) * sizeof **out);
@@ -394,6 +480,7 @@ out:
 	free(live);
 	free(next);
 	free(sc);
+	free(sim);
 	free(pick);
 	return rc;
 }

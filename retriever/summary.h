@@ -11,16 +11,19 @@
  *      blank line when there is one), and each window into sentences with
  *      ret_sentences_split() (answer.h); sentences inside a "skip" span
  *      (quoted replies, signatures) are not candidates, nor are those of
- *      fewer than 4 words or mostly not letters (table rows, headings);
+ *      fewer than 4 words or mostly not letters (table rows, headings),
+ *      nor the repeats of a sentence already seen;
  *   2. within a window the candidates are scored: TextRank (PageRank over
  *      the graph of sentence similarities, damping 0.85) plus the
  *      similarity to the window's centroid, each scaled to 0..1 and
  *      averaged. Similarity is the cosine of sentence embeddings when an
  *      embedder is given, else the symmetric share of content words
  *      (ret_term_overlap);
- *   3. the best few of each window go on to a second round scored the
- *      same way (the reduce step of a long text); the best k are returned
- *      in the order of the source.
+ *   3. the best few of each group of 192 candidates go on to a second
+ *      round scored the same way (the reduce step of a long text); the
+ *      best k are returned in the order of the source. Picks are made by
+ *      maximal marginal relevance (ret_mmr_select, lambda 0.7), so that a
+ *      sentence much like one already picked waits its turn.
  *
  * Thread summary (ret_thread_summarize): the extractive gist of the
  * thread's own (unquoted) text, and by rule, per sentence:
@@ -76,10 +79,11 @@ bool ret_summary_eligible(const char *s, size_t n);
  * (optional, n * n) receives the similarity matrix. 0, MX_ENOMEM, or the
  * embedder's error with its message in err. */
 int ret_summary_score(const char *const *sents, size_t n, const struct ret_summary_params *p,
-		      double *score, char *err, size_t errsz);
+		      double *score, double *sim, char *err, size_t errsz);
 
 /* Indices of the k best of n scores (ties: the earlier), written to out
- * (room for k) in increasing order; returns how many. */
+ * (room for k) in increasing order; returns how many. (The summaries pick
+ * with MMR; this is the plain top k.) */
 size_t ret_summary_pick(const double *score, size_t n, size_t k, size_t *out);
 
 /* A picked sentence: its span in the text and its score. */

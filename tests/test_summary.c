@@ -114,7 +114,7 @@ static void score_centrality(void)
 	double sc[4];
 	struct ret_summary_params p = ret_summary_params_default();
 	char err[160] = "";
-	CHECK_EQ_INT(ret_summary_score(s, 4, &p, sc, err, sizeof err), 0);
+	CHECK_EQ_INT(ret_summary_score(s, 4, &p, sc, NULL, err, sizeof err), 0);
 	/* the outlier is the least central; scores in 0..1 */
 	for (int i = 0; i < 4; i++) {
 		CHECK(sc[i] >= 0 && sc[i] <= 1);
@@ -123,7 +123,7 @@ static void score_centrality(void)
 	}
 	CHECK(sc[2] < 1e-9);
 	/* one sentence */
-	CHECK_EQ_INT(ret_summary_score(s, 1, &p, sc, err, sizeof err), 0);
+	CHECK_EQ_INT(ret_summary_score(s, 1, &p, sc, NULL, err, sizeof err), 0);
 	CHECK(sc[0] >= 0 && sc[0] <= 1);
 }
 
@@ -184,18 +184,31 @@ static void extract_source_order(void)
  * runs through the whole text. */
 static void extract_long_text(void)
 {
-	static const char *const noise[] = { "apples", "copper", "violin", "glacier", "tomato",
-					     "saddle", "marble", "pepper", "rocket", "walnut" };
+	/* noise: sentences of made-up words that rarely repeat; the theme:
+	 * one sentence in 50, variations on the same words */
+	static const char *const themes[] = {
+		"The harbor ferry timetable changes again in winter.",
+		"In winter the harbor ferry timetable changes again.",
+		"Again the harbor ferry timetable changes for winter.",
+	};
 	struct mx_buf b;
+	uint32_t r = 12345;
 	mx_buf_init(&b, 1u << 22);
 	for (int i = 0; i < 3000; i++) {
-		if (i % 50 == 0)
-			mx_buf_appendf(&b, "The harbor ferry timetable changes again in winter number %d.\n", i);
-		else
-			mx_buf_appendf(&b, "Item %d mentions %s and %s with %s today.\n", i, noise[i % 10],
-				       noise[(i * 7 + 3) % 10], noise[(i * 3 + 1) % 10]);
-		if (i % 7 == 0)
-			mx_buf_appends(&b, "\n");
+		if (i % 50 == 0) {
+			mx_buf_appendf(&b, "%s\n", themes[(i / 50) % 3]);
+			continue;
+		}
+		for (int w = 0; w < 7; w++) {
+			char word[8];
+			for (int k = 0; k < 6; k++) {
+				r = r * 1103515245u + 12345u;
+				word[k] = (char)('a' + (r >> 16) % 26);
+			}
+			word[6] = '\0';
+			mx_buf_appendf(&b, "%s%s", w ? " " : "", word);
+		}
+		mx_buf_appends(&b, i % 7 == 0 ? ".\n\n" : ".\n");
 	}
 	CHECK(b.len > 2 * RET_SUM_WINDOW);
 	struct ret_summary_params p = ret_summary_params_default();
@@ -212,6 +225,16 @@ static void extract_long_text(void)
 	size_t theme = 0;
 	for (size_t i = 0; i < n; i++)
 		theme += picked(b.data, &s[i], 1, "harbor ferry");
+	/* no two picks the same sentence (the redundancy penalty) */
+	for (size_t i = 0; i + 1 < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			CHECK(s[i].sp.end - s[i].sp.start != s[j].sp.end - s[j].sp.start ||
+			      memcmp(b.data + s[i].sp.start, b.data + s[j].sp.start,
+				     s[i].sp.end - s[i].sp.start));
+	if (theme < 2)
+		for (size_t i = 0; i < n; i++)
+			printf("    picked: %.*s\n", (int)(s[i].sp.end - s[i].sp.start),
+			       b.data + s[i].sp.start);
 	CHECK(theme >= 2);
 	CHECK(secs < 30);
 	free(s);
