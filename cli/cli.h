@@ -176,6 +176,21 @@ int cli_chat_open(struct cli *c, const char *model, bool extractive, size_t max_
  * (the model cannot drive the terminal). Always 0. */
 int cli_print_piece(void *ctx, const char *piece, size_t len);
 
+/* ---- printing an answer (cmd_ask.c), for ask and chat --ask ---- */
+struct ret_answer;
+/* What the answer step produced, for printing. */
+struct cli_ask_out {
+	const char *model;  /* the chat model's architecture, or NULL */
+	const char *reply;  /* the written answer, or NULL (extractive) */
+	const char *prompt; /* the user message sent with it */
+	bool streamed;	    /* the reply is on stdout already */
+};
+/* The answer, its citations and notes as text on stdout. */
+void cli_ask_print_text(struct cli *c, const struct ret_answer *a, const struct cli_ask_out *o);
+/* The answer as a JSON object (a new reference). */
+struct json_object *cli_ask_json(const char *question, const struct ret_answer *a,
+				 const struct cli_ask_out *o);
+
 /* Commands. */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_add(struct cli *c, int argc, char **argv);
