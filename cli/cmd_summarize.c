@@ -25,6 +25,7 @@
 #define THREAD_MAX 500	       /* messages of one thread read */
 #define DIGEST_SCAN 2000       /* messages a digest looks at */
 #define SECTIONS_MAX 40	       /* sections listed for a document */
+#define PEOPLE_SHOWN 10	       /* recipients who sent nothing, listed */
 #define SUM_MAX_TOKENS 384     /* of a written summary, by default */
 #define RENDER_MAX (4u << 20)  /* bytes of a thread rendered for the model */
 
@@ -532,14 +533,20 @@ static json_object *thread_json(struct sum_ctx *x, const struct thread *t,
 	return o;
 }
 
-static void thread_print(struct sum_ctx *x, const struct thread *t,
-			 const struct ret_thread_summary *s, bool brief)
+/* Participants and timeline. */
+static void thread_print_head(const struct thread *t, const struct ret_thread_summary *s)
 {
 	char buf[2048], name[512], date[64];
-	(void)x;
-	for (size_t i = 0; i < s->npeople && !brief; i++) {
+	size_t recipients = 0;
+	for (size_t i = 0; i < s->npeople; i++) {
 		if (!i)
 			printf("Participants:\n");
+		if (!s->people[i].sent && recipients++ >= PEOPLE_SHOWN) {
+			if (i + 1 == s->npeople)
+				printf("  (%zu more recipients; --json lists them)\n",
+				       recipients - PEOPLE_SHOWN);
+			continue;
+		}
 		if (s->people[i].name[0])
 			printf("  %s <%s>", cli_safe(s->people[i].name, buf, sizeof buf),
 			       s->people[i].addr);
@@ -551,8 +558,8 @@ static void thread_print(struct sum_ctx *x, const struct thread *t,
 		else
 			printf("  (recipient)\n");
 	}
-	if (!brief) {
-		printf("\nTimeline:\n");
+	printf("\nTimeline:\n");
+	{
 		for (size_t i = 0; i < t->n; i++) {
 			cli_format_mail_date(t->d[i].date, t->d[i].date_offset, date, sizeof date);
 			char who[512];
@@ -565,6 +572,14 @@ static void thread_print(struct sum_ctx *x, const struct thread *t,
 				       : "(no text)");
 		}
 	}
+}
+
+/* The gist (unless written by the model), decisions, open questions and
+ * actions. */
+static void thread_print_items(struct sum_ctx *x, const struct thread *t,
+			       const struct ret_thread_summary *s, bool brief)
+{
+	char buf[2048], name[512], date[64];
 	for (int k = x->ch ? 1 : 0; k < 4; k++) {
 		bool any = false;
 		for (size_t i = 0; i < s->nitems; i++) {
@@ -640,6 +655,8 @@ static int summarize_thread(struct sum_ctx *x, const char *key, int64_t after, b
 		}
 		printf("%s\n", brief ? "" : "\n");
 	}
+	if (!x->o->json && !brief)
+		thread_print_head(&t, &s);
 	if (x->ch) {
 		text = thread_render(&t);
 		if (!text) {
@@ -647,7 +664,7 @@ static int summarize_thread(struct sum_ctx *x, const char *key, int64_t after, b
 			goto out;
 		}
 		if (!x->o->json)
-			printf("%sSummary:\n", brief ? "" : "");
+			printf("%sSummary:\n", brief ? "" : "\n");
 		reply = generate(x, ret_summary_instructions_thread(), text, strlen(text), &gs);
 		if (!reply)
 			goto out;
@@ -659,7 +676,7 @@ static int summarize_thread(struct sum_ctx *x, const char *key, int64_t after, b
 		else
 			cli_json_print(o);
 	} else {
-		thread_print(x, &t, &s, brief);
+		thread_print_items(x, &t, &s, brief);
 		if (!brief && !x->ch)
 			printf("\nExtractive summary: sentences of the messages (quotes left out), in "
 			       "thread order; decisions, questions and action items found by rule.\n");

@@ -47,6 +47,25 @@ bool ret_summary_eligible(const char *s, size_t n)
 	for (size_t i = 0; greetings[i]; i++)
 		if (n > strlen(greetings[i]) && !strncasecmp(s, greetings[i], strlen(greetings[i])))
 			return false; /* "Hi Jonas, Maya and Priya," */
+	/* a patch trailer: "Signed-off-by: ...", "Acked-by: ..." */
+	size_t w = 0;
+	while (w < n && w < 32 && (isalpha((unsigned char)s[w]) || s[w] == '-'))
+		w++;
+	if (w > 3 && w < n && s[w] == ':' && !strncasecmp(s + w - 3, "-by", 3))
+		return false;
+	/* a line quoted in the "LK> " style that the mail reader left in */
+	for (size_t i = 0; i < n; i++) {
+		if (i && s[i - 1] != '\n')
+			continue;
+		size_t j = i;
+		while (j < n && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		size_t k = j;
+		while (k < n && k - j < 5 && isalpha((unsigned char)s[k]))
+			k++;
+		if (k < n && s[k] == '>' && (k + 1 == n || s[k + 1] == ' '))
+			return false;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		bool sp = isspace(c);
@@ -807,6 +826,8 @@ static int person_add(struct ret_participant **v, size_t *n, size_t *cap, const 
 	}
 	for (char *c = p->addr; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
+	if (!strcasecmp(p->name, p->addr))
+		p->name[0] = '\0'; /* "x@y <x@y>" */
 	(*n)++;
 	return 0;
 }
@@ -1071,13 +1092,17 @@ int ret_thread_summarize(const struct ret_thread_msg *m, size_t n,
 	/* timeline and the rule-found items, kind by kind */
 	for (size_t i = 0; i < n; i++)
 		out->timeline[i] = out->timeline_end[i] = SIZE_MAX;
-	for (size_t j = 0; j < c.n; j++) {
-		size_t i = c.v[j].seg;
-		if (out->timeline[i] == SIZE_MAX) {
-			out->timeline[i] = c.v[j].sp.start;
-			out->timeline_end[i] = c.v[j].sp.end;
+	/* the first sentence of each message, one that does not end in ':'
+	 * (an attribution, "... wrote:") when there is one */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t j = 0; j < c.n; j++) {
+			size_t i = c.v[j].seg;
+			struct ret_span sp = c.v[j].sp;
+			if (out->timeline[i] != SIZE_MAX || (!pass && m[i].text[sp.end - 1] == ':'))
+				continue;
+			out->timeline[i] = sp.start;
+			out->timeline_end[i] = sp.end;
 		}
-	}
 	for (int kind = RET_ITEM_DECISION; kind <= RET_ITEM_ACTION; kind++)
 		for (size_t j = 0; j < c.n; j++) {
 			const struct cand *x = &c.v[j];

@@ -30,7 +30,8 @@
  *   - participants: the From, To and Cc addresses, one entry an address,
  *     with the messages each sent;
  *   - timeline: each message's date, sender and first sentence of
- *     substance (after the greeting);
+ *     substance (after the greeting; not an attribution ending in ':'
+ *     when there is another);
  *   - decisions: "decided", "agreed", "let's go with", "confirmed", ...;
  *   - questions: sentences ending in '?' that are not requests; a
  *     question is open when no later message comes from someone else;
@@ -70,9 +71,10 @@ struct ret_summary_params ret_summary_params_default(void);
 
 /* ---- extractive --------------------------------------------------------- */
 
-/* Whether a sentence may be picked: 4 words or more, at least half of its
- * bytes letters, not a table row ('|' first), a heading ('#') nor a greeting ("Hi Ann and
- * Bo,"). */
+/* Whether a sentence may be picked: 4 words or more, at least half of
+ * its bytes letters; not a table row ('|' first), a heading ('#'), a
+ * greeting ("Hi Ann and Bo,"), a patch trailer ("Signed-off-by:"), nor
+ * holding a line quoted in the "LK> " style. */
 bool ret_summary_eligible(const char *s, size_t n);
 
 /* Scores n sentences (0..1, higher is more central; see above). sim
