@@ -21,6 +21,8 @@
 #define GROUP_MAX 192	   /* sentences scored together (n^2 similarities) */
 #define CAND_TOTAL 65536   /* candidate sentences of one summary */
 #define TERMS_SENT 64	   /* content words of a sentence, for similarity */
+#define STEM_BYTES 6	   /* a word's bytes that count in the comparison */
+#define SHORT_WORDS 8	   /* a sentence shorter than this scores less */
 #define ITERATIONS 40	   /* of the power iteration */
 #define GEN_ROUNDS 4	   /* reduce rounds of a written summary */
 #define GEN_PART_MIN 256   /* bytes: a smaller part is not worth a call */
@@ -78,11 +80,61 @@ bool ret_summary_eligible(const char *s, size_t n)
 			words++;
 		in = !sp;
 	}
+	size_t lower = 0, upper = 0;
+	for (size_t i = 0; i < n; i++) {
+		lower += islower((unsigned char)s[i]) != 0;
+		upper += isupper((unsigned char)s[i]) != 0;
+	}
+	if (upper > 3 && !lower)
+		return false; /* a heading in capitals */
 	return words >= 4 && letters * 2 >= bytes;
 }
 
+/* A sentence's content words, as sorted unique hashes. */
+struct wordset {
+	uint64_t *h;
+	double *wt;  /* idf squared of each */
+	double norm; /* the sum of wt */
+	size_t n;
+};
+
+static int u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static int wordset_of(const char *s, struct wordset *w)
+{
+	struct ret_terms t;
+	int rc = ret_terms_of(s, strlen(s), TERMS_SENT, &t);
+	w->h = NULL;
+	w->wt = NULL;
+	w->n = 0;
+	if (rc)
+		return rc;
+	w->h = malloc((t.n ? t.n : 1) * sizeof *w->h);
+	w->wt = malloc((t.n ? t.n : 1) * sizeof *w->wt);
+	if (!w->h || !w->wt) {
+		ret_terms_clear(&t);
+		return MX_ENOMEM;
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		uint64_t h = 1469598103934665603ull;
+		for (size_t k = 0; t.t[i][k] && k < STEM_BYTES; k++)
+			h = (h ^ (unsigned char)t.t[i][k]) * 1099511628211ull;
+		w->h[i] = h;
+	}
+	qsort(w->h, t.n, sizeof *w->h, u64_cmp);
+	for (size_t i = 0; i < t.n; i++)
+		if (!w->n || w->h[w->n - 1] != w->h[i])
+			w->h[w->n++] = w->h[i];
+	ret_terms_clear(&t);
+	return 0;
+}
+
 /* Similarities of n sentences: cosines of embeddings (negative ones as 0),
- * or the symmetric share of content words. sim is n * n. */
+ * or of their sets of content words. sim is n * n. */
 static int similarities(const char *const *sents, size_t n, const struct ret_summary_params *p,
 			double *sim, char *err, size_t errsz)
 {
@@ -108,22 +160,73 @@ static int similarities(const char *const *sents, size_t n, const struct ret_sum
 		free(v);
 		return 0;
 	}
-	struct ret_terms *t = calloc(n ? n : 1, sizeof *t);
-	if (!t)
+	/* each sentence's content words (ret_terms_of), as sorted hashes of
+	 * their first STEM_BYTES bytes: "booking" and "bookings" are one */
+	struct wordset *w = calloc(n ? n : 1, sizeof *w);
+	if (!w)
 		return MX_ENOMEM;
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = ret_terms_of(sents[i], strlen(sents[i]), TERMS_SENT, &t[i]);
+	size_t total = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
-		sim[i * n + i] = t[i].n ? 1 : 0;
+		rc = wordset_of(sents[i], &w[i]);
+		total += w[i].n;
+	}
+	/* inverse document frequencies among these sentences: a word in
+	 * every sentence ("said", "but") tells nothing about centrality */
+	uint64_t *all = rc ? NULL : malloc((total ? total : 1) * sizeof *all);
+	if (!rc && !all)
+		rc = MX_ENOMEM;
+	size_t na = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		for (size_t k = 0; k < w[i].n; k++)
+			all[na++] = w[i].h[k];
+	if (!rc)
+		qsort(all, na, sizeof *all, u64_cmp);
+	for (size_t i = 0; i < n && !rc; i++) {
+		w[i].norm = 0;
+		for (size_t k = 0; k < w[i].n; k++) {
+			/* df: the run of this hash in all */
+			size_t lo = 0, hi = na;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (all[mid] < w[i].h[k])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			size_t df = 0;
+			while (lo + df < na && all[lo + df] == w[i].h[k])
+				df++;
+			double idf = log((1.0 + (double)n) / (double)(df ? df : 1));
+			w[i].wt[k] = idf * idf;
+			w[i].norm += w[i].wt[k];
+		}
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		sim[i * n + i] = w[i].norm > 0 ? 1 : 0;
 		for (size_t j = i + 1; j < n; j++) {
-			double s = 0.5 * (ret_term_overlap(&t[i], NULL, &t[j]) +
-					  ret_term_overlap(&t[j], NULL, &t[i]));
+			/* the cosine of the two sets, words weighted by idf */
+			double common = 0;
+			for (size_t a = 0, b = 0; a < w[i].n && b < w[j].n;) {
+				if (w[i].h[a] == w[j].h[b]) {
+					common += w[i].wt[a];
+					a++;
+					b++;
+				} else if (w[i].h[a] < w[j].h[b]) {
+					a++;
+				} else {
+					b++;
+				}
+			}
+			double s = common > 0 ? common / sqrt(w[i].norm * w[j].norm) : 0;
 			sim[i * n + j] = sim[j * n + i] = s;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		ret_terms_clear(&t[i]);
-	free(t);
+	free(all);
+	for (size_t i = 0; i < n; i++) {
+		free(w[i].h);
+		free(w[i].wt);
+	}
+	free(w);
 	return rc;
 }
 
@@ -188,8 +291,19 @@ int ret_summary_score(const char *const *sents, size_t n, const struct ret_summa
 	}
 	unit_range(rank, n);
 	unit_range(cen, n);
-	for (size_t i = 0; i < n; i++)
-		score[i] = 0.5 * rank[i] + 0.5 * cen[i];
+	/* a short sentence ("Not at all," said Andrew.) seldom sums much up:
+	 * below SHORT_WORDS words the score falls with the length */
+	for (size_t i = 0; i < n; i++) {
+		size_t words = 0;
+		bool in = false;
+		for (const char *c = sents[i]; *c; c++) {
+			bool sp = isspace((unsigned char)*c);
+			words += !sp && !in;
+			in = !sp;
+		}
+		double len = words >= SHORT_WORDS ? 1 : (double)words / SHORT_WORDS;
+		score[i] = (0.5 * rank[i] + 0.5 * cen[i]) * len;
+	}
 out:
 	if (sim != sim_out)
 		free(sim);

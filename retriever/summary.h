@@ -13,12 +13,14 @@
  *      (quoted replies, signatures) are not candidates, nor are those of
  *      fewer than 4 words or mostly not letters (table rows, headings),
  *      nor the repeats of a sentence already seen;
- *   2. within a window the candidates are scored: TextRank (PageRank over
+ *   2. within a group the candidates are scored: TextRank (PageRank over
  *      the graph of sentence similarities, damping 0.85) plus the
- *      similarity to the window's centroid, each scaled to 0..1 and
- *      averaged. Similarity is the cosine of sentence embeddings when an
- *      embedder is given, else the symmetric share of content words
- *      (ret_term_overlap);
+ *      similarity to the group's centroid (the mean similarity to the
+ *      others), each scaled to 0..1 and averaged, times min(1, words / 8)
+ *      (short sentences seldom sum much up). Similarity is the cosine of
+ *      sentence embeddings when an embedder is given, else the cosine of
+ *      the sentences' content words (ret_terms_of, compared on their first
+ *      6 bytes) weighted by their inverse frequency in the group;
  *   3. the best few of each group of 192 candidates go on to a second
  *      round scored the same way (the reduce step of a long text); the
  *      best k are returned in the order of the source. Picks are made by
@@ -72,9 +74,9 @@ struct ret_summary_params ret_summary_params_default(void);
 /* ---- extractive --------------------------------------------------------- */
 
 /* Whether a sentence may be picked: 4 words or more, at least half of
- * its bytes letters; not a table row ('|' first), a heading ('#'), a
- * greeting ("Hi Ann and Bo,"), a patch trailer ("Signed-off-by:"), nor
- * holding a line quoted in the "LK> " style. */
+ * its bytes letters; not a table row ('|' first), a heading ('#', or all
+ * in capitals), a greeting ("Hi Ann and Bo,"), a patch trailer
+ * ("Signed-off-by:"), nor holding a line quoted in the "LK> " style. */
 bool ret_summary_eligible(const char *s, size_t n);
 
 /* Scores n sentences (0..1, higher is more central; see above). sim

@@ -81,6 +81,10 @@ static void eligible(void)
 	CHECK(!ret_summary_eligible("| Mon | 05:40 | 22:40 | 23:10 |", 31));
 	CHECK(!ret_summary_eligible("12 34 56 78 90 11", 17));
 	CHECK(!ret_summary_eligible("Three words only", 16));
+	CHECK(!ret_summary_eligible("CHAPTER 1 - INTRODUCTION TO IT", 30));
+	CHECK(!ret_summary_eligible("Signed-off-by: Joe Perches <joe@perches.com>", 44));
+	CHECK(!ret_summary_eligible("LK> It does not look like the patch is in git", 46));
+	CHECK(!ret_summary_eligible("the patch\nLK> It does not look like it is in", 44));
 }
 
 static void pick_order(void)
