@@ -320,6 +320,7 @@ out:
 
 /* A thread read back: the store's rows, the texts, the quoted spans. */
 struct thread {
+	char *subject; /* of the thread's first message (malloc'd) */
 	struct store_docfull *d;
 	size_t n;
 	struct conn_doc *doc;
@@ -336,6 +337,7 @@ static void thread_free(struct thread *t)
 	free(t->doc);
 	free(t->skip);
 	free(t->m);
+	free(t->subject);
 	store_docfulls_free(t->d, t->n);
 	memset(t, 0, sizeof *t);
 }
@@ -362,7 +364,9 @@ static int thread_read(struct sum_ctx *x, const char *key, int64_t after, struct
 	t->doc = calloc(t->n ? t->n : 1, sizeof *t->doc);
 	t->skip = calloc(t->n ? t->n : 1, sizeof *t->skip);
 	t->m = calloc(t->n ? t->n : 1, sizeof *t->m);
-	if (!t->d || !t->doc || !t->skip || !t->m) {
+	if (!t->d || !t->doc || !t->skip || !t->m || !(t->subject = strdup(n && all[0].title
+										  ? all[0].title
+										  : "(no subject)"))) {
 		store_docfulls_free(all, n);
 		free(t->d);
 		t->d = NULL;
@@ -455,7 +459,7 @@ static json_object *thread_json(struct sum_ctx *x, const struct thread *t,
 	char date[32], name[512];
 	json_object_object_add(o, "kind", json_object_new_string("thread"));
 	json_object_object_add(o, "thread_id", cli_json_string(t->d[0].thread_id));
-	json_object_object_add(o, "subject", cli_json_string(t->d[0].title));
+	json_object_object_add(o, "subject", cli_json_string(t->subject));
 	add_mode(x, o);
 	json_object *people = json_object_new_array();
 	for (size_t i = 0; i < s->npeople; i++) {
@@ -640,8 +644,7 @@ static int summarize_thread(struct sum_ctx *x, const char *key, int64_t after, b
 		ymd(t.d[0].date, d0, sizeof d0);
 		ymd(t.d[t.n - 1].date, d1, sizeof d1);
 		printf("%s%s\n", brief ? "== " : "Thread: ",
-		       one_line(t.d[0].title ? t.d[0].title : "(no subject)",
-				t.d[0].title ? strlen(t.d[0].title) : 12, buf, sizeof buf));
+		       one_line(t.subject, strlen(t.subject), buf, sizeof buf));
 		printf("%s%zu message%s, %s%s%s", brief ? "   " : "", t.n, t.n == 1 ? "" : "s", d0,
 		       strcmp(d0, d1) ? " to " : "", strcmp(d0, d1) ? d1 : "");
 		if (brief) {

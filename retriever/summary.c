@@ -576,12 +576,16 @@ static int extract_segs(const struct seg *segs, size_t nseg, const struct ret_su
 	for (size_t i = 0; i < nl; i++)
 		live[i] = i;
 	/* map: groups of GROUP_MAX consecutive candidates keep their best;
-	 * until the survivors fit one group */
+	 * until the survivors fit one group. By shared words: embedding every
+	 * sentence of a book would take minutes; the embedder (if any) ranks
+	 * the survivors */
+	struct ret_summary_params pm = *p;
+	pm.embedder = NULL;
 	while (nl > GROUP_MAX) {
 		size_t nn = 0;
 		for (size_t g = 0; g < nl; g += GROUP_MAX) {
 			size_t gn = nl - g < GROUP_MAX ? nl - g : GROUP_MAX;
-			if ((rc = score_group(c, segs, live + g, gn, p, sim, err, errsz)))
+			if ((rc = score_group(c, segs, live + g, gn, &pm, sim, err, errsz)))
 				goto out;
 			for (size_t i = 0; i < gn; i++)
 				sc[i] = c->v[live[g + i]].score;

@@ -22,7 +22,9 @@
  *      the sentences' content words (ret_terms_of, compared on their first
  *      6 bytes) weighted by their inverse frequency in the group;
  *   3. the best few of each group of 192 candidates go on to a second
- *      round scored the same way (the reduce step of a long text); the
+ *      round scored the same way (the reduce step of a long text; the
+ *      groups of the map step are compared by words only, the last round
+ *      by embeddings when there is an embedder); the
  *      best k are returned in the order of the source. Picks are made by
  *      maximal marginal relevance (ret_mmr_select, lambda 0.7), so that a
  *      sentence much like one already picked waits its turn.
