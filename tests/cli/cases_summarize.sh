@@ -235,10 +235,15 @@ t_summarize_model_fixture() {
 	sum_setup
 	local model="$SHARED/fixtures/llama/qwen2-s-f16.gguf"
 	[ -r "$model" ] || skip "../shared/fixtures/llama/qwen2-s-f16.gguf not found"
+	# a window of 256 tokens: the note does not fit, so map-reduce
+	mkdir -p "$XDG_CONFIG_HOME/memex"
+	printf 'chat_ctx = 256\n' >"$XDG_CONFIG_HOME/memex/config"
+	local CMD_TIMEOUT=300
 	mx_ok summarize --json --model "$model" --max-tokens 4 "$SAMPLE/notes/plants.md"
 	assert_match "$OUT" '"mode": *"generative"' "summarize --model: generative"
 	assert_match "$OUT" '"model": *"qwen2"' "summarize --model: the model"
-	assert_match "$OUT" '"parts": *[1-9]' "summarize --model: parts"
+	assert_match "$OUT" '"parts": *([2-9]|[1-9][0-9])' "summarize --model: map over parts"
+	assert_match "$OUT" '"reduce_rounds": *[1-9]' "summarize --model: and reduce"
 	mx_ok summarize --model "$model" --extractive "$SAMPLE/notes/plants.md"
 	assert_match "$OUT" '^Extractive summary' "summarize --extractive: no model"
 }
@@ -279,7 +284,8 @@ t_chat_ask_model_fixture() {
 	sum_setup
 	local model="$SHARED/fixtures/llama/qwen2-s-f16.gguf"
 	[ -r "$model" ] || skip "../shared/fixtures/llama/qwen2-s-f16.gguf not found"
-	mx_in $'when is my dentist appointment?\nand who sent it?\n' chat --ask --json --model "$model" --max-tokens 4
+	local CMD_TIMEOUT=300
+	mx_in $'when is my dentist appointment?\nand who sent it?\n' chat --ask --json --model "$model" --max-tokens 4 --limit 2
 	assert_rc 0 "chat --ask --model"
 	[ "$(grep -c '^{' "$OUTF")" -eq 2 ] || fail "chat --ask --model: two answers" "$(last_output)"
 	assert_match "$(sed -n 2p "$OUTF")" '"rewrite":"(model|rule)"' "chat --ask --model: rewritten"
