@@ -187,6 +187,16 @@ struct cli_ask_out {
 };
 /* The answer, its citations and notes as text on stdout. */
 void cli_ask_print_text(struct cli *c, const struct ret_answer *a, const struct cli_ask_out *o);
+/* With a chat model ch (may be NULL: nothing to do) and an answer not
+ * withheld, the written answer from a's context: streamed to stdout unless
+ * json, citations checked (p's embedder and min_support); o's reply and
+ * prompt set to *reply and *prompt (malloc'd; the caller frees them).
+ * CLI_OK or CLI_ERR after printing the error. */
+struct chat;
+struct ret_answer_params;
+int cli_ask_write(struct cli *c, struct ret_answer *a, const char *question, struct chat *ch,
+		  const struct ret_answer_params *p, bool json, struct cli_ask_out *o, char **reply,
+		  char **prompt);
 /* The answer as a JSON object (a new reference). */
 struct json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 				 const struct cli_ask_out *o);

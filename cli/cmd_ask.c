@@ -272,6 +272,27 @@ json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 	return o;
 }
 
+int cli_ask_write(struct cli *c, struct ret_answer *a, const char *question, struct chat *ch,
+		  const struct ret_answer_params *p, bool json, struct cli_ask_out *o, char **reply,
+		  char **prompt)
+{
+	*reply = *prompt = NULL;
+	if (!ch || a->abstained || !a->nctx)
+		return CLI_OK;
+	o->streamed = !json;
+	int rc = ret_answer_generate(a, question, ch, o->streamed ? cli_print_piece : NULL, c,
+				     p->ret.embedder, p->min_support, reply, prompt);
+	if (rc) {
+		if (o->streamed)
+			printf("\n");
+		cli_error("the chat model failed: %s", a->err[0] ? a->err : mx_strerror(rc));
+		return CLI_ERR;
+	}
+	o->reply = *reply;
+	o->prompt = *prompt;
+	return CLI_OK;
+}
+
 /* ---- the command ------------------------------------------------------ */
 
 int cmd_ask(struct cli *c, int argc, char **argv)
@@ -334,20 +355,8 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 	}
 
 	/* the written answer, streamed, its citations checked */
-	if (ch && !a.abstained && a.nctx) {
-		o.streamed = !q.json;
-		rc = ret_answer_generate(&a, q.query, ch, o.streamed ? cli_print_piece : NULL, c,
-					 p.ret.embedder, p.min_support, &reply, &prompt);
-		if (rc) {
-			if (o.streamed)
-				printf("\n");
-			cli_error("the chat model failed: %s", a.err[0] ? a.err : mx_strerror(rc));
-			ret = CLI_ERR;
-			goto out;
-		}
-		o.reply = reply;
-		o.prompt = prompt;
-	}
+	if ((ret = cli_ask_write(c, &a, q.query, ch, &p, q.json, &o, &reply, &prompt)))
+		goto out;
 
 	/* print */
 	if (q.json)

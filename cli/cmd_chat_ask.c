@@ -209,24 +209,10 @@ static int turn(struct chat_ask *x, const char *q)
 		ret = CLI_ERR;
 		goto out;
 	}
-	if (x->ch) {
+	if (x->ch)
 		o.model = eng_llm_arch(chat_llm(x->ch));
-		if (!a.abstained && a.nctx) {
-			o.streamed = !x->json;
-			rc = ret_answer_generate(&a, query, x->ch, o.streamed ? cli_print_piece : NULL,
-						 x->c, x->p.ret.embedder, x->p.min_support, &reply,
-						 &prompt);
-			if (rc) {
-				if (o.streamed)
-					printf("\n");
-				cli_error("the chat model failed: %s", a.err[0] ? a.err : mx_strerror(rc));
-				ret = CLI_ERR;
-				goto out;
-			}
-			o.reply = reply;
-			o.prompt = prompt;
-		}
-	}
+	if ((ret = cli_ask_write(x->c, &a, query, x->ch, &x->p, x->json, &o, &reply, &prompt)))
+		goto out;
 	if (x->json) {
 		json_object *j = cli_ask_json(query, &a, &o);
 		json_object_object_add(j, "typed", cli_json_string(q));

@@ -314,6 +314,17 @@ out:
 	return rc;
 }
 
+/* Sorts a few indices into increasing order (insertion). */
+static void sort_indices(size_t *v, size_t m)
+{
+	for (size_t i = 1; i < m; i++)
+		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			size_t t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
 size_t ret_summary_pick(const double *score, size_t n, size_t k, size_t *out)
 {
 	size_t m = 0;
@@ -330,12 +341,7 @@ size_t ret_summary_pick(const double *score, size_t n, size_t k, size_t *out)
 		if (m < k)
 			m++;
 	}
-	for (size_t i = 1; i < m; i++)
-		for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
-			size_t t = out[j];
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
+	sort_indices(out, m);
 	return m;
 }
 
@@ -345,12 +351,7 @@ static size_t pick_diverse(const double *score, const double *sim, size_t n, siz
 			   size_t *out)
 {
 	size_t m = ret_mmr_select(score, sim, n, k, MMR_LAMBDA, -1, out);
-	for (size_t i = 1; i < m; i++)
-		for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
-			size_t t = out[j];
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
+	sort_indices(out, m);
 	return m;
 }
 
@@ -386,23 +387,21 @@ static bool skipped(const struct seg *s, struct ret_span sp)
 	return false;
 }
 
-/* The end of a window starting at a: at most RET_SUM_WINDOW bytes, cut
- * after a blank line (else a newline, else a space) in its second half. */
-static size_t window_end(const char *t, size_t a, size_t len)
+/* The end of a part of text starting at a, at most max bytes: after a
+ * blank line, else a newline, else a space in its second half. */
+static size_t part_end(const char *t, size_t a, size_t len, size_t max)
 {
-	if (len - a <= RET_SUM_WINDOW)
+	if (len - a <= max)
 		return len;
-	size_t e = a + RET_SUM_WINDOW, lo = a + RET_SUM_WINDOW / 2;
-	for (size_t i = e; i > lo; i--)
+	size_t e = a + max, lo = a + max / 2;
+	for (size_t i = e; i > lo + 1; i--)
 		if (t[i - 1] == '\n' && t[i - 2] == '\n')
 			return i;
 	for (size_t i = e; i > lo; i--)
-		if (t[i - 1] == '\n')
+		if (t[i - 1] == '\n' || t[i - 1] == ' ')
 			return i;
-	for (size_t i = e; i > lo; i--)
-		if (t[i - 1] == ' ')
-			return i;
-	return a + mx_utf8_floor(t + a, RET_SUM_WINDOW);
+	size_t k = mx_utf8_floor(t + a, max);
+	return a + (k ? k : max);
 }
 
 /* Appends the eligible sentences of segment si. *truncated when it passes
@@ -415,7 +414,7 @@ static int cands_add(struct cands *c, const struct seg *s, size_t si, bool *trun
 		*truncated = true;
 	}
 	for (size_t a = 0; a < len;) {
-		size_t e = window_end(s->text, a, len);
+		size_t e = part_end(s->text, a, len, RET_SUM_WINDOW);
 		struct ret_span *sp = NULL;
 		size_t ns = 0;
 		int rc = ret_sentences_split(s->text + a, e - a, &sp, &ns);
@@ -1292,23 +1291,6 @@ static int one_call(struct chat *ch, const char *sys, const char *user, size_t u
 	}
 	chat_session_free(s);
 	return rc;
-}
-
-/* The end of a part of text starting at a, at most max bytes: after a
- * blank line, else a newline, else a space in its second half. */
-static size_t part_end(const char *t, size_t a, size_t len, size_t max)
-{
-	if (len - a <= max)
-		return len;
-	size_t e = a + max, lo = a + max / 2;
-	for (size_t i = e; i > lo + 1; i--)
-		if (t[i - 1] == '\n' && t[i - 2] == '\n')
-			return i;
-	for (size_t i = e; i > lo; i--)
-		if (t[i - 1] == '\n' || t[i - 1] == ' ')
-			return i;
-	size_t k = mx_utf8_floor(t + a, max);
-	return a + (k ? k : max);
 }
 
 int ret_summary_generate(struct chat *ch, const char *instructions, const char *text, size_t len,
