@@ -27,7 +27,7 @@
 #define GEN_ROUNDS 4	   /* reduce rounds of a written summary */
 #define GEN_PART_MIN 256   /* bytes: a smaller part is not worth a call */
 #define GEN_OUT_MAX (64u << 10) /* bytes of a part summary kept */
-#define MMR_LAMBDA 0.7	   /* centrality against redundancy */
+#define MMR_LAMBDA 0.6	   /* centrality against redundancy */
 
 struct ret_summary_params ret_summary_params_default(void)
 {
@@ -1014,10 +1014,10 @@ static const char *const decision_words[] = {
 static const char *const request_words[] = { "please", "could you", "can you", "would you",
 					     "will you", "kindly", NULL };
 static const char *const action_words[] = {
-	"need to", "needs to", "have to", "has to", "must", "should", "don't forget",
-	"do not forget", "remember to", "make sure", "todo", "to do", "action item",
-	"let me know", "i will", "i'll", "we will", "we'll", "deadline", "due", "reminder",
-	"no later than", NULL
+	"need to", "needs to", "have to", "has to", "must", "you should", "we should",
+	"i should", "don't forget", "do not forget", "remember to", "make sure", "todo",
+	"to do", "action item", "let me know", "i will", "i'll", "we will", "we'll",
+	"deadline", "due", "no later than", NULL
 };
 /* Verbs that start an instruction: "Send the draft to ...". */
 static const char *const imperatives[] = {
@@ -1027,7 +1027,7 @@ static const char *const imperatives[] = {
 	"arrange", "order", "cancel", "return", "print", "upload", "share", "invite", "ask",
 	"tell", "note", "bring", "contact", "finish", "make", "water", "take", NULL
 };
-static const char *const deadline_words[] = { "by", "before", "until", "till", "due", NULL };
+static const char *const deadline_words[] = { "by", "before", "due", NULL };
 
 /* The kinds a sentence of thread text is (bits 1 << kind). */
 static unsigned classify(const char *s, size_t n, int64_t ref, int64_t *due,

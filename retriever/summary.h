@@ -26,7 +26,7 @@
  *      groups of the map step are compared by words only, the last round
  *      by embeddings when there is an embedder); the
  *      best k are returned in the order of the source. Picks are made by
- *      maximal marginal relevance (ret_mmr_select, lambda 0.7), so that a
+ *      maximal marginal relevance (ret_mmr_select, lambda 0.6), so that a
  *      sentence much like one already picked waits its turn.
  *
  * Thread summary (ret_thread_summarize): the extractive gist of the
@@ -40,9 +40,11 @@
  *   - questions: sentences ending in '?' that are not requests; a
  *     question is open when no later message comes from someone else;
  *   - action items: requests and commitments ("please", "could you",
- *     "need to", "I will", "don't forget", a sentence that starts with an
- *     imperative such as "send" or "book", or a deadline "by Friday"),
- *     each with the date it names (ret_date_find) when there is one.
+ *     "need to", "must", "you should", "I will", "don't forget", "let me
+ *     know"), a sentence that starts with an imperative such as "send" or
+ *     "book", or one with a deadline ("by Friday", "before 2 October",
+ *     "due 1 Dec"), each with the date it names (ret_date_find) when there
+ *     is one.
  *
  * Written summary (ret_summary_generate): the text goes to the chat model
  * with instructions; when it does not fit the window it is cut into parts
