@@ -14,6 +14,7 @@
 
 #include "../common/buf.h"
 #include "../common/status.h"
+#include "../common/utf8.h"
 #include "../connectors/conn.h"
 #include "../engine/chat.h"
 #include "../engine/engine.h"
@@ -28,6 +29,7 @@
 #define PEOPLE_SHOWN 10	       /* recipients who sent nothing, listed */
 #define SUM_MAX_TOKENS 384     /* of a written summary, by default */
 #define RENDER_MAX (4u << 20)  /* bytes of a thread rendered for the model */
+#define GEN_MAX_TEXT (256u << 10) /* bytes a chat model reads (map-reduce) */
 
 struct sum_opts {
 	size_t sentences, limit, max_tokens;
@@ -111,15 +113,32 @@ static json_object *span_json(const char *text, struct ret_span sp)
 	return o;
 }
 
-/* The written summary of text, streamed unless json. NULL after printing
- * an error. */
+/* Progress of a long written summary, on a terminal's stderr. */
+static void progress(void *ctx, size_t round, size_t part, size_t parts)
+{
+	const struct cli *c = ctx;
+	if (!c->stderr_tty)
+		return;
+	fprintf(stderr, "\r%s part %zu of about %zu ...   ", round ? "combining" : "reading", part,
+		parts);
+	fflush(stderr);
+}
+
+/* The written summary of text (at most GEN_MAX_TEXT bytes of it), streamed
+ * unless json. NULL after printing an error. */
 static char *generate(struct sum_ctx *x, const char *instr, const char *text, size_t len,
 		      struct ret_gen_stats *gs)
 {
 	char err[256] = "", *reply = NULL;
 	bool stream = !x->o->json;
+	if (len > GEN_MAX_TEXT) {
+		cli_warn("the text is long: the model reads its first %u KiB", GEN_MAX_TEXT >> 10);
+		len = mx_utf8_floor(text, GEN_MAX_TEXT);
+	}
 	int rc = ret_summary_generate(x->ch, instr, text, len, stream ? cli_print_piece : NULL,
-				      x->c, &reply, gs, err, sizeof err);
+				      x->c, progress, x->c, &reply, gs, err, sizeof err);
+	if (x->c->stderr_tty && gs->parts > 1)
+		fprintf(stderr, "\r%40s\r", "");
 	if (stream)
 		printf("\n");
 	if (rc) {

@@ -1294,8 +1294,8 @@ static int one_call(struct chat *ch, const char *sys, const char *user, size_t u
 }
 
 int ret_summary_generate(struct chat *ch, const char *instructions, const char *text, size_t len,
-			 ret_stream_fn fn, void *ctx, char **reply, struct ret_gen_stats *stats,
-			 char *err, size_t errsz)
+			 ret_stream_fn fn, void *ctx, ret_progress_fn progress, void *pctx,
+			 char **reply, struct ret_gen_stats *stats, char *err, size_t errsz)
 {
 	const char *sys = instructions ? instructions : ret_summary_instructions_doc();
 	struct ret_gen_stats st = { 0 };
@@ -1338,6 +1338,8 @@ int ret_summary_generate(struct chat *ch, const char *instructions, const char *
 				break;
 			}
 			st.calls++;
+			if (progress)
+				progress(pctx, st.rounds, parts + 1, (clen + budget - 1) / budget);
 			rc = one_call(ch, sys, part, e - a, NULL, NULL, &r, err, errsz);
 			if (rc == MX_ETOOBIG) {
 				/* smaller parts, and this round again */

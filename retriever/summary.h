@@ -198,12 +198,17 @@ struct ret_gen_stats {
 /* A written summary of text by the chat model ch (borrowed; a fresh
  * conversation per call): instructions (a short system message; NULL: a
  * default for documents) and the text; map-reduce when it does not fit
- * (see above). *reply malloc'd (caller frees). stats optional. 0,
+ * (see above). progress (optional) hears of each part. *reply malloc'd
+ * (caller frees). stats optional. 0,
  * MX_ETOOBIG (not even a small part fits), MX_ENOMEM, or the model's error
  * with its message in err. */
+/* Told of each part before it goes to the model: the round (0: the map),
+ * the part (from 1) and about how many parts the round has. */
+typedef void (*ret_progress_fn)(void *ctx, size_t round, size_t part, size_t parts);
+
 int ret_summary_generate(struct chat *ch, const char *instructions, const char *text, size_t len,
-			 ret_stream_fn fn, void *ctx, char **reply, struct ret_gen_stats *stats,
-			 char *err, size_t errsz);
+			 ret_stream_fn fn, void *ctx, ret_progress_fn progress, void *pctx,
+			 char **reply, struct ret_gen_stats *stats, char *err, size_t errsz);
 
 /* The default instructions for a document and for a thread (static). */
 const char *ret_summary_instructions_doc(void);

@@ -532,6 +532,13 @@ static int count_pieces(void *ctx, const char *piece, size_t len)
 	return 0;
 }
 
+static void count_parts(void *ctx, size_t round, size_t part, size_t parts)
+{
+	(void)round;
+	CHECK(part >= 1 && parts >= 1);
+	(*(size_t *)ctx)++;
+}
+
 /* The random-weight model writes nonsense; what is checked is the
  * plumbing: one call when the text fits, map-reduce when it does not, the
  * final reply streamed. */
@@ -547,7 +554,7 @@ static void generate_map_reduce(void)
 	size_t streamed = 0;
 	const char *small = "The ferry leaves at ten. It returns at noon.";
 	CHECK_EQ_INT(ret_summary_generate(c, NULL, small, strlen(small), count_pieces, &streamed,
-					  &reply, &gs, err, sizeof err),
+					  NULL, NULL, &reply, &gs, err, sizeof err),
 		     0);
 	CHECK(reply != NULL);
 	CHECK_EQ_INT(gs.parts, 1);
@@ -563,9 +570,12 @@ static void generate_map_reduce(void)
 	for (int i = 0; i < 10; i++)
 		mx_buf_appendf(&b, "Paragraph %d says the ferry timetable changes in winter.\n\n", i);
 	streamed = 0;
+	size_t heard = 0;
 	CHECK_EQ_INT(ret_summary_generate(c, ret_summary_instructions_thread(), b.data, b.len,
-					  count_pieces, &streamed, &reply, &gs, err, sizeof err),
+					  count_pieces, &streamed, count_parts, &heard, &reply, &gs,
+					  err, sizeof err),
 		     0);
+	CHECK(heard >= gs.parts);
 	CHECK(reply != NULL);
 	CHECK(gs.parts >= 2);
 	CHECK(gs.rounds >= 1);
@@ -585,8 +595,8 @@ static void generate_map_reduce(void)
 	for (int i = 0; i < 40; i++)
 		mx_buf_appendf(&b, "Sentence %d about ferries and timetables in the winter season.\n", i);
 	reply = NULL;
-	int rc = ret_summary_generate(c, NULL, b.data, b.len, NULL, NULL, &reply, &gs, err,
-				      sizeof err);
+	int rc = ret_summary_generate(c, NULL, b.data, b.len, NULL, NULL, NULL, NULL, &reply, &gs,
+				      err, sizeof err);
 	CHECK(rc == MX_ETOOBIG || rc == 0);
 	if (rc)
 		CHECK(reply == NULL && err[0]);
