@@ -716,9 +716,24 @@ out:
 /* digests                                                               */
 /* ===================================================================== */
 
+/* "7d" or "2w": the day that many days or weeks ago (UTC) into buf;
+ * anything else is copied as it is. */
+static const char *since_day(const char *s, char *buf, size_t n)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (end == s || (*end != 'd' && *end != 'w') || end[1] || v > 36500 || s[0] == '-') {
+		snprintf(buf, n, "%s", s);
+		return buf;
+	}
+	int64_t t = (int64_t)time(NULL) - (int64_t)v * (*end == 'w' ? 7 : 1) * 86400;
+	ymd(t, buf, n);
+	return buf;
+}
+
 static int digest(struct sum_ctx *x)
 {
-	char q[1024], err[160] = "", safe[1024];
+	char q[1024], err[160] = "", safe[1024], since[64];
 	struct ret_query rq = { 0 };
 	struct store_hit *h = NULL;
 	size_t nh = 0;
@@ -726,7 +741,8 @@ static int digest(struct sum_ctx *x)
 	char **seen = NULL;
 	size_t nseen = 0;
 	json_object *o = NULL, *arr = NULL;
-	snprintf(q, sizeof q, "after:%s%s%s", x->o->since, x->o->from ? " from:" : "",
+	since_day(x->o->since, since, sizeof since);
+	snprintf(q, sizeof q, "after:%s%s%s", since, x->o->from ? " from:" : "",
 		 x->o->from ? x->o->from : "");
 	if (strchr(x->o->since, ' ') || (x->o->from && strchr(x->o->from, ' '))) {
 		cli_error("--since and --from take one word each");
@@ -751,12 +767,12 @@ static int digest(struct sum_ctx *x)
 		o = json_object_new_object();
 		arr = json_object_new_array();
 		json_object_object_add(o, "kind", json_object_new_string("digest"));
-		json_object_object_add(o, "since", json_object_new_string(x->o->since));
+		json_object_object_add(o, "since", cli_json_string(since));
 		json_object_object_add(o, "from", cli_json_string(x->o->from));
 		json_object_object_add(o, "messages", json_object_new_int64((int64_t)nh));
 		add_mode(x, o);
 	} else {
-		printf("Mail since %s%s%s: %zu message%s\n\n", cli_safe(x->o->since, safe, sizeof safe),
+		printf("Mail since %s%s%s: %zu message%s\n\n", cli_safe(since, safe, sizeof safe),
 		       x->o->from ? " from " : "", x->o->from ? x->o->from : "", nh,
 		       nh == 1 ? "" : "s");
 	}

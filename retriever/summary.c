@@ -1059,7 +1059,7 @@ static unsigned classify(const char *s, size_t n, int64_t ref, int64_t *due,
 		if (strlen(imperatives[i]) == b - a && !memcmp(low + a, imperatives[i], b - a))
 			imperative = true;
 	bool deadline = false;
-	if (dated && due_sp->start > 0) {
+	if (dated && due_sp->start > 0 && due_sp->start <= l) {
 		/* "by Friday": a deadline word just before the date */
 		size_t j = due_sp->start;
 		while (j && isspace((unsigned char)low[j - 1]))

@@ -157,6 +157,12 @@ t_summarize_since_digest() {
 	[ "$(grep -c '"kind": *"thread"' "$OUTF")" -eq 2 ] || fail "digest -n 2: two threads" "$(last_output)"
 	mx_ok summarize --since 2031
 	assert_contains "$OUT" "(nothing)" "digest: nothing since"
+	# relative: N days ago (the sample's mail is from 2026; a long way back
+	# finds all of it, a day back none)
+	mx_ok summarize --since 1d
+	assert_match "$OUT" "^Mail since $(date -u -d '1 day ago' +%Y-%m-%d): " "digest --since 1d"
+	mx_ok summarize --since 3000w -n 1
+	assert_match "$OUT" '^Mail since [0-9-]+: [1-9][0-9]* messages$' "digest --since 3000w"
 }
 
 t_summarize_usage_errors() {
