@@ -23,10 +23,10 @@
 #include "../retriever/convo.h"
 #include "cli.h"
 
-#define LINE_MAX_BYTES 4096	 /* of a question */
-#define SESSION_MAX (1u << 20)	 /* bytes of a saved session */
-#define REWRITE_TOKENS 48	 /* of a model's rewrite */
-#define CHAT_ASK_TOKENS 256	 /* of a written answer, by default */
+#define LINE_MAX_BYTES	  4096	     /* of a question */
+#define SESSION_MAX	  (1u << 20) /* bytes of a saved session */
+#define REWRITE_TOKENS	  48	     /* of a model's rewrite */
+#define CHAT_ASK_TOKENS	  256	     /* of a written answer, by default */
 #define CHAT_ASK_OVERHEAD 160
 
 struct chat_ask {
@@ -201,7 +201,8 @@ static int turn(struct chat_ask *x, const char *q)
 		printf("(searching: %s)\n", cli_safe(query, safe, sizeof safe));
 	int rc = ret_answer_run(x->st, query, &x->p, &a);
 	if (rc == MX_EEMPTY || (rc == MX_EINVAL && a.err[0])) {
-		cli_error("%s", rc == MX_EEMPTY ? "the question has no words to search for" : a.err);
+		cli_error("%s",
+			  rc == MX_EEMPTY ? "the question has no words to search for" : a.err);
 		goto out; /* the conversation goes on */
 	}
 	if (rc) {

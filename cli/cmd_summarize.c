@@ -23,13 +23,13 @@
 #include "../retriever/summary.h"
 #include "cli.h"
 
-#define THREAD_MAX 500	       /* messages of one thread read */
-#define DIGEST_SCAN 2000       /* messages a digest looks at */
-#define SECTIONS_MAX 40	       /* sections listed for a document */
-#define PEOPLE_SHOWN 10	       /* recipients who sent nothing, listed */
-#define SUM_MAX_TOKENS 384     /* of a written summary, by default */
-#define RENDER_MAX (4u << 20)  /* bytes of a thread rendered for the model */
-#define GEN_MAX_TEXT (256u << 10) /* bytes a chat model reads (map-reduce) */
+#define THREAD_MAX     500	    /* messages of one thread read */
+#define DIGEST_SCAN    2000	    /* messages a digest looks at */
+#define SECTIONS_MAX   40	    /* sections listed for a document */
+#define PEOPLE_SHOWN   10	    /* recipients who sent nothing, listed */
+#define SUM_MAX_TOKENS 384	    /* of a written summary, by default */
+#define RENDER_MAX     (4u << 20)   /* bytes of a thread rendered for the model */
+#define GEN_MAX_TEXT   (256u << 10) /* bytes a chat model reads (map-reduce) */
 
 struct sum_opts {
 	size_t sentences, limit, max_tokens;
@@ -230,21 +230,24 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 				json_object *j = span_json(doc.text, sp);
 				json_object_object_add(j, "line_start", json_object_new_int64(ls));
 				json_object_object_add(j, "line_end", json_object_new_int64(le));
-				json_object_object_add(j, "score", json_object_new_double(s[i].score));
+				json_object_object_add(j, "score",
+						       json_object_new_double(s[i].score));
 				json_object_array_add(arr, j);
-				mx_buf_appendf(&all, "%s%.*s", i ? " " : "", (int)(sp.end - sp.start),
-					       doc.text + sp.start);
+				mx_buf_appendf(&all, "%s%.*s", i ? " " : "",
+					       (int)(sp.end - sp.start), doc.text + sp.start);
 			} else if (ls) {
 				printf("%s [%lld-%lld]\n",
-				       one_line(doc.text + sp.start, sp.end - sp.start, buf, sizeof buf),
+				       one_line(doc.text + sp.start, sp.end - sp.start, buf,
+						sizeof buf),
 				       (long long)ls, (long long)le);
 			} else {
-				printf("%s\n",
-				       one_line(doc.text + sp.start, sp.end - sp.start, buf, sizeof buf));
+				printf("%s\n", one_line(doc.text + sp.start, sp.end - sp.start, buf,
+							sizeof buf));
 			}
 		}
 		if (o) {
-			json_object_object_add(o, "summary", cli_json_string(all.data ? all.data : ""));
+			json_object_object_add(o, "summary",
+					       cli_json_string(all.data ? all.data : ""));
 			json_object_object_add(o, "sentences", arr);
 			json_object_object_add(o, "truncated", json_object_new_boolean(truncated));
 		} else if (!ns) {
@@ -268,8 +271,8 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 		size_t shown = 0;
 		for (size_t k = 0; k < doc.nsections; k++) {
 			const struct conn_section *sec = &doc.sections[k];
-			size_t a = sec->start, b = k + 1 < doc.nsections ? doc.sections[k + 1].start
-									 : doc.text_len;
+			size_t a = sec->start,
+			       b = k + 1 < doc.nsections ? doc.sections[k + 1].start : doc.text_len;
 			if (!sec->heading || !*sec->heading || a >= b || b > doc.text_len)
 				continue;
 			if (shown++ == SECTIONS_MAX) {
@@ -277,8 +280,8 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 					printf("  (%zu more sections)\n", nsec - SECTIONS_MAX);
 				break;
 			}
-			if (ret_summary_extract(doc.text + a, b - a, NULL, 0, &sp, &s, &ns, NULL, err,
-						sizeof err)) {
+			if (ret_summary_extract(doc.text + a, b - a, NULL, 0, &sp, &s, &ns, NULL,
+						err, sizeof err)) {
 				cli_error("cannot summarise: %s", err[0] ? err : "out of memory");
 				goto out;
 			}
@@ -286,11 +289,15 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 			if (o) {
 				js = json_object_new_object();
 				jarr = json_object_new_array();
-				json_object_object_add(js, "heading", cli_json_string(sec->heading));
-				json_object_object_add(js, "byte_start", json_object_new_int64((int64_t)a));
-				json_object_object_add(js, "byte_end", json_object_new_int64((int64_t)b));
+				json_object_object_add(js, "heading",
+						       cli_json_string(sec->heading));
+				json_object_object_add(js, "byte_start",
+						       json_object_new_int64((int64_t)a));
+				json_object_object_add(js, "byte_end",
+						       json_object_new_int64((int64_t)b));
 				if (sec->page)
-					json_object_object_add(js, "page", json_object_new_int(sec->page));
+					json_object_object_add(js, "page",
+							       json_object_new_int(sec->page));
 			} else {
 				printf("  %s\n", one_line(sec->heading, strlen(sec->heading), buf,
 							  sizeof buf));
@@ -300,8 +307,9 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 				if (jarr)
 					json_object_array_add(jarr, span_json(doc.text, g));
 				else
-					printf("    %s\n", one_line(doc.text + g.start, g.end - g.start,
-								buf, sizeof buf));
+					printf("    %s\n",
+					       one_line(doc.text + g.start, g.end - g.start, buf,
+							sizeof buf));
 			}
 			if (js) {
 				json_object_object_add(js, "sentences", jarr);
@@ -321,7 +329,8 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 			       RET_SUM_MAX_TEXT >> 20);
 		if (!x->ch)
 			printf("\nExtractive summary: sentences of the document, in its order%s.\n",
-			       x->e ? "" : " (chosen by word overlap; an embedder would do better)");
+			       x->e ? ""
+				    : " (chosen by word overlap; an embedder would do better)");
 	}
 	ret = CLI_OK;
 out:
@@ -383,9 +392,8 @@ static int thread_read(struct sum_ctx *x, const char *key, int64_t after, struct
 	t->doc = calloc(t->n ? t->n : 1, sizeof *t->doc);
 	t->skip = calloc(t->n ? t->n : 1, sizeof *t->skip);
 	t->m = calloc(t->n ? t->n : 1, sizeof *t->m);
-	if (!t->d || !t->doc || !t->skip || !t->m || !(t->subject = strdup(n && all[0].title
-										  ? all[0].title
-										  : "(no subject)"))) {
+	if (!t->d || !t->doc || !t->skip || !t->m ||
+	    !(t->subject = strdup(n && all[0].title ? all[0].title : "(no subject)"))) {
 		store_docfulls_free(all, n);
 		free(t->d);
 		t->d = NULL;
@@ -485,7 +493,8 @@ static json_object *thread_json(struct sum_ctx *x, const struct thread *t,
 		json_object *p = json_object_new_object();
 		json_object_object_add(p, "name", cli_json_string(s->people[i].name));
 		json_object_object_add(p, "address", cli_json_string(s->people[i].addr));
-		json_object_object_add(p, "sent", json_object_new_int64((int64_t)s->people[i].sent));
+		json_object_object_add(p, "sent",
+				       json_object_new_int64((int64_t)s->people[i].sent));
 		json_object_array_add(people, p);
 	}
 	json_object_object_add(o, "participants", people);
@@ -496,9 +505,9 @@ static json_object *thread_json(struct sum_ctx *x, const struct thread *t,
 		json_object_object_add(m, "document_id", json_object_new_int64(t->d[i].id));
 		json_object_object_add(m, "message_id", cli_json_string(t->d[i].message_id));
 		json_object_object_add(m, "date", date[0] ? json_object_new_string(date) : NULL);
-		json_object_object_add(m, "from",
-				       cli_json_string(sender_name(s, t->d[i].author, name,
-								   sizeof name)));
+		json_object_object_add(
+			m, "from",
+			cli_json_string(sender_name(s, t->d[i].author, name, sizeof name)));
 		if (s->timeline[i] != SIZE_MAX) {
 			char *l = strndup(t->m[i].text + s->timeline[i],
 					  s->timeline_end[i] - s->timeline[i]);
@@ -518,16 +527,17 @@ static json_object *thread_json(struct sum_ctx *x, const struct thread *t,
 		json_object *j = span_json(t->m[it->msg].text, it->sp);
 		json_object_object_add(j, "message", json_object_new_int64((int64_t)it->msg + 1));
 		json_object_object_add(j, "document_id", json_object_new_int64(t->d[it->msg].id));
-		json_object_object_add(j, "from",
-				       cli_json_string(sender_name(s, t->d[it->msg].author, name,
-								   sizeof name)));
+		json_object_object_add(
+			j, "from",
+			cli_json_string(sender_name(s, t->d[it->msg].author, name, sizeof name)));
 		if (it->kind == RET_ITEM_GIST)
 			json_object_object_add(j, "score", json_object_new_double(it->score));
 		if (it->kind == RET_ITEM_QUESTION)
 			json_object_object_add(j, "open", json_object_new_boolean(it->open));
 		if (it->kind == RET_ITEM_ACTION) {
 			ymd(it->due, date, sizeof date);
-			json_object_object_add(j, "due", it->due ? json_object_new_string(date) : NULL);
+			json_object_object_add(j, "due",
+					       it->due ? json_object_new_string(date) : NULL);
 			char *dt = it->due ? strndup(t->m[it->msg].text + it->due_sp.start,
 						     it->due_sp.end - it->due_sp.start)
 					   : NULL;
@@ -591,7 +601,8 @@ static void thread_print_head(const struct thread *t, const struct ret_thread_su
 					sizeof who),
 			       s->timeline[i] != SIZE_MAX
 				       ? one_line(t->m[i].text + s->timeline[i],
-						  s->timeline_end[i] - s->timeline[i], buf, sizeof buf)
+						  s->timeline_end[i] - s->timeline[i], buf,
+						  sizeof buf)
 				       : "(no text)");
 		}
 	}
@@ -846,7 +857,8 @@ static int parse_opts(int argc, char **argv, struct sum_opts *o)
 		switch (opt) {
 		case 's':
 			if (cli_parse_count(optarg, 1, 100, &o->sentences)) {
-				cli_error("--sentences takes a number from 1 to 100, not '%s'", optarg);
+				cli_error("--sentences takes a number from 1 to 100, not '%s'",
+					  optarg);
 				return CLI_USAGE;
 			}
 			break;

@@ -15,9 +15,9 @@
 #include "../common/utf8.h"
 #include "retriever_int.h"
 
-#define ADD_WORDS 8	  /* words a follow-up gains from the previous query */
-#define PROMPT_TURNS 4	  /* turns shown to a model for the rewrite */
-#define REPLY_MAX 300	  /* bytes of a model's query */
+#define ADD_WORDS    8	 /* words a follow-up gains from the previous query */
+#define PROMPT_TURNS 4	 /* turns shown to a model for the rewrite */
+#define REPLY_MAX    300 /* bytes of a model's query */
 
 struct ret_convo {
 	struct ret_convo_turn t[RET_CONVO_TURNS];
@@ -72,8 +72,8 @@ static char *dup_cut(const char *s)
 	return d;
 }
 
-int ret_convo_add(struct ret_convo *c, const char *question, const char *query,
-		  const char *person, const char *topic)
+int ret_convo_add(struct ret_convo *c, const char *question, const char *query, const char *person,
+		  const char *topic)
 {
 	struct ret_convo_turn t = { dup_cut(question), dup_cut(query), dup_cut(person),
 				    dup_cut(topic) };
@@ -94,16 +94,16 @@ int ret_convo_add(struct ret_convo *c, const char *question, const char *query,
 /* the rule                                                              */
 /* ===================================================================== */
 
-static const char *const personal[] = { "she", "he", "her", "him", "his", "hers", "they",
-					"them", "their", "theirs", NULL };
-static const char *const other_refs[] = { "it", "its", "this", "that", "these", "those",
-					  "there", "then", "one", "same", NULL };
+static const char *const personal[] = { "she",	"he",	"her",	 "him",	   "his", "hers",
+					"they", "them", "their", "theirs", NULL };
+static const char *const other_refs[] = { "it",	   "its",  "this", "that", "these", "those",
+					  "there", "then", "one",  "same", NULL };
 static const char *const openers[] = { "and", "also", "but", "so", NULL };
 /* Question words and fillers: not content. */
-static const char *const fillers[] = { "what",	"when", "where", "who",	 "whom", "why",
-				       "how",	"which", "did",	 "does", "do",	 "is",
-				       "are",	"was",	 "were", "much", "many", "about",
-				       "again", "else",	 "then", "ok",	 "okay", NULL };
+static const char *const fillers[] = { "what",	"when",	 "where", "who",  "whom", "why",
+				       "how",	"which", "did",	  "does", "do",	  "is",
+				       "are",	"was",	 "were",  "much", "many", "about",
+				       "again", "else",	 "then",  "ok",	  "okay", NULL };
 
 static bool in_list(const char *w, size_t n, const char *const *list)
 {
@@ -129,7 +129,8 @@ static size_t next_word(const char *s, size_t *i, size_t *start)
 static bool is_content(const char *w, size_t n)
 {
 	return !ret_is_stopword(w, n) && !in_list(w, n, fillers) && !in_list(w, n, personal) &&
-	       !in_list(w, n, other_refs) && !in_list(w, n, openers) && (n > 1 || isdigit((unsigned char)w[0]));
+	       !in_list(w, n, other_refs) && !in_list(w, n, openers) &&
+	       (n > 1 || isdigit((unsigned char)w[0]));
 }
 
 /* Whether s holds word w[0, n) (case-insensitive). */
@@ -243,7 +244,8 @@ int ret_convo_prompt(const struct ret_convo *c, const char *q, const char **syst
 		rc = mx_buf_appendf(&b, "User: %s\n", t->question);
 		if (!rc && (t->person[0] || t->topic[0]))
 			rc = mx_buf_appendf(&b, "(answered from: %s%s%s)\n", t->topic,
-					    t->person[0] && t->topic[0] ? ", from " : "", t->person);
+					    t->person[0] && t->topic[0] ? ", from " : "",
+					    t->person);
 	}
 	if (!rc)
 		rc = mx_buf_appendf(&b, "\nLast question: %s\nStandalone query:", q);

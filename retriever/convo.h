@@ -29,8 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RET_CONVO_TURNS 64	  /* turns kept; older ones are dropped */
-#define RET_CONVO_TEXT	4096	  /* bytes of a question, query or about */
+#define RET_CONVO_TURNS 64   /* turns kept; older ones are dropped */
+#define RET_CONVO_TEXT	4096 /* bytes of a question, query or about */
 
 struct ret_convo_turn {
 	char *question; /* as typed (malloc'd) */
@@ -42,8 +42,8 @@ struct ret_convo_turn {
 struct ret_convo;
 
 int ret_convo_new(struct ret_convo **out); /* 0 or MX_ENOMEM */
-void ret_convo_free(struct ret_convo *c);   /* NULL is fine */
-void ret_convo_clear(struct ret_convo *c);  /* forgets every turn */
+void ret_convo_free(struct ret_convo *c);  /* NULL is fine */
+void ret_convo_clear(struct ret_convo *c); /* forgets every turn */
 
 /* The turns, oldest first (borrowed until the conversation changes). */
 const struct ret_convo_turn *ret_convo_turns(const struct ret_convo *c, size_t *n);
@@ -51,8 +51,8 @@ const struct ret_convo_turn *ret_convo_turns(const struct ret_convo *c, size_t *
 /* Records a turn (strings copied, each cut at RET_CONVO_TEXT bytes;
  * person and topic may be NULL). The oldest turn goes beyond
  * RET_CONVO_TURNS. 0 or MX_ENOMEM. */
-int ret_convo_add(struct ret_convo *c, const char *question, const char *query,
-		  const char *person, const char *topic);
+int ret_convo_add(struct ret_convo *c, const char *question, const char *query, const char *person,
+		  const char *topic);
 
 /* Whether q reads as a follow-up of the previous turn (see above); false
  * when there is none. */

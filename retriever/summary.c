@@ -18,16 +18,16 @@
 #include "../engine/chat.h"
 #include "../engine/engine.h"
 
-#define GROUP_MAX 192	   /* sentences scored together (n^2 similarities) */
-#define CAND_TOTAL 65536   /* candidate sentences of one summary */
-#define TERMS_SENT 64	   /* content words of a sentence, for similarity */
-#define STEM_BYTES 6	   /* a word's bytes that count in the comparison */
-#define SHORT_WORDS 8	   /* a sentence shorter than this scores less */
-#define ITERATIONS 40	   /* of the power iteration */
-#define GEN_ROUNDS 4	   /* reduce rounds of a written summary */
-#define GEN_PART_MIN 256   /* bytes: a smaller part is not worth a call */
-#define GEN_OUT_MAX (64u << 10) /* bytes of a part summary kept */
-#define MMR_LAMBDA 0.6	   /* centrality against redundancy */
+#define GROUP_MAX    192	 /* sentences scored together (n^2 similarities) */
+#define CAND_TOTAL   65536	 /* candidate sentences of one summary */
+#define TERMS_SENT   64		 /* content words of a sentence, for similarity */
+#define STEM_BYTES   6		 /* a word's bytes that count in the comparison */
+#define SHORT_WORDS  8		 /* a sentence shorter than this scores less */
+#define ITERATIONS   40		 /* of the power iteration */
+#define GEN_ROUNDS   4		 /* reduce rounds of a written summary */
+#define GEN_PART_MIN 256	 /* bytes: a smaller part is not worth a call */
+#define GEN_OUT_MAX  (64u << 10) /* bytes of a part summary kept */
+#define MMR_LAMBDA   0.6	 /* centrality against redundancy */
 
 struct ret_summary_params ret_summary_params_default(void)
 {
@@ -42,8 +42,9 @@ bool ret_summary_eligible(const char *s, size_t n)
 {
 	size_t words = 0, letters = 0, bytes = 0;
 	bool in = false;
-	static const char *const greetings[] = { "hi ", "hello ", "hey ", "dear ", "hej ",
-						 "hallo ", "greetings", "good morning", NULL };
+	static const char *const greetings[] = { "hi ",	      "hello ",	      "hey ",
+						 "dear ",     "hej ",	      "hallo ",
+						 "greetings", "good morning", NULL };
 	if (n && (s[0] == '|' || s[0] == '#'))
 		return false; /* a table row, a heading */
 	for (size_t i = 0; greetings[i]; i++)
@@ -347,8 +348,7 @@ size_t ret_summary_pick(const double *score, size_t n, size_t k, size_t *out)
 
 /* The k best by MMR (score against similarity to those already picked),
  * in increasing order. */
-static size_t pick_diverse(const double *score, const double *sim, size_t n, size_t k,
-			   size_t *out)
+static size_t pick_diverse(const double *score, const double *sim, size_t n, size_t k, size_t *out)
 {
 	size_t m = ret_mmr_select(score, sim, n, k, MMR_LAMBDA, -1, out);
 	sort_indices(out, m);
@@ -422,7 +422,8 @@ static int cands_add(struct cands *c, const struct seg *s, size_t si, bool *trun
 			return rc;
 		for (size_t i = 0; i < ns; i++) {
 			struct ret_span g = { a + sp[i].start, a + sp[i].end };
-			if (skipped(s, g) || !ret_summary_eligible(s->text + g.start, g.end - g.start))
+			if (skipped(s, g) ||
+			    !ret_summary_eligible(s->text + g.start, g.end - g.start))
 				continue;
 			if (c->n >= CAND_TOTAL) {
 				*truncated = true;
@@ -525,9 +526,9 @@ static int cands_dedup(struct cands *c, const struct seg *segs)
 	}
 	for (size_t i = 0; i < c->n; i++) {
 		const struct cand *x = &c->v[i];
-		h[i] = (struct hashed){ sent_hash(segs[x->seg].text + x->sp.start,
-						  x->sp.end - x->sp.start),
-					i };
+		h[i] = (struct hashed){
+			sent_hash(segs[x->seg].text + x->sp.start, x->sp.end - x->sp.start), i
+		};
 	}
 	qsort(h, c->n, sizeof *h, hashed_cmp);
 	for (size_t i = 1; i < c->n; i++)
@@ -689,9 +690,9 @@ static bool word_is(const char *s, struct word w, const char *lit)
 /* The month (0-11) a word names ("nov", "November", "Sept"), or -1. */
 static int month_of(const char *s, struct word w)
 {
-	static const char *const full[] = { "january", "february", "march",	"april",
-					    "may",     "june",	   "july",	"august",
-					    "september", "october", "november", "december" };
+	static const char *const full[] = { "january",	 "february", "march",	 "april",
+					    "may",	 "june",     "july",	 "august",
+					    "september", "october",  "november", "december" };
 	size_t l = w.b - w.a;
 	for (int m = 0; m < 12; m++) {
 		if (l == 3 && !strncasecmp(s + w.a, months[m], 3))
@@ -851,7 +852,8 @@ bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct re
 				t = today + DAY;
 			else if (word_is(s, w[i], "eow"))
 				t = today + DAY * ((5 - wday_of(today) + 7) % 7);
-			else if (word_is(s, w[i], "end") && i + 2 < nw && word_is(s, w[i + 1], "of")) {
+			else if (word_is(s, w[i], "end") && i + 2 < nw &&
+				 word_is(s, w[i + 1], "of")) {
 				size_t j = i + 2;
 				if (word_is(s, w[j], "the") && j + 1 < nw)
 					j++;
@@ -1005,27 +1007,32 @@ static bool has_any(const char *s, const char *const *list)
 }
 
 static const char *const decision_words[] = {
-	"decided", "we decide", "agreed", "we agree", "let's go with", "lets go with",
-	"we'll go with", "we will go with", "going with", "approved", "settled on",
-	"the decision", "final decision", "we chose", "we have chosen", "signed off",
-	"confirmed", "is booked", "are booked", "has been booked", "will go ahead",
-	"works for us", "works for me", "sounds good", "go ahead", "we're going with", NULL
+	"decided",	  "we decide",	      "agreed",
+	"we agree",	  "let's go with",    "lets go with",
+	"we'll go with",  "we will go with",  "going with",
+	"approved",	  "settled on",	      "the decision",
+	"final decision", "we chose",	      "we have chosen",
+	"signed off",	  "confirmed",	      "is booked",
+	"are booked",	  "has been booked",  "will go ahead",
+	"works for us",	  "works for me",     "sounds good",
+	"go ahead",	  "we're going with", NULL
 };
-static const char *const request_words[] = { "please", "could you", "can you", "would you",
-					     "will you", "kindly", NULL };
+static const char *const request_words[] = { "please",	 "could you", "can you", "would you",
+					     "will you", "kindly",    NULL };
 static const char *const action_words[] = {
-	"need to", "needs to", "have to", "has to", "must", "you should", "we should",
-	"i should", "don't forget", "do not forget", "remember to", "make sure", "todo",
-	"to do", "action item", "let me know", "i will", "i'll", "we will", "we'll",
-	"deadline", "due", "no later than", NULL
+	"need to",   "needs to", "have to",	 "has to",	  "must",	   "you should",
+	"we should", "i should", "don't forget", "do not forget", "remember to",   "make sure",
+	"todo",	     "to do",	 "action item",	 "let me know",	  "i will",	   "i'll",
+	"we will",   "we'll",	 "deadline",	 "due",		  "no later than", NULL
 };
 /* Verbs that start an instruction: "Send the draft to ...". */
 static const char *const imperatives[] = {
-	"send", "review", "check", "call", "book", "pay", "sign", "bring", "confirm", "submit",
-	"update", "fix", "reply", "schedule", "prepare", "remember", "add", "remove", "buy",
-	"pick", "renew", "register", "fill", "complete", "read", "write", "email", "forward",
-	"arrange", "order", "cancel", "return", "print", "upload", "share", "invite", "ask",
-	"tell", "note", "bring", "contact", "finish", "make", "water", "take", NULL
+	"send",	   "review", "check",  "call",	  "book",    "pay",	 "sign",    "bring",
+	"confirm", "submit", "update", "fix",	  "reply",   "schedule", "prepare", "remember",
+	"add",	   "remove", "buy",    "pick",	  "renew",   "register", "fill",    "complete",
+	"read",	   "write",  "email",  "forward", "arrange", "order",	 "cancel",  "return",
+	"print",   "upload", "share",  "invite",  "ask",     "tell",	 "note",    "bring",
+	"contact", "finish", "make",   "water",	  "take",    NULL
 };
 static const char *const deadline_words[] = { "by", "before", "due", NULL };
 
@@ -1068,7 +1075,8 @@ static unsigned classify(const char *s, size_t n, int64_t ref, int64_t *due,
 		while (w && isalpha((unsigned char)low[w - 1]))
 			w--;
 		for (size_t i = 0; deadline_words[i]; i++)
-			if (strlen(deadline_words[i]) == j - w && !memcmp(low + w, deadline_words[i], j - w))
+			if (strlen(deadline_words[i]) == j - w &&
+			    !memcmp(low + w, deadline_words[i], j - w))
 				deadline = true;
 	}
 	if (request || imperative || deadline || has_any(low, action_words))
@@ -1180,7 +1188,7 @@ int ret_thread_summarize(const struct ret_thread_msg *m, size_t n,
 	struct seg *segs = calloc(n, sizeof *segs);
 	struct cands c = { 0 };
 	size_t *pick = NULL, np = 0, cap = 0;
-	char (*addr)[256] = calloc(n, sizeof *addr);
+	char(*addr)[256] = calloc(n, sizeof *addr);
 	int rc = 0;
 	out->timeline = calloc(n, sizeof *out->timeline);
 	out->timeline_end = calloc(n, sizeof *out->timeline_end);
@@ -1201,8 +1209,9 @@ int ret_thread_summarize(const struct ret_thread_msg *m, size_t n,
 		goto out;
 	for (size_t i = 0; i < np; i++) {
 		const struct cand *x = &c.v[pick[i]];
-		struct ret_thread_item it = { .kind = RET_ITEM_GIST, .msg = x->seg, .sp = x->sp,
-					      .score = x->score };
+		struct ret_thread_item it = {
+			.kind = RET_ITEM_GIST, .msg = x->seg, .sp = x->sp, .score = x->score
+		};
 		if ((rc = item_push(out, &cap, &it)))
 			goto out;
 	}
@@ -1321,7 +1330,8 @@ int ret_summary_generate(struct chat *ch, const char *instructions, const char *
 		}
 		if (budget < GEN_PART_MIN || st.rounds >= GEN_ROUNDS) {
 			rc = MX_ETOOBIG;
-			snprintf(err, errsz, "the text does not fit the chat model's window even in parts");
+			snprintf(err, errsz,
+				 "the text does not fit the chat model's window even in parts");
 			break;
 		}
 		/* map: each part summarised on its own */

@@ -63,8 +63,9 @@
 struct eng_embedder;
 struct chat;
 
-#define RET_SUM_WINDOW (24u << 10)  /* bytes of text scored together */
-#define RET_SUM_MAX_TEXT (4u << 20) /* bytes of a text summarised; the
+#define RET_SUM_WINDOW (24u << 10) /* bytes of text scored together */
+#define RET_SUM_MAX_TEXT                                                                           \
+	(4u << 20) /* bytes of a text summarised; the
 				       rest is left out (truncated) */
 
 struct ret_summary_params {
@@ -145,17 +146,17 @@ enum ret_item_kind {
 /* A sentence of a thread summary. */
 struct ret_thread_item {
 	enum ret_item_kind kind;
-	size_t msg;	    /* the message it is in */
-	struct ret_span sp; /* its span in that message's text */
-	double score;	    /* gist: the extractive score */
-	bool open;	    /* questions: no later message from someone else */
-	int64_t due;	    /* actions: the day it names (midnight UTC), 0: none */
+	size_t msg;		/* the message it is in */
+	struct ret_span sp;	/* its span in that message's text */
+	double score;		/* gist: the extractive score */
+	bool open;		/* questions: no later message from someone else */
+	int64_t due;		/* actions: the day it names (midnight UTC), 0: none */
 	struct ret_span due_sp; /* the words naming it, within the message's text */
 };
 
 struct ret_participant {
-	char *name; /* the display name, or "" (malloc'd) */
-	char *addr; /* the address, lower case (malloc'd) */
+	char *name;  /* the display name, or "" (malloc'd) */
+	char *addr;  /* the address, lower case (malloc'd) */
 	size_t sent; /* messages from this address */
 };
 
@@ -168,7 +169,7 @@ struct ret_thread_summary {
 	struct ret_thread_item *items; /* gist, decisions, questions, actions:
 					  each kind in thread order */
 	size_t nitems;
-	bool truncated;	/* a message passed RET_SUM_MAX_TEXT */
+	bool truncated; /* a message passed RET_SUM_MAX_TEXT */
 	char err[160];
 };
 

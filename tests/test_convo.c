@@ -29,7 +29,7 @@ static void followups(void)
 	CHECK(ret_convo_is_followup(c, "and who sent it?"));
 	CHECK(ret_convo_is_followup(c, "And when did she reply?"));
 	CHECK(ret_convo_is_followup(c, "what about Friday?"));
-	CHECK(ret_convo_is_followup(c, "how much?"));	  /* no content words */
+	CHECK(ret_convo_is_followup(c, "how much?"));	   /* no content words */
 	CHECK(ret_convo_is_followup(c, "where is that?")); /* a reference */
 	CHECK(!ret_convo_is_followup(c, "How often should I water the monstera?"));
 	CHECK(!ret_convo_is_followup(c, "What is my Granit Boulder membership number?"));
@@ -143,7 +143,8 @@ static void model_prompt_and_reply(void)
 	CHECK(ret_convo_clean_reply("") == NULL);
 	CHECK(ret_convo_clean_reply(" \n ... \n\"\"") == NULL);
 	CHECK(ret_convo_clean_reply(NULL) == NULL);
-	r = ret_convo_clean_reply("a\tb\x01" "c");
+	r = ret_convo_clean_reply("a\tb\x01"
+				  "c");
 	CHECK_STR(r, "a b c");
 	free(r);
 	char longr[1000];

@@ -139,9 +139,9 @@ static void extract_source_order(void)
 	bool tr = true;
 	char err[160] = "";
 	p.sentences = 3;
-	CHECK_EQ_INT(ret_summary_extract(doc, strlen(doc), NULL, 0, &p, &s, &n, &tr, err,
-					 sizeof err),
-		     0);
+	CHECK_EQ_INT(
+		ret_summary_extract(doc, strlen(doc), NULL, 0, &p, &s, &n, &tr, err, sizeof err),
+		0);
 	CHECK_EQ_INT(n, 3);
 	CHECK(!tr);
 	check_source_sentences(doc, strlen(doc), s, n, NULL, 0);
@@ -156,9 +156,9 @@ static void extract_source_order(void)
 	/* a skipped span (a quote) is never picked, even when central */
 	const char *w = strstr(doc, "The winter timetable for the Styrsö");
 	struct ret_span sk = { (size_t)(w - doc), (size_t)(w - doc) + 40 };
-	CHECK_EQ_INT(ret_summary_extract(doc, strlen(doc), &sk, 1, &p, &s, &n, NULL, err,
-					 sizeof err),
-		     0);
+	CHECK_EQ_INT(
+		ret_summary_extract(doc, strlen(doc), &sk, 1, &p, &s, &n, NULL, err, sizeof err),
+		0);
 	CHECK(n > 0);
 	check_source_sentences(doc, strlen(doc), s, n, &sk, 1);
 	CHECK(!picked(doc, s, n, "Styrsö ferry starts"));
@@ -166,9 +166,9 @@ static void extract_source_order(void)
 
 	/* more sentences asked for than there are: all eligible ones */
 	p.sentences = 50;
-	CHECK_EQ_INT(ret_summary_extract(doc, strlen(doc), NULL, 0, &p, &s, &n, NULL, err,
-					 sizeof err),
-		     0);
+	CHECK_EQ_INT(
+		ret_summary_extract(doc, strlen(doc), NULL, 0, &p, &s, &n, NULL, err, sizeof err),
+		0);
 	CHECK_EQ_INT(n, 6);
 	check_source_sentences(doc, strlen(doc), s, n, NULL, 0);
 	free(s);
@@ -268,9 +268,9 @@ static void extract_with_embedder(void)
 	size_t n = 0;
 	p.embedder = e;
 	p.sentences = 2;
-	CHECK_EQ_INT(ret_summary_extract(doc, strlen(doc), NULL, 0, &p, &s, &n, NULL, err,
-					 sizeof err),
-		     0);
+	CHECK_EQ_INT(
+		ret_summary_extract(doc, strlen(doc), NULL, 0, &p, &s, &n, NULL, err, sizeof err),
+		0);
 	CHECK_EQ_INT(n, 2);
 	check_source_sentences(doc, strlen(doc), s, n, NULL, 0);
 	for (size_t i = 0; i < n; i++)
@@ -412,8 +412,9 @@ static void thread_fields(void)
 		{ "Mikael Strand <mikael@ferries.example>",
 		  "Jonas Ek <jonas@nordhavn.example>, maya@nordhavn.example", "Handoff", d1, m1,
 		  sizeof m1 - 1, NULL, 0 },
-		{ "Maya Lindqvist <maya@nordhavn.example>", "Mikael Strand <mikael@ferries.example>",
-		  "Re: Handoff", d1 + 86400, m2, sizeof m2 - 1, &skip2, 1 },
+		{ "Maya Lindqvist <maya@nordhavn.example>",
+		  "Mikael Strand <mikael@ferries.example>", "Re: Handoff", d1 + 86400, m2,
+		  sizeof m2 - 1, &skip2, 1 },
 		{ "Mikael Strand <MIKAEL@ferries.example>", "maya@nordhavn.example", "Re: Handoff",
 		  d1 + 2 * 86400, m3, sizeof m3 - 1, NULL, 0 },
 	};
@@ -568,7 +569,8 @@ static void generate_map_reduce(void)
 	struct mx_buf b;
 	mx_buf_init(&b, 1u << 20);
 	for (int i = 0; i < 10; i++)
-		mx_buf_appendf(&b, "Paragraph %d says the ferry timetable changes in winter.\n\n", i);
+		mx_buf_appendf(&b, "Paragraph %d says the ferry timetable changes in winter.\n\n",
+			       i);
 	streamed = 0;
 	size_t heard = 0;
 	CHECK_EQ_INT(ret_summary_generate(c, ret_summary_instructions_thread(), b.data, b.len,
@@ -593,7 +595,8 @@ static void generate_map_reduce(void)
 		return;
 	mx_buf_init(&b, 1u << 20);
 	for (int i = 0; i < 40; i++)
-		mx_buf_appendf(&b, "Sentence %d about ferries and timetables in the winter season.\n", i);
+		mx_buf_appendf(
+			&b, "Sentence %d about ferries and timetables in the winter season.\n", i);
 	reply = NULL;
 	int rc = ret_summary_generate(c, NULL, b.data, b.len, NULL, NULL, NULL, NULL, &reply, &gs,
 				      err, sizeof err);
@@ -606,11 +609,16 @@ static void generate_map_reduce(void)
 }
 
 static const struct test_case tests[] = {
-	TEST(eligible),		    TEST(pick_order),
-	TEST(score_centrality),	    TEST(extract_source_order),
-	TEST(extract_long_text),    TEST(extract_with_embedder),
-	TEST(dates),		    TEST(addresses),
-	TEST(thread_fields),	    TEST(generate_map_reduce),
+	TEST(eligible),
+	TEST(pick_order),
+	TEST(score_centrality),
+	TEST(extract_source_order),
+	TEST(extract_long_text),
+	TEST(extract_with_embedder),
+	TEST(dates),
+	TEST(addresses),
+	TEST(thread_fields),
+	TEST(generate_map_reduce),
 };
 
 TEST_MAIN(tests)

@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ret_sum_sent *ss = NULL;
 		size_t ns = 0;
 		struct ret_span skip = { tlen / 3, tlen / 2 };
-		if (ret_summary_extract(text, tlen, &skip, 1, &p, &ss, &ns, NULL, err, sizeof err) == 0)
+		if (ret_summary_extract(text, tlen, &skip, 1, &p, &ss, &ns, NULL, err,
+					sizeof err) == 0)
 			for (size_t i = 0; i < ns; i++) {
 				if (ss[i].sp.start >= ss[i].sp.end || ss[i].sp.end > tlen)
 					abort();
@@ -63,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(ss);
 		int64_t day;
 		struct ret_span w;
-		if (ret_date_find(text, tlen, m[n].date, &day, &w) && (w.start >= w.end || w.end > tlen))
+		if (ret_date_find(text, tlen, m[n].date, &day, &w) &&
+		    (w.start >= w.end || w.end > tlen))
 			abort();
 		/* as a follow-up question */
 		struct ret_convo *c = NULL;
@@ -82,9 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n && ret_thread_summarize(m, n, &p, &t) == 0) {
 		for (size_t i = 0; i < t.nitems; i++) {
 			const struct ret_thread_item *it = &t.items[i];
-			if (it->msg >= n || it->sp.end > m[it->msg].len || it->sp.start >= it->sp.end)
+			if (it->msg >= n || it->sp.end > m[it->msg].len ||
+			    it->sp.start >= it->sp.end)
 				abort();
-			if (it->due && (it->due_sp.end > m[it->msg].len || it->due_sp.start < it->sp.start))
+			if (it->due &&
+			    (it->due_sp.end > m[it->msg].len || it->due_sp.start < it->sp.start))
 				abort();
 		}
 		for (size_t i = 0; i < n; i++)
