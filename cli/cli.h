@@ -35,7 +35,12 @@ struct cli_config {
 	char chat_model[4096];			     /* chat_model: a GGUF path, or "" (none) */
 	char chat_template[32]; /* chat_template: a family name, or "" (the model's) */
 	size_t chat_ctx;	/* chat_ctx: context window in tokens, 0 = the model's (max 4096) */
-	char path[4096];	/* the file read, or "" */
+	/* the cloud model (router/cloud.h); env MEMEX_CLOUD_* override */
+	char cloud_url[1024], cloud_model[256], cloud_key_file[4096];
+	long cloud_timeout_ms, cloud_connect_timeout_ms;
+	int cloud_retries;
+	size_t cloud_max_response;
+	char path[4096]; /* the file read, or "" */
 	bool loaded;
 };
 
@@ -200,6 +205,18 @@ int cli_ask_write(struct cli *c, struct ret_answer *a, const char *question, str
 /* The answer as a JSON object (a new reference). */
 struct json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 				 const struct cli_ask_out *o);
+/* ---- the cloud client (cloud.c) ---- */
+struct rtr_audit;
+struct rtr_cloud;
+/* DATA_HOME/audit.jsonl. */
+void cli_audit_path(struct cli *c, char *buf, size_t n);
+/* Whether a cloud URL and model are configured (config or environment). */
+bool cli_cloud_configured(struct cli *c);
+/* Opens the audit log and a cloud client from the configuration and the
+ * environment (MEMEX_CLOUD_URL, MEMEX_CLOUD_MODEL, MEMEX_CLOUD_KEY, else
+ * cloud_url, cloud_model, cloud_key_file). Both are the caller's to close
+ * (the client first). 0, or -1 after printing the error. */
+int cli_cloud_open(struct cli *c, struct rtr_audit **audit, struct rtr_cloud **cloud);
 
 /* Commands. */
 int cmd_init(struct cli *c, int argc, char **argv);
@@ -221,5 +238,7 @@ int cmd_thread(struct cli *c, int argc, char **argv);
 int cmd_chat(struct cli *c, int argc, char **argv);
 int cmd_summarize(struct cli *c, int argc, char **argv);
 int cmd_chat_ask(struct cli *c, int argc, char **argv); /* memex chat --ask */
+int cmd_audit(struct cli *c, int argc, char **argv);
+int cmd_cloud(struct cli *c, int argc, char **argv);
 
 #endif

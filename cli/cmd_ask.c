@@ -348,8 +348,15 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 		ret = CLI_USAGE;
 		goto out;
 	}
+	if (rc && a.err[0]) {
+		cli_error("cannot answer: %s", a.err);
+		ret = CLI_ERR;
+		goto out;
+	}
 	if (rc) {
-		cli_error("cannot answer: %s", a.err[0] ? a.err : store_errmsg(st));
+		cli_error("search failed: %s; the index may be damaged ('memex status --check' "
+			  "checks it)",
+			  store_errmsg(st));
 		ret = CLI_ERR;
 		goto out;
 	}

@@ -10,7 +10,7 @@
  *     q, k = RMSNorm of each head * attn_{q,k}_norm (qwen3 only)
  *     q, k = rope(q, k) at their positions (NORM or NEOX pairs, theta,
  *            linear / yarn scaling, Llama 3 frequency factors)
- *     K, V cache[p0 + i] = k[i], v[i]                         (F16 or F32)
+ *     K, V cache[p0 + i] = k[i], v[i]      (F16 or F32; K stored transposed)
  *     a    = per query head h (KV head h / (n_head / n_head_kv)):
  *            softmax(q K^T / sqrt(head_dim), causal) V         (n, qd)
  *     x   += a Wo^T
@@ -129,30 +129,44 @@ static void heads_norm(float *v, size_t n_heads, const float *g, int hd, float e
 	}
 }
 
-/* a . b over n floats, in 8 partial sums (vectorizable) */
-static inline float dot(const float *restrict a, const float *restrict b, int n)
-{
-	float acc[8] = { 0 };
-	int j = 0;
-	for (; j + 8 <= n; j += 8)
-		for (int t = 0; t < 8; t++)
-			acc[t] += a[j + t] * b[j + t];
-	float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-	for (; j < n; j++)
-		s += a[j] * b[j];
-	return s;
-}
+/* The loops of attention are written in chunks of 16 floats: gcc -O2
+ * vectorizes those (its cheap cost model leaves loops of unknown length
+ * scalar), and LLM_CLONES (llm_int.h) compiles them again for AVX2 and
+ * AVX-512, chosen at load time. */
 
-/* y += a x; in chunks of 8, which gcc -O2 vectorizes (its cheap cost
- * model leaves loops of unknown length scalar) */
+/* y (n) += a x */
 static inline void axpy(float *restrict y, float a, const float *restrict x, int n)
 {
 	int j = 0;
-	for (; j + 8 <= n; j += 8)
-		for (int t = 0; t < 8; t++)
+	for (; j + 16 <= n; j += 16)
+		for (int t = 0; t < 16; t++)
 			y[j + t] += a * x[j + t];
 	for (; j < n; j++)
 		y[j] += a * x[j];
+}
+
+/* e^x for x <= 0 (softmax after subtracting the maximum), without
+ * branches: x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor polynomial
+ * to r^7 (relative error under 2e-7), 2^n put in the exponent bits. Below
+ * -87 (e^x < 2^-126) it returns about 1.6e-38 instead of less; a nan
+ * is taken as -87, so that the conversion to int stays defined. */
+static inline float exp_neg(float x)
+{
+	x = x > -87.0f ? x : -87.0f; /* also a nan (hostile weights) */
+	x = x < 0.0f ? x : 0.0f;
+	float t = x * 1.44269504f; /* log2(e) */
+	int n = (int)(t - 0.5f);   /* round to nearest, for t <= 0 */
+	float fn = (float)n;
+	float r = (x - fn * 0.693145752f) - fn * 1.42860677e-6f; /* ln 2 in two parts */
+	float p = 1.0f +
+		  r * (1.0f + r * (0.5f + r * (1.0f / 6 +
+					       r * (1.0f / 24 +
+						    r * (1.0f / 120 +
+							 r * (1.0f / 720 + r * (1.0f / 5040)))))));
+	uint32_t bits = (uint32_t)(n + 127) << 23;
+	float scale;
+	memcpy(&scale, &bits, sizeof scale);
+	return p * scale;
 }
 
 /* ---- rope ------------------------------------------------------------------------- */
@@ -284,93 +298,119 @@ static void matmul(struct eng_llm *m, const float *x, size_t n, uint64_t k,
 	}
 }
 
-/* The K or V cache rows of (layer, kv head) as floats: n_pos rows of
- * head_dim. */
-static void kv_rows(const struct eng_llm *m, const void *cache, int layer, int kvh, int n_pos,
-		    float *restrict out)
+/* n cached values from element off of a cache (F16 or F32) as floats */
+static inline void kv_read(const struct eng_llm *m, const void *cache, size_t off, size_t n,
+			   float *restrict out)
 {
-	size_t off = ((size_t)layer * m->n_head_kv + (size_t)kvh) * (size_t)m->n_ctx *
-		     (size_t)m->head_dim;
-	size_t cnt = (size_t)n_pos * (size_t)m->head_dim;
 	if (m->p.kv_type == ENG_KV_F32) {
-		memcpy(out, (const float *)cache + off, cnt * sizeof *out);
+		memcpy(out, (const float *)cache + off, n * sizeof *out);
 		return;
 	}
 	const uint16_t *restrict src = (const uint16_t *)cache + off;
 	size_t i = 0;
-	for (; i + 16 <= cnt; i += 16)
+	for (; i + 16 <= n; i += 16)
 		for (int t = 0; t < 16; t++)
 			out[i + t] = f32_from_f16(src[i + t]);
-	for (; i < cnt; i++)
+	for (; i < n; i++)
 		out[i] = f32_from_f16(src[i]);
 }
 
-/* Causal attention of the pass for the query heads of thread ith: the K and
- * V rows of a KV head are turned into floats once for its query heads
- * (heads of one group are next to each other, so mostly once per thread). */
-static void attn_job(void *ctx, int ith, int nth)
+/* The cached K of positions 0 .. n_pos - 1 of (layer, kv head) as floats,
+ * kt (head_dim, ld), transposed as the cache keeps it so that the scores of
+ * a query are sums of whole rows (axpy over positions, no horizontal
+ * sums); its V as vf (n_pos, head_dim). */
+static inline void kv_load(const struct eng_llm *m, int layer, int kvh, int n_pos, size_t ld,
+			   float *restrict kt, float *restrict vf)
+{
+	size_t hd = (size_t)m->head_dim, ctx = (size_t)m->n_ctx;
+	size_t off = ((size_t)layer * m->n_head_kv + (size_t)kvh) * ctx * hd;
+	for (size_t d = 0; d < hd; d++)
+		kv_read(m, m->kv_k, off + d * ctx, (size_t)n_pos, kt + d * ld);
+	kv_read(m, m->kv_v, off, (size_t)n_pos * hd, vf);
+}
+
+/* Causal attention of the pass for the query heads of thread ith, by
+ * tiles of up to ATT_TILE queries (each row of kt is read once per tile):
+ *   s[i][j] = q_i . k_j / sqrt(head_dim)  for j <= pos_i
+ *   out_i   = sum_j softmax(s[i])_j v_j
+ * The K and V rows of a KV head are loaded once for its query heads
+ * (the heads of a group are next to each other). */
+LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 {
 	struct eng_llm *m = ctx;
 	int hd = m->head_dim, group = m->n_head / m->n_head_kv, l = m->job_layer, p0 = m->job_p0;
 	int n_pos = p0 + (int)m->job_n;
 	int h0 = m->n_head * ith / nth, h1 = m->n_head * (ith + 1) / nth;
-	float *kf = m->tscratch + (size_t)ith * m->tstride;
-	float *vf = kf + (size_t)m->n_ctx * hd, *sc = vf + (size_t)m->n_ctx * hd;
+	size_t ld = m->att_ld;
+	float *kt = m->tscratch + (size_t)ith * m->tstride;
+	float *vf = kt + (size_t)hd * ld, *sc = vf + ld * (size_t)hd;
 	float scale = 1.0f / sqrtf((float)hd);
 	int have = -1;
 	for (int h = h0; h < h1; h++) {
 		int kvh = h / group;
 		if (kvh != have) {
-			kv_rows(m, m->kv_k, l, kvh, n_pos, kf);
-			kv_rows(m, m->kv_v, l, kvh, n_pos, vf);
+			kv_load(m, l, kvh, n_pos, ld, kt, vf);
 			have = kvh;
 		}
-		for (size_t i = 0; i < m->job_n; i++) {
-			const float *q = m->q + i * (size_t)m->qd + (size_t)h * hd;
-			float *out = m->att + i * (size_t)m->qd + (size_t)h * hd;
-			int np = p0 + (int)i + 1; /* causal: positions up to its own */
-			float max = -INFINITY;
-			for (int j = 0; j < np; j++) {
-				sc[j] = dot(q, kf + (size_t)j * hd, hd) * scale;
-				max = fmaxf(max, sc[j]);
+		for (size_t i0 = 0; i0 < m->job_n; i0 += ATT_TILE) {
+			size_t nt = m->job_n - i0 < ATT_TILE ? m->job_n - i0 : ATT_TILE;
+			int np_max = p0 + (int)(i0 + nt); /* positions the tile's last query sees */
+			for (size_t t = 0; t < nt; t++)
+				memset(sc + t * ld, 0, (size_t)np_max * sizeof *sc);
+			for (int d = 0; d < hd; d++) {
+				const float *krow = kt + (size_t)d * ld;
+				for (size_t t = 0; t < nt; t++) {
+					float qv =
+						m->q[(i0 + t) * (size_t)m->qd + (size_t)h * hd + d];
+					axpy(sc + t * ld, qv * scale, krow, np_max);
+				}
 			}
-			double sum = 0;
-			for (int j = 0; j < np; j++) {
-				sc[j] = expf(sc[j] - max);
-				sum += sc[j];
+			for (size_t t = 0; t < nt; t++) {
+				float *s = sc + t * ld;
+				float *out = m->att + (i0 + t) * (size_t)m->qd + (size_t)h * hd;
+				int np =
+					p0 + (int)(i0 + t) + 1; /* causal: up to its own position */
+				float max = s[0];
+				for (int j = 1; j < np; j++)
+					max = s[j] > max ? s[j] : max;
+				float sum = 0;
+				for (int j = 0; j < np; j++) {
+					s[j] = exp_neg(s[j] - max);
+					sum += s[j];
+				}
+				memset(out, 0, (size_t)hd * sizeof *out);
+				for (int j = 0; j < np; j++)
+					axpy(out, s[j], vf + (size_t)j * hd, hd);
+				float inv = 1.0f / sum;
+				for (int d = 0; d < hd; d++)
+					out[d] *= inv;
 			}
-			memset(out, 0, (size_t)hd * sizeof *out);
-			for (int j = 0; j < np; j++)
-				axpy(out, sc[j], vf + (size_t)j * hd, hd);
-			float inv = (float)(1.0 / sum);
-			for (int t = 0; t < hd; t++)
-				out[t] *= inv;
 		}
 	}
 }
 
 /* ---- the forward pass ---------------------------------------------------------------- */
 
+/* k and v of the pass into the cache at p0 ..: K transposed, (head_dim,
+ * n_ctx) per KV head, V as rows, (n_ctx, head_dim) */
 static void store_kv(struct eng_llm *m, int l, int p0, size_t n)
 {
-	int hd = m->head_dim;
-	for (int kvh = 0; kvh < m->n_head_kv; kvh++) {
-		size_t base =
-			(((size_t)l * m->n_head_kv + (size_t)kvh) * (size_t)m->n_ctx + (size_t)p0) *
-			(size_t)hd;
+	size_t hd = (size_t)m->head_dim, ctx = (size_t)m->n_ctx;
+	bool f32 = m->p.kv_type == ENG_KV_F32;
+	for (size_t kvh = 0; kvh < (size_t)m->n_head_kv; kvh++) {
+		size_t base = ((size_t)l * m->n_head_kv + kvh) * ctx * hd;
 		for (size_t i = 0; i < n; i++) {
-			const float *ks = m->k + i * (size_t)m->kvd + (size_t)kvh * hd;
-			const float *vs = m->v + i * (size_t)m->kvd + (size_t)kvh * hd;
-			size_t o = base + i * (size_t)hd;
-			if (m->p.kv_type == ENG_KV_F32) {
-				memcpy((float *)m->kv_k + o, ks, (size_t)hd * sizeof(float));
-				memcpy((float *)m->kv_v + o, vs, (size_t)hd * sizeof(float));
-			} else {
-				uint16_t *kd = (uint16_t *)m->kv_k + o,
-					 *vd = (uint16_t *)m->kv_v + o;
-				for (int t = 0; t < hd; t++) {
-					kd[t] = f16_from_f32(ks[t]);
-					vd[t] = f16_from_f32(vs[t]);
+			const float *ks = m->k + i * (size_t)m->kvd + kvh * hd;
+			const float *vs = m->v + i * (size_t)m->kvd + kvh * hd;
+			size_t pos = (size_t)p0 + i;
+			for (size_t d = 0; d < hd; d++) {
+				size_t ko = base + d * ctx + pos, vo = base + pos * hd + d;
+				if (f32) {
+					((float *)m->kv_k)[ko] = ks[d];
+					((float *)m->kv_v)[vo] = vs[d];
+				} else {
+					((uint16_t *)m->kv_k)[ko] = f16_from_f32(ks[d]);
+					((uint16_t *)m->kv_v)[vo] = f16_from_f32(vs[d]);
 				}
 			}
 		}
@@ -769,21 +809,47 @@ static int tensors(struct eng_llm *m)
 	return 0;
 }
 
-/* The stop tokens of the tokenizer metadata. */
+static void add_stop(struct eng_llm *m, uint32_t v)
+{
+	if (v >= (uint32_t)m->n_vocab || m->n_stops == sizeof m->stops / sizeof m->stops[0])
+		return;
+	for (size_t j = 0; j < m->n_stops; j++)
+		if (m->stops[j] == (int32_t)v)
+			return;
+	m->stops[m->n_stops++] = (int32_t)v;
+}
+
+/* The stop tokens: those the tokenizer metadata names, then the tokens
+ * whose text is an end-of-turn marker of a known chat format (as llama.cpp
+ * finds them: a Qwen2.5 file names <|endoftext|> as EOS while its chat
+ * turns end with <|im_end|>). */
 static void stop_tokens(struct eng_llm *m)
 {
 	static const char *const keys[] = { "tokenizer.ggml.eos_token_id",
 					    "tokenizer.ggml.eot_token_id",
 					    "tokenizer.ggml.eom_token_id" };
+	static const char *const texts[] = { "<|eot_id|>",    "<|im_end|>",    "<|end|>",
+					     "<end_of_turn>", "<|endoftext|>", "<|eom_id|>" };
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		uint32_t v;
-		if (gguf_get_u32(m->g, keys[i], &v) != 0 || v >= (uint32_t)m->n_vocab)
+		if (gguf_get_u32(m->g, keys[i], &v) == 0)
+			add_stop(m, v);
+	}
+	enum gguf_vtype elem;
+	uint64_t n = 0;
+	if (gguf_get_arr(m->g, "tokenizer.ggml.tokens", &elem, &n) != 0 || elem != GGUF_STRING)
+		return;
+	if (n > (uint64_t)m->n_vocab)
+		n = (uint64_t)m->n_vocab;
+	for (uint64_t i = 0; i < n; i++) {
+		const char *s;
+		size_t len;
+		if (gguf_get_arr_str(m->g, "tokenizer.ggml.tokens", i, &s, &len) != 0 || len < 5 ||
+		    len > 13 || s[0] != '<')
 			continue;
-		bool dup = false;
-		for (size_t j = 0; j < m->n_stops; j++)
-			dup |= m->stops[j] == (int32_t)v;
-		if (!dup)
-			m->stops[m->n_stops++] = (int32_t)v;
+		for (size_t j = 0; j < sizeof texts / sizeof texts[0]; j++)
+			if (strlen(texts[j]) == len && memcmp(texts[j], s, len) == 0)
+				add_stop(m, (uint32_t)i);
 	}
 }
 
@@ -819,7 +885,9 @@ static int buffers(struct eng_llm *m)
 	act_row = a > act_row ? a : act_row;
 
 	size_t nth = (size_t)m->p.threads;
-	m->tstride = 2 * ctx * hd + ctx;
+	/* per thread: kt (head_dim, ld), vf (ld, head_dim), scores (ATT_TILE, ld) */
+	m->att_ld = (ctx + 15) / 16 * 16;
+	m->tstride = m->att_ld * (2 * hd + ATT_TILE);
 	if (!kvb || !bytes(B, act_row) || !bytes(bytes(nth, m->tstride), sizeof(float)))
 		return fail(m, MX_ENOMEM, "the context of %d positions needs too much memory",
 			    m->n_ctx);

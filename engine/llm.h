@@ -77,10 +77,12 @@ const char *eng_llm_arch(const struct eng_llm *m);
 /* The open model file, borrowed: valid until eng_llm_close(). The tokenizer
  * opens from it. */
 const struct gguf *eng_llm_gguf(const struct eng_llm *m);
-/* The model's end-of-generation tokens (tokenizer.ggml.eos_token_id,
- * eot_token_id, eom_token_id when present and in range, no repeats): their
- * number; the first min(number, cap) are written to out (may be NULL when
- * cap is 0). */
+/* The model's end-of-generation tokens (at most 8, no repeats): those
+ * tokenizer.ggml.eos_token_id, eot_token_id and eom_token_id name, then
+ * the tokens whose text is an end-of-turn marker of a known chat format
+ * (<|eot_id|>, <|im_end|>, <|end|>, <end_of_turn>, <|endoftext|>,
+ * <|eom_id|>). Returns their number; the first min(number, cap) are
+ * written to out (may be NULL when cap is 0). */
 size_t eng_llm_stop_tokens(const struct eng_llm *m, int32_t *out, size_t cap);
 /* Floating-point operations per token of the weight products (2 x the
  * parameters of every matrix, the output matrix included), for speed

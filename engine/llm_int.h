@@ -11,6 +11,17 @@
 #include "llm.h"
 #include "threadpool.h"
 
+/* Queries of one attention tile. */
+#define ATT_TILE 4
+
+/* The attention loops compiled for AVX-512 and AVX2 besides the baseline,
+ * the best chosen when the program loads (gcc and clang, glibc's ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LLM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define LLM_CLONES
+#endif
+
 /* How rope pairs the values of a head. */
 enum llm_rope {
 	LLM_ROPE_NORM = 0, /* (x[2i], x[2i + 1]): llama (its converter permutes Q/K rows) */
@@ -72,7 +83,8 @@ struct eng_llm {
 	double flops;
 
 	/* the sequence */
-	void *kv_k, *kv_v; /* [layer][kv head][n_ctx][head_dim] of kv_type */
+	void *kv_k; /* [layer][kv head][head_dim][n_ctx] of kv_type (K^T) */
+	void *kv_v; /* [layer][kv head][n_ctx][head_dim] */
 	int n_past;
 
 	/* scratch of one pass of n_batch tokens, allocated once: the floats
@@ -85,6 +97,7 @@ struct eng_llm {
 	size_t act_cap;				    /* bytes of act */
 	float *tscratch;			    /* per thread: K, V as floats, scores */
 	size_t tstride;				    /* floats per thread */
+	size_t att_ld;				    /* n_ctx rounded up to 16 */
 
 	struct eng_pool *pool;
 	/* the job of the pool (set before each eng_pool_run) */
@@ -96,7 +109,7 @@ struct eng_llm {
 	const float *job_x; /* the activations to prepare: (job_n, job_k) */
 	int job_layer, job_p0;
 
-	int32_t stops[3];
+	int32_t stops[8];
 	size_t n_stops;
 	char msg[256];
 };

@@ -456,10 +456,12 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a)
 {
-	if (!a->nctx)
+	if (!a->nctx || a->entity_missing || a->head_missing)
 		return true;
 	if (a->asks_id) /* the slot decides: a code there, or none */
 		return !a->id_found;
+	if (a->asks_typed && !a->typed_found)
+		return true;
 	return !(a->coverage >= p->min_coverage || (a->cosine >= -1 && a->cosine >= p->min_cos));
 }
 
@@ -585,7 +587,12 @@ static int question_weights(const struct ret_terms *q, const struct ret_result *
 		ret_terms_clear(&t);
 	}
 	for (size_t i = 0; i < q->n; i++) {
-		w[i] = log(((double)N + 1) / (w[i] + 0.5));
+		/* a word no retrieved chunk has weighs as one chunk's word:
+		 * such a word is as often a paraphrase ("owe" for an invoice,
+		 * "chip in" for a share) as the thing asked for; that the
+		 * named or asked-about thing is absent is told apart by
+		 * question_parts' rules */
+		w[i] = log(((double)N + 1) / (w[i] > 0 ? w[i] + 0.5 : 1.5));
 		if (w[i] < 0.1)
 			w[i] = 0.1;
 		for (const char *s = q->t[i]; *s; s++)
@@ -599,24 +606,103 @@ static int question_weights(const struct ret_terms *q, const struct ret_result *
 
 static bool has_identifier(const char *s, size_t n);
 
-/* Whether s has a name: two capitalised words in a row after its first
- * word ("with Dr Karin Ahlgren", "Teacher: Joana Ferreira"). */
-static bool has_name(const char *s, size_t n)
+/* The names of the months and days, which a capitalised word may be
+ * without being a name (or an entity of the question). */
+static const char *const when_names[] = { "monday",   "tuesday",  "wednesday", "thursday",
+					  "friday",   "saturday", "sunday",	   "january",
+					  "february", "march",	  "april",	   "may",
+					  "june",     "july",	  "august",	   "september",
+					  "october",  "november", "december" };
+
+static bool is_when_name(const char *w, size_t n)
+{
+	for (size_t i = 0; i < sizeof when_names / sizeof when_names[0]; i++)
+		if (strlen(when_names[i]) == n && !strncasecmp(when_names[i], w, n))
+			return true;
+	return false;
+}
+
+/* Whether the n bytes at s are in the terms q (NULL: none are). */
+static bool word_in(const char *s, size_t n, const struct ret_terms *q)
+{
+	struct ret_terms t;
+	bool in = false;
+	if (!q || ret_terms_of(s, n, 4, &t))
+		return false;
+	for (size_t i = 0; i < t.n && !in; i++)
+		in = terms_have(q, t.t[i]);
+	ret_terms_clear(&t);
+	return in;
+}
+
+/* Whether s has a name that the question (terms q, may be NULL) does not
+ * already say: two capitalised words in a row after its first word ("with
+ * Dr Karin Ahlgren", "Teacher: Joana Ferreira"), not names of months or
+ * days, none of them a word of the question ("Granit Autumn Jam" answers
+ * no "who" about the Granit Autumn Jam). */
+static bool has_name(const char *s, size_t n, const struct ret_terms *q)
 {
 	size_t words = 0, run = 0;
+	bool asked = false;
 	for (size_t i = 0; i < n;) {
+		size_t g = i;
 		while (i < n && !isalpha((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
 			i++;
+		bool spaced = i > g; /* only spaces between two words of a name */
+		for (size_t b = g; b < i; b++)
+			spaced &= s[b] == ' ';
 		size_t j = i;
 		while (j < n &&
 		       (isalpha((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80 || s[j] == '-'))
 			j++;
 		if (j == i)
 			break;
-		bool cap = isupper((unsigned char)s[i]) && j - i >= 2;
-		run = words++ && cap ? run + 1 : 0;
-		if (run >= 2)
-			return true;
+		bool lower = false;
+		for (size_t b = i + 1; b < j; b++)
+			lower |= islower((unsigned char)s[b]) || (unsigned char)s[b] >= 0x80;
+		bool cap = isupper((unsigned char)s[i]) && j - i >= 2 && lower &&
+			   !is_when_name(s + i, j - i);
+		bool first = words++ == 0;
+		if (run && (!cap || !spaced)) {
+			if (run >= 2 && !asked)
+				return true;
+			run = 0;
+		}
+		if (!first && cap) {
+			if (!run)
+				asked = false;
+			run++;
+			asked |= word_in(s + i, j - i, q);
+		}
+		i = j;
+	}
+	return run >= 2 && !asked;
+}
+
+/* Whether s has a street address: a capitalised word, not a month or day,
+ * followed by a house number of 1 to 4 digits that ends the line or is
+ * followed by a comma ("Mastgatan 4, 2nd floor", "Kråkviksvägen 12,"). */
+static bool has_address(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		while (i < n && !isalpha((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
+			i++;
+		size_t j = i;
+		while (j < n && (isalpha((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80))
+			j++;
+		if (j == i)
+			break;
+		size_t k = j, d;
+		if (j - i >= 3 && isupper((unsigned char)s[i]) && !is_when_name(s + i, j - i) &&
+		    k < n && s[k] == ' ') {
+			k++;
+			for (d = 0; k + d < n && isdigit((unsigned char)s[k + d]); d++)
+				;
+			/* the number ends the line or is followed by a comma */
+			if (d >= 1 && d <= 4 &&
+			    (k + d == n || s[k + d] == ',' || s[k + d] == '\n' || s[k + d] == '.'))
+				return true;
+		}
 		i = j;
 	}
 	return false;
@@ -625,7 +711,7 @@ static bool has_name(const char *s, size_t n)
 /* What the question asks for, and whether a sentence has that kind of
  * thing: a date or time for "when", a number for "how much/many", an
  * identifier for "which number/code/reference", a name for "who". */
-enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID, Q_WHO };
+enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID, Q_WHO, Q_ADDRESS };
 
 static enum qkind question_kind(const char *q)
 {
@@ -637,6 +723,8 @@ static enum qkind question_kind(const char *q)
 	if (strstr(low, "when") || strstr(low, "what time") || strstr(low, "what date") ||
 	    strstr(low, "which day") || strstr(low, "what day"))
 		return Q_WHEN;
+	if (strstr(low, "address"))
+		return Q_ADDRESS;
 	if (strstr(low, "how much") || strstr(low, "how many") || strstr(low, "cost") ||
 	    strstr(low, "price") || strstr(low, "fee"))
 		return Q_AMOUNT;
@@ -648,7 +736,7 @@ static enum qkind question_kind(const char *q)
 	return Q_OTHER;
 }
 
-static bool has_kind(const char *s, size_t n, enum qkind k)
+static bool has_kind(const char *s, size_t n, enum qkind k, const struct ret_terms *q)
 {
 	static const char *const when_words[] = {
 		"monday",    "tuesday",	 "wednesday", "thursday", "friday",   "saturday", "sunday",
@@ -664,7 +752,9 @@ static bool has_kind(const char *s, size_t n, enum qkind k)
 	if (k == Q_ID)
 		return has_identifier(s, n);
 	if (k == Q_WHO)
-		return has_name(s, n);
+		return has_name(s, n, q);
+	if (k == Q_ADDRESS)
+		return has_address(s, n);
 	if (k != Q_WHEN)
 		return false;
 	for (size_t i = 0; i + 2 < n; i++)
@@ -803,7 +893,7 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 	for (size_t i = 0; i < nc; i++) {
 		double ov = ret_term_overlap(qt, qw, &c[i].terms);
 		double ctx = 0.7 * ccov[c[i].chunk] + 0.3 / a->ctx[c[i].chunk].cite;
-		double kind_bonus = kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind);
+		double kind_bonus = kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind, qt);
 		if (d) {
 			double cs = dot(qv, sv + i * (size_t)d, d);
 			rel[i] = 0.4 * ov + 0.3 * (cs > 0 ? cs : 0) + 0.2 * ctx + 0.1 * kind_bonus;
@@ -811,7 +901,7 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 			rel[i] = 0.55 * ov + 0.3 * ctx + 0.15 * kind_bonus;
 		}
 		if (is_heading(texts[i]) ||
-		    (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]), Q_AMOUNT)))
+		    (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]), Q_AMOUNT, NULL)))
 			rel[i] *= 0.5;
 		c[i].rel = rel[i];
 	}
@@ -997,6 +1087,301 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 	return rc;
 }
 
+/* ---- the question's parts ---- */
+
+#define QWORDS_MAX 48
+
+/* What a question names and asks about, as terms (ret_terms_of):
+ *   caps   its capitalised words after the first, not "I" nor a month or
+ *          day: the specific things it is about ("Porto", "Västkraft");
+ *   poss   the possessors ("mamma's", "landlord's"): whose thing it asks
+ *          about;
+ *   ent    caps and poss;
+ *   heads  the thing asked about: the last word of the phrase after
+ *          "what"/"which" ("which plumbing firm", "what is the current
+ *          balance"), and of the phrase after its "of" ("the name of
+ *          Sofia's dog"). */
+struct qparts {
+	struct ret_terms caps, ent, poss, heads;
+};
+
+static void qparts_clear(struct qparts *q)
+{
+	ret_terms_clear(&q->caps);
+	ret_terms_clear(&q->ent);
+	ret_terms_clear(&q->poss);
+	ret_terms_clear(&q->heads);
+}
+
+/* Appends the terms of the n bytes at w to t. */
+static int terms_add(struct ret_terms *t, const char *w, size_t n)
+{
+	struct ret_terms x;
+	int rc = ret_terms_of(w, n, 8, &x);
+	if (rc)
+		return rc;
+	char **v = x.n ? realloc(t->t, (t->n + x.n) * sizeof *v) : t->t;
+	if (x.n && !v) {
+		ret_terms_clear(&x);
+		return MX_ENOMEM;
+	}
+	t->t = v;
+	for (size_t i = 0; i < x.n; i++)
+		t->t[t->n++] = x.t[i];
+	free(x.t);
+	return 0;
+}
+
+static bool word_is(const char *w, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(w, list[i]))
+			return true;
+	return false;
+}
+
+static int question_parts(const char *q, struct qparts *out)
+{
+	static const char *const be[] = { "is", "was", "are", "were" };
+	static const char *const det[] = { "the", "my", "a", "an", "your", "our", "his", "her", "their" };
+	static const char *const stop[] = { "of",    "at",	"for",	 "with", "in",	 "on",	  "to",
+					    "from",  "by",	"if",	 "about", "under", "until", "when",
+					    "where", "that",	"which", "who",	 "do",	 "does",  "did",
+					    "is",    "are",	"was",	 "were", "will", "would", "should",
+					    "can",   "could",	"have",	 "has",	 "had",	 "i",	  "me",
+					    "you",   "and",	"or",	 "after", "before", "once", "than" };
+	struct {
+		size_t at, len;
+		char low[64];
+		bool poss, cap;
+	} w[QWORDS_MAX];
+	size_t nw = 0, n = strlen(q);
+	int rc = 0;
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < n && nw < QWORDS_MAX;) {
+		unsigned char c = (unsigned char)q[i];
+		if (!(isalnum(c) || c >= 0x80)) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && (isalnum((unsigned char)q[j]) || (unsigned char)q[j] >= 0x80 ||
+				 q[j] == '-' || q[j] == '\''))
+			j++;
+		size_t e = j;
+		bool poss = false;
+		if (e - i > 2 && !strncmp(q + e - 2, "'s", 2)) {
+			e -= 2, poss = true;
+		} else if (e - i > 4 && !strncmp(q + e - 4, "\xe2\x80\x99s", 4)) {
+			e -= 4, poss = true;
+		}
+		while (e > i && (q[e - 1] == '\'' || q[e - 1] == '-'))
+			e--;
+		if (e > i && e - i < sizeof w[0].low) {
+			size_t k = nw++;
+			w[k].at = i;
+			w[k].len = e - i;
+			for (size_t b = 0; b < e - i; b++)
+				w[k].low[b] = (char)tolower((unsigned char)q[i + b]);
+			w[k].low[e - i] = '\0';
+			w[k].poss = poss;
+			bool digit = false;
+			for (size_t b = i; b < e; b++)
+				digit |= isdigit((unsigned char)q[b]) != 0;
+			w[k].cap = k > 0 && !digit && strcmp(w[k].low, "i") &&
+				   g_unichar_isupper(g_utf8_get_char_validated(q + i, (gssize)(e - i))) &&
+				   !is_when_name(q + i, e - i);
+		}
+		i = j;
+	}
+	for (size_t k = 0; k < nw && !rc; k++) {
+		if (w[k].cap)
+			rc = terms_add(&out->caps, q + w[k].at, w[k].len);
+		bool poss = w[k].poss && k > 0 && strcmp(w[k].low, "what");
+		if (!rc && poss)
+			rc = terms_add(&out->poss, q + w[k].at, w[k].len);
+		if (!rc && (w[k].cap || poss))
+			rc = terms_add(&out->ent, q + w[k].at, w[k].len);
+	}
+	/* the asked-about thing */
+	size_t k = 0;
+	while (k < nw && strcmp(w[k].low, "what") && strcmp(w[k].low, "which"))
+		k++;
+	if (k < nw && !rc) {
+		bool be_next = w[k].poss; /* "what's" */
+		k++;
+		if (!be_next && k < nw && word_is(w[k].low, be, sizeof be / sizeof be[0])) {
+			be_next = true;
+			k++;
+		}
+		/* "what did", "what will": a verb is asked about, no thing */
+		bool phrase = be_next || (k < nw && !word_is(w[k].low, stop, sizeof stop / sizeof stop[0]));
+		for (int part = 0; part < 2 && phrase && !rc; part++) {
+			while (k < nw && word_is(w[k].low, det, sizeof det / sizeof det[0]))
+				k++;
+			size_t last = nw;
+			/* the phrase's last word ("Sofia's dog": the dog) */
+			while (k < nw && !word_is(w[k].low, stop, sizeof stop / sizeof stop[0]))
+				last = k++;
+			if (last < nw)
+				rc = terms_add(&out->heads, q + w[last].at, w[last].len);
+			phrase = k < nw && !strcmp(w[k].low, "of");
+			k++;
+		}
+	}
+	if (rc)
+		qparts_clear(out);
+	return rc;
+}
+
+/* Whether a sentence of kind k has, with the sentences either side of it
+ * and its document's title and author, all of the question's entities. */
+static int entity_slot(const struct ret_answer *a, enum qkind k, const struct ret_terms *qt,
+		       const struct qparts *qp, bool *found)
+{
+	int rc = 0;
+	*found = false;
+	for (size_t c = 0; c < a->nctx && !*found && !rc; c++) {
+		const struct store_hit *h = &a->ctx[c].hit;
+		const char *t = h->text ? h->text : "";
+		struct ret_span *sp = NULL;
+		size_t ns = 0;
+		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+			break;
+		for (size_t i = 0; i < ns && !*found && !rc; i++) {
+			if (!has_kind(t + sp[i].start, sp[i].end - sp[i].start, k, qt))
+				continue;
+			size_t from = sp[i > 0 ? i - 1 : 0].start, to = sp[i + 1 < ns ? i + 1 : i].end;
+			struct mx_buf b;
+			struct ret_terms wt;
+			mx_buf_init(&b, 1u << 20);
+			rc = mx_buf_appendf(&b, "%s\n%s\n%.*s", h->title ? h->title : "",
+					    h->author ? h->author : "", (int)(to - from), t + from);
+			if (!rc)
+				rc = ret_terms_of(b.data, b.len, TERMS_MAX, &wt);
+			mx_buf_free(&b);
+			if (rc)
+				break;
+			/* the possessor in the sentence itself, or the title */
+			struct ret_terms near;
+			mx_buf_init(&b, 1u << 20);
+			rc = mx_buf_appendf(&b, "%s\n%s\n%.*s", h->title ? h->title : "",
+					    h->author ? h->author : "",
+					    (int)(sp[i].end - sp[i].start), t + sp[i].start);
+			if (!rc)
+				rc = ret_terms_of(b.data, b.len, TERMS_MAX, &near);
+			mx_buf_free(&b);
+			if (rc) {
+				ret_terms_clear(&wt);
+				break;
+			}
+			bool all = true;
+			for (size_t e = 0; e < qp->ent.n && all; e++)
+				all = terms_have(terms_have(&qp->poss, qp->ent.t[e]) ? &near : &wt,
+						 qp->ent.t[e]);
+			ret_terms_clear(&wt);
+			ret_terms_clear(&near);
+			*found = all;
+		}
+		free(sp);
+	}
+	return rc;
+}
+
+/* For a question that asks for a date, an amount, a name or an address
+ * (see question_kind), whether the context has a sentence of that kind
+ * about the thing asked: when the question names things (qp->ent: "the
+ * Lisbon flights", "mamma's address"), a sentence of that kind that, with
+ * the sentences either side and its document's title and author, has them
+ * all; otherwise a sentence of that kind with one of the question's words
+ * in a chunk that has the rarest of the question's words found in the
+ * context (weights qw): "When is my flight to Porto?" wants a date about a
+ * flight where Porto is. Sets *asks. */
+static int typed_slot(const struct ret_answer *a, const char *question, const struct ret_terms *qt,
+		      const double *qw, const struct qparts *qp, bool *asks, bool *found)
+{
+	enum qkind kind = question_kind(question);
+	int rc = 0;
+	*asks = *found = false;
+	if (kind == Q_OTHER || kind == Q_ID || !qt->n)
+		return 0;
+	/* the rarest of the question's words that the context has at all (a
+	 * word it lacks everywhere is the coverage's business) */
+	size_t rare = qt->n;
+	for (size_t k = 0; k < a->nctx && !rc; k++) {
+		struct ret_terms ct;
+		if ((rc = chunk_terms(&a->ctx[k].hit, &ct)))
+			return rc;
+		for (size_t i = 0; i < qt->n; i++)
+			if ((rare == qt->n || qw[i] > qw[rare]) && terms_have(&ct, qt->t[i]))
+				rare = i;
+		ret_terms_clear(&ct);
+	}
+	if (rare == qt->n)
+		return 0;
+	*asks = true;
+	if (qp->ent.n)
+		return entity_slot(a, kind, qt, qp, found);
+	for (size_t k = 0; k < a->nctx && !*found && !rc; k++) {
+		const struct store_hit *h = &a->ctx[k].hit;
+		const char *t = h->text ? h->text : "";
+		struct ret_terms ct;
+		if ((rc = chunk_terms(h, &ct)))
+			break;
+		bool has_rare = terms_have(&ct, qt->t[rare]);
+		ret_terms_clear(&ct);
+		if (!has_rare)
+			continue;
+		struct ret_span *sp = NULL;
+		size_t ns = 0;
+		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+			break;
+		for (size_t i = 0; i < ns && !*found && !rc; i++) {
+			const char *x = t + sp[i].start;
+			size_t xl = sp[i].end - sp[i].start;
+			struct ret_terms st_;
+			if (!has_kind(x, xl, kind, qt))
+				continue;
+			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &st_)))
+				break;
+			for (size_t w = 0; w < qt->n && !*found; w++)
+				*found = terms_have(&st_, qt->t[w]);
+			ret_terms_clear(&st_);
+		}
+		free(sp);
+	}
+	return rc;
+}
+
+/* Sets a->entity_missing when a capitalised word of the question (qp->caps)
+ * is in no chunk of the context (its titles and authors included), and
+ * a->head_missing when the thing it asks about (qp->heads, an identifier
+ * word aside) is in none: the context is about something else ("When is
+ * my flight to Porto?" over flights to Lisbon; "the current balance of my
+ * savings account" where no balance is). */
+static int named_absent(struct ret_answer *a, const struct qparts *qp)
+{
+	bool *cap = calloc(qp->caps.n + 1, sizeof *cap), *head = calloc(qp->heads.n + 1, sizeof *head);
+	int rc = cap && head ? 0 : MX_ENOMEM;
+	for (size_t k = 0; k < a->nctx && !rc; k++) {
+		struct ret_terms ct;
+		if ((rc = chunk_terms(&a->ctx[k].hit, &ct)))
+			break;
+		for (size_t i = 0; i < qp->caps.n; i++)
+			cap[i] |= terms_have(&ct, qp->caps.t[i]);
+		for (size_t i = 0; i < qp->heads.n; i++)
+			head[i] |= terms_have(&ct, qp->heads.t[i]);
+		ret_terms_clear(&ct);
+	}
+	for (size_t i = 0; i < qp->caps.n && !rc; i++)
+		a->entity_missing |= !cap[i];
+	for (size_t i = 0; i < qp->heads.n && !rc; i++)
+		a->head_missing |= !head[i] && !is_id_word(qp->heads.t[i]);
+	free(cap);
+	free(head);
+	return rc;
+}
+
 /* Outline: retrieve the best documents (one chunk each) and weigh the
  * question's words over them; take the best `docs` documents' chunks in
  * order within the budget; for the first three, add the chunk before or
@@ -1009,6 +1394,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	struct ret_params rp = p->ret;
 	struct ret_result r = { 0 };
 	struct ret_terms qt = { 0 };
+	struct qparts qp = { 0 };
 	double *qw = NULL;
 	float *qv = NULL, *cv = NULL;
 	size_t cap = 0;
@@ -1133,6 +1519,12 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	}
 	if ((rc = id_slot(a, question, &a->asks_id, &a->id_found)))
 		goto out;
+	if ((rc = question_parts(question, &qp)))
+		goto out;
+	if ((rc = named_absent(a, &qp)))
+		goto out;
+	if ((rc = typed_slot(a, question, &qt, qw, &qp, &a->asks_typed, &a->typed_found)))
+		goto out;
 	a->confidence = a->coverage;
 	if (a->nctx && (rc = extract(a, question, &qt, qw, qv, p)))
 		goto out;
@@ -1145,6 +1537,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 out:
 	ret_result_clear(&r);
 	ret_terms_clear(&qt);
+	qparts_clear(&qp);
 	free(qw);
 	free(qv);
 	free(cv);

@@ -503,6 +503,10 @@ static void answer_on_index(void)
 	put_note(st, src, "travel.md", "Travel",
 		 "Passport (valid until 2031).\nPack the charger and the passport.");
 	put_note(st, src, "plants.md", "Plants", "Water the monstera every 10 days.");
+	put_note(st, src, "porto.md", "Plans", "Sofia and I keep talking about Porto next year.");
+	put_note(st, src, "flights.md", "Flights",
+		 "The flight to Lisbon leaves on Thursday 8 October at 06:55.");
+	put_note(st, src, "journal.md", "Journal", "The flight home was late, again.");
 	struct ret_answer_params p = ret_answer_params_default(false);
 	struct ret_answer a;
 	CHECK_EQ_INT(ret_answer_run(st, "What is my Granit Boulder membership number?", &p, &a), 0);
@@ -524,6 +528,16 @@ static void answer_on_index(void)
 	CHECK(a.asks_id && !a.id_found);
 	CHECK(a.nctx >= 1);
 	CHECK_EQ_INT(a.nsent, 0);
+	ret_answer_clear(&a);
+	/* a date asked for: one beside the flight to Lisbon, none for Porto */
+	CHECK_EQ_INT(ret_answer_run(st, "When does the flight to Lisbon leave?", &p, &a), 0);
+	CHECK(a.asks_typed && a.typed_found);
+	CHECK(!a.abstained);
+	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "8 October") != NULL);
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "When is my flight to Porto?", &p, &a), 0);
+	CHECK(a.asks_typed && !a.typed_found);
+	CHECK(a.abstained);
 	ret_answer_clear(&a);
 	/* nothing matches at all */
 	CHECK_EQ_INT(ret_answer_run(st, "zebra quantum", &p, &a), 0);

@@ -226,7 +226,19 @@ static uint8_t *tiny_build(const struct tiny *t, size_t *len)
 	put(&b, "GGUF", 4);
 	put_u32(&b, 3);
 	put_u64(&b, (uint64_t)nt);
-	put_u64(&b, 12 + (t->rope_scaling ? 1 : 0) + (t->rope_factor > 0 ? 1 : 0));
+	put_u64(&b, 13 + (t->rope_scaling ? 1 : 0) + (t->rope_factor > 0 ? 1 : 0));
+	/* token texts: 5 and 7 end a chat turn, 9 only looks like it */
+	put_str(&b, "tokenizer.ggml.tokens");
+	put_u32(&b, GGUF_ARRAY);
+	put_u32(&b, GGUF_STRING);
+	put_u64(&b, (uint64_t)t->vocab);
+	for (int i = 0; i < t->vocab; i++) {
+		snprintf(key, sizeof key, "tok%d", i);
+		put_str(&b, i == 5   ? "<|im_end|>"
+			    : i == 7 ? "<|endoftext|>"
+			    : i == 9 ? "<|im_end|>x"
+				     : key);
+	}
 	if (t->rope_scaling) {
 		snprintf(key, sizeof key, "%s.rope.scaling.type", t->arch);
 		put_str(&b, key);
@@ -464,9 +476,12 @@ static void tiny_overflow_and_bad_input(void)
 		CHECK_EQ_INT(eng_llm_decode(m, bad, 2, &lg), MX_EINVAL);
 		CHECK_EQ_INT(eng_llm_decode(m, bad, 0, &lg), MX_EINVAL);
 		CHECK_EQ_INT(eng_llm_n_past(m), 0);
-		int32_t st[4];
-		CHECK_EQ_INT(eng_llm_stop_tokens(m, st, 4), 1);
+		int32_t st[4] = { 0 };
+		CHECK_EQ_INT(eng_llm_stop_tokens(m, st, 4), 3); /* EOS, then by text */
 		CHECK_EQ_INT(st[0], 2);
+		CHECK_EQ_INT(st[1], 5);
+		CHECK_EQ_INT(st[2], 7);
+		CHECK_EQ_INT(eng_llm_stop_tokens(m, NULL, 0), 3);
 		CHECK(eng_llm_gguf(m) != NULL);
 		CHECK(eng_llm_flops_per_token(m) > 0);
 	}
@@ -909,7 +924,7 @@ out:
 
 struct pool_ctx {
 	long parts[8];
-	int seen_nth;
+	int seen_nth[8]; /* each thread writes its own */
 };
 
 static void pool_fn(void *ctx, int ith, int nth)
@@ -919,7 +934,7 @@ static void pool_fn(void *ctx, int ith, int nth)
 	for (long i = ith; i < 100000; i += nth)
 		s += i;
 	c->parts[ith] = s;
-	c->seen_nth = nth;
+	c->seen_nth[ith] = nth;
 }
 
 static void threadpool_runs(void)
@@ -931,16 +946,19 @@ static void threadpool_runs(void)
 			continue;
 		CHECK_EQ_INT(eng_pool_threads(p), n);
 		for (int rep = 0; rep < 200; rep++) {
-			struct pool_ctx c = { { 0 }, 0 };
+			struct pool_ctx c = { { 0 }, { 0 } };
 			eng_pool_run(p, pool_fn, &c);
 			long sum = 0;
-			for (int i = 0; i < n; i++)
+			bool nth_ok = true;
+			for (int i = 0; i < n; i++) {
 				sum += c.parts[i];
-			if (!CHECK_EQ_INT(sum, 4999950000L) || !CHECK_EQ_INT(c.seen_nth, n))
+				nth_ok &= c.seen_nth[i] == n;
+			}
+			if (!CHECK_EQ_INT(sum, 4999950000L) || !CHECK(nth_ok))
 				break;
 		}
 		usleep(2000); /* workers asleep: the next job must wake them */
-		struct pool_ctx c = { { 0 }, 0 };
+		struct pool_ctx c = { { 0 }, { 0 } };
 		eng_pool_run(p, pool_fn, &c);
 		CHECK_EQ_INT(c.parts[0] + c.parts[1] + c.parts[2] + c.parts[3], 4999950000L);
 		eng_pool_free(p);
