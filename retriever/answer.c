@@ -29,6 +29,7 @@
 #define STEM_ROOM     4		 /* bytes a base form may add to a word */
 #define SIBLINGS      4		 /* chunks either side looked at for a better one */
 #define SIBLING_SHARE 0.75	 /* of the chunk's coverage a sibling needs */
+#define SLOT_SHARE    0.8	 /* of the best coverage a chunk with a typed answer needs */
 
 /* ===================================================================== */
 /* sentences                                                              */
@@ -962,6 +963,24 @@ out:
 	return rc;
 }
 
+/* The terms of sentence i of h's text (spans sp, ns of them) with
+ * `around` sentences either side, and of h's title and author. */
+static int window_terms(const struct store_hit *h, const struct ret_span *sp, size_t ns, size_t i,
+			size_t around, struct ret_terms *out)
+{
+	const char *t = h->text ? h->text : "";
+	size_t from = sp[i >= around ? i - around : 0].start,
+	       to = sp[i + around < ns ? i + around : ns - 1].end;
+	struct mx_buf b;
+	mx_buf_init(&b, 1u << 20);
+	int rc = mx_buf_appendf(&b, "%s\n%s\n%.*s", h->title ? h->title : "",
+				h->author ? h->author : "", (int)(to - from), t + from);
+	if (!rc)
+		rc = ret_terms_of(b.data, b.len, TERMS_MAX, out);
+	mx_buf_free(&b);
+	return rc;
+}
+
 /* ---- questions that ask for an identifier ---- */
 
 /* Words that ask for an identifier: "policy number", "pickup code". */
@@ -1026,8 +1045,9 @@ static bool has_identifier(const char *s, size_t n)
  * number?"), whether the context has one where the thing asked about is:
  * a sentence with an identifier and the word before the identifier word
  * ("passport"; the identifier word itself when there is none), which with
- * the sentences either side and its document's title also holds another of
- * the question's words (when the question has others). Sets *asks. */
+ * the sentences either side and its document's title and author also
+ * holds another of the question's words (when the question has others).
+ * Sets *asks. */
 static int id_slot(const struct ret_answer *a, const char *question, bool *asks, bool *found)
 {
 	struct ret_terms qt, st_;
@@ -1055,22 +1075,14 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 			size_t xl = sp[i].end - sp[i].start;
 			if (!has_identifier(x, xl))
 				continue;
-			struct mx_buf b;
-			mx_buf_init(&b, 1u << 20);
 			struct ret_terms own;
 			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &own)))
 				break;
 			bool has_mod = terms_have(&own, mod), other = false, any_other = false;
 			ret_terms_clear(&own);
-			/* the other words: in the sentences around it, or the title */
-			size_t from = sp[i > 0 ? i - 1 : 0].start,
-			       to = sp[i + 1 < ns ? i + 1 : i].end;
-			rc = mx_buf_appendf(&b, "%.*s\n%s", (int)(to - from), t + from,
-					    h->title ? h->title : "");
-			if (!rc)
-				rc = ret_terms_of(b.data, b.len, TERMS_MAX, &st_);
-			mx_buf_free(&b);
-			if (rc)
+			/* the other words: in the sentences around it, the title
+			 * or the author */
+			if ((rc = window_terms(h, sp, ns, i, 1, &st_)))
 				break;
 			for (size_t w = 0; w < qt.n; w++) {
 				if (w == at || is_id_word(qt.t[w]))
@@ -1249,29 +1261,13 @@ static int entity_slot(const struct ret_answer *a, enum qkind k, const struct re
 		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
 			break;
 		for (size_t i = 0; i < ns && !*found && !rc; i++) {
+			struct ret_terms wt, near;
 			if (!has_kind(t + sp[i].start, sp[i].end - sp[i].start, k, qt))
 				continue;
-			size_t from = sp[i > 0 ? i - 1 : 0].start, to = sp[i + 1 < ns ? i + 1 : i].end;
-			struct mx_buf b;
-			struct ret_terms wt;
-			mx_buf_init(&b, 1u << 20);
-			rc = mx_buf_appendf(&b, "%s\n%s\n%.*s", h->title ? h->title : "",
-					    h->author ? h->author : "", (int)(to - from), t + from);
-			if (!rc)
-				rc = ret_terms_of(b.data, b.len, TERMS_MAX, &wt);
-			mx_buf_free(&b);
-			if (rc)
+			if ((rc = window_terms(h, sp, ns, i, 1, &wt)))
 				break;
 			/* the possessor in the sentence itself, or the title */
-			struct ret_terms near;
-			mx_buf_init(&b, 1u << 20);
-			rc = mx_buf_appendf(&b, "%s\n%s\n%.*s", h->title ? h->title : "",
-					    h->author ? h->author : "",
-					    (int)(sp[i].end - sp[i].start), t + sp[i].start);
-			if (!rc)
-				rc = ret_terms_of(b.data, b.len, TERMS_MAX, &near);
-			mx_buf_free(&b);
-			if (rc) {
+			if ((rc = window_terms(h, sp, ns, i, 0, &near))) {
 				ret_terms_clear(&wt);
 				break;
 			}
@@ -1293,10 +1289,11 @@ static int entity_slot(const struct ret_answer *a, enum qkind k, const struct re
  * about the thing asked: when the question names things (qp->ent: "the
  * Lisbon flights", "mamma's address"), a sentence of that kind that, with
  * the sentences either side and its document's title and author, has them
- * all; otherwise a sentence of that kind with one of the question's words
- * in a chunk that has the rarest of the question's words found in the
- * context (weights qw): "When is my flight to Porto?" wants a date about a
- * flight where Porto is. Sets *asks. */
+ * all (a possessor in the sentence itself or the title); otherwise a
+ * sentence of that kind with one of the question's words in it, its
+ * neighbours, title or author, in a chunk that has the rarest of the
+ * question's words found in the context (weights qw) or covers the
+ * question at least SLOT_SHARE as well as the best chunk. Sets *asks. */
 static int typed_slot(const struct ret_answer *a, const char *question, const struct ret_terms *qt,
 		      const double *qw, const struct qparts *qp, bool *asks, bool *found)
 {
@@ -1328,25 +1325,24 @@ static int typed_slot(const struct ret_answer *a, const char *question, const st
 		struct ret_terms ct;
 		if ((rc = chunk_terms(h, &ct)))
 			break;
-		bool has_rare = terms_have(&ct, qt->t[rare]);
+		bool near_best = terms_have(&ct, qt->t[rare]) ||
+				 ret_term_overlap(qt, qw, &ct) >= SLOT_SHARE * a->coverage;
 		ret_terms_clear(&ct);
-		if (!has_rare)
+		if (!near_best)
 			continue;
 		struct ret_span *sp = NULL;
 		size_t ns = 0;
 		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
 			break;
 		for (size_t i = 0; i < ns && !*found && !rc; i++) {
-			const char *x = t + sp[i].start;
-			size_t xl = sp[i].end - sp[i].start;
-			struct ret_terms st_;
-			if (!has_kind(x, xl, kind, qt))
+			struct ret_terms wt;
+			if (!has_kind(t + sp[i].start, sp[i].end - sp[i].start, kind, qt))
 				continue;
-			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &st_)))
+			if ((rc = window_terms(h, sp, ns, i, 1, &wt)))
 				break;
 			for (size_t w = 0; w < qt->n && !*found; w++)
-				*found = terms_have(&st_, qt->t[w]);
-			ret_terms_clear(&st_);
+				*found = terms_have(&wt, qt->t[w]);
+			ret_terms_clear(&wt);
 		}
 		free(sp);
 	}
@@ -1355,28 +1351,53 @@ static int typed_slot(const struct ret_answer *a, const char *question, const st
 
 /* Sets a->entity_missing when a capitalised word of the question (qp->caps)
  * is in no chunk of the context (its titles and authors included), and
- * a->head_missing when the thing it asks about (qp->heads, an identifier
- * word aside) is in none: the context is about something else ("When is
+ * a->head_missing when the thing it asks about (qp->heads; identifier
+ * words and words for the kind of answer aside) is in none, or in none
+ * that also has the question's capitalised words ("Which hotel have I
+ * booked in Porto?" where Porto and hotels are in different chunks): the context is about something else ("When is
  * my flight to Porto?" over flights to Lisbon; "the current balance of my
  * savings account" where no balance is). */
+static bool answer_kind_word(const char *w)
+{
+	/* words that name the kind of answer ("which day", "what date",
+	 * "the last four digits") are not things to find */
+	static const char *const kinds[] = { "day",  "date",   "year",	"month", "week", "hour",
+					     "name", "amount", "price", "digit" };
+	return is_id_word(w) || word_is(w, kinds, sizeof kinds / sizeof kinds[0]);
+}
+
 static int named_absent(struct ret_answer *a, const struct qparts *qp)
 {
 	bool *cap = calloc(qp->caps.n + 1, sizeof *cap), *head = calloc(qp->heads.n + 1, sizeof *head);
+	bool together = false, heads = false;
 	int rc = cap && head ? 0 : MX_ENOMEM;
+	for (size_t i = 0; i < qp->heads.n; i++)
+		heads |= !answer_kind_word(qp->heads.t[i]);
 	for (size_t k = 0; k < a->nctx && !rc; k++) {
 		struct ret_terms ct;
+		bool all = true;
 		if ((rc = chunk_terms(&a->ctx[k].hit, &ct)))
 			break;
-		for (size_t i = 0; i < qp->caps.n; i++)
-			cap[i] |= terms_have(&ct, qp->caps.t[i]);
-		for (size_t i = 0; i < qp->heads.n; i++)
-			head[i] |= terms_have(&ct, qp->heads.t[i]);
+		for (size_t i = 0; i < qp->caps.n; i++) {
+			bool in = terms_have(&ct, qp->caps.t[i]);
+			cap[i] |= in;
+			all &= in;
+		}
+		for (size_t i = 0; i < qp->heads.n; i++) {
+			bool in = terms_have(&ct, qp->heads.t[i]);
+			head[i] |= in;
+			all &= in || answer_kind_word(qp->heads.t[i]);
+		}
+		together |= all;
 		ret_terms_clear(&ct);
 	}
 	for (size_t i = 0; i < qp->caps.n && !rc; i++)
 		a->entity_missing |= !cap[i];
 	for (size_t i = 0; i < qp->heads.n && !rc; i++)
-		a->head_missing |= !head[i] && !is_id_word(qp->heads.t[i]);
+		a->head_missing |= !head[i] && !answer_kind_word(qp->heads.t[i]);
+	/* a hotel asked for "in Porto": the thing and the names in one chunk */
+	if (!rc && qp->caps.n && heads && !together)
+		a->head_missing = true;
 	free(cap);
 	free(head);
 	return rc;
