@@ -264,8 +264,10 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 	if (nsec > 1) {
 		struct ret_summary_params sp = x->p;
 		sp.sentences = 2;
-		if (o)
+		if (o) {
 			secs = json_object_new_array();
+			json_object_object_add(o, "sections", secs); /* o owns it */
+		}
 		else
 			printf("\nSections:\n");
 		size_t shown = 0;
@@ -320,7 +322,8 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 		}
 	}
 	if (o) {
-		json_object_object_add(o, "sections", secs ? secs : json_object_new_array());
+		if (!secs)
+			json_object_object_add(o, "sections", json_object_new_array());
 		cli_json_print(o);
 		o = NULL;
 	} else {
