@@ -269,7 +269,6 @@ int cmd_chat_ask(struct cli *c, int argc, char **argv)
 	bool extractive = false;
 	size_t max_tokens = CHAT_ASK_TOKENS;
 	int opt;
-	optind = 1;
 	while ((opt = getopt_long(argc, argv, "m:n:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'a': break;
