@@ -168,6 +168,43 @@ int cli_embedder_open(struct cli *c, struct eng_embedder **e);
 /* The default model path (DATA_HOME/models/use-lite.gguf). */
 void cli_default_model(struct cli *c, char *buf, size_t n);
 
+/* ---- the chat model (chatmodel.c) ---- */
+struct chat;
+/* Opens the chat model: model (--model), else the config's chat_model;
+ * *ch NULL when there is none or extractive is set. Greedy sampling,
+ * replies of at most max_tokens. CLI_OK or CLI_ERR after printing the
+ * error. The caller closes *ch with chat_close. */
+int cli_chat_open(struct cli *c, const char *model, bool extractive, size_t max_tokens,
+		  struct chat **ch);
+/* A streamed piece of a model's text to stdout (ctx: the struct cli); on
+ * a terminal, control characters other than newline and tab become '?'
+ * (the model cannot drive the terminal). Always 0. */
+int cli_print_piece(void *ctx, const char *piece, size_t len);
+
+/* ---- printing an answer (cmd_ask.c), for ask and chat --ask ---- */
+struct ret_answer;
+/* What the answer step produced, for printing. */
+struct cli_ask_out {
+	const char *model;  /* the chat model's architecture, or NULL */
+	const char *reply;  /* the written answer, or NULL (extractive) */
+	const char *prompt; /* the user message sent with it */
+	bool streamed;	    /* the reply is on stdout already */
+};
+/* The answer, its citations and notes as text on stdout. */
+void cli_ask_print_text(struct cli *c, const struct ret_answer *a, const struct cli_ask_out *o);
+/* With a chat model ch (may be NULL: nothing to do) and an answer not
+ * withheld, the written answer from a's context: streamed to stdout unless
+ * json, citations checked (p's embedder and min_support); o's reply and
+ * prompt set to *reply and *prompt (malloc'd; the caller frees them).
+ * CLI_OK or CLI_ERR after printing the error. */
+struct chat;
+struct ret_answer_params;
+int cli_ask_write(struct cli *c, struct ret_answer *a, const char *question, struct chat *ch,
+		  const struct ret_answer_params *p, bool json, struct cli_ask_out *o, char **reply,
+		  char **prompt);
+/* The answer as a JSON object (a new reference). */
+struct json_object *cli_ask_json(const char *question, const struct ret_answer *a,
+				 const struct cli_ask_out *o);
 /* ---- the cloud client (cloud.c) ---- */
 struct rtr_audit;
 struct rtr_cloud;
@@ -199,6 +236,8 @@ int cmd_model(struct cli *c, int argc, char **argv);
 int cmd_reembed(struct cli *c, int argc, char **argv);
 int cmd_thread(struct cli *c, int argc, char **argv);
 int cmd_chat(struct cli *c, int argc, char **argv);
+int cmd_summarize(struct cli *c, int argc, char **argv);
+int cmd_chat_ask(struct cli *c, int argc, char **argv); /* memex chat --ask */
 int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_cloud(struct cli *c, int argc, char **argv);
 

@@ -26,13 +26,6 @@ static const char note_extractive[] =
 #define ASK_MAX_TOKENS 256 /* of a written answer, by default */
 #define ASK_OVERHEAD   160 /* tokens of instructions, question and template */
 
-/* What the answer step produced, for printing. */
-struct ask_out {
-	const char *model;  /* the chat model's architecture, or NULL */
-	const char *reply;  /* the written answer, or NULL (extractive) */
-	const char *prompt; /* the user message sent with it */
-	bool streamed;	    /* the reply is on stdout already */
-};
 
 static const char note_abstained[] = "The data does not seem to contain the answer to this "
 				     "question.";
@@ -107,7 +100,7 @@ static const char *one_line(const char *s, char *buf, size_t n)
 	return cli_safe(tmp, buf, n);
 }
 
-static void print_text(struct cli *c, const struct ret_answer *a, const struct ask_out *o)
+void cli_ask_print_text(struct cli *c, const struct ret_answer *a, const struct cli_ask_out *o)
 {
 	char label[1024], safe[1024];
 	if (a->nctx == 0) {
@@ -222,7 +215,8 @@ static json_object *cite_json(const struct ret_answer *a, int n)
 	return o;
 }
 
-static void print_json(const char *question, const struct ret_answer *a, const struct ask_out *ao)
+json_object *cli_ask_json(const char *question, const struct ret_answer *a,
+			  const struct cli_ask_out *ao)
 {
 	json_object *o = json_object_new_object();
 	size_t len = 1;
@@ -274,53 +268,32 @@ static void print_json(const char *question, const struct ret_answer *a, const s
 	} else {
 		json_object_object_add(o, "citations", cites);
 	}
-	cli_json_print(o);
 	free(text);
+	return o;
+}
+
+int cli_ask_write(struct cli *c, struct ret_answer *a, const char *question, struct chat *ch,
+		  const struct ret_answer_params *p, bool json, struct cli_ask_out *o, char **reply,
+		  char **prompt)
+{
+	*reply = *prompt = NULL;
+	if (!ch || a->abstained || !a->nctx)
+		return CLI_OK;
+	o->streamed = !json;
+	int rc = ret_answer_generate(a, question, ch, o->streamed ? cli_print_piece : NULL, c,
+				     p->ret.embedder, p->min_support, reply, prompt);
+	if (rc) {
+		if (o->streamed)
+			printf("\n");
+		cli_error("the chat model failed: %s", a->err[0] ? a->err : mx_strerror(rc));
+		return CLI_ERR;
+	}
+	o->reply = *reply;
+	o->prompt = *prompt;
+	return CLI_OK;
 }
 
 /* ---- the command ------------------------------------------------------ */
-
-/* A streamed piece of the answer: on a terminal, control characters other
- * than newline and tab become '?' (the model cannot drive the terminal). */
-static int print_piece(void *ctx, const char *piece, size_t len)
-{
-	const struct cli *c = ctx;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)piece[i];
-		if (c->stdout_tty && (ch < 0x20 || ch == 0x7F) && ch != '\n' && ch != '\t')
-			ch = '?';
-		putchar(ch);
-	}
-	fflush(stdout);
-	return 0;
-}
-
-/* Opens the chat model, if one is configured or given; *ch NULL when none.
- * CLI_OK or an exit status after printing the error. */
-static int open_chat(struct cli *c, const struct query_opts *q, size_t max_tokens, struct chat **ch)
-{
-	const char *model = q->model ? q->model : c->cfg.chat_model[0] ? c->cfg.chat_model : NULL;
-	*ch = NULL;
-	if (!model || q->extractive)
-		return CLI_OK;
-	struct chat_params cp = chat_params_default();
-	cp.sample.temperature = 0; /* an answer from the context, not a story */
-	cp.max_tokens = (int)max_tokens;
-	if (c->cfg.chat_template[0])
-		cp.template_name = c->cfg.chat_template;
-	if (c->cfg.chat_ctx)
-		cp.llm.n_ctx = (int)c->cfg.chat_ctx;
-	char err[512] = "", safe[1024];
-	int rc = chat_open(model, &cp, ch, err, sizeof err);
-	if (rc) {
-		cli_error("cannot open the chat model '%s': %s", cli_safe(model, safe, sizeof safe),
-			  err[0] ? err : mx_strerror(rc));
-		return CLI_ERR;
-	}
-	if (chat_warning(*ch)[0] && c->verbose)
-		cli_warn("%s", chat_warning(*ch));
-	return CLI_OK;
-}
 
 int cmd_ask(struct cli *c, int argc, char **argv)
 {
@@ -331,7 +304,7 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 	struct ret_answer a = { 0 };
 	struct store *st = NULL;
 	struct chat *ch = NULL;
-	struct ask_out o = { 0 };
+	struct cli_ask_out o = { 0 };
 	char *reply = NULL, *prompt = NULL;
 	struct ret_answer_params p = ret_answer_params_default(false);
 	size_t max_tokens = q.max_tokens ? q.max_tokens : ASK_MAX_TOKENS;
@@ -354,7 +327,7 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 		p.min_coverage = d.min_coverage;
 		p.min_cos = d.min_cos;
 	}
-	if ((ret = open_chat(c, &q, max_tokens, &ch)))
+	if ((ret = cli_chat_open(c, q.model, q.extractive, max_tokens, &ch)))
 		goto out;
 	if (ch) {
 		o.model = eng_llm_arch(chat_llm(ch));
@@ -389,26 +362,14 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 	}
 
 	/* the written answer, streamed, its citations checked */
-	if (ch && !a.abstained && a.nctx) {
-		o.streamed = !q.json;
-		rc = ret_answer_generate(&a, q.query, ch, o.streamed ? print_piece : NULL, c,
-					 p.ret.embedder, p.min_support, &reply, &prompt);
-		if (rc) {
-			if (o.streamed)
-				printf("\n");
-			cli_error("the chat model failed: %s", a.err[0] ? a.err : mx_strerror(rc));
-			ret = CLI_ERR;
-			goto out;
-		}
-		o.reply = reply;
-		o.prompt = prompt;
-	}
+	if ((ret = cli_ask_write(c, &a, q.query, ch, &p, q.json, &o, &reply, &prompt)))
+		goto out;
 
 	/* print */
 	if (q.json)
-		print_json(q.query, &a, &o);
+		cli_json_print(cli_ask_json(q.query, &a, &o));
 	else
-		print_text(c, &a, &o);
+		cli_ask_print_text(c, &a, &o);
 out:
 	chat_close(ch);
 	eng_embedder_close(p.ret.embedder);

@@ -144,6 +144,10 @@ int cmd_chat(struct cli *c, int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* --ask: questions about the index (cmd_chat_ask.c) */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--ask"))
+			return cmd_chat_ask(c, argc, argv);
 	struct chat_params p = chat_params_default();
 	const char *model = c->cfg.chat_model[0] ? c->cfg.chat_model : NULL;
 	const char *system = NULL;
