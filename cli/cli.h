@@ -34,6 +34,13 @@ struct cli_config {
 	char query_prefix[128], passage_prefix[128]; /* e5: "query: ", "passage: " */
 	char path[4096];			     /* the file read, or "" */
 	bool loaded;
+	/* the arbiter (router/arbiter.h) */
+	int cloud_policy;	    /* enum rtr_policy: cloud_policy (default never) */
+	char never_send[16][1024];  /* never_send_source paths (absolute) */
+	size_t n_never_send;
+	char router_model[4096];    /* router_model, or "" (DATA_HOME/router.model) */
+	double router_share;	    /* router_escalate_share; < 0: the model's */
+	double router_threshold;    /* router_threshold; NaN: from the share */
 };
 
 struct cli {
@@ -166,5 +173,18 @@ int cmd_eval(struct cli *c, int argc, char **argv);
 int cmd_model(struct cli *c, int argc, char **argv);
 int cmd_reembed(struct cli *c, int argc, char **argv);
 int cmd_thread(struct cli *c, int argc, char **argv);
+int cmd_router(struct cli *c, int argc, char **argv);
+/* `memex eval router` (cmd_eval_router.c), dispatched by cmd_eval. */
+int cmd_eval_router(struct cli *c, int argc, char **argv);
+/* The router model's path: the config's router_model, else
+ * DATA_HOME/router.model. */
+void cli_router_model_path(struct cli *c, char *buf, size_t n);
+struct rtr_mmlu;
+/* Loads RouteLLM's MMLU labels from dir; -1 after printing an error. */
+int cli_router_mmlu_load(const char *dir, struct rtr_mmlu *m);
+/* Embeds n questions (ENG_QUERY) into out (n * dims), with progress on a
+ * terminal; -1 after printing an error. */
+int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
+		     float *out);
 
 #endif

@@ -169,6 +169,7 @@ static const struct cli_command commands[] = {
 	  "  --json    machine-readable output\n" },
 	{ "eval", cmd_eval, "measure retrieval quality on a benchmark",
 	  "usage: memex eval beir [--mode bm25|dense|hybrid|all] [--json] DIR\n"
+	  "       memex eval router [--data DIR] [--model FILE] [--json]\n"
 	  "\n"
 	  "DIR is a BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/test.tsv),\n"
 	  "such as SciFact. The corpus goes into a throwaway index in a temporary\n"
@@ -176,6 +177,13 @@ static const struct cli_command commands[] = {
 	  "query runs as a question, one hit per document, and memex prints\n"
 	  "nDCG@10, Recall@100 and MRR@10 per retrieval mode, with the time per\n"
 	  "query.\n"
+	  "\n"
+	  "'eval router' scores the MMLU subjects held out of 'memex router train'\n"
+	  "(DIR as there) with the trained router (FILE, default the configured one)\n"
+	  "and prints, beside random routing and the oracle, the share of questions\n"
+	  "sent to the cloud model that recovers 50% and 80% of the quality gap\n"
+	  "between the weak and strong model (CPT(50%), CPT(80%)) and the average\n"
+	  "gap recovered over all shares (APGR), as in RouteLLM (Ong et al. 2024).\n"
 	  "\n"
 	  "  --mode M  bm25, dense, hybrid or all (default all)\n"
 	  "  --json    machine-readable output\n" },
@@ -198,6 +206,34 @@ static const struct cli_command commands[] = {
 	  "After a change of embedder: removes the vectors of every other model and\n"
 	  "embeds every chunk with the configured one. Vectors of two models are\n"
 	  "never mixed or compared. Interrupted, it keeps what it finished.\n" },
+	{ "router", cmd_router, "train and calibrate the cloud arbiter",
+	  "usage: memex router train [--data DIR] [--out FILE] [--share X]\n"
+	  "       memex router calibrate --share X [--model FILE]\n"
+	  "       memex router info [--json] [--model FILE]\n"
+	  "\n"
+	  "The arbiter decides whether 'memex ask' answers locally or sends the\n"
+	  "sanitized question to a cloud model (see cloud_policy). Part of that\n"
+	  "decision is learned: a logistic regression over the question's embedding\n"
+	  "and features of its text predicts whether the cloud model would answer\n"
+	  "right where the local one would not.\n"
+	  "\n"
+	  "'train' fits it on RouteLLM's MMLU labels in DIR (default\n"
+	  "../shared/data/router/routellm-mmlu: responses/mmlu_*.csv), leaving out\n"
+	  "the subjects 'memex eval router' tests on (every fourth subject in name\n"
+	  "order, from the second), and writes FILE (default DATA_HOME/router.model,\n"
+	  "or router_model; 0600). It uses the configured embedder when there is\n"
+	  "one and always also fits a features-only regression, used when memex has\n"
+	  "no embedder. A model trained with another embedder is not used.\n"
+	  "'calibrate' sets the share X (0 to 1) of questions to escalate, stored in\n"
+	  "the model; the configuration keys router_escalate_share and\n"
+	  "router_threshold override it. 'info' shows the model and the threshold\n"
+	  "in force. Private questions never leave, whatever the share.\n"
+	  "\n"
+	  "  --data DIR    the training data\n"
+	  "  --out FILE    where to write the model\n"
+	  "  --share X     the share of questions to escalate (default 0.25)\n"
+	  "  --model FILE  the model to calibrate or show\n"
+	  "  --json        machine-readable output\n" },
 	{ "help", cmd_help, "show help for a command", "usage: memex help [COMMAND]\n" },
 };
 

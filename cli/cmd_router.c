@@ -1,0 +1,438 @@
+/*
+ * cmd_router.c - memex router: train, calibrate and inspect the arbiter's
+ * learned component (router/lr.h).
+ *
+ *   memex router train [--data DIR] [--out FILE] [--share X]
+ *   memex router calibrate --share X [--model FILE]
+ *   memex router info [--json] [--model FILE]
+ *
+ * Training reads RouteLLM's MMLU labels (router/mmlu.h), leaves the held-out
+ * subjects out (i % 4 == 1 of the sorted subject names), keeps every tenth
+ * remaining row for validation, and fits two logistic regressions: query
+ * embedding + features, and features alone. The L2 penalty of each is the
+ * one of a small grid with the best validation AUC; the validation scores'
+ * quantiles turn a share of questions to escalate into a threshold.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/fsutil.h"
+#include "../common/status.h"
+#include "../engine/engine.h"
+#include "../router/arbiter.h"
+#include "../router/lr.h"
+#include "../router/mmlu.h"
+#include "cli.h"
+
+#define DEFAULT_DATA "../shared/data/router/routellm-mmlu"
+#define DEFAULT_SHARE 0.25
+
+void cli_router_model_path(struct cli *c, char *buf, size_t n)
+{
+	if (c->cfg.router_model[0])
+		snprintf(buf, n, "%s", c->cfg.router_model);
+	else
+		snprintf(buf, n, "%s/router.model", c->home);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
+		     float *out)
+{
+	size_t dims = (size_t)eng_embedder_dims(e), batch = 16;
+	double t0 = now_s(), last = t0;
+	for (size_t i = 0; i < n; i += batch) {
+		size_t k = i + batch < n ? batch : n - i;
+		if (eng_embed(e, texts + i, k, ENG_QUERY, out + i * dims)) {
+			cli_error("cannot embed: %s", eng_errmsg(e));
+			return -1;
+		}
+		double t = now_s();
+		if (t - last > 1 || i + k == n) {
+			last = t;
+			if (c->stderr_tty)
+				fprintf(stderr, "\rembedding questions: %zu/%zu (%.0f/s)   ", i + k, n,
+					(double)(i + k) / (t - t0 + 1e-9));
+			else if (c->verbose)
+				fprintf(stderr, "embedding questions: %zu/%zu\n", i + k, n);
+		}
+	}
+	if (c->stderr_tty)
+		fprintf(stderr, "\n");
+	return 0;
+}
+
+int cli_router_mmlu_load(const char *dir, struct rtr_mmlu *m)
+{
+	char err[512];
+	int rc = rtr_mmlu_load(dir, m, err, sizeof err);
+	if (rc) {
+		if (rc == MX_ENOTFOUND)
+			cli_error("cannot read the router data '%s': %s (see --data)", dir, err);
+		else
+			cli_error("cannot read the router data '%s': %s", dir, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Rows of X: the embedding (dims, when emb) and the features. */
+static float *build_rows(const struct rtr_mmlu *m, const size_t *idx, size_t n, const float *emb,
+			 size_t dims)
+{
+	size_t d = dims + RTR_NFEAT;
+	float *X = malloc(n * d * sizeof *X);
+	if (!X)
+		return NULL;
+	for (size_t r = 0; r < n; r++) {
+		if (dims)
+			memcpy(X + r * d, emb + r * dims, dims * sizeof *X);
+		rtr_text_features(m->items[idx[r]].prompt, X + r * d + dims);
+	}
+	return X;
+}
+
+/* Trains on the rows with !val over an L2 grid; keeps the best validation
+ * AUC; fills q with the validation quantiles. */
+static int fit(const float *X, const unsigned char *y, const bool *val, size_t n, size_t d,
+	       struct rtr_lr **best, double q[RTR_NQ], double *best_auc, double *best_l2)
+{
+	static const double grid[] = { 1e-4, 1e-3, 1e-2, 1e-1 };
+	size_t nt = 0, nv = 0;
+	for (size_t r = 0; r < n; r++)
+		val[r] ? nv++ : nt++;
+	float *Xt = malloc(nt * d * sizeof *Xt);
+	unsigned char *yt = malloc(nt), *yv = malloc(nv);
+	double *sv = malloc(nv * sizeof *sv);
+	int rc = 0;
+	*best = NULL;
+	*best_auc = -1;
+	if (!Xt || !yt || !yv || !sv) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	for (size_t r = 0, t = 0, v = 0; r < n; r++) {
+		if (val[r]) {
+			yv[v++] = y[r];
+		} else {
+			memcpy(Xt + t * d, X + r * d, d * sizeof *Xt);
+			yt[t++] = y[r];
+		}
+	}
+	for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++) {
+		struct rtr_lr_params p = rtr_lr_params_default();
+		p.l2 = grid[g];
+		p.epochs = d > 64 ? 12 : 40;
+		struct rtr_lr *m = NULL;
+		if ((rc = rtr_lr_train(Xt, yt, nt, d, &p, &m)))
+			goto out;
+		for (size_t r = 0, v = 0; r < n; r++)
+			if (val[r])
+				sv[v++] = rtr_lr_predict(m, X + r * d);
+		double auc = rtr_auc(sv, yv, nv);
+		if (auc > *best_auc) {
+			*best_auc = auc;
+			*best_l2 = grid[g];
+			rtr_lr_free(*best);
+			*best = m;
+		} else {
+			rtr_lr_free(m);
+		}
+	}
+	for (size_t r = 0, v = 0; r < n; r++)
+		if (val[r])
+			sv[v++] = rtr_lr_predict(*best, X + r * d);
+	rtr_quantiles(sv, nv, q);
+out:
+	free(Xt);
+	free(yt);
+	free(yv);
+	free(sv);
+	return rc;
+}
+
+static int parse_share(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double x = strtod(s, &end);
+	if (end == s || *end || errno || !(x >= 0 && x <= 1)) {
+		cli_error("--share takes a number from 0 to 1, not '%s'", s);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static int router_train(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "share", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = DEFAULT_DATA;
+	char out[4200], err[512];
+	double share = DEFAULT_SHARE;
+	int opt, ret = CLI_ERR;
+	cli_router_model_path(c, out, sizeof out);
+	while ((opt = getopt_long(argc, argv, "d:o:s:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': data = optarg; break;
+		case 'o': snprintf(out, sizeof out, "%s", optarg); break;
+		case 's':
+			if (parse_share(optarg, &share))
+				return CLI_USAGE;
+			break;
+		default: return cli_usage(cli_command_find("router"), true);
+		}
+	}
+	if (optind != argc)
+		return cli_usage(cli_command_find("router"), true);
+
+	struct rtr_mmlu m = { 0 };
+	struct eng_embedder *e = NULL;
+	size_t *idx = NULL, n = 0, dims = 0;
+	float *emb = NULL, *X = NULL, *Xf = NULL;
+	unsigned char *y = NULL;
+	bool *val = NULL;
+	const char **texts = NULL;
+	struct rtr_model model = { 0 };
+	double t0 = now_s();
+	if (cli_router_mmlu_load(data, &m) || cli_embedder_open(c, &e))
+		goto out;
+	idx = malloc(m.n * sizeof *idx);
+	if (!idx)
+		goto oom;
+	size_t npos = 0;
+	for (size_t i = 0; i < m.n; i++)
+		if (!rtr_mmlu_heldout(m.items[i].subject, RTR_SPLIT_MOD, RTR_SPLIT_REM))
+			idx[n++] = i;
+	if (n < 100) {
+		cli_error("'%s': only %zu training questions", data, n);
+		goto out;
+	}
+	y = malloc(n);
+	val = malloc(n * sizeof *val);
+	texts = malloc(n * sizeof *texts);
+	if (!y || !val || !texts)
+		goto oom;
+	for (size_t r = 0; r < n; r++) {
+		const struct rtr_mmlu_item *it = &m.items[idx[r]];
+		y[r] = !it->weak_ok && it->strong_ok;
+		npos += y[r];
+		val[r] = r % 10 == 0;
+		texts[r] = it->prompt;
+	}
+	size_t nheld = 0;
+	for (unsigned s = 0; s < m.nsubjects; s++)
+		nheld += rtr_mmlu_heldout(s, RTR_SPLIT_MOD, RTR_SPLIT_REM);
+	fprintf(stderr,
+		"%zu training questions from %zu subjects (%zu held out for 'memex eval "
+		"router'), %zu where the cloud model helps\n",
+		n, m.nsubjects - nheld, nheld, npos);
+	if (e) {
+		dims = (size_t)eng_embedder_dims(e);
+		if (!(emb = malloc(n * dims * sizeof *emb)))
+			goto oom;
+		if (cli_router_embed(c, e, texts, n, emb))
+			goto out;
+	} else {
+		cli_warn("no embedder (make model, or 'embedder' in the configuration): "
+			 "training on the features alone");
+	}
+	double auc_f, auc_e = 0, l2_f, l2_e = 0;
+	if (!(Xf = build_rows(&m, idx, n, NULL, 0)))
+		goto oom;
+	if (fit(Xf, y, val, n, RTR_NFEAT, &model.feat, model.qfeat, &auc_f, &l2_f))
+		goto oom;
+	if (e) {
+		if (!(X = build_rows(&m, idx, n, emb, dims)))
+			goto oom;
+		if (fit(X, y, val, n, dims + RTR_NFEAT, &model.full, model.qfull, &auc_e, &l2_e))
+			goto oom;
+		snprintf(model.fingerprint, sizeof model.fingerprint, "%s",
+			 eng_embedder_fingerprint(e));
+	}
+	model.nfeat = RTR_NFEAT;
+	model.embed_dims = dims;
+	model.split_mod = RTR_SPLIT_MOD;
+	model.split_rem = RTR_SPLIT_REM;
+	model.share = share;
+	if (!c->cfg.router_model[0] && mx_mkdir_p(c->home)) {
+		cli_error("cannot create the data home '%s'", c->home);
+		goto out;
+	}
+	if (rtr_model_save(&model, out, err, sizeof err)) {
+		cli_error("%s", err);
+		goto out;
+	}
+	printf("router model: %s\n", out);
+	printf("  features only:          validation AUC %.4f (L2 %g)\n", auc_f, l2_f);
+	if (e)
+		printf("  embedding + features:   validation AUC %.4f (L2 %g), embedder %s\n",
+		       auc_e, l2_e, eng_embedder_name(e));
+	printf("  escalates %.0f%% of questions (memex router calibrate --share X)\n",
+	       share * 100);
+	printf("  %.1f s\n", now_s() - t0);
+	ret = CLI_OK;
+	goto out;
+oom:
+	cli_error("out of memory");
+out:
+	rtr_lr_free(model.feat);
+	rtr_lr_free(model.full);
+	free(idx);
+	free(y);
+	free(val);
+	free(texts);
+	free(emb);
+	free(X);
+	free(Xf);
+	eng_embedder_close(e);
+	rtr_mmlu_free(&m);
+	return ret;
+}
+
+static int load_model(struct cli *c, const char *path, struct rtr_model **m)
+{
+	char err[512];
+	int rc = rtr_model_load(path, m, err, sizeof err);
+	if (rc == MX_ENOTFOUND) {
+		cli_error("no router model at '%s': run 'memex router train'", path);
+		return -1;
+	}
+	if (rc) {
+		cli_error("cannot load the router model '%s': %s", path, err);
+		return -1;
+	}
+	(void)c;
+	return 0;
+}
+
+static int router_calibrate(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "share", required_argument, NULL, 's' },
+		{ "model", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[4200], err[512];
+	double share = -1;
+	int opt;
+	cli_router_model_path(c, path, sizeof path);
+	while ((opt = getopt_long(argc, argv, "s:m:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			if (parse_share(optarg, &share))
+				return CLI_USAGE;
+			break;
+		case 'm': snprintf(path, sizeof path, "%s", optarg); break;
+		default: return cli_usage(cli_command_find("router"), true);
+		}
+	}
+	if (optind != argc || share < 0)
+		return cli_usage(cli_command_find("router"), true);
+	struct rtr_model *m = NULL;
+	if (load_model(c, path, &m))
+		return CLI_ERR;
+	m->share = share;
+	int ret = CLI_OK;
+	if (rtr_model_save(m, path, err, sizeof err)) {
+		cli_error("%s", err);
+		ret = CLI_ERR;
+	} else {
+		printf("%s: escalates %.1f%% of questions: threshold %.4f (features only "
+		       "%.4f)\n",
+		       path, share * 100,
+		       m->full ? rtr_quantile_threshold(m->qfull, share)
+			       : rtr_quantile_threshold(m->qfeat, share),
+		       rtr_quantile_threshold(m->qfeat, share));
+		if (c->cfg.router_share >= 0 || !isnan(c->cfg.router_threshold))
+			cli_warn("the configuration's router_escalate_share or router_threshold "
+				 "overrides this");
+	}
+	rtr_model_free(m);
+	return ret;
+}
+
+static int router_info(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "model", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[4200];
+	bool json = false;
+	int opt;
+	cli_router_model_path(c, path, sizeof path);
+	while ((opt = getopt_long(argc, argv, "jm:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = true; break;
+		case 'm': snprintf(path, sizeof path, "%s", optarg); break;
+		default: return cli_usage(cli_command_find("router"), true);
+		}
+	}
+	if (optind != argc)
+		return cli_usage(cli_command_find("router"), true);
+	struct rtr_model *m = NULL;
+	if (load_model(c, path, &m))
+		return CLI_ERR;
+	double share = c->cfg.router_share >= 0 ? c->cfg.router_share : m->share;
+	const double *q = m->full ? m->qfull : m->qfeat;
+	double thr = !isnan(c->cfg.router_threshold) ? c->cfg.router_threshold
+						     : rtr_quantile_threshold(q, share);
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "path", cli_json_string(path));
+		json_object_object_add(o, "features", json_object_new_int((int)m->nfeat));
+		json_object_object_add(o, "embedding_dims", json_object_new_int((int)m->embed_dims));
+		json_object_object_add(o, "fingerprint",
+				       m->fingerprint[0] ? cli_json_string(m->fingerprint) : NULL);
+		json_object_object_add(o, "share", json_object_new_double(share));
+		json_object_object_add(o, "threshold", json_object_new_double(thr));
+		json_object_object_add(o, "policy", json_object_new_string(rtr_policy_name(
+							    (enum rtr_policy)c->cfg.cloud_policy)));
+		cli_json_print(o);
+	} else {
+		printf("router model: %s\n", path);
+		printf("  regressions: features (%zu)%s\n", m->nfeat,
+		       m->full ? " and embedding + features" : "");
+		if (m->full)
+			printf("  embedder:    %s (%zu dims)\n", m->fingerprint, m->embed_dims);
+		printf("  held out:    MMLU subjects i %% %u == %u\n", m->split_mod, m->split_rem);
+		printf("  escalates:   %.1f%% of questions, threshold %.4f%s\n", share * 100, thr,
+		       c->cfg.router_share >= 0 || !isnan(c->cfg.router_threshold)
+			       ? " (from the configuration)"
+			       : "");
+		printf("  policy:      %s\n",
+		       rtr_policy_name((enum rtr_policy)c->cfg.cloud_policy));
+	}
+	rtr_model_free(m);
+	return CLI_OK;
+}
+
+int cmd_router(struct cli *c, int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "train"))
+		return router_train(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "calibrate"))
+		return router_calibrate(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "info"))
+		return router_info(c, argc - 1, argv + 1);
+	return cli_usage(cli_command_find("router"), true);
+}
