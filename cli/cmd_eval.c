@@ -2,6 +2,7 @@
  * cmd_eval.c - memex eval: measure retrieval on a benchmark.
  *
  *   memex eval beir DIR [--mode bm25|dense|hybrid|all] [-n N] [--json]
+ *   memex eval pii FILE [--json]      (cmd_eval_pii.c)
  *
  * DIR is a BEIR folder: corpus.jsonl ({"_id", "title", "text"}),
  * queries.jsonl ({"_id", "text"}) and qrels/test.tsv (query-id, corpus-id,
@@ -468,11 +469,15 @@ out:
 	return ret;
 }
 
+int cmd_eval_pii(struct cli *c, int argc, char **argv); /* cmd_eval_pii.c */
+
 int cmd_eval(struct cli *c, int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "beir"))
 		return eval_beir(c, argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "router"))
 		return cmd_eval_router(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "pii"))
+		return cmd_eval_pii(c, argc - 1, argv + 1);
 	return cli_usage(cli_command_find("eval"), true);
 }
