@@ -22,7 +22,7 @@ endif
 CLANG   ?= clang
 VERSION := 0.1.0
 
-PKGS := sqlite3 gmime-3.0 json-c libxml-2.0 libarchive poppler-glib zlib openblas
+PKGS := sqlite3 gmime-3.0 json-c libxml-2.0 libarchive poppler-glib zlib openblas libcurl
 # system headers as -isystem, so that our warnings stay ours
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -78,7 +78,14 @@ $(O)/tests/test_%: $(O)/tests/test_%.o $(O)/tests/harness.o $(O)/libmemex.a
 $(O)/tests/fuzz/%_replay: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay.o $(O)/libmemex.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-testbins: $(O)/memex $(TEST_BINS) $(REPLAY_BINS)
+# The loopback fake OpenAI server (tests only): linked into test_cloud, and
+# a program of its own for the CLI tests (tests/cli/cases_net.sh).
+FAKE_OPENAI := $(O)/tests/tools/fake_openai
+$(O)/tests/test_cloud: $(O)/tests/tools/fake_openai.o
+$(FAKE_OPENAI): $(O)/tests/tools/fake_openai_main.o $(O)/tests/tools/fake_openai.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+testbins: $(O)/memex $(TEST_BINS) $(REPLAY_BINS) $(FAKE_OPENAI)
 
 # The whole suite: both builds, every test binary, the CLI tests and the
 # fuzz-corpus replays; tests/run prints the closing "N passed, N failed".
@@ -112,7 +119,8 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_O)/libmemex.a
 
 DEB_PACKAGES := make gcc pkg-config clang libclang-rt-14-dev clang-format-14 \
 	sqlite3 libsqlite3-dev libgmime-3.0-dev libjson-c-dev libxml2-dev \
-			libarchive-dev libpoppler-glib-dev zlib1g-dev libopenblas-dev
+			libarchive-dev libpoppler-glib-dev zlib1g-dev libopenblas-dev \
+			libcurl4-openssl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

@@ -32,7 +32,12 @@ struct cli_config {
 	float min_dense;       /* cosine floor of a dense hit */
 	bool convex;	       /* hybrid_fusion = convex */
 	char query_prefix[128], passage_prefix[128]; /* e5: "query: ", "passage: " */
-	char path[4096];			     /* the file read, or "" */
+	/* the cloud model (router/cloud.h); env MEMEX_CLOUD_* override */
+	char cloud_url[1024], cloud_model[256], cloud_key_file[4096];
+	long cloud_timeout_ms, cloud_connect_timeout_ms;
+	int cloud_retries;
+	size_t cloud_max_response;
+	char path[4096]; /* the file read, or "" */
 	bool loaded;
 	/* the arbiter (router/arbiter.h) */
 	int cloud_policy;	    /* enum rtr_policy: cloud_policy (default never) */
@@ -157,6 +162,19 @@ int cli_embedder_open(struct cli *c, struct eng_embedder **e);
 /* The default model path (DATA_HOME/models/use-lite.gguf). */
 void cli_default_model(struct cli *c, char *buf, size_t n);
 
+/* ---- the cloud client (cloud.c) ---- */
+struct rtr_audit;
+struct rtr_cloud;
+/* DATA_HOME/audit.jsonl. */
+void cli_audit_path(struct cli *c, char *buf, size_t n);
+/* Whether a cloud URL and model are configured (config or environment). */
+bool cli_cloud_configured(struct cli *c);
+/* Opens the audit log and a cloud client from the configuration and the
+ * environment (MEMEX_CLOUD_URL, MEMEX_CLOUD_MODEL, MEMEX_CLOUD_KEY, else
+ * cloud_url, cloud_model, cloud_key_file). Both are the caller's to close
+ * (the client first). 0, or -1 after printing the error. */
+int cli_cloud_open(struct cli *c, struct rtr_audit **audit, struct rtr_cloud **cloud);
+
 /* Commands. */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_add(struct cli *c, int argc, char **argv);
@@ -186,5 +204,7 @@ int cli_router_mmlu_load(const char *dir, struct rtr_mmlu *m);
  * terminal; -1 after printing an error. */
 int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
 		     float *out);
+int cmd_audit(struct cli *c, int argc, char **argv);
+int cmd_cloud(struct cli *c, int argc, char **argv);
 
 #endif

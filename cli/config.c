@@ -16,6 +16,7 @@
 #include "../common/status.h"
 #include "../retriever/retriever.h"
 #include "../router/arbiter.h"
+#include "../router/cloud.h"
 #include "cli.h"
 
 #define CONFIG_MAX_BYTES (1 << 20)
@@ -34,6 +35,22 @@ void cli_config_default(struct cli_config *cfg)
 	cfg->cloud_policy = RTR_POLICY_NEVER;
 	cfg->router_share = -1;
 	cfg->router_threshold = NAN;
+	struct rtr_cloud_params cp = rtr_cloud_params_default();
+	cfg->cloud_timeout_ms = cp.timeout_ms;
+	cfg->cloud_connect_timeout_ms = cp.connect_timeout_ms;
+	cfg->cloud_retries = cp.retries;
+	cfg->cloud_max_response = cp.max_response;
+}
+
+/* Seconds (decimals allowed) as milliseconds, within [min_ms, max_ms]. */
+static int parse_seconds(const char *s, long min_ms, long max_ms, long *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v * 1000 >= (double)min_ms && v * 1000 <= (double)max_ms))
+		return -1;
+	*out = (long)(v * 1000 + 0.5);
+	return 0;
 }
 
 int cli_parse_size(const char *s, size_t *out)
@@ -198,6 +215,31 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 		if (end == val || *end || !(x >= 0 && x <= 1))
 			goto bad;
 		cfg->router_threshold = x;
+	} else if (!strcmp(key, "cloud_url")) {
+		if (snprintf(cfg->cloud_url, sizeof cfg->cloud_url, "%s", val) >=
+		    (int)sizeof cfg->cloud_url)
+			goto bad;
+	} else if (!strcmp(key, "cloud_model")) {
+		if (snprintf(cfg->cloud_model, sizeof cfg->cloud_model, "%s", val) >=
+		    (int)sizeof cfg->cloud_model)
+			goto bad;
+	} else if (!strcmp(key, "cloud_key_file")) {
+		if (snprintf(cfg->cloud_key_file, sizeof cfg->cloud_key_file, "%s", val) >=
+		    (int)sizeof cfg->cloud_key_file)
+			goto bad;
+	} else if (!strcmp(key, "cloud_timeout")) {
+		if (parse_seconds(val, 100, 3600 * 1000L, &cfg->cloud_timeout_ms))
+			goto bad;
+	} else if (!strcmp(key, "cloud_connect_timeout")) {
+		if (parse_seconds(val, 100, 600 * 1000L, &cfg->cloud_connect_timeout_ms))
+			goto bad;
+	} else if (!strcmp(key, "cloud_retries")) {
+		if (cli_parse_count(val, 0, 10, &v))
+			goto bad;
+		cfg->cloud_retries = (int)v;
+	} else if (!strcmp(key, "cloud_max_response")) {
+		if (cli_parse_size(val, &cfg->cloud_max_response) || cfg->cloud_max_response < 1024)
+			goto bad;
 	} else if (!strcmp(key, "search_results")) {
 		if (cli_parse_count(val, 1, 1000, &cfg->search_results))
 			goto bad;

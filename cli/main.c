@@ -254,6 +254,47 @@ static const struct cli_command commands[] = {
 	  "  --share X     the share of questions to escalate (default 0.25)\n"
 	  "  --model FILE  the model to calibrate or show\n"
 	  "  --json        machine-readable output\n" },
+	{ "cloud", cmd_cloud, "show or test the cloud model's set-up",
+	  "usage: memex cloud [show] [--json]\n"
+	  "       memex cloud check [--stream]\n"
+	  "\n"
+	  "memex may ask a cloud model (any OpenAI-compatible Chat Completions\n"
+	  "endpoint) when it cannot answer on this machine, and then only with a\n"
+	  "sanitized question; every request is in 'memex audit'. It is set up in\n"
+	  "the configuration or the environment (the environment wins):\n"
+	  "  cloud_url       MEMEX_CLOUD_URL    base URL, e.g. https://api.openai.com/v1\n"
+	  "  cloud_model     MEMEX_CLOUD_MODEL  the model's name\n"
+	  "  cloud_key_file  MEMEX_CLOUD_KEY    a file holding the API key (mode 0600,\n"
+	  "                                     like an ssh key) / the key itself\n"
+	  "and cloud_timeout, cloud_connect_timeout (seconds), cloud_retries and\n"
+	  "cloud_max_response in the configuration. TLS certificates are always\n"
+	  "verified; plain http:// is refused except to this machine (127.0.0.1,\n"
+	  "[::1], localhost).\n"
+	  "'show' (the default) prints where requests would go; the key itself is\n"
+	  "never printed. 'check' sends one fixed test prompt (no data of yours),\n"
+	  "records it in the audit log, and prints the answer.\n"
+	  "\n"
+	  "  --json    'show' as JSON\n"
+	  "  --stream  'check' asks for a streamed answer (server-sent events)\n"
+	  "\n"
+	  "Exit status: 0 ok, 1 the check failed (the message says why), 2 usage.\n" },
+	{ "audit", cmd_audit, "show what was sent to the cloud model",
+	  "usage: memex audit [--json] [-n N] [--since DATE]\n"
+	  "\n"
+	  "memex answers on this machine. When it asks a cloud model instead, the\n"
+	  "request is written to the audit log, DATA_HOME/audit.jsonl, before it\n"
+	  "is sent: the time, the endpoint, the model, the reason, the attempt\n"
+	  "number (a retry is logged again) and the exact bytes of the request\n"
+	  "body with their length and SHA-256. The API key is never logged. The\n"
+	  "log is append-only, private (0600) and never pruned by memex.\n"
+	  "'memex audit' lists the records, oldest first, with the messages each\n"
+	  "request carried. With no log, nothing has ever been sent.\n"
+	  "\n"
+	  "  -n, --limit N   only the last N records\n"
+	  "  --since DATE    only records from DATE on (YYYY-MM-DD or\n"
+	  "                  YYYY-MM-DDTHH:MM[:SS], UTC)\n"
+	  "  --json          the records as a JSON array, as stored (\"body\" is\n"
+	  "                  the request body as one string, byte for byte)\n" },
 	{ "help", cmd_help, "show help for a command", "usage: memex help [COMMAND]\n" },
 };
 
@@ -284,7 +325,10 @@ static void usage_main(FILE *f)
 	      "environment:\n"
 	      "  MEMEX_HOME       data home (default $XDG_DATA_HOME/memex)\n"
 	      "  MEMEX_CONFIG     configuration file (default\n"
-	      "                   $XDG_CONFIG_HOME/memex/config)\n",
+	      "                   $XDG_CONFIG_HOME/memex/config)\n"
+	      "  MEMEX_CLOUD_URL, MEMEX_CLOUD_MODEL, MEMEX_CLOUD_KEY\n"
+	      "                   the cloud model: base URL, model name, API key\n"
+	      "                   (override cloud_url, cloud_model, cloud_key_file)\n",
 	      f);
 }
 
