@@ -134,6 +134,12 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
  * exit status after printing the error. The caller closes *stp. */
 int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool mode_default,
 		  struct store **stp, struct ret_result *res);
+/* Opens the configured embedder for a query on st into p->embedder (the
+ * caller closes it with eng_embedder_close) with its model id and the
+ * fusion settings; with mode_default, hybrid when the index has the
+ * embedder's vectors, else BM25 (p->embedder NULL). CLI_OK or an exit
+ * status after printing the error. */
+int cli_query_embedder(struct cli *c, struct store *st, struct ret_params *p, bool mode_default);
 /* A hit as a JSON object, and all hits of a result as an array, ranked
  * from 1 (new references). */
 struct json_object *cli_hit_json(const struct store_hit *h, size_t rank);
@@ -188,6 +194,7 @@ int cmd_help(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_bench(struct cli *c, int argc, char **argv);
 int cmd_eval(struct cli *c, int argc, char **argv);
+int cmd_eval_ask(struct cli *c, int argc, char **argv); /* memex eval ask */
 int cmd_model(struct cli *c, int argc, char **argv);
 int cmd_reembed(struct cli *c, int argc, char **argv);
 int cmd_thread(struct cli *c, int argc, char **argv);

@@ -80,14 +80,8 @@ json_object *cli_hit_json(const struct store_hit *h, size_t rank)
 	return o;
 }
 
-int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool mode_default,
-		  struct store **stp, struct ret_result *res)
+int cli_query_embedder(struct cli *c, struct store *st, struct ret_params *p, bool mode_default)
 {
-	int ex;
-	struct store *st = cli_store_open(c, false, true, &ex);
-	if (!st)
-		return ex;
-	*stp = st;
 	/* the vector legs: the configured embedder, if the index has its
 	 * vectors; otherwise BM25 alone (or an error, if asked for) */
 	struct eng_embedder *e = NULL;
@@ -117,6 +111,20 @@ int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool m
 	p->min_dense = c->cfg.min_dense;
 	p->convex = c->cfg.convex;
 	p->rrf_k = c->cfg.rrf_k;
+	return CLI_OK;
+}
+
+int cli_run_query(struct cli *c, const char *query, struct ret_params *p, bool mode_default,
+		  struct store **stp, struct ret_result *res)
+{
+	int ex;
+	struct store *st = cli_store_open(c, false, true, &ex);
+	if (!st)
+		return ex;
+	*stp = st;
+	if ((ex = cli_query_embedder(c, st, p, mode_default)))
+		return ex;
+	struct eng_embedder *e = p->embedder;
 	int rc = ret_search(st, query, p, res);
 	eng_embedder_close(e);
 	p->embedder = NULL;

@@ -2,6 +2,7 @@
  * retriever.c - query parsing, BM25 search and citations.
  */
 #include "retriever.h"
+#include "retriever_int.h"
 
 #include <glib.h>
 #include <stdio.h>
@@ -39,7 +40,7 @@ static const char *const stopwords[] = {
 	"why",	 "will",  "with",   "would",  "you",  "your",
 };
 
-static bool is_stopword(const char *w, size_t n)
+bool ret_is_stopword(const char *w, size_t n)
 {
 	for (size_t i = 0; i < sizeof stopwords / sizeof stopwords[0]; i++)
 		if (strlen(stopwords[i]) == n && !strncasecmp(w, stopwords[i], n))
@@ -105,7 +106,7 @@ char *ret_query_to_fts(const char *query, bool any, bool drop_stopwords, int *rc
 		while (j < n && (w = word_char(query + j, n - j)))
 			j += w;
 		bool prefix = j < n && query[j] == '*';
-		if (!(drop_stopwords && !prefix && is_stopword(query + i, j - i))) {
+		if (!(drop_stopwords && !prefix && ret_is_stopword(query + i, j - i))) {
 			if (terms++)
 				*rc = mx_buf_appends(&b, joiner);
 			if (!*rc)

@@ -1,0 +1,583 @@
+/*
+ * cmd_eval_ask.c - memex eval ask: measure answers on a question set.
+ *
+ *   memex eval ask [--mode bm25|hybrid|all] [--calibrate] [-v] [--json] [FILE]
+ *
+ * FILE (default data/sample/questions.jsonl) holds one question a line:
+ *   {"id", "question", "answerable": bool, "sources": [paths relative to
+ *    the folder of FILE], "key": "a short string the answer must hold"}
+ * The folders beside FILE (data/sample: mail, notes, docs) go into a
+ * throwaway index in a temporary folder, embedded with the configured
+ * embedder; files beside FILE (the question set itself, FACTS.md) stay
+ * out. Each question runs through the answer path of `memex ask`. The
+ * figures, per retrieval mode: how often an expected source is among the
+ * answer's citations (and in the context at all), how often the
+ * extractive answer holds the key fact, and the abstention's precision and
+ * recall on the unanswerable questions. --calibrate searches the
+ * abstention thresholds on the set and measures them by leave-one-out.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/status.h"
+#include "../connectors/conn.h"
+#include "../engine/engine.h"
+#include "../indexer/indexer.h"
+#include "../retriever/answer.h"
+#include "cli.h"
+
+#define EA_MAX_QUESTIONS 10000
+#define EA_MAX_SOURCES 8
+#define EA_LINE_MAX (1u << 20)
+
+struct ea_q {
+	char *id, *question, *key;
+	bool answerable;
+	char *src[EA_MAX_SOURCES]; /* absolute paths */
+	size_t nsrc;
+	/* results of the last mode run */
+	double coverage, cosine;
+	bool cited, in_ctx, key_found, abstained;
+};
+
+struct ea_set {
+	struct ea_q *q;
+	size_t n;
+};
+
+static void set_free(struct ea_set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->q[i].id);
+		free(s->q[i].question);
+		free(s->q[i].key);
+		for (size_t k = 0; k < s->q[i].nsrc; k++)
+			free(s->q[i].src[k]);
+	}
+	free(s->q);
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+/* Reads the question set; the corpus folder is dir. -1 after an error. */
+static int set_load(const char *path, const char *dir, struct ea_set *s)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		cli_error("cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	int rc = 0;
+	while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if ((size_t)len > EA_LINE_MAX || s->n >= EA_MAX_QUESTIONS) {
+			cli_error("'%s': line %zu: too long, or too many questions", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (strspn(line, " \t\r\n") == (size_t)len)
+			continue;
+		json_object *o = json_tokener_parse(line), *ans, *srcs;
+		const char *q = o ? jstr(o, "question") : NULL;
+		if (!q || !json_object_object_get_ex(o, "answerable", &ans)) {
+			cli_error("'%s': line %zu: not a question (needs \"question\" and "
+				  "\"answerable\")",
+				  path, lineno);
+			json_object_put(o);
+			rc = -1;
+			break;
+		}
+		struct ea_q *v = realloc(s->q, (s->n + 1) * sizeof *v);
+		if (!v) {
+			json_object_put(o);
+			rc = -1;
+			break;
+		}
+		s->q = v;
+		struct ea_q *e = &s->q[s->n++];
+		memset(e, 0, sizeof *e);
+		char idbuf[32];
+		snprintf(idbuf, sizeof idbuf, "%zu", lineno);
+		e->id = strdup(jstr(o, "id") ? jstr(o, "id") : idbuf);
+		e->question = strdup(q);
+		e->key = jstr(o, "key") ? strdup(jstr(o, "key")) : NULL;
+		e->answerable = json_object_get_boolean(ans);
+		if (json_object_object_get_ex(o, "sources", &srcs) &&
+		    json_object_is_type(srcs, json_type_array))
+			for (size_t k = 0; k < json_object_array_length(srcs) && e->nsrc < EA_MAX_SOURCES;
+			     k++) {
+				const char *sp = json_object_get_string(
+					json_object_array_get_idx(srcs, k));
+				size_t n = strlen(dir) + strlen(sp ? sp : "") + 2;
+				char *full = malloc(n);
+				if (full && sp) {
+					snprintf(full, n, "%s/%s", dir, sp);
+					e->src[e->nsrc++] = full;
+				} else {
+					free(full);
+				}
+			}
+		if (!e->id || !e->question || (e->answerable && (!e->key || !e->nsrc))) {
+			cli_error("'%s': line %zu: an answerable question needs \"sources\" and "
+				  "\"key\"",
+				  path, lineno);
+			rc = -1;
+		}
+		json_object_put(o);
+	}
+	free(line);
+	fclose(f);
+	if (!rc && !s->n) {
+		cli_error("'%s' holds no questions", path);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Adds every folder in dir as a source and indexes it; with an embedder,
+ * embeds the chunks (its model id in *model). -1 after an error. */
+static int build_index(struct cli *c, struct store *st, const char *dir, struct eng_embedder *e,
+		       int64_t *model, size_t *ndocs)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		cli_error("cannot read '%s': %s", dir, strerror(errno));
+		return -1;
+	}
+	struct dirent *de;
+	int rc = 0;
+	while (!rc && (de = readdir(d))) {
+		char p[8192];
+		struct stat sb;
+		const char *type = NULL;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+		if (stat(p, &sb) || !S_ISDIR(sb.st_mode) || conn_detect_source(p, &type))
+			continue;
+		int64_t id;
+		if (store_source_add(st, p, type, &id)) {
+			cli_error("%s", store_errmsg(st));
+			rc = -1;
+		}
+	}
+	closedir(d);
+	if (rc)
+		return rc;
+	struct idx_params ip = idx_params_default();
+	ip.chunk = c->cfg.chunk;
+	ip.max_file_size = c->cfg.max_file_size;
+	struct indexer *ix = idx_new(st, &ip);
+	struct idx_stats s = { 0 };
+	int irc = ix ? idx_run(ix, NULL, &s) : MX_ENOMEM;
+	if (irc && irc != MX_EPARTIAL) {
+		cli_error("cannot index '%s': %s", dir, ix ? idx_errmsg(ix) : "out of memory");
+		idx_free(ix);
+		return -1;
+	}
+	*ndocs = (size_t)(s.added);
+	if (e) {
+		uint64_t n = 0;
+		if (store_model_id(st, eng_embedder_fingerprint(e), eng_embedder_dims(e),
+				   eng_embedder_name(e), model) ||
+		    idx_embed(ix, e, *model, &n)) {
+			cli_error("cannot embed the corpus: %s", idx_errmsg(ix));
+			idx_free(ix);
+			return -1;
+		}
+	}
+	idx_free(ix);
+	return 0;
+}
+
+/* Whether the key fact is in s: case and runs of white space ignored. */
+static bool holds_key(const char *s, const char *key)
+{
+	for (; *s; s++) {
+		const char *a = s, *b = key;
+		while (*a && *b) {
+			if (*b == ' ' && (*a == ' ' || *a == '\n' || *a == '\t')) {
+				while (*a == ' ' || *a == '\n' || *a == '\t')
+					a++;
+				while (*b == ' ')
+					b++;
+				continue;
+			}
+			if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+				break;
+			a++, b++;
+		}
+		if (!*b)
+			return true;
+	}
+	return false;
+}
+
+static bool is_source(const struct ea_q *q, const struct store_hit *h)
+{
+	char full[8192];
+	snprintf(full, sizeof full, "%s%s%s", h->source_path, h->path[0] ? "/" : "", h->path);
+	for (size_t k = 0; k < q->nsrc; k++)
+		if (!strcmp(full, q->src[k]))
+			return true;
+	return false;
+}
+
+/* Runs every question in one mode; fills the per-question results. */
+static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng_embedder *e,
+		   int64_t model, bool verbose)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct ea_q *q = &s->q[i];
+		struct ret_answer_params p = ret_answer_params_default(e != NULL);
+		struct ret_answer a;
+		p.ret.embedder = e;
+		p.ret.model_id = model;
+		p.ret.mode = e ? RET_HYBRID : RET_BM25;
+		p.ret.w_dense = c->cfg.w_dense;
+		p.ret.min_dense = c->cfg.min_dense;
+		p.ret.convex = c->cfg.convex;
+		p.ret.rrf_k = c->cfg.rrf_k;
+		p.no_abstain = true; /* the answer is measured on its own */
+		int rc = ret_answer_run(st, q->question, &p, &a);
+		if (rc && rc != MX_EEMPTY) {
+			cli_error("question %s: %s", q->id, a.err[0] ? a.err : store_errmsg(st));
+			ret_answer_clear(&a);
+			return -1;
+		}
+		q->coverage = a.coverage;
+		q->cosine = a.cosine;
+		q->abstained = !a.nctx || ret_answer_abstains(&p, a.coverage, a.cosine);
+		q->cited = q->in_ctx = q->key_found = false;
+		for (size_t k = 0; k < a.nctx; k++)
+			q->in_ctx |= is_source(q, &a.ctx[k].hit);
+		for (size_t k = 0; k < a.nsent; k++) {
+			q->cited |= is_source(q, &a.ctx[a.sent[k].chunk].hit);
+			if (q->key)
+				q->key_found |= holds_key(a.sent[k].text, q->key);
+		}
+		if (verbose) {
+			char safe[512];
+			fprintf(stderr, "%-4s %s cov %.2f cos %5.2f %s%s%s %s\n", q->id,
+				q->answerable ? "A" : "U", q->coverage, q->cosine,
+				q->abstained ? "abstain " : "answer  ",
+				q->answerable ? (q->cited ? "cited " : "----- ") : "",
+				q->answerable ? (q->key_found ? "key " : "--- ") : "",
+				cli_safe(q->question, safe, sizeof safe));
+		}
+		ret_answer_clear(&a);
+	}
+	return 0;
+}
+
+/* ---- figures and calibration --------------------------------------------- */
+
+struct ea_fig {
+	size_t na, nu;		     /* answerable, unanswerable */
+	size_t cited, in_ctx, key;   /* over answerable, abstention applied */
+	size_t cited_all, key_all;   /* without abstention */
+	size_t abst_u, abst_a;	     /* unanswerable / answerable abstained */
+};
+
+static bool decide(const struct ea_q *q, double tc, double tk, bool emb)
+{
+	struct ret_answer_params p = ret_answer_params_default(emb);
+	p.min_coverage = tc;
+	p.min_cos = tk;
+	return ret_answer_abstains(&p, q->coverage, q->cosine);
+}
+
+static void figures(const struct ea_set *s, struct ea_fig *f)
+{
+	memset(f, 0, sizeof *f);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ea_q *q = &s->q[i];
+		if (!q->answerable) {
+			f->nu++;
+			f->abst_u += q->abstained;
+			continue;
+		}
+		f->na++;
+		f->cited_all += q->cited;
+		f->key_all += q->key_found;
+		f->abst_a += q->abstained;
+		if (!q->abstained) {
+			f->cited += q->cited;
+			f->in_ctx += q->in_ctx;
+			f->key += q->key_found;
+		}
+	}
+}
+
+/* The share right of answerable answered plus unanswerable abstained, each
+ * weighed by its class size (balanced accuracy), over the questions but
+ * skip (SIZE_MAX: none). */
+static double balanced(const struct ea_set *s, double tc, double tk, bool emb, size_t skip)
+{
+	double ra = 0, ru = 0, na = 0, nu = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (i == skip)
+			continue;
+		bool ab = decide(&s->q[i], tc, tk, emb);
+		if (s->q[i].answerable) {
+			na++;
+			ra += !ab;
+		} else {
+			nu++;
+			ru += ab;
+		}
+	}
+	return (na ? ra / na : 0) * 0.5 + (nu ? ru / nu : 0) * 0.5;
+}
+
+/* The best thresholds on the set without question skip: a grid over
+ * coverage (and cosine with an embedder); ties go to the lower thresholds
+ * (answering is the default). */
+static void grid(const struct ea_set *s, bool emb, size_t skip, double *tc, double *tk)
+{
+	double best = -1;
+	*tc = 0;
+	*tk = 2;
+	for (int ic = 0; ic <= 20; ic++) {
+		double c = ic * 0.05;
+		for (int ik = 0; ik <= (emb ? 25 : 0); ik++) {
+			double k = emb ? 0.3 + ik * 0.025 : 2;
+			if (emb && ik == 25)
+				k = 2; /* no cosine rule */
+			double v = balanced(s, c, k, emb, skip);
+			if (v > best + 1e-12) {
+				best = v;
+				*tc = c;
+				*tk = k;
+			}
+		}
+	}
+}
+
+static void pct(char *buf, size_t n, size_t a, size_t b)
+{
+	snprintf(buf, n, "%zu/%zu (%.1f%%)", a, b, b ? 100.0 * (double)a / (double)b : 0.0);
+}
+
+static json_object *fig_json(const struct ea_fig *f)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "answerable", json_object_new_int64((int64_t)f->na));
+	json_object_object_add(o, "unanswerable", json_object_new_int64((int64_t)f->nu));
+	json_object_object_add(o, "source_cited", json_object_new_int64((int64_t)f->cited));
+	json_object_object_add(o, "source_in_context", json_object_new_int64((int64_t)f->in_ctx));
+	json_object_object_add(o, "key_fact", json_object_new_int64((int64_t)f->key));
+	json_object_object_add(o, "source_cited_no_abstention",
+			       json_object_new_int64((int64_t)f->cited_all));
+	json_object_object_add(o, "key_fact_no_abstention",
+			       json_object_new_int64((int64_t)f->key_all));
+	json_object_object_add(o, "unanswerable_abstained",
+			       json_object_new_int64((int64_t)f->abst_u));
+	json_object_object_add(o, "answerable_abstained",
+			       json_object_new_int64((int64_t)f->abst_a));
+	size_t ab = f->abst_u + f->abst_a;
+	json_object_object_add(o, "abstention_precision",
+			       json_object_new_double(ab ? (double)f->abst_u / (double)ab : 0));
+	json_object_object_add(o, "abstention_recall",
+			       json_object_new_double(f->nu ? (double)f->abst_u / (double)f->nu
+							    : 0));
+	return o;
+}
+
+static void fig_print(const char *mode, const struct ea_fig *f)
+{
+	char a[64], b[64], k[64], u[64], ca[64], ka[64];
+	pct(a, sizeof a, f->cited, f->na);
+	pct(b, sizeof b, f->in_ctx, f->na);
+	pct(k, sizeof k, f->key, f->na);
+	pct(u, sizeof u, f->abst_u, f->nu);
+	pct(ca, sizeof ca, f->cited_all, f->na);
+	pct(ka, sizeof ka, f->key_all, f->na);
+	size_t ab = f->abst_u + f->abst_a;
+	printf("%s:\n", mode);
+	printf("  expected source cited     %s  (in the context: %s)\n", a, b);
+	printf("  key fact in the answer    %s\n", k);
+	printf("  without abstention        source cited %s, key fact %s\n", ca, ka);
+	printf("  unanswerable abstained    %s  (recall)\n", u);
+	printf("  answerable abstained      %zu; abstention precision %.1f%%\n", f->abst_a,
+	       ab ? 100.0 * (double)f->abst_u / (double)ab : 0.0);
+}
+
+/* Calibrates on the whole set and by leave-one-out; prints both. */
+static json_object *calibrate(struct ea_set *s, bool emb, bool json)
+{
+	double tc, tk;
+	grid(s, emb, SIZE_MAX, &tc, &tk);
+	/* leave-one-out: each question decided by thresholds fit without it */
+	size_t ok_a = 0, ok_u = 0, na = 0, nu = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		double c, k;
+		grid(s, emb, i, &c, &k);
+		bool ab = decide(&s->q[i], c, k, emb);
+		if (s->q[i].answerable) {
+			na++;
+			ok_a += !ab;
+		} else {
+			nu++;
+			ok_u += ab;
+		}
+	}
+	if (!json) {
+		printf("  calibrated on all: coverage >= %.2f", tc);
+		if (emb && tk <= 1)
+			printf(" or cosine >= %.3f", tk);
+		printf(" (balanced accuracy %.3f)\n", balanced(s, tc, tk, emb, SIZE_MAX));
+		printf("  leave-one-out: answerable answered %zu/%zu, unanswerable abstained "
+		       "%zu/%zu\n",
+		       ok_a, na, ok_u, nu);
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "min_coverage", json_object_new_double(tc));
+	json_object_object_add(o, "min_cos", emb && tk <= 1 ? json_object_new_double(tk) : NULL);
+	json_object_object_add(o, "loo_answerable_answered", json_object_new_int64((int64_t)ok_a));
+	json_object_object_add(o, "loo_unanswerable_abstained",
+			       json_object_new_int64((int64_t)ok_u));
+	return o;
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+int cmd_eval_ask(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' }, { "json", no_argument, NULL, 'j' },
+		{ "calibrate", no_argument, NULL, 'c' },  { "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mode = NULL;
+	bool json = false, calib = false, verbose = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		if (opt == 'm')
+			mode = optarg;
+		else if (opt == 'j')
+			json = true;
+		else if (opt == 'c')
+			calib = true;
+		else if (opt == 'v')
+			verbose = true;
+		else
+			return cli_usage(cli_command_find("eval"), true);
+	}
+	if (argc - optind > 1)
+		return cli_usage(cli_command_find("eval"), true);
+	if (mode && strcmp(mode, "bm25") && strcmp(mode, "hybrid") && strcmp(mode, "all")) {
+		cli_error("--mode takes bm25, hybrid or all, not '%s'", mode);
+		return CLI_USAGE;
+	}
+	const char *file = optind < argc ? argv[optind] : "data/sample/questions.jsonl";
+	char *abs = cli_abspath(file);
+	char *dir = abs ? strdup(abs) : NULL;
+	char tdir[4096] = "", dbp[4200] = "", path[4300];
+	struct ea_set set = { 0 };
+	struct eng_embedder *emb = NULL;
+	struct store *st = NULL;
+	json_object *out = NULL;
+	int ret = CLI_ERR;
+	if (!abs || !dir)
+		goto out;
+	*strrchr(dir, '/') = '\0'; /* cli_abspath's result is absolute */
+	if (set_load(abs, dir, &set))
+		goto out;
+	if ((!mode || strcmp(mode, "bm25")) && cli_embedder_open(c, &emb))
+		goto out;
+	if (mode && !strcmp(mode, "hybrid") && !emb) {
+		cli_error("--mode hybrid needs an embedder ('make model', or the embedder key of "
+			  "the configuration)");
+		ret = CLI_USAGE;
+		goto out;
+	}
+	const char *tmpbase = getenv("TMPDIR");
+	snprintf(tdir, sizeof tdir, "%s/memex-eval-XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
+	if (!mkdtemp(tdir)) {
+		cli_error("cannot make a temporary folder: %s", strerror(errno));
+		tdir[0] = '\0';
+		goto out;
+	}
+	snprintf(dbp, sizeof dbp, "%s/index.db", tdir);
+	if (store_open(dbp, STORE_CREATE, &st)) {
+		cli_error("cannot make the evaluation index: %s", store_errmsg(st));
+		goto out;
+	}
+	int64_t model = 0;
+	size_t ndocs = 0;
+	if (!json)
+		fprintf(stderr, "indexing %s%s...\n", dir, emb ? " and embedding it" : "");
+	if (build_index(c, st, dir, emb, &model, &ndocs))
+		goto out;
+	size_t na = 0;
+	for (size_t i = 0; i < set.n; i++)
+		na += set.q[i].answerable;
+	if (!json)
+		printf("%s: %zu questions (%zu answerable, %zu unanswerable) over %zu documents\n",
+		       file, set.n, na, set.n - na, ndocs);
+	out = json_object_new_object();
+	json_object_object_add(out, "file", cli_json_string(file));
+	json_object_object_add(out, "questions", json_object_new_int64((int64_t)set.n));
+	json_object_object_add(out, "documents", json_object_new_int64((int64_t)ndocs));
+	/* BM25 alone, then hybrid with the embedder */
+	for (int m = 0; m < 2; m++) {
+		bool use_emb = m == 1;
+		if (use_emb && !emb)
+			continue;
+		if (mode && strcmp(mode, "all") && strcmp(mode, use_emb ? "hybrid" : "bm25"))
+			continue;
+		if (run_set(c, st, &set, use_emb ? emb : NULL, model, verbose))
+			goto out;
+		struct ea_fig f;
+		figures(&set, &f);
+		char name[160];
+		snprintf(name, sizeof name, "%s%s%s", use_emb ? "hybrid (" : "bm25",
+			 use_emb ? eng_embedder_name(emb) : "", use_emb ? ")" : "");
+		json_object *fo = fig_json(&f);
+		if (!json)
+			fig_print(name, &f);
+		if (calib)
+			json_object_object_add(fo, "calibration", calibrate(&set, use_emb, json));
+		json_object_object_add(out, use_emb ? "hybrid" : "bm25", fo);
+	}
+	if (json)
+		cli_json_print(json_object_get(out));
+	ret = CLI_OK;
+out:
+	json_object_put(out);
+	store_close(st);
+	eng_embedder_close(emb);
+	set_free(&set);
+	if (dbp[0]) {
+		unlink(dbp);
+		snprintf(path, sizeof path, "%s-wal", dbp);
+		unlink(path);
+		snprintf(path, sizeof path, "%s-shm", dbp);
+		unlink(path);
+	}
+	if (tdir[0])
+		rmdir(tdir);
+	free(abs);
+	free(dir);
+	return ret;
+}

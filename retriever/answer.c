@@ -1,0 +1,1124 @@
+/*
+ * answer.c - context assembly, extractive answers, abstention and citation
+ * checks (see answer.h).
+ */
+#include "answer.h"
+
+#include <ctype.h>
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "../common/buf.h"
+#include "../common/status.h"
+#include "../common/utf8.h"
+#include "../engine/engine.h"
+#include "retriever_int.h"
+
+#define SENT_MAX 4096	     /* sentences of one text */
+#define SENT_LONG 600	     /* a sentence longer than this is cut */
+#define SHORT_LINE 48	     /* a line shorter than this ends a sentence */
+#define CAND_MAX 256	     /* sentences scored for one answer */
+#define TERMS_MAX 4096	     /* words of one text, for overlaps */
+#define PROMPT_MAX (1u << 20) /* cap of a prompt */
+
+/* ===================================================================== */
+/* sentences                                                              */
+/* ===================================================================== */
+
+/* Abbreviations after which a '.' does not end a sentence. */
+static const char *const abbrevs[] = { "dr",   "mr",  "mrs", "ms",	"st",	"e.g", "i.e",
+				       "etc",  "vs",  "no",  "nr",	"approx", "ca",	 "incl",
+				       "kl",   "tel", "p",   "pp",	"fig",	"t.ex", "jr",
+				       "prof", "ave", "resp", "ref" };
+
+static bool is_abbrev(const char *text, size_t dot)
+{
+	size_t b = dot;
+	while (b > 0 && (isalpha((unsigned char)text[b - 1]) || text[b - 1] == '.'))
+		b--;
+	size_t n = dot - b;
+	if (n == 0)
+		return false;
+	if (n == 1 && isupper((unsigned char)text[b]))
+		return true; /* an initial: "K. Ahlgren" */
+	for (size_t i = 0; i < sizeof abbrevs / sizeof abbrevs[0]; i++)
+		if (strlen(abbrevs[i]) == n && !strncasecmp(text + b, abbrevs[i], n))
+			return true;
+	return false;
+}
+
+/* Whether the line starting at s (n bytes) opens a new block: a blank line,
+ * a list item, a heading, a quote or a table row. */
+static bool opens_block(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i >= n || s[i] == '\n' || s[i] == '\r')
+		return true;
+	char c = s[i];
+	if (c == '#' || c == '>' || c == '|')
+		return true;
+	if ((c == '-' || c == '*' || c == '+') && i + 1 < n && s[i + 1] == ' ')
+		return true;
+	size_t d = i;
+	while (d < n && isdigit((unsigned char)s[d]))
+		d++;
+	return d > i && d + 1 < n && (s[d] == '.' || s[d] == ')') && s[d + 1] == ' ';
+}
+
+static bool has_alnum(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (isalnum((unsigned char)s[i]) || (unsigned char)s[i] >= 0x80)
+			return true;
+	return false;
+}
+
+struct spans {
+	struct ret_span *v;
+	size_t n, cap;
+	int rc;
+};
+
+static void span_push(struct spans *sp, const char *text, size_t a, size_t b)
+{
+	while (a < b && isspace((unsigned char)text[a]))
+		a++;
+	while (b > a && isspace((unsigned char)text[b - 1]))
+		b--;
+	if (sp->rc || a >= b || !has_alnum(text + a, b - a))
+		return;
+	while (b - a > SENT_LONG) {
+		/* cut a long run at the last space before the limit */
+		size_t cut = a + SENT_LONG;
+		while (cut > a + SENT_LONG / 2 && text[cut] != ' ')
+			cut--;
+		if (text[cut] != ' ')
+			cut = a + mx_utf8_floor(text + a, SENT_LONG);
+		span_push(sp, text, a, cut);
+		a = cut;
+		while (a < b && isspace((unsigned char)text[a]))
+			a++;
+	}
+	if (sp->n >= SENT_MAX || sp->rc)
+		return;
+	if (sp->n == sp->cap) {
+		size_t cap = sp->cap ? sp->cap * 2 : 16;
+		struct ret_span *v = realloc(sp->v, cap * sizeof *v);
+		if (!v) {
+			sp->rc = MX_ENOMEM;
+			return;
+		}
+		sp->v = v;
+		sp->cap = cap;
+	}
+	sp->v[sp->n++] = (struct ret_span){ a, b };
+}
+
+int ret_sentences_split(const char *text, size_t len, struct ret_span **out, size_t *n)
+{
+	struct spans sp = { 0 };
+	size_t start = 0, line = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == '\n') {
+			/* the line [line, i): does a sentence end with it? */
+			size_t a = line, b = i;
+			while (a < b && isspace((unsigned char)text[a]))
+				a++;
+			while (b > a && isspace((unsigned char)text[b - 1]))
+				b--;
+			bool end = b - a < SHORT_LINE || text[a] == '#' ||
+				   (b > a && text[b - 1] == ':') ||
+				   opens_block(text + i + 1, len - i - 1);
+			if (end) {
+				span_push(&sp, text, start, i);
+				start = i + 1;
+			}
+			line = i + 1;
+			continue;
+		}
+		if (c != '.' && c != '!' && c != '?')
+			continue;
+		size_t j = i + 1;
+		while (j < len && strchr(")]\"'*", text[j]))
+			j++;
+		if (j < len && !isspace((unsigned char)text[j]))
+			continue; /* "3 412.00", "e.g.x", "example.com" */
+		size_t k = j;
+		while (k < len && (text[k] == ' ' || text[k] == '\t'))
+			k++;
+		if (k < len && islower((unsigned char)text[k]))
+			continue; /* "approx. two", "etc. and" */
+		if (c == '.' && is_abbrev(text, i))
+			continue;
+		span_push(&sp, text, start, j);
+		start = j;
+	}
+	span_push(&sp, text, start, len);
+	if (sp.rc) {
+		free(sp.v);
+		*out = NULL;
+		*n = 0;
+		return sp.rc;
+	}
+	*out = sp.v;
+	*n = sp.n;
+	return 0;
+}
+
+/* ===================================================================== */
+/* terms and overlaps                                                     */
+/* ===================================================================== */
+
+/* Words of questions that carry no content beyond the stop words of the
+ * retriever. */
+static const char *const qwords[] = { "much", "many", "get",  "got",  "am",   "any",  "all",
+				      "also", "so",   "then", "than", "just", "been", "being",
+				      "into", "up",   "out",  "need", "long", "time", "know",
+				      "want", "like", "going", "go",  "again", "these", "those",
+				      "they", "them", "he",   "she",  "his",  "her",  "him" };
+
+static bool is_qword(const char *w, size_t n)
+{
+	if (ret_is_stopword(w, n))
+		return true;
+	for (size_t i = 0; i < sizeof qwords / sizeof qwords[0]; i++)
+		if (strlen(qwords[i]) == n && !memcmp(qwords[i], w, n))
+			return true;
+	return false;
+}
+
+static bool ends(const char *w, size_t n, const char *suf)
+{
+	size_t k = strlen(suf);
+	return n > k && !memcmp(w + n - k, suf, k);
+}
+
+/* Light English suffix stripping on a lower-case word; the new length. */
+static size_t stem(char *w, size_t n)
+{
+	if (n > 4 && ends(w, n, "ies")) {
+		w[n - 3] = 'y';
+		return n - 2;
+	}
+	if (n > 4 && ends(w, n, "sses"))
+		return n - 2;
+	if (n > 3 && w[n - 1] == 's' && !ends(w, n, "ss") && !ends(w, n, "us") &&
+	    !ends(w, n, "is"))
+		return n - 1;
+	if (n > 5 && ends(w, n, "ing"))
+		return n - 3;
+	if (n > 4 && ends(w, n, "ed"))
+		return n - 2;
+	return n;
+}
+
+void ret_terms_clear(struct ret_terms *t)
+{
+	for (size_t i = 0; t && i < t->n; i++)
+		free(t->t[i]);
+	if (t) {
+		free(t->t);
+		t->t = NULL;
+		t->n = 0;
+	}
+}
+
+int ret_terms_of(const char *text, size_t len, size_t max, struct ret_terms *out)
+{
+	out->t = NULL;
+	out->n = 0;
+	if (max > TERMS_MAX)
+		max = TERMS_MAX;
+	char *low = g_utf8_strdown(text, (gssize)len);
+	if (!low)
+		return MX_ENOMEM;
+	size_t n = strlen(low), cap = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n && out->n < max && !rc;) {
+		uint32_t cp = 0;
+		size_t k = mx_utf8_decode((const unsigned char *)low + i, n - i, &cp);
+		if (!k) {
+			i++;
+			continue;
+		}
+		if (!g_unichar_isalnum((gunichar)cp)) {
+			i += k;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && (k = mx_utf8_decode((const unsigned char *)low + j, n - j, &cp)) &&
+		       g_unichar_isalnum((gunichar)cp))
+			j += k;
+		size_t wl = j - i;
+		bool digit = isdigit((unsigned char)low[i]);
+		if ((wl > 1 || digit) && !is_qword(low + i, wl)) {
+			if (out->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				char **t = realloc(out->t, cap * sizeof *t);
+				if (!t) {
+					rc = MX_ENOMEM;
+					break;
+				}
+				out->t = t;
+			}
+			char *w = strndup(low + i, wl);
+			if (!w) {
+				rc = MX_ENOMEM;
+				break;
+			}
+			w[stem(w, wl)] = '\0';
+			out->t[out->n++] = w;
+		}
+		i = j;
+	}
+	g_free(low);
+	if (rc)
+		ret_terms_clear(out);
+	return rc;
+}
+
+static bool term_match(const char *a, const char *b)
+{
+	if (!strcmp(a, b))
+		return true;
+	size_t la = strlen(a), lb = strlen(b);
+	size_t m = la < lb ? la : lb;
+	return m >= 5 && !strncmp(a, b, m);
+}
+
+static bool terms_have(const struct ret_terms *t, const char *w)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (term_match(t->t[i], w))
+			return true;
+	return false;
+}
+
+double ret_term_overlap(const struct ret_terms *q, const double *w, const struct ret_terms *t)
+{
+	double have = 0, all = 0;
+	for (size_t i = 0; i < q->n; i++) {
+		double wi = w ? w[i] : 1;
+		all += wi;
+		if (terms_have(t, q->t[i]))
+			have += wi;
+	}
+	return all > 0 ? have / all : 0;
+}
+
+/* ===================================================================== */
+/* MMR, support, labels                                                  */
+/* ===================================================================== */
+
+size_t ret_mmr_select(const double *rel, const double *sim, size_t n, size_t k, double lambda,
+		      double min_rel, size_t *out)
+{
+	size_t m = 0;
+	while (m < k) {
+		size_t best = n;
+		double bs = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (rel[i] < min_rel)
+				continue;
+			bool taken = false;
+			double red = 0;
+			for (size_t j = 0; j < m && !taken; j++) {
+				taken = out[j] == i;
+				double s = sim[i * n + out[j]];
+				if (s > red)
+					red = s;
+			}
+			if (taken)
+				continue;
+			double s = lambda * rel[i] - (1 - lambda) * red;
+			if (best == n || s > bs) {
+				best = i;
+				bs = s;
+			}
+		}
+		if (best == n)
+			break;
+		out[m++] = best;
+	}
+	return m;
+}
+
+double ret_support_score(double cos, double overlap)
+{
+	if (cos < -1)
+		return overlap;
+	return 0.5 * (cos > 0 ? cos : 0) + 0.5 * overlap;
+}
+
+void ret_cite_label(const struct store_hit *h, int64_t line_start, int64_t line_end, char *buf,
+		    size_t n)
+{
+	char date[16] = "";
+	if (h->date) {
+		time_t t = (time_t)h->date;
+		struct tm tm;
+		if (gmtime_r(&t, &tm))
+			strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	}
+	if (h->parent_message_id && h->type && strcmp(h->type, "mail")) {
+		snprintf(buf, n, "attachment %s of <%s>", h->title ? h->title : "?",
+			 h->parent_message_id);
+		return;
+	}
+	if (h->type && !strcmp(h->type, "mail")) {
+		/* the sender's display name, or the address alone */
+		char who[256] = "(unknown sender)";
+		if (h->author && *h->author) {
+			const char *lt = strchr(h->author, '<');
+			size_t wl = lt ? (size_t)(lt - h->author) : strlen(h->author);
+			while (wl && h->author[wl - 1] == ' ')
+				wl--;
+			if (!wl) {
+				const char *gt = lt ? strchr(lt, '>') : NULL;
+				if (lt && gt)
+					snprintf(who, sizeof who, "%.*s", (int)(gt - lt - 1), lt + 1);
+				else
+					snprintf(who, sizeof who, "%s", h->author);
+			} else {
+				const char *a = h->author;
+				if (wl >= 2 && a[0] == '"' && a[wl - 1] == '"')
+					a++, wl -= 2;
+				snprintf(who, sizeof who, "%.*s", (int)wl, a);
+			}
+		}
+		snprintf(buf, n, "%s, %s%s%s", h->title && *h->title ? h->title : "(no subject)",
+			 who, date[0] ? ", " : "", date);
+		return;
+	}
+	int64_t ls = line_start > 0 ? line_start : h->line_start;
+	int64_t le = line_end > 0 ? line_end : h->line_end;
+	char lines[48] = "", page[32] = "";
+	if (ls > 0 && le >= ls)
+		snprintf(lines, sizeof lines, le > ls ? ":%lld-%lld" : ":%lld", (long long)ls,
+			 (long long)le);
+	if (h->page_start > 0)
+		snprintf(page, sizeof page, " p. %d", h->page_start);
+	snprintf(buf, n, "%s%s%s%s%s", h->source_path ? h->source_path : "",
+		 h->path && h->path[0] ? "/" : "", h->path ? h->path : "", lines, page);
+}
+
+/* ===================================================================== */
+/* the answer                                                             */
+/* ===================================================================== */
+
+struct ret_answer_params ret_answer_params_default(bool with_embedder)
+{
+	struct ret_answer_params p = { .ret = ret_params_default(),
+				       .docs = 5,
+				       .ctx_tokens = 1500,
+				       .sentences = 3,
+				       .lambda = 0.7,
+				       .min_support = 0.35 };
+	p.ret.question = true;
+	p.ret.mode = with_embedder ? RET_HYBRID : RET_BM25;
+	p.min_coverage = 0.75;
+	p.min_cos = with_embedder ? 0.5 : 2;
+	return p;
+}
+
+bool ret_answer_abstains(const struct ret_answer_params *p, double coverage, double cosine)
+{
+	return !(coverage >= p->min_coverage || (cosine >= -1 && cosine >= p->min_cos));
+}
+
+static void sent_clear(struct ret_answer_sent *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(s[i].text);
+	free(s);
+}
+
+void ret_answer_clear(struct ret_answer *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nctx; i++)
+		store_hit_clear(&a->ctx[i].hit);
+	free(a->ctx);
+	sent_clear(a->sent, a->nsent);
+	memset(a, 0, sizeof *a);
+}
+
+static size_t tokens_of(const char *s)
+{
+	return (strlen(s) + 3) / 4;
+}
+
+/* The text that stands for a chunk in overlaps: title, author, text. */
+static int chunk_terms(const struct store_hit *h, struct ret_terms *t)
+{
+	struct mx_buf b;
+	mx_buf_init(&b, 1u << 22);
+	int rc = mx_buf_appendf(&b, "%s %s ", h->title ? h->title : "",
+				h->author ? h->author : "");
+	if (!rc)
+		rc = mx_buf_appends(&b, h->text ? h->text : "");
+	if (!rc)
+		rc = ret_terms_of(b.data, b.len, TERMS_MAX, t);
+	mx_buf_free(&b);
+	return rc;
+}
+
+static int ctx_push(struct ret_answer *a, size_t *cap, struct store_hit *h, int cite, double rs,
+		    size_t at)
+{
+	if (a->nctx == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct ret_ctx_chunk *v = realloc(a->ctx, nc * sizeof *v);
+		if (!v)
+			return MX_ENOMEM;
+		a->ctx = v;
+		*cap = nc;
+	}
+	memmove(a->ctx + at + 1, a->ctx + at, (a->nctx - at) * sizeof *a->ctx);
+	a->ctx[at] = (struct ret_ctx_chunk){ .hit = *h, .cite = cite, .rank_score = rs };
+	memset(h, 0, sizeof *h); /* moved */
+	a->nctx++;
+	a->ctx_tokens += tokens_of(a->ctx[at].hit.text ? a->ctx[at].hit.text : "");
+	return 0;
+}
+
+/* The chunk next to h in its document (dir -1 or +1), or MX_ENOTFOUND.
+ * Chunks of a document are written in order in one statement group, so
+ * their ids follow each other. */
+static int neighbour(struct store *st, const struct store_hit *h, int dir, struct store_hit *out)
+{
+	int64_t id = h->chunk_id + dir;
+	struct store_hit *v = NULL;
+	size_t n = 0;
+	memset(out, 0, sizeof *out);
+	if (id <= 0)
+		return MX_ENOTFOUND;
+	int rc = store_hits_for_chunks(st, &id, 1, NULL, &v, &n);
+	if (rc)
+		return rc;
+	if (n == 1 && v[0].doc_id == h->doc_id && v[0].text) {
+		*out = v[0];
+		free(v);
+		return 0;
+	}
+	store_hits_free(v, n);
+	return MX_ENOTFOUND;
+}
+
+static bool ends_passage(const char *t)
+{
+	size_t n = t ? strlen(t) : 0;
+	while (n && isspace((unsigned char)t[n - 1]))
+		n--;
+	return n && strchr(".!?:)\"'*>", t[n - 1]);
+}
+
+static bool starts_midway(const char *t)
+{
+	while (t && *t && isspace((unsigned char)*t))
+		t++;
+	return t && islower((unsigned char)*t);
+}
+
+/* IDF-like weights of the question's words over the retrieved chunks: a
+ * word no retrieved chunk has weighs most, since its absence is what tells
+ * an unanswerable question from an answerable one. Words with digits
+ * (codes, numbers, dates) count half as much again. */
+static int question_weights(const struct ret_terms *q, const struct ret_result *r, double *w)
+{
+	size_t N = r->n;
+	for (size_t i = 0; i < q->n; i++)
+		w[i] = 0;
+	for (size_t k = 0; k < r->n; k++) {
+		struct ret_terms t;
+		int rc = chunk_terms(&r->hits[k], &t);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < q->n; i++)
+			if (terms_have(&t, q->t[i]))
+				w[i] += 1;
+		ret_terms_clear(&t);
+	}
+	for (size_t i = 0; i < q->n; i++) {
+		w[i] = log(((double)N + 1) / (w[i] + 0.5));
+		if (w[i] < 0.1)
+			w[i] = 0.1;
+		for (const char *s = q->t[i]; *s; s++)
+			if (isdigit((unsigned char)*s)) {
+				w[i] *= 1.5;
+				break;
+			}
+	}
+	return 0;
+}
+
+/* What the question asks for, and whether a sentence has that kind of
+ * thing: a date or time for "when", a number for "how much/many". */
+enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT };
+
+static enum qkind question_kind(const char *q)
+{
+	char low[64];
+	size_t n = 0;
+	for (; q[n] && n + 1 < sizeof low; n++)
+		low[n] = (char)tolower((unsigned char)q[n]);
+	low[n] = '\0';
+	if (strstr(low, "when") || strstr(low, "what time") || strstr(low, "what date") ||
+	    strstr(low, "which day") || strstr(low, "what day"))
+		return Q_WHEN;
+	if (strstr(low, "how much") || strstr(low, "how many") || strstr(low, "cost") ||
+	    strstr(low, "price") || strstr(low, "fee"))
+		return Q_AMOUNT;
+	return Q_OTHER;
+}
+
+static bool has_kind(const char *s, size_t n, enum qkind k)
+{
+	static const char *const when_words[] = { "monday", "tuesday", "wednesday", "thursday",
+						  "friday", "saturday", "sunday", "january",
+						  "february", "march", "april", "june", "july",
+						  "august", "september", "october", "november",
+						  "december", "tomorrow", "today", "mon ", "tue ",
+						  "wed ", "thu ", "fri ", "sat ", "sun " };
+	bool digit = false;
+	for (size_t i = 0; i < n; i++)
+		digit |= isdigit((unsigned char)s[i]) != 0;
+	if (k == Q_AMOUNT)
+		return digit;
+	if (k != Q_WHEN)
+		return false;
+	for (size_t i = 0; i + 2 < n; i++)
+		if (isdigit((unsigned char)s[i]) && (s[i + 1] == ':' || s[i + 1] == '.') &&
+		    isdigit((unsigned char)s[i + 2]))
+			return true;
+	for (size_t w = 0; w < sizeof when_words / sizeof when_words[0]; w++) {
+		size_t wl = strlen(when_words[w]);
+		for (size_t i = 0; i + wl <= n; i++)
+			if (!strncasecmp(s + i, when_words[w], wl))
+				return true;
+	}
+	return false;
+}
+
+static double dot(const float *a, const float *b, int d)
+{
+	double s = 0;
+	for (int i = 0; i < d; i++)
+		s += (double)a[i] * b[i];
+	return s;
+}
+
+/* The line of the file at byte off of a chunk's text. */
+static int64_t line_at(const struct store_hit *h, size_t off)
+{
+	if (h->line_start <= 0)
+		return 0;
+	int64_t l = h->line_start;
+	for (size_t i = 0; i < off && h->text[i]; i++)
+		l += h->text[i] == '\n';
+	return l;
+}
+
+/* A candidate sentence of the extractive answer. */
+struct cand {
+	size_t chunk;
+	struct ret_span sp;
+	double rel;
+	struct ret_terms terms;
+};
+
+/* Picks the extractive answer from the context (see answer.h). */
+static int extract(struct ret_answer *a, const char *question, const struct ret_terms *qt,
+		   const double *qw, const float *qv, const struct ret_answer_params *p)
+{
+	struct eng_embedder *e = p->ret.embedder;
+	int d = e && qv ? eng_embedder_dims(e) : 0;
+	struct cand *c = calloc(CAND_MAX, sizeof *c);
+	const char **texts = NULL;
+	char **owned = NULL;
+	float *sv = NULL;
+	double *rel = NULL, *sim = NULL;
+	size_t nc = 0, *pick = NULL;
+	int rc = 0;
+	enum qkind kind = question_kind(question);
+	if (!c)
+		return MX_ENOMEM;
+	for (size_t k = 0; k < a->nctx && nc < CAND_MAX; k++) {
+		const char *t = a->ctx[k].hit.text ? a->ctx[k].hit.text : "";
+		struct ret_span *sp = NULL;
+		size_t ns = 0;
+		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+			goto out;
+		for (size_t i = 0; i < ns && nc < CAND_MAX; i++) {
+			c[nc].chunk = k;
+			c[nc].sp = sp[i];
+			if ((rc = ret_terms_of(t + sp[i].start, sp[i].end - sp[i].start, TERMS_MAX,
+					       &c[nc].terms))) {
+				free(sp);
+				goto out;
+			}
+			nc++;
+		}
+		free(sp);
+	}
+	if (!nc)
+		goto out;
+	owned = calloc(nc, sizeof *owned);
+	texts = calloc(nc, sizeof *texts);
+	rel = calloc(nc, sizeof *rel);
+	sim = calloc(nc * nc, sizeof *sim);
+	pick = calloc(p->sentences ? p->sentences : 1, sizeof *pick);
+	if (!owned || !texts || !rel || !sim || !pick) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nc; i++) {
+		const char *t = a->ctx[c[i].chunk].hit.text;
+		owned[i] = strndup(t + c[i].sp.start, c[i].sp.end - c[i].sp.start);
+		if (!owned[i]) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+		texts[i] = owned[i];
+	}
+	if (d) {
+		sv = malloc(nc * (size_t)d * sizeof *sv);
+		if (!sv) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+		if ((rc = eng_embed(e, texts, nc, ENG_PASSAGE, sv))) {
+			snprintf(a->err, sizeof a->err, "%s", eng_errmsg(e));
+			goto out;
+		}
+	}
+	/* relevance: the question's words in the sentence, the cosine, the
+	 * kind of thing asked for, and the rank of the chunk's document */
+	for (size_t i = 0; i < nc; i++) {
+		double ov = ret_term_overlap(qt, qw, &c[i].terms);
+		double prior = 1.0 / a->ctx[c[i].chunk].cite;
+		double kind_bonus = kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind);
+		if (d) {
+			double cs = dot(qv, sv + i * (size_t)d, d);
+			rel[i] = 0.45 * ov + 0.35 * (cs > 0 ? cs : 0) + 0.1 * prior + 0.1 * kind_bonus;
+		} else {
+			rel[i] = 0.7 * ov + 0.15 * prior + 0.15 * kind_bonus;
+		}
+		c[i].rel = rel[i];
+	}
+	for (size_t i = 0; i < nc; i++)
+		for (size_t j = 0; j < nc; j++) {
+			if (d) {
+				sim[i * nc + j] = dot(sv + i * (size_t)d, sv + j * (size_t)d, d);
+			} else {
+				/* Jaccard-like: shared words over the smaller set */
+				size_t sh = 0, m = c[i].terms.n < c[j].terms.n ? c[i].terms.n
+									       : c[j].terms.n;
+				for (size_t w = 0; w < c[i].terms.n; w++)
+					sh += terms_have(&c[j].terms, c[i].terms.t[w]);
+				sim[i * nc + j] = m ? (double)sh / (double)m : 0;
+			}
+		}
+	double best = 0;
+	for (size_t i = 0; i < nc; i++)
+		if (rel[i] > best)
+			best = rel[i];
+	size_t np = ret_mmr_select(rel, sim, nc, p->sentences, p->lambda, best * 0.5, pick);
+	a->sent = calloc(np ? np : 1, sizeof *a->sent);
+	if (!a->sent) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < np; k++) {
+		size_t i = pick[k];
+		const struct store_hit *h = &a->ctx[c[i].chunk].hit;
+		struct ret_answer_sent *s = &a->sent[a->nsent++];
+		s->text = owned[i];
+		owned[i] = NULL;
+		s->cite = a->ctx[c[i].chunk].cite;
+		s->ncites = 1;
+		s->chunk = c[i].chunk;
+		s->score = rel[i];
+		s->support = 1; /* the chunk's own words */
+		s->supported = true;
+		s->line_start = line_at(h, c[i].sp.start);
+		s->line_end = line_at(h, c[i].sp.end);
+		s->byte_start = h->byte_start + (int64_t)c[i].sp.start;
+		s->byte_end = h->byte_start + (int64_t)c[i].sp.end;
+	}
+out:
+	for (size_t i = 0; i < nc; i++) {
+		ret_terms_clear(&c[i].terms);
+		if (owned)
+			free(owned[i]);
+	}
+	free(c);
+	free(owned);
+	free(texts);
+	free(sv);
+	free(rel);
+	free(sim);
+	free(pick);
+	return rc;
+}
+
+/* Outline: retrieve the best documents (one chunk each) and weigh the
+ * question's words over them; take the best `docs` documents' chunks in
+ * order within the budget; for the first three, add the chunk before or
+ * after when the passage runs over the chunk's edge, when the chunk is a
+ * heading or little more, or when the neighbour covers the question
+ * better; then measure coverage and cosine, decide, and extract. */
+int ret_answer_run(struct store *st, const char *question, const struct ret_answer_params *p,
+		   struct ret_answer *a)
+{
+	struct ret_params rp = p->ret;
+	struct ret_result r = { 0 };
+	struct ret_terms qt = { 0 };
+	double *qw = NULL;
+	float *qv = NULL, *cv = NULL;
+	size_t cap = 0;
+	int rc;
+	memset(a, 0, sizeof *a);
+	a->cosine = -2;
+	rp.question = true;
+	rp.per_doc = true;
+	rp.limit = p->docs * 2 > 10 ? p->docs * 2 : 10;
+	rp.snippet_tokens = rp.snippet_tokens > 0 ? rp.snippet_tokens : 24;
+	if (!rp.embedder)
+		rp.mode = RET_BM25;
+	a->mode = rp.mode;
+	rc = ret_search(st, question, &rp, &r);
+	if (rc) {
+		snprintf(a->err, sizeof a->err, "%s", r.err);
+		goto out;
+	}
+	if ((rc = ret_terms_of(question, strlen(question), 64, &qt)))
+		goto out;
+	qw = calloc(qt.n ? qt.n : 1, sizeof *qw);
+	if (!qw) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	if ((rc = question_weights(&qt, &r, qw)))
+		goto out;
+	/* the best chunk of each of the best documents */
+	size_t ndocs = r.n < p->docs ? r.n : p->docs;
+	for (size_t i = 0; i < ndocs; i++) {
+		size_t t = tokens_of(r.hits[i].text ? r.hits[i].text : "");
+		if (i > 0 && a->ctx_tokens + t > p->ctx_tokens)
+			break;
+		if ((rc = ctx_push(a, &cap, &r.hits[i], (int)i + 1, 1.0 / (double)(i + 1), a->nctx)))
+			goto out;
+		a->ncites = (int)i + 1;
+	}
+	/* neighbours of the first three documents' chunks */
+	for (int cite = 1; cite <= 3 && cite <= a->ncites; cite++) {
+		size_t at = 0;
+		while (at < a->nctx && a->ctx[at].cite != cite)
+			at++;
+		if (at == a->nctx)
+			continue;
+		struct ret_terms ct;
+		if ((rc = chunk_terms(&a->ctx[at].hit, &ct)))
+			goto out;
+		double own = ret_term_overlap(&qt, qw, &ct);
+		ret_terms_clear(&ct);
+		for (int dir = -1; dir <= 1; dir += 2) {
+			struct store_hit nb;
+			size_t cur = at;
+			if (neighbour(st, &a->ctx[cur].hit, dir, &nb))
+				continue;
+			const char *t = a->ctx[cur].hit.text;
+			bool completes = dir > 0 ? !ends_passage(t) || strlen(t) < 160
+						 : starts_midway(t);
+			double ov = 0;
+			if (!completes) {
+				if ((rc = chunk_terms(&nb, &ct))) {
+					store_hit_clear(&nb);
+					goto out;
+				}
+				ov = ret_term_overlap(&qt, qw, &ct);
+				ret_terms_clear(&ct);
+			}
+			if ((completes || ov > own) &&
+			    a->ctx_tokens + tokens_of(nb.text) <= p->ctx_tokens) {
+				size_t pos = dir < 0 ? cur : cur + 1;
+				if ((rc = ctx_push(a, &cap, &nb, cite, a->ctx[cur].rank_score * 0.9,
+						   pos)))
+					goto out;
+				if (dir < 0)
+					at++; /* the chunk moved one up */
+			}
+			store_hit_clear(&nb);
+		}
+	}
+	/* coverage and cosine: how close the context comes to the question */
+	if (rp.embedder && a->nctx) {
+		int d = eng_embedder_dims(rp.embedder);
+		qv = malloc((size_t)d * sizeof *qv);
+		cv = malloc((size_t)d * sizeof *cv);
+		if (!qv || !cv) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+		if ((rc = eng_embed(rp.embedder, &question, 1, ENG_QUERY, qv))) {
+			snprintf(a->err, sizeof a->err, "%s", eng_errmsg(rp.embedder));
+			goto out;
+		}
+		for (size_t k = 0; k < a->nctx; k++)
+			if (store_vector_get(st, a->ctx[k].hit.chunk_id, rp.model_id, cv, d) == 0) {
+				double cs = dot(qv, cv, d);
+				if (cs > a->cosine)
+					a->cosine = cs;
+			}
+	}
+	for (size_t k = 0; k < a->nctx; k++) {
+		struct ret_terms ct;
+		if ((rc = chunk_terms(&a->ctx[k].hit, &ct)))
+			goto out;
+		double ov = ret_term_overlap(&qt, qw, &ct);
+		ret_terms_clear(&ct);
+		if (ov > a->coverage)
+			a->coverage = ov;
+	}
+	a->confidence = a->coverage;
+	a->abstained = !p->no_abstain && (!a->nctx || ret_answer_abstains(p, a->coverage, a->cosine));
+	if (a->nctx && !a->abstained)
+		rc = extract(a, question, &qt, qw, qv, p);
+out:
+	ret_result_clear(&r);
+	ret_terms_clear(&qt);
+	free(qw);
+	free(qv);
+	free(cv);
+	return rc;
+}
+
+/* ===================================================================== */
+/* prompts and checks                                                     */
+/* ===================================================================== */
+
+const char *ret_answer_instructions(void)
+{
+	return "You answer questions about the user's own mail, notes and documents. "
+	       "Use only the numbered context below, never other knowledge. "
+	       "After each sentence, cite the context it comes from as [n]. "
+	       "If the context does not contain the answer, say that the data does not "
+	       "contain it. Be brief.";
+}
+
+char *ret_answer_prompt(const struct ret_answer *a, const char *question)
+{
+	struct mx_buf b;
+	mx_buf_init(&b, PROMPT_MAX);
+	int rc = mx_buf_appends(&b, "Context:\n");
+	for (int cite = 1; cite <= a->ncites && !rc; cite++) {
+		bool first = true;
+		for (size_t k = 0; k < a->nctx && !rc; k++) {
+			if (a->ctx[k].cite != cite)
+				continue;
+			const struct store_hit *h = &a->ctx[k].hit;
+			if (first) {
+				char label[1024];
+				ret_cite_label(h, 0, 0, label, sizeof label);
+				rc = mx_buf_appendf(&b, "\n[%d] %s\n", cite, label);
+				first = false;
+			}
+			if (!rc)
+				rc = mx_buf_appendf(&b, "%s\n", h->text ? h->text : "");
+		}
+	}
+	if (!rc)
+		rc = mx_buf_appendf(&b, "\nQuestion: %s\n", question);
+	if (rc) {
+		mx_buf_free(&b);
+		return NULL;
+	}
+	return mx_buf_detach(&b);
+}
+
+/* Reads the citations "[n]", "[n, m]" and "[n][m]" out of s, writing the
+ * text without them into clean (room for strlen(s) + 1); the numbers
+ * into cites (room for max), returns how many. */
+static size_t strip_cites(const char *s, char *clean, int *cites, size_t max)
+{
+	size_t nc = 0, o = 0;
+	for (size_t i = 0; s[i];) {
+		if (s[i] == '[') {
+			size_t j = i + 1;
+			int tmp[8];
+			size_t nt = 0;
+			bool ok = true;
+			while (ok && s[j] && s[j] != ']') {
+				while (s[j] == ' ' || s[j] == ',')
+					j++;
+				if (!isdigit((unsigned char)s[j])) {
+					ok = false;
+					break;
+				}
+				long v = 0;
+				while (isdigit((unsigned char)s[j]) && v < 100000)
+					v = v * 10 + (s[j++] - '0');
+				if (nt < 8)
+					tmp[nt++] = (int)v;
+				while (s[j] == ' ' || s[j] == ',')
+					j++;
+			}
+			if (ok && s[j] == ']' && nt) {
+				for (size_t k = 0; k < nt && nc < max; k++)
+					cites[nc++] = tmp[k];
+				i = j + 1;
+				continue;
+			}
+		}
+		clean[o++] = s[i++];
+	}
+	while (o && isspace((unsigned char)clean[o - 1]))
+		o--;
+	clean[o] = '\0';
+	return nc;
+}
+
+/* The support of a claim by the chunks of document cite: the best over
+ * its chunks (see ret_support_score); *chunk the best chunk. */
+static int support_of(struct ret_answer *a, const char *claim, const float *cv, int d,
+		      struct eng_embedder *e, int cite, double *sup, size_t *chunk)
+{
+	struct ret_terms ct, st_ = { 0 };
+	int rc = ret_terms_of(claim, strlen(claim), TERMS_MAX, &ct);
+	*sup = 0;
+	if (rc)
+		return rc;
+	float *sv = d ? malloc((size_t)d * sizeof *sv) : NULL;
+	if (d && !sv) {
+		ret_terms_clear(&ct);
+		return MX_ENOMEM;
+	}
+	for (size_t k = 0; k < a->nctx && !rc; k++) {
+		if (a->ctx[k].cite != cite)
+			continue;
+		const char *t = a->ctx[k].hit.text ? a->ctx[k].hit.text : "";
+		if ((rc = chunk_terms(&a->ctx[k].hit, &st_)))
+			break;
+		double ov = ret_term_overlap(&ct, NULL, &st_);
+		ret_terms_clear(&st_);
+		double best_cos = -2;
+		if (d) {
+			struct ret_span *sp = NULL;
+			size_t ns = 0;
+			if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+				break;
+			for (size_t i = 0; i < ns && !rc; i++) {
+				char *one = strndup(t + sp[i].start, sp[i].end - sp[i].start);
+				const char *tx = one;
+				if (!one) {
+					rc = MX_ENOMEM;
+					break;
+				}
+				if ((rc = eng_embed(e, &tx, 1, ENG_PASSAGE, sv)))
+					snprintf(a->err, sizeof a->err, "%s", eng_errmsg(e));
+				else if (dot(cv, sv, d) > best_cos)
+					best_cos = dot(cv, sv, d);
+				free(one);
+			}
+			free(sp);
+		}
+		double s = ret_support_score(best_cos, ov);
+		if (s > *sup) {
+			*sup = s;
+			*chunk = k;
+		}
+	}
+	free(sv);
+	ret_terms_clear(&ct);
+	return rc;
+}
+
+int ret_answer_check(struct ret_answer *a, const char *answer, struct eng_embedder *e,
+		     double min_support)
+{
+	struct ret_span *sp = NULL;
+	size_t ns = 0;
+	int d = e ? eng_embedder_dims(e) : 0;
+	float *cv = NULL;
+	char *clean = NULL;
+	sent_clear(a->sent, a->nsent);
+	a->sent = NULL;
+	a->nsent = 0;
+	size_t len = strlen(answer);
+	int rc = ret_sentences_split(answer, len, &sp, &ns);
+	if (rc)
+		return rc;
+	a->sent = calloc(ns ? ns : 1, sizeof *a->sent);
+	clean = malloc(len + 1);
+	cv = d ? malloc((size_t)d * sizeof *cv) : NULL;
+	if (!a->sent || !clean || (d && !cv)) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		char *raw = strndup(answer + sp[i].start, sp[i].end - sp[i].start);
+		int cites[16];
+		if (!raw) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+		size_t nc = strip_cites(raw, clean, cites, 16);
+		/* a sentence of citations alone belongs to the one before */
+		if (!has_alnum(clean, strlen(clean)) && a->nsent) {
+			struct ret_answer_sent *prev = &a->sent[a->nsent - 1];
+			if (!prev->cite && nc)
+				prev->cite = cites[0];
+			prev->ncites += (int)nc;
+			free(raw);
+			continue;
+		}
+		struct ret_answer_sent *s = &a->sent[a->nsent++];
+		s->text = raw;
+		s->ncites = (int)nc;
+		s->cite = nc ? cites[0] : 0;
+		s->support = -1;
+		s->byte_start = (int64_t)sp[i].start;
+		s->byte_end = (int64_t)sp[i].end;
+	}
+	/* then the checks, once the citations sit on their sentences */
+	for (size_t i = 0; i < a->nsent; i++) {
+		struct ret_answer_sent *s = &a->sent[i];
+		if (!s->cite) {
+			s->supported = false;
+			continue;
+		}
+		strip_cites(s->text, clean, (int[1]){ 0 }, 0);
+		if (s->cite < 1 || s->cite > a->ncites) {
+			s->support = 0;
+			s->supported = false;
+			continue;
+		}
+		if (d) {
+			const char *tx = clean;
+			if ((rc = eng_embed(e, &tx, 1, ENG_PASSAGE, cv))) {
+				snprintf(a->err, sizeof a->err, "%s", eng_errmsg(e));
+				goto out;
+			}
+		}
+		size_t chunk = 0;
+		if ((rc = support_of(a, clean, cv, d, e, s->cite, &s->support, &chunk)))
+			goto out;
+		s->chunk = chunk;
+		s->supported = s->support >= min_support;
+	}
+out:
+	free(sp);
+	free(clean);
+	free(cv);
+	return rc;
+}
