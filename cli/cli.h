@@ -122,6 +122,7 @@ struct store_hit;
 struct query_opts {
 	size_t limit;
 	bool json, all_chunks, threads;
+	bool dry_run, explain; /* ask: the arbiter (route.c) */
 	int mode; /* enum ret_mode, when mode_set */
 	bool mode_set;
 	char *query; /* malloc'd: the words joined by spaces */
@@ -144,6 +145,23 @@ int cli_query_embedder(struct cli *c, struct store *st, struct ret_params *p, bo
  * from 1 (new references). */
 struct json_object *cli_hit_json(const struct store_hit *h, size_t rank);
 struct json_object *cli_hits_json(const struct ret_result *res);
+/* ---- the arbiter in ask (route.c) ---- */
+struct cli_route_opts {
+	bool dry_run; /* show what would be sent; send nothing */
+	bool explain; /* show why the arbiter decided as it did */
+	bool json;    /* build *jout instead of printing */
+	int local;    /* enum rtr_local: what the local answer did */
+};
+/* After the local answer: runs both retrieval legs for question, asks the
+ * arbiter, and when it and the policy allow, sends the sanitized question to
+ * the cloud model and prints the re-identified reply (or, with json, fills
+ * *jout, a new object the caller adds to its output or drops). rp is the
+ * ask's retrieval set-up (embedder, model id; borrowed). A cloud failure is
+ * a warning (the local answer stands): CLI_OK, or CLI_ERR when the question
+ * could not even be sanitized. */
+int cli_route(struct cli *c, struct store *st, const char *question, const struct ret_params *rp,
+	      const struct cli_route_opts *o, struct json_object **jout);
+
 /* Prints o pretty on stdout and drops the reference. */
 void cli_json_print(struct json_object *o);
 

@@ -14,6 +14,7 @@
 #include "../common/status.h"
 #include "../engine/engine.h"
 #include "../retriever/answer.h"
+#include "../router/arbiter.h"
 #include "cli.h"
 
 static const char note_extractive[] =
@@ -153,7 +154,8 @@ static json_object *cite_json(const struct ret_answer *a, int n)
 	return o;
 }
 
-static void print_json(const char *question, const struct ret_answer *a, const char *model)
+static void print_json(const char *question, const struct ret_answer *a, const char *model,
+		       json_object *cloud)
 {
 	json_object *o = json_object_new_object();
 	size_t len = 1;
@@ -189,6 +191,7 @@ static void print_json(const char *question, const struct ret_answer *a, const c
 		if (cite_chunk(a, n))
 			json_object_array_add(cites, cite_json(a, n));
 	json_object_object_add(o, a->abstained ? "nearest" : "citations", cites);
+	json_object_object_add(o, "cloud", cloud); /* the arbiter (route.c) */
 	cli_json_print(o);
 	free(text);
 }
@@ -239,11 +242,20 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 		ret = CLI_ERR;
 		goto out;
 	}
-	/* print */
-	if (q.json)
-		print_json(q.query, &a, NULL);
-	else
+	/* print, then the arbiter: local, or the sanitized question to the cloud */
+	struct cli_route_opts ro = { .dry_run = q.dry_run,
+				     .explain = q.explain,
+				     .json = q.json,
+				     .local = a.nctx && !a.abstained ? RTR_LOCAL_ANSWERED
+								     : RTR_LOCAL_ABSTAINED };
+	json_object *cloud = NULL;
+	if (!q.json) {
 		print_text(c, &a);
+		fflush(stdout);
+	}
+	ret = cli_route(c, st, q.query, &p.ret, &ro, &cloud);
+	if (q.json)
+		print_json(q.query, &a, NULL, cloud);
 out:
 	eng_embedder_close(p.ret.embedder);
 	ret_answer_clear(&a);

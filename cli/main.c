@@ -97,13 +97,27 @@ static const struct cli_command commands[] = {
 	  "  --threads        group mail hits by thread\n"
 	  "  --json           machine-readable output\n" },
 	{ "ask", cmd_ask, "answer a question from the index",
-	  "usage: memex ask [-n N] [--json] QUESTION...\n"
+	  "usage: memex ask [-n N] [--json] [--dry-run] [--explain] QUESTION...\n"
 	  "\n"
 	  "Finds the passages that best answer QUESTION and shows them with\n"
 	  "numbered citations. No chat model is installed yet, so the answer is\n"
 	  "extractive: the passages themselves, and a line that says so.\n"
 	  "\n"
+	  "Then the arbiter decides, from signals on this machine only, whether a\n"
+	  "cloud model should answer too (cloud_policy: never, the default; ask;\n"
+	  "auto). A question about your own data (my, our, I..., a contact's name,\n"
+	  "a folder of your sources, a close match in your index, a passage from a\n"
+	  "never_send_source) never leaves. Otherwise only the question goes out,\n"
+	  "with personal details replaced by placeholders such as <PERSON_1>; the\n"
+	  "reply is shown with them restored. Retrieved passages are never sent.\n"
+	  "Every request is in the audit log first ('memex audit'). Under 'ask'\n"
+	  "the exact request is shown and sent only after a 'y' (from the terminal,\n"
+	  "else a line of standard input). If the cloud fails, the local answer\n"
+	  "stands and a warning says why.\n"
+	  "\n"
 	  "  -n, --limit N  number of passages (default 3)\n"
+	  "  --dry-run      show exactly what would be sent; send nothing\n"
+	  "  --explain      show why the arbiter decided as it did\n"
 	  "  --json         machine-readable output\n" },
 	{ "status", cmd_status, "show the index, its sources and problems",
 	  "usage: memex status [--json] [--all] [--check]\n"

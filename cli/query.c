@@ -151,7 +151,8 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 	static const struct option opts[] = {
 		{ "limit", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
 		{ "all-chunks", no_argument, NULL, 'a' },  { "threads", no_argument, NULL, 't' },
-		{ "mode", required_argument, NULL, 'm' },  { NULL, 0, NULL, 0 },
+		{ "mode", required_argument, NULL, 'm' },  { "dry-run", no_argument, NULL, 'D' },
+		{ "explain", no_argument, NULL, 'E' },	   { NULL, 0, NULL, 0 },
 	};
 	int opt;
 	q->limit = deflimit;
@@ -174,6 +175,16 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 			q->mode_set = true;
 			break;
 		}
+		case 'D':
+		case 'E':
+			if (!strcmp(name, "ask")) {
+				if (opt == 'D')
+					q->dry_run = true;
+				else
+					q->explain = true;
+				break;
+			}
+			return cli_usage(cli_command_find(name), true);
 		case 'a':
 		case 't':
 			if (!strcmp(name, "search")) {

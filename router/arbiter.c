@@ -225,7 +225,7 @@ struct rtr_params rtr_params_default(void)
 		.threshold = NAN,
 		.strong_coverage = 0.75,
 		.strong_cosine = 0.55,
-		.weak_coverage = 0.5,
+		.weak_coverage = 0.75,
 		.draft_confident = -0.35,
 	};
 }
@@ -410,6 +410,23 @@ static double overlap5(const struct rtr_hit *a, size_t na, const struct rtr_hit 
 	return (double)same / (double)k;
 }
 
+size_t rtr_name_candidates(const char *question, char (*out)[48], size_t max)
+{
+	size_t n = 0, pos = 0;
+	char w[WORD_MAX];
+	while (n < max && question && next_word(question, &pos, w, NULL)) {
+		if (strlen(w) < 3 || in_list(w, stop_words) || (w[0] >= '0' && w[0] <= '9') ||
+		    strchr(w, '\''))
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = !strcmp(out[k], w);
+		if (!dup)
+			memcpy(out[n++], w, WORD_MAX);
+	}
+	return n;
+}
+
 /* ---- the learned score ------------------------------------------------------------ */
 
 double rtr_model_score(const struct rtr_model *m, const char *question, const float *emb,
@@ -477,7 +494,8 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 	/* 1. privacy */
 	if (first_person(q, ex->word, sizeof ex->word))
 		ex->reasons |= RTR_R_FIRST_PERSON;
-	if (names_contact(q, in->bm25, in->n_bm25, ex->contact, sizeof ex->contact) ||
+	if (names_contact(q, in->people, in->n_people, ex->contact, sizeof ex->contact) ||
+	    names_contact(q, in->bm25, in->n_bm25, ex->contact, sizeof ex->contact) ||
 	    names_contact(q, in->dense, in->n_dense, ex->contact, sizeof ex->contact))
 		ex->reasons |= RTR_R_CONTACT;
 	if (names_folder(q, in->bm25, in->n_bm25, ex->folder, sizeof ex->folder) ||
@@ -549,14 +567,22 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 		return;
 	}
 	if (!p->local_model) {
-		if (ex->content_words && ex->coverage >= p->weak_coverage) {
+		bool covered = in->local == RTR_LOCAL_UNKNOWN
+				       ? ex->content_words && ex->coverage >= p->weak_coverage
+				       : in->local == RTR_LOCAL_ANSWERED;
+		if (covered) {
 			ex->reasons |= RTR_R_COVERED;
-			set_why(ex, "the passages in your index cover the question", "", "");
+			set_why(ex,
+				in->local == RTR_LOCAL_ANSWERED
+					? "the local answer found it in your index"
+					: "the passages in your index cover the question",
+				"", "");
 			return;
 		}
 		ex->reasons |= RTR_R_NOT_COVERED;
 		ex->decision = RTR_ESCALATE;
-		set_why(ex, "no local chat model, and nothing in your index covers a general question", "", "");
+		set_why(ex, "no local chat model, and your index does not answer this general question",
+			"", "");
 		return;
 	}
 	if (!p->model || isnan(ex->score) || !strcmp(ex->scorer, "none")) {

@@ -18,8 +18,9 @@
  *      log-probability, entropy) stays local; otherwise the learned score
  *      P(the local model is wrong where the cloud is right) from lr.h is
  *      compared with the threshold (set by the share of questions to
- *      escalate). Without a chat model the local answer is the retrieved
- *      passages: a question they do not cover goes out.
+ *      escalate). Without a chat model the local answer is extractive: a
+ *      question it abstains on (or, when the caller does not say, whose
+ *      content words the passages do not cover) goes out.
  *
  * Only the question (sanitized by the caller) is ever sent; retrieved
  * passages never are. The arbiter knows nothing of the store, the network or
@@ -76,8 +77,15 @@ struct rtr_hit {
 	const char *source_path; /* its source (absolute), or NULL */
 };
 
+/* What the local answer did (retriever/answer.h), when the caller knows. */
+enum rtr_local { RTR_LOCAL_UNKNOWN = 0, RTR_LOCAL_ANSWERED = 1, RTR_LOCAL_ABSTAINED = 2 };
+
 struct rtr_input {
 	const char *question;
+	enum rtr_local local;	     /* the local extractive answer's outcome */
+	const struct rtr_hit *people; /* messages from or to a word of the question
+					 (the caller looks them up), or NULL */
+	size_t n_people;
 	const struct rtr_hit *bm25; /* the lexical leg, best first */
 	size_t n_bm25;
 	const struct rtr_hit *dense; /* the vector leg (cosines), best first */
@@ -101,7 +109,7 @@ struct rtr_params {
 	/* strong-hit limits (see README) */
 	double strong_coverage; /* share of content words in one passage (0.75) */
 	double strong_cosine;	/* a vector hit this close, both legs agreeing (0.55) */
-	double weak_coverage;	/* below this the passages do not answer (0.5) */
+	double weak_coverage;	/* below this the passages do not answer (0.75) */
 	double draft_confident; /* mean log-prob above which the draft stays (-0.35) */
 };
 struct rtr_params rtr_params_default(void);
@@ -158,6 +166,10 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
  * features only. *kind says which ("embedding+features" or "features"). */
 double rtr_model_score(const struct rtr_model *m, const char *question, const float *emb,
 		       size_t dims, const char **kind);
+
+/* The words of a question that could be names (three letters or more, not
+ * a common word), lower-cased, at most max of them, into out; their count. */
+size_t rtr_name_candidates(const char *question, char (*out)[48], size_t max);
 
 /* Whether path lies at or below dir (both absolute, normalised). */
 bool rtr_path_within(const char *path, const char *dir);
