@@ -214,8 +214,8 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 	      const struct cli_route_opts *o, struct json_object **jout)
 {
 	int ret = CLI_OK;
-	struct ret_result bm = { 0 }, dn = { 0 }, people[MAX_NAMES * 2];
-	struct rtr_hit hp[MAX_NAMES * 2 * PEOPLE_HITS];
+	struct ret_result bm = { 0 }, dn = { 0 }, people[MAX_NAMES];
+	struct rtr_hit hp[MAX_NAMES * PEOPLE_HITS];
 	memset(people, 0, sizeof people);
 	struct rtr_hit hb[LEG_HITS], hd[LEG_HITS];
 	char *pb[LEG_HITS] = { NULL }, *pd[LEG_HITS] = { NULL };
@@ -246,31 +246,28 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 	size_t nb = bm.n < LEG_HITS ? bm.n : LEG_HITS, nd = dn.n < LEG_HITS ? dn.n : LEG_HITS;
 	to_rtr_hits(&bm, hb, pb, false);
 	to_rtr_hits(&dn, hd, pd, true);
-	/* people: messages from or to a word of the question */
+	/* people: messages from a word of the question (the sender's name is
+	 * then checked word by word: from: matches inside words) */
 	char names[MAX_NAMES][48];
 	size_t nn = rtr_name_candidates(question, names, MAX_NAMES), np = 0, nr = 0;
-	for (size_t i = 0; i < nn; i++)
-		for (int k = 0; k < 2; k++) {
-			char fq[128];
-			snprintf(fq, sizeof fq, "%s:\"%.47s\"", k ? "to" : "from", names[i]);
-			struct ret_params pp = *rp;
-			pp.mode = RET_BM25;
-			pp.limit = PEOPLE_HITS;
-			pp.embedder = NULL;
-			pp.query_vec = NULL;
-			struct ret_result *r = &people[nr];
-			if (ret_search(st, fq, &pp, r) || !r->n) {
-				ret_result_clear(r);
-				continue;
-			}
-			nr++;
-			for (size_t j = 0; j < r->n && np < MAX_NAMES * 2 * PEOPLE_HITS; j++)
-				/* the sender for from:, the name itself for to: (the
-				 * recipient list is not on the hit) */
-				hp[np++] = (struct rtr_hit){ .doc_id = r->hits[j].doc_id,
-							     .author = k ? names[i]
-									 : r->hits[j].author };
+	for (size_t i = 0; i < nn; i++) {
+		char fq[128];
+		snprintf(fq, sizeof fq, "from:\"%.47s\"", names[i]);
+		struct ret_params pp = *rp;
+		pp.mode = RET_BM25;
+		pp.limit = PEOPLE_HITS;
+		pp.embedder = NULL;
+		pp.query_vec = NULL;
+		struct ret_result *r = &people[nr];
+		if (ret_search(st, fq, &pp, r) || !r->n) {
+			ret_result_clear(r);
+			continue;
 		}
+		nr++;
+		for (size_t j = 0; j < r->n && np < MAX_NAMES * PEOPLE_HITS; j++)
+			hp[np++] = (struct rtr_hit){ .doc_id = r->hits[j].doc_id,
+						     .author = r->hits[j].author };
+	}
 	/* 2. the decision */
 	cli_router_model_path(c, path, sizeof path);
 	int lrc = rtr_model_load(path, &model, err, sizeof err);
@@ -461,7 +458,7 @@ out:
 	}
 	ret_result_clear(&bm);
 	ret_result_clear(&dn);
-	for (int i = 0; i < MAX_NAMES * 2; i++)
+	for (int i = 0; i < MAX_NAMES; i++)
 		ret_result_clear(&people[i]);
 	*jout = jo;
 	return ret;

@@ -289,8 +289,9 @@ static bool has_word(const char *s, const char *qw)
 	return false;
 }
 
-/* A word of the question that names the author of a hit: a name word of
- * three letters or more that is not a common word, or an address part. */
+/* A word of the question that names the author of a hit: a word of three
+ * letters or more of the name part ("Anna Berg" of "Anna Berg <a@b>") that
+ * is not a common word, or the whole address. */
 static bool names_contact(const char *q, const struct rtr_hit *h, size_t n, char *out,
 			  size_t outsz)
 {
@@ -298,10 +299,26 @@ static bool names_contact(const char *q, const struct rtr_hit *h, size_t n, char
 		const char *a = h[i].author;
 		if (!a || !*a)
 			continue;
+		const char *lt = strchr(a, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+		const char *at = strchr(a, '@');
+		/* the address: <...>, or the whole author when it is one */
+		char addr[256] = "";
+		if (lt && gt && gt > lt + 1)
+			snprintf(addr, sizeof addr, "%.*s", (int)(gt - lt - 1), lt + 1);
+		else if (!lt && at)
+			snprintf(addr, sizeof addr, "%s", a);
+		if (addr[0] && strchr(addr, '@') && strcasestr(q, addr)) {
+			snprintf(out, outsz, "%s", addr);
+			return true;
+		}
+		/* the name part */
+		size_t nl = lt ? (size_t)(lt - a) : at ? 0 : strlen(a);
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)(nl < sizeof name ? nl : sizeof name - 1),
+			 a);
 		size_t pos = 0;
 		char w[WORD_MAX];
-		bool up;
-		while (next_word(a, &pos, w, &up)) {
+		while (next_word(name, &pos, w, NULL)) {
 			if (strlen(w) < 3 || in_list(w, stop_words))
 				continue;
 			if (has_word(q, w)) {

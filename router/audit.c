@@ -71,7 +71,7 @@ int rtr_audit_open(const char *path, struct rtr_audit **out, char *err, size_t e
 	/* O_NOFOLLOW: a symlink planted in the data home must not redirect
 	 * the log; O_NONBLOCK: a FIFO there must not hang us (fstat refuses
 	 * it below). */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
 		  0600);
 	if (fd < 0) {
 		rc = errno == ELOOP ? MX_ENOTREG : mx_status_from_errno(errno);
