@@ -226,9 +226,10 @@ struct rtr_mmlu;
 /* Loads RouteLLM's MMLU labels from dir; -1 after printing an error. */
 int cli_router_mmlu_load(const char *dir, struct rtr_mmlu *m);
 /* Embeds n questions (ENG_QUERY) into out (n * dims), with progress on a
- * terminal; -1 after printing an error. */
+ * terminal, through the cache DATA_HOME/cache/router-NAME.emb when name is
+ * not NULL; -1 after printing an error. */
 int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
-		     float *out);
+		     float *out, const char *name);
 int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_cloud(struct cli *c, int argc, char **argv);
 

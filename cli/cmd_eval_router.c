@@ -150,7 +150,7 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 	if (use_full) {
 		if (!(emb = malloc(n * m->embed_dims * sizeof *emb)))
 			goto oom;
-		if (cli_router_embed(c, e, texts, n, emb))
+		if (cli_router_embed(c, e, texts, n, emb, "heldout"))
 			goto out;
 	}
 	for (size_t r = 0; r < n; r++) {

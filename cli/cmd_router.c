@@ -21,8 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "../common/buf.h"
 #include "../common/fsutil.h"
+#include "../common/hash.h"
 #include "../common/status.h"
 #include "../engine/engine.h"
 #include "../router/arbiter.h"
@@ -32,6 +35,8 @@
 
 #define DEFAULT_DATA "../shared/data/router/routellm-mmlu"
 #define DEFAULT_SHARE 0.25
+/* validation subjects (among the training ones): i % RTR_SPLIT_MOD == 3 */
+#define VAL_REM 3u
 
 void cli_router_model_path(struct cli *c, char *buf, size_t n)
 {
@@ -48,7 +53,7 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
+static int embed_all(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
 		     float *out)
 {
 	size_t dims = (size_t)eng_embedder_dims(e), batch = 16;
@@ -71,6 +76,79 @@ int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *t
 	}
 	if (c->stderr_tty)
 		fprintf(stderr, "\n");
+	return 0;
+}
+
+/*
+ * The embeddings of a question set are kept in DATA_HOME/cache/router-NAME.emb
+ * (0600) so that training again or evaluating does not embed 14,000
+ * questions again: "MXEMBC1\n", 64 hex digits of SHA-256 over the embedder's
+ * fingerprint and every text (each followed by a NUL), u32 n, u32 dims, then
+ * n * dims floats (native order: a cache is never shared between machines).
+ * A cache whose key or size differs is ignored and rewritten.
+ */
+#define CACHE_MAGIC "MXEMBC1\n"
+
+static int cache_key(struct eng_embedder *e, const char *const *texts, size_t n,
+		     char key[MX_SHA256_HEX_LEN + 1])
+{
+	struct mx_buf b;
+	mx_buf_init(&b, (size_t)1 << 30);
+	int rc = mx_buf_appends(&b, eng_embedder_fingerprint(e));
+	for (size_t i = 0; !rc && i <= n; i++)
+		rc = mx_buf_append(&b, i ? texts[i - 1] : "", (i ? strlen(texts[i - 1]) : 0) + 1);
+	if (!rc)
+		mx_sha256_hex(b.data, b.len, key);
+	mx_buf_free(&b);
+	return rc;
+}
+
+int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
+		     float *out, const char *name)
+{
+	char key[MX_SHA256_HEX_LEN + 1], dir[4200], path[4400], tmp[4500];
+	size_t dims = (size_t)eng_embedder_dims(e), hdr = 8 + MX_SHA256_HEX_LEN + 8;
+	size_t want = hdr + n * dims * sizeof *out;
+	char *data = NULL;
+	size_t len = 0;
+	if (!name || cache_key(e, texts, n, key))
+		return embed_all(c, e, texts, n, out);
+	snprintf(dir, sizeof dir, "%s/cache", c->home);
+	snprintf(path, sizeof path, "%s/router-%s.emb", dir, name);
+	if (!mx_read_file(path, want, &data, &len) && len == want &&
+	    !memcmp(data, CACHE_MAGIC, 8) && !memcmp(data + 8, key, MX_SHA256_HEX_LEN)) {
+		uint32_t hn, hd;
+		memcpy(&hn, data + 8 + MX_SHA256_HEX_LEN, 4);
+		memcpy(&hd, data + 12 + MX_SHA256_HEX_LEN, 4);
+		if (hn == n && hd == dims) {
+			memcpy(out, data + hdr, n * dims * sizeof *out);
+			free(data);
+			if (c->verbose)
+				fprintf(stderr, "embeddings of %zu questions from %s\n", n, path);
+			return 0;
+		}
+	}
+	free(data);
+	if (embed_all(c, e, texts, n, out))
+		return -1;
+	/* the cache is a convenience: failing to write it is not an error */
+	uint32_t hn = (uint32_t)n, hd = (uint32_t)dims;
+	snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
+	int fd = -1;
+	if (mx_mkdir_p(dir) || (fd = mkstemp(tmp)) < 0)
+		return 0;
+	FILE *f = fdopen(fd, "wb");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return 0;
+	}
+	bool ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 &&
+		  fwrite(key, 1, MX_SHA256_HEX_LEN, f) == MX_SHA256_HEX_LEN &&
+		  fwrite(&hn, 4, 1, f) == 1 && fwrite(&hd, 4, 1, f) == 1 &&
+		  fwrite(out, sizeof *out, n * dims, f) == n * dims;
+	if (fclose(f) || !ok || rename(tmp, path))
+		unlink(tmp);
 	return 0;
 }
 
@@ -104,22 +182,24 @@ static float *build_rows(const struct rtr_mmlu *m, const size_t *idx, size_t n, 
 	return X;
 }
 
-/* Trains on the rows with !val over an L2 grid; keeps the best validation
- * AUC; fills q with the validation quantiles. */
-static int fit(const float *X, const unsigned char *y, const bool *val, size_t n, size_t d,
-	       struct rtr_lr **best, double q[RTR_NQ], double *best_auc, double *best_l2)
+/* Picks the L2 penalty with the best AUC on the validation rows (val) of a
+ * model fitted on the others, then fits all rows with it. q gets the
+ * quantiles of the validation scores (of the held-out fit: scores of
+ * questions it did not see, as in use). wt weighs rows. */
+static int fit(const float *X, const unsigned char *y, const float *wt, const bool *val, size_t n,
+	       size_t d, struct rtr_lr **best, double q[RTR_NQ], double *best_auc, double *best_l2)
 {
-	static const double grid[] = { 1e-4, 1e-3, 1e-2, 1e-1 };
+	static const double grid[] = { 1e-3, 1e-2, 1e-1, 1 };
 	size_t nt = 0, nv = 0;
 	for (size_t r = 0; r < n; r++)
 		val[r] ? nv++ : nt++;
-	float *Xt = malloc(nt * d * sizeof *Xt);
+	float *Xt = malloc(nt * d * sizeof *Xt), *wtt = malloc(nt * sizeof *wtt);
 	unsigned char *yt = malloc(nt), *yv = malloc(nv);
-	double *sv = malloc(nv * sizeof *sv);
+	double *sv = malloc(nv * sizeof *sv), *sbest = malloc(nv * sizeof *sbest);
 	int rc = 0;
 	*best = NULL;
 	*best_auc = -1;
-	if (!Xt || !yt || !yv || !sv) {
+	if (!Xt || !wtt || !yt || !yv || !sv || !sbest || !nv || !nt) {
 		rc = MX_ENOMEM;
 		goto out;
 	}
@@ -128,38 +208,38 @@ static int fit(const float *X, const unsigned char *y, const bool *val, size_t n
 			yv[v++] = y[r];
 		} else {
 			memcpy(Xt + t * d, X + r * d, d * sizeof *Xt);
+			wtt[t] = wt[r];
 			yt[t++] = y[r];
 		}
 	}
+	struct rtr_lr_params p = rtr_lr_params_default();
+	p.epochs = d > 64 ? 15 : 40;
 	for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++) {
-		struct rtr_lr_params p = rtr_lr_params_default();
 		p.l2 = grid[g];
-		p.epochs = d > 64 ? 12 : 40;
 		struct rtr_lr *m = NULL;
-		if ((rc = rtr_lr_train(Xt, yt, nt, d, &p, &m)))
+		if ((rc = rtr_lr_train(Xt, yt, wtt, nt, d, &p, &m)))
 			goto out;
 		for (size_t r = 0, v = 0; r < n; r++)
 			if (val[r])
 				sv[v++] = rtr_lr_predict(m, X + r * d);
+		rtr_lr_free(m);
 		double auc = rtr_auc(sv, yv, nv);
 		if (auc > *best_auc) {
 			*best_auc = auc;
 			*best_l2 = grid[g];
-			rtr_lr_free(*best);
-			*best = m;
-		} else {
-			rtr_lr_free(m);
+			memcpy(sbest, sv, nv * sizeof *sv);
 		}
 	}
-	for (size_t r = 0, v = 0; r < n; r++)
-		if (val[r])
-			sv[v++] = rtr_lr_predict(*best, X + r * d);
-	rtr_quantiles(sv, nv, q);
+	rtr_quantiles(sbest, nv, q);
+	p.l2 = *best_l2;
+	rc = rtr_lr_train(X, y, wt, n, d, &p, best);
 out:
 	free(Xt);
+	free(wtt);
 	free(yt);
 	free(yv);
 	free(sv);
+	free(sbest);
 	return rc;
 }
 
@@ -209,6 +289,8 @@ static int router_train(struct cli *c, int argc, char **argv)
 	float *emb = NULL, *X = NULL, *Xf = NULL;
 	unsigned char *y = NULL;
 	bool *val = NULL;
+	float *wt = NULL;
+	size_t *persub = NULL;
 	const char **texts = NULL;
 	struct rtr_model model = { 0 };
 	double t0 = now_s();
@@ -227,14 +309,25 @@ static int router_train(struct cli *c, int argc, char **argv)
 	}
 	y = malloc(n);
 	val = malloc(n * sizeof *val);
+	wt = malloc(n * sizeof *wt);
 	texts = malloc(n * sizeof *texts);
-	if (!y || !val || !texts)
+	persub = calloc(m.nsubjects, sizeof *persub);
+	if (!y || !val || !wt || !texts || !persub)
 		goto oom;
+	for (size_t r = 0; r < n; r++)
+		persub[m.items[idx[r]].subject]++;
+	size_t nsub_train = 0;
+	for (size_t s = 0; s < m.nsubjects; s++)
+		nsub_train += persub[s] > 0;
 	for (size_t r = 0; r < n; r++) {
 		const struct rtr_mmlu_item *it = &m.items[idx[r]];
 		y[r] = !it->weak_ok && it->strong_ok;
 		npos += y[r];
-		val[r] = r % 10 == 0;
+		/* validation: whole subjects, as the held-out test is */
+		val[r] = rtr_mmlu_heldout(it->subject, RTR_SPLIT_MOD, VAL_REM);
+		/* every subject weighs the same (moral_scenarios and
+		 * professional_law would otherwise be a quarter of the data) */
+		wt[r] = (float)((double)n / (double)nsub_train / (double)persub[it->subject]);
 		texts[r] = it->prompt;
 	}
 	size_t nheld = 0;
@@ -248,7 +341,7 @@ static int router_train(struct cli *c, int argc, char **argv)
 		dims = (size_t)eng_embedder_dims(e);
 		if (!(emb = malloc(n * dims * sizeof *emb)))
 			goto oom;
-		if (cli_router_embed(c, e, texts, n, emb))
+		if (cli_router_embed(c, e, texts, n, emb, "train"))
 			goto out;
 	} else {
 		cli_warn("no embedder (make model, or 'embedder' in the configuration): "
@@ -257,12 +350,12 @@ static int router_train(struct cli *c, int argc, char **argv)
 	double auc_f, auc_e = 0, l2_f, l2_e = 0;
 	if (!(Xf = build_rows(&m, idx, n, NULL, 0)))
 		goto oom;
-	if (fit(Xf, y, val, n, RTR_NFEAT, &model.feat, model.qfeat, &auc_f, &l2_f))
+	if (fit(Xf, y, wt, val, n, RTR_NFEAT, &model.feat, model.qfeat, &auc_f, &l2_f))
 		goto oom;
 	if (e) {
 		if (!(X = build_rows(&m, idx, n, emb, dims)))
 			goto oom;
-		if (fit(X, y, val, n, dims + RTR_NFEAT, &model.full, model.qfull, &auc_e, &l2_e))
+		if (fit(X, y, wt, val, n, dims + RTR_NFEAT, &model.full, model.qfull, &auc_e, &l2_e))
 			goto oom;
 		snprintf(model.fingerprint, sizeof model.fingerprint, "%s",
 			 eng_embedder_fingerprint(e));
@@ -298,6 +391,8 @@ out:
 	free(idx);
 	free(y);
 	free(val);
+	free(wt);
+	free(persub);
 	free(texts);
 	free(emb);
 	free(X);

@@ -83,7 +83,7 @@ static unsigned next_rand(unsigned *s)
  * mini-batches minimises mean log-loss + l2/2 * |w|^2 (the bias is not
  * penalised), starting from w = 0 and b = logit(base rate).
  */
-int rtr_lr_train(const float *X, const unsigned char *y, size_t n, size_t d,
+int rtr_lr_train(const float *X, const unsigned char *y, const float *wt, size_t n, size_t d,
 		 const struct rtr_lr_params *p, struct rtr_lr **out)
 {
 	int rc = 0;
@@ -132,21 +132,25 @@ int rtr_lr_train(const float *X, const unsigned char *y, size_t n, size_t d,
 		}
 		for (size_t s = 0; s < n; s += p->batch) {
 			size_t e = s + p->batch < n ? s + p->batch : n;
-			double gb = 0;
+			double gb = 0, wsum = 0;
 			memset(g, 0, d * sizeof *g);
 			for (size_t k = s; k < e; k++) {
+				double rw = wt ? wt[order[k]] : 1;
+				wsum += rw;
 				const float *x = X + order[k] * d;
 				double a = m->b;
 				for (size_t i = 0; i < d; i++) {
 					z[i] = (x[i] - m->mean[i]) / m->scale[i];
 					a += m->w[i] * z[i];
 				}
-				double err = sigmoid(a) - (y[order[k]] ? 1 : 0);
+				double err = (sigmoid(a) - (y[order[k]] ? 1 : 0)) * rw;
 				for (size_t i = 0; i < d; i++)
 					g[i] += err * z[i];
 				gb += err;
 			}
-			double inv = 1.0 / (double)(e - s);
+			if (!(wsum > 0))
+				continue;
+			double inv = 1.0 / wsum;
 			b1t *= b1;
 			b2t *= b2;
 			for (size_t i = 0; i < d; i++) {

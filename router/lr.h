@@ -53,10 +53,11 @@ struct rtr_lr_params {
 };
 struct rtr_lr_params rtr_lr_params_default(void);
 
-/* Trains on n rows of d floats (X row-major, n * d) with labels y (0 or 1).
- * *out is a new regression (free with rtr_lr_free). MX_EINVAL for n < 2,
- * d == 0 or d > RTR_LR_MAX_DIMS, MX_ENOMEM. */
-int rtr_lr_train(const float *X, const unsigned char *y, size_t n, size_t d,
+/* Trains on n rows of d floats (X row-major, n * d) with labels y (0 or 1)
+ * and row weights wt (NULL: all 1; the loss is the weighted mean). *out is a
+ * new regression (free with rtr_lr_free). MX_EINVAL for n < 2, d == 0 or
+ * d > RTR_LR_MAX_DIMS, MX_ENOMEM. */
+int rtr_lr_train(const float *X, const unsigned char *y, const float *wt, size_t n, size_t d,
 		 const struct rtr_lr_params *p, struct rtr_lr **out);
 /* The probability of label 1 for one row of d floats. */
 double rtr_lr_predict(const struct rtr_lr *m, const float *x);

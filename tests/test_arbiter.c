@@ -41,9 +41,9 @@ static struct rtr_model *toy_model(size_t dims, const char *fp)
 	for (size_t r = 0; r < n; r++)
 		memcpy(Xf + r * RTR_NFEAT, X + r * (dims + RTR_NFEAT) + dims,
 		       RTR_NFEAT * sizeof *Xf);
-	CHECK_EQ_INT(rtr_lr_train(Xf, y, n, RTR_NFEAT, &p, &m->feat), 0);
+	CHECK_EQ_INT(rtr_lr_train(Xf, y, NULL, n, RTR_NFEAT, &p, &m->feat), 0);
 	if (dims)
-		CHECK_EQ_INT(rtr_lr_train(X, y, n, dims + RTR_NFEAT, &p, &m->full), 0);
+		CHECK_EQ_INT(rtr_lr_train(X, y, NULL, n, dims + RTR_NFEAT, &p, &m->full), 0);
 	m->nfeat = RTR_NFEAT;
 	m->embed_dims = dims;
 	snprintf(m->fingerprint, sizeof m->fingerprint, "%s", fp ? fp : "");
@@ -90,7 +90,7 @@ static void lr_learns_a_separable_rule(void)
 	}
 	struct rtr_lr_params p = rtr_lr_params_default();
 	struct rtr_lr *m = NULL;
-	CHECK_EQ_INT(rtr_lr_train(X, y, n, d, &p, &m), 0);
+	CHECK_EQ_INT(rtr_lr_train(X, y, NULL, n, d, &p, &m), 0);
 	double *s = malloc(n * sizeof *s);
 	size_t right = 0;
 	for (size_t r = 0; r < n; r++) {
@@ -114,10 +114,10 @@ static void lr_refuses_bad_shapes(void)
 	unsigned char y[2] = { 0, 1 };
 	struct rtr_lr_params p = rtr_lr_params_default();
 	struct rtr_lr *m = (struct rtr_lr *)1;
-	CHECK_EQ_INT(rtr_lr_train(x, y, 1, 2, &p, &m), MX_EINVAL);
+	CHECK_EQ_INT(rtr_lr_train(x, y, NULL, 1, 2, &p, &m), MX_EINVAL);
 	CHECK(m == NULL);
-	CHECK_EQ_INT(rtr_lr_train(x, y, 2, 0, &p, &m), MX_EINVAL);
-	CHECK_EQ_INT(rtr_lr_train(x, y, 2, RTR_LR_MAX_DIMS + 1, &p, &m), MX_EINVAL);
+	CHECK_EQ_INT(rtr_lr_train(x, y, NULL, 2, 0, &p, &m), MX_EINVAL);
+	CHECK_EQ_INT(rtr_lr_train(x, y, NULL, 2, RTR_LR_MAX_DIMS + 1, &p, &m), MX_EINVAL);
 }
 
 static void auc_counts_ties_half(void)
