@@ -58,11 +58,13 @@ static size_t window_before(const char *s, size_t i, size_t max, char *buf, size
 	return o;
 }
 
+/* Does a cue occur in win, starting at a word start? */
 static bool window_has(const char *win, const char *const *cues)
 {
 	for (size_t k = 0; cues[k]; k++)
-		if (strstr(win, cues[k]))
-			return true;
+		for (const char *f = strstr(win, cues[k]); f; f = strstr(f + 1, cues[k]))
+			if (f == win || !rtr_is_alpha((unsigned char)f[-1]))
+				return true;
 	return false;
 }
 
@@ -282,7 +284,8 @@ static void detect_ipv6(const char *s, size_t n, struct rtr_cands *c)
 			j--;
 			colons--;
 		}
-		if (!ok || j >= n + 1 || (j < n && (rtr_is_alnum((unsigned char)s[j]) || s[j] == '.')))
+		if (!ok || (j < n && (rtr_is_alnum((unsigned char)s[j]) ||
+				      (s[j] == '.' && j + 1 < n && is_hex((unsigned char)s[j + 1])))))
 			continue;
 		if (!((groups == 8 && colons == 7 && !dbl) || (dbl && groups >= 1 && groups <= 7)))
 			continue;
@@ -751,7 +754,7 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 			  s[i - 1] == '.' || s[i - 1] == '/' || s[i - 1] == '-' || s[i - 1] == ':'))
 			continue;
 		size_t j = i + (plus ? 1 : 0);
-		int digits = 0, groups = 0, seps = 0, maxg = 0;
+		int digits = 0, groups = 0, seps = 0, maxg = 0, g1 = 0;
 		bool paren = false, ok = true;
 		while (j < n) {
 			if (s[j] == '(') {
@@ -778,6 +781,8 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 			if (j == d)
 				break;
 			digits += (int)(j - d);
+			if (!g1)
+				g1 = (int)(j - d);
 			if ((int)(j - d) > maxg)
 				maxg = (int)(j - d);
 			groups++;
@@ -796,6 +801,9 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 		}
 		/* an extension */
 		size_t e = j;
+		if (e + 2 < n && s[e] == ' ' && (s[e + 1] == 'x' || s[e + 1] == 'X') &&
+		    rtr_is_digit((unsigned char)s[e + 2]))
+			j = ++e;
 		if (e + 1 < n && (s[e] == 'x' || s[e] == 'X') && rtr_is_digit((unsigned char)s[e + 1])) {
 			e++;
 			while (e < n && rtr_is_digit((unsigned char)s[e]) && e - j < 7)
@@ -820,10 +828,13 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 		/* plain runs need a + or a cue; grouped ones stand alone */
 		bool take = plus || paren || (groups >= 2 && seps >= 1 && maxg <= 5) ||
 			    (cue && digits >= 7);
-		/* "12 345" style amounts: at least 7 digits already; years and
-		 * counts like "1990 2000" are two 4-digit groups: need 3 groups
-		 * or a cue then */
-		if (take && !plus && !paren && groups == 2 && !cue && digits < 8)
+		/* two groups: a short area code (785 8949, 06-10446904) or 8+
+		 * digits (9493 7477), but not two years (1990 2000) */
+		if (!take && groups == 2 && seps == 1 && g1 <= 4 && maxg <= 8 &&
+		    (g1 <= 3 || digits >= 8))
+			take = true;
+		if (take && !plus && !paren && groups == 2 && !cue && g1 == 4 && digits == 8 &&
+		    (s[i] == '1' || s[i] == '2') && (s[i + 5] == '1' || s[i + 5] == '2'))
 			take = false;
 		if (take)
 			rtr_cands_add(c, i, e, RTR_PII_PHONE, RTR_PRIO_SHAPE);
@@ -920,7 +931,7 @@ static void detect_date(const char *s, size_t n, struct rtr_cands *c)
 					ok = false;
 				if (ok && ry == 2 && sep == '.' && ly != 4)
 					ok = true;
-				if (ok && ry == 2 && sep == '-')
+				if (ok && ry == 2 && sep == '-' && ly != 4)
 					ok = false; /* 12-10-15 looks like a code more often */
 				if (ok) {
 					size_t e = time_after(s, n, e3);
@@ -984,6 +995,42 @@ month_name:
 	}
 }
 
+/* Day names after a word that ties them to a plan: "meet Sunday", "on
+ * Monday", "next Friday". */
+static void detect_weekday(const char *s, size_t n, struct rtr_cands *c)
+{
+	static const char *const days[] = { "monday", "tuesday", "wednesday", "thursday",
+					    "friday", "saturday", "sunday", NULL };
+	static const char *const cues[] = { "on", "meet", "next", "last", "this", "every", "until",
+					    "by", "since", "from", "till", "before", "after",
+					    "coming", "see", NULL };
+	for (size_t i = 0; i < n; i++) {
+		if (!rtr_is_alpha((unsigned char)s[i]) || !at_word_start(s, i))
+			continue;
+		size_t e = i;
+		while (e < n && rtr_is_alpha((unsigned char)s[e]))
+			e++;
+		bool day = false;
+		for (size_t k = 0; days[k] && !day; k++)
+			day = rtr_word_eq(s + i, e - i, days[k]);
+		if (day) {
+			/* the word before */
+			size_t p = i;
+			while (p > 0 && s[p - 1] == ' ')
+				p--;
+			size_t q = p;
+			while (q > 0 && rtr_is_alpha((unsigned char)s[q - 1]))
+				q--;
+			bool cue = false;
+			for (size_t k = 0; cues[k] && !cue && q < p; k++)
+				cue = rtr_word_eq(s + q, p - q, cues[k]);
+			if (cue)
+				rtr_cands_add(c, i, e, RTR_PII_DATE, RTR_PRIO_SHAPE);
+		}
+		i = e;
+	}
+}
+
 /* ---- account and order numbers ---- */
 
 static const char *const account_cues[] = {
@@ -1043,10 +1090,29 @@ static const char *const street_words[] = {
 	"πλατεία", "улица", "проспект", "переулок", NULL
 };
 
+/* Compound street names: Nassaustraat, Ziegelgasse, Björkvägen. */
+static bool has_street_suffix(const char *s, size_t len)
+{
+	static const char *const suf[] = { "straat", "strasse", "straße", "gasse", "gatan",
+					   "vägen", "gade", "laan", "weg", "allee", "platz",
+					   "katu", "veien", "vegen", "stigen", "gränd", "ulica",
+					   "steenweg", "dreef", "street", "road", NULL };
+	for (size_t k = 0; suf[k]; k++) {
+		size_t sl = strlen(suf[k]);
+		if (len > sl + 2 && rtr_word_eq(s + len - sl, sl, suf[k]))
+			return true;
+	}
+	return false;
+}
+
 static bool is_street_word(const char *s, size_t len)
 {
 	char w[24];
-	if (len == 0 || len >= sizeof w)
+	if (len == 0)
+		return false;
+	if (has_street_suffix(s, len))
+		return true;
+	if (len >= sizeof w)
 		return false;
 	for (size_t k = 0; k < len; k++)
 		w[k] = (char)rtr_lower((unsigned char)s[k]);
@@ -1147,59 +1213,145 @@ static bool is_house_number(const char *s, size_t b, size_t e)
 	return false;
 }
 
+static bool is_ordinal(const char *s, size_t b, size_t e)
+{
+	size_t k = b;
+	while (k < e && rtr_is_digit((unsigned char)s[k]))
+		k++;
+	return k > b && k + 2 == e &&
+	       (rtr_word_eq(s + k, 2, "st") || rtr_word_eq(s + k, 2, "nd") ||
+		rtr_word_eq(s + k, 2, "rd") || rtr_word_eq(s + k, 2, "th"));
+}
+
+static const char *const street_particles[] = { "de", "da", "do", "dos", "das", "del", "della",
+						"di", "la", "le", "les", "van", "von", "der",
+						"den", "el", "y", "e", "u", "s", NULL };
+
+/* Street words strong enough to make an address without a number. */
+static const char *const strong_street[] = {
+	"street", "st.", "road", "avenue", "ave.", "boulevard", "blvd", "blvd.", "lane",
+	"drive", "highway", "parkway", "straße", "strasse", "ulica", "utca", "calle",
+	"avenida", "rua", "rue", "via", "viale", "piazza", "gatan", "vägen", "gade", "vej",
+	"laan", "straat", "weg", NULL
+};
+
+static bool any_word(const char *s, const struct aword *x, const char *const *list)
+{
+	for (size_t k = 0; list[k]; k++)
+		if (rtr_word_eq(s + x->s, x->e - x->s, list[k]))
+			return true;
+	return false;
+}
+
+/* A unit at w[k]: "Suite 246", "Apt. 018", "P.O. Box 101", "PSC 7004, Box
+ * 8380"; returns the index after it, or k. */
+static size_t unit_at(const char *s, const struct aword *w, size_t nw, size_t k)
+{
+	if (k + 1 < nw && (rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "p.o.") ||
+			   rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "po")) &&
+	    rtr_word_eq(s + w[k + 1].s, w[k + 1].e - w[k + 1].s, "box"))
+		k++;
+	if (k + 1 < nw && (w[k].unit || rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "psc") ||
+			   rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "cmr")) &&
+	    (w[k + 1].num || (w[k + 1].e - w[k + 1].s <= 4 && !w[k + 1].lower)))
+		return k + 2;
+	return k;
+}
+
 /* One address line at [b, e): returns the end of the address part or b.
- * strong: the line is a street line by its street word or a cue. */
-static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool *unit)
+ *   [house number [number]] words [street word] [number] [unit]
+ * is a street line when it has a street word, or a number on both sides,
+ * or a number and an address cue before it. */
+static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool nocase, bool *unit)
 {
 	struct aword w[16];
 	size_t nw = split_words(s, b, e, w, 16);
 	*unit = false;
 	if (!nw)
 		return b;
-	/* unit lines: "Suite 246", "Apt. 018" */
-	if (w[0].unit && nw >= 2 && (w[1].num || (w[1].e - w[1].s <= 4))) {
+	size_t u = unit_at(s, w, nw, 0);
+	if (u > 0) {
 		*unit = true;
-		return w[1].e;
+		/* PSC 7004, Box 8380 */
+		size_t u2 = unit_at(s, w, nw, u);
+		return w[(u2 > u ? u2 : u) - 1].e;
 	}
-	/* find the run: [number] words [street word] [number] */
+	/* military ships: USS Name */
+	if (nw >= 2 && (rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "uss") ||
+			rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "usns") ||
+			rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "usnv") ||
+			rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "uscgc")) &&
+	    !w[1].lower)
+		return w[1].e;
 	size_t best = b;
-	bool street = false, num = false;
+	bool street = false, lead = false, trail = false, strong = false;
 	size_t k = 0;
 	if (w[0].num && is_house_number(s, w[0].s, w[0].e))
-		num = true, k = 1;
+		lead = true, k = 1;
 	/* a second number: "95 230 Wit Rd" */
-	if (num && k < nw && w[k].num && is_house_number(s, w[k].s, w[k].e))
-		k++;
+	bool two = false;
+	if (lead && k < nw && w[k].num && is_house_number(s, w[k].s, w[k].e))
+		k++, two = true;
+	/* "12 P.O. Box 101" */
+	if (lead && unit_at(s, w, nw, k) > k) {
+		*unit = true;
+		return w[unit_at(s, w, nw, k) - 1].e;
+	}
 	size_t words = 0;
-	for (; k < nw && words < 6; k++) {
-		if (w[k].num) {
-			if (!is_house_number(s, w[k].s, w[k].e))
+	for (; k < nw && words < 7; k++) {
+		if (w[k].num && !is_ordinal(s, w[k].s, w[k].e)) {
+			if (!is_house_number(s, w[k].s, w[k].e) || !words)
 				break;
-			num = true;
+			trail = true;
 			best = w[k].e;
 			k++;
 			break;
 		}
-		if (word_is_lower_prose(s, w[k].s, w[k].e) && !w[k].street)
-			break;
 		if (w[k].unit)
 			break;
+		if (word_is_lower_prose(s, w[k].s, w[k].e) && !w[k].street &&
+		    !any_word(s, &w[k], street_particles))
+			break;
+		if (any_word(s, &w[k], street_particles) && w[k].lower) {
+			if (k + 1 < nw && !w[k + 1].lower)
+				continue;
+			break;
+		}
 		words++;
 		if (w[k].street)
 			street = true;
-		if (w[k].cap || w[k].street || cue)
+		if (any_word(s, &w[k], strong_street))
+			strong = true;
+		if (w[k].cap || w[k].street || w[k].num || cue || lead)
 			best = w[k].e;
 		else
 			break;
 	}
-	/* units on the same line: "... Rd Suite 771" */
-	if (k + 1 < nw && w[k].unit && (w[k + 1].num || w[k + 1].e - w[k + 1].s <= 4))
-		best = w[k + 1].e;
-	if (!words || !num)
-		return (street && words >= 2 && cue) ? best : b;
-	if (street || cue)
-		return best;
-	return b;
+	if (!words)
+		return b;
+	bool named = false; /* a word of 3+ letters without an apostrophe */
+	for (size_t m = 0; m < nw && m < k; m++)
+		if (!w[m].num && w[m].e - w[m].s >= 3 && !memchr(s + w[m].s, '\'', w[m].e - w[m].s))
+			named = true;
+	bool ok = (lead && (street || trail || cue || (two && named))) ||
+		  (trail && (street || cue)) ||
+		  (strong && words >= 2 && (!w[0].lower || nocase));
+	if (!ok)
+		return b;
+	/* a unit and what follows on the line: "Suite 603 Calgary AB" */
+	size_t u2 = unit_at(s, w, nw, k);
+	if (u2 > k) {
+		best = w[u2 - 1].e;
+		k = u2;
+	}
+	for (size_t m = 0; k < nw && m < 4; k++, m++) {
+		if (word_is_lower_prose(s, w[k].s, w[k].e) || (w[k].lower && !nocase))
+			break;
+		if (w[k].num && !is_house_number(s, w[k].s, w[k].e))
+			break;
+		best = w[k].e;
+	}
+	return best;
 }
 
 /* Is line [b, e) short and name-like enough to continue an address
@@ -1209,7 +1361,19 @@ static size_t block_line(const char *s, size_t b, size_t e)
 {
 	struct aword w[12];
 	size_t nw = split_words(s, b, e, w, 12);
-	if (!nw || nw > 6)
+	if (!nw || nw > 7)
+		return b;
+	/* "Republic of the Congo 75271": a country and a postcode */
+	if (nw >= 2 && w[nw - 1].num && w[nw - 1].e == e && !w[0].lower) {
+		bool ok = true;
+		for (size_t k = 0; k + 1 < nw && ok; k++)
+			ok = w[k].cap || w[k].num || rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "of") ||
+			     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "the") ||
+			     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "and");
+		if (ok)
+			return e;
+	}
+	if (nw > 6)
 		return b;
 	size_t end = b;
 	for (size_t k = 0; k < nw; k++) {
@@ -1226,6 +1390,9 @@ static size_t block_line(const char *s, size_t b, size_t e)
 static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 {
 	char win[64];
+	bool nocase = true;
+	for (size_t j = 0; j < n && nocase; j++)
+		nocase = !(s[j] >= 'A' && s[j] <= 'Z');
 	size_t i = 0;
 	while (i < n) {
 		/* a segment: to the end of the line or a sentence end */
@@ -1250,7 +1417,7 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 			window_before(s, p, 40, win, sizeof win);
 			bool cue = window_has(win, address_cues);
 			bool unit;
-			size_t e = street_line(s, p, le, cue, &unit);
+			size_t e = street_line(s, p, le, cue, nocase, &unit);
 			if (e > p) {
 				size_t bs = p, be = e;
 				/* same line: ", City, Country 12345" */
@@ -1306,6 +1473,21 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 		}
 		i = le + 1;
 	}
+	/* military post: APO AE 09123 */
+	for (size_t j = 0; j + 12 <= n; j++) {
+		if (!at_word_start(s, j) || !(starts_with_ci(s, n, j, "apo ") ||
+					      starts_with_ci(s, n, j, "fpo ") ||
+					      starts_with_ci(s, n, j, "dpo ")))
+			continue;
+		if (!(s[j] >= 'A' && s[j] <= 'Z') && !(s[j + 4] >= 'a' && s[j + 4] <= 'z'))
+			continue;
+		bool ok = rtr_is_alpha((unsigned char)s[j + 4]) && rtr_is_alpha((unsigned char)s[j + 5]) &&
+			  s[j + 6] == ' ';
+		for (size_t k = j + 7; k < j + 12 && ok; k++)
+			ok = rtr_is_digit((unsigned char)s[k]);
+		if (ok && at_word_end(s, n, j + 12))
+			rtr_cands_add(c, j, j + 12, RTR_PII_ADDRESS, RTR_PRIO_ADDRESS);
+	}
 	/* postcodes after a cue */
 	for (size_t j = 0; j < n; j++) {
 		if (!rtr_is_alnum((unsigned char)s[j]) || !at_word_start(s, j))
@@ -1348,8 +1530,10 @@ void rtr_detect_patterns(const char *s, size_t n, uint32_t types, struct rtr_can
 		detect_secret(s, n, c);
 	if (WANT(RTR_PII_PHONE))
 		detect_phone(s, n, c);
-	if (WANT(RTR_PII_DATE))
+	if (WANT(RTR_PII_DATE)) {
 		detect_date(s, n, c);
+		detect_weekday(s, n, c);
+	}
 	if (WANT(RTR_PII_ACCOUNT))
 		detect_account(s, n, c);
 	if (WANT(RTR_PII_ADDRESS))

@@ -516,18 +516,53 @@ int rtr_sanitize(struct rtr_sanitizer *s, const char *text, size_t len, char **o
 		rc = MX_ENOMEM;
 		goto out;
 	}
+	/* kept candidates are appended to the end of the same array: the
+	 * pieces of a split candidate may outnumber it, so they go to kept[] */
+	struct rtr_cand *kept = malloc(c.n * 2 * sizeof *kept + sizeof *kept);
+	if (!kept) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
 	k = 0;
 	for (size_t i = 0; i < c.n; i++) {
 		struct rtr_cand *x = &c.v[i];
 		bool free_ = true;
 		for (size_t j = x->start; j < x->end && free_; j++)
 			free_ = !(taken[j >> 3] & (1u << (j & 7)));
-		if (!free_)
+		if (free_) {
+			for (size_t j = x->start; j < x->end; j++)
+				taken[j >> 3] |= (unsigned char)(1u << (j & 7));
+			kept[k++] = *x;
 			continue;
-		for (size_t j = x->start; j < x->end; j++)
-			taken[j >> 3] |= (unsigned char)(1u << (j & 7));
-		c.v[k++] = *x;
+		}
+		/* fuzzy spans (addresses, names) keep their free parts: an
+		 * address block with a phone line inside is still an address */
+		if (x->type != RTR_PII_ADDRESS && x->type != RTR_PII_PERSON)
+			continue;
+		size_t j = x->start;
+		int pieces = 0;
+		while (j < x->end && pieces < 2) {
+			while (j < x->end && (taken[j >> 3] & (1u << (j & 7))))
+				j++;
+			size_t b0 = j;
+			while (j < x->end && !(taken[j >> 3] & (1u << (j & 7))))
+				j++;
+			size_t e0 = j;
+			while (b0 < e0 && !rtr_is_wordbyte((unsigned char)text[b0]))
+				b0++;
+			while (e0 > b0 && !rtr_is_wordbyte((unsigned char)text[e0 - 1]) &&
+			       text[e0 - 1] != '.')
+				e0--;
+			if (e0 - b0 >= 2) {
+				for (size_t q = b0; q < e0; q++)
+					taken[q >> 3] |= (unsigned char)(1u << (q & 7));
+				kept[k++] = (struct rtr_cand){ b0, e0, x->type, x->prio };
+				pieces++;
+			}
+		}
 	}
+	free(c.v);
+	c.v = kept;
 	c.n = k;
 	qsort(c.v, c.n, sizeof *c.v, cand_by_start);
 
