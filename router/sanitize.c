@@ -510,7 +510,8 @@ int rtr_sanitize(struct rtr_sanitizer *s, const char *text, size_t len, char **o
 			c.v[k++] = c.v[i];
 	c.n = k;
 
-	qsort(c.v, c.n, sizeof *c.v, cand_order);
+	if (c.n) /* qsort(NULL, 0) is undefined */
+		qsort(c.v, c.n, sizeof *c.v, cand_order);
 	taken = calloc(len / 8 + 1, 1);
 	if (!taken) {
 		rc = MX_ENOMEM;
@@ -564,7 +565,8 @@ int rtr_sanitize(struct rtr_sanitizer *s, const char *text, size_t len, char **o
 	free(c.v);
 	c.v = kept;
 	c.n = k;
-	qsort(c.v, c.n, sizeof *c.v, cand_by_start);
+	if (c.n)
+		qsort(c.v, c.n, sizeof *c.v, cand_by_start);
 
 	if (c.n && !(sp = calloc(c.n, sizeof *sp))) {
 		rc = MX_ENOMEM;
