@@ -2,7 +2,7 @@
  * cmd_eval_router.c - memex eval router: how well the trained router spends
  * cloud calls, on MMLU subjects held out of its training.
  *
- *   memex eval router [--data DIR] [--model FILE] [--json]
+ *   memex eval router [--data DIR] [--model FILE] [--exclude SUBJECT]... [--json]
  *
  * For each held-out question (subjects i % 4 == 1 of the sorted names, the
  * split recorded in the model) the router scores P(cloud helps); routing the
@@ -63,8 +63,11 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "exclude", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *exclude[16];
+	size_t nexclude = 0;
 	const char *data = DEFAULT_DATA;
 	char path[4200], err[512];
 	bool json = false;
@@ -75,6 +78,13 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'm': snprintf(path, sizeof path, "%s", optarg); break;
 		case 'j': json = true; break;
+		case 'x':
+			if (nexclude == sizeof exclude / sizeof exclude[0]) {
+				cli_error("at most %zu --exclude", nexclude);
+				return CLI_USAGE;
+			}
+			exclude[nexclude++] = optarg;
+			break;
 		default: return cli_usage(cli_command_find("eval"), true);
 		}
 	}
@@ -108,11 +118,29 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		goto out;
 	if (!(idx = malloc(mm.n * sizeof *idx)))
 		goto oom;
+	bool *skip = calloc(mm.nsubjects, sizeof *skip);
+	if (!skip)
+		goto oom;
+	for (size_t k = 0; k < nexclude; k++) {
+		size_t s;
+		for (s = 0; s < mm.nsubjects && strcmp(mm.subjects[s], exclude[k]); s++)
+			;
+		if (s == mm.nsubjects || !rtr_mmlu_heldout((unsigned)s, m->split_mod,
+							     m->split_rem)) {
+			cli_error("'%s' is not a held-out subject", exclude[k]);
+			free(skip);
+			ret = CLI_USAGE;
+			goto out;
+		}
+		skip[s] = true;
+	}
 	for (size_t i = 0; i < mm.n; i++)
-		if (rtr_mmlu_heldout(mm.items[i].subject, m->split_mod, m->split_rem))
+		if (rtr_mmlu_heldout(mm.items[i].subject, m->split_mod, m->split_rem) &&
+		    !skip[mm.items[i].subject])
 			idx[n++] = i;
 	for (unsigned s = 0; s < mm.nsubjects; s++)
-		nsubj += rtr_mmlu_heldout(s, m->split_mod, m->split_rem);
+		nsubj += rtr_mmlu_heldout(s, m->split_mod, m->split_rem) && !skip[s];
+	free(skip);
 	if (!n) {
 		cli_error("'%s': no held-out questions", data);
 		goto out;
@@ -150,7 +178,7 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 	if (use_full) {
 		if (!(emb = malloc(n * m->embed_dims * sizeof *emb)))
 			goto oom;
-		if (cli_router_embed(c, e, texts, n, emb, "heldout"))
+		if (cli_router_embed(c, e, texts, n, emb, nexclude ? NULL : "heldout"))
 			goto out;
 	}
 	for (size_t r = 0; r < n; r++) {
@@ -203,6 +231,10 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		json_object_object_add(o, "data", cli_json_string(data));
 		json_object_object_add(o, "model", cli_json_string(path));
 		json_object_object_add(o, "heldout_subjects", json_object_new_int((int)nsubj));
+		json_object *xs = json_object_new_array();
+		for (size_t k = 0; k < nexclude; k++)
+			json_object_array_add(xs, json_object_new_string(exclude[k]));
+		json_object_object_add(o, "excluded", xs);
 		json_object_object_add(o, "questions", json_object_new_int64((int64_t)n));
 		json_object_object_add(o, "weak_accuracy", json_object_new_double(s0->acc_weak));
 		json_object_object_add(o, "strong_accuracy",
@@ -213,8 +245,9 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		json_object_object_add(o, "routers", a);
 		cli_json_print(o);
 	} else {
-		printf("held-out MMLU: %zu questions from %zu subjects (i %% %u == %u of %zu)\n", n,
-		       nsubj, m->split_mod, m->split_rem, mm.nsubjects);
+		printf("held-out MMLU: %zu questions from %zu subjects (i %% %u == %u of %zu%s)\n",
+		       n, nsubj, m->split_mod, m->split_rem, mm.nsubjects,
+		       nexclude ? ", some excluded" : "");
 		printf("weak model accuracy %.4f, strong model accuracy %.4f\n\n", s0->acc_weak,
 		       s0->acc_strong);
 		printf("%-32s %9s %9s %7s\n", "router", "CPT(50%)", "CPT(80%)", "APGR");

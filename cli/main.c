@@ -183,7 +183,7 @@ static const struct cli_command commands[] = {
 	  "  --json    machine-readable output\n" },
 	{ "eval", cmd_eval, "measure retrieval or PII masking on a benchmark",
 	  "usage: memex eval beir [--mode bm25|dense|hybrid|all] [--json] DIR\n"
-	  "       memex eval router [--data DIR] [--model FILE] [--json]\n"
+	  "       memex eval router [--data DIR] [--model FILE] [--exclude SUBJECT]... [--json]\n"
 	  "       memex eval pii [--json] [--skip N] [--limit N] [--errors] FILE\n"
 	  "       memex eval ask [--mode bm25|hybrid|all] [--calibrate] [-v] [--json] [FILE]\n"
 	  "\n"
@@ -236,6 +236,7 @@ static const struct cli_command commands[] = {
 	  "  --data DIR   (router) the MMLU labels (default\n"
 	  "               ../shared/data/router/routellm-mmlu)\n"
 	  "  --model FILE (router) the router model (default DATA_HOME/router.model)\n"
+	  "  --exclude S  (router) leave held-out subject S out (repeatable)\n"
 	  "  --json       machine-readable output\n" },
 	{ "model", cmd_model, "the embedder: convert or inspect a model",
 	  "usage: memex model convert [--out FILE] DIR\n"
