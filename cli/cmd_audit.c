@@ -95,7 +95,8 @@ static void print_body(const char *body)
 		struct json_object *m = json_object_array_get_idx(msgs, i);
 		const char *role = jstr(m, "role"), *content = jstr(m, "content");
 		char label[64], safe[40];
-		snprintf(label, sizeof label, "%s: ", cli_safe(role ? role : "?", safe, sizeof safe));
+		snprintf(label, sizeof label,
+			 "%s: ", cli_safe(role ? role : "?", safe, sizeof safe));
 		print_lines("    ", label, content ? content : "");
 	}
 	json_object_put(b);
@@ -140,8 +141,9 @@ int cmd_audit(struct cli *c, int argc, char **argv)
 			break;
 		case 's':
 			if (parse_since(optarg, &since)) {
-				cli_error("--since wants YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], not '%s'",
-					  optarg);
+				cli_error(
+					"--since wants YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], not '%s'",
+					optarg);
 				return CLI_USAGE;
 			}
 			break;
@@ -189,12 +191,13 @@ int cmd_audit(struct cli *c, int argc, char **argv)
 	free(data);
 	size_t n = json_object_array_length(all), from = limit && limit < n ? n - limit : 0;
 	if (damaged)
-		cli_warn("%zu damaged line(s) in the audit log '%s' (the first is line %zu)", damaged,
-			 path, first_bad);
+		cli_warn("%zu damaged line(s) in the audit log '%s' (the first is line %zu)",
+			 damaged, path, first_bad);
 	if (json) {
 		struct json_object *out = json_object_new_array();
 		for (size_t i = from; i < n; i++)
-			json_object_array_add(out, json_object_get(json_object_array_get_idx(all, i)));
+			json_object_array_add(out,
+					      json_object_get(json_object_array_get_idx(all, i)));
 		cli_json_print(out);
 	} else {
 		if (n == 0)
@@ -202,7 +205,8 @@ int cmd_audit(struct cli *c, int argc, char **argv)
 		for (size_t i = from; i < n; i++)
 			print_record(json_object_array_get_idx(all, i));
 		if (n)
-			printf("%zu request(s) shown of %zu recorded; log: %s\n", n - from, n, path);
+			printf("%zu request(s) shown of %zu recorded; log: %s\n", n - from, n,
+			       path);
 	}
 	json_object_put(all);
 	return CLI_OK;

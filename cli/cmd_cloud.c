@@ -48,8 +48,9 @@ static int cloud_show(struct cli *c, bool json)
 		json_object_object_add(o, "url", cli_json_string(url));
 		json_object_object_add(o, "model", cli_json_string(model));
 		json_object_object_add(o, "key", cli_json_string(key));
-		json_object_object_add(o, "timeout_s",
-				       json_object_new_double((double)c->cfg.cloud_timeout_ms / 1000));
+		json_object_object_add(
+			o, "timeout_s",
+			json_object_new_double((double)c->cfg.cloud_timeout_ms / 1000));
 		json_object_object_add(
 			o, "connect_timeout_s",
 			json_object_new_double((double)c->cfg.cloud_connect_timeout_ms / 1000));
@@ -66,12 +67,13 @@ static int cloud_show(struct cli *c, bool json)
 		       "or MEMEX_CLOUD_URL, MEMEX_CLOUD_MODEL and MEMEX_CLOUD_KEY.\n\n");
 	printf("url:             %s%s%s%s\n", *url ? cli_safe(url, safe, sizeof safe) : "(none)",
 	       *url ? " (" : "", *url ? ufrom : "", *url ? ")" : "");
-	printf("model:           %s%s%s%s\n", *model ? cli_safe(model, safe, sizeof safe) : "(none)",
-	       *model ? " (" : "", *model ? mfrom : "", *model ? ")" : "");
+	printf("model:           %s%s%s%s\n",
+	       *model ? cli_safe(model, safe, sizeof safe) : "(none)", *model ? " (" : "",
+	       *model ? mfrom : "", *model ? ")" : "");
 	printf("key:             %s\n", cli_safe(key, safe, sizeof safe));
 	printf("timeout:         %g s (connect %g s), %d retries\n",
-	       (double)c->cfg.cloud_timeout_ms / 1000, (double)c->cfg.cloud_connect_timeout_ms / 1000,
-	       c->cfg.cloud_retries);
+	       (double)c->cfg.cloud_timeout_ms / 1000,
+	       (double)c->cfg.cloud_connect_timeout_ms / 1000, c->cfg.cloud_retries);
 	printf("max response:    %zu bytes\n", c->cfg.cloud_max_response);
 	printf("audit log:       %s\n", audit);
 	return CLI_OK;

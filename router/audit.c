@@ -19,23 +19,13 @@
 #include "../common/hash.h"
 #include "../common/status.h"
 #include "../common/utf8.h"
+#include "router_int.h"
 
 struct rtr_audit {
 	int fd;
 	char *path;
 	char err[256];
 };
-
-static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t n, const char *fmt, ...)
-{
-	if (!err || !n)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
 
 /* mkdir -p of the folder that holds path (0700 for what is created). */
 static int make_parent(const char *path)
@@ -61,55 +51,61 @@ int rtr_audit_open(const char *path, struct rtr_audit **out, char *err, size_t e
 	struct stat sb;
 	*out = NULL;
 	if (!path || !*path) {
-		seterr(err, errlen, "no audit log path");
+		rtr_seterr(err, errlen, "no audit log path");
 		return MX_EINVAL;
 	}
 	if ((rc = make_parent(path))) {
-		seterr(err, errlen, "cannot create the folder of '%s': %s", path, mx_strerror(rc));
+		rtr_seterr(err, errlen, "cannot create the folder of '%s': %s", path,
+			   mx_strerror(rc));
 		return rc;
 	}
 	/* O_NOFOLLOW: a symlink planted in the data home must not redirect
 	 * the log; O_NONBLOCK: a FIFO there must not hang us (fstat refuses
 	 * it below). */
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+	/* read access only to check that the log ends with a newline */
+	fd = open(path,
+		  O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
 		  0600);
 	if (fd < 0) {
 		rc = errno == ELOOP ? MX_ENOTREG : mx_status_from_errno(errno);
-		seterr(err, errlen, "cannot open the audit log '%s': %s", path, strerror(errno));
+		rtr_seterr(err, errlen, "cannot open the audit log '%s': %s", path,
+			   strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0) {
 		rc = mx_status_from_errno(errno);
-		seterr(err, errlen, "cannot stat the audit log '%s': %s", path, strerror(errno));
+		rtr_seterr(err, errlen, "cannot stat the audit log '%s': %s", path,
+			   strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		rc = MX_ENOTREG;
-		seterr(err, errlen, "the audit log '%s' is not a regular file", path);
+		rtr_seterr(err, errlen, "the audit log '%s' is not a regular file", path);
 		goto out;
 	}
 	if (sb.st_uid != geteuid()) {
 		rc = MX_EPERM;
-		seterr(err, errlen, "the audit log '%s' belongs to another user", path);
+		rtr_seterr(err, errlen, "the audit log '%s' belongs to another user", path);
 		goto out;
 	}
 	if ((sb.st_mode & 077) && fchmod(fd, 0600) != 0) {
 		rc = mx_status_from_errno(errno);
-		seterr(err, errlen, "cannot make the audit log '%s' private: %s", path,
-		       strerror(errno));
+		rtr_seterr(err, errlen, "cannot make the audit log '%s' private: %s", path,
+			   strerror(errno));
 		goto out;
 	}
 	/* writes are blocking from here on */
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
 		rc = MX_EIO;
-		seterr(err, errlen, "cannot set up the audit log '%s': %s", path, strerror(errno));
+		rtr_seterr(err, errlen, "cannot set up the audit log '%s': %s", path,
+			   strerror(errno));
 		goto out;
 	}
 	a = calloc(1, sizeof *a);
 	if (!a || !(a->path = strdup(path))) {
 		rc = MX_ENOMEM;
-		seterr(err, errlen, "out of memory");
+		rtr_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	a->fd = fd;
@@ -189,7 +185,8 @@ int rtr_audit_write(struct rtr_audit *a, const struct rtr_audit_record *r)
 	bool locked = false;
 	a->err[0] = '\0';
 	if (!r->endpoint || !r->model || !r->body) {
-		snprintf(a->err, sizeof a->err, "an audit record needs an endpoint, a model and a body");
+		snprintf(a->err, sizeof a->err,
+			 "an audit record needs an endpoint, a model and a body");
 		return MX_EINVAL;
 	}
 	if (memchr(r->body, '\0', r->body_len) || !mx_utf8_is_valid(r->body, r->body_len)) {
@@ -217,11 +214,12 @@ int rtr_audit_write(struct rtr_audit *a, const struct rtr_audit_record *r)
 	    json_object_object_add(o, "attempt", json_object_new_int(r->attempt)) ||
 	    json_object_object_add(o, "bytes", json_object_new_int64((int64_t)r->body_len)) ||
 	    json_object_object_add(o, "sha256", json_object_new_string(sha)) ||
-	    json_object_object_add(o, "body", json_object_new_string_len(r->body, (int)r->body_len)))
+	    json_object_object_add(o, "body",
+				   json_object_new_string_len(r->body, (int)r->body_len)))
 		goto nomem;
 	size_t n = 0;
-	const char *js =
-		json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	const char *js = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	if (!js)
 		goto nomem;
 	/* one buffer, one write(): "\n"? + object + "\n" */
@@ -241,7 +239,8 @@ int rtr_audit_write(struct rtr_audit *a, const struct rtr_audit_record *r)
 	memcpy(line + off, js, n);
 	off += n;
 	line[off++] = '\n';
-	if ((e = write_all(a->fd, line, off)) != 0 || (e = fdatasync(a->fd) != 0 ? errno : 0) != 0) {
+	if ((e = write_all(a->fd, line, off)) != 0 ||
+	    (e = fdatasync(a->fd) != 0 ? errno : 0) != 0) {
 		rc = MX_EIO;
 		snprintf(a->err, sizeof a->err, "cannot write the audit log '%s': %s", a->path,
 			 strerror(e));

@@ -41,9 +41,9 @@ struct rtr_audit_record {
 	int64_t time;	      /* Unix seconds; 0 = now */
 	const char *endpoint; /* the URL the body is posted to */
 	const char *model;
-	const char *reason;   /* why the question left the machine; may be NULL */
-	int attempt;	      /* 1 for the first try, 2.. for retries */
-	const char *body;     /* the request body, body_len bytes */
+	const char *reason; /* why the question left the machine; may be NULL */
+	int attempt;	    /* 1 for the first try, 2.. for retries */
+	const char *body;   /* the request body, body_len bytes */
 	size_t body_len;
 };
 

@@ -30,20 +30,21 @@
 #include "../common/status.h"
 #include "../common/utf8.h"
 #include "audit.h"
+#include "router_int.h"
 
 #ifndef MEMEX_VERSION
 #define MEMEX_VERSION "0"
 #endif
 
-#define KEY_MAX		4096
-#define ERRBODY_MAX	(16 << 10)
-#define SSE_LINE_MAX	((size_t)1 << 20)
+#define KEY_MAX	     4096
+#define ERRBODY_MAX  (16 << 10)
+#define SSE_LINE_MAX ((size_t)1 << 20)
 
 struct rtr_cloud {
 	char *endpoint; /* full URL */
 	char *host;	/* for messages */
 	char *model;
-	char *auth;	/* "Authorization: Bearer KEY" or NULL */
+	char *auth; /* "Authorization: Bearer KEY" or NULL */
 	bool loopback;
 	struct rtr_cloud_params p;
 	struct rtr_audit *audit;
@@ -70,18 +71,7 @@ struct rtr_request rtr_request_default(void)
 	return r;
 }
 
-static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t n, const char *fmt, ...)
-{
-	if (!err || !n)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
-
-#define CERR(c, ...) seterr((c)->err, sizeof (c)->err, __VA_ARGS__)
+#define CERR(c, ...) rtr_seterr((c)->err, sizeof(c)->err, __VA_ARGS__)
 
 /* Frees a secret after overwriting it. */
 static void free_secret(char *s)
@@ -136,38 +126,6 @@ bool rtr_host_is_loopback(const char *host)
 	return np == 4 && s == end && parts[0] == 127;
 }
 
-/* Splits a URL with libcurl's parser: scheme and host (malloc'd). */
-static int url_parts(const char *url, char **scheme, char **host)
-{
-	int rc = MX_EINVAL;
-	CURLU *u = curl_url();
-	*scheme = *host = NULL;
-	if (!u)
-		return MX_ENOMEM;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
-		goto out;
-	char *s = NULL, *h = NULL;
-	if (curl_url_get(u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK)
-		goto out;
-	if (curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
-		curl_free(s);
-		goto out;
-	}
-	*scheme = strdup(s);
-	*host = strdup(h);
-	curl_free(s);
-	curl_free(h);
-	rc = (*scheme && *host) ? 0 : MX_ENOMEM;
-	if (rc) {
-		free(*scheme);
-		free(*host);
-		*scheme = *host = NULL;
-	}
-out:
-	curl_url_cleanup(u);
-	return rc;
-}
-
 /* The endpoint: url as it is when it ends in /chat/completions, else
  * url + "/chat/completions" (one slash). */
 static char *endpoint_of(const char *url)
@@ -190,50 +148,36 @@ int rtr_cloud_open(const struct rtr_cloud_params *p, struct rtr_audit *audit,
 		   struct rtr_cloud **out, char *err, size_t errlen)
 {
 	int rc = 0;
-	char *scheme = NULL, *host = NULL;
+	char *host = NULL;
 	struct rtr_cloud *c = NULL;
 	*out = NULL;
 	if (!audit) {
-		seterr(err, errlen, "the cloud client needs an audit log");
+		rtr_seterr(err, errlen, "the cloud client needs an audit log");
 		return MX_EINVAL;
 	}
 	if (!p->url || !*p->url) {
-		seterr(err, errlen, "no cloud URL is configured (cloud_url or MEMEX_CLOUD_URL)");
+		rtr_seterr(err, errlen,
+			   "no cloud URL is configured (cloud_url or MEMEX_CLOUD_URL)");
 		return MX_EINVAL;
 	}
 	if (!p->model || !*p->model) {
-		seterr(err, errlen, "no cloud model is configured (cloud_model or MEMEX_CLOUD_MODEL)");
+		rtr_seterr(err, errlen,
+			   "no cloud model is configured (cloud_model or MEMEX_CLOUD_MODEL)");
 		return MX_EINVAL;
 	}
-	if (p->timeout_ms <= 0 || p->connect_timeout_ms <= 0 || p->retries < 0 ||
-	    p->retries > 10 || p->backoff_ms < 0 || p->max_response < 1024) {
-		seterr(err, errlen, "bad cloud client parameters");
+	if (p->timeout_ms <= 0 || p->connect_timeout_ms <= 0 || p->retries < 0 || p->retries > 10 ||
+	    p->backoff_ms < 0 || p->max_response < 1024) {
+		rtr_seterr(err, errlen, "bad cloud client parameters");
 		return MX_EINVAL;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		seterr(err, errlen, "cannot initialise libcurl");
+		rtr_seterr(err, errlen, "cannot initialise libcurl");
 		return MX_EIO;
 	}
-	if ((rc = url_parts(p->url, &scheme, &host))) {
-		seterr(err, errlen, "'%s' is not a URL", p->url);
+	bool plain;
+	if ((rc = rtr_url_allowed(p->url, &plain, &host, err, errlen)))
 		goto out;
-	}
 	bool loop = rtr_host_is_loopback(host);
-	if (strcasecmp(scheme, "https") != 0) {
-		if (strcasecmp(scheme, "http") != 0) {
-			rc = MX_EPERM;
-			seterr(err, errlen, "the cloud URL must be https:// (not %s://)", scheme);
-			goto out;
-		}
-		if (!loop) {
-			rc = MX_EPERM;
-			seterr(err, errlen,
-			       "refusing plain http:// to '%s': use https:// (http is only for "
-			       "servers on this machine: 127.0.0.1, [::1], localhost)",
-			       host);
-			goto out;
-		}
-	}
 	c = calloc(1, sizeof *c);
 	if (!c)
 		goto nomem;
@@ -249,7 +193,9 @@ int rtr_cloud_open(const struct rtr_cloud_params *p, struct rtr_audit *audit,
 		for (const char *k = p->key; *k; k++)
 			if (*k < 0x21 || *k > 0x7e) {
 				rc = MX_EINVAL;
-				seterr(err, errlen, "the API key holds a character that is not printable ASCII");
+				rtr_seterr(
+					err, errlen,
+					"the API key holds a character that is not printable ASCII");
 				goto out;
 			}
 		size_t n = strlen(p->key) + 32;
@@ -262,10 +208,9 @@ int rtr_cloud_open(const struct rtr_cloud_params *p, struct rtr_audit *audit,
 	goto out;
 nomem:
 	rc = MX_ENOMEM;
-	seterr(err, errlen, "out of memory");
+	rtr_seterr(err, errlen, "out of memory");
 out:
 	rtr_cloud_close(c);
-	free(scheme);
 	free(host);
 	return rc;
 }
@@ -375,12 +320,12 @@ struct xfer {
 	struct rtr_cloud *c;
 	const struct rtr_request *req;
 	CURL *h;
-	size_t total;	     /* body and header bytes received */
+	size_t total; /* body and header bytes received */
 	bool too_big, stop, corrupt, done, sse, status_known;
 	long status;
-	size_t delivered;    /* deltas handed to the caller */
-	struct mx_buf raw;   /* a JSON reply, or the body of an HTTP error */
-	struct mx_buf line;  /* the SSE line being read */
+	size_t delivered;   /* deltas handed to the caller */
+	struct mx_buf raw;  /* a JSON reply, or the body of an HTTP error */
+	struct mx_buf line; /* the SSE line being read */
 	struct mx_buf answer;
 	char server_msg[256]; /* "error.message" from the server */
 };
@@ -402,8 +347,8 @@ static void take_server_error(struct xfer *x, struct json_object *o)
 	struct json_object *e, *m;
 	if (!json_object_object_get_ex(o, "error", &e))
 		return;
-	if (json_object_is_type(e, json_type_object) && json_object_object_get_ex(e, "message", &m) &&
-	    json_object_is_type(m, json_type_string))
+	if (json_object_is_type(e, json_type_object) &&
+	    json_object_object_get_ex(e, "message", &m) && json_object_is_type(m, json_type_string))
 		e = m;
 	if (json_object_is_type(e, json_type_string))
 		copy_printable(x->server_msg, sizeof x->server_msg, json_object_get_string(e),
@@ -623,7 +568,8 @@ static enum outcome classify(struct xfer *x, CURLcode cc, const char *cerr, int 
 		switch (cc) {
 		case CURLE_OPERATION_TIMEDOUT:
 			if (x->total == 0)
-				CERR(c, "no answer from %s within %g s", host, secs(c->p.timeout_ms));
+				CERR(c, "no answer from %s within %g s", host,
+				     secs(c->p.timeout_ms));
 			else
 				CERR(c, "the answer from %s took longer than %g s", host,
 				     secs(c->p.timeout_ms));
@@ -883,31 +829,32 @@ int rtr_cloud_key_read(const char *path, char **key, char *err, size_t errlen)
 	*key = NULL;
 	if (lstat(path, &sb) != 0) {
 		rc = mx_status_from_errno(errno);
-		seterr(err, errlen, "cannot read the key file '%s': %s", path, strerror(errno));
+		rtr_seterr(err, errlen, "cannot read the key file '%s': %s", path, strerror(errno));
 		return rc;
 	}
 	if (S_ISLNK(sb.st_mode) && stat(path, &sb) != 0) {
 		rc = mx_status_from_errno(errno);
-		seterr(err, errlen, "cannot read the key file '%s': %s", path, strerror(errno));
+		rtr_seterr(err, errlen, "cannot read the key file '%s': %s", path, strerror(errno));
 		return rc;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		seterr(err, errlen, "the key file '%s' is not a regular file", path);
+		rtr_seterr(err, errlen, "the key file '%s' is not a regular file", path);
 		return MX_ENOTREG;
 	}
 	if (sb.st_uid != geteuid()) {
-		seterr(err, errlen, "the key file '%s' belongs to another user", path);
+		rtr_seterr(err, errlen, "the key file '%s' belongs to another user", path);
 		return MX_EPERM;
 	}
 	if (sb.st_mode & 077) {
-		seterr(err, errlen,
-		       "the key file '%s' is accessible by others (mode %03o); run: chmod 600 '%s'",
-		       path, (unsigned)(sb.st_mode & 0777), path);
+		rtr_seterr(
+			err, errlen,
+			"the key file '%s' is accessible by others (mode %03o); run: chmod 600 '%s'",
+			path, (unsigned)(sb.st_mode & 0777), path);
 		return MX_EPERM;
 	}
 	if ((rc = mx_read_file(path, KEY_MAX, &data, &len))) {
-		seterr(err, errlen, "cannot read the key file '%s': %s", path,
-		       rc == MX_ETOOBIG ? "over 4 KiB" : mx_strerror(rc));
+		rtr_seterr(err, errlen, "cannot read the key file '%s': %s", path,
+			   rc == MX_ETOOBIG ? "over 4 KiB" : mx_strerror(rc));
 		return rc;
 	}
 	size_t a = 0, b = len;
@@ -917,13 +864,13 @@ int rtr_cloud_key_read(const char *path, char **key, char *err, size_t errlen)
 		b--;
 	rc = 0;
 	if (a == b) {
-		seterr(err, errlen, "the key file '%s' is empty", path);
+		rtr_seterr(err, errlen, "the key file '%s' is empty", path);
 		rc = MX_EINVAL;
 	}
 	for (size_t i = a; i < b && !rc; i++)
 		if (data[i] < 0x21 || data[i] > 0x7e) {
-			seterr(err, errlen, "the key file '%s' is not one line of printable text",
-			       path);
+			rtr_seterr(err, errlen,
+				   "the key file '%s' is not one line of printable text", path);
 			rc = MX_EINVAL;
 		}
 	if (!rc) {

@@ -3,6 +3,7 @@
  * against the loopback fake server (tests/tools/fake_openai.c) running in
  * a thread of this process. Nothing here talks to any other host.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -25,6 +26,7 @@
 #include "../common/status.h"
 #include "../router/audit.h"
 #include "../router/cloud.h"
+#include "../router/fetch.h"
 #include "harness.h"
 #include "tools/fake_openai.h"
 
@@ -104,6 +106,14 @@ static void check_audit_equals_received(const char *audit, const char *record, i
 	char *a = audit_bodies(audit, &alen, &nrec);
 	char *r = slurp(record, &rlen);
 	CHECK_EQ_INT(nrec, want_records);
+	/* one record a line, no blank lines */
+	size_t n = 0, lines = 0;
+	char *log = slurp(audit, &n);
+	for (size_t i = 0; log && i < n; i++)
+		lines += log[i] == '\n';
+	CHECK_EQ_INT(lines, want_records);
+	CHECK(log && !strstr(log, "\n\n"));
+	free(log);
 	CHECK(r != NULL);
 	CHECK_EQ_INT(alen, rlen);
 	CHECK(r && alen == rlen && memcmp(a, r, rlen) == 0);
@@ -273,7 +283,8 @@ static void json_reply_and_audit(void)
 		CHECK(json_object_object_get_ex(o2, "model", &v));
 		CHECK_STR(json_object_get_string(v), "fake-model");
 		CHECK(json_object_object_get_ex(o2, "stream", &v) && !json_object_get_boolean(v));
-		CHECK(json_object_object_get_ex(o2, "max_tokens", &v) && json_object_get_int(v) == 64);
+		CHECK(json_object_object_get_ex(o2, "max_tokens", &v) &&
+		      json_object_get_int(v) == 64);
 		CHECK(json_object_object_get_ex(o2, "temperature", &v));
 		CHECK(json_object_object_get_ex(o2, "messages", &v) &&
 		      json_object_array_length(v) == 2);
@@ -552,8 +563,11 @@ static void audit_file_is_private(void)
 	snprintf(path, sizeof path, "%s/sub", dir);
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0700);
 	/* two records, appended, one per line */
-	struct rtr_audit_record rec = { .endpoint = "https://e/x", .model = "m", .attempt = 1,
-					.body = "{\"a\":1}", .body_len = 7 };
+	struct rtr_audit_record rec = { .endpoint = "https://e/x",
+					.model = "m",
+					.attempt = 1,
+					.body = "{\"a\":1}",
+					.body_len = 7 };
 	CHECK_EQ_INT(rtr_audit_write(a, &rec), 0);
 	rec.body = "{\"b\":\"\xc3\xa9\\n\"}";
 	rec.body_len = strlen(rec.body);
@@ -661,8 +675,8 @@ static void tls_self_signed_refused(void)
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
-		execlp("openssl", "openssl", "s_server", "-quiet", "-accept", portarg, "-cert", cert,
-		       "-key", key, "-www", (char *)NULL);
+		execlp("openssl", "openssl", "s_server", "-quiet", "-accept", portarg, "-cert",
+		       cert, "-key", key, "-www", (char *)NULL);
 		_exit(127);
 	}
 	CHECK(pid > 0);
@@ -700,6 +714,173 @@ static void tls_self_signed_refused(void)
 	waitpid(pid, NULL, 0);
 }
 
+/* ---- downloads (router/fetch.h) -------------------------------------- */
+
+/* A payload file of n pseudo-random bytes; its sha256 in hex. */
+static const char *make_payload(size_t n, char hex[MX_SHA256_HEX_LEN + 1])
+{
+	char *p = malloc(n);
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (char)(x >> 24);
+	}
+	const char *dir = tpath("payload");
+	CHECK_EQ_INT(mx_mkdir_p(dir), 0);
+	test_write(dir, "model.gguf", p, n);
+	mx_sha256_hex(p, n, hex);
+	free(p);
+	static char path[4300];
+	snprintf(path, sizeof path, "%s/model.gguf", dir);
+	return path;
+}
+
+struct dl_rig {
+	struct fake_server *srv;
+	char url[128], log[4200], dest[4200], part[4300];
+};
+
+static void dl_up(struct dl_rig *g, struct fake_opts *o)
+{
+	memset(g, 0, sizeof *g);
+	snprintf(g->log, sizeof g->log, "%s", tpath("requests.log"));
+	o->log_path = g->log;
+	o->max_seconds = 60;
+	CHECK_EQ_INT(fake_server_start(o, &g->srv), 0);
+	snprintf(g->url, sizeof g->url, "http://127.0.0.1:%d/models/m.gguf",
+		 fake_server_port(g->srv));
+	const char *dir = tpath("models");
+	CHECK_EQ_INT(mx_mkdir_p(dir), 0);
+	snprintf(g->dest, sizeof g->dest, "%s/m.gguf", dir);
+	snprintf(g->part, sizeof g->part, "%s.part", g->dest);
+}
+
+static off_t fsize(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+static void fetch_resumes_after_a_drop(void)
+{
+	char hex[MX_SHA256_HEX_LEN + 1], err[512];
+	const size_t n = 3 << 20;
+	struct fake_opts o = { .file_path = make_payload(n, hex), .drop_first = true };
+	struct dl_rig g;
+	dl_up(&g, &o);
+	struct rtr_fetch_params p = rtr_fetch_params_default();
+	p.sha256 = hex;
+	struct rtr_fetch_result res;
+	/* the server drops the connection halfway: the part stays, no model */
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, &res, err, sizeof err), MX_EIO);
+	CHECK(strstr(err, "run again to resume") != NULL);
+	CHECK_EQ_INT(fsize(g.dest), -1);
+	off_t half = fsize(g.part);
+	CHECK(half > 0 && half < (off_t)n);
+	/* the second run asks for the rest and completes */
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, &res, err, sizeof err), 0);
+	CHECK_EQ_INT(res.resumed_from, half);
+	CHECK_EQ_INT(res.http_status, 206);
+	CHECK_EQ_INT(res.bytes, n);
+	CHECK_STR(res.sha256, hex);
+	CHECK_EQ_INT(fsize(g.dest), (off_t)n);
+	CHECK_EQ_INT(fsize(g.part), -1);
+	struct stat sb;
+	CHECK(stat(g.dest, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	char got[MX_SHA256_HEX_LEN + 1];
+	CHECK_EQ_INT(rtr_sha256_file(g.dest, got), 0);
+	CHECK_STR(got, hex);
+	fake_server_stop(g.srv);
+	char *log = slurp(g.log, NULL), want[128];
+	snprintf(want, sizeof want, "GET /models/m.gguf 0 range=bytes=%lld-", (long long)half);
+	CHECK(log && strstr(log, "GET /models/m.gguf 0\n") == log);
+	CHECK(log && strstr(log, want) != NULL);
+	free(log);
+	/* a second pull of an existing model is refused, untouched */
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, &res, err, sizeof err), MX_EEXISTS);
+}
+
+static void fetch_wrong_hash_is_never_used(void)
+{
+	char hex[MX_SHA256_HEX_LEN + 1], err[512];
+	struct fake_opts o = { .file_path = make_payload(100000, hex) };
+	struct dl_rig g;
+	dl_up(&g, &o);
+	struct rtr_fetch_params p = rtr_fetch_params_default();
+	p.sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, NULL, err, sizeof err), MX_ECORRUPT);
+	CHECK(strstr(err, "SHA-256 mismatch") != NULL);
+	CHECK(strstr(err, hex) != NULL);
+	CHECK_EQ_INT(fsize(g.dest), -1); /* no model */
+	CHECK_EQ_INT(fsize(g.part), -1); /* and nothing to resume from */
+	/* upper-case hex is the same hash */
+	char upper[MX_SHA256_HEX_LEN + 1];
+	for (int i = 0; i <= MX_SHA256_HEX_LEN; i++)
+		upper[i] = (char)toupper((unsigned char)hex[i]);
+	p.sha256 = upper;
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, NULL, err, sizeof err), 0);
+	CHECK_EQ_INT(fsize(g.dest), 100000);
+	/* unverified, when the caller says so */
+	unlink(g.dest);
+	p.sha256 = NULL;
+	struct rtr_fetch_result res;
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, &res, err, sizeof err), 0);
+	CHECK_STR(res.sha256, hex);
+	p.sha256 = "xyz";
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, NULL, err, sizeof err), MX_EINVAL);
+	fake_server_stop(g.srv);
+}
+
+static void fetch_server_without_ranges(void)
+{
+	char hex[MX_SHA256_HEX_LEN + 1], err[512];
+	const size_t n = 1 << 20;
+	struct fake_opts o = { .file_path = make_payload(n, hex),
+			       .drop_first = true,
+			       .no_range = true };
+	struct dl_rig g;
+	dl_up(&g, &o);
+	struct rtr_fetch_params p = rtr_fetch_params_default();
+	p.sha256 = hex;
+	struct rtr_fetch_result res;
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, &res, err, sizeof err), MX_EIO);
+	CHECK(fsize(g.part) > 0);
+	/* the server answers the range request with 200 and everything: the
+	 * part is started over, not appended to */
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, &res, err, sizeof err), 0);
+	CHECK_EQ_INT(res.http_status, 200);
+	CHECK_EQ_INT(fsize(g.dest), (off_t)n);
+	fake_server_stop(g.srv);
+}
+
+static void fetch_errors(void)
+{
+	char hex[MX_SHA256_HEX_LEN + 1], err[512];
+	struct fake_opts o = { .file_path = NULL };
+	struct dl_rig g;
+	dl_up(&g, &o);
+	struct rtr_fetch_params p = rtr_fetch_params_default();
+	p.sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, NULL, err, sizeof err), MX_ENOTFOUND);
+	CHECK(strstr(err, "HTTP 404") != NULL);
+	CHECK_EQ_INT(fsize(g.part), -1); /* an empty part is not left behind */
+	fake_server_stop(g.srv);
+	CHECK_EQ_INT(rtr_fetch_file("http://192.0.2.1/m.gguf", g.dest, &p, NULL, err, sizeof err),
+		     MX_EPERM);
+	CHECK_EQ_INT(rtr_fetch_file("ftp://127.0.0.1/m.gguf", g.dest, &p, NULL, err, sizeof err),
+		     MX_EPERM);
+	/* a file over the cap */
+	struct fake_opts o2 = { .file_path = make_payload(200000, hex) };
+	dl_up(&g, &o2);
+	p.sha256 = hex;
+	p.max_bytes = 100000;
+	CHECK_EQ_INT(rtr_fetch_file(g.url, g.dest, &p, NULL, err, sizeof err), MX_ETOOBIG);
+	CHECK_EQ_INT(fsize(g.dest), -1);
+	fake_server_stop(g.srv);
+}
+
 static const struct test_case tests[] = {
 	TEST(loopback_hosts),
 	TEST(open_refuses_plain_http_and_bad_urls),
@@ -718,6 +899,10 @@ static const struct test_case tests[] = {
 	TEST(audit_file_is_private),
 	TEST(key_files),
 	TEST(tls_self_signed_refused),
+	TEST(fetch_resumes_after_a_drop),
+	TEST(fetch_wrong_hash_is_never_used),
+	TEST(fetch_server_without_ranges),
+	TEST(fetch_errors),
 };
 
 TEST_MAIN(tests)

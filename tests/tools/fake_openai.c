@@ -38,8 +38,8 @@ struct fake_server {
 
 int fake_mode_parse(const char *s)
 {
-	static const char *names[] = { "json",	    "sse",     "hang", "500",  "401",
-				       "429",	    "malformed", "endless", "slow" };
+	static const char *names[] = { "json", "sse",	    "hang",    "500", "401",
+				       "429",  "malformed", "endless", "slow" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (!strcmp(s, names[i]))
 			return (int)i;
@@ -192,6 +192,7 @@ static int read_request(struct fake_server *s, int fd, struct req *r)
 		have += (size_t)n;
 	}
 	r->body_len = have;
+	r->body[have] = '\0';
 	free(buf);
 	return 0;
 fail:
@@ -236,17 +237,17 @@ static void serve_post(struct fake_server *s, int fd, struct req *r)
 	const char *reply = s->o.reply ? s->o.reply : "Hello from the fake.";
 	char esc[8192], body[9000];
 	json_escape(reply, esc, sizeof esc);
-	snprintf(body, sizeof body,
-		 "{\"id\":\"fake-1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
-		 "\"message\":{\"role\":\"assistant\",\"content\":\"%s\"},\"finish_reason\":\"stop\"}]}",
-		 esc);
+	snprintf(
+		body, sizeof body,
+		"{\"id\":\"fake-1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+		"\"message\":{\"role\":\"assistant\",\"content\":\"%s\"},\"finish_reason\":\"stop\"}]}",
+		esc);
 	s->posts++;
 	if (s->posts <= s->o.fail_first) {
 		respond(fd, 500, "Internal Server Error", "application/json",
 			"{\"error\":{\"message\":\"internal trouble\"}}");
 		return;
 	}
-	(void)r;
 	switch (s->o.mode) {
 	case FAKE_JSON: respond(fd, 200, "OK", "application/json", body); break;
 	case FAKE_500:
@@ -262,15 +263,17 @@ static void serve_post(struct fake_server *s, int fd, struct req *r)
 			"{\"error\":{\"message\":\"slow down\"}}");
 		break;
 	case FAKE_MALFORMED:
-		respond(fd, 200, "OK", "application/json", "{\"choices\": [{\"message\": {\"content\": ");
+		respond(fd, 200, "OK", "application/json",
+			"{\"choices\": [{\"message\": {\"content\": ");
 		break;
 	case FAKE_HANG:
 		while (!stopping(s))
 			sleep_ms(s, 100);
 		break;
 	case FAKE_ENDLESS: {
-		const char *h = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-				"Connection: close\r\n\r\n{\"choices\":[{\"message\":{\"content\":\"";
+		const char *h =
+			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			"Connection: close\r\n\r\n{\"choices\":[{\"message\":{\"content\":\"";
 		if (send_all(fd, h, strlen(h)))
 			break;
 		char chunk[16384];
@@ -297,10 +300,16 @@ static void serve_post(struct fake_server *s, int fd, struct req *r)
 		break;
 	}
 	case FAKE_SSE: {
-		const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-				"Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
-				": a comment line\r\n\r\n"
-				"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n";
+		/* a request that did not ask for a stream gets plain JSON */
+		if (!r->body || !strstr(r->body, "\"stream\":true")) {
+			respond(fd, 200, "OK", "application/json", body);
+			break;
+		}
+		const char *h =
+			"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+			"Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
+			": a comment line\r\n\r\n"
+			"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n";
 		if (send_all(fd, h, strlen(h)))
 			break;
 		/* one event per word (the space kept with the word before it) */
@@ -314,17 +323,20 @@ static void serve_post(struct fake_server *s, int fd, struct req *r)
 			memcpy(word, p, wl);
 			word[wl] = '\0';
 			json_escape(word, wesc, sizeof wesc);
-			int n = snprintf(ev, sizeof ev,
-					 "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%s\"}}]}\n\n",
-					 wesc);
+			int n = snprintf(
+				ev, sizeof ev,
+				"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%s\"}}]}\n\n",
+				wesc);
 			/* two pieces, cut mid-line, so the client must join them */
 			size_t cut = (size_t)n / 3;
-			if (send_all(fd, ev, cut) || (sleep_ms(s, 5), send_all(fd, ev + cut, (size_t)n - cut)))
+			if (send_all(fd, ev, cut) ||
+			    (sleep_ms(s, 5), send_all(fd, ev + cut, (size_t)n - cut)))
 				return;
 			p += wl;
 		}
-		const char *tail = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
-				   "data: [DONE]\n\n";
+		const char *tail =
+			"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+			"data: [DONE]\n\n";
 		send_all(fd, tail, strlen(tail));
 		break;
 	}
@@ -345,22 +357,24 @@ static void serve_get(struct fake_server *s, int fd, struct req *r)
 	size_t size = (size_t)sb.st_size, from = 0;
 	char h[512];
 	int n;
-	if (r->range[0] && !strncmp(r->range, "bytes=", 6)) {
+	if (r->range[0] && !s->o.no_range && !strncmp(r->range, "bytes=", 6)) {
 		from = strtoul(r->range + 6, NULL, 10);
 		if (from >= size) {
-			n = snprintf(h, sizeof h,
-				     "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */%zu\r\n"
-				     "Content-Length: 0\r\nConnection: close\r\n\r\n",
-				     size);
+			n = snprintf(
+				h, sizeof h,
+				"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */%zu\r\n"
+				"Content-Length: 0\r\nConnection: close\r\n\r\n",
+				size);
 			send_all(fd, h, (size_t)n);
 			close(ffd);
 			return;
 		}
-		n = snprintf(h, sizeof h,
-			     "HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\n"
-			     "Content-Range: bytes %zu-%zu/%zu\r\nContent-Length: %zu\r\n"
-			     "Connection: close\r\n\r\n",
-			     from, size - 1, size, size - from);
+		n = snprintf(
+			h, sizeof h,
+			"HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\n"
+			"Content-Range: bytes %zu-%zu/%zu\r\nContent-Length: %zu\r\n"
+			"Connection: close\r\n\r\n",
+			from, size - 1, size, size - from);
 	} else {
 		n = snprintf(h, sizeof h,
 			     "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
@@ -401,7 +415,8 @@ static void *serve(void *arg)
 			char line[800];
 			int n = snprintf(line, sizeof line, "%s %s %zu%s%s\n", r.method, r.path,
 					 r.body_len, r.range[0] ? " range=" : "", r.range);
-			append_file(s->o.log_path, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+			append_file(s->o.log_path, line,
+				    (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 			if (!strcmp(r.method, "GET"))
 				serve_get(s, fd, &r);
 			else

@@ -11,7 +11,8 @@
  * POST (any path) answers by mode:
  *   json       200, a chat.completion whose content is reply
  *   sse        200, text/event-stream: one "data:" event per word of reply
- *              (written in odd-sized pieces), then "data: [DONE]"
+ *              (written in odd-sized pieces), then "data: [DONE]"; plain
+ *              JSON when the request did not ask for a stream
  *   hang       reads the request and never answers
  *   500        500 with {"error":{"message":"internal trouble"}}
  *   401        401 with {"error":{"message":"Invalid API key"}}
@@ -22,7 +23,8 @@
  * fail_first N answers the first N POSTs with 500 whatever the mode.
  * GET /NAME serves file_path (any NAME), honouring "Range: bytes=N-" with
  * 206; with drop_first, the first GET sends its headers and half of the
- * bytes it promised, then closes the connection.
+ * bytes it promised, then closes the connection; with no_range, Range
+ * is ignored.
  *
  * Loops are bounded: the server stops by itself after max_seconds.
  */
@@ -50,6 +52,7 @@ struct fake_opts {
 	const char *log_path;	 /* one line per request; NULL for none */
 	const char *file_path;	 /* what GET serves; NULL: 404 */
 	bool drop_first;
+	bool no_range; /* GET ignores Range (answers 200 with everything) */
 	int fail_first;
 	int delay_ms;	 /* slow mode: between bytes; default 50 */
 	int max_seconds; /* default 120 */

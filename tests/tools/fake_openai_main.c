@@ -2,7 +2,7 @@
  * fake_openai_main.c - the loopback test server as a program, for CLI tests:
  *
  *   fake_openai [--mode MODE] [--port-file F] [--record F] [--log F]
- *               [--file F] [--drop-first] [--fail-first N] [--reply TEXT]
+ *               [--file F] [--drop-first] [--no-range] [--fail-first N] [--reply TEXT]
  *               [--delay-ms N] [--max-seconds N]
  *
  * Prints the port on stdout (one line) and, with --port-file, writes it
@@ -34,6 +34,7 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "drop-first", no_argument, NULL, 'd' },
+		{ "no-range", no_argument, NULL, 'n' },
 		{ "fail-first", required_argument, NULL, 'F' },
 		{ "reply", required_argument, NULL, 'R' },
 		{ "delay-ms", required_argument, NULL, 'D' },
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 		case 'l': o.log_path = optarg; break;
 		case 'f': o.file_path = optarg; break;
 		case 'd': o.drop_first = true; break;
+		case 'n': o.no_range = true; break;
 		case 'F': o.fail_first = (int)strtol(optarg, NULL, 10); break;
 		case 'R': o.reply = optarg; break;
 		case 'D': o.delay_ms = (int)strtol(optarg, NULL, 10); break;

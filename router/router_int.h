@@ -1,0 +1,21 @@
+/*
+ * router_int.h - what the files of router/ share (not a public API).
+ */
+#ifndef MX_ROUTER_INT_H
+#define MX_ROUTER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* snprintf into err (n bytes) when err is not NULL. */
+void rtr_seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The scheme and host of a URL, by libcurl's parser; both malloc'd
+ * (caller frees). 0, MX_EINVAL (not a URL), MX_ENOMEM. */
+int rtr_url_parts(const char *url, char **scheme, char **host);
+
+/* Whether url may be fetched: https anywhere, http only to a loopback host.
+ * 0, MX_EPERM (err says why), MX_EINVAL, MX_ENOMEM; *plain tells http. */
+int rtr_url_allowed(const char *url, bool *plain, char **host, char *err, size_t n);
+
+#endif
