@@ -47,7 +47,8 @@ struct ea_q {
 	size_t nsrc;
 	/* results of the last mode run */
 	double coverage, cosine;
-	bool cited, in_ctx, key_found, abstained;
+	bool cited, in_ctx, key_found, abstained, asks_id, id_found;
+	size_t nctx;
 };
 
 struct ea_set {
@@ -266,7 +267,10 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		}
 		q->coverage = a.coverage;
 		q->cosine = a.cosine;
-		q->abstained = !a.nctx || ret_answer_abstains(&p, a.coverage, a.cosine);
+		q->abstained = ret_answer_abstains(&p, &a);
+		q->nctx = a.nctx;
+		q->asks_id = a.asks_id;
+		q->id_found = a.id_found;
 		q->cited = q->in_ctx = q->key_found = false;
 		for (size_t k = 0; k < a.nctx; k++)
 			q->in_ctx |= is_source(q, &a.ctx[k].hit);
@@ -277,8 +281,10 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		}
 		if (verbose) {
 			char safe[512];
-			fprintf(stderr, "%-4s %s cov %.2f cos %5.2f %s%s%s %s\n", q->id,
+			fprintf(stderr, "%-4s %s coverage %.2f cosine %5.2f %s ", q->id,
 				q->answerable ? "A" : "U", q->coverage, q->cosine,
+				q->asks_id ? (q->id_found ? "id found  " : "id absent ") : "          ");
+			fprintf(stderr, "%s%s%s %s\n",
 				q->abstained ? "abstain " : "answer  ",
 				q->answerable ? (q->cited ? "cited " : "----- ") : "",
 				q->answerable ? (q->key_found ? "key " : "--- ") : "",
@@ -301,9 +307,14 @@ struct ea_fig {
 static bool decide(const struct ea_q *q, double tc, double tk, bool emb)
 {
 	struct ret_answer_params p = ret_answer_params_default(emb);
+	struct ret_answer a = { .nctx = q->nctx,
+				.coverage = q->coverage,
+				.cosine = q->cosine,
+				.asks_id = q->asks_id,
+				.id_found = q->id_found };
 	p.min_coverage = tc;
 	p.min_cos = tk;
-	return ret_answer_abstains(&p, q->coverage, q->cosine);
+	return ret_answer_abstains(&p, &a);
 }
 
 static void figures(const struct ea_set *s, struct ea_fig *f)

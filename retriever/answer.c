@@ -25,6 +25,7 @@
 #define CAND_MAX 256	     /* sentences scored for one answer */
 #define TERMS_MAX 4096	     /* words of one text, for overlaps */
 #define PROMPT_MAX (1u << 20) /* cap of a prompt */
+#define SIBLINGS 4	     /* chunks either side looked at for a better one */
 
 /* ===================================================================== */
 /* sentences                                                              */
@@ -201,22 +202,36 @@ static bool ends(const char *w, size_t n, const char *suf)
 	return n > k && !memcmp(w + n - k, suf, k);
 }
 
+/* Irregular forms that questions and answers often split between them. */
+static const char *const irregular[][2] = { { "paid", "pay" },	 { "spent", "spend" },
+					     { "bought", "buy" }, { "sent", "send" },
+					     { "gave", "give" },  { "given", "give" },
+					     { "took", "take" },  { "taken", "take" },
+					     { "left", "leave" }, { "won", "win" } };
+
 /* Light English suffix stripping on a lower-case word; the new length. */
 static size_t stem(char *w, size_t n)
 {
+	for (size_t i = 0; i < sizeof irregular / sizeof irregular[0]; i++)
+		if (strlen(irregular[i][0]) == n && !memcmp(w, irregular[i][0], n)) {
+			size_t k = strlen(irregular[i][1]); /* never longer */
+			memcpy(w, irregular[i][1], k);
+			return k;
+		}
+	/* the plural, then -ing or -ed: "bookings", "booking", "booked" */
 	if (n > 4 && ends(w, n, "ies")) {
 		w[n - 3] = 'y';
-		return n - 2;
+		n -= 2;
+	} else if (n > 4 && ends(w, n, "sses")) {
+		n -= 2;
+	} else if (n > 3 && w[n - 1] == 's' && !ends(w, n, "ss") && !ends(w, n, "us") &&
+		   !ends(w, n, "is")) {
+		n -= 1;
 	}
-	if (n > 4 && ends(w, n, "sses"))
-		return n - 2;
-	if (n > 3 && w[n - 1] == 's' && !ends(w, n, "ss") && !ends(w, n, "us") &&
-	    !ends(w, n, "is"))
-		return n - 1;
 	if (n > 5 && ends(w, n, "ing"))
-		return n - 3;
-	if (n > 4 && ends(w, n, "ed"))
-		return n - 2;
+		n -= 3;
+	else if (n > 4 && ends(w, n, "ed"))
+		n -= 2;
 	return n;
 }
 
@@ -289,9 +304,13 @@ static bool term_match(const char *a, const char *b)
 {
 	if (!strcmp(a, b))
 		return true;
-	size_t la = strlen(a), lb = strlen(b);
-	size_t m = la < lb ? la : lb;
-	return m >= 5 && !strncmp(a, b, m);
+	/* a shared stem: a common start of 5 bytes or more that is most of
+	 * the shorter word ("plumbing", "plumber"; not "interface",
+	 * "internal") */
+	size_t la = strlen(a), lb = strlen(b), m = la < lb ? la : lb, k = 0;
+	while (k < m && a[k] == b[k])
+		k++;
+	return k >= 5 && k * 10 >= m * 7;
 }
 
 static bool terms_have(const struct ret_terms *t, const char *w)
@@ -424,14 +443,18 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 				       .min_support = 0.35 };
 	p.ret.question = true;
 	p.ret.mode = with_embedder ? RET_HYBRID : RET_BM25;
-	p.min_coverage = 0.75;
-	p.min_cos = with_embedder ? 0.5 : 2;
+	/* calibrated on data/sample/questions.jsonl (memex eval ask
+	 * --calibrate; README, "Answers") */
+	p.min_coverage = with_embedder ? 0.40 : 0.50;
+	p.min_cos = with_embedder ? 0.45 : 2;
 	return p;
 }
 
-bool ret_answer_abstains(const struct ret_answer_params *p, double coverage, double cosine)
+bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a)
 {
-	return !(coverage >= p->min_coverage || (cosine >= -1 && cosine >= p->min_cos));
+	if (!a->nctx || (a->asks_id && !a->id_found))
+		return true;
+	return !(a->coverage >= p->min_coverage || (a->cosine >= -1 && a->cosine >= p->min_cos));
 }
 
 static void sent_clear(struct ret_answer_sent *s, size_t n)
@@ -491,12 +514,12 @@ static int ctx_push(struct ret_answer *a, size_t *cap, struct store_hit *h, int 
 	return 0;
 }
 
-/* The chunk next to h in its document (dir -1 or +1), or MX_ENOTFOUND.
- * Chunks of a document are written in order in one statement group, so
- * their ids follow each other. */
-static int neighbour(struct store *st, const struct store_hit *h, int dir, struct store_hit *out)
+/* The chunk off places from h in its document, or MX_ENOTFOUND. Chunks of
+ * a document are written in order in one statement group, so their ids
+ * follow each other. */
+static int neighbour(struct store *st, const struct store_hit *h, int off, struct store_hit *out)
 {
-	int64_t id = h->chunk_id + dir;
+	int64_t id = h->chunk_id + off;
 	struct store_hit *v = NULL;
 	size_t n = 0;
 	memset(out, 0, sizeof *out);
@@ -512,6 +535,14 @@ static int neighbour(struct store *st, const struct store_hit *h, int dir, struc
 	}
 	store_hits_free(v, n);
 	return MX_ENOTFOUND;
+}
+
+static int ctx_cmp(const void *x, const void *y)
+{
+	const struct ret_ctx_chunk *a = x, *b = y;
+	if (a->cite != b->cite)
+		return a->cite < b->cite ? -1 : 1;
+	return a->hit.chunk_id < b->hit.chunk_id ? -1 : a->hit.chunk_id > b->hit.chunk_id;
 }
 
 static bool ends_passage(const char *t)
@@ -561,9 +592,12 @@ static int question_weights(const struct ret_terms *q, const struct ret_result *
 	return 0;
 }
 
+static bool has_identifier(const char *s, size_t n);
+
 /* What the question asks for, and whether a sentence has that kind of
- * thing: a date or time for "when", a number for "how much/many". */
-enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT };
+ * thing: a date or time for "when", a number for "how much/many", an
+ * identifier for "which number/code/reference". */
+enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID };
 
 static enum qkind question_kind(const char *q)
 {
@@ -578,6 +612,9 @@ static enum qkind question_kind(const char *q)
 	if (strstr(low, "how much") || strstr(low, "how many") || strstr(low, "cost") ||
 	    strstr(low, "price") || strstr(low, "fee"))
 		return Q_AMOUNT;
+	if (strstr(low, "number") || strstr(low, "code") || strstr(low, "reference") ||
+	    strstr(low, "password"))
+		return Q_ID;
 	return Q_OTHER;
 }
 
@@ -594,6 +631,8 @@ static bool has_kind(const char *s, size_t n, enum qkind k)
 		digit |= isdigit((unsigned char)s[i]) != 0;
 	if (k == Q_AMOUNT)
 		return digit;
+	if (k == Q_ID)
+		return has_identifier(s, n);
 	if (k != Q_WHEN)
 		return false;
 	for (size_t i = 0; i + 2 < n; i++)
@@ -607,6 +646,17 @@ static bool has_kind(const char *s, size_t n, enum qkind k)
 				return true;
 	}
 	return false;
+}
+
+/* A heading of Markdown ("## Costs") or org-mode ("** DONE Talk"). */
+static bool is_heading(const char *s)
+{
+	size_t i = 0;
+	if (s[0] == '#')
+		return true;
+	while (s[i] == '*')
+		i++;
+	return i > 0 && s[i] == ' ';
 }
 
 static double dot(const float *a, const float *b, int d)
@@ -702,19 +752,38 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 		}
 	}
 	/* relevance: the question's words in the sentence, the cosine, the
-	 * kind of thing asked for, and the rank of the chunk's document */
+	 * kind of thing asked for, and how well the sentence's chunk (with its
+	 * title) covers the question; headings and fragments weigh less */
+	double *ccov = calloc(a->nctx ? a->nctx : 1, sizeof *ccov);
+	if (!ccov) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < a->nctx; k++) {
+		struct ret_terms ct;
+		if ((rc = chunk_terms(&a->ctx[k].hit, &ct))) {
+			free(ccov);
+			goto out;
+		}
+		ccov[k] = ret_term_overlap(qt, qw, &ct);
+		ret_terms_clear(&ct);
+	}
 	for (size_t i = 0; i < nc; i++) {
 		double ov = ret_term_overlap(qt, qw, &c[i].terms);
-		double prior = 1.0 / a->ctx[c[i].chunk].cite;
+		double ctx = 0.7 * ccov[c[i].chunk] + 0.3 / a->ctx[c[i].chunk].cite;
 		double kind_bonus = kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind);
 		if (d) {
 			double cs = dot(qv, sv + i * (size_t)d, d);
-			rel[i] = 0.45 * ov + 0.35 * (cs > 0 ? cs : 0) + 0.1 * prior + 0.1 * kind_bonus;
+			rel[i] = 0.4 * ov + 0.3 * (cs > 0 ? cs : 0) + 0.2 * ctx + 0.1 * kind_bonus;
 		} else {
-			rel[i] = 0.7 * ov + 0.15 * prior + 0.15 * kind_bonus;
+			rel[i] = 0.55 * ov + 0.3 * ctx + 0.15 * kind_bonus;
 		}
+		if (is_heading(texts[i]) || (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]),
+									     Q_AMOUNT)))
+			rel[i] *= 0.5;
 		c[i].rel = rel[i];
 	}
+	free(ccov);
 	for (size_t i = 0; i < nc; i++)
 		for (size_t j = 0; j < nc; j++) {
 			if (d) {
@@ -771,6 +840,130 @@ out:
 	return rc;
 }
 
+/* ---- questions that ask for an identifier ---- */
+
+/* Words that ask for an identifier: "policy number", "pickup code". */
+static const char *const id_words[] = { "number", "code", "reference", "password", "pin", "ocr" };
+
+static bool is_id_word(const char *w)
+{
+	for (size_t i = 0; i < sizeof id_words / sizeof id_words[0]; i++)
+		if (!strcmp(w, id_words[i]))
+			return true;
+	return false;
+}
+
+/* Whether the n bytes at s are an identifier: a code with upper-case
+ * letters and digits ("K7QX4M", "14A"), digit groups joined by '-'
+ * ("55-781204"), or four digits or more that are not a year ("4471");
+ * times, prices, years and ordinals are not. */
+static bool is_identifier(const char *s, size_t n)
+{
+	size_t digits = 0, upper = 0, lower = 0, dash = 0, other = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isdigit(c))
+			digits++;
+		else if (isupper(c))
+			upper++;
+		else if (islower(c))
+			lower++;
+		else if (c == '-' && i > 0 && i + 1 < n)
+			dash++;
+		else
+			other++;
+	}
+	if (!digits || other || lower)
+		return false;
+	if (upper || dash)
+		return true;
+	if (digits == 4 && (s[0] == '1' || s[0] == '2') && (s[1] == '9' || s[1] == '0'))
+		return false; /* 1900-2099: a year */
+	return digits >= 4;
+}
+
+static bool has_identifier(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		while (i < n && !isalnum((unsigned char)s[i]))
+			i++;
+		size_t j = i;
+		while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '-'))
+			j++;
+		size_t e = j;
+		while (e > i && s[e - 1] == '-')
+			e--;
+		if (e > i && is_identifier(s + i, e - i))
+			return true;
+		i = j;
+	}
+	return false;
+}
+
+/* For a question that asks for an identifier ("What is my passport
+ * number?"), whether the context has one where the thing asked about is:
+ * a sentence with an identifier and the word before the identifier word
+ * ("passport"; the identifier word itself when there is none), which with
+ * the sentences either side and its document's title also holds another of
+ * the question's words (when the question has others). Sets *asks. */
+static int id_slot(const struct ret_answer *a, const char *question, bool *asks, bool *found)
+{
+	struct ret_terms qt, st_;
+	int rc = ret_terms_of(question, strlen(question), 64, &qt);
+	*asks = *found = false;
+	if (rc)
+		return rc;
+	const char *mod = NULL;
+	size_t at = 0;
+	for (size_t i = 0; i < qt.n && !mod; i++)
+		if (is_id_word(qt.t[i])) {
+			mod = i > 0 && !is_id_word(qt.t[i - 1]) ? qt.t[i - 1] : qt.t[i];
+			at = i > 0 && mod == qt.t[i - 1] ? i - 1 : i;
+		}
+	*asks = mod != NULL;
+	for (size_t k = 0; k < a->nctx && mod && !*found && !rc; k++) {
+		const struct store_hit *h = &a->ctx[k].hit;
+		const char *t = h->text ? h->text : "";
+		struct ret_span *sp = NULL;
+		size_t ns = 0;
+		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+			break;
+		for (size_t i = 0; i < ns && !*found && !rc; i++) {
+			const char *x = t + sp[i].start;
+			size_t xl = sp[i].end - sp[i].start;
+			if (!has_identifier(x, xl))
+				continue;
+			struct mx_buf b;
+			mx_buf_init(&b, 1u << 20);
+			struct ret_terms own;
+			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &own)))
+				break;
+			bool has_mod = terms_have(&own, mod), other = false, any_other = false;
+			ret_terms_clear(&own);
+			/* the other words: in the sentences around it, or the title */
+			size_t from = sp[i > 0 ? i - 1 : 0].start, to = sp[i + 1 < ns ? i + 1 : i].end;
+			rc = mx_buf_appendf(&b, "%.*s\n%s", (int)(to - from), t + from,
+					    h->title ? h->title : "");
+			if (!rc)
+				rc = ret_terms_of(b.data, b.len, TERMS_MAX, &st_);
+			mx_buf_free(&b);
+			if (rc)
+				break;
+			for (size_t w = 0; w < qt.n; w++) {
+				if (w == at || is_id_word(qt.t[w]))
+					continue;
+				any_other = true;
+				other |= terms_have(&st_, qt.t[w]);
+			}
+			*found = has_mod && (other || !any_other);
+			ret_terms_clear(&st_);
+		}
+		free(sp);
+	}
+	ret_terms_clear(&qt);
+	return rc;
+}
+
 /* Outline: retrieve the best documents (one chunk each) and weigh the
  * question's words over them; take the best `docs` documents' chunks in
  * order within the budget; for the first three, add the chunk before or
@@ -820,47 +1013,57 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 			goto out;
 		a->ncites = (int)i + 1;
 	}
-	/* neighbours of the first three documents' chunks */
-	for (int cite = 1; cite <= 3 && cite <= a->ncites; cite++) {
-		size_t at = 0;
-		while (at < a->nctx && a->ctx[at].cite != cite)
-			at++;
-		if (at == a->nctx)
-			continue;
+	/* more of the first three documents: the chunks next to the best one
+	 * when the passage runs over its edge, and the document's chunk that
+	 * covers the question best when it beats the retrieved one */
+	size_t nfirst = a->nctx;
+	for (size_t at = 0; at < nfirst && a->ctx[at].cite <= 3; at++) {
 		struct ret_terms ct;
 		if ((rc = chunk_terms(&a->ctx[at].hit, &ct)))
 			goto out;
-		double own = ret_term_overlap(&qt, qw, &ct);
+		double own = ret_term_overlap(&qt, qw, &ct), best_ov = own;
 		ret_terms_clear(&ct);
-		for (int dir = -1; dir <= 1; dir += 2) {
+		struct store_hit best = { 0 };
+		const char *t = a->ctx[at].hit.text;
+		for (int off = -SIBLINGS; off <= SIBLINGS; off++) {
 			struct store_hit nb;
-			size_t cur = at;
-			if (neighbour(st, &a->ctx[cur].hit, dir, &nb))
+			if (!off || neighbour(st, &a->ctx[at].hit, off, &nb))
 				continue;
-			const char *t = a->ctx[cur].hit.text;
-			bool completes = dir > 0 ? !ends_passage(t) || strlen(t) < 160
-						 : starts_midway(t);
-			double ov = 0;
-			if (!completes) {
-				if ((rc = chunk_terms(&nb, &ct))) {
+			bool completes = (off == 1 && (!ends_passage(t) || strlen(t) < 160)) ||
+					 (off == -1 && starts_midway(t));
+			if ((rc = chunk_terms(&nb, &ct))) {
+				store_hit_clear(&nb);
+				goto out;
+			}
+			double ov = ret_term_overlap(&qt, qw, &ct);
+			ret_terms_clear(&ct);
+			if (completes && a->ctx_tokens + tokens_of(nb.text) <= p->ctx_tokens) {
+				rc = ctx_push(a, &cap, &nb, a->ctx[at].cite,
+					      a->ctx[at].rank_score * 0.9, a->nctx);
+				if (rc) {
 					store_hit_clear(&nb);
 					goto out;
 				}
-				ov = ret_term_overlap(&qt, qw, &ct);
-				ret_terms_clear(&ct);
-			}
-			if ((completes || ov > own) &&
-			    a->ctx_tokens + tokens_of(nb.text) <= p->ctx_tokens) {
-				size_t pos = dir < 0 ? cur : cur + 1;
-				if ((rc = ctx_push(a, &cap, &nb, cite, a->ctx[cur].rank_score * 0.9,
-						   pos)))
-					goto out;
-				if (dir < 0)
-					at++; /* the chunk moved one up */
+			} else if (ov > best_ov) {
+				store_hit_clear(&best);
+				best = nb;
+				best_ov = ov;
+				continue;
 			}
 			store_hit_clear(&nb);
 		}
+		bool have = false;
+		for (size_t k = 0; k < a->nctx && best.text; k++)
+			have |= a->ctx[k].hit.chunk_id == best.chunk_id;
+		if (best.text && !have && a->ctx_tokens + tokens_of(best.text) <= p->ctx_tokens)
+			rc = ctx_push(a, &cap, &best, a->ctx[at].cite, a->ctx[at].rank_score * 0.9,
+				      a->nctx);
+		store_hit_clear(&best);
+		if (rc)
+			goto out;
 	}
+	/* a document's chunks in their order */
+	qsort(a->ctx, a->nctx, sizeof *a->ctx, ctx_cmp);
 	/* coverage and cosine: how close the context comes to the question */
 	if (rp.embedder && a->nctx) {
 		int d = eng_embedder_dims(rp.embedder);
@@ -890,10 +1093,17 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 		if (ov > a->coverage)
 			a->coverage = ov;
 	}
+	if ((rc = id_slot(a, question, &a->asks_id, &a->id_found)))
+		goto out;
 	a->confidence = a->coverage;
-	a->abstained = !p->no_abstain && (!a->nctx || ret_answer_abstains(p, a->coverage, a->cosine));
-	if (a->nctx && !a->abstained)
-		rc = extract(a, question, &qt, qw, qv, p);
+	if (a->nctx && (rc = extract(a, question, &qt, qw, qv, p)))
+		goto out;
+	a->abstained = !p->no_abstain && ret_answer_abstains(p, a);
+	if (a->abstained) {
+		sent_clear(a->sent, a->nsent);
+		a->sent = NULL;
+		a->nsent = 0;
+	}
 out:
 	ret_result_clear(&r);
 	ret_terms_clear(&qt);
@@ -988,6 +1198,24 @@ static size_t strip_cites(const char *s, char *clean, int *cites, size_t max)
 	return nc;
 }
 
+/* The length of the citations and blanks that open s ("[1] [2] "). */
+static size_t leading_cites(const char *s)
+{
+	size_t i = 0, end = 0;
+	for (;;) {
+		while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')
+			i++;
+		if (s[i] != '[')
+			return end;
+		size_t j = i + 1;
+		while (isdigit((unsigned char)s[j]) || s[j] == ',' || s[j] == ' ')
+			j++;
+		if (s[j] != ']' || j == i + 1)
+			return end;
+		i = end = j + 1;
+	}
+}
+
 /* The support of a claim by the chunks of document cite: the best over
  * its chunks (see ret_support_score); *chunk the best chunk. */
 static int support_of(struct ret_answer *a, const char *claim, const float *cv, int d,
@@ -1072,16 +1300,25 @@ int ret_answer_check(struct ret_answer *a, const char *answer, struct eng_embedd
 			rc = MX_ENOMEM;
 			goto out;
 		}
-		size_t nc = strip_cites(raw, clean, cites, 16);
-		/* a sentence of citations alone belongs to the one before */
-		if (!has_alnum(clean, strlen(clean)) && a->nsent) {
+		/* citations that open a sentence ("... 650 SEK. [1] It is") close
+		 * the one before */
+		size_t lead = leading_cites(raw);
+		if (lead && a->nsent) {
 			struct ret_answer_sent *prev = &a->sent[a->nsent - 1];
-			if (!prev->cite && nc)
+			char save = raw[lead];
+			raw[lead] = '\0';
+			size_t nl = strip_cites(raw, clean, cites, 16);
+			raw[lead] = save;
+			if (!prev->cite && nl)
 				prev->cite = cites[0];
-			prev->ncites += (int)nc;
-			free(raw);
-			continue;
+			prev->ncites += (int)nl;
+			memmove(raw, raw + lead, strlen(raw + lead) + 1);
+			if (!has_alnum(raw, strlen(raw))) {
+				free(raw);
+				continue;
+			}
 		}
+		size_t nc = strip_cites(raw, clean, cites, 16);
 		struct ret_answer_sent *s = &a->sent[a->nsent++];
 		s->text = raw;
 		s->ncites = (int)nc;

@@ -115,10 +115,6 @@ struct ret_answer_params {
  * default embedder rather than those for BM25 alone. */
 struct ret_answer_params ret_answer_params_default(bool with_embedder);
 
-/* Whether an answer whose best chunk covers this share of the question's
- * words (0..1) at this cosine (-2: no embedder) is withheld under p. */
-bool ret_answer_abstains(const struct ret_answer_params *p, double coverage, double cosine);
-
 /* A chunk of the context. */
 struct ret_ctx_chunk {
 	struct store_hit hit; /* owned */
@@ -151,6 +147,8 @@ struct ret_answer {
 	size_t nsent;
 	bool abstained;
 	double coverage;   /* best share of the question's words in a chunk */
+	bool asks_id;	   /* the question asks for a number or code */
+	bool id_found;	   /* and the context has one where it asks */
 	double cosine;	   /* best question-chunk cosine; -2: no embedder */
 	double confidence; /* the figure compared with the thresholds */
 	enum ret_mode mode; /* the retrieval that ran */
@@ -163,6 +161,13 @@ struct ret_answer {
  * ret_answer_clear() in every case. Errors: as ret_search (MX_EEMPTY: no
  * word; MX_EINVAL: a bad filter, reason in a->err), MX_ENOMEM, or a store
  * error (store_errmsg). */
+/* Whether the answer a is withheld under p's thresholds (whatever
+ * p->no_abstain says): no context; a question that asks for a number or
+ * code (a "passport number") with none in a sentence about that thing; or
+ * coverage below p->min_coverage and, with an embedder, cosine below
+ * p->min_cos. */
+bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a);
+
 int ret_answer_run(struct store *st, const char *question, const struct ret_answer_params *p,
 		   struct ret_answer *a);
 void ret_answer_clear(struct ret_answer *a);

@@ -1,0 +1,388 @@
+/* test_answer.c - answers: sentence splitting, term overlap, MMR,
+ * citation labels, support scores and checks, prompts, and the answer path
+ * on a small index (extractive answer, abstention). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/fsutil.h"
+#include "../common/status.h"
+#include "../retriever/answer.h"
+#include "../store/store.h"
+#include "harness.h"
+
+/* The sentences of s, each copied into out[i] (at most max); the count. */
+static size_t split(const char *s, char out[][160], size_t max)
+{
+	struct ret_span *sp = NULL;
+	size_t n = 0;
+	if (ret_sentences_split(s, strlen(s), &sp, &n) != 0)
+		return (size_t)-1;
+	for (size_t i = 0; i < n && i < max; i++)
+		snprintf(out[i], 160, "%.*s", (int)(sp[i].end - sp[i].start), s + sp[i].start);
+	free(sp);
+	return n;
+}
+
+static void sentences_prose(void)
+{
+	char s[16][160];
+	size_t n = split("Dr. Karin Ahlgren sees you at 09:40. It costs 1 150.00 SEK! Is that "
+			 "fine? See e.g. the form, or ask K. Berg.",
+			 s, 16);
+	CHECK_EQ_INT(n, 4);
+	CHECK_STR(s[0], "Dr. Karin Ahlgren sees you at 09:40.");
+	CHECK_STR(s[1], "It costs 1 150.00 SEK!");
+	CHECK_STR(s[2], "Is that fine?");
+	CHECK_STR(s[3], "See e.g. the form, or ask K. Berg.");
+	/* a wrapped paragraph is one sentence; a lower-case word after a
+	 * full stop does not start one */
+	n = split("Bag drop closes 40 minutes and the gate closes 20 minutes before\n"
+		  "departure. Visit www.example.com. and approx. two hours later.\n",
+		  s, 16);
+	CHECK_EQ_INT(n, 2);
+	CHECK_STR(s[0], "Bag drop closes 40 minutes and the gate closes 20 minutes before\n"
+			"departure.");
+	/* nothing to split */
+	CHECK_EQ_INT(split("", s, 16), 0);
+	CHECK_EQ_INT(split(" \n\t -- \n", s, 16), 0);
+}
+
+static void sentences_forms_and_lists(void)
+{
+	char s[16][160];
+	size_t n = split("Hi Maya,\n\nThis confirms your appointment.\n\n"
+			 "  When:     Tuesday 17 November 2026 at 09:40\n"
+			 "  Dentist:  Dr Karin Ahlgren\n"
+			 "Please bring:\n- valid photo ID\n- the health declaration form, filled in "
+			 "(you can also fill it in online\n  in your patient account)\n"
+			 "## Costs\n| Rent | 9 850 |\n",
+			 s, 16);
+	CHECK_EQ_INT(n, 9);
+	CHECK_STR(s[0], "Hi Maya,");
+	CHECK_STR(s[1], "This confirms your appointment.");
+	CHECK_STR(s[2], "When:     Tuesday 17 November 2026 at 09:40");
+	CHECK_STR(s[3], "Dentist:  Dr Karin Ahlgren");
+	CHECK_STR(s[4], "Please bring:");
+	CHECK_STR(s[5], "- valid photo ID");
+	CHECK_STR(s[6], "- the health declaration form, filled in (you can also fill it in "
+			"online\n  in your patient account)");
+	CHECK_STR(s[7], "## Costs");
+	CHECK_STR(s[8], "| Rent | 9 850 |");
+}
+
+static void sentences_long_are_cut(void)
+{
+	char *big = malloc(5001);
+	for (int i = 0; i < 5000; i++)
+		big[i] = i % 7 == 6 ? ' ' : 'a';
+	big[5000] = '\0';
+	struct ret_span *sp = NULL;
+	size_t n = 0;
+	CHECK_EQ_INT(ret_sentences_split(big, 5000, &sp, &n), 0);
+	CHECK(n >= 9);
+	size_t covered = 0;
+	for (size_t i = 0; i < n; i++) {
+		CHECK(sp[i].end - sp[i].start <= 600);
+		CHECK(sp[i].end > sp[i].start);
+		covered += sp[i].end - sp[i].start;
+	}
+	CHECK(covered > 4000); /* only white space dropped */
+	free(sp);
+	free(big);
+}
+
+static void terms_and_overlap(void)
+{
+	struct ret_terms q, t;
+	CHECK_EQ_INT(ret_terms_of("What are the Bookings of my flights in G\xc3\xb6teborg?", 49,
+				  64, &q),
+		     0);
+	/* stop words gone, lower case, plurals stripped */
+	CHECK_EQ_INT(q.n, 3);
+	if (q.n == 3) {
+		CHECK_STR(q.t[0], "book");
+		CHECK_STR(q.t[1], "flight");
+		CHECK_STR(q.t[2], "g\xc3\xb6teborg");
+	}
+	CHECK_EQ_INT(ret_terms_of("Your flight booking to Lisbon", 29, 64, &t), 0);
+	/* two of three */
+	double ov = ret_term_overlap(&q, NULL, &t);
+	CHECK(ov > 0.66 && ov < 0.67);
+	double w[3] = { 1, 1, 9 };
+	CHECK(ret_term_overlap(&q, w, &t) < 0.2);
+	ret_terms_clear(&t);
+	/* shared stems match; short or different words do not */
+	CHECK_EQ_INT(ret_terms_of("the plumber was interesting", 27, 64, &t), 0);
+	struct ret_terms q2;
+	CHECK_EQ_INT(ret_terms_of("plumbing internal", 17, 64, &q2), 0);
+	ov = ret_term_overlap(&q2, NULL, &t);
+	CHECK(ov > 0.49 && ov < 0.51);
+	ret_terms_clear(&q2);
+	ret_terms_clear(&t);
+	ret_terms_clear(&q);
+	/* an empty question covers nothing */
+	CHECK_EQ_INT(ret_terms_of("what is it?", 11, 64, &q), 0);
+	CHECK_EQ_INT(q.n, 0);
+	CHECK(ret_term_overlap(&q, NULL, &q) == 0);
+	ret_terms_clear(&q);
+}
+
+static void mmr_avoids_duplicates(void)
+{
+	/* 0 and 1 say the same thing; 2 is less relevant but different */
+	double rel[4] = { 1.0, 0.95, 0.6, 0.1 };
+	double sim[16] = { 1, 0.98, 0.1, 0, 0.98, 1, 0.1, 0, 0.1, 0.1, 1, 0, 0, 0, 0, 1 };
+	size_t out[4];
+	size_t n = ret_mmr_select(rel, sim, 4, 2, 0.7, 0, out);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(out[0], 0);
+	CHECK_EQ_INT(out[1], 2);
+	/* all relevance, no diversity: the top two */
+	n = ret_mmr_select(rel, sim, 4, 2, 1.0, 0, out);
+	CHECK_EQ_INT(out[1], 1);
+	/* the relevance floor, and k larger than what passes it */
+	n = ret_mmr_select(rel, sim, 4, 4, 0.7, 0.5, out);
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(ret_mmr_select(rel, sim, 0, 3, 0.7, 0, out), 0);
+}
+
+static void citation_labels(void)
+{
+	char b[256];
+	struct store_hit h = { .type = "mail",
+			       .title = "Booking confirmation",
+			       .author = "Majorna Tandv\xc3\xa5rd <bokning@example.com>",
+			       .date = 1793193002,
+			       .source_path = "/m",
+			       .path = "cur/1" };
+	ret_cite_label(&h, 0, 0, b, sizeof b);
+	CHECK_STR(b, "Booking confirmation, Majorna Tandv\xc3\xa5rd, 2026-10-28");
+	h.author = "<noreply@example.com>";
+	h.title = "";
+	h.date = 0;
+	ret_cite_label(&h, 0, 0, b, sizeof b);
+	CHECK_STR(b, "(no subject), noreply@example.com");
+	h.author = "\"Berg, Sofia\" <s@example.com>";
+	h.title = "Cabin";
+	ret_cite_label(&h, 0, 0, b, sizeof b);
+	CHECK_STR(b, "Cabin, Berg, Sofia");
+	struct store_hit f = { .type = "note",
+			       .source_path = "/home/n",
+			       .path = "todo.md",
+			       .line_start = 12,
+			       .line_end = 30 };
+	ret_cite_label(&f, 0, 0, b, sizeof b);
+	CHECK_STR(b, "/home/n/todo.md:12-30");
+	ret_cite_label(&f, 14, 14, b, sizeof b);
+	CHECK_STR(b, "/home/n/todo.md:14");
+	struct store_hit pdf = { .type = "pdf", .source_path = "/d/a.pdf", .path = "",
+				 .page_start = 3 };
+	ret_cite_label(&pdf, 0, 0, b, sizeof b);
+	CHECK_STR(b, "/d/a.pdf p. 3");
+	/* truncation keeps the buffer terminated */
+	char small[8];
+	ret_cite_label(&f, 0, 0, small, sizeof small);
+	CHECK_EQ_INT(strlen(small), 7);
+}
+
+static void support_scores(void)
+{
+	CHECK(ret_support_score(-2, 0.5) == 0.5);
+	CHECK(ret_support_score(0.8, 1.0) > 0.89 && ret_support_score(0.8, 1.0) < 0.91);
+	CHECK(ret_support_score(-0.5, 0.4) > 0.19 && ret_support_score(-0.5, 0.4) < 0.21);
+}
+
+/* A two-document context built by hand. */
+static void fake_context(struct ret_answer *a)
+{
+	memset(a, 0, sizeof *a);
+	a->ctx = calloc(2, sizeof *a->ctx);
+	a->nctx = 2;
+	a->ncites = 2;
+	a->ctx[0].cite = 1;
+	a->ctx[0].hit = (struct store_hit){
+		.chunk_id = 7,
+		.type = strdup("mail"),
+		.title = strdup("Dental check-up"),
+		.author = strdup("Clinic <c@example.com>"),
+		.text = strdup("Your appointment is on Tuesday 17 November at 09:40 with Dr Karin "
+			       "Ahlgren.\nLate cancellations cost 650 SEK."),
+		.source_path = strdup("/m"),
+		.path = strdup("cur/1"),
+	};
+	a->ctx[1].cite = 2;
+	a->ctx[1].hit = (struct store_hit){
+		.chunk_id = 9,
+		.type = strdup("note"),
+		.title = strdup("Plants"),
+		.text = strdup("Water the monstera every 10 days."),
+		.source_path = strdup("/n"),
+		.path = strdup("plants.md"),
+		.line_start = 3,
+		.line_end = 3,
+	};
+}
+
+static void check_citations(void)
+{
+	struct ret_answer a;
+	fake_context(&a);
+	const char *ans = "The appointment is at 09:40 with Dr Karin Ahlgren [1]. "
+			  "Water the monstera every 10 days [2]. "
+			  "The appointment is at the harbour office [2]. "
+			  "Cancelling late costs 650 SEK. [1] "
+			  "It is sunny [7]. "
+			  "No citation here.";
+	CHECK_EQ_INT(ret_answer_check(&a, ans, NULL, 0.5), 0);
+	CHECK_EQ_INT(a.nsent, 6);
+	if (a.nsent == 6) {
+		CHECK_EQ_INT(a.sent[0].cite, 1);
+		CHECK(a.sent[0].supported);
+		CHECK(a.sent[0].support > 0.9);
+		CHECK_EQ_INT(a.sent[1].cite, 2);
+		CHECK(a.sent[1].supported);
+		/* a claim cited to a document that does not hold it */
+		CHECK_EQ_INT(a.sent[2].cite, 2);
+		CHECK(!a.sent[2].supported);
+		CHECK(a.sent[2].support < a.sent[1].support);
+		/* "[1]" after the full stop belongs to the sentence before */
+		CHECK_EQ_INT(a.sent[3].cite, 1);
+		CHECK(a.sent[3].supported);
+		/* a number outside the context */
+		CHECK_EQ_INT(a.sent[4].cite, 7);
+		CHECK(!a.sent[4].supported);
+		CHECK(a.sent[4].support == 0);
+		/* no citation: nothing to check */
+		CHECK_EQ_INT(a.sent[5].cite, 0);
+		CHECK(a.sent[5].support < 0);
+	}
+	/* several citations on one sentence: the first is checked */
+	CHECK_EQ_INT(ret_answer_check(&a, "Water it every 10 days [2, 1][1].", NULL, 0.5), 0);
+	CHECK_EQ_INT(a.nsent, 1);
+	if (a.nsent == 1) {
+		CHECK_EQ_INT(a.sent[0].cite, 2);
+		CHECK_EQ_INT(a.sent[0].ncites, 3);
+	}
+	/* brackets that are not citations stay text */
+	CHECK_EQ_INT(ret_answer_check(&a, "See [the form] and [1a].", NULL, 0.5), 0);
+	CHECK_EQ_INT(a.nsent, 1);
+	if (a.nsent == 1)
+		CHECK_EQ_INT(a.sent[0].cite, 0);
+	CHECK_EQ_INT(ret_answer_check(&a, "", NULL, 0.5), 0);
+	CHECK_EQ_INT(a.nsent, 0);
+	ret_answer_clear(&a);
+	ret_answer_clear(&a); /* twice is fine */
+}
+
+static void prompt_has_instructions_and_context(void)
+{
+	struct ret_answer a;
+	fake_context(&a);
+	char *p = ret_answer_prompt(&a, "When is the dentist?");
+	CHECK(p != NULL);
+	if (p) {
+		const char *c1 = strstr(p, "[1] Dental check-up, Clinic");
+		const char *t1 = strstr(p, "Tuesday 17 November at 09:40");
+		const char *c2 = strstr(p, "[2] /n/plants.md:3");
+		const char *q = strstr(p, "Question: When is the dentist?");
+		CHECK(c1 && t1 && c2 && q);
+		CHECK(c1 < t1 && t1 < c2 && c2 < q);
+	}
+	free(p);
+	const char *ins = ret_answer_instructions();
+	CHECK(strstr(ins, "only") != NULL);
+	CHECK(strstr(ins, "[n]") != NULL);
+	CHECK(strstr(ins, "does not contain") != NULL);
+	ret_answer_clear(&a);
+}
+
+/* ---- the answer path on a small index --------------------------------- */
+
+static void put_note(struct store *st, int64_t src, const char *path, const char *title,
+		     const char *text)
+{
+	struct store_chunk ch = {
+		.text = text, .text_len = strlen(text), .line_start = 1, .line_end = 3
+	};
+	struct store_doc d = { .source_id = src,
+			       .path = path,
+			       .hash = path,
+			       .type = "note",
+			       .title = title,
+			       .status = "ok" };
+	CHECK_EQ_INT(store_doc_put(st, &d, &ch, 1, NULL), 0);
+}
+
+static void answer_on_index(void)
+{
+	const char *t = test_tmpdir();
+	char *db = mx_path_join(t, "answer.db");
+	struct store *st = NULL;
+	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
+	int64_t src = 0;
+	store_source_add(st, "/n", "notes", &src);
+	put_note(st, src, "gym.md", "Climbing",
+		 "Gym: Granit Boulder.\nMembership number: GB-20417\nThe annual card costs "
+		 "4 950 SEK after the renewal.");
+	put_note(st, src, "travel.md", "Travel",
+		 "Passport (valid until 2031).\nPack the charger and the passport.");
+	put_note(st, src, "plants.md", "Plants", "Water the monstera every 10 days.");
+	struct ret_answer_params p = ret_answer_params_default(false);
+	struct ret_answer a;
+	CHECK_EQ_INT(ret_answer_run(st, "What is my Granit Boulder membership number?", &p, &a),
+		     0);
+	CHECK(!a.abstained);
+	CHECK(a.nctx >= 1);
+	CHECK(a.asks_id && a.id_found);
+	CHECK(a.nsent >= 1);
+	if (a.nsent >= 1) {
+		CHECK(strstr(a.sent[0].text, "GB-20417") != NULL);
+		CHECK_EQ_INT(a.sent[0].cite, 1);
+		CHECK_STR(a.ctx[a.sent[0].chunk].hit.path, "gym.md");
+		/* the sentence's own line within the chunk */
+		CHECK_EQ_INT(a.sent[0].line_start, 2);
+	}
+	ret_answer_clear(&a);
+	/* a number asked for where there is none: abstain, keep the hits */
+	CHECK_EQ_INT(ret_answer_run(st, "What is my passport number?", &p, &a), 0);
+	CHECK(a.abstained);
+	CHECK(a.asks_id && !a.id_found);
+	CHECK(a.nctx >= 1);
+	CHECK_EQ_INT(a.nsent, 0);
+	ret_answer_clear(&a);
+	/* nothing matches at all */
+	CHECK_EQ_INT(ret_answer_run(st, "zebra quantum", &p, &a), 0);
+	CHECK(a.abstained);
+	CHECK_EQ_INT(a.nctx, 0);
+	ret_answer_clear(&a);
+	/* the words are not there: low coverage, abstain; forced, answer */
+	CHECK_EQ_INT(ret_answer_run(st, "How often do I water the cactus outside?", &p, &a), 0);
+	CHECK(a.abstained);
+	ret_answer_clear(&a);
+	p.no_abstain = true;
+	CHECK_EQ_INT(ret_answer_run(st, "How often do I water the cactus outside?", &p, &a), 0);
+	CHECK(!a.abstained);
+	CHECK(a.nsent >= 1);
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "?!", &p, &a), MX_EEMPTY);
+	ret_answer_clear(&a);
+	store_close(st);
+	free(db);
+}
+
+static const struct test_case tests[] = {
+	TEST(sentences_prose),
+	TEST(sentences_forms_and_lists),
+	TEST(sentences_long_are_cut),
+	TEST(terms_and_overlap),
+	TEST(mmr_avoids_duplicates),
+	TEST(citation_labels),
+	TEST(support_scores),
+	TEST(check_citations),
+	TEST(prompt_has_instructions_and_context),
+	TEST(answer_on_index),
+};
+
+TEST_MAIN(tests)
