@@ -40,12 +40,12 @@ struct cli_config {
 	char path[4096]; /* the file read, or "" */
 	bool loaded;
 	/* the arbiter (router/arbiter.h) */
-	int cloud_policy;	    /* enum rtr_policy: cloud_policy (default never) */
-	char never_send[16][1024];  /* never_send_source paths (absolute) */
+	int cloud_policy;	   /* enum rtr_policy: cloud_policy (default never) */
+	char never_send[16][1024]; /* never_send_source paths (absolute) */
 	size_t n_never_send;
-	char router_model[4096];    /* router_model, or "" (DATA_HOME/router.model) */
-	double router_share;	    /* router_escalate_share; < 0: the model's */
-	double router_threshold;    /* router_threshold; NaN: from the share */
+	char router_model[4096]; /* router_model, or "" (DATA_HOME/router.model) */
+	double router_share;	 /* router_escalate_share; < 0: the model's */
+	double router_threshold; /* router_threshold; NaN: from the share */
 };
 
 struct cli {

@@ -125,8 +125,8 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		size_t s;
 		for (s = 0; s < mm.nsubjects && strcmp(mm.subjects[s], exclude[k]); s++)
 			;
-		if (s == mm.nsubjects || !rtr_mmlu_heldout((unsigned)s, m->split_mod,
-							     m->split_rem)) {
+		if (s == mm.nsubjects ||
+		    !rtr_mmlu_heldout((unsigned)s, m->split_mod, m->split_rem)) {
 			cli_error("'%s' is not a held-out subject", exclude[k]);
 			free(skip);
 			ret = CLI_USAGE;

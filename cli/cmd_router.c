@@ -33,7 +33,7 @@
 #include "../router/mmlu.h"
 #include "cli.h"
 
-#define DEFAULT_DATA "../shared/data/router/routellm-mmlu"
+#define DEFAULT_DATA  "../shared/data/router/routellm-mmlu"
 #define DEFAULT_SHARE 0.25
 /* validation subjects (among the training ones): i % RTR_SPLIT_MOD == 3 */
 #define VAL_REM 3u
@@ -68,8 +68,8 @@ static int embed_all(struct cli *c, struct eng_embedder *e, const char *const *t
 		if (t - last > 1 || i + k == n) {
 			last = t;
 			if (c->stderr_tty)
-				fprintf(stderr, "\rembedding questions: %zu/%zu (%.0f/s)   ", i + k, n,
-					(double)(i + k) / (t - t0 + 1e-9));
+				fprintf(stderr, "\rembedding questions: %zu/%zu (%.0f/s)   ", i + k,
+					n, (double)(i + k) / (t - t0 + 1e-9));
 			else if (c->verbose)
 				fprintf(stderr, "embedding questions: %zu/%zu\n", i + k, n);
 		}
@@ -355,7 +355,8 @@ static int router_train(struct cli *c, int argc, char **argv)
 	if (e) {
 		if (!(X = build_rows(&m, idx, n, emb, dims)))
 			goto oom;
-		if (fit(X, y, wt, val, n, dims + RTR_NFEAT, &model.full, model.qfull, &auc_e, &l2_e))
+		if (fit(X, y, wt, val, n, dims + RTR_NFEAT, &model.full, model.qfull, &auc_e,
+			&l2_e))
 			goto oom;
 		snprintf(model.fingerprint, sizeof model.fingerprint, "%s",
 			 eng_embedder_fingerprint(e));
@@ -378,8 +379,7 @@ static int router_train(struct cli *c, int argc, char **argv)
 	if (e)
 		printf("  embedding + features:   validation AUC %.4f (L2 %g), embedder %s\n",
 		       auc_e, l2_e, eng_embedder_name(e));
-	printf("  escalates %.0f%% of questions (memex router calibrate --share X)\n",
-	       share * 100);
+	printf("  escalates %.0f%% of questions (memex router calibrate --share X)\n", share * 100);
 	printf("  %.1f s\n", now_s() - t0);
 	ret = CLI_OK;
 	goto out;
@@ -495,13 +495,15 @@ static int router_info(struct cli *c, int argc, char **argv)
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "path", cli_json_string(path));
 		json_object_object_add(o, "features", json_object_new_int((int)m->nfeat));
-		json_object_object_add(o, "embedding_dims", json_object_new_int((int)m->embed_dims));
+		json_object_object_add(o, "embedding_dims",
+				       json_object_new_int((int)m->embed_dims));
 		json_object_object_add(o, "fingerprint",
 				       m->fingerprint[0] ? cli_json_string(m->fingerprint) : NULL);
 		json_object_object_add(o, "share", json_object_new_double(share));
 		json_object_object_add(o, "threshold", json_object_new_double(thr));
-		json_object_object_add(o, "policy", json_object_new_string(rtr_policy_name(
-							    (enum rtr_policy)c->cfg.cloud_policy)));
+		json_object_object_add(o, "policy",
+				       json_object_new_string(rtr_policy_name(
+					       (enum rtr_policy)c->cfg.cloud_policy)));
 		cli_json_print(o);
 	} else {
 		printf("router model: %s\n", path);

@@ -188,7 +188,8 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 	} else if (!strcmp(key, "never_send_source")) {
 		size_t max = sizeof cfg->never_send / sizeof cfg->never_send[0];
 		if (cfg->n_never_send >= max) {
-			cli_error("%s:%d: at most %zu never_send_source lines", cfg->path, line, max);
+			cli_error("%s:%d: at most %zu never_send_source lines", cfg->path, line,
+				  max);
 			return -1;
 		}
 		char *abs = *val ? cli_abspath(val) : NULL;

@@ -35,9 +35,9 @@
 #include "../router/sanitize.h"
 #include "cli.h"
 
-#define LEG_HITS	5
-#define MAX_NAMES	8
-#define PEOPLE_HITS	5
+#define LEG_HITS    5
+#define MAX_NAMES   8
+#define PEOPLE_HITS 5
 
 static const char system_prompt[] =
 	"Answer the question briefly and accurately. Words in angle brackets such as "
@@ -119,9 +119,10 @@ static bool confirm(void)
 static const char *reason_names(unsigned r, char *buf, size_t n)
 {
 	static const char *const names[] = {
-		"first-person",	  "contact",	 "folder",	 "strong-hit",	 "never-send-source",
-		"policy-never",	  "draft-confident", "score-low", "score-high", "not-covered",
-		"covered",	  "no-router-model", "router-model-refused",
+		"first-person",		"contact",	"folder",	   "strong-hit",
+		"never-send-source",	"policy-never", "draft-confident", "score-low",
+		"score-high",		"not-covered",	"covered",	   "no-router-model",
+		"router-model-refused",
 	};
 	size_t at = 0;
 	buf[0] = '\0';
@@ -139,8 +140,9 @@ static json_object *explain_json(const struct rtr_explain *ex, enum rtr_policy p
 {
 	char rs[512];
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "decision", json_object_new_string(
-						      ex->decision == RTR_ESCALATE ? "escalate" : "local"));
+	json_object_object_add(
+		o, "decision",
+		json_object_new_string(ex->decision == RTR_ESCALATE ? "escalate" : "local"));
 	json_object_object_add(o, "private", json_object_new_boolean(ex->private_q));
 	json_object_object_add(o, "policy", json_object_new_string(rtr_policy_name(pol)));
 	json_object_object_add(o, "why", cli_json_string(ex->why));
@@ -157,9 +159,10 @@ static json_object *explain_json(const struct rtr_explain *ex, enum rtr_policy p
 	json_object_object_add(o, "scorer", json_object_new_string(ex->scorer));
 	json_object_object_add(o, "score",
 			       isnan(ex->score) ? NULL : json_object_new_double(ex->score));
-	json_object_object_add(o, "threshold", isnan(ex->threshold) || isinf(ex->threshold)
-						       ? NULL
-						       : json_object_new_double(ex->threshold));
+	json_object_object_add(o, "threshold",
+			       isnan(ex->threshold) || isinf(ex->threshold)
+				       ? NULL
+				       : json_object_new_double(ex->threshold));
 	json_object *f = json_object_new_object();
 	for (int i = 0; i < RTR_NFEAT; i++)
 		json_object_object_add(f, rtr_feature_name(i),
@@ -175,8 +178,7 @@ static void explain_text(const struct rtr_explain *ex, enum rtr_policy pol)
 	       ex->decision == RTR_ESCALATE ? "ask the cloud model" : "answer on this machine",
 	       cli_safe(ex->why, safe, sizeof safe));
 	printf("  policy %s; private: %s; signals: %s\n", rtr_policy_name(pol),
-	       ex->private_q ? "yes (never sent)" : "no",
-	       reason_names(ex->reasons, rs, sizeof rs));
+	       ex->private_q ? "yes (never sent)" : "no", reason_names(ex->reasons, rs, sizeof rs));
 	printf("  retrieval: bm25 top %.3f margin %.2f; vectors top %.3f margin %.3f; "
 	       "agreement %.2f; coverage %.2f of %zu words\n",
 	       ex->top_bm25, ex->margin_bm25, ex->top_dense, ex->margin_dense, ex->agreement,
@@ -317,9 +319,9 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 		else
 			explain_text(&ex, pol);
 	} else if (jo) {
-		json_object_object_add(jo, "decision",
-				       json_object_new_string(ex.decision == RTR_ESCALATE ? "escalate"
-											  : "local"));
+		json_object_object_add(
+			jo, "decision",
+			json_object_new_string(ex.decision == RTR_ESCALATE ? "escalate" : "local"));
 		json_object_object_add(jo, "private", json_object_new_boolean(ex.private_q));
 	}
 	if (!would) {
@@ -373,8 +375,7 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 			printf("\n%s the cloud model%s:\n%s\n",
 			       o->dry_run ? "Dry run: this is what would be sent to"
 					  : "This would be sent to",
-			       configured ? "" : " (none is configured: see 'memex cloud')",
-			       body);
+			       configured ? "" : " (none is configured: see 'memex cloud')", body);
 		}
 		if (o->dry_run)
 			goto out;

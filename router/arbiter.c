@@ -85,16 +85,17 @@ static bool in_list(const char *w, const char *const *list)
 }
 
 static const char *const stop_words[] = {
-	"a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for",
-	"with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "do", "does",
-	"did", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "that",
-	"this", "these", "those", "it", "its", "i", "me", "my", "we", "our", "us", "you", "your",
-	"he", "she", "they", "them", "their", "his", "her", "there", "here", "about", "into",
-	"than", "then", "so", "can", "could", "would", "should", "will", "shall", "may", "might",
-	"must", "have", "has", "had", "not", "no", "yes", "any", "all", "some", "much", "many",
-	"more", "most", "very", "just", "also", "again", "last", "next", "tell", "show", "find",
-	"give", "know", "get", "got", "is't", "i'm", "i've", "i'd", "i'll", "mine", "ours",
-	NULL
+	"a",	"an",	 "the",	 "and",	  "or",	   "but",   "if",    "of",     "to",	"in",
+	"on",	"at",	 "by",	 "for",	  "with",  "from",  "as",    "is",     "are",	"was",
+	"were", "be",	 "been", "being", "do",	   "does",  "did",   "what",   "which", "who",
+	"whom", "whose", "when", "where", "why",   "how",   "that",  "this",   "these", "those",
+	"it",	"its",	 "i",	 "me",	  "my",	   "we",    "our",   "us",     "you",	"your",
+	"he",	"she",	 "they", "them",  "their", "his",   "her",   "there",  "here",	"about",
+	"into", "than",	 "then", "so",	  "can",   "could", "would", "should", "will",	"shall",
+	"may",	"might", "must", "have",  "has",   "had",   "not",   "no",     "yes",	"any",
+	"all",	"some",	 "much", "many",  "more",  "most",  "very",  "just",   "also",	"again",
+	"last", "next",	 "tell", "show",  "find",  "give",  "know",  "get",    "got",	"is't",
+	"i'm",	"i've",	 "i'd",	 "i'll",  "mine",  "ours",  NULL
 };
 
 /* A crude stem so that "appointments" meets "appointment". */
@@ -114,9 +115,9 @@ static void stem(char *w)
 /* ---- features ------------------------------------------------------------- */
 
 static const char *const feature_names[RTR_NFEAT] = {
-	"log_chars", "log_words", "mean_word_len", "long_words", "digits",  "math_symbols",
-	"log_numbers", "capitals", "compute_words", "reason_words", "negation", "log_sentences",
-	"code_symbols", "quotes",
+	"log_chars",	"log_words",	 "mean_word_len", "long_words",	   "digits",
+	"math_symbols", "log_numbers",	 "capitals",	  "compute_words", "reason_words",
+	"negation",	"log_sentences", "code_symbols",  "quotes",
 };
 
 const char *rtr_feature_name(int i)
@@ -124,18 +125,15 @@ const char *rtr_feature_name(int i)
 	return i >= 0 && i < RTR_NFEAT ? feature_names[i] : "?";
 }
 
-static const char *const compute_words[] = {
-	"calculate", "compute", "solve", "probability", "equation", "integral", "derivative",
-	"sum", "product", "value", "evaluate", "simplify", "percent", "ratio", "how many",
-	NULL
-};
-static const char *const reason_words[] = {
-	"why", "how", "explain", "prove", "justify", "argue", "infer", "implies", "because",
-	"conclude", "best", NULL
-};
-static const char *const negation_words[] = {
-	"not", "except", "least", "false", "incorrect", "never", "none", NULL
-};
+static const char *const compute_words[] = { "calculate", "compute",  "solve",	    "probability",
+					     "equation",  "integral", "derivative", "sum",
+					     "product",	  "value",    "evaluate",   "simplify",
+					     "percent",	  "ratio",    "how many",   NULL };
+static const char *const reason_words[] = { "why",     "how",	   "explain", "prove",
+					    "justify", "argue",	   "infer",   "implies",
+					    "because", "conclude", "best",    NULL };
+static const char *const negation_words[] = { "not",	   "except", "least", "false",
+					      "incorrect", "never",  "none",  NULL };
 
 void rtr_text_features(const char *text, float out[RTR_NFEAT])
 {
@@ -156,7 +154,8 @@ void rtr_text_features(const char *text, float out[RTR_NFEAT])
 			code++;
 		else if (c == '"')
 			quotes++;
-		else if ((c == '.' || c == '?' || c == '!') && (!s[1] || s[1] == ' ' || s[1] == '\n'))
+		else if ((c == '.' || c == '?' || c == '!') &&
+			 (!s[1] || s[1] == ' ' || s[1] == '\n'))
 			sentences++;
 	}
 	size_t pos = 0;
@@ -245,14 +244,11 @@ bool rtr_path_within(const char *path, const char *dir)
 static const char *const possessives[] = {
 	"my", "mine", "myself", "our", "ours", "ourselves", NULL
 };
-static const char *const pronouns[] = {
-	"i", "me", "we", "us", "i'm", "i've", "i'd", "i'll", "we're", "we've", "we'd", "we'll",
-	NULL
-};
+static const char *const pronouns[] = { "i",	"me",	 "we",	  "us",	  "i'm",   "i've", "i'd",
+					"i'll", "we're", "we've", "we'd", "we'll", NULL };
 /* "how do I", "can we": a generic how-to, not a question about oneself */
-static const char *const modal_before[] = {
-	"do", "can", "could", "should", "would", "might", "must", NULL
-};
+static const char *const modal_before[] = { "do",    "can",   "could", "should",
+					    "would", "might", "must",  NULL };
 
 /* The first first-person word of q that makes it personal, or NULL in w. */
 static bool first_person(const char *q, char *out, size_t outsz)
@@ -292,8 +288,7 @@ static bool has_word(const char *s, const char *qw)
 /* A word of the question that names the author of a hit: a word of three
  * letters or more of the name part ("Anna Berg" of "Anna Berg <a@b>") that
  * is not a common word, or the whole address. */
-static bool names_contact(const char *q, const struct rtr_hit *h, size_t n, char *out,
-			  size_t outsz)
+static bool names_contact(const char *q, const struct rtr_hit *h, size_t n, char *out, size_t outsz)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *a = h[i].author;
@@ -352,8 +347,7 @@ static bool component_named(const char *q, const char *comp, size_t len, char *o
 }
 
 /* A folder below a hit's source, or the source's own name, named in q. */
-static bool names_folder(const char *q, const struct rtr_hit *h, size_t n, char *out,
-			 size_t outsz)
+static bool names_folder(const char *q, const struct rtr_hit *h, size_t n, char *out, size_t outsz)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *p = h[i].path, *src = h[i].source_path;
@@ -488,8 +482,8 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 	if (in->n_bm25) {
 		ex->top_bm25 = in->bm25[0].score;
 		if (in->n_bm25 > 1 && fabs(in->bm25[0].score) > 0)
-			ex->margin_bm25 = (in->bm25[0].score - in->bm25[1].score) /
-					  fabs(in->bm25[0].score);
+			ex->margin_bm25 =
+				(in->bm25[0].score - in->bm25[1].score) / fabs(in->bm25[0].score);
 		ex->coverage = coverage(q, in->bm25[0].text, &ex->content_words);
 	} else {
 		coverage(q, NULL, &ex->content_words);
@@ -550,9 +544,9 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 		ex->score = rtr_model_score(p->model, q, emb, in->dims, &ex->scorer);
 		double share = p->share >= 0 ? p->share : p->model->share;
 		const double *qt = strcmp(ex->scorer, "embedding+features") ? p->model->qfeat
-									  : p->model->qfull;
-		ex->threshold = !isnan(p->threshold) ? p->threshold
-						     : rtr_quantile_threshold(qt, share);
+									    : p->model->qfull;
+		ex->threshold =
+			!isnan(p->threshold) ? p->threshold : rtr_quantile_threshold(qt, share);
 	} else if (!isnan(p->threshold)) {
 		ex->threshold = p->threshold;
 	}
@@ -568,7 +562,8 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 		else if (ex->reasons & RTR_R_FOLDER)
 			set_why(ex, "it names a folder of your sources (\"", ex->folder, "\")");
 		else
-			set_why(ex, "your own index holds a passage that matches it closely", "", "");
+			set_why(ex, "your own index holds a passage that matches it closely", "",
+				"");
 		return;
 	}
 	/* 2. policy */
@@ -598,7 +593,8 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 		}
 		ex->reasons |= RTR_R_NOT_COVERED;
 		ex->decision = RTR_ESCALATE;
-		set_why(ex, "no local chat model, and your index does not answer this general question",
+		set_why(ex,
+			"no local chat model, and your index does not answer this general question",
 			"", "");
 		return;
 	}

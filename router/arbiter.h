@@ -82,7 +82,7 @@ enum rtr_local { RTR_LOCAL_UNKNOWN = 0, RTR_LOCAL_ANSWERED = 1, RTR_LOCAL_ABSTAI
 
 struct rtr_input {
 	const char *question;
-	enum rtr_local local;	     /* the local extractive answer's outcome */
+	enum rtr_local local;	      /* the local extractive answer's outcome */
 	const struct rtr_hit *people; /* messages from or to a word of the question
 					 (the caller looks them up), or NULL */
 	size_t n_people;
@@ -144,7 +144,7 @@ struct rtr_explain {
 	char folder[128];  /* the folder matched, or "" */
 	char source[512];  /* the never_send source, or "" */
 	/* retrieval confidence */
-	double top_bm25, margin_bm25;  /* -bm25 of hit 1; (s1 - s2) / |s1| */
+	double top_bm25, margin_bm25;	/* -bm25 of hit 1; (s1 - s2) / |s1| */
 	double top_dense, margin_dense; /* cosine of hit 1; s1 - s2 */
 	double agreement;		/* overlap of the legs' top-5 documents */
 	double coverage;		/* question content words in the best passage */

@@ -91,8 +91,8 @@ int rtr_lr_train(const float *X, const unsigned char *y, const float *wt, size_t
 	if (n < 2 || d == 0 || d > RTR_LR_MAX_DIMS || !p->batch || p->epochs < 1)
 		return MX_EINVAL;
 	struct rtr_lr *m = lr_new(d);
-	double *g = calloc(d, sizeof *g), *m1 = calloc(d, sizeof *m1),
-	       *v1 = calloc(d, sizeof *v1), *z = calloc(d, sizeof *z);
+	double *g = calloc(d, sizeof *g), *m1 = calloc(d, sizeof *m1), *v1 = calloc(d, sizeof *v1),
+	       *z = calloc(d, sizeof *z);
 	size_t *order = malloc(n * sizeof *order);
 	if (!m || !g || !m1 || !v1 || !z || !order) {
 		rc = MX_ENOMEM;
@@ -232,8 +232,8 @@ static void seterr(char *err, size_t errsz, const char *fmt, ...)
 
 static int put_u32(struct mx_buf *b, uint32_t v)
 {
-	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-			       (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 24) };
 	return mx_buf_append(b, x, 4);
 }
 

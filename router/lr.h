@@ -108,7 +108,7 @@ struct rtr_route_stats {
 	double acc_weak, acc_strong; /* acc(0), acc(n) */
 	double cpt50, cpt80;	     /* shares of calls, 0..1 */
 	double apgr;
-	double pgr_at[11];	     /* PGR at 0%, 10%, .. 100% of calls */
+	double pgr_at[11]; /* PGR at 0%, 10%, .. 100% of calls */
 };
 /* Fills st for scores (higher: escalate first; ties in input order). MX_EINVAL
  * when n == 0 or the strong model is no better than the weak one. */

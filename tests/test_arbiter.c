@@ -292,10 +292,8 @@ static void model_of_another_embedder_is_refused(void)
 static void private_questions_stay_local_under_auto(void)
 {
 	static const char *const qs[] = {
-		"when is my dentist appointment?",
-		"When did I last see the landlord?",
-		"what did we decide about the budget",
-		"Where are our passports?",
+		"when is my dentist appointment?",     "When did I last see the landlord?",
+		"what did we decide about the budget", "Where are our passports?",
 		"I’m looking for the invoice", /* U+2019 apostrophe */
 	};
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
@@ -336,7 +334,10 @@ static void contacts_folders_and_strong_hits_are_private(void)
 		  .author = "Anna Lindqvist <anna@example.org>",
 		  .path = "/home/u/Mail/.Travel/cur/1:2,S",
 		  .source_path = "/home/u/Mail" },
-		{ .doc_id = 2, .score = 3, .text = "Weekly notes", .path = "/home/u/notes/a.md",
+		{ .doc_id = 2,
+		  .score = 3,
+		  .text = "Weekly notes",
+		  .path = "/home/u/notes/a.md",
 		  .source_path = "/home/u/notes" },
 	};
 	struct rtr_explain ex = decide("what did Anna say about the ferry", h, 2, RTR_POLICY_AUTO);
@@ -368,7 +369,8 @@ static void never_send_sources_block(void)
 			     .path = "/data/work/q3.md",
 			     .source_path = "/data/work" };
 	const char *const blocked[] = { "/data/work" };
-	struct rtr_input in = { .question = "what is a good revenue growth rate", .bm25 = &h,
+	struct rtr_input in = { .question = "what is a good revenue growth rate",
+				.bm25 = &h,
 				.n_bm25 = 1 };
 	struct rtr_params p = rtr_params_default();
 	p.policy = RTR_POLICY_AUTO;
@@ -503,7 +505,7 @@ static void mmlu_csv_parses_quotes_and_lines(void)
 	}
 	rtr_mmlu_free(&m);
 	static const char *const bad[] = {
-		"h,h,h\n\"open,True,True\n", "h,h,h\nx,Yes,True\n", "h,h,h\nx,True\n",
+		"h,h,h\n\"open,True,True\n", "h,h,h\nx,Yes,True\n",	  "h,h,h\nx,True\n",
 		"h,h,h\nx,True,True,True\n", "h,h,h\n\"x\"y,True,True\n", "h,h,h\nx\"y,True,True\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
