@@ -313,16 +313,15 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 		rtr_decide(&in, &ap2, &ex2);
 		would = ex2.decision == RTR_ESCALATE;
 	}
-	if (o->explain) {
-		if (jo)
-			json_object_object_add(jo, "arbiter", explain_json(&ex, pol));
-		else
-			explain_text(&ex, pol);
-	} else if (jo) {
-		json_object_object_add(
-			jo, "decision",
-			json_object_new_string(ex.decision == RTR_ESCALATE ? "escalate" : "local"));
+	if (jo) {
+		json_object_object_add(jo, "decision",
+				       json_object_new_string(ex.decision == RTR_ESCALATE ? "escalate"
+											  : "local"));
 		json_object_object_add(jo, "private", json_object_new_boolean(ex.private_q));
+		if (o->explain)
+			json_object_object_add(jo, "arbiter", explain_json(&ex, pol));
+	} else if (o->explain) {
+		explain_text(&ex, pol);
 	}
 	if (!would) {
 		if (o->dry_run) {
