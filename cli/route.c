@@ -314,9 +314,9 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 		would = ex2.decision == RTR_ESCALATE;
 	}
 	if (jo) {
-		json_object_object_add(jo, "decision",
-				       json_object_new_string(ex.decision == RTR_ESCALATE ? "escalate"
-											  : "local"));
+		json_object_object_add(
+			jo, "decision",
+			json_object_new_string(ex.decision == RTR_ESCALATE ? "escalate" : "local"));
 		json_object_object_add(jo, "private", json_object_new_boolean(ex.private_q));
 		if (o->explain)
 			json_object_object_add(jo, "arbiter", explain_json(&ex, pol));

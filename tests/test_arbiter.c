@@ -361,6 +361,49 @@ static void contacts_folders_and_strong_hits_are_private(void)
 	CHECK_EQ_INT(ex.decision, RTR_ESCALATE);
 }
 
+static void senders_found_by_name_are_contacts(void)
+{
+	char names[8][48];
+	size_t n = rtr_name_candidates("What did Anna say about the 2 boats? Anna's?", names, 8);
+	CHECK_EQ_INT(n, 3); /* anna, say, boats; "anna's" and numbers dropped */
+	CHECK_STR(names[0], "anna");
+	CHECK_STR(names[2], "boats");
+	/* from:anna also finds Hanna: only whole words of the name part count */
+	struct rtr_hit people[2] = { { .doc_id = 1, .author = "Hanna Wiklund" },
+				     { .doc_id = 2,
+				       .author = "Anna Nystr\xc3\xb6m <anna@example.com>" } };
+	struct rtr_input in = { .question = "what did anna say about example.com",
+				.people = people,
+				.n_people = 1 };
+	struct rtr_params p = rtr_params_default();
+	p.policy = RTR_POLICY_AUTO;
+	struct rtr_explain ex;
+	rtr_decide(&in, &p, &ex);
+	CHECK(!(ex.reasons & RTR_R_CONTACT));
+	CHECK_EQ_INT(ex.decision, RTR_ESCALATE);
+	in.n_people = 2;
+	rtr_decide(&in, &p, &ex);
+	CHECK(ex.reasons & RTR_R_CONTACT);
+	CHECK_STR(ex.contact, "anna");
+	CHECK_EQ_INT(ex.decision, RTR_LOCAL);
+	/* the domain of an address is no name; the whole address is */
+	in.question = "is example.com a real domain";
+	rtr_decide(&in, &p, &ex);
+	CHECK(!(ex.reasons & RTR_R_CONTACT));
+	in.question = "who is ANNA@example.com";
+	rtr_decide(&in, &p, &ex);
+	CHECK(ex.reasons & RTR_R_CONTACT);
+	/* the local answer's outcome decides without a chat model */
+	in.question = "how tall is mount everest";
+	in.local = RTR_LOCAL_ANSWERED;
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_LOCAL);
+	CHECK(ex.reasons & RTR_R_COVERED);
+	in.local = RTR_LOCAL_ABSTAINED;
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_ESCALATE);
+}
+
 static void never_send_sources_block(void)
 {
 	struct rtr_hit h = { .doc_id = 5,
@@ -557,6 +600,7 @@ static const struct test_case tests[] = {
 	TEST(private_questions_stay_local_under_auto),
 	TEST(general_questions_may_go_out),
 	TEST(contacts_folders_and_strong_hits_are_private),
+	TEST(senders_found_by_name_are_contacts),
 	TEST(never_send_sources_block),
 	TEST(learned_score_and_draft_decide_with_a_local_model),
 	TEST(retrieval_confidence_signals),
