@@ -7,11 +7,13 @@
  *   memex router info [--json] [--model FILE]
  *
  * Training reads RouteLLM's MMLU labels (router/mmlu.h), leaves the held-out
- * subjects out (i % 4 == 1 of the sorted subject names), keeps every tenth
- * remaining row for validation, and fits two logistic regressions: query
- * embedding + features, and features alone. The L2 penalty of each is the
- * one of a small grid with the best validation AUC; the validation scores'
- * quantiles turn a share of questions to escalate into a threshold.
+ * subjects out (i % 4 == 1 of the sorted subject names), and fits two
+ * logistic regressions: query embedding + features, and features alone,
+ * every subject weighing the same. The L2 penalty of each is the one of a
+ * small grid with the best AUC on the validation subjects (i % 4 == 3) of a
+ * fit on the other training subjects; the final fit uses them all. The
+ * validation scores' quantiles turn a share of questions to escalate into a
+ * threshold.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -189,7 +191,7 @@ static float *build_rows(const struct rtr_mmlu *m, const size_t *idx, size_t n, 
 static int fit(const float *X, const unsigned char *y, const float *wt, const bool *val, size_t n,
 	       size_t d, struct rtr_lr **best, double q[RTR_NQ], double *best_auc, double *best_l2)
 {
-	static const double grid[] = { 1e-3, 1e-2, 1e-1, 1 };
+	static const double grid[] = { 1e-2, 1e-1, 1, 10, 100 };
 	size_t nt = 0, nv = 0;
 	for (size_t r = 0; r < n; r++)
 		val[r] ? nv++ : nt++;
@@ -213,7 +215,6 @@ static int fit(const float *X, const unsigned char *y, const float *wt, const bo
 		}
 	}
 	struct rtr_lr_params p = rtr_lr_params_default();
-	p.epochs = d > 64 ? 15 : 40;
 	for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++) {
 		p.l2 = grid[g];
 		struct rtr_lr *m = NULL;

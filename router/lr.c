@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include "../common/buf.h"
 #include "../common/fsutil.h"
 #include "../common/status.h"
@@ -20,9 +22,7 @@ static const char magic[8] = { 'M', 'X', 'R', 'O', 'U', 'T', 'E', 'R' };
 
 struct rtr_lr_params rtr_lr_params_default(void)
 {
-	return (struct rtr_lr_params){
-		.l2 = 1e-3, .epochs = 40, .rate = 0.01, .batch = 128, .seed = 1
-	};
+	return (struct rtr_lr_params){ .l2 = 1e-3, .max_iter = 30, .tol = 1e-7 };
 }
 
 void rtr_lr_free(struct rtr_lr *m)
@@ -67,114 +67,151 @@ double rtr_lr_predict(const struct rtr_lr *m, const float *x)
 	return sigmoid(z);
 }
 
-/* xorshift32: a reproducible shuffle without global state */
-static unsigned next_rand(unsigned *s)
+/* Solves A x = b in place (b becomes x) for a symmetric positive definite
+ * A (n x n, row-major, the upper triangle filled; destroyed). MX_EINVAL
+ * when A is not positive definite. */
+static int chol_solve(double *A, double *bv, size_t n)
 {
-	unsigned x = *s ? *s : 0x9e3779b9u;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
+	/* A = U^T U, U upper triangular, stored in A's upper triangle */
+	for (size_t j = 0; j < n; j++) {
+		double dsum = A[j * n + j];
+		for (size_t k = 0; k < j; k++)
+			dsum -= A[k * n + j] * A[k * n + j];
+		if (!(dsum > 0))
+			return MX_EINVAL;
+		double ujj = sqrt(dsum);
+		A[j * n + j] = ujj;
+		for (size_t i = j + 1; i < n; i++) {
+			double v = A[j * n + i];
+			for (size_t k = 0; k < j; k++)
+				v -= A[k * n + j] * A[k * n + i];
+			A[j * n + i] = v / ujj;
+		}
+	}
+	for (size_t i = 0; i < n; i++) { /* U^T y = b */
+		double v = bv[i];
+		for (size_t k = 0; k < i; k++)
+			v -= A[k * n + i] * bv[k];
+		bv[i] = v / A[i * n + i];
+	}
+	for (size_t i = n; i-- > 0;) { /* U x = y */
+		double v = bv[i];
+		for (size_t k = i + 1; k < n; k++)
+			v -= A[i * n + k] * bv[k];
+		bv[i] = v / A[i * n + i];
+	}
+	return 0;
 }
 
 /*
- * Training: the mean and standard deviation of each column standardise it
- * (a constant column gets scale 1 and so weight ~0). Then Adam on shuffled
- * mini-batches minimises mean log-loss + l2/2 * |w|^2 (the bias is not
- * penalised), starting from w = 0 and b = logit(base rate).
+ * Training: each column is standardised by its mean and standard deviation
+ * (a constant column gets scale 1, and so weight 0). Then Newton's method
+ * (iteratively reweighted least squares) minimises the weighted mean
+ * log-loss + l2/2 |w|^2 (the bias is not penalised): exact and
+ * deterministic, where stochastic steps wandered with a strong penalty.
+ * With Z the n x (d+1) standardised rows and a column of ones, each step
+ * solves H delta = g, g = Z^T (wt (p - y)) / W + l2 w and
+ * H = Z^T diag(wt p (1 - p)) Z / W + l2 I (+ 1e-9 on the bias), the
+ * Gram matrix made by cblas_dsyrk.
  */
 int rtr_lr_train(const float *X, const unsigned char *y, const float *wt, size_t n, size_t d,
 		 const struct rtr_lr_params *p, struct rtr_lr **out)
 {
 	int rc = 0;
 	*out = NULL;
-	if (n < 2 || d == 0 || d > RTR_LR_MAX_DIMS || !p->batch || p->epochs < 1)
+	if (n < 2 || d == 0 || d > RTR_LR_MAX_DIMS || p->max_iter < 1 || !(p->l2 >= 0))
 		return MX_EINVAL;
+	size_t D = d + 1;
 	struct rtr_lr *m = lr_new(d);
-	double *g = calloc(d, sizeof *g), *m1 = calloc(d, sizeof *m1), *v1 = calloc(d, sizeof *v1),
-	       *z = calloc(d, sizeof *z);
-	size_t *order = malloc(n * sizeof *order);
-	if (!m || !g || !m1 || !v1 || !z || !order) {
+	double *Z = malloc(n * D * sizeof *Z), *Zs = malloc(n * D * sizeof *Zs);
+	double *H = malloc(D * D * sizeof *H), *g = malloc(D * sizeof *g);
+	double *th = calloc(D, sizeof *th), *a = malloc(n * sizeof *a), *r = malloc(n * sizeof *r);
+	if (!m || !Z || !Zs || !H || !g || !th || !a || !r) {
 		rc = MX_ENOMEM;
 		goto out;
 	}
-	size_t npos = 0;
-	for (size_t r = 0; r < n; r++) {
-		npos += y[r] != 0;
-		for (size_t i = 0; i < d; i++)
-			m->mean[i] += X[r * d + i];
-	}
-	for (size_t i = 0; i < d; i++)
-		m->mean[i] /= (double)n;
-	for (size_t r = 0; r < n; r++)
-		for (size_t i = 0; i < d; i++) {
-			double t = X[r * d + i] - m->mean[i];
-			m->scale[i] += t * t;
+	double wsum = 0, wpos = 0;
+	for (size_t i = 0; i < n; i++) {
+		double rw = wt ? wt[i] : 1;
+		if (!(rw >= 0)) {
+			rc = MX_EINVAL;
+			goto out;
 		}
-	for (size_t i = 0; i < d; i++) {
-		double s = sqrt(m->scale[i] / (double)n);
-		m->scale[i] = s > 1e-9 ? s : 1;
+		wsum += rw;
+		wpos += y[i] ? rw : 0;
 	}
-	double base = ((double)npos + 0.5) / ((double)n + 1);
-	m->b = log(base / (1 - base));
-	double mb = 0, vb = 0;
-	const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-	double b1t = 1, b2t = 1;
-	unsigned seed = p->seed;
-	for (size_t r = 0; r < n; r++)
-		order[r] = r;
-	for (int ep = 0; ep < p->epochs; ep++) {
-		for (size_t r = n - 1; r > 0; r--) {
-			size_t j = next_rand(&seed) % (r + 1);
-			size_t t = order[r];
-			order[r] = order[j];
-			order[j] = t;
-		}
-		for (size_t s = 0; s < n; s += p->batch) {
-			size_t e = s + p->batch < n ? s + p->batch : n;
-			double gb = 0, wsum = 0;
-			memset(g, 0, d * sizeof *g);
-			for (size_t k = s; k < e; k++) {
-				double rw = wt ? wt[order[k]] : 1;
-				wsum += rw;
-				const float *x = X + order[k] * d;
-				double a = m->b;
-				for (size_t i = 0; i < d; i++) {
-					z[i] = (x[i] - m->mean[i]) / m->scale[i];
-					a += m->w[i] * z[i];
-				}
-				double err = (sigmoid(a) - (y[order[k]] ? 1 : 0)) * rw;
-				for (size_t i = 0; i < d; i++)
-					g[i] += err * z[i];
-				gb += err;
-			}
-			if (!(wsum > 0))
-				continue;
-			double inv = 1.0 / wsum;
-			b1t *= b1;
-			b2t *= b2;
-			for (size_t i = 0; i < d; i++) {
-				double gi = g[i] * inv + p->l2 * m->w[i];
-				m1[i] = b1 * m1[i] + (1 - b1) * gi;
-				v1[i] = b2 * v1[i] + (1 - b2) * gi * gi;
-				m->w[i] -= p->rate * (m1[i] / (1 - b1t)) /
-					   (sqrt(v1[i] / (1 - b2t)) + eps);
-			}
-			gb *= inv;
-			mb = b1 * mb + (1 - b1) * gb;
-			vb = b2 * vb + (1 - b2) * gb * gb;
-			m->b -= p->rate * (mb / (1 - b1t)) / (sqrt(vb / (1 - b2t)) + eps);
-		}
+	if (!(wsum > 0)) {
+		rc = MX_EINVAL;
+		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < d; j++)
+			m->mean[j] += X[i * d + j];
+	for (size_t j = 0; j < d; j++)
+		m->mean[j] /= (double)n;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < d; j++) {
+			double t = X[i * d + j] - m->mean[j];
+			m->scale[j] += t * t;
+		}
+	for (size_t j = 0; j < d; j++) {
+		double sd = sqrt(m->scale[j] / (double)n);
+		m->scale[j] = sd > 1e-9 ? sd : 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < d; j++)
+			Z[i * D + j] = (X[i * d + j] - m->mean[j]) / m->scale[j];
+		Z[i * D + d] = 1;
+	}
+	double base = (wpos + 0.5) / (wsum + 1);
+	th[d] = log(base / (1 - base));
+	for (int it = 0; it < p->max_iter; it++) {
+		cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)D, 1.0, Z, (int)D, th, 1, 0.0,
+			    a, 1);
+		for (size_t i = 0; i < n; i++) {
+			double rw = (wt ? wt[i] : 1) / wsum, pi = sigmoid(a[i]);
+			r[i] = rw * (pi - (y[i] ? 1 : 0));
+			double sw = sqrt(rw * pi * (1 - pi));
+			for (size_t j = 0; j < D; j++)
+				Zs[i * D + j] = Z[i * D + j] * sw;
+		}
+		cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)D, 1.0, Z, (int)D, r, 1, 0.0, g,
+			    1);
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)D, (int)n, 1.0, Zs, (int)D,
+			    0.0, H, (int)D);
+		for (size_t j = 0; j < d; j++) {
+			g[j] += p->l2 * th[j];
+			H[j * D + j] += p->l2 + 1e-9;
+		}
+		H[d * D + d] += 1e-9;
+		if ((rc = chol_solve(H, g, D)))
+			goto out;
+		double step = 0;
+		for (size_t j = 0; j < D; j++) {
+			th[j] -= g[j];
+			if (fabs(g[j]) > step)
+				step = fabs(g[j]);
+		}
+		if (!isfinite(step)) {
+			rc = MX_EINVAL;
+			goto out;
+		}
+		if (step < p->tol)
+			break;
+	}
+	memcpy(m->w, th, d * sizeof *th);
+	m->b = th[d];
 	*out = m;
 	m = NULL;
 out:
 	rtr_lr_free(m);
+	free(Z);
+	free(Zs);
+	free(H);
 	free(g);
-	free(m1);
-	free(v1);
-	free(z);
-	free(order);
+	free(th);
+	free(a);
+	free(r);
 	return rc;
 }
 

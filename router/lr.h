@@ -45,11 +45,9 @@ struct rtr_lr {
 };
 
 struct rtr_lr_params {
-	double l2;     /* L2 penalty on w (standardised scale), default 1e-3 */
-	int epochs;    /* passes over the data (default 40) */
-	double rate;   /* Adam step size (default 0.01) */
-	size_t batch;  /* rows per step (default 128) */
-	unsigned seed; /* row order shuffle (default 1) */
+	double l2;    /* L2 penalty on w (standardised scale), default 1e-3 */
+	int max_iter; /* Newton steps at most (default 30) */
+	double tol;   /* stop when no parameter moves more (default 1e-7) */
 };
 struct rtr_lr_params rtr_lr_params_default(void);
 
