@@ -22,28 +22,38 @@ static double rnd(void) /* uniform in [0, 1) */
 	return (double)(rnd_state >> 8) / (double)(1u << 24);
 }
 
-/* A model whose features-only regression weighs the digits feature
- * (score rises with digits); an embedding regression of dims when dims. */
+/* A model trained on questions with numbers (label 1: "the cloud helps")
+ * and questions of words (label 0), so that it scores arithmetic high; an
+ * embedding regression of dims (noise) when dims. */
 static struct rtr_model *toy_model(size_t dims, const char *fp)
 {
+	static const char *const words[] = { "name", "a",     "colour", "of",	 "the",
+					     "sea",  "green", "river",	"house", "quiet" };
 	struct rtr_model *m = calloc(1, sizeof *m);
-	size_t n = 400;
-	float *X = malloc(n * (dims + RTR_NFEAT) * sizeof *X);
+	size_t n = 400, d = dims + RTR_NFEAT;
+	float *X = malloc(n * d * sizeof *X), *Xf = malloc(n * RTR_NFEAT * sizeof *Xf);
 	unsigned char *y = malloc(n);
 	for (size_t r = 0; r < n; r++) {
-		float *x = X + r * (dims + RTR_NFEAT);
-		for (size_t i = 0; i < dims + RTR_NFEAT; i++)
+		char q[128];
+		if (r % 2)
+			snprintf(q, sizeof q, "compute %u * %u + %u", (unsigned)(rnd() * 1e6),
+				 (unsigned)(rnd() * 1e4), (unsigned)(rnd() * 100));
+		else
+			snprintf(q, sizeof q, "%s %s %s %s", words[(int)(rnd() * 10)],
+				 words[(int)(rnd() * 10)], words[(int)(rnd() * 10)],
+				 words[(int)(rnd() * 10)]);
+		y[r] = r % 2;
+		float *x = X + r * d;
+		for (size_t i = 0; i < dims; i++)
 			x[i] = (float)rnd();
-		y[r] = x[dims + RTR_F_DIGITS] > 0.5f;
+		rtr_text_features(q, x + dims);
+		memcpy(Xf + r * RTR_NFEAT, x + dims, RTR_NFEAT * sizeof *Xf);
 	}
 	struct rtr_lr_params p = rtr_lr_params_default();
-	float *Xf = malloc(n * RTR_NFEAT * sizeof *Xf);
-	for (size_t r = 0; r < n; r++)
-		memcpy(Xf + r * RTR_NFEAT, X + r * (dims + RTR_NFEAT) + dims,
-		       RTR_NFEAT * sizeof *Xf);
+	p.l2 = 0.1;
 	CHECK_EQ_INT(rtr_lr_train(Xf, y, NULL, n, RTR_NFEAT, &p, &m->feat), 0);
 	if (dims)
-		CHECK_EQ_INT(rtr_lr_train(X, y, NULL, n, dims + RTR_NFEAT, &p, &m->full), 0);
+		CHECK_EQ_INT(rtr_lr_train(X, y, NULL, n, d, &p, &m->full), 0);
 	m->nfeat = RTR_NFEAT;
 	m->embed_dims = dims;
 	snprintf(m->fingerprint, sizeof m->fingerprint, "%s", fp ? fp : "");
@@ -54,7 +64,7 @@ static struct rtr_model *toy_model(size_t dims, const char *fp)
 	rtr_quantiles(s, n, m->qfeat);
 	if (dims) {
 		for (size_t r = 0; r < n; r++)
-			s[r] = rtr_lr_predict(m->full, X + r * (dims + RTR_NFEAT));
+			s[r] = rtr_lr_predict(m->full, X + r * d);
 		rtr_quantiles(s, n, m->qfull);
 	}
 	free(s);
@@ -434,15 +444,17 @@ static void never_send_sources_block(void)
 static void learned_score_and_draft_decide_with_a_local_model(void)
 {
 	struct rtr_model *m = toy_model(0, NULL);
-	struct rtr_input in = { .question = "compute 123456 * 789 + 42 / 7 - 3^5" };
+	struct rtr_input in = { .question = "compute 123456 * 789 + 42" };
 	struct rtr_params p = rtr_params_default();
 	p.policy = RTR_POLICY_AUTO;
 	p.local_model = true;
 	p.model = m;
+	p.share = 0.5; /* half the toy questions have numbers */
 	struct rtr_explain ex;
 	rtr_decide(&in, &p, &ex);
 	CHECK_STR(ex.scorer, "features");
 	CHECK(ex.feat[RTR_F_DIGITS] > 0.3f);
+	CHECK(ex.score > 0.9);
 	CHECK(ex.score >= ex.threshold);
 	CHECK_EQ_INT(ex.decision, RTR_ESCALATE);
 	CHECK(ex.reasons & RTR_R_SCORE_HIGH);
@@ -450,8 +462,9 @@ static void learned_score_and_draft_decide_with_a_local_model(void)
 	rtr_decide(&in, &p, &ex);
 	CHECK_EQ_INT(ex.decision, RTR_LOCAL);
 	CHECK(ex.reasons & RTR_R_SCORE_LOW);
+	CHECK(ex.score < 0.1);
 	/* a share of 0 sends nothing, a fixed threshold of 0 everything */
-	in.question = "compute 123456 * 789 + 42 / 7 - 3^5";
+	in.question = "compute 123456 * 789 + 42";
 	p.share = 0;
 	rtr_decide(&in, &p, &ex);
 	CHECK_EQ_INT(ex.decision, RTR_LOCAL);
