@@ -53,24 +53,15 @@ static int map_type(const char *t)
 		const char *p;
 		int ours;
 	} m[] = {
-		{ "PERSON", RTR_PII_PERSON },
-		{ "EMAIL_ADDRESS", RTR_PII_EMAIL },
-		{ "EMAIL", RTR_PII_EMAIL },
-		{ "PHONE_NUMBER", RTR_PII_PHONE },
-		{ "CREDIT_CARD", RTR_PII_CARD },
-		{ "IBAN_CODE", RTR_PII_IBAN },
-		{ "US_SSN", RTR_PII_ID },
-		{ "US_DRIVER_LICENSE", RTR_PII_ID },
-		{ "US_PASSPORT", RTR_PII_ID },
-		{ "UK_NHS", RTR_PII_ID },
-		{ "US_ITIN", RTR_PII_ID },
-		{ "IP_ADDRESS", RTR_PII_IP },
-		{ "DOMAIN_NAME", RTR_PII_URL },
-		{ "URL", RTR_PII_URL },
-		{ "ADDRESS", RTR_PII_ADDRESS },
-		{ "STREET_ADDRESS", RTR_PII_ADDRESS },
-		{ "DATE_TIME", RTR_PII_DATE },
-		{ "US_BANK_NUMBER", RTR_PII_ACCOUNT },
+		{ "PERSON", RTR_PII_PERSON },	 { "EMAIL_ADDRESS", RTR_PII_EMAIL },
+		{ "EMAIL", RTR_PII_EMAIL },	 { "PHONE_NUMBER", RTR_PII_PHONE },
+		{ "CREDIT_CARD", RTR_PII_CARD }, { "IBAN_CODE", RTR_PII_IBAN },
+		{ "US_SSN", RTR_PII_ID },	 { "US_DRIVER_LICENSE", RTR_PII_ID },
+		{ "US_PASSPORT", RTR_PII_ID },	 { "UK_NHS", RTR_PII_ID },
+		{ "US_ITIN", RTR_PII_ID },	 { "IP_ADDRESS", RTR_PII_IP },
+		{ "DOMAIN_NAME", RTR_PII_URL },	 { "URL", RTR_PII_URL },
+		{ "ADDRESS", RTR_PII_ADDRESS },	 { "STREET_ADDRESS", RTR_PII_ADDRESS },
+		{ "DATE_TIME", RTR_PII_DATE },	 { "US_BANK_NUMBER", RTR_PII_ACCOUNT },
 	};
 	for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
 		if (!strcmp(t, m[k].p))
@@ -125,7 +116,8 @@ static bool contains_word(const char *s, const char *v)
 	if (!vl)
 		return false;
 	for (const char *p = strstr(s, v); p; p = strstr(p + 1, v)) {
-		bool l = p == s || !is_wordch((unsigned char)p[-1]) || !is_wordch((unsigned char)v[0]);
+		bool l = p == s || !is_wordch((unsigned char)p[-1]) ||
+			 !is_wordch((unsigned char)v[0]);
 		bool r = !is_wordch((unsigned char)p[vl]) || !is_wordch((unsigned char)v[vl - 1]);
 		if (l && r)
 			return true;
@@ -186,8 +178,10 @@ int cmd_eval_pii(struct cli *c, int argc, char **argv)
 {
 	(void)c;
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },	   { "skip", required_argument, NULL, 's' },
-		{ "limit", required_argument, NULL, 'l' }, { "errors", no_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "skip", required_argument, NULL, 's' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "errors", no_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false, errors = false;
@@ -201,8 +195,8 @@ int cmd_eval_pii(struct cli *c, int argc, char **argv)
 		} else if (opt == 's' || opt == 'l') {
 			size_t v;
 			if (cli_parse_count(optarg, 0, SIZE_MAX / 2, &v)) {
-				cli_error("--%s takes a count, not '%s'", opt == 's' ? "skip" : "limit",
-					  optarg);
+				cli_error("--%s takes a count, not '%s'",
+					  opt == 's' ? "skip" : "limit", optarg);
 				return CLI_USAGE;
 			}
 			if (opt == 's')
@@ -261,8 +255,8 @@ int cmd_eval_pii(struct cli *c, int argc, char **argv)
 			json_object *sp = json_object_array_get_idx(spans, k);
 			const char *ty = sp ? jstr_of(sp, "entity_type") : NULL;
 			int64_t a, b;
-			if (!ty || !jint_of(sp, "start_position", &a) || !jint_of(sp, "end_position", &b) ||
-			    a < 0 || b < a)
+			if (!ty || !jint_of(sp, "start_position", &a) ||
+			    !jint_of(sp, "end_position", &b) || a < 0 || b < a)
 				continue;
 			const char *v = jstr_of(sp, "entity_value");
 			g[ng++] = (struct gold){ cp_to_byte(text, len, (size_t)a),
@@ -360,7 +354,8 @@ int cmd_eval_pii(struct cli *c, int argc, char **argv)
 			if (g[k].type >= 0 && contains_word(out, g[k].value)) {
 				leak = true;
 				if (errors)
-					fprintf(stderr, "leak %zu %s: '%s'\n", si, g[k].ptype, g[k].value);
+					fprintf(stderr, "leak %zu %s: '%s'\n", si, g[k].ptype,
+						g[k].value);
 			}
 		leak_free += !leak;
 		if (errors) {
@@ -381,8 +376,12 @@ int cmd_eval_pii(struct cli *c, int argc, char **argv)
 					right = right || glab[j] == ps[k].type;
 					oos_ = oos_ || glab[j] == -2;
 				}
+				bool other = false;
+				for (size_t j = ps[k].start; j < ps[k].end; j++)
+					other = other || (glab[j] >= 0 && glab[j] != ps[k].type);
 				if (!right && !oos_)
-					fprintf(stderr, "false %zu %s '%.*s' in: %s\n", si,
+					fprintf(stderr, "%s %zu %s '%.*s' in: %s\n",
+						other ? "type" : "false", si,
 						rtr_pii_type_name(ps[k].type),
 						(int)(ps[k].end - ps[k].start), text + ps[k].start,
 						text);
@@ -393,7 +392,7 @@ int cmd_eval_pii(struct cli *c, int argc, char **argv)
 		rtr_sanitizer_free(s);
 		nsamples++;
 		continue;
-nomem_s:
+	nomem_s:
 		free(out);
 		free(ps);
 		rtr_sanitizer_free(s);
@@ -415,7 +414,8 @@ nomem_s:
 		json_object *jt = json_object_new_object();
 		for (int t = 0; t < RTR_PII_NTYPES; t++)
 			if (typed[t].tp + typed[t].fp + typed[t].fn)
-				json_object_object_add(jt, rtr_pii_type_name(t), json_row(&typed[t]));
+				json_object_object_add(jt, rtr_pii_type_name(t),
+						       json_row(&typed[t]));
 		json_object_object_add(jo, "types", jt);
 		json_object_object_add(jo, "pii", json_row(&pii));
 		json_object_object_add(jo, "typed", json_row(&micro));
@@ -423,8 +423,10 @@ nomem_s:
 		json_object *jx = json_object_new_object();
 		for (size_t k = 0; k < noos; k++) {
 			json_object *x = json_object_new_object();
-			json_object_object_add(x, "tokens", json_object_new_int64((int64_t)oos[k].tokens));
-			json_object_object_add(x, "masked", json_object_new_int64((int64_t)oos[k].masked));
+			json_object_object_add(x, "tokens",
+					       json_object_new_int64((int64_t)oos[k].tokens));
+			json_object_object_add(x, "masked",
+					       json_object_new_int64((int64_t)oos[k].masked));
 			json_object_object_add(jx, oos[k].name, x);
 		}
 		json_object_object_add(jo, "out_of_scope", jx);
@@ -432,7 +434,8 @@ nomem_s:
 				       json_object_new_double(ratio(leak_free, nsamples)));
 		cli_json_print(jo);
 	} else {
-		printf("%s: %zu samples, %zu tokens (token-level matching)\n", path, nsamples, ntokens);
+		printf("%s: %zu samples, %zu tokens (token-level matching)\n", path, nsamples,
+		       ntokens);
 		printf("  type              tp      fp      fn  precision  recall      F2\n");
 		for (int t = 0; t < RTR_PII_NTYPES; t++)
 			if (typed[t].tp + typed[t].fp + typed[t].fn)
@@ -441,8 +444,9 @@ nomem_s:
 		print_row("pii", &pii);
 		print_row("all labels", &all);
 		for (size_t k = 0; k < noos; k++)
-			printf("  out of scope %-14s %6zu tokens, %5.1f%% masked anyway\n", oos[k].name,
-			       oos[k].tokens, 100.0 * ratio(oos[k].masked, oos[k].tokens));
+			printf("  out of scope %-14s %6zu tokens, %5.1f%% masked anyway\n",
+			       oos[k].name, oos[k].tokens,
+			       100.0 * ratio(oos[k].masked, oos[k].tokens));
 		printf("  leak-free samples: %zu of %zu (%.2f%%)\n", leak_free, nsamples,
 		       100.0 * ratio(leak_free, nsamples));
 		printf("overall F2 (pii): %.4f\n", f2);

@@ -16,6 +16,7 @@
  *   address                        street lines, units, postcodes, blocks
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sanitize_int.h"
@@ -61,10 +62,36 @@ static size_t window_before(const char *s, size_t i, size_t max, char *buf, size
 /* Does a cue occur in win, starting at a word start? */
 static bool window_has(const char *win, const char *const *cues)
 {
-	for (size_t k = 0; cues[k]; k++)
+	for (size_t k = 0; cues[k]; k++) {
+		size_t cl = strlen(cues[k]);
+		/* a short cue is a whole word: "ref" but not "refers", "tel" but
+		 * not "tell"; longer ones may be prefixes ("licen", "call") */
+		bool whole = cl <= 3 && rtr_is_alpha((unsigned char)cues[k][cl - 1]);
 		for (const char *f = strstr(win, cues[k]); f; f = strstr(f + 1, cues[k]))
-			if (f == win || !rtr_is_alpha((unsigned char)f[-1]))
+			if ((f == win || !rtr_is_alpha((unsigned char)f[-1])) &&
+			    (!whole || !rtr_is_alpha((unsigned char)f[cl])))
 				return true;
+	}
+	return false;
+}
+
+/* Is the word before position i a unit word (Apt., Suite, Box, No.)? Then
+ * the digits at i are a unit or house number, not a phone or an id. */
+static bool after_unit_word(const char *s, size_t i)
+{
+	static const char *const units[] = {
+		"apt", "suite", "unit",	 "flat",      "box",	  "no",
+		"ste", "room",	"floor", "apartment", "building", NULL
+	};
+	size_t p = i;
+	while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == '.' || s[p - 1] == '#'))
+		p--;
+	size_t q = p;
+	while (q > 0 && rtr_is_alpha((unsigned char)s[q - 1]))
+		q--;
+	for (size_t k = 0; units[k] && q < p; k++)
+		if (rtr_word_eq(s + q, p - q, units[k]))
+			return true;
 	return false;
 }
 
@@ -130,23 +157,40 @@ static bool is_url_byte(unsigned char c)
 }
 
 /* Public reference sites whose plain links are not personal. */
-static const char *const public_hosts[] = {
-	"wikipedia.org", "wikimedia.org", "github.com", "gitlab.com", "stackoverflow.com",
-	"google.com", "youtube.com", "python.org", "rust-lang.org", "mozilla.org",
-	"w3.org", "ietf.org", "arxiv.org", "doi.org", "debian.org", "kernel.org",
-	"microsoft.com", "apple.com", "gnu.org", "readthedocs.io", "docs.rs", NULL
-};
+static const char *const public_hosts[] = { "wikipedia.org",
+					    "wikimedia.org",
+					    "github.com",
+					    "gitlab.com",
+					    "stackoverflow.com",
+					    "google.com",
+					    "youtube.com",
+					    "python.org",
+					    "rust-lang.org",
+					    "mozilla.org",
+					    "w3.org",
+					    "ietf.org",
+					    "arxiv.org",
+					    "doi.org",
+					    "debian.org",
+					    "kernel.org",
+					    "microsoft.com",
+					    "apple.com",
+					    "gnu.org",
+					    "readthedocs.io",
+					    "docs.rs",
+					    NULL };
 
 static const char *const url_secret_keys[] = {
-	"token", "key=", "secret", "sig=", "signature", "password", "passwd", "pwd=",
-	"auth", "session", "code=", "access_", "apikey", "api_key", "credential", NULL
+	"token", "key=",    "secret", "sig=",	 "signature", "password", "passwd",	"pwd=",
+	"auth",	 "session", "code=",  "access_", "apikey",    "api_key",  "credential", NULL
 };
 
 static void detect_url(const char *s, size_t n, struct rtr_cands *c)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t h; /* where the host starts */
-		if (!at_word_start(s, i))
+		unsigned char f = rtr_lower((unsigned char)s[i]);
+		if ((f != 'h' && f != 'f' && f != 'w') || !at_word_start(s, i))
 			continue;
 		if (starts_with_ci(s, n, i, "https://"))
 			h = i + 8;
@@ -180,8 +224,8 @@ static void detect_url(const char *s, size_t n, struct rtr_cands *c)
 		low[k] = '\0';
 		bool public_ = false;
 		for (size_t p = 0; public_hosts[p]; p++) {
-			const char *f = strstr(low + (h - i), public_hosts[p]);
-			if (f && (size_t)(f - low) + strlen(public_hosts[p]) <= he - i)
+			const char *hit = strstr(low + (h - i), public_hosts[p]);
+			if (hit && (size_t)(hit - low) + strlen(public_hosts[p]) <= he - i)
 				public_ = true;
 		}
 		bool secret = userinfo;
@@ -189,7 +233,8 @@ static void detect_url(const char *s, size_t n, struct rtr_cands *c)
 		if (q && window_has(q, url_secret_keys))
 			secret = true;
 		if (!public_ || secret)
-			rtr_cands_add(c, i, e, RTR_PII_URL, secret ? RTR_PRIO_CHECKED : RTR_PRIO_SHAPE);
+			rtr_cands_add(c, i, e, RTR_PII_URL,
+				      secret ? RTR_PRIO_CHECKED : RTR_PRIO_SHAPE);
 		i = e;
 	}
 }
@@ -199,8 +244,8 @@ static void detect_url(const char *s, size_t n, struct rtr_cands *c)
 static void detect_ipv4(const char *s, size_t n, struct rtr_cands *c)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (!rtr_is_digit((unsigned char)s[i]) || (i && (rtr_is_alnum((unsigned char)s[i - 1]) ||
-								 s[i - 1] == '.')))
+		if (!rtr_is_digit((unsigned char)s[i]) ||
+		    (i && (rtr_is_alnum((unsigned char)s[i - 1]) || s[i - 1] == '.')))
 			continue;
 		size_t j = i;
 		int parts = 0;
@@ -216,15 +261,17 @@ static void detect_ipv4(const char *s, size_t n, struct rtr_cands *c)
 			}
 			parts++;
 			if (parts < 4) {
-				if (j + 1 >= n || s[j] != '.' || !rtr_is_digit((unsigned char)s[j + 1])) {
+				if (j + 1 >= n || s[j] != '.' ||
+				    !rtr_is_digit((unsigned char)s[j + 1])) {
 					ok = false;
 					break;
 				}
 				j++;
 			}
 		}
-		if (!ok || (j < n && (rtr_is_alnum((unsigned char)s[j]) ||
-				      (s[j] == '.' && j + 1 < n && rtr_is_digit((unsigned char)s[j + 1])))))
+		if (!ok || (j < n &&
+			    (rtr_is_alnum((unsigned char)s[j]) ||
+			     (s[j] == '.' && j + 1 < n && rtr_is_digit((unsigned char)s[j + 1])))))
 			continue;
 		/* an optional /prefix */
 		if (j + 1 < n && s[j] == '/' && rtr_is_digit((unsigned char)s[j + 1])) {
@@ -284,8 +331,9 @@ static void detect_ipv6(const char *s, size_t n, struct rtr_cands *c)
 			j--;
 			colons--;
 		}
-		if (!ok || (j < n && (rtr_is_alnum((unsigned char)s[j]) ||
-				      (s[j] == '.' && j + 1 < n && is_hex((unsigned char)s[j + 1])))))
+		if (!ok ||
+		    (j < n && (rtr_is_alnum((unsigned char)s[j]) ||
+			       (s[j] == '.' && j + 1 < n && is_hex((unsigned char)s[j + 1])))))
 			continue;
 		if (!((groups == 8 && colons == 7 && !dbl) || (dbl && groups >= 1 && groups <= 7)))
 			continue;
@@ -414,7 +462,8 @@ static void detect_iban(const char *s, size_t n, struct rtr_cands *c)
 {
 	for (size_t i = 0; i + 15 <= n; i++) {
 		if (!at_word_start(s, i) || !rtr_is_alpha((unsigned char)s[i]) ||
-		    !rtr_is_alpha((unsigned char)s[i + 1]) || !rtr_is_digit((unsigned char)s[i + 2]) ||
+		    !rtr_is_alpha((unsigned char)s[i + 1]) ||
+		    !rtr_is_digit((unsigned char)s[i + 2]) ||
 		    !rtr_is_digit((unsigned char)s[i + 3]))
 			continue;
 		char a[40];
@@ -426,8 +475,8 @@ static void detect_iban(const char *s, size_t n, struct rtr_cands *c)
 				j++;
 				if (at_word_end(s, n, j) && iban_ok(a, na))
 					best = j;
-			} else if (ch == ' ' && j + 1 < n && rtr_is_alnum((unsigned char)s[j + 1]) &&
-				   na % 4 == 0) {
+			} else if (ch == ' ' && j + 1 < n &&
+				   rtr_is_alnum((unsigned char)s[j + 1]) && na % 4 == 0) {
 				j++;
 			} else {
 				break;
@@ -450,15 +499,44 @@ static bool ssn_ok(const char *d)
 	return area && area != 666 && area < 900 && grp && ser;
 }
 
-static const char *const id_cues[] = {
-	"ssn", "social security", "passport", "driver's licen", "drivers licen", "driver licen",
-	"driving licen", "license number", "licence number", "license no", "licence no",
-	"national id", "id number", "id no", "identity card", "identity number", "tax id",
-	"tax number", "taxpayer", "steuer", "personnummer", "bsn", "aadhaar", "nino",
-	"national insurance", "sin number", "social insurance", "dni", "nie ", "codice fiscale",
-	"personal number", "personal id", "citizen id", "id card", "health insurance number",
-	"medicare", "nhs number", NULL
-};
+static const char *const id_cues[] = { "ssn",
+				       "social security",
+				       "passport",
+				       "driver's licen",
+				       "drivers licen",
+				       "driver licen",
+				       "driving licen",
+				       "license number",
+				       "licence number",
+				       "license no",
+				       "licence no",
+				       "national id",
+				       "id number",
+				       "id no",
+				       "identity card",
+				       "identity number",
+				       "tax id",
+				       "tax number",
+				       "taxpayer",
+				       "steuer",
+				       "personnummer",
+				       "bsn",
+				       "aadhaar",
+				       "nino",
+				       "national insurance",
+				       "sin number",
+				       "social insurance",
+				       "dni",
+				       "nie ",
+				       "codice fiscale",
+				       "personal number",
+				       "personal id",
+				       "citizen id",
+				       "id card",
+				       "health insurance number",
+				       "medicare",
+				       "nhs number",
+				       NULL };
 
 /* The token after a cue: letters, digits and - / . of which 5+ digits... */
 static size_t id_token_end(const char *s, size_t n, size_t i, int *digits)
@@ -470,9 +548,12 @@ static size_t id_token_end(const char *s, size_t n, size_t i, int *digits)
 		if (rtr_is_digit(ch))
 			(*digits)++;
 		else if (!(rtr_is_alpha(ch) ||
-			   ((ch == '-' || ch == ' ' || ch == '.' || ch == '/') && j + 1 < n &&
+			   ((ch == '-' || ch == '.' || ch == '/') && j + 1 < n &&
 			    rtr_is_digit((unsigned char)s[j + 1]) && j > i &&
-			    rtr_is_alnum((unsigned char)s[j - 1]))))
+			    rtr_is_alnum((unsigned char)s[j - 1])) ||
+			   /* a space only between digit groups: "123 456 789" */
+			   (ch == ' ' && j + 1 < n && rtr_is_digit((unsigned char)s[j + 1]) &&
+			    j > i && rtr_is_digit((unsigned char)s[j - 1]))))
 			break;
 		j++;
 	}
@@ -513,13 +594,14 @@ static void detect_id_shapes(const char *s, size_t n, struct rtr_cands *c)
 		if (i + 11 <= n && digit_at(s, n, i) >= 0 && digit_at(s, n, i + 1) >= 0 &&
 		    digit_at(s, n, i + 2) >= 0 && (s[i + 3] == '-' || s[i + 3] == ' ') &&
 		    digit_at(s, n, i + 4) >= 0 && digit_at(s, n, i + 5) >= 0 &&
-		    s[i + 6] == s[i + 3] && digit_at(s, n, i + 7) >= 0 && digit_at(s, n, i + 8) >= 0 &&
-		    digit_at(s, n, i + 9) >= 0 && digit_at(s, n, i + 10) >= 0 &&
-		    at_word_end(s, n, i + 11) && !(i + 12 < n && s[i + 11] == s[i + 3] &&
-						  rtr_is_digit((unsigned char)s[i + 12]))) {
-			char d[9] = { s[i], s[i + 1], s[i + 2], s[i + 4], s[i + 5],
+		    s[i + 6] == s[i + 3] && digit_at(s, n, i + 7) >= 0 &&
+		    digit_at(s, n, i + 8) >= 0 && digit_at(s, n, i + 9) >= 0 &&
+		    digit_at(s, n, i + 10) >= 0 && at_word_end(s, n, i + 11) &&
+		    !(i + 12 < n && s[i + 11] == s[i + 3] &&
+		      rtr_is_digit((unsigned char)s[i + 12]))) {
+			char d[9] = { s[i],	s[i + 1], s[i + 2], s[i + 4], s[i + 5],
 				      s[i + 7], s[i + 8], s[i + 9], s[i + 10] };
-			if (ssn_ok(d))
+			if (ssn_ok(d) && !(s[i + 3] == ' ' && after_unit_word(s, i)))
 				rtr_cands_add(c, i, i + 11, RTR_PII_ID, RTR_PRIO_SHAPE + 4);
 		}
 		/* word of 8-16 alphanumerics */
@@ -531,8 +613,9 @@ static void detect_id_shapes(const char *s, size_t n, struct rtr_cands *c)
 		size_t len = e - i;
 		const char *w = s + i;
 		/* UK NINO: two letters, six digits, A-D */
-		if (len == 9 && rtr_is_alpha((unsigned char)w[0]) && rtr_is_alpha((unsigned char)w[1]) &&
-		    rtr_lower((unsigned char)w[8]) >= 'a' && rtr_lower((unsigned char)w[8]) <= 'd') {
+		if (len == 9 && rtr_is_alpha((unsigned char)w[0]) &&
+		    rtr_is_alpha((unsigned char)w[1]) && rtr_lower((unsigned char)w[8]) >= 'a' &&
+		    rtr_lower((unsigned char)w[8]) <= 'd') {
 			bool ok = true;
 			for (int k = 2; k < 8; k++)
 				ok = ok && rtr_is_digit((unsigned char)w[k]);
@@ -631,13 +714,13 @@ struct prefix {
 };
 
 static const struct prefix secret_prefixes[] = {
-	{ "sk-", 20 },	    { "sk_live_", 20 }, { "sk_test_", 20 }, { "rk_live_", 20 },
-	{ "pk_live_", 20 }, { "ghp_", 30 },	{ "gho_", 30 },	    { "ghu_", 30 },
+	{ "sk-", 20 },	    { "sk_live_", 20 }, { "sk_test_", 20 },    { "rk_live_", 20 },
+	{ "pk_live_", 20 }, { "ghp_", 30 },	{ "gho_", 30 },	       { "ghu_", 30 },
 	{ "ghs_", 30 },	    { "ghr_", 30 },	{ "github_pat_", 30 }, { "glpat-", 20 },
-	{ "AKIA", 20 },	    { "ASIA", 20 },	{ "xoxb-", 15 },    { "xoxp-", 15 },
-	{ "xoxa-", 15 },    { "xoxr-", 15 },	{ "xoxs-", 15 },    { "xapp-", 15 },
-	{ "AIza", 35 },	    { "ya29.", 20 },	{ "hf_", 30 },	    { "npm_", 30 },
-	{ "SG.", 40 },	    { "sq0atp-", 20 },	{ "shpat_", 30 },   { "dop_v1_", 40 },
+	{ "AKIA", 20 },	    { "ASIA", 20 },	{ "xoxb-", 15 },       { "xoxp-", 15 },
+	{ "xoxa-", 15 },    { "xoxr-", 15 },	{ "xoxs-", 15 },       { "xapp-", 15 },
+	{ "AIza", 35 },	    { "ya29.", 20 },	{ "hf_", 30 },	       { "npm_", 30 },
+	{ "SG.", 40 },	    { "sq0atp-", 20 },	{ "shpat_", 30 },      { "dop_v1_", 40 },
 	{ "pypi-", 40 },    { "eyJ", 30 },
 };
 
@@ -662,16 +745,17 @@ static double entropy(const char *s, size_t n)
 }
 
 static const char *const secret_cues[] = {
-	"password", "passwd", "pwd", "passphrase", "secret", "token", "api key", "api_key",
-	"apikey", "api-key", "access key", "access_key", "private key", "bearer", "pin code",
-	"pin:", "pin is", "credentials", NULL
+	"password", "passwd", "pwd",	 "passphrase",	"secret",     "token",	     "api key",
+	"api_key",  "apikey", "api-key", "access key",	"access_key", "private key", "bearer",
+	"pin code", "pin:",   "pin is",	 "credentials", NULL
 };
 
 static void detect_secret(const char *s, size_t n, struct rtr_cands *c)
 {
 	char win[48];
 	for (size_t i = 0; i < n; i++) {
-		if (!is_token_byte((unsigned char)s[i]) || (i && is_token_byte((unsigned char)s[i - 1])))
+		if (!is_token_byte((unsigned char)s[i]) ||
+		    (i && is_token_byte((unsigned char)s[i - 1])))
 			continue;
 		size_t e = i;
 		while (e < n && e - i < 4096 && is_token_byte((unsigned char)s[e]))
@@ -684,7 +768,8 @@ static void detect_secret(const char *s, size_t n, struct rtr_cands *c)
 		bool hit = false;
 		for (size_t k = 0; k < sizeof secret_prefixes / sizeof secret_prefixes[0]; k++) {
 			size_t pl = strlen(secret_prefixes[k].p);
-			if (len >= secret_prefixes[k].min && !strncmp(s + i, secret_prefixes[k].p, pl)) {
+			if (len >= secret_prefixes[k].min &&
+			    !strncmp(s + i, secret_prefixes[k].p, pl)) {
 				hit = true;
 				break;
 			}
@@ -700,7 +785,8 @@ static void detect_secret(const char *s, size_t n, struct rtr_cands *c)
 		    entropy(s + i, len) >= 4.0)
 			hit = true;
 		/* after "password:" and the like: the next token, whatever it is */
-		if (!hit && len >= 4 && len <= 200 && (up + lo + dg) * 2 >= (int)len && dg + up > 0) {
+		if (!hit && len >= 4 && len <= 200 && (up + lo + dg) * 2 >= (int)len &&
+		    dg + up > 0) {
 			window_before(s, i, 24, win, sizeof win);
 			size_t wl = strlen(win);
 			/* the cue must be followed by ':', '=' or 'is' */
@@ -737,10 +823,10 @@ static void detect_secret(const char *s, size_t n, struct rtr_cands *c)
 
 /* ---- phone numbers ---- */
 
-static const char *const phone_cues[] = {
-	"phone", "call", "tel", "mobile", "cell", "fax", "reach", "text me", "whatsapp",
-	"sms", "number", "contact", "desk", "office", "dial", NULL
-};
+static const char *const phone_cues[] = { "telephone", "phone",	 "call",    "tel",     "mobile",
+					  "cell",      "fax",	 "reach",   "text me", "whatsapp",
+					  "sms",       "number", "contact", "desk",    "office",
+					  "dial",      NULL };
 
 static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 {
@@ -771,7 +857,8 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 				digits += (int)d;
 				groups++;
 				j = k + 1;
-				if (j < n && s[j] == ' ' && j + 1 < n && rtr_is_digit((unsigned char)s[j + 1]))
+				if (j < n && s[j] == ' ' && j + 1 < n &&
+				    rtr_is_digit((unsigned char)s[j + 1]))
 					j++, seps++;
 				continue;
 			}
@@ -804,7 +891,8 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 		if (e + 2 < n && s[e] == ' ' && (s[e + 1] == 'x' || s[e + 1] == 'X') &&
 		    rtr_is_digit((unsigned char)s[e + 2]))
 			j = ++e;
-		if (e + 1 < n && (s[e] == 'x' || s[e] == 'X') && rtr_is_digit((unsigned char)s[e + 1])) {
+		if (e + 1 < n && (s[e] == 'x' || s[e] == 'X') &&
+		    rtr_is_digit((unsigned char)s[e + 1])) {
 			e++;
 			while (e < n && rtr_is_digit((unsigned char)s[e]) && e - j < 7)
 				e++;
@@ -818,8 +906,13 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 			if (k > d)
 				e = k;
 		}
-		if (e < n && (rtr_is_alpha((unsigned char)s[e]) || s[e] == '/' ||
-			      (s[e] == '.' && e + 1 < n && rtr_is_digit((unsigned char)s[e + 1])))) {
+		if (e < n &&
+		    (rtr_is_alpha((unsigned char)s[e]) || s[e] == '/' ||
+		     (s[e] == '.' && e + 1 < n && rtr_is_digit((unsigned char)s[e + 1])))) {
+			i = e;
+			continue;
+		}
+		if (!plus && after_unit_word(s, i)) {
 			i = e;
 			continue;
 		}
@@ -844,14 +937,14 @@ static void detect_phone(const char *s, size_t n, struct rtr_cands *c)
 
 /* ---- dates ---- */
 
-static const char *const months[] = { "january", "february", "march",	  "april",
-				      "may",	 "june",     "july",	  "august",
-				      "september", "october", "november", "december" };
+static const char *const months[] = { "january",   "february", "march",	   "april",
+				      "may",	   "june",     "july",	   "august",
+				      "september", "october",  "november", "december" };
 
 /* The month at s[i..) (full or 3-letter, optional '.'), or 0; *e its end. */
 static int month_at(const char *s, size_t n, size_t i, size_t *e)
 {
-	if (!at_word_start(s, i))
+	if (i >= n || !strchr("jfmasond", rtr_lower((unsigned char)s[i])) || !at_word_start(s, i))
 		return 0;
 	for (int m = 0; m < 12; m++) {
 		size_t k = strlen(months[m]);
@@ -859,7 +952,8 @@ static int month_at(const char *s, size_t n, size_t i, size_t *e)
 			*e = i + k;
 			return m + 1;
 		}
-		if (starts_with_ci(s, n, i, (char[4]){ months[m][0], months[m][1], months[m][2], 0 }) &&
+		if (starts_with_ci(s, n, i,
+				   (char[4]){ months[m][0], months[m][1], months[m][2], 0 }) &&
 		    at_word_end(s, n, i + 3) && m != 4) {
 			*e = i + 3 + (i + 3 < n && s[i + 3] == '.');
 			return m + 1;
@@ -890,7 +984,8 @@ static size_t time_after(const char *s, size_t n, size_t e)
 			size_t k2 = number_at(s, n, k + 1, &m, 2);
 			if (k2 == k + 3 && m < 60) {
 				e = k2;
-				if (e + 2 < n && s[e] == ':' && rtr_is_digit((unsigned char)s[e + 1]))
+				if (e + 2 < n && s[e] == ':' &&
+				    rtr_is_digit((unsigned char)s[e + 1]))
 					e = number_at(s, n, e + 1, &m, 2) > e + 1 ? e + 3 : e;
 				if (e < n && s[e] == 'Z')
 					e++;
@@ -918,14 +1013,16 @@ static void detect_date(const char *s, size_t n, struct rtr_cands *c)
 					goto month_name;
 				e3 = number_at(s, n, e2 + 1, &y, 4);
 				if (e3 == e2 + 1 || !at_word_end(s, n, e3) ||
-				    (e3 < n - 1 && s[e3] == sep && rtr_is_digit((unsigned char)s[e3 + 1])))
+				    (e3 < n - 1 && s[e3] == sep &&
+				     rtr_is_digit((unsigned char)s[e3 + 1])))
 					continue;
 				int ly = (int)(e1 - i), ry = (int)(e3 - e2 - 1);
 				bool ok;
 				if (ly == 4) /* yyyy-mm-dd */
 					ok = b >= 1 && b <= 12 && y >= 1 && y <= 31 && ry <= 2;
 				else if (ry == 4 || ry == 2) /* d/m/y or m/d/y */
-					ok = a >= 1 && b >= 1 && a <= 31 && b <= 31 && (a <= 12 || b <= 12) &&
+					ok = a >= 1 && b >= 1 && a <= 31 && b <= 31 &&
+					     (a <= 12 || b <= 12) &&
 					     (ry == 4 || sep != '.' || true);
 				else
 					ok = false;
@@ -940,12 +1037,14 @@ static void detect_date(const char *s, size_t n, struct rtr_cands *c)
 				}
 				continue;
 			}
-month_name:
+		month_name:
 			/* 12 March 1985, 12th of March, 1985 */
 			if (e1 - i <= 2 && a >= 1 && a <= 31) {
 				size_t k = e1;
-				if (k + 2 <= n && (starts_with_ci(s, n, k, "st") || starts_with_ci(s, n, k, "nd") ||
-						   starts_with_ci(s, n, k, "rd") || starts_with_ci(s, n, k, "th")))
+				if (k + 2 <= n && (starts_with_ci(s, n, k, "st") ||
+						   starts_with_ci(s, n, k, "nd") ||
+						   starts_with_ci(s, n, k, "rd") ||
+						   starts_with_ci(s, n, k, "th")))
 					k += 2;
 				while (k < n && s[k] == ' ')
 					k++;
@@ -961,7 +1060,8 @@ month_name:
 					if (ye == k2 + 4 && at_word_end(s, n, ye))
 						e = ye;
 					if (e > me)
-						rtr_cands_add(c, i, e, RTR_PII_DATE, RTR_PRIO_SHAPE + 6);
+						rtr_cands_add(c, i, e, RTR_PII_DATE,
+							      RTR_PRIO_SHAPE + 6);
 					i = e;
 				}
 			}
@@ -999,11 +1099,11 @@ month_name:
  * Monday", "next Friday". */
 static void detect_weekday(const char *s, size_t n, struct rtr_cands *c)
 {
-	static const char *const days[] = { "monday", "tuesday", "wednesday", "thursday",
-					    "friday", "saturday", "sunday", NULL };
-	static const char *const cues[] = { "on", "meet", "next", "last", "this", "every", "until",
-					    "by", "since", "from", "till", "before", "after",
-					    "coming", "see", NULL };
+	static const char *const days[] = { "monday", "tuesday",  "wednesday", "thursday",
+					    "friday", "saturday", "sunday",    NULL };
+	static const char *const cues[] = { "on",    "meet",   "next",	"last", "this", "every",
+					    "until", "by",     "since", "from", "till", "before",
+					    "after", "coming", "see",	NULL };
 	for (size_t i = 0; i < n; i++) {
 		if (!rtr_is_alpha((unsigned char)s[i]) || !at_word_start(s, i))
 			continue;
@@ -1034,11 +1134,13 @@ static void detect_weekday(const char *s, size_t n, struct rtr_cands *c)
 /* ---- account and order numbers ---- */
 
 static const char *const account_cues[] = {
-	"account", "acct", "a/c", "order", "invoice", "customer", "client number", "client id",
-	"member", "policy", "reference", "ref", "ticket", "case number", "case no", "case #",
-	"tracking", "booking", "confirmation", "reservation", "contract", "loyalty", "routing",
-	"sort code", "card number", "receipt", "transaction", "iban", "bic", "swift",
-	"subscriber", "patient", "claim", "user id", "userid", "username", "login", NULL
+	"account",	 "acct",	"a/c",	       "order",	  "invoice",   "customer",
+	"client number", "client id",	"member",      "policy",  "reference", "ref",
+	"ticket",	 "case number", "case no",     "case #",  "tracking",  "booking",
+	"confirmation",	 "reservation", "contract",    "loyalty", "routing",   "sort code",
+	"card number",	 "receipt",	"transaction", "iban",	  "bic",       "swift",
+	"subscriber",	 "patient",	"claim",       "user id", "userid",    "username",
+	"login",	 NULL
 };
 
 static void detect_account(const char *s, size_t n, struct rtr_cands *c)
@@ -1072,37 +1174,49 @@ static void detect_account(const char *s, size_t n, struct rtr_cands *c)
 
 /* ---- addresses ---- */
 
-/* Street words, international; matched as whole words, any case. */
+/* Street words, international, sorted by bytes (bsearch); matched as
+ * whole words, any ASCII case. */
 static const char *const street_words[] = {
-	"street", "st", "st.", "road", "rd", "rd.", "avenue", "ave", "ave.", "av.", "lane", "ln",
-	"drive", "dr.", "boulevard", "blvd", "blvd.", "way", "court", "ct", "ct.", "place", "pl",
-	"pl.", "square", "sq", "terrace", "crescent", "close", "highway", "hwy", "parkway",
-	"pkwy", "circle", "cir", "trail", "alley", "row", "gardens", "grove", "mews", "walk",
-	"wharf", "quay", "hill", "green", "park", "view", "rise", "esplanade", "promenade",
-	"rue", "chemin", "allée", "impasse", "quai", "via", "viale", "piazza", "corso", "vicolo",
-	"largo", "calle", "avenida", "carrera", "paseo", "plaza", "camino", "rua", "praça",
-	"travessa", "estrada", "ulica", "ul.", "utca", "út", "u.", "ulitsa", "prospekt",
-	"straße", "strasse", "str", "str.", "gasse", "weg", "allee", "platz", "ring", "damm",
-	"ufer", "laan", "straat", "gracht", "plein", "dreef", "kade", "baan", "steeg", "gata",
-	"gatan", "vägen", "väg", "gränd", "gade", "vej", "vei", "veien", "gate", "gaten",
-	"katu", "tie", "kuja", "polku", "tanya", "náměstí", "třída", "nábřeží", "cesta",
-	"bulevar", "trg", "sokak", "cadde", "caddesi", "mahallesi", "odos", "οδός", "λεωφόρος",
-	"πλατεία", "улица", "проспект", "переулок", NULL
+	"allee",     "alley",	"allée",    "av.",	"ave",	     "ave.",	 "avenida",
+	"avenue",    "baan",	"blvd",	    "blvd.",	"boulevard", "bulevar",	 "cadde",
+	"caddesi",   "calle",	"camino",   "carrera",	"cesta",     "chemin",	 "cir",
+	"circle",    "close",	"corso",    "court",	"crescent",  "ct",	 "ct.",
+	"damm",	     "dr.",	"dreef",    "drive",	"esplanade", "estrada",	 "gade",
+	"gardens",   "gasse",	"gata",	    "gatan",	"gate",	     "gaten",	 "gracht",
+	"green",     "grove",	"gränd",    "highway",	"hill",	     "hwy",	 "impasse",
+	"kade",	     "katu",	"kuja",	    "laan",	"lane",	     "largo",	 "ln",
+	"mahallesi", "mews",	"nábřeží",  "náměstí",	"odos",	     "park",	 "parkway",
+	"paseo",     "piazza",	"pkwy",	    "pl",	"pl.",	     "place",	 "platz",
+	"plaza",     "plein",	"polku",    "praça",	"promenade", "prospekt", "quai",
+	"quay",	     "rd",	"rd.",	    "ring",	"rise",	     "road",	 "row",
+	"rua",	     "rue",	"sokak",    "sq",	"square",    "st",	 "st.",
+	"steeg",     "str",	"str.",	    "straat",	"strasse",   "straße",	 "street",
+	"tanya",     "terrace", "tie",	    "trail",	"travessa",  "trg",	 "třída",
+	"u.",	     "ufer",	"ul.",	    "ulica",	"ulitsa",    "utca",	 "vei",
+	"veien",     "vej",	"via",	    "viale",	"vicolo",    "view",	 "väg",
+	"vägen",     "walk",	"way",	    "weg",	"wharf",     "út",	 "λεωφόρος",
+	"οδός",	     "πλατεία", "переулок", "проспект", "улица",     NULL
 };
 
 /* Compound street names: Nassaustraat, Ziegelgasse, Björkvägen. */
 static bool has_street_suffix(const char *s, size_t len)
 {
-	static const char *const suf[] = { "straat", "strasse", "straße", "gasse", "gatan",
-					   "vägen", "gade", "laan", "weg", "allee", "platz",
-					   "katu", "veien", "vegen", "stigen", "gränd", "ulica",
-					   "steenweg", "dreef", "street", "road", NULL };
+	static const char *const suf[] = { "straat", "strasse", "straße",   "gasse", "gatan",
+					   "vägen",  "gade",	"laan",	    "weg",   "allee",
+					   "platz",  "katu",	"veien",    "vegen", "stigen",
+					   "gränd",  "ulica",	"steenweg", "dreef", "street",
+					   "road",   NULL };
 	for (size_t k = 0; suf[k]; k++) {
 		size_t sl = strlen(suf[k]);
 		if (len > sl + 2 && rtr_word_eq(s + len - sl, sl, suf[k]))
 			return true;
 	}
 	return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static bool is_street_word(const char *s, size_t len)
@@ -1117,15 +1231,15 @@ static bool is_street_word(const char *s, size_t len)
 	for (size_t k = 0; k < len; k++)
 		w[k] = (char)rtr_lower((unsigned char)s[k]);
 	w[len] = '\0';
-	for (size_t k = 0; street_words[k]; k++)
-		if (!strcmp(w, street_words[k]))
-			return true;
-	return false;
+	const char *key = w;
+	return bsearch(&key, street_words, sizeof street_words / sizeof street_words[0] - 1,
+		       sizeof street_words[0], cmp_str) != NULL;
 }
 
-static const char *const unit_words[] = { "suite", "apt", "apt.", "apartment", "unit", "flat",
-					  "floor", "fl.", "room", "rm", "box", "po box",
-					  "p.o. box", "building", "bldg", "bldg.", "#", NULL };
+static const char *const unit_words[] = { "suite", "apt",    "apt.",	 "apartment", "unit",
+					  "flat",  "floor",  "fl.",	 "room",      "rm",
+					  "box",   "po box", "p.o. box", "building",  "bldg",
+					  "bldg.", "#",	     NULL };
 
 /* Words of a line, for the address scan. */
 struct aword {
@@ -1136,18 +1250,32 @@ struct aword {
 static bool word_is_lower_prose(const char *s, size_t b, size_t e)
 {
 	static const char *const prose[] = {
-		"in", "for", "the", "and", "or", "is", "are", "was", "be", "to", "of", "on", "at",
-		"after", "before", "last", "next", "case", "please", "if", "it", "this", "that",
-		"with", "from", "by", "but", "so", "i", "we", "you", "he", "she", "they", "my",
-		"your", "his", "her", "their", "our", "an", "a", "as", "when", "where", "which",
-		"who", "will", "would", "can", "could", "should", "have", "has", "had", "not",
-		"serves", "there", "here", "then", "than", "did", "do", "does", "night", "mail",
-		"post", "issue", "concert", "now", "also", "about", "until", "since", NULL
+		"in",	  "for",   "the",    "and",   "or",    "is",	  "are",    "was",  "be",
+		"to",	  "of",	   "on",     "at",    "after", "before",  "last",   "next", "case",
+		"please", "if",	   "it",     "this",  "that",  "with",	  "from",   "by",   "but",
+		"so",	  "i",	   "we",     "you",   "he",    "she",	  "they",   "my",   "your",
+		"his",	  "her",   "their",  "our",   "an",    "a",	  "as",	    "when", "where",
+		"which",  "who",   "will",   "would", "can",   "could",	  "should", "have", "has",
+		"had",	  "not",   "serves", "there", "here",  "then",	  "than",   "did",  "do",
+		"does",	  "night", "mail",   "post",  "issue", "concert", "now",    "also", "about",
+		"until",  "since", NULL
 	};
 	for (size_t k = 0; prose[k]; k++)
 		if (rtr_word_eq(s + b, e - b, prose[k]))
 			return true;
 	return false;
+}
+
+/* A region or state code in capitals: "ON", "SO", "NSW". */
+static bool is_code(const char *s, const struct aword *x)
+{
+	size_t len = x->e - x->s;
+	if (len < 2 || len > 3)
+		return false;
+	for (size_t k = x->s; k < x->e; k++)
+		if (!(s[k] >= 'A' && s[k] <= 'Z'))
+			return false;
+	return true;
 }
 
 /* Splits s[b..e) into words (runs of non-space, trailing ,;: cut). */
@@ -1183,11 +1311,13 @@ static size_t split_words(const char *s, size_t b, size_t e, struct aword *w, si
 }
 
 static const char *const address_cues[] = {
-	"address", "lives at", "live at", "living at", "lived in", "live in", "located at",
-	"meet me at", "meet you at", "sent to", "send it to", "return to", "moved to",
-	"arrived at", "taxi to", "is at", "ship to", "deliver to", "delivered to", "mail to",
-	"office is at", "offices are", "we'll meet", "it's in", "it is in", "at:", "to:",
-	"residence", "reside at", "home is", "staying at", "headquarters", NULL
+	"address",	"lives at",	"live at",    "living at",    "lived in",
+	"live in",	"located at",	"meet me at", "meet you at",  "sent to",
+	"send it to",	"return to",	"moved to",   "arrived at",   "taxi to",
+	"is at",	"ship to",	"deliver to", "delivered to", "mail to",
+	"office is at", "offices are",	"we'll meet", "it's in",      "it is in",
+	"at:",		"to:",		"residence",  "reside at",    "home is",
+	"staying at",	"headquarters", NULL
 };
 
 /* Is the word a house number: 1-5 digits, maybe a letter or -digits. */
@@ -1223,16 +1353,16 @@ static bool is_ordinal(const char *s, size_t b, size_t e)
 		rtr_word_eq(s + k, 2, "rd") || rtr_word_eq(s + k, 2, "th"));
 }
 
-static const char *const street_particles[] = { "de", "da", "do", "dos", "das", "del", "della",
-						"di", "la", "le", "les", "van", "von", "der",
-						"den", "el", "y", "e", "u", "s", NULL };
+static const char *const street_particles[] = { "de",  "da", "do", "dos", "das", "del", "della",
+						"di",  "la", "le", "les", "van", "von", "der",
+						"den", "el", "y",  "e",	  "u",	 "s",	NULL };
 
 /* Street words strong enough to make an address without a number. */
 static const char *const strong_street[] = {
-	"street", "st.", "road", "avenue", "ave.", "boulevard", "blvd", "blvd.", "lane",
-	"drive", "highway", "parkway", "straße", "strasse", "ulica", "utca", "calle",
-	"avenida", "rua", "rue", "via", "viale", "piazza", "gatan", "vägen", "gade", "vej",
-	"laan", "straat", "weg", NULL
+	"street", "st.",     "road",	"avenue",  "ave.",   "boulevard", "blvd",   "blvd.",
+	"lane",	  "drive",   "highway", "parkway", "straße", "strasse",	  "ulica",  "utca",
+	"calle",  "avenida", "rua",	"rue",	   "via",    "viale",	  "piazza", "gatan",
+	"vägen",  "gade",    "vej",	"laan",	   "straat", "weg",	  NULL
 };
 
 static bool any_word(const char *s, const struct aword *x, const char *const *list)
@@ -1247,12 +1377,14 @@ static bool any_word(const char *s, const struct aword *x, const char *const *li
  * 8380"; returns the index after it, or k. */
 static size_t unit_at(const char *s, const struct aword *w, size_t nw, size_t k)
 {
-	if (k + 1 < nw && (rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "p.o.") ||
-			   rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "po")) &&
+	if (k + 1 < nw &&
+	    (rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "p.o.") ||
+	     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "po")) &&
 	    rtr_word_eq(s + w[k + 1].s, w[k + 1].e - w[k + 1].s, "box"))
 		k++;
-	if (k + 1 < nw && (w[k].unit || rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "psc") ||
-			   rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "cmr")) &&
+	if (k + 1 < nw &&
+	    (w[k].unit || rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "psc") ||
+	     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "cmr")) &&
 	    (w[k + 1].num || (w[k + 1].e - w[k + 1].s <= 4 && !w[k + 1].lower)))
 		return k + 2;
 	return k;
@@ -1277,10 +1409,11 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool noca
 		return w[(u2 > u ? u2 : u) - 1].e;
 	}
 	/* military ships: USS Name */
-	if (nw >= 2 && (rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "uss") ||
-			rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "usns") ||
-			rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "usnv") ||
-			rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "uscgc")) &&
+	if (nw >= 2 &&
+	    (rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "uss") ||
+	     rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "usns") ||
+	     rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "usnv") ||
+	     rtr_word_eq(s + w[0].s, w[0].e - w[0].s, "uscgc")) &&
 	    !w[1].lower)
 		return w[1].e;
 	size_t best = b;
@@ -1305,6 +1438,12 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool noca
 			trail = true;
 			best = w[k].e;
 			k++;
+			/* "Bygget 91 street" */
+			if (k < nw && w[k].street && !w[k].num) {
+				street = true;
+				best = w[k].e;
+				k++;
+			}
 			break;
 		}
 		if (w[k].unit)
@@ -1334,8 +1473,7 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool noca
 		if (!w[m].num && w[m].e - w[m].s >= 3 && !memchr(s + w[m].s, '\'', w[m].e - w[m].s))
 			named = true;
 	bool ok = (lead && (street || trail || cue || (two && named))) ||
-		  (trail && (street || cue)) ||
-		  (strong && words >= 2 && (!w[0].lower || nocase));
+		  (trail && (street || cue)) || (strong && words >= 2 && (!w[0].lower || nocase));
 	if (!ok)
 		return b;
 	/* a unit and what follows on the line: "Suite 603 Calgary AB" */
@@ -1345,7 +1483,11 @@ static size_t street_line(const char *s, size_t b, size_t e, bool cue, bool noca
 		k = u2;
 	}
 	for (size_t m = 0; k < nw && m < 4; k++, m++) {
-		if (word_is_lower_prose(s, w[k].s, w[k].e) || (w[k].lower && !nocase))
+		/* a comma ends it: the caller follows ", City, Country" */
+		if (k > 0 && memchr(s + w[k - 1].e, ',', w[k].s - w[k - 1].e))
+			break;
+		if ((word_is_lower_prose(s, w[k].s, w[k].e) && !is_code(s, &w[k])) ||
+		    (w[k].lower && !nocase))
 			break;
 		if (w[k].num && !is_house_number(s, w[k].s, w[k].e))
 			break;
@@ -1367,7 +1509,8 @@ static size_t block_line(const char *s, size_t b, size_t e)
 	if (nw >= 2 && w[nw - 1].num && w[nw - 1].e == e && !w[0].lower) {
 		bool ok = true;
 		for (size_t k = 0; k + 1 < nw && ok; k++)
-			ok = w[k].cap || w[k].num || rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "of") ||
+			ok = w[k].cap || w[k].num ||
+			     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "of") ||
 			     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "the") ||
 			     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "and");
 		if (ok)
@@ -1377,7 +1520,13 @@ static size_t block_line(const char *s, size_t b, size_t e)
 		return b;
 	size_t end = b;
 	for (size_t k = 0; k < nw; k++) {
-		if (word_is_lower_prose(s, w[k].s, w[k].e))
+		/* "Trinidad and Tobago", "Republic of the Congo" */
+		if (k > 0 && k + 1 < nw && !w[k + 1].lower &&
+		    (rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "and") ||
+		     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "of") ||
+		     rtr_word_eq(s + w[k].s, w[k].e - w[k].s, "the")))
+			continue;
+		if (word_is_lower_prose(s, w[k].s, w[k].e) && !is_code(s, &w[k]))
 			break;
 		if (!(w[k].cap || w[k].num || w[k].unit || w[k].street || w[k].lower ||
 		      s[w[k].s] == '(' || s[w[k].s] == ','))
@@ -1414,10 +1563,21 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 				p++;
 				continue;
 			}
+			/* prose words cannot open a street line (but "rue de ...") */
+			if (!nocase && s[p] >= 'a' && s[p] <= 'z') {
+				size_t q = p;
+				while (q < le && s[q] != ' ')
+					q++;
+				if (!is_street_word(s + p, q - p)) {
+					p = q;
+					continue;
+				}
+			}
 			window_before(s, p, 40, win, sizeof win);
 			bool cue = window_has(win, address_cues);
 			bool unit;
-			size_t e = street_line(s, p, le, cue, nocase, &unit);
+			size_t e =
+				street_line(s, p, le - p > 400 ? p + 400 : le, cue, nocase, &unit);
 			if (e > p) {
 				size_t bs = p, be = e;
 				/* same line: ", City, Country 12345" */
@@ -1428,8 +1588,8 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 					if (q == be || q >= le)
 						break;
 					size_t qe = q;
-					while (qe < le && s[qe] != ',' && s[qe] != '.' && s[qe] != '?' &&
-					       s[qe] != '!')
+					while (qe < le && s[qe] != ',' && s[qe] != '.' &&
+					       s[qe] != '?' && s[qe] != '!')
 						qe++;
 					size_t t = block_line(s, q, qe);
 					if (t <= q || s[be] != ',')
@@ -1440,8 +1600,9 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 				size_t nl = le, lines = 0;
 				while (nl < n && lines < 5) {
 					size_t a = nl + 1;
-					while (a < n && (s[a] == ' ' || s[a] == '\t' || s[a] == '>' ||
-							 s[a] == '?' || s[a] == ',' || s[a] == '\n'))
+					while (a < n &&
+					       (s[a] == ' ' || s[a] == '\t' || s[a] == '>' ||
+						s[a] == '?' || s[a] == ',' || s[a] == '\n'))
 						a++;
 					size_t z = a;
 					while (z < n && s[z] != '\n')
@@ -1475,14 +1636,14 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 	}
 	/* military post: APO AE 09123 */
 	for (size_t j = 0; j + 12 <= n; j++) {
-		if (!at_word_start(s, j) || !(starts_with_ci(s, n, j, "apo ") ||
-					      starts_with_ci(s, n, j, "fpo ") ||
-					      starts_with_ci(s, n, j, "dpo ")))
+		if (!at_word_start(s, j) ||
+		    !(starts_with_ci(s, n, j, "apo ") || starts_with_ci(s, n, j, "fpo ") ||
+		      starts_with_ci(s, n, j, "dpo ")))
 			continue;
 		if (!(s[j] >= 'A' && s[j] <= 'Z') && !(s[j + 4] >= 'a' && s[j + 4] <= 'z'))
 			continue;
-		bool ok = rtr_is_alpha((unsigned char)s[j + 4]) && rtr_is_alpha((unsigned char)s[j + 5]) &&
-			  s[j + 6] == ' ';
+		bool ok = rtr_is_alpha((unsigned char)s[j + 4]) &&
+			  rtr_is_alpha((unsigned char)s[j + 5]) && s[j + 6] == ' ';
 		for (size_t k = j + 7; k < j + 12 && ok; k++)
 			ok = rtr_is_digit((unsigned char)s[k]);
 		if (ok && at_word_end(s, n, j + 12))
@@ -1500,8 +1661,9 @@ static void detect_address(const char *s, size_t n, struct rtr_cands *c)
 		}
 		if (digits >= 3 && at_word_end(s, n, e)) {
 			window_before(s, j, 20, win, sizeof win);
-			if (strstr(win, "zip") || strstr(win, "postcode") || strstr(win, "postal code") ||
-			    strstr(win, "post code") || strstr(win, "plz"))
+			if (strstr(win, "zip") || strstr(win, "postcode") ||
+			    strstr(win, "postal code") || strstr(win, "post code") ||
+			    strstr(win, "plz"))
 				rtr_cands_add(c, j, e, RTR_PII_ADDRESS, RTR_PRIO_CUE);
 		}
 		j = e;

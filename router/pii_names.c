@@ -15,11 +15,17 @@
  *     word (a common word that is also a name, like "Mark", needs a cue);
  *   - it opens the text as a vocative ("Marisca, can I ...");
  *   - it is a capitalised unknown word in mid-sentence that looks like a
- *     name of another language (letters beyond ASCII, a surname ending);
- *   - the text has no capitals at all and the word is on a name list.
+ *     name of another language (letters beyond ASCII, a surname ending),
+ *     or is spelt like a name: the mean log-odds of its character
+ *     trigrams under the name lists against the common words (a tiny
+ *     naive Bayes model trained on the lists when the sanitizer opens);
+ *   - the text has no capitals at all and the word is on a name list, or
+ *     is spelt very much like a name and has no English ending;
+ *   - it stands in a list ("A, B and C") with a name.
  * Each seed grows over the capitalised words beside it (particles such as
  * van/de/von, initials and Jr./MD suffixes included) into one PERSON span.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +45,20 @@ struct wlist {
 	size_t n;
 };
 
+/* Character trigram counts of the name lists and of the common words: how
+ * much a word looks like a name (hashed into TRI_N buckets). */
+#define TRI_N 16384
+/* Thresholds of name_likeness() for guessing an unknown word a name: a
+ * capitalised word in mid-sentence, a word of a text without capitals.
+ * Chosen on generated_small.json and the first 700 samples of
+ * presidio-research's generated_large.json. */
+#define LIKENESS_CAPITALISED (-0.3)
+#define LIKENESS_LOWER	     0.3
+
 struct rtr_names {
 	struct wlist first, last, common;
+	uint16_t tri_name[TRI_N], tri_word[TRI_N];
+	double n_name, n_word, vocab;
 };
 
 static int wref_cmp(const void *a, const void *b)
@@ -76,6 +94,91 @@ static int wlist_build(struct wlist *l, const char *const *lines)
 	return 0;
 }
 
+static size_t fold(const char *w, size_t n, char *buf, size_t cap);
+
+static unsigned tri_hash(const unsigned char *t)
+{
+	uint32_t h = 2166136261u;
+	for (int k = 0; k < 3; k++)
+		h = (h ^ t[k]) * 16777619u;
+	return h & (TRI_N - 1);
+}
+
+/* Calls fn for each trigram of ^word$ (word lower-case, up to 60 bytes). */
+static void tri_each(const char *w, size_t n, void (*fn)(void *, unsigned), void *ctx)
+{
+	unsigned char b[64];
+	if (n > 60)
+		n = 60;
+	b[0] = '^';
+	memcpy(b + 1, w, n);
+	b[n + 1] = '$';
+	for (size_t k = 0; k + 3 <= n + 2; k++)
+		fn(ctx, tri_hash(b + k));
+}
+
+static void tri_count(void *ctx, unsigned h)
+{
+	uint16_t *t = ctx;
+	if (t[h] < UINT16_MAX)
+		t[h]++;
+}
+
+static bool wlist_has_exact(const struct wlist *l, const char *w, size_t n)
+{
+	struct wref key = { w, (unsigned)n };
+	return bsearch(&key, l->v, l->n, sizeof *l->v, wref_cmp) != NULL;
+}
+
+static void tri_train(struct rtr_names *nm)
+{
+	for (size_t k = 0; k < nm->first.n; k++)
+		tri_each(nm->first.v[k].p, nm->first.v[k].len, tri_count, nm->tri_name);
+	for (size_t k = 0; k < nm->last.n; k++)
+		tri_each(nm->last.v[k].p, nm->last.v[k].len, tri_count, nm->tri_name);
+	for (size_t k = 0; k < nm->common.n; k++) {
+		const struct wref *r = &nm->common.v[k];
+		if (!wlist_has_exact(&nm->first, r->p, r->len) &&
+		    !wlist_has_exact(&nm->last, r->p, r->len))
+			tri_each(r->p, r->len, tri_count, nm->tri_word);
+	}
+	double v = 0;
+	for (size_t h = 0; h < TRI_N; h++) {
+		nm->n_name += nm->tri_name[h];
+		nm->n_word += nm->tri_word[h];
+		v += nm->tri_name[h] || nm->tri_word[h];
+	}
+	nm->vocab = v;
+}
+
+struct tri_score {
+	const struct rtr_names *nm;
+	double sum;
+	int n;
+};
+
+static void tri_add(void *ctx, unsigned h)
+{
+	struct tri_score *t = ctx;
+	const struct rtr_names *nm = t->nm;
+	t->sum += log((nm->tri_name[h] + 0.5) / (nm->n_name + 0.5 * nm->vocab)) -
+		  log((nm->tri_word[h] + 0.5) / (nm->n_word + 0.5 * nm->vocab));
+	t->n++;
+}
+
+/* Mean log-odds per trigram that the word is a name rather than a common
+ * word: above 0 it looks more like the names of the lists. */
+static double name_likeness(const struct rtr_names *nm, const char *w, size_t n)
+{
+	char buf[64];
+	size_t k = fold(w, n, buf, sizeof buf);
+	if (!k)
+		return 0;
+	struct tri_score t = { nm, 0, 0 };
+	tri_each(buf, k, tri_add, &t);
+	return t.n ? t.sum / t.n : 0;
+}
+
 struct rtr_names *rtr_names_new(void)
 {
 	struct rtr_names *nm = calloc(1, sizeof *nm);
@@ -86,6 +189,7 @@ struct rtr_names *rtr_names_new(void)
 		rtr_names_free(nm);
 		return NULL;
 	}
+	tri_train(nm);
 	return nm;
 }
 
@@ -174,7 +278,14 @@ bool rtr_names_is_last(const struct rtr_names *nm, const char *w, size_t n)
 
 bool rtr_names_is_common(const struct rtr_names *nm, const char *w, size_t n)
 {
-	return wlist_has(&nm->common, w, n);
+	if (wlist_has(&nm->common, w, n))
+		return true;
+	/* plurals of common words: songs, boxes */
+	if (n > 3 && (w[n - 1] == 's' || w[n - 1] == 'S'))
+		return wlist_has(&nm->common, w, n - 1) ||
+		       (n > 4 && (w[n - 2] == 'e' || w[n - 2] == 'E') &&
+			wlist_has(&nm->common, w, n - 2));
+	return false;
 }
 
 /* ---- words ---- */
@@ -204,11 +315,11 @@ struct word {
 	size_t b, e;
 	bool cap, allcap, lower, nonascii;
 	bool first, last, common;
-	bool sent;	/* first word of a sentence or line */
-	bool adj_next;	/* only blanks between it and the next word */
-	bool poss;	/* followed by 's */
-	bool comma;	/* followed by a comma */
-	bool initial;	/* a single capital with a dot: "J." */
+	bool sent;     /* first word of a sentence or line */
+	bool adj_next; /* only blanks between it and the next word */
+	bool poss;     /* followed by 's */
+	bool comma;    /* followed by a comma */
+	bool initial;  /* a single capital with a dot: "J." */
 };
 
 static bool is_letter_at(const char *s, size_t n, size_t i, size_t *len)
@@ -227,8 +338,8 @@ static bool is_letter_at(const char *s, size_t n, size_t i, size_t *len)
 	*len = k;
 	/* letters of any script; not punctuation, symbols or spaces */
 	if ((cp >= 0x2000 && cp <= 0x2BFF) || (cp >= 0x3000 && cp <= 0x303F) || cp == 0xA0 ||
-	    (cp >= 0xA1 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 || (cp >= 0xFE00 && cp <= 0xFFFF) ||
-	    cp >= 0x1F000)
+	    (cp >= 0xA1 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
+	    (cp >= 0xFE00 && cp <= 0xFFFF) || cp >= 0x1F000)
 		return false;
 	return true;
 }
@@ -332,34 +443,39 @@ static bool weq_any(const char *s, const struct word *w, const char *const *lits
 	return false;
 }
 
-static const char *const titles[] = { "mr",	"mrs",	 "ms",	  "miss",   "mx",     "dr",
-				      "prof",	"sir",	 "madam", "dame",   "herr",   "frau",
-				      "mme",	"mlle",	 "señor", "señora", "sr",     "sra",
-				      "monsieur", "madame", "signor", "signora", "mister", "doctor",
-				      "professor", NULL };
+static const char *const titles[] = {
+	"mr",	    "mrs",    "ms",	"miss",	   "mx",     "dr",     "prof",	    "sir", "madam",
+	"dame",	    "herr",   "frau",	"mme",	   "mlle",   "señor",  "señora",    "sr",  "sra",
+	"monsieur", "madame", "signor", "signora", "mister", "doctor", "professor", NULL
+};
 
-static const char *const greet[] = { "dear", "hi", "hello", "hey", "thanks", "dearest", "cc",
-				     "attn", "regards", "sincerely", "cheers", "love", NULL };
+static const char *const greet[] = { "dear",	"hi",	"hello", "hey",	    "thanks",
+				     "dearest", "cc",	"attn",	 "regards", "sincerely",
+				     "cheers",	"love", NULL };
 
 static const char *const relations[] = {
-	"colleague", "coworker", "co-worker", "friend", "boyfriend", "girlfriend", "brother",
-	"sister", "wife", "husband", "partner", "son", "daughter", "mother", "father", "mom",
-	"mum", "dad", "boss", "manager", "uncle", "aunt", "cousin", "kid", "child", "grandfather",
-	"grandmother", "grandpa", "grandma", "neighbor", "neighbour", "nephew", "niece", "fiancé",
-	"fiancee", "fiance", "roommate", "flatmate", "teacher", "lawyer", "assistant", "guardian",
-	"beneficiary", "tenant", "landlord", "classmate", "mentor", "supervisor", "secretary",
-	"stepson", "stepdaughter", "baby", "dog", "cat", "named", "called", "producer", "commenter",
-	"singer", "director", "author", "writer", "player", "ceo", "founder", "artist", "actor",
-	"actress", "spouse", NULL
+	"colleague",   "coworker",    "co-worker",    "friend",	   "boyfriend", "girlfriend",
+	"brother",     "sister",      "wife",	      "husband",   "partner",	"son",
+	"daughter",    "mother",      "father",	      "mom",	   "mum",	"dad",
+	"boss",	       "manager",     "uncle",	      "aunt",	   "cousin",	"kid",
+	"child",       "grandfather", "grandmother",  "grandpa",   "grandma",	"neighbor",
+	"neighbour",   "nephew",      "niece",	      "fiancé",	   "fiancee",	"fiance",
+	"roommate",    "flatmate",    "teacher",      "lawyer",	   "assistant", "guardian",
+	"beneficiary", "tenant",      "landlord",     "classmate", "mentor",	"supervisor",
+	"secretary",   "stepson",     "stepdaughter", "baby",	   "dog",	"cat",
+	"named",       "called",      "producer",     "commenter", "singer",	"director",
+	"author",      "writer",      "player",	      "ceo",	   "founder",	"artist",
+	"actor",       "actress",     "spouse",	      NULL
 };
 
 static const char *const after_verbs[] = {
-	"said", "says", "shouted", "asked", "told", "wrote", "replied", "explained", "added",
-	"answered", "laughed", "smiled", "whispered", "cried", "yelled", "thinks", "agreed",
-	"noted", "mentioned", "emailed", "texted", "lives", "lived", "began", "spent", "listed",
-	"wants", "works", "worked", "joined", "sings", "sang", "recorded", "directed", "writes",
-	"met", "loves", "hates", "knows", "shouts", "complained", "insisted", "promised",
-	"confirmed", "called", "phoned", "emailed", "visited", NULL
+	"said",	     "says",	  "shouted",  "asked",	 "told",      "wrote",	    "replied",
+	"explained", "added",	  "answered", "laughed", "smiled",    "whispered",  "cried",
+	"yelled",    "thinks",	  "agreed",   "noted",	 "mentioned", "emailed",    "texted",
+	"lives",     "lived",	  "began",    "spent",	 "listed",    "wants",	    "works",
+	"worked",    "joined",	  "sings",    "sang",	 "recorded",  "directed",   "writes",
+	"met",	     "loves",	  "hates",    "knows",	 "shouts",    "complained", "insisted",
+	"promised",  "confirmed", "called",   "phoned",	 "emailed",   "visited",    NULL
 };
 
 /* Is there a cue right before word i (in words i-1, i-2, i-3)? */
@@ -386,16 +502,17 @@ static bool cue_before(const char *s, const struct word *w, size_t i)
 			return true;
 		if (weq(s, p, "m") && weq(s, q, "i"))
 			return true;
-		if (weq(s, p, "to") && (weq(s, q, "speak") || weq(s, q, "talk") ||
-					 weq(s, q, "assistant") || weq(s, q, "tribute") ||
-					 weq(s, q, "married") || weq(s, q, "given")))
+		if (weq(s, p, "to") &&
+		    (weq(s, q, "speak") || weq(s, q, "talk") || weq(s, q, "assistant") ||
+		     weq(s, q, "tribute") || weq(s, q, "married") || weq(s, q, "given")))
 			return true;
-		if (weq(s, p, "by") && (weq(s, q, "written") || weq(s, q, "directed") ||
-					 weq(s, q, "sung") || weq(s, q, "produced") ||
-					 weq(s, q, "song") || weq(s, q, "not") || weq(s, q, "painted")))
+		if (weq(s, p, "by") &&
+		    (weq(s, q, "written") || weq(s, q, "directed") || weq(s, q, "sung") ||
+		     weq(s, q, "produced") || weq(s, q, "song") || weq(s, q, "not") ||
+		     weq(s, q, "painted")))
 			return true;
 		if (weq(s, p, "with") && (weq(s, q, "accounts") || weq(s, q, "meeting") ||
-					   weq(s, q, "spoke") || weq(s, q, "up")))
+					  weq(s, q, "spoke") || weq(s, q, "up")))
 			return true;
 		/* my colleague X, his wife X */
 		if (weq_any(s, p, relations))
@@ -432,11 +549,12 @@ static bool cue_after(const char *s, const struct word *w, size_t nw, size_t i)
 static bool name_shape(const char *s, const struct word *w)
 {
 	static const char *const ends[] = {
-		"sson", "ssen", "sen", "ez", "ski", "ska", "sky", "ova", "ov", "ev", "eva", "vić",
-		"ić", "ic", "escu", "yan", "enko", "chuk", "czyk", "wicz", "berg", "stein", "mann",
-		"ini", "elli", "etti", "poulos", "akis", "oglu", "oğlu", "dottir", "dóttir",
-		"quist", "qvist", "ström", "gaard", "inen", "ault", "ides", "shvili", "adze", "ovic",
-		"evic", "ishi", "uchi", "moto", "yama", "kawa", "mura", NULL
+		"sson", "ssen", "sen",	"ez",	  "ski",    "ska",   "sky",   "ova",   "ov",
+		"ev",	"eva",	"vić",	"ić",	  "ic",	    "escu",  "yan",   "enko",  "chuk",
+		"czyk", "wicz", "berg", "stein",  "mann",   "ini",   "elli",  "etti",  "poulos",
+		"akis", "oglu", "oğlu", "dottir", "dóttir", "quist", "qvist", "ström", "gaard",
+		"inen", "ault", "ides", "shvili", "adze",   "ovic",  "evic",  "ishi",  "uchi",
+		"moto", "yama", "kawa", "mura",	  NULL
 	};
 	size_t len = w->e - w->b;
 	for (size_t k = 0; ends[k]; k++) {
@@ -447,12 +565,12 @@ static bool name_shape(const char *s, const struct word *w)
 	return false;
 }
 
-static const char *const particles[] = { "van", "von", "de", "den", "der", "da", "di", "du",
+static const char *const particles[] = { "van", "von", "de",	"den", "der", "da", "di", "du",
 					 "des", "del", "della", "dos", "das", "la", "le", "ten",
-					 "ter", "al", "bin", "ibn", "mac", "st", NULL };
+					 "ter", "al",  "bin",	"ibn", "mac", "st", NULL };
 
-static const char *const suffixes[] = { "jr", "sr", "md", "phd", "ii", "iii", "iv", "esq",
-					"dds", "dvm", "cpa", NULL };
+static const char *const suffixes[] = { "jr", "sr",  "md",  "phd", "ii",  "iii",
+					"iv", "esq", "dds", "dvm", "cpa", NULL };
 
 /* May word x join a name next to it? */
 static bool joinable(const struct word *x)
@@ -465,6 +583,22 @@ static bool apostrophe_ok(const char *s, const struct word *x)
 {
 	const char *q = memchr(s + x->b, '\'', x->e - x->b);
 	return !q || (q == s + x->b + 1);
+}
+
+/* Endings of English words that are rarely names. */
+static bool english_ending(const char *s, const struct word *x)
+{
+	static const char *const ends[] = { "ing",  "ed",   "tion", "sion", "ly",  "ness", "ment",
+					    "able", "ible", "ful",  "less", "ous", "ive",  "ies",
+					    "est",  "ity",  "ism",  "ist",  "ise", "ize",  "ance",
+					    "ence", "ship", "ward", "wise", NULL };
+	size_t len = x->e - x->b;
+	for (size_t k = 0; ends[k]; k++) {
+		size_t el = strlen(ends[k]);
+		if (len > el + 1 && rtr_word_eq(s + x->e - el, el, ends[k]))
+			return true;
+	}
+	return false;
 }
 
 /* Capital then lower-case letters only (no inner capitals or digits). */
@@ -480,8 +614,9 @@ static bool plain_capitalised(const char *s, const struct word *x)
  * function word beside it that does not open a sentence? */
 static bool title_case_around(const char *s, const struct word *w, size_t nw, size_t i)
 {
-	static const char *const fw[] = { "of", "the", "to", "and", "in", "a", "an", "for", "on",
-					  "with", "at", "by", "from", "you", "your", "my", NULL };
+	static const char *const fw[] = { "of",	  "the", "to",	 "and",	 "in", "a",
+					  "an",	  "for", "on",	 "with", "at", "by",
+					  "from", "you", "your", "my",	 NULL };
 	for (size_t k = i > 2 ? i - 2 : 0; k < nw && k <= i + 2; k++)
 		if (k != i && w[k].cap && !w[k].sent && weq_any(s, &w[k], fw))
 			return true;
@@ -489,8 +624,7 @@ static bool title_case_around(const char *s, const struct word *w, size_t nw, si
 }
 
 /* Are words k and k+1 items of one list: "A, B", "A and B", "A & B"? */
-static bool listed_together(const char *s, const struct word *w, size_t nw, size_t k,
-			    size_t *next)
+static bool listed_together(const char *s, const struct word *w, size_t nw, size_t k, size_t *next)
 {
 	if (k + 1 >= nw)
 		return false;
@@ -546,8 +680,13 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 		if (nocase) {
 			if (listed && !x->common)
 				seed[i] = RTR_PRIO_LIST;
-			else if ((listed || (!x->common && x->e - x->b >= 3)) && cue_before(s, w, i))
+			else if ((listed || (!x->common && x->e - x->b >= 3)) &&
+				 cue_before(s, w, i))
 				seed[i] = RTR_PRIO_LIST;
+			else if (!x->common && x->e - x->b >= 4 && apostrophe_ok(s, x) &&
+				 !english_ending(s, x) &&
+				 name_likeness(nm, s + x->b, x->e - x->b) >= LIKENESS_LOWER)
+				seed[i] = RTR_PRIO_GUESS;
 			continue;
 		}
 		if (!x->cap)
@@ -568,13 +707,12 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 		else if (guessable && after)
 			seed[i] = RTR_PRIO_GUESS;
 		/* Mark Muslija: a given name that is also a word, then a surname */
-		else if (x->first && i + 1 < nw && x->adj_next && w[i + 1].cap && !w[i + 1].common &&
-			 !w[i + 1].sent && w[i + 1].e - w[i + 1].b >= 3)
+		else if (x->first && i + 1 < nw && x->adj_next && w[i + 1].cap &&
+			 !w[i + 1].common && !w[i + 1].sent && w[i + 1].e - w[i + 1].b >= 3)
 			seed[i] = RTR_PRIO_LIST;
 		/* a vocative or a speaker: "Marisca, can I ...", "Kalman: ..." */
 		else if (guessable && (i == 0 || (x->b > 0 && s[x->b - 1] == '\n')) && i + 1 < nw &&
-			 x->e < n &&
-			 (s[x->e] == ',' || s[x->e] == ':') && !w[i + 1].cap)
+			 x->e < n && (s[x->e] == ',' || s[x->e] == ':') && !w[i + 1].cap)
 			seed[i] = RTR_PRIO_GUESS;
 		else if (guessable && x->sent && x->e < n && s[x->e] == ':' && x->e + 1 < n &&
 			 (s[x->e + 1] == '"' || s[x->e + 1] == '\\' ||
@@ -585,13 +723,15 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 			 (!x->sent || (i + 1 < nw && x->adj_next && w[i + 1].lower)))
 			seed[i] = RTR_PRIO_GUESS;
 		/* any other capitalised word in mid-sentence that is no common
-		 * word, acronym or CamelCase: more likely a name than not */
+		 * word, acronym or CamelCase, and is spelt more like the names of
+		 * the lists than like common words */
 		else if (guessable && !x->sent && !x->allcap && plain_capitalised(s, x) &&
-			 !title_case_around(s, w, nw, i))
+			 !title_case_around(s, w, nw, i) &&
+			 name_likeness(nm, s + x->b, x->e - x->b) >= LIKENESS_CAPITALISED)
 			seed[i] = RTR_PRIO_GUESS;
 		/* a particle before: "the van Gijn novel" */
-		else if (guessable && !x->sent && i > 0 && w[i - 1].adj_next &&
-			 w[i - 1].lower && weq_any(s, &w[i - 1], particles) &&
+		else if (guessable && !x->sent && i > 0 && w[i - 1].adj_next && w[i - 1].lower &&
+			 weq_any(s, &w[i - 1], particles) &&
 			 !(i > 1 && w[i - 2].cap && w[i - 2].adj_next))
 			seed[i] = RTR_PRIO_GUESS;
 	}
@@ -621,9 +761,13 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 		int prio = seed[i];
 		/* grow left and right over name words */
 		size_t a = i, z = i;
+		/* (an unknown word opening a sentence is more often a verb or
+		 * a noun than a given name: "Compare Kubernetes ...") */
 		while (a > 0 && w[a - 1].adj_next && i - a < 3 && !w[a].sent &&
 		       (nocase ? (w[a - 1].first || w[a - 1].last) && !w[a - 1].common
-			       : joinable(&w[a - 1]) && apostrophe_ok(s, &w[a - 1])))
+			       : joinable(&w[a - 1]) && apostrophe_ok(s, &w[a - 1]) &&
+					 (!w[a - 1].sent || w[a - 1].first || w[a - 1].last ||
+					  w[a - 1].nonascii)))
 			a--;
 		while (z + 1 < nw && w[z].adj_next && z - i < 4) {
 			struct word *y = &w[z + 1];
@@ -631,15 +775,17 @@ void rtr_detect_names(const struct rtr_names *nm, const char *s, size_t n, struc
 				z++;
 			} else if (!nocase && joinable(y) && !y->sent && apostrophe_ok(s, y)) {
 				z++;
-			} else if (nocase && !y->common && z == i && y->e - y->b >= 3 &&
-				   !weq_any(s, y, after_verbs)) {
+			} else if (nocase && prio != RTR_PRIO_GUESS && !y->common && z == i &&
+				   y->e - y->b >= 3 && !weq_any(s, y, after_verbs)) {
 				z++;
 			} else if (!nocase && weq_any(s, y, particles)) {
 				/* van der Voet */
 				size_t k = z + 1;
-				while (k < nw && k - z <= 3 && w[k].adj_next && weq_any(s, &w[k], particles))
+				while (k < nw && k - z <= 3 && w[k].adj_next &&
+				       weq_any(s, &w[k], particles))
 					k++;
-				if (k < nw && k > z + 1 && w[k].cap && !w[k].common && w[k - 1].adj_next)
+				if (k < nw && k > z + 1 && w[k].cap && !w[k].common &&
+				    w[k - 1].adj_next)
 					z = k;
 				else
 					break;

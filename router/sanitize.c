@@ -20,14 +20,14 @@
 #include "../common/status.h"
 #include "sanitize_int.h"
 
-#define KNOWN_MAX 100000
+#define KNOWN_MAX     100000
 #define KNOWN_LEN_MAX 256
 
 static const char *const type_names[RTR_PII_NTYPES] = {
-	[RTR_PII_PERSON] = "PERSON", [RTR_PII_EMAIL] = "EMAIL",	    [RTR_PII_PHONE] = "PHONE",
-	[RTR_PII_CARD] = "CARD",     [RTR_PII_IBAN] = "IBAN",	    [RTR_PII_ID] = "ID",
-	[RTR_PII_IP] = "IP",	     [RTR_PII_URL] = "URL",	    [RTR_PII_SECRET] = "SECRET",
-	[RTR_PII_ADDRESS] = "ADDRESS", [RTR_PII_DATE] = "DATE",	    [RTR_PII_ACCOUNT] = "ACCOUNT",
+	[RTR_PII_PERSON] = "PERSON",   [RTR_PII_EMAIL] = "EMAIL", [RTR_PII_PHONE] = "PHONE",
+	[RTR_PII_CARD] = "CARD",       [RTR_PII_IBAN] = "IBAN",	  [RTR_PII_ID] = "ID",
+	[RTR_PII_IP] = "IP",	       [RTR_PII_URL] = "URL",	  [RTR_PII_SECRET] = "SECRET",
+	[RTR_PII_ADDRESS] = "ADDRESS", [RTR_PII_DATE] = "DATE",	  [RTR_PII_ACCOUNT] = "ACCOUNT",
 };
 
 const char *rtr_pii_type_name(int type)
@@ -371,7 +371,8 @@ int rtr_sanitizer_add_contact(struct rtr_sanitizer *s, const char *name, const c
 			first_s = b, first_e = i;
 		last_s = b, last_e = i;
 		words++;
-		if (word_letters(name + b, i - b) >= 3 && !rtr_names_is_common(s->names, name + b, i - b) &&
+		if (word_letters(name + b, i - b) >= 3 &&
+		    !rtr_names_is_common(s->names, name + b, i - b) &&
 		    (rc = known_add(s, RTR_PII_PERSON, name + b, i - b)) && rc != MX_EINVAL)
 			return rc;
 	}
@@ -495,7 +496,7 @@ int rtr_sanitize(struct rtr_sanitizer *s, const char *text, size_t len, char **o
 	struct rtr_span *sp = NULL;
 	size_t nsp = 0;
 	struct mx_buf b;
-	mx_buf_init(&b, 4 * (size_t)len + 64);
+	mx_buf_init(&b, 16 * (size_t)len + 64); /* "ab" -> "<ADDRESS_99999>" */
 
 	detect_known(s, text, len, &c);
 	rtr_detect_patterns(text, len, s->p.types, &c);
@@ -510,15 +511,14 @@ int rtr_sanitize(struct rtr_sanitizer *s, const char *text, size_t len, char **o
 			c.v[k++] = c.v[i];
 	c.n = k;
 
-	if (c.n) /* qsort(NULL, 0) is undefined */
+	if (c.n)
 		qsort(c.v, c.n, sizeof *c.v, cand_order);
 	taken = calloc(len / 8 + 1, 1);
 	if (!taken) {
 		rc = MX_ENOMEM;
 		goto out;
 	}
-	/* kept candidates are appended to the end of the same array: the
-	 * pieces of a split candidate may outnumber it, so they go to kept[] */
+	/* the survivors go to kept[]: a split candidate may leave two pieces */
 	struct rtr_cand *kept = malloc(c.n * 2 * sizeof *kept + sizeof *kept);
 	if (!kept) {
 		rc = MX_ENOMEM;
@@ -636,8 +636,7 @@ int rtr_reidentify(struct rtr_sanitizer *s, const char *text, size_t len, char *
 		unsigned long id = 0;
 		while (j < len && rtr_is_digit((unsigned char)text[j]) && j - d < 9)
 			id = id * 10 + (unsigned long)(text[j++] - '0');
-		if (type < 0 || j == d || j >= len || text[j] != '>' || !id ||
-		    id > s->nbyid[type])
+		if (type < 0 || j == d || j >= len || text[j] != '>' || !id || id > s->nbyid[type])
 			continue;
 		const struct entry *e = &s->ent[s->byid[type][id - 1]];
 		if ((rc = mx_buf_append(&b, text + at, i - at)) ||

@@ -19,9 +19,9 @@
  *            German tax id, French NIR, Dutch BSN, ...), driver licence and
  *            passport numbers after a cue word
  *   IP       IPv4 and IPv6 addresses
- *   URL      URLs and bare domains (a URL is kept when it has no personal
- *            part: the sanitizer masks the whole URL when it carries a
- *            query, a token, a user name or a path)
+ *   URL      links (http, https, ftp, www.); plain links to a few public
+ *            reference sites (Wikipedia, GitHub, ...) are kept unless they
+ *            carry a token, key, signature or user name
  *   SECRET   API keys and secrets: known prefixes (sk-, ghp_, AKIA, xox*,
  *            ...), JWTs, "password: ..." values, high-entropy tokens
  *   ADDRESS  postal addresses: street lines with house numbers, unit lines,
