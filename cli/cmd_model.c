@@ -168,6 +168,8 @@ static int pull_progress(void *ctx, uint64_t have, uint64_t total)
 		pp->last = pp->tty ? 0 : t; /* off a terminal: a line every 10 s */
 	}
 	bool done = total && have >= total;
+	if (!total && have == pp->first)
+		return 0; /* nothing to tell yet */
 	if (!done && t - pp->last < (pp->tty ? 0.5 : 10.0))
 		return 0;
 	if (!pp->tty && done && !pp->shown)

@@ -20,7 +20,8 @@
  *    are spoken; environment proxies are never used for loopback.
  *  - Bounded: a connect timeout, a total timeout per attempt, a cap on the
  *    response size (an endless body stops with MX_ETOOBIG) and on retries.
- *  - Retries with exponential backoff (backoff_ms, then doubled) on a
+ *  - Retries with exponential backoff (backoff_ms, then doubled; longer
+ *    when the server's Retry-After says so, up to 30 s) on a
  *    failed connection, HTTP 429 and 5xx; never on other 4xx, on a total
  *    timeout (the server may be working on it), or once part of a
  *    streamed answer has been handed to the callback.

@@ -27,6 +27,7 @@
 #include "../router/audit.h"
 #include "../router/cloud.h"
 #include "../router/fetch.h"
+#include "../router/router_int.h"
 #include "harness.h"
 #include "tools/fake_openai.h"
 
@@ -406,7 +407,9 @@ static void client_errors_not_retried(void)
 	p = fast_params();
 	p.retries = 1;
 	rig_up(&g, &o, &p);
+	double t0 = now_s();
 	CHECK_EQ_INT(rtr_cloud_chat(g.cloud, &r, NULL), MX_EIO);
+	CHECK(now_s() - t0 >= 0.95); /* the server's Retry-After: 1, not 10 ms */
 	CHECK_EQ_INT(rtr_cloud_attempts(g.cloud), 2);
 	CHECK(strstr(rtr_cloud_errmsg(g.cloud), "HTTP 429") != NULL);
 	rig_down(&g);
@@ -881,6 +884,60 @@ static void fetch_errors(void)
 	fake_server_stop(g.srv);
 }
 
+/* ---- reading replies without a server -------------------------------- */
+
+static void reply_parsing(void)
+{
+	char *a = NULL, err[512];
+	const char *s1 = ": hi\r\n\r\nevent: message\r\ndata:{\"choices\":[{\"delta\":{\"role\":"
+			 "\"assistant\"}}]}\r\n\r\ndata: {\"choices\":[{\"delta\":{\"content\":"
+			 "\"\\u00e9t\xc3\xa9 \"}}]}\r\n\r\ndata: {\"choices\":[{\"delta\":"
+			 "{\"content\":\"ok\"}}]}\n\ndata: [DONE]\n\n";
+	CHECK_EQ_INT(rtr_cloud_parse_reply(s1, strlen(s1), true, 1 << 20, &a, err, sizeof err), 0);
+	CHECK_STR(a, "\xc3\xa9t\xc3\xa9 ok");
+	free(a);
+	/* no [DONE]: the answer may be cut short */
+	const char *s2 = "data: {\"choices\":[{\"delta\":{\"content\":\"cut\"}}]}\n\n";
+	CHECK_EQ_INT(rtr_cloud_parse_reply(s2, strlen(s2), true, 1 << 20, &a, err, sizeof err),
+		     MX_EIO);
+	CHECK(a == NULL);
+	CHECK(strstr(err, "ended before [DONE]") != NULL);
+	/* an error event */
+	const char *s3 = "data: {\"error\":{\"message\":\"overloaded\\nnow\"}}\n\n";
+	CHECK_EQ_INT(rtr_cloud_parse_reply(s3, strlen(s3), true, 1 << 20, &a, err, sizeof err),
+		     MX_EIO);
+	CHECK(strstr(err, "overloaded now") != NULL);
+	/* a bad event */
+	const char *s4 = "data: {\"choices\":[{\"delta\":{\"content\":42}}]}\n\ndata: [DONE]\n\n";
+	CHECK_EQ_INT(rtr_cloud_parse_reply(s4, strlen(s4), true, 1 << 20, &a, err, sizeof err),
+		     MX_ECORRUPT);
+	const char *s5 = "data: {not json\n\n";
+	CHECK_EQ_INT(rtr_cloud_parse_reply(s5, strlen(s5), true, 1 << 20, &a, err, sizeof err),
+		     MX_ECORRUPT);
+	/* JSON: trailing garbage, no content, an error object, the cap */
+	const char *j1 = "{\"choices\":[{\"message\":{\"content\":\"fine\"}}]}\n";
+	CHECK_EQ_INT(rtr_cloud_parse_reply(j1, strlen(j1), false, 1 << 20, &a, err, sizeof err), 0);
+	CHECK_STR(a, "fine");
+	free(a);
+	const char *j2 = "{\"choices\":[{\"message\":{\"content\":\"x\"}}]} trailing";
+	CHECK_EQ_INT(rtr_cloud_parse_reply(j2, strlen(j2), false, 1 << 20, &a, err, sizeof err),
+		     MX_ECORRUPT);
+	const char *j3 = "{\"choices\":[]}";
+	CHECK_EQ_INT(rtr_cloud_parse_reply(j3, strlen(j3), false, 1 << 20, &a, err, sizeof err),
+		     MX_ECORRUPT);
+	CHECK(strstr(err, "no choices[0].message.content") != NULL);
+	const char *j4 = "{\"error\":{\"message\":\"quota\"}}";
+	CHECK_EQ_INT(rtr_cloud_parse_reply(j4, strlen(j4), false, 1 << 20, &a, err, sizeof err),
+		     MX_ECORRUPT);
+	CHECK(strstr(err, "quota") != NULL);
+	char big[3000];
+	memset(big, ' ', sizeof big);
+	memcpy(big, j1, strlen(j1));
+	CHECK_EQ_INT(rtr_cloud_parse_reply(big, sizeof big, false, 2048, &a, err, sizeof err),
+		     MX_ETOOBIG);
+	CHECK(a == NULL);
+}
+
 static const struct test_case tests[] = {
 	TEST(loopback_hosts),
 	TEST(open_refuses_plain_http_and_bad_urls),
@@ -903,6 +960,7 @@ static const struct test_case tests[] = {
 	TEST(fetch_wrong_hash_is_never_used),
 	TEST(fetch_server_without_ranges),
 	TEST(fetch_errors),
+	TEST(reply_parsing),
 };
 
 TEST_MAIN(tests)

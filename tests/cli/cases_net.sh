@@ -88,6 +88,11 @@ t_net_cloud_check_and_audit() {
 	assert_one_line_error
 	mx audit -n 0
 	assert_rc 2 "memex audit -n 0"
+	# a damaged line is reported, and the rest still listed
+	printf '{"torn\n' >>"$MEMEX_HOME/audit.jsonl"
+	mx_ok audit
+	assert_contains "$ERR" "1 damaged line(s)" "memex audit with a damaged line"
+	assert_contains "$OUT" "2 request(s) shown" "memex audit with a damaged line"
 }
 
 t_net_cloud_errors() {

@@ -258,10 +258,14 @@ static void serve_post(struct fake_server *s, int fd, struct req *r)
 		respond(fd, 401, "Unauthorized", "application/json",
 			"{\"error\":{\"message\":\"Invalid API key\"}}");
 		break;
-	case FAKE_429:
-		respond(fd, 429, "Too Many Requests", "application/json",
-			"{\"error\":{\"message\":\"slow down\"}}");
+	case FAKE_429: {
+		const char *m =
+			"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+			"Retry-After: 1\r\nContent-Length: 33\r\nConnection: close\r\n\r\n"
+			"{\"error\":{\"message\":\"slow down\"}}";
+		send_all(fd, m, strlen(m));
 		break;
+	}
 	case FAKE_MALFORMED:
 		respond(fd, 200, "OK", "application/json",
 			"{\"choices\": [{\"message\": {\"content\": ");
@@ -394,6 +398,8 @@ static void serve_get(struct fake_server *s, int fd, struct req *r)
 				break;
 			off += (size_t)got;
 			sent += (size_t)got;
+			if (s->o.delay_ms > 0) /* a slow link, to watch progress */
+				sleep_ms(s, s->o.delay_ms);
 		}
 	}
 	close(ffd);

@@ -16,7 +16,7 @@
  *   hang       reads the request and never answers
  *   500        500 with {"error":{"message":"internal trouble"}}
  *   401        401 with {"error":{"message":"Invalid API key"}}
- *   429        429 (rate limited)
+ *   429        429 (rate limited) with Retry-After: 1
  *   malformed  200, application/json that is not JSON
  *   endless    200, a body that never ends (until the client leaves)
  *   slow       200, the json reply one byte every delay_ms
@@ -54,7 +54,7 @@ struct fake_opts {
 	bool drop_first;
 	bool no_range; /* GET ignores Range (answers 200 with everything) */
 	int fail_first;
-	int delay_ms;	 /* slow mode: between bytes; default 50 */
+	int delay_ms;	 /* slow mode: between bytes (default 50); GET: per 64 KiB */
 	int max_seconds; /* default 120 */
 };
 
