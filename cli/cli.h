@@ -37,6 +37,9 @@ struct cli_config {
 	long cloud_timeout_ms, cloud_connect_timeout_ms;
 	int cloud_retries;
 	size_t cloud_max_response;
+	char chat_model[4096];	 /* chat_model: a GGUF path, or "" (none) */
+	char chat_template[32];	 /* chat_template: a family name, or "" (the model's) */
+	size_t chat_ctx;	 /* chat_ctx: context window in tokens, 0 = the model's (max 4096) */
 	char path[4096]; /* the file read, or "" */
 	bool loaded;
 	/* the arbiter (router/arbiter.h) */
@@ -126,9 +129,13 @@ struct query_opts {
 	int mode; /* enum ret_mode, when mode_set */
 	bool mode_set;
 	char *query; /* malloc'd: the words joined by spaces */
+	/* ask only */
+	const char *model; /* --model: a chat model (argv's), or NULL */
+	bool extractive;   /* --extractive: no chat model */
+	size_t max_tokens; /* --max-tokens: of a written answer (0: default) */
 };
-/* Parses -n/--limit, --json, --all-chunks (search only) and the query
- * words; CLI_OK or an exit status after printing usage or an error. */
+/* Parses -n/--limit, --json, --all-chunks (search only), --model,
+ * --extractive and --max-tokens (ask only) and the query words; CLI_OK or an exit status after printing usage or an error. */
 int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **argv,
 			 struct query_opts *q);
 /* Opens the index read-only into *stp and runs the retriever; CLI_OK or an
@@ -150,7 +157,8 @@ struct cli_route_opts {
 	bool dry_run; /* show what would be sent; send nothing */
 	bool explain; /* show why the arbiter decided as it did */
 	bool json;    /* build *jout instead of printing */
-	int local;    /* enum rtr_local: what the local answer did */
+	int local;	  /* enum rtr_local: what the local answer did */
+	bool local_model; /* a local chat model answers */
 };
 /* After the local answer: runs both retrieval legs for question, asks the
  * arbiter, and when it and the policy allow, sends the sanitized question to
@@ -232,5 +240,6 @@ int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *t
 		     float *out, const char *name);
 int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_cloud(struct cli *c, int argc, char **argv);
+int cmd_chat(struct cli *c, int argc, char **argv);
 
 #endif

@@ -1,8 +1,10 @@
 /* cmd_ask.c - memex ask: retrieve, assemble a context, answer, print.
  *
  * The answer logic is in retriever/answer.h (ret_answer_*): this file
- * only reads options, opens the index and the embedder, and prints. Without
- * a chat model the answer is extractive: the sentences of the context that
+ * only reads options, opens the index, the embedder and the chat model,
+ * and prints. With a chat model (chat_model in the configuration, or
+ * --model) the answer is written by it, streamed, and its citations
+ * checked; without one it is extractive: the sentences of the context that
  * best answer the question, each with its citation. When retrieval is weak
  * the answer is withheld and the nearest hits shown. */
 #include <json-c/json.h>
@@ -12,14 +14,27 @@
 #include <time.h>
 
 #include "../common/status.h"
+#include "../engine/chat.h"
 #include "../engine/engine.h"
+#include "../engine/llm.h"
 #include "../retriever/answer.h"
 #include "../router/arbiter.h"
 #include "cli.h"
 
 static const char note_extractive[] =
-	"No chat model is installed, so this answer is extractive: the sentences of your data "
+	"No chat model is installed, so answers are extractive: the sentences of your data "
 	"that best answer the question. A chat model would give a written answer.";
+#define ASK_MAX_TOKENS 256 /* of a written answer, by default */
+#define ASK_OVERHEAD   160 /* tokens of instructions, question and template */
+
+/* What the answer step produced, for printing. */
+struct ask_out {
+	const char *model;  /* the chat model's architecture, or NULL */
+	const char *reply;  /* the written answer, or NULL (extractive) */
+	const char *prompt; /* the user message sent with it */
+	bool streamed;	    /* the reply is on stdout already */
+};
+
 static const char note_abstained[] = "The data does not seem to contain the answer to this "
 				     "question.";
 
@@ -34,10 +49,22 @@ static const struct ret_ctx_chunk *cite_chunk(const struct ret_answer *a, int n)
 	return NULL;
 }
 
-/* The lines of document n's chunks in the context (0 when none apply). */
+/* The lines of document n the answer cites: those of its sentences, else
+ * of its chunks in the context (0 when lines do not apply). */
 static void cite_lines(const struct ret_answer *a, int n, int64_t *ls, int64_t *le)
 {
 	*ls = *le = 0;
+	for (size_t i = 0; i < a->nsent; i++) {
+		const struct ret_answer_sent *s = &a->sent[i];
+		if (s->cite != n || s->line_start <= 0)
+			continue;
+		if (!*ls || s->line_start < *ls)
+			*ls = s->line_start;
+		if (s->line_end > *le)
+			*le = s->line_end;
+	}
+	if (*ls)
+		return;
 	for (size_t k = 0; k < a->nctx; k++) {
 		const struct store_hit *h = &a->ctx[k].hit;
 		if (a->ctx[k].cite != n || h->line_start <= 0)
@@ -60,11 +87,34 @@ static void cite_label(const struct ret_answer *a, int n, char *buf, size_t sz)
 		snprintf(buf, sz, "?");
 }
 
-static void print_text(struct cli *c, const struct ret_answer *a)
+/* Text made one safe line: runs of white space become one space, then
+ * cli_safe. */
+static const char *one_line(const char *s, char *buf, size_t n)
+{
+	char tmp[1024];
+	size_t o = 0;
+	bool space = false;
+	for (; *s && o + 2 < sizeof tmp; s++) {
+		if (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') {
+			space = o > 0;
+			continue;
+		}
+		if (space)
+			tmp[o++] = ' ';
+		tmp[o++] = *s;
+		space = false;
+	}
+	tmp[o] = '\0';
+	return cli_safe(tmp, buf, n);
+}
+
+static void print_text(struct cli *c, const struct ret_answer *a, const struct ask_out *o)
 {
 	char label[1024], safe[1024];
 	if (a->nctx == 0) {
 		printf("Nothing in the index matches this question.\n");
+		if (!o->model)
+			printf("\n%s\n", note_extractive);
 		return;
 	}
 	if (a->abstained) {
@@ -76,20 +126,39 @@ static void print_text(struct cli *c, const struct ret_answer *a)
 			if (ch && ch->hit.snippet)
 				cli_print_snippet(ch->hit.snippet, c->stdout_tty, "    ");
 		}
+		if (!o->model)
+			printf("\n%s\n", note_extractive);
+		return;
+	}
+	bool used[1024] = { false };
+	if (o->reply) {
+		/* the streamed answer, then the documents it cites and the
+		 * citations its sources do not seem to support */
+		bool any = false;
+		for (size_t i = 0; i < a->nsent; i++)
+			if (a->sent[i].cite > 0 && a->sent[i].cite <= a->ncites &&
+			    a->sent[i].cite < 1024)
+				any = used[a->sent[i].cite] = true;
+		printf("%s\n", o->streamed ? "" : one_line(o->reply, safe, sizeof safe));
+		for (int n = 1; n <= a->ncites && n < 1024; n++) {
+			if (any && !used[n])
+				continue;
+			cite_label(a, n, label, sizeof label);
+			printf("[%d] %s\n", n, cli_safe(label, safe, sizeof safe));
+		}
+		for (size_t i = 0; i < a->nsent; i++)
+			if (a->sent[i].cite && !a->sent[i].supported)
+				printf("unsupported [%d] (support %.2f): %s\n", a->sent[i].cite,
+				       a->sent[i].support < 0 ? 0.0 : a->sent[i].support,
+				       one_line(a->sent[i].text, safe, sizeof safe));
+		if (!any)
+			printf("(the answer cites none of these)\n");
 		return;
 	}
 	/* the sentences, then the documents they cite (in citation order) */
-	bool used[1024] = { false };
 	for (size_t i = 0; i < a->nsent; i++) {
 		const struct ret_answer_sent *s = &a->sent[i];
-		char *one = strdup(s->text);
-		if (one) {
-			for (char *p = one; *p; p++)
-				if (*p == '\n' || *p == '\t')
-					*p = ' ';
-			printf("%s [%d]\n", cli_safe(one, safe, sizeof safe), s->cite);
-			free(one);
-		}
+		printf("%s [%d]\n", one_line(s->text, safe, sizeof safe), s->cite);
 		if (s->cite > 0 && s->cite < 1024)
 			used[s->cite] = true;
 	}
@@ -154,7 +223,7 @@ static json_object *cite_json(const struct ret_answer *a, int n)
 	return o;
 }
 
-static void print_json(const char *question, const struct ret_answer *a, const char *model,
+static void print_json(const char *question, const struct ret_answer *a, const struct ask_out *ao,
 		       json_object *cloud)
 {
 	json_object *o = json_object_new_object();
@@ -170,18 +239,29 @@ static void print_json(const char *question, const struct ret_answer *a, const c
 					       a->sent[i].text, a->sent[i].cite);
 	}
 	json_object_object_add(o, "question", cli_json_string(question));
-	json_object_object_add(o, "answer", a->abstained ? NULL : cli_json_string(text));
+	json_object_object_add(o, "answer",
+			       a->abstained ? NULL : cli_json_string(ao->reply ? ao->reply : text));
 	json_object_object_add(o, "abstained", json_object_new_boolean(a->abstained));
-	json_object_object_add(o, "kind", json_object_new_string("extractive"));
-	json_object_object_add(o, "model", model ? json_object_new_string(model) : NULL);
+	json_object_object_add(o, "kind",
+			       json_object_new_string(ao->reply ? "generative" : "extractive"));
+	json_object_object_add(o, "model", ao->model ? json_object_new_string(ao->model) : NULL);
 	json_object_object_add(o, "where", json_object_new_string("local"));
 	json_object_object_add(o, "retrieval", json_object_new_string(ret_mode_name(a->mode)));
 	json_object_object_add(o, "coverage", json_object_new_double(a->coverage));
 	json_object_object_add(o, "cosine",
 			       a->cosine >= -1 ? json_object_new_double(a->cosine) : NULL);
 	json_object_object_add(o, "context_tokens", json_object_new_int64((int64_t)a->ctx_tokens));
-	json_object_object_add(o, "note", json_object_new_string(a->abstained ? note_abstained
-									       : note_extractive));
+	if (!ao->model)
+		json_object_object_add(
+			o, "note",
+			json_object_new_string(a->abstained ? note_abstained : note_extractive));
+	if (ao->prompt) {
+		json_object *pr = json_object_new_object();
+		json_object_object_add(pr, "system",
+				       json_object_new_string(ret_answer_instructions()));
+		json_object_object_add(pr, "user", cli_json_string(ao->prompt));
+		json_object_object_add(o, "prompt", pr);
+	}
 	json_object *sents = json_object_new_array();
 	for (size_t i = 0; i < a->nsent && !a->abstained; i++)
 		json_object_array_add(sents, sent_json(&a->sent[i], a));
@@ -190,13 +270,60 @@ static void print_json(const char *question, const struct ret_answer *a, const c
 	for (int n = 1; n <= a->ncites; n++)
 		if (cite_chunk(a, n))
 			json_object_array_add(cites, cite_json(a, n));
-	json_object_object_add(o, a->abstained ? "nearest" : "citations", cites);
+	if (a->abstained) {
+		json_object_object_add(o, "citations", json_object_new_array());
+		json_object_object_add(o, "nearest", cites);
+	} else {
+		json_object_object_add(o, "citations", cites);
+	}
 	json_object_object_add(o, "cloud", cloud); /* the arbiter (route.c) */
 	cli_json_print(o);
 	free(text);
 }
 
 /* ---- the command ------------------------------------------------------ */
+
+/* A streamed piece of the answer: on a terminal, control characters other
+ * than newline and tab become '?' (the model cannot drive the terminal). */
+static int print_piece(void *ctx, const char *piece, size_t len)
+{
+	const struct cli *c = ctx;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)piece[i];
+		if (c->stdout_tty && (ch < 0x20 || ch == 0x7F) && ch != '\n' && ch != '\t')
+			ch = '?';
+		putchar(ch);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* Opens the chat model, if one is configured or given; *ch NULL when none.
+ * CLI_OK or an exit status after printing the error. */
+static int open_chat(struct cli *c, const struct query_opts *q, size_t max_tokens, struct chat **ch)
+{
+	const char *model = q->model ? q->model : c->cfg.chat_model[0] ? c->cfg.chat_model : NULL;
+	*ch = NULL;
+	if (!model || q->extractive)
+		return CLI_OK;
+	struct chat_params cp = chat_params_default();
+	cp.sample.temperature = 0; /* an answer from the context, not a story */
+	cp.max_tokens = (int)max_tokens;
+	if (c->cfg.chat_template[0])
+		cp.template_name = c->cfg.chat_template;
+	if (c->cfg.chat_ctx)
+		cp.llm.n_ctx = (int)c->cfg.chat_ctx;
+	char err[512] = "", safe[1024];
+	int rc = chat_open(model, &cp, ch, err, sizeof err);
+	if (rc) {
+		cli_error("cannot open the chat model '%s': %s", cli_safe(model, safe, sizeof safe),
+			  err[0] ? err : mx_strerror(rc));
+		return CLI_ERR;
+	}
+	if (chat_warning(*ch)[0] && c->verbose)
+		cli_warn("%s", chat_warning(*ch));
+	return CLI_OK;
+}
 
 int cmd_ask(struct cli *c, int argc, char **argv)
 {
@@ -206,11 +333,16 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 		return ret;
 	struct ret_answer a = { 0 };
 	struct store *st = NULL;
+	struct chat *ch = NULL;
+	struct ask_out o = { 0 };
+	char *reply = NULL, *prompt = NULL;
 	struct ret_answer_params p = ret_answer_params_default(false);
+	size_t max_tokens = q.max_tokens ? q.max_tokens : ASK_MAX_TOKENS;
 	p.ret.mode = q.mode_set ? (enum ret_mode)q.mode : RET_BM25;
 	p.docs = q.limit;
 
-	/* retrieve */
+	/* the models: the embedder for retrieval, the chat model (whose window
+	 * bounds the context) for a written answer */
 	int ex;
 	st = cli_store_open(c, false, true, &ex);
 	if (!st) {
@@ -225,7 +357,16 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 		p.min_coverage = d.min_coverage;
 		p.min_cos = d.min_cos;
 	}
-	/* assemble the context and answer */
+	if ((ret = open_chat(c, &q, max_tokens, &ch)))
+		goto out;
+	if (ch) {
+		o.model = eng_llm_arch(chat_llm(ch));
+		long room = (long)chat_n_ctx(ch) - (long)max_tokens - ASK_OVERHEAD;
+		if (room < (long)p.ctx_tokens)
+			p.ctx_tokens = room > 32 ? (size_t)room : 32;
+	}
+
+	/* retrieve and assemble the context (and the extractive answer) */
 	int rc = ret_answer_run(st, q.query, &p, &a);
 	if (rc == MX_EEMPTY) {
 		cli_error("the question has no words to search for");
@@ -237,29 +378,57 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 		ret = CLI_USAGE;
 		goto out;
 	}
-	if (rc) {
-		cli_error("cannot answer: %s", a.err[0] ? a.err : store_errmsg(st));
+	if (rc && a.err[0]) {
+		cli_error("cannot answer: %s", a.err);
 		ret = CLI_ERR;
 		goto out;
 	}
+	if (rc) {
+		cli_error("search failed: %s; the index may be damaged ('memex status --check' "
+			  "checks it)",
+			  store_errmsg(st));
+		ret = CLI_ERR;
+		goto out;
+	}
+
+	/* the written answer, streamed, its citations checked */
+	if (ch && !a.abstained && a.nctx) {
+		o.streamed = !q.json;
+		rc = ret_answer_generate(&a, q.query, ch, o.streamed ? print_piece : NULL, c,
+					 p.ret.embedder, p.min_support, &reply, &prompt);
+		if (rc) {
+			if (o.streamed)
+				printf("\n");
+			cli_error("the chat model failed: %s", a.err[0] ? a.err : mx_strerror(rc));
+			ret = CLI_ERR;
+			goto out;
+		}
+		o.reply = reply;
+		o.prompt = prompt;
+	}
+
 	/* print, then the arbiter: local, or the sanitized question to the cloud */
 	struct cli_route_opts ro = { .dry_run = q.dry_run,
 				     .explain = q.explain,
 				     .json = q.json,
 				     .local = a.nctx && !a.abstained ? RTR_LOCAL_ANSWERED
-								     : RTR_LOCAL_ABSTAINED };
+								     : RTR_LOCAL_ABSTAINED,
+				     .local_model = ch != NULL };
 	json_object *cloud = NULL;
 	if (!q.json) {
-		print_text(c, &a);
+		print_text(c, &a, &o);
 		fflush(stdout);
 	}
 	ret = cli_route(c, st, q.query, &p.ret, &ro, &cloud);
 	if (q.json)
-		print_json(q.query, &a, NULL, cloud);
+		print_json(q.query, &a, &o, cloud);
 out:
+	chat_close(ch);
 	eng_embedder_close(p.ret.embedder);
 	ret_answer_clear(&a);
 	store_close(st);
+	free(reply);
+	free(prompt);
 	free(q.query);
 	return ret;
 }

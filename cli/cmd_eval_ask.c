@@ -37,8 +37,8 @@
 #include "cli.h"
 
 #define EA_MAX_QUESTIONS 10000
-#define EA_MAX_SOURCES 8
-#define EA_LINE_MAX (1u << 20)
+#define EA_MAX_SOURCES	 8
+#define EA_LINE_MAX	 (1u << 20)
 
 struct ea_q {
 	char *id, *question, *key;
@@ -47,7 +47,7 @@ struct ea_q {
 	size_t nsrc;
 	/* results of the last mode run */
 	double coverage, cosine;
-	bool cited, in_ctx, key_found, abstained, asks_id, id_found;
+	bool cited, in_ctx, key_found, abstained, asks_id, id_found, asks_typed, typed_found;
 	size_t nctx;
 };
 
@@ -124,10 +124,10 @@ static int set_load(const char *path, const char *dir, struct ea_set *s)
 		e->answerable = json_object_get_boolean(ans);
 		if (json_object_object_get_ex(o, "sources", &srcs) &&
 		    json_object_is_type(srcs, json_type_array))
-			for (size_t k = 0; k < json_object_array_length(srcs) && e->nsrc < EA_MAX_SOURCES;
-			     k++) {
-				const char *sp = json_object_get_string(
-					json_object_array_get_idx(srcs, k));
+			for (size_t k = 0;
+			     k < json_object_array_length(srcs) && e->nsrc < EA_MAX_SOURCES; k++) {
+				const char *sp =
+					json_object_get_string(json_object_array_get_idx(srcs, k));
 				size_t n = strlen(dir) + strlen(sp ? sp : "") + 2;
 				char *full = malloc(n);
 				if (full && sp) {
@@ -271,6 +271,8 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		q->nctx = a.nctx;
 		q->asks_id = a.asks_id;
 		q->id_found = a.id_found;
+		q->asks_typed = a.asks_typed;
+		q->typed_found = a.typed_found;
 		q->cited = q->in_ctx = q->key_found = false;
 		for (size_t k = 0; k < a.nctx; k++)
 			q->in_ctx |= is_source(q, &a.ctx[k].hit);
@@ -283,9 +285,10 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 			char safe[512];
 			fprintf(stderr, "%-4s %s coverage %.2f cosine %5.2f %s ", q->id,
 				q->answerable ? "A" : "U", q->coverage, q->cosine,
-				q->asks_id ? (q->id_found ? "id found  " : "id absent ") : "          ");
-			fprintf(stderr, "%s%s%s %s\n",
-				q->abstained ? "abstain " : "answer  ",
+				q->asks_id	? (q->id_found ? "id found  " : "id absent ")
+				: q->asks_typed ? (q->typed_found ? "kind found" : "kind lacks")
+						: "          ");
+			fprintf(stderr, "%s%s%s %s\n", q->abstained ? "abstain " : "answer  ",
 				q->answerable ? (q->cited ? "cited " : "----- ") : "",
 				q->answerable ? (q->key_found ? "key " : "--- ") : "",
 				cli_safe(q->question, safe, sizeof safe));
@@ -298,10 +301,10 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 /* ---- figures and calibration --------------------------------------------- */
 
 struct ea_fig {
-	size_t na, nu;		     /* answerable, unanswerable */
-	size_t cited, in_ctx, key;   /* over answerable, abstention applied */
-	size_t cited_all, key_all;   /* without abstention */
-	size_t abst_u, abst_a;	     /* unanswerable / answerable abstained */
+	size_t na, nu;		   /* answerable, unanswerable */
+	size_t cited, in_ctx, key; /* over answerable, abstention applied */
+	size_t cited_all, key_all; /* without abstention */
+	size_t abst_u, abst_a;	   /* unanswerable / answerable abstained */
 };
 
 static bool decide(const struct ea_q *q, double tc, double tk, bool emb)
@@ -311,7 +314,9 @@ static bool decide(const struct ea_q *q, double tc, double tk, bool emb)
 				.coverage = q->coverage,
 				.cosine = q->cosine,
 				.asks_id = q->asks_id,
-				.id_found = q->id_found };
+				.id_found = q->id_found,
+				.asks_typed = q->asks_typed,
+				.typed_found = q->typed_found };
 	p.min_coverage = tc;
 	p.min_cos = tk;
 	return ret_answer_abstains(&p, &a);
@@ -408,9 +413,9 @@ static json_object *fig_json(const struct ea_fig *f)
 	size_t ab = f->abst_u + f->abst_a;
 	json_object_object_add(o, "abstention_precision",
 			       json_object_new_double(ab ? (double)f->abst_u / (double)ab : 0));
-	json_object_object_add(o, "abstention_recall",
-			       json_object_new_double(f->nu ? (double)f->abst_u / (double)f->nu
-							    : 0));
+	json_object_object_add(
+		o, "abstention_recall",
+		json_object_new_double(f->nu ? (double)f->abst_u / (double)f->nu : 0));
 	return o;
 }
 
@@ -475,8 +480,10 @@ static json_object *calibrate(struct ea_set *s, bool emb, bool json)
 int cmd_eval_ask(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' }, { "json", no_argument, NULL, 'j' },
-		{ "calibrate", no_argument, NULL, 'c' },  { "verbose", no_argument, NULL, 'v' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "calibrate", no_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode = NULL;

@@ -14,6 +14,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/status.h"
+#include "../engine/chat_tmpl.h"
 #include "../retriever/retriever.h"
 #include "../router/arbiter.h"
 #include "../router/cloud.h"
@@ -240,6 +241,19 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 		cfg->cloud_retries = (int)v;
 	} else if (!strcmp(key, "cloud_max_response")) {
 		if (cli_parse_size(val, &cfg->cloud_max_response) || cfg->cloud_max_response < 1024)
+			goto bad;
+	} else if (!strcmp(key, "chat_model")) {
+		if (snprintf(cfg->chat_model, sizeof cfg->chat_model, "%s", val) >=
+		    (int)sizeof cfg->chat_model)
+			goto bad;
+		unquote(cfg->chat_model);
+	} else if (!strcmp(key, "chat_template")) {
+		enum chat_family f;
+		if (chat_family_parse(val, &f))
+			goto bad;
+		snprintf(cfg->chat_template, sizeof cfg->chat_template, "%s", val);
+	} else if (!strcmp(key, "chat_ctx")) {
+		if (cli_parse_count(val, 64, 1u << 20, &cfg->chat_ctx))
 			goto bad;
 	} else if (!strcmp(key, "search_results")) {
 		if (cli_parse_count(val, 1, 1000, &cfg->search_results))

@@ -149,10 +149,17 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 			 struct query_opts *q)
 {
 	static const struct option opts[] = {
-		{ "limit", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
-		{ "all-chunks", no_argument, NULL, 'a' },  { "threads", no_argument, NULL, 't' },
-		{ "mode", required_argument, NULL, 'm' },  { "dry-run", no_argument, NULL, 'D' },
-		{ "explain", no_argument, NULL, 'E' },	   { NULL, 0, NULL, 0 },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "all-chunks", no_argument, NULL, 'a' },
+		{ "threads", no_argument, NULL, 't' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "model", required_argument, NULL, 'M' },
+		{ "extractive", no_argument, NULL, 'x' },
+		{ "max-tokens", required_argument, NULL, 'T' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "explain", no_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 	q->limit = deflimit;
@@ -185,6 +192,21 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 				break;
 			}
 			return cli_usage(cli_command_find(name), true);
+		case 'M':
+		case 'x':
+		case 'T':
+			if (strcmp(name, "ask"))
+				return cli_usage(cli_command_find(name), true);
+			if (opt == 'M') {
+				q->model = optarg;
+			} else if (opt == 'x') {
+				q->extractive = true;
+			} else if (cli_parse_count(optarg, 1, 1u << 16, &q->max_tokens)) {
+				cli_error("--max-tokens takes a number from 1 to 65536, not '%s'",
+					  optarg);
+				return CLI_USAGE;
+			}
+			break;
 		case 'a':
 		case 't':
 			if (!strcmp(name, "search")) {

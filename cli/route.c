@@ -301,7 +301,7 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 	ap.threshold = c->cfg.router_threshold;
 	ap.never_send = never;
 	ap.n_never_send = c->cfg.n_never_send < 16 ? c->cfg.n_never_send : 16;
-	ap.local_model = false; /* no local chat model yet */
+	ap.local_model = o->local_model;
 	struct rtr_explain ex;
 	rtr_decide(&in, &ap, &ex);
 	/* --dry-run shows what would be sent even under policy never */

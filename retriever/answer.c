@@ -16,25 +16,28 @@
 #include "../common/buf.h"
 #include "../common/status.h"
 #include "../common/utf8.h"
+#include "../engine/chat.h"
 #include "../engine/engine.h"
 #include "retriever_int.h"
 
-#define SENT_MAX 4096	     /* sentences of one text */
-#define SENT_LONG 600	     /* a sentence longer than this is cut */
-#define SHORT_LINE 48	     /* a line shorter than this ends a sentence */
-#define CAND_MAX 256	     /* sentences scored for one answer */
-#define TERMS_MAX 4096	     /* words of one text, for overlaps */
-#define PROMPT_MAX (1u << 20) /* cap of a prompt */
-#define SIBLINGS 4	     /* chunks either side looked at for a better one */
+#define SENT_MAX      4096	 /* sentences of one text */
+#define SENT_LONG     600	 /* a sentence longer than this is cut */
+#define SHORT_LINE    48	 /* a line shorter than this ends a sentence */
+#define CAND_MAX      256	 /* sentences scored for one answer */
+#define TERMS_MAX     4096	 /* words of one text, for overlaps */
+#define PROMPT_MAX    (1u << 20) /* cap of a prompt */
+#define STEM_ROOM     4		 /* bytes a base form may add to a word */
+#define SIBLINGS      4		 /* chunks either side looked at for a better one */
+#define SIBLING_SHARE 0.75	 /* of the chunk's coverage a sibling needs */
 
 /* ===================================================================== */
 /* sentences                                                              */
 /* ===================================================================== */
 
 /* Abbreviations after which a '.' does not end a sentence. */
-static const char *const abbrevs[] = { "dr",   "mr",  "mrs", "ms",	"st",	"e.g", "i.e",
-				       "etc",  "vs",  "no",  "nr",	"approx", "ca",	 "incl",
-				       "kl",   "tel", "p",   "pp",	"fig",	"t.ex", "jr",
+static const char *const abbrevs[] = { "dr",   "mr",  "mrs",  "ms", "st",     "e.g",  "i.e",
+				       "etc",  "vs",  "no",   "nr", "approx", "ca",   "incl",
+				       "kl",   "tel", "p",    "pp", "fig",    "t.ex", "jr",
 				       "prof", "ave", "resp", "ref" };
 
 static bool is_abbrev(const char *text, size_t dot)
@@ -180,11 +183,11 @@ int ret_sentences_split(const char *text, size_t len, struct ret_span **out, siz
 
 /* Words of questions that carry no content beyond the stop words of the
  * retriever. */
-static const char *const qwords[] = { "much", "many", "get",  "got",  "am",   "any",  "all",
-				      "also", "so",   "then", "than", "just", "been", "being",
-				      "into", "up",   "out",  "need", "long", "time", "know",
-				      "want", "like", "going", "go",  "again", "these", "those",
-				      "they", "them", "he",   "she",  "his",  "her",  "him" };
+static const char *const qwords[] = { "much", "many", "get",   "got",  "am",	"any",	 "all",
+				      "also", "so",   "then",  "than", "just",	"been",	 "being",
+				      "into", "up",   "out",   "need", "long",	"time",	 "know",
+				      "want", "like", "going", "go",   "again", "these", "those",
+				      "they", "them", "he",    "she",  "his",	"her",	 "him" };
 
 static bool is_qword(const char *w, size_t n)
 {
@@ -204,17 +207,17 @@ static bool ends(const char *w, size_t n, const char *suf)
 
 /* Irregular forms that questions and answers often split between them. */
 static const char *const irregular[][2] = { { "paid", "pay" },	 { "spent", "spend" },
-					     { "bought", "buy" }, { "sent", "send" },
-					     { "gave", "give" },  { "given", "give" },
-					     { "took", "take" },  { "taken", "take" },
-					     { "left", "leave" }, { "won", "win" } };
+					    { "bought", "buy" }, { "sent", "send" },
+					    { "gave", "give" },	 { "given", "give" },
+					    { "took", "take" },	 { "taken", "take" },
+					    { "left", "leave" }, { "won", "win" } };
 
 /* Light English suffix stripping on a lower-case word; the new length. */
 static size_t stem(char *w, size_t n)
 {
 	for (size_t i = 0; i < sizeof irregular / sizeof irregular[0]; i++)
 		if (strlen(irregular[i][0]) == n && !memcmp(w, irregular[i][0], n)) {
-			size_t k = strlen(irregular[i][1]); /* never longer */
+			size_t k = strlen(irregular[i][1]); /* < n + STEM_ROOM */
 			memcpy(w, irregular[i][1], k);
 			return k;
 		}
@@ -284,11 +287,13 @@ int ret_terms_of(const char *text, size_t len, size_t max, struct ret_terms *out
 				}
 				out->t = t;
 			}
-			char *w = strndup(low + i, wl);
+			/* room for an irregular form's base, which may be longer */
+			char *w = malloc(wl + STEM_ROOM);
 			if (!w) {
 				rc = MX_ENOMEM;
 				break;
 			}
+			memcpy(w, low + i, wl);
 			w[stem(w, wl)] = '\0';
 			out->t[out->n++] = w;
 		}
@@ -310,6 +315,9 @@ static bool term_match(const char *a, const char *b)
 	size_t la = strlen(a), lb = strlen(b), m = la < lb ? la : lb, k = 0;
 	while (k < m && a[k] == b[k])
 		k++;
+	/* a final 'e' that -ed stripping took ("baked" -> "bak", "bake") */
+	if (k == m && m >= 3 && (la == lb + 1 ? a[lb] == 'e' : lb == la + 1 && b[la] == 'e'))
+		return true;
 	return k >= 5 && k * 10 >= m * 7;
 }
 
@@ -380,13 +388,8 @@ double ret_support_score(double cos, double overlap)
 void ret_cite_label(const struct store_hit *h, int64_t line_start, int64_t line_end, char *buf,
 		    size_t n)
 {
-	char date[16] = "";
-	if (h->date) {
-		time_t t = (time_t)h->date;
-		struct tm tm;
-		if (gmtime_r(&t, &tm))
-			strftime(date, sizeof date, "%Y-%m-%d", &tm);
-	}
+	char date[16];
+	ret_date_ymd(h->date, date, sizeof date);
 	if (h->parent_message_id && h->type && strcmp(h->type, "mail")) {
 		snprintf(buf, n, "attachment %s of <%s>", h->title ? h->title : "?",
 			 h->parent_message_id);
@@ -403,7 +406,8 @@ void ret_cite_label(const struct store_hit *h, int64_t line_start, int64_t line_
 			if (!wl) {
 				const char *gt = lt ? strchr(lt, '>') : NULL;
 				if (lt && gt)
-					snprintf(who, sizeof who, "%.*s", (int)(gt - lt - 1), lt + 1);
+					snprintf(who, sizeof who, "%.*s", (int)(gt - lt - 1),
+						 lt + 1);
 				else
 					snprintf(who, sizeof who, "%s", h->author);
 			} else {
@@ -445,14 +449,18 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 	p.ret.mode = with_embedder ? RET_HYBRID : RET_BM25;
 	/* calibrated on data/sample/questions.jsonl (memex eval ask
 	 * --calibrate; README, "Answers") */
-	p.min_coverage = with_embedder ? 0.40 : 0.50;
-	p.min_cos = with_embedder ? 0.45 : 2;
+	p.min_coverage = 0.45;
+	p.min_cos = with_embedder ? 0.675 : 2;
 	return p;
 }
 
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a)
 {
-	if (!a->nctx || (a->asks_id && !a->id_found))
+	if (!a->nctx)
+		return true;
+	if (a->asks_id) /* the slot decides: a code there, or none */
+		return !a->id_found;
+	if (a->asks_typed && !a->typed_found)
 		return true;
 	return !(a->coverage >= p->min_coverage || (a->cosine >= -1 && a->cosine >= p->min_cos));
 }
@@ -485,8 +493,7 @@ static int chunk_terms(const struct store_hit *h, struct ret_terms *t)
 {
 	struct mx_buf b;
 	mx_buf_init(&b, 1u << 22);
-	int rc = mx_buf_appendf(&b, "%s %s ", h->title ? h->title : "",
-				h->author ? h->author : "");
+	int rc = mx_buf_appendf(&b, "%s %s ", h->title ? h->title : "", h->author ? h->author : "");
 	if (!rc)
 		rc = mx_buf_appends(&b, h->text ? h->text : "");
 	if (!rc)
@@ -594,10 +601,33 @@ static int question_weights(const struct ret_terms *q, const struct ret_result *
 
 static bool has_identifier(const char *s, size_t n);
 
+/* Whether s has a name: two capitalised words in a row after its first
+ * word ("with Dr Karin Ahlgren", "Teacher: Joana Ferreira"). */
+static bool has_name(const char *s, size_t n)
+{
+	size_t words = 0, run = 0;
+	for (size_t i = 0; i < n;) {
+		while (i < n && !isalpha((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
+			i++;
+		size_t j = i;
+		while (j < n &&
+		       (isalpha((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80 || s[j] == '-'))
+			j++;
+		if (j == i)
+			break;
+		bool cap = isupper((unsigned char)s[i]) && j - i >= 2;
+		run = words++ && cap ? run + 1 : 0;
+		if (run >= 2)
+			return true;
+		i = j;
+	}
+	return false;
+}
+
 /* What the question asks for, and whether a sentence has that kind of
  * thing: a date or time for "when", a number for "how much/many", an
- * identifier for "which number/code/reference". */
-enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID };
+ * identifier for "which number/code/reference", a name for "who". */
+enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID, Q_WHO };
 
 static enum qkind question_kind(const char *q)
 {
@@ -615,17 +645,19 @@ static enum qkind question_kind(const char *q)
 	if (strstr(low, "number") || strstr(low, "code") || strstr(low, "reference") ||
 	    strstr(low, "password"))
 		return Q_ID;
+	if (!strncmp(low, "who", 3) || strstr(low, " who "))
+		return Q_WHO;
 	return Q_OTHER;
 }
 
 static bool has_kind(const char *s, size_t n, enum qkind k)
 {
-	static const char *const when_words[] = { "monday", "tuesday", "wednesday", "thursday",
-						  "friday", "saturday", "sunday", "january",
-						  "february", "march", "april", "june", "july",
-						  "august", "september", "october", "november",
-						  "december", "tomorrow", "today", "mon ", "tue ",
-						  "wed ", "thu ", "fri ", "sat ", "sun " };
+	static const char *const when_words[] = {
+		"monday",    "tuesday",	 "wednesday", "thursday", "friday",   "saturday", "sunday",
+		"january",   "february", "march",     "april",	  "june",     "july",	  "august",
+		"september", "october",	 "november",  "december", "tomorrow", "today",	  "mon ",
+		"tue ",	     "wed ",	 "thu ",      "fri ",	  "sat ",     "sun "
+	};
 	bool digit = false;
 	for (size_t i = 0; i < n; i++)
 		digit |= isdigit((unsigned char)s[i]) != 0;
@@ -633,6 +665,8 @@ static bool has_kind(const char *s, size_t n, enum qkind k)
 		return digit;
 	if (k == Q_ID)
 		return has_identifier(s, n);
+	if (k == Q_WHO)
+		return has_name(s, n);
 	if (k != Q_WHEN)
 		return false;
 	for (size_t i = 0; i + 2 < n; i++)
@@ -778,8 +812,8 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 		} else {
 			rel[i] = 0.55 * ov + 0.3 * ctx + 0.15 * kind_bonus;
 		}
-		if (is_heading(texts[i]) || (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]),
-									     Q_AMOUNT)))
+		if (is_heading(texts[i]) ||
+		    (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]), Q_AMOUNT)))
 			rel[i] *= 0.5;
 		c[i].rel = rel[i];
 	}
@@ -941,7 +975,8 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 			bool has_mod = terms_have(&own, mod), other = false, any_other = false;
 			ret_terms_clear(&own);
 			/* the other words: in the sentences around it, or the title */
-			size_t from = sp[i > 0 ? i - 1 : 0].start, to = sp[i + 1 < ns ? i + 1 : i].end;
+			size_t from = sp[i > 0 ? i - 1 : 0].start,
+			       to = sp[i + 1 < ns ? i + 1 : i].end;
 			rc = mx_buf_appendf(&b, "%.*s\n%s", (int)(to - from), t + from,
 					    h->title ? h->title : "");
 			if (!rc)
@@ -961,6 +996,65 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 		free(sp);
 	}
 	ret_terms_clear(&qt);
+	return rc;
+}
+
+/* For a question that asks for a date, an amount or a name (see
+ * question_kind), whether a sentence of that kind with one of the
+ * question's words stands in a chunk that has the rarest of the question's
+ * words found in the context (weights qw): "When is my flight to Porto?"
+ * wants a date about a flight where Porto is. Sets *asks. */
+static int typed_slot(const struct ret_answer *a, const char *question, const struct ret_terms *qt,
+		      const double *qw, bool *asks, bool *found)
+{
+	enum qkind kind = question_kind(question);
+	int rc = 0;
+	*asks = *found = false;
+	if (kind == Q_OTHER || kind == Q_ID || !qt->n)
+		return 0;
+	/* the rarest of the question's words that the context has at all (a
+	 * word it lacks everywhere is the coverage's business) */
+	size_t rare = qt->n;
+	for (size_t k = 0; k < a->nctx && !rc; k++) {
+		struct ret_terms ct;
+		if ((rc = chunk_terms(&a->ctx[k].hit, &ct)))
+			return rc;
+		for (size_t i = 0; i < qt->n; i++)
+			if ((rare == qt->n || qw[i] > qw[rare]) && terms_have(&ct, qt->t[i]))
+				rare = i;
+		ret_terms_clear(&ct);
+	}
+	if (rare == qt->n)
+		return 0;
+	*asks = true;
+	for (size_t k = 0; k < a->nctx && !*found && !rc; k++) {
+		const struct store_hit *h = &a->ctx[k].hit;
+		const char *t = h->text ? h->text : "";
+		struct ret_terms ct;
+		if ((rc = chunk_terms(h, &ct)))
+			break;
+		bool has_rare = terms_have(&ct, qt->t[rare]);
+		ret_terms_clear(&ct);
+		if (!has_rare)
+			continue;
+		struct ret_span *sp = NULL;
+		size_t ns = 0;
+		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+			break;
+		for (size_t i = 0; i < ns && !*found && !rc; i++) {
+			const char *x = t + sp[i].start;
+			size_t xl = sp[i].end - sp[i].start;
+			struct ret_terms st_;
+			if (!has_kind(x, xl, kind))
+				continue;
+			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &st_)))
+				break;
+			for (size_t w = 0; w < qt->n && !*found; w++)
+				*found = terms_have(&st_, qt->t[w]);
+			ret_terms_clear(&st_);
+		}
+		free(sp);
+	}
 	return rc;
 }
 
@@ -1009,19 +1103,23 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 		size_t t = tokens_of(r.hits[i].text ? r.hits[i].text : "");
 		if (i > 0 && a->ctx_tokens + t > p->ctx_tokens)
 			break;
-		if ((rc = ctx_push(a, &cap, &r.hits[i], (int)i + 1, 1.0 / (double)(i + 1), a->nctx)))
+		if ((rc = ctx_push(a, &cap, &r.hits[i], (int)i + 1, 1.0 / (double)(i + 1),
+				   a->nctx)))
 			goto out;
 		a->ncites = (int)i + 1;
 	}
 	/* more of the first three documents: the chunks next to the best one
-	 * when the passage runs over its edge, and the document's chunk that
-	 * covers the question best when it beats the retrieved one */
+	 * when the passage runs over its edge, and the document's other chunk
+	 * that covers the question best, when it covers it at least
+	 * SIBLING_SHARE as well as the retrieved one */
 	size_t nfirst = a->nctx;
 	for (size_t at = 0; at < nfirst && a->ctx[at].cite <= 3; at++) {
 		struct ret_terms ct;
 		if ((rc = chunk_terms(&a->ctx[at].hit, &ct)))
 			goto out;
-		double own = ret_term_overlap(&qt, qw, &ct), best_ov = own;
+		/* a sibling nearly as good may hold the answer the retrieved
+		 * chunk only points to (a recipe's method, a log's next entry) */
+		double own = ret_term_overlap(&qt, qw, &ct), best_ov = own * SIBLING_SHARE;
 		ret_terms_clear(&ct);
 		struct store_hit best = { 0 };
 		const char *t = a->ctx[at].hit.text;
@@ -1044,7 +1142,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 					store_hit_clear(&nb);
 					goto out;
 				}
-			} else if (ov > best_ov) {
+			} else if (ov >= best_ov && ov > 0 && off != 0) {
 				store_hit_clear(&best);
 				best = nb;
 				best_ov = ov;
@@ -1063,7 +1161,8 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 			goto out;
 	}
 	/* a document's chunks in their order */
-	qsort(a->ctx, a->nctx, sizeof *a->ctx, ctx_cmp);
+	if (a->nctx > 1)
+		qsort(a->ctx, a->nctx, sizeof *a->ctx, ctx_cmp);
 	/* coverage and cosine: how close the context comes to the question */
 	if (rp.embedder && a->nctx) {
 		int d = eng_embedder_dims(rp.embedder);
@@ -1094,6 +1193,8 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 			a->coverage = ov;
 	}
 	if ((rc = id_slot(a, question, &a->asks_id, &a->id_found)))
+		goto out;
+	if ((rc = typed_slot(a, question, &qt, qw, &a->asks_typed, &a->typed_found)))
 		goto out;
 	a->confidence = a->coverage;
 	if (a->nctx && (rc = extract(a, question, &qt, qw, qv, p)))
@@ -1216,6 +1317,48 @@ static size_t leading_cites(const char *s)
 	}
 }
 
+/* The best cosine between a claim's vector cv (d floats) and the
+ * sentences of text t, embedded in one batch; -2 when t has none. */
+static int best_sentence_cos(struct ret_answer *a, const char *t, const float *cv, int d,
+			     struct eng_embedder *e, double *best)
+{
+	struct ret_span *sp = NULL;
+	size_t ns = 0;
+	char **one = NULL;
+	float *sv = NULL;
+	*best = -2;
+	int rc = ret_sentences_split(t, strlen(t), &sp, &ns);
+	if (rc || !ns)
+		goto out;
+	if (ns > CAND_MAX)
+		ns = CAND_MAX;
+	one = calloc(ns, sizeof *one);
+	sv = malloc(ns * (size_t)d * sizeof *sv);
+	if (!one || !sv) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ns; i++)
+		if (!(one[i] = strndup(t + sp[i].start, sp[i].end - sp[i].start))) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+	if ((rc = eng_embed(e, (const char *const *)one, ns, ENG_PASSAGE, sv))) {
+		snprintf(a->err, sizeof a->err, "%s", eng_errmsg(e));
+		goto out;
+	}
+	for (size_t i = 0; i < ns; i++)
+		if (dot(cv, sv + i * (size_t)d, d) > *best)
+			*best = dot(cv, sv + i * (size_t)d, d);
+out:
+	for (size_t i = 0; one && i < ns; i++)
+		free(one[i]);
+	free(one);
+	free(sv);
+	free(sp);
+	return rc;
+}
+
 /* The support of a claim by the chunks of document cite: the best over
  * its chunks (see ret_support_score); *chunk the best chunk. */
 static int support_of(struct ret_answer *a, const char *claim, const float *cv, int d,
@@ -1226,11 +1369,6 @@ static int support_of(struct ret_answer *a, const char *claim, const float *cv, 
 	*sup = 0;
 	if (rc)
 		return rc;
-	float *sv = d ? malloc((size_t)d * sizeof *sv) : NULL;
-	if (d && !sv) {
-		ret_terms_clear(&ct);
-		return MX_ENOMEM;
-	}
 	for (size_t k = 0; k < a->nctx && !rc; k++) {
 		if (a->ctx[k].cite != cite)
 			continue;
@@ -1240,33 +1378,14 @@ static int support_of(struct ret_answer *a, const char *claim, const float *cv, 
 		double ov = ret_term_overlap(&ct, NULL, &st_);
 		ret_terms_clear(&st_);
 		double best_cos = -2;
-		if (d) {
-			struct ret_span *sp = NULL;
-			size_t ns = 0;
-			if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
-				break;
-			for (size_t i = 0; i < ns && !rc; i++) {
-				char *one = strndup(t + sp[i].start, sp[i].end - sp[i].start);
-				const char *tx = one;
-				if (!one) {
-					rc = MX_ENOMEM;
-					break;
-				}
-				if ((rc = eng_embed(e, &tx, 1, ENG_PASSAGE, sv)))
-					snprintf(a->err, sizeof a->err, "%s", eng_errmsg(e));
-				else if (dot(cv, sv, d) > best_cos)
-					best_cos = dot(cv, sv, d);
-				free(one);
-			}
-			free(sp);
-		}
+		if (d && (rc = best_sentence_cos(a, t, cv, d, e, &best_cos)))
+			break;
 		double s = ret_support_score(best_cos, ov);
 		if (s > *sup) {
 			*sup = s;
 			*chunk = k;
 		}
 	}
-	free(sv);
 	ret_terms_clear(&ct);
 	return rc;
 }
@@ -1324,6 +1443,7 @@ int ret_answer_check(struct ret_answer *a, const char *answer, struct eng_embedd
 		s->ncites = (int)nc;
 		s->cite = nc ? cites[0] : 0;
 		s->support = -1;
+		s->chunk = SIZE_MAX; /* none until a citation is checked */
 		s->byte_start = (int64_t)sp[i].start;
 		s->byte_end = (int64_t)sp[i].end;
 	}
@@ -1357,5 +1477,78 @@ out:
 	free(sp);
 	free(clean);
 	free(cv);
+	return rc;
+}
+
+/* ===================================================================== */
+/* the generative answer                                                  */
+/* ===================================================================== */
+
+void ret_answer_fit(struct ret_answer *a, size_t max_tokens)
+{
+	while (a->nctx > 1 && a->ctx_tokens > max_tokens) {
+		struct ret_ctx_chunk *last = &a->ctx[a->nctx - 1];
+		size_t t = tokens_of(last->hit.text ? last->hit.text : "");
+		a->ctx_tokens -= t < a->ctx_tokens ? t : a->ctx_tokens;
+		store_hit_clear(&last->hit);
+		a->nctx--;
+	}
+	if (a->nctx == 1 && a->ctx_tokens > max_tokens && a->ctx[0].hit.text) {
+		char *t = a->ctx[0].hit.text;
+		size_t keep =
+			mx_utf8_floor(t, max_tokens * 4 < strlen(t) ? max_tokens * 4 : strlen(t));
+		t[keep] = '\0';
+		a->ctx_tokens = tokens_of(t);
+	}
+	a->ncites = a->nctx ? a->ctx[a->nctx - 1].cite : 0;
+}
+
+int ret_answer_generate(struct ret_answer *a, const char *question, struct chat *ch,
+			ret_stream_fn fn, void *ctx, struct eng_embedder *e, double min_support,
+			char **reply, char **prompt)
+{
+	struct chat_session *s = NULL;
+	char *user = NULL;
+	int rc = 0;
+	*reply = NULL;
+	if (prompt)
+		*prompt = NULL;
+	for (int tries = 0; tries < 12; tries++) {
+		const char *sys = ret_answer_instructions();
+		free(user);
+		user = ret_answer_prompt(a, question);
+		chat_session_free(s);
+		s = NULL;
+		if (!user || chat_session_new(&s) ||
+		    chat_session_add(s, CHAT_ROLE_SYSTEM, sys, strlen(sys)) ||
+		    chat_session_add(s, CHAT_ROLE_USER, user, strlen(user))) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+		rc = chat_reply(ch, s, fn, ctx, reply, NULL, NULL);
+		if (rc != MX_ETOOBIG || !a->nctx)
+			break;
+		/* the prompt does not fit the window: a smaller context */
+		size_t was = a->ctx_tokens;
+		ret_answer_fit(a, a->ctx_tokens / 2);
+		if (a->ctx_tokens >= was)
+			break;
+	}
+	if (rc) {
+		snprintf(a->err, sizeof a->err, "%s", chat_errmsg(ch));
+		goto out;
+	}
+	rc = ret_answer_check(a, *reply ? *reply : "", e, min_support);
+out:
+	if (rc) {
+		free(*reply);
+		*reply = NULL;
+	}
+	if (prompt && !rc) {
+		*prompt = user;
+		user = NULL;
+	}
+	free(user);
+	chat_session_free(s);
 	return rc;
 }

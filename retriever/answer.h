@@ -41,6 +41,7 @@
 #include "retriever.h"
 
 struct eng_embedder;
+struct chat;
 
 /* ---- building blocks ---------------------------------------------------- */
 
@@ -128,7 +129,8 @@ struct ret_answer_sent {
 	int cite;		      /* citation number, 0: none */
 	int ncites;		      /* citations the sentence carries */
 	size_t chunk;		      /* context chunk it comes from (extractive) or
-					 best supports it (generated) */
+					 best supports it (generated; SIZE_MAX:
+					 none) */
 	double score;		      /* relevance to the question (extractive) */
 	double support;		      /* 0..1, see ret_support_score; -1: no
 					 citation to check */
@@ -140,17 +142,19 @@ struct ret_answer_sent {
 struct ret_answer {
 	struct ret_ctx_chunk *ctx; /* the context, citation order */
 	size_t nctx;
-	int ncites;		   /* documents cited in the context */
-	size_t ctx_tokens;	   /* estimated */
+	int ncites;		      /* documents cited in the context */
+	size_t ctx_tokens;	      /* estimated */
 	struct ret_answer_sent *sent; /* the extractive answer, or the
 					 checked generated one */
 	size_t nsent;
 	bool abstained;
-	double coverage;   /* best share of the question's words in a chunk */
-	bool asks_id;	   /* the question asks for a number or code */
-	bool id_found;	   /* and the context has one where it asks */
-	double cosine;	   /* best question-chunk cosine; -2: no embedder */
-	double confidence; /* the figure compared with the thresholds */
+	double coverage;    /* best share of the question's words in a chunk */
+	bool asks_id;	    /* the question asks for a number or code */
+	bool id_found;	    /* and the context has one where it asks */
+	bool asks_typed;    /* the question asks for a date, amount or name */
+	bool typed_found;   /* and a sentence of that kind has its rarest word */
+	double cosine;	    /* best question-chunk cosine; -2: no embedder */
+	double confidence;  /* the figure compared with the thresholds */
 	enum ret_mode mode; /* the retrieval that ran */
 	char err[160];	    /* why a call failed, when it says so */
 };
@@ -162,10 +166,10 @@ struct ret_answer {
  * word; MX_EINVAL: a bad filter, reason in a->err), MX_ENOMEM, or a store
  * error (store_errmsg). */
 /* Whether the answer a is withheld under p's thresholds (whatever
- * p->no_abstain says): no context; a question that asks for a number or
- * code (a "passport number") with none in a sentence about that thing; or
- * coverage below p->min_coverage and, with an embedder, cosine below
- * p->min_cos. */
+ * p->no_abstain says): no context; for a question that asks for a number
+ * or code (a "passport number"), whether one stands in a sentence about
+ * that thing decides; for others, coverage below p->min_coverage and, with
+ * an embedder, cosine below p->min_cos. */
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a);
 
 int ret_answer_run(struct store *st, const char *question, const struct ret_answer_params *p,
@@ -178,6 +182,28 @@ void ret_answer_clear(struct ret_answer *a);
 char *ret_answer_prompt(const struct ret_answer *a, const char *question);
 /* The system instructions of that prompt (static). */
 const char *ret_answer_instructions(void);
+
+/* Keeps the context within max_tokens (estimated at 4 bytes a token):
+ * drops chunks from the end, the last documents first, and cuts the text
+ * of the first one when it alone is too long. */
+void ret_answer_fit(struct ret_answer *a, size_t max_tokens);
+
+/* Receives a generated answer as it is made (pieces never end inside a
+ * UTF-8 sequence); nonzero stops the generation. */
+typedef int (*ret_stream_fn)(void *ctx, const char *piece, size_t len);
+
+/* The generative answer: the instructions as the system message and
+ * ret_answer_prompt() as the user's, sent to the chat model ch (borrowed;
+ * a fresh conversation each call), streamed to fn (may be NULL); when the
+ * prompt does not fit the model's window the context is cut
+ * (ret_answer_fit) and the call repeated. Then the answer's citations are
+ * checked (ret_answer_check, embedder e optional). *reply receives the
+ * answer (malloc'd; caller frees); *prompt (optional) the user message
+ * that was sent (malloc'd). 0, MX_ETOOBIG (not even the question fits),
+ * MX_ENOMEM, or the model's error with its message in a->err. */
+int ret_answer_generate(struct ret_answer *a, const char *question, struct chat *ch,
+			ret_stream_fn fn, void *ctx, struct eng_embedder *e, double min_support,
+			char **reply, char **prompt);
 
 /* Replaces a->sent with the sentences of a generated answer, each one's
  * citations [n] checked against the chunks of document n: support scores

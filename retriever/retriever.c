@@ -618,6 +618,16 @@ void ret_result_clear(struct ret_result *res)
 	memset(res, 0, sizeof *res);
 }
 
+void ret_date_ymd(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (n)
+		buf[0] = '\0';
+	if (t && gmtime_r(&tt, &tm))
+		strftime(buf, n, "%Y-%m-%d", &tm);
+}
+
 void ret_citation(const struct store_hit *h, char *buf, size_t n)
 {
 	if (h->parent_message_id && h->type && strcmp(h->type, "mail")) {
@@ -626,13 +636,8 @@ void ret_citation(const struct store_hit *h, char *buf, size_t n)
 		return;
 	}
 	if (h->type && !strcmp(h->type, "mail")) {
-		char date[16] = "";
-		if (h->date) {
-			time_t t = (time_t)h->date;
-			struct tm tm;
-			if (gmtime_r(&t, &tm))
-				strftime(date, sizeof date, "%Y-%m-%d", &tm);
-		}
+		char date[16];
+		ret_date_ymd(h->date, date, sizeof date);
 		snprintf(buf, n, "<%s> %s, %s%s%s", h->message_id ? h->message_id : "?",
 			 h->title && *h->title ? h->title : "(no subject)",
 			 h->author ? h->author : "(unknown sender)", date[0] ? ", " : "", date);

@@ -7,9 +7,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Whether the n bytes at w are a word too common to help rank a question
  * (case-insensitive, ASCII). */
 bool ret_is_stopword(const char *w, size_t n);
+
+/* "YYYY-MM-DD" (UTC) of epoch seconds t into buf; "" for 0. */
+void ret_date_ymd(int64_t t, char *buf, size_t n);
 
 #endif

@@ -573,28 +573,28 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 		return;
 	}
 	/* 3. need */
+	if (in->local == RTR_LOCAL_ANSWERED) {
+		/* the answer is in your own data: the cloud, which only gets the
+		 * question, cannot do better */
+		ex->reasons |= RTR_R_COVERED;
+		set_why(ex, "the local answer found it in your index", "", "");
+		return;
+	}
 	if (in->has_draft && in->draft_logprob >= p->draft_confident) {
 		ex->reasons |= RTR_R_DRAFT_OK;
 		set_why(ex, "the local draft answer is confident", "", "");
 		return;
 	}
 	if (!p->local_model) {
-		bool covered = in->local == RTR_LOCAL_UNKNOWN
-				       ? ex->content_words && ex->coverage >= p->weak_coverage
-				       : in->local == RTR_LOCAL_ANSWERED;
-		if (covered) {
+		if (in->local == RTR_LOCAL_UNKNOWN && ex->content_words &&
+		    ex->coverage >= p->weak_coverage) {
 			ex->reasons |= RTR_R_COVERED;
-			set_why(ex,
-				in->local == RTR_LOCAL_ANSWERED
-					? "the local answer found it in your index"
-					: "the passages in your index cover the question",
-				"", "");
+			set_why(ex, "the passages in your index cover the question", "", "");
 			return;
 		}
 		ex->reasons |= RTR_R_NOT_COVERED;
 		ex->decision = RTR_ESCALATE;
-		set_why(ex,
-			"no local chat model, and your index does not answer this general question",
+		set_why(ex, "no local chat model, and your index does not answer this general question",
 			"", "");
 		return;
 	}

@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/fsutil.h"
 #include "../common/status.h"
+#include "../engine/chat.h"
+#include "../engine/engine.h"
 #include "../retriever/answer.h"
 #include "../store/store.h"
 #include "harness.h"
@@ -52,13 +55,14 @@ static void sentences_prose(void)
 static void sentences_forms_and_lists(void)
 {
 	char s[16][160];
-	size_t n = split("Hi Maya,\n\nThis confirms your appointment.\n\n"
-			 "  When:     Tuesday 17 November 2026 at 09:40\n"
-			 "  Dentist:  Dr Karin Ahlgren\n"
-			 "Please bring:\n- valid photo ID\n- the health declaration form, filled in "
-			 "(you can also fill it in online\n  in your patient account)\n"
-			 "## Costs\n| Rent | 9 850 |\n",
-			 s, 16);
+	size_t n =
+		split("Hi Maya,\n\nThis confirms your appointment.\n\n"
+		      "  When:     Tuesday 17 November 2026 at 09:40\n"
+		      "  Dentist:  Dr Karin Ahlgren\n"
+		      "Please bring:\n- valid photo ID\n- the health declaration form, filled in "
+		      "(you can also fill it in online\n  in your patient account)\n"
+		      "## Costs\n| Rent | 9 850 |\n",
+		      s, 16);
 	CHECK_EQ_INT(n, 9);
 	CHECK_STR(s[0], "Hi Maya,");
 	CHECK_STR(s[1], "This confirms your appointment.");
@@ -96,9 +100,9 @@ static void sentences_long_are_cut(void)
 static void terms_and_overlap(void)
 {
 	struct ret_terms q, t;
-	CHECK_EQ_INT(ret_terms_of("What are the Bookings of my flights in G\xc3\xb6teborg?", 49,
-				  64, &q),
-		     0);
+	CHECK_EQ_INT(
+		ret_terms_of("What are the Bookings of my flights in G\xc3\xb6teborg?", 49, 64, &q),
+		0);
 	/* stop words gone, lower case, plurals stripped */
 	CHECK_EQ_INT(q.n, 3);
 	if (q.n == 3) {
@@ -122,6 +126,15 @@ static void terms_and_overlap(void)
 	ret_terms_clear(&q2);
 	ret_terms_clear(&t);
 	ret_terms_clear(&q);
+	/* irregular forms become their base, which may be longer */
+	CHECK_EQ_INT(ret_terms_of("left paid booked", 16, 64, &t), 0);
+	CHECK_EQ_INT(t.n, 3);
+	if (t.n == 3) {
+		CHECK_STR(t.t[0], "leave");
+		CHECK_STR(t.t[1], "pay");
+		CHECK_STR(t.t[2], "book");
+	}
+	ret_terms_clear(&t);
 	/* an empty question covers nothing */
 	CHECK_EQ_INT(ret_terms_of("what is it?", 11, 64, &q), 0);
 	CHECK_EQ_INT(q.n, 0);
@@ -177,8 +190,9 @@ static void citation_labels(void)
 	CHECK_STR(b, "/home/n/todo.md:12-30");
 	ret_cite_label(&f, 14, 14, b, sizeof b);
 	CHECK_STR(b, "/home/n/todo.md:14");
-	struct store_hit pdf = { .type = "pdf", .source_path = "/d/a.pdf", .path = "",
-				 .page_start = 3 };
+	struct store_hit pdf = {
+		.type = "pdf", .source_path = "/d/a.pdf", .path = "", .page_start = 3
+	};
 	ret_cite_label(&pdf, 0, 0, b, sizeof b);
 	CHECK_STR(b, "/d/a.pdf p. 3");
 	/* truncation keeps the buffer terminated */
@@ -276,6 +290,44 @@ static void check_citations(void)
 	ret_answer_clear(&a); /* twice is fine */
 }
 
+/* With an embedder (the bert fixture: the numbers mean little, but a
+ * sentence and its copy embed the same), support mixes the cosine in. */
+static void check_citations_with_embedder(void)
+{
+	char path[4096];
+	const char *sh = test_shared();
+	if (sh)
+		snprintf(path, sizeof path, "%s/fixtures/bert/bert-minilm-shape-q8_0.gguf", sh);
+	if (!sh || access(path, R_OK) != 0) {
+		printf("    skip: ../shared/fixtures/bert/bert-minilm-shape-q8_0.gguf not found\n");
+		return;
+	}
+	struct eng_params ep = eng_params_default();
+	struct eng_embedder *e = NULL;
+	char err[256];
+	CHECK_EQ_INT(eng_embedder_open(path, &ep, &e, err, sizeof err), 0);
+	if (!e)
+		return;
+	struct ret_answer a;
+	fake_context(&a);
+	CHECK_EQ_INT(ret_answer_check(&a,
+				      "Late cancellations cost 650 SEK. [1] "
+				      "Bananas are yellow and grow in warm places [1].",
+				      e, 0.5),
+		     0);
+	CHECK_EQ_INT(a.nsent, 2);
+	if (a.nsent == 2) {
+		/* the copy: cosine 1 with its sentence, every word found */
+		CHECK(a.sent[0].support > 0.99 && a.sent[0].support <= 1.0 + 1e-6);
+		CHECK(a.sent[0].supported);
+		CHECK(a.sent[1].support < a.sent[0].support);
+		CHECK(a.sent[1].support >= 0 && a.sent[1].support <= 1.0);
+		CHECK(!a.sent[1].supported);
+	}
+	ret_answer_clear(&a);
+	eng_embedder_close(e);
+}
+
 static void prompt_has_instructions_and_context(void)
 {
 	struct ret_answer a;
@@ -295,6 +347,128 @@ static void prompt_has_instructions_and_context(void)
 	CHECK(strstr(ins, "only") != NULL);
 	CHECK(strstr(ins, "[n]") != NULL);
 	CHECK(strstr(ins, "does not contain") != NULL);
+	ret_answer_clear(&a);
+}
+
+/* ---- the generative path on the random-weight qwen2 fixture ------------ */
+
+struct stream {
+	char buf[8192];
+	size_t len, pieces;
+};
+
+static int collect(void *ctx, const char *piece, size_t len)
+{
+	struct stream *s = ctx;
+	if (s->len + len < sizeof s->buf) {
+		memcpy(s->buf + s->len, piece, len);
+		s->len += len;
+		s->buf[s->len] = '\0';
+	}
+	s->pieces++;
+	return 0;
+}
+
+static struct chat *fixture_chat(int n_ctx, int max_tokens)
+{
+	char path[4096];
+	const char *sh = test_shared();
+	if (!sh)
+		return NULL;
+	snprintf(path, sizeof path, "%s/fixtures/llama/qwen2-s-f16.gguf", sh);
+	if (access(path, R_OK) != 0)
+		return NULL;
+	struct chat_params p = chat_params_default();
+	p.llm.n_ctx = n_ctx;
+	p.llm.threads = 1;
+	p.sample.temperature = 0;
+	p.max_tokens = max_tokens;
+	struct chat *c = NULL;
+	char err[256];
+	if (chat_open(path, &p, &c, err, sizeof err)) {
+		printf("    chat_open: %s\n", err);
+		return NULL;
+	}
+	return c;
+}
+
+static void generate_streams_and_checks(void)
+{
+	struct chat *c = fixture_chat(256, 6);
+	if (!c) {
+		printf("    skip: ../shared/fixtures/llama/qwen2-s-f16.gguf not found\n");
+		return;
+	}
+	struct ret_answer a;
+	fake_context(&a);
+	struct stream s = { .len = 0 };
+	char *reply = NULL, *prompt = NULL;
+	CHECK_EQ_INT(ret_answer_generate(&a, "When is the dentist?", c, collect, &s, NULL, 0.35,
+					 &reply, &prompt),
+		     0);
+	CHECK(reply != NULL && prompt != NULL);
+	if (reply && prompt) {
+		/* the stream is the reply, in more than one piece */
+		CHECK_STR(s.buf, reply);
+		CHECK(s.pieces >= 2);
+		/* the prompt: the numbered context, then the question */
+		CHECK(strstr(prompt, "[1] Dental check-up") != NULL);
+		CHECK(strstr(prompt, "[2] /n/plants.md") != NULL);
+		CHECK(strstr(prompt, "Question: When is the dentist?") != NULL);
+		/* the reply went through the citation check */
+		CHECK(a.nsent >= 1 || !reply[0]);
+		for (size_t i = 0; i < a.nsent; i++)
+			CHECK(a.sent[i].cite ? a.sent[i].support >= 0 : a.sent[i].support < 0);
+	}
+	free(reply);
+	free(prompt);
+	/* deterministic: the same prompt, the same answer */
+	char *again = NULL;
+	CHECK_EQ_INT(ret_answer_generate(&a, "When is the dentist?", c, NULL, NULL, NULL, 0.35,
+					 &again, NULL),
+		     0);
+	CHECK(again && !strcmp(again, s.buf));
+	free(again);
+	ret_answer_clear(&a);
+	chat_close(c);
+
+	/* a context too big for the window is cut until it fits */
+	c = fixture_chat(192, 4);
+	if (!c)
+		return;
+	fake_context(&a);
+	char big[6000];
+	for (size_t i = 0; i + 1 < sizeof big; i++)
+		big[i] = i % 6 == 5 ? ' ' : "harbour"[i % 7];
+	big[sizeof big - 1] = '\0';
+	free(a.ctx[1].hit.text);
+	a.ctx[1].hit.text = strdup(big);
+	a.ctx_tokens = 1600;
+	CHECK_EQ_INT(ret_answer_generate(&a, "When is the dentist?", c, NULL, NULL, NULL, 0.35,
+					 &reply, &prompt),
+		     0);
+	CHECK(a.ctx_tokens < 192);
+	CHECK(prompt && strstr(prompt, "[1] Dental") != NULL);
+	CHECK_EQ_INT(a.ncites, 1);
+	free(reply);
+	free(prompt);
+	ret_answer_clear(&a);
+	chat_close(c);
+}
+
+static void fit_cuts_from_the_end(void)
+{
+	struct ret_answer a;
+	fake_context(&a);
+	a.ctx_tokens = 40;
+	ret_answer_fit(&a, 1000);
+	CHECK_EQ_INT(a.nctx, 2);
+	ret_answer_fit(&a, 30);
+	CHECK_EQ_INT(a.nctx, 1);
+	CHECK_EQ_INT(a.ncites, 1);
+	ret_answer_fit(&a, 5);
+	CHECK_EQ_INT(strlen(a.ctx[0].hit.text), 20);
+	CHECK(a.ctx_tokens <= 5);
 	ret_answer_clear(&a);
 }
 
@@ -329,10 +503,13 @@ static void answer_on_index(void)
 	put_note(st, src, "travel.md", "Travel",
 		 "Passport (valid until 2031).\nPack the charger and the passport.");
 	put_note(st, src, "plants.md", "Plants", "Water the monstera every 10 days.");
+	put_note(st, src, "porto.md", "Plans", "Sofia and I keep talking about Porto next year.");
+	put_note(st, src, "flights.md", "Flights",
+		 "The flight to Lisbon leaves on Thursday 8 October at 06:55.");
+	put_note(st, src, "journal.md", "Journal", "The flight home was late, again.");
 	struct ret_answer_params p = ret_answer_params_default(false);
 	struct ret_answer a;
-	CHECK_EQ_INT(ret_answer_run(st, "What is my Granit Boulder membership number?", &p, &a),
-		     0);
+	CHECK_EQ_INT(ret_answer_run(st, "What is my Granit Boulder membership number?", &p, &a), 0);
 	CHECK(!a.abstained);
 	CHECK(a.nctx >= 1);
 	CHECK(a.asks_id && a.id_found);
@@ -351,6 +528,16 @@ static void answer_on_index(void)
 	CHECK(a.asks_id && !a.id_found);
 	CHECK(a.nctx >= 1);
 	CHECK_EQ_INT(a.nsent, 0);
+	ret_answer_clear(&a);
+	/* a date asked for: one beside the flight to Lisbon, none for Porto */
+	CHECK_EQ_INT(ret_answer_run(st, "When does the flight to Lisbon leave?", &p, &a), 0);
+	CHECK(a.asks_typed && a.typed_found);
+	CHECK(!a.abstained);
+	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "8 October") != NULL);
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "When is my flight to Porto?", &p, &a), 0);
+	CHECK(a.asks_typed && !a.typed_found);
+	CHECK(a.abstained);
 	ret_answer_clear(&a);
 	/* nothing matches at all */
 	CHECK_EQ_INT(ret_answer_run(st, "zebra quantum", &p, &a), 0);
@@ -381,8 +568,11 @@ static const struct test_case tests[] = {
 	TEST(citation_labels),
 	TEST(support_scores),
 	TEST(check_citations),
+	TEST(check_citations_with_embedder),
 	TEST(prompt_has_instructions_and_context),
 	TEST(answer_on_index),
+	TEST(fit_cuts_from_the_end),
+	TEST(generate_streams_and_checks),
 };
 
 TEST_MAIN(tests)

@@ -1,0 +1,592 @@
+/* test_tok.c - the chat-model tokenizers (byte-level BPE, SentencePiece
+ * BPE) against llama.cpp's results (../shared/fixtures/tokenizers), and
+ * their edges: round trips, caps, special tokens, hostile vocabularies. */
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/fsutil.h"
+#include "../common/status.h"
+#include "../engine/gguf.h"
+#include "../engine/tok.h"
+#include "../engine/ucat.h"
+#include "harness.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static bool fixture(char *buf, size_t size, const char *rel)
+{
+	const char *sh = test_shared();
+	if (sh) {
+		snprintf(buf, size, "%s/fixtures/%s", sh, rel);
+		if (access(buf, R_OK) == 0)
+			return true;
+	}
+	printf("    skip: fixture %s not found\n", rel);
+	return false;
+}
+
+/* The tokenizer of tokenizers/ggml-vocab-NAME.gguf, or NULL (a skip when
+ * the fixtures are absent, a failed check when it does not open). */
+static struct tok *open_vocab(const char *name)
+{
+	char rel[256], path[4096];
+	snprintf(rel, sizeof rel, "tokenizers/ggml-vocab-%s.gguf", name);
+	if (!fixture(path, sizeof path, rel))
+		return NULL;
+	struct gguf *g = NULL;
+	struct tok *t = NULL;
+	char err[256] = "";
+	int rc = gguf_open(path, &g, err, sizeof err);
+	if (CHECK_EQ_INT(rc, 0)) {
+		rc = tok_open_gguf(g, &t, err, sizeof err);
+		CHECK_EQ_INT(rc, 0);
+	}
+	if (rc)
+		printf("    %s: %s\n", path, err);
+	gguf_close(g);
+	return t;
+}
+
+static size_t encode(const struct tok *t, const char *s, size_t len, unsigned flags, int32_t **ids)
+{
+	size_t n = 0;
+	*ids = NULL;
+	CHECK_EQ_INT(tok_encode(t, s, len, flags, NULL, 0, &n), 0);
+	if (n) {
+		*ids = malloc(n * sizeof **ids);
+		size_t n2 = 0;
+		CHECK_EQ_INT(tok_encode(t, s, len, flags, *ids, n, &n2), 0);
+		CHECK_EQ_INT(n2, n);
+	}
+	return n;
+}
+
+static void print_ids(const char *what, const int32_t *v, size_t n)
+{
+	printf("      %s:", what);
+	for (size_t i = 0; i < n && i < 40; i++)
+		printf(" %d", v[i]);
+	printf("%s\n", n > 40 ? " ..." : "");
+}
+
+static bool ids_equal_json(const int32_t *v, size_t n, json_object *arr, const char *text)
+{
+	size_t m = arr ? json_object_array_length(arr) : 0;
+	bool same = arr && m == n;
+	for (size_t i = 0; same && i < n; i++)
+		same = json_object_get_int(json_object_array_get_idx(arr, i)) == v[i];
+	if (!same) {
+		printf("    text \"%.60s\":\n", text);
+		print_ids("got", v, n);
+		printf("      expected:");
+		for (size_t i = 0; i < m && i < 40; i++)
+			printf(" %d", json_object_get_int(json_object_array_get_idx(arr, i)));
+		printf("\n");
+	}
+	return same;
+}
+
+/* ---- llama.cpp's test cases ------------------------------------------------ */
+
+/* Every case of the vocabulary's .inp/.out (llama.cpp's
+ * test-tokenizer-0: add_special and parse_special off). */
+static void llama_cases(const char *name)
+{
+	char rel[256], ipath[4096], opath[4096];
+	snprintf(rel, sizeof rel, "tokenizers/ggml-vocab-%s.gguf.inp", name);
+	if (!fixture(ipath, sizeof ipath, rel))
+		return;
+	snprintf(rel, sizeof rel, "tokenizers/ggml-vocab-%s.gguf.out", name);
+	if (!fixture(opath, sizeof opath, rel))
+		return;
+	struct tok *t = open_vocab(name);
+	char *inp = NULL, *outp = NULL;
+	size_t ilen = 0, olen = 0;
+	if (!CHECK(t != NULL) || !CHECK_EQ_INT(mx_read_file(ipath, 1u << 24, &inp, &ilen), 0) ||
+	    !CHECK_EQ_INT(mx_read_file(opath, 1u << 24, &outp, &olen), 0))
+		goto out;
+	static const char sep[] = "\n__ggml_vocab_test__\n";
+	const char *p = inp, *end = inp + ilen, *line = outp;
+	size_t cases = 0, same = 0;
+	while (p < end) {
+		const char *q = memmem(p, (size_t)(end - p), sep, sizeof sep - 1);
+		if (!q)
+			break;
+		const char *nl = strchr(line, '\n');
+		if (!CHECK(nl != NULL))
+			break;
+		int32_t want[4096];
+		size_t nwant = 0;
+		for (const char *s = line; s < nl;) {
+			char *e;
+			long v = strtol(s, &e, 10);
+			if (e == s)
+				break;
+			if (nwant < 4096)
+				want[nwant++] = (int32_t)v;
+			s = e;
+		}
+		int32_t *got;
+		size_t n = encode(t, p, (size_t)(q - p), 0, &got);
+		bool ok = n == nwant && (n == 0 || !memcmp(got, want, n * sizeof *got));
+		if (!ok) {
+			printf("    case %zu \"%.*s\":\n", cases, (int)(q - p > 60 ? 60 : q - p),
+			       p);
+			print_ids("got", got, n);
+			print_ids("expected", want, nwant);
+		}
+		same += ok;
+		cases++;
+		free(got);
+		p = q + sizeof sep - 1;
+		line = nl + 1;
+	}
+	printf("    %s: %zu/%zu llama.cpp cases identical\n", name, same, cases);
+	CHECK_EQ_INT(cases, 46);
+	CHECK_EQ_INT(same, cases);
+out:
+	free(inp);
+	free(outp);
+	tok_free(t);
+}
+
+/* NAME.tokens.json: every text in llama.cpp's three modes, and the extra
+ * texts (special-token text included). */
+static void tokens_json(const char *name)
+{
+	char rel[256], jpath[4096];
+	snprintf(rel, sizeof rel, "tokenizers/%s.tokens.json", name);
+	if (!fixture(jpath, sizeof jpath, rel))
+		return;
+	struct tok *t = open_vocab(name);
+	json_object *root = json_object_from_file(jpath);
+	if (!CHECK(t != NULL) || !CHECK(root != NULL))
+		goto out;
+	static const struct {
+		const char *key;
+		unsigned flags;
+	} modes[] = {
+		{ "tokens", 0 },
+		{ "tokens_add_special", TOK_ADD_SPECIAL },
+		{ "tokens_add_special_parse_special", TOK_ADD_SPECIAL | TOK_PARSE_SPECIAL },
+	};
+	size_t total = 0, same = 0;
+	for (int set = 0; set < 2; set++) {
+		json_object *tests;
+		if (!CHECK(json_object_object_get_ex(root, set ? "extra_tests" : "tests", &tests)))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(tests); i++) {
+			json_object *x = json_object_array_get_idx(tests, i), *text, *want;
+			if (!CHECK(json_object_object_get_ex(x, "text", &text)))
+				continue;
+			const char *s = json_object_get_string(text);
+			size_t len = (size_t)json_object_get_string_len(text);
+			for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+				if (!CHECK(json_object_object_get_ex(x, modes[m].key, &want)))
+					continue;
+				int32_t *got;
+				size_t n = encode(t, s, len, modes[m].flags, &got);
+				if (!ids_equal_json(got, n, want, s))
+					printf("      (mode %s)\n", modes[m].key);
+				else
+					same++;
+				total++;
+				free(got);
+			}
+		}
+	}
+	printf("    %s: %zu/%zu (text, mode) pairs identical\n", name, same, total);
+	CHECK_EQ_INT(total, 3 * (46 + 12));
+	CHECK_EQ_INT(same, total);
+out:
+	json_object_put(root);
+	tok_free(t);
+}
+
+static void gpt2_cases(void)
+{
+	llama_cases("gpt-2");
+}
+static void starcoder_cases(void)
+{
+	llama_cases("starcoder");
+}
+static void llama_spm_cases(void)
+{
+	llama_cases("llama-spm");
+}
+static void phi3_cases(void)
+{
+	llama_cases("phi-3");
+}
+static void gpt2_json(void)
+{
+	tokens_json("gpt-2");
+}
+static void starcoder_json(void)
+{
+	tokens_json("starcoder");
+}
+static void llama_spm_json(void)
+{
+	tokens_json("llama-spm");
+}
+static void phi3_json(void)
+{
+	tokens_json("phi-3");
+}
+
+/* ---- round trips ------------------------------------------------------------ */
+
+static const char *const round_texts[] = {
+	"",
+	" ",
+	"Hello world",
+	"  two leading spaces and trailing  ",
+	"tabs\tand\nnew\r\nlines\n\n\n",
+	"naïve café — “quotes” … 日本語のテキスト 한국어 🦙🔥👍🏽 👨\u200d👩\u200d👧",
+	"numbers 1234567 3.14159 1,000,000 $5.99",
+	"code: def f(x):\n    return x ** 2  # comment\n",
+	"'s 't 're 've 'm 'll 'd 'S 'T 'RE",
+	"\xc2\xa0nbsp\xe2\x80\x89thin\xe2\x80\x8bzero-width",
+	"<|endoftext|> <s> </s> [INST] special-looking text",
+};
+
+/* decode(encode(x)) == x for valid UTF-8 (no "▁" in it) without the BOS */
+static void round_trip(void)
+{
+	static const char *const names[] = { "gpt-2", "starcoder", "llama-spm", "phi-3" };
+	for (size_t v = 0; v < 4; v++) {
+		struct tok *t = open_vocab(names[v]);
+		if (!t)
+			continue;
+		size_t ok = 0, total = 0;
+		for (size_t i = 0; i < sizeof round_texts / sizeof *round_texts; i++) {
+			const char *s = round_texts[i];
+			int32_t *ids;
+			size_t n = encode(t, s, strlen(s), 0, &ids);
+			char buf[4096];
+			size_t len;
+			tok_decode(t, ids, n, false, true, buf, sizeof buf, &len);
+			/* phi-3 splits </s> (a user-defined token) even without
+			 * parsing; its piece is its text again */
+			bool same = len == strlen(s) && !memcmp(buf, s, len);
+			if (!same)
+				printf("    %s: \"%s\" -> \"%s\"\n", names[v], s, buf);
+			ok += same;
+			total++;
+			free(ids);
+		}
+		printf("    %s: %zu/%zu round trips\n", names[v], ok, total);
+		CHECK_EQ_INT(ok, total);
+		tok_free(t);
+	}
+}
+
+/* ---- metadata, pieces, specials ------------------------------------------------ */
+
+static void vocab_facts(void)
+{
+	struct tok *t = open_vocab("phi-3");
+	if (t) {
+		CHECK_EQ_INT(tok_kind(t), TOK_KIND_SPM);
+		CHECK_EQ_INT(tok_n_vocab(t), 32064);
+		CHECK_EQ_INT(tok_bos(t), 1);
+		CHECK_EQ_INT(tok_eos(t), 32000);
+		CHECK_EQ_INT(tok_eot(t), 32007); /* <|end|> */
+		CHECK(tok_add_bos(t));
+		CHECK(!tok_add_eos(t));
+		CHECK(tok_is_eog(t, 32000));
+		CHECK(tok_is_eog(t, 32007));
+		CHECK(!tok_is_eog(t, 1));
+		CHECK_EQ_INT(tok_type(t, 32007), TOK_TYPE_CONTROL);
+		CHECK_EQ_INT(tok_type(t, 2), TOK_TYPE_USER_DEFINED);
+		CHECK_EQ_INT(tok_type(t, 99999), TOK_TYPE_UNDEFINED);
+		size_t l;
+		const char *p = tok_piece(t, 32007, false, &l);
+		CHECK_EQ_INT(l, 0);
+		p = tok_piece(t, 32007, true, &l);
+		CHECK(l == 7 && !memcmp(p, "<|end|>", 7));
+		p = tok_piece(t, 15043, false, &l); /* ▁Hello */
+		CHECK(l == 6 && !memcmp(p, " Hello", 6));
+		p = tok_piece(t, 3 + 0xE6, false, &l); /* <0xE6> */
+		CHECK(l == 1 && (unsigned char)p[0] == 0xE6);
+		CHECK_EQ_INT(tok_lookup(t, "<|user|>", 8), 32010);
+		p = tok_piece(t, -1, true, &l);
+		CHECK_EQ_INT(l, 0);
+		CHECK(tok_text(t, 32064, &l) == NULL);
+		tok_free(t);
+	}
+	t = open_vocab("gpt-2");
+	if (t) {
+		CHECK_EQ_INT(tok_kind(t), TOK_KIND_BPE);
+		CHECK_STR(tok_pre(t), "gpt-2");
+		CHECK_EQ_INT(tok_bos(t), 50256);
+		CHECK(!tok_add_bos(t));
+		CHECK(tok_is_eog(t, 50256));
+		size_t l;
+		const char *p = tok_piece(t, 220, false, &l); /* "Ġ" */
+		CHECK(l == 1 && p[0] == ' ');
+		p = tok_piece(t, 198, false, &l); /* "Ċ" */
+		CHECK(l == 1 && p[0] == '\n');
+		tok_free(t);
+	}
+}
+
+/* The first cap ids are written, all are counted; the cap on input. */
+static void caller_buffer_and_caps(void)
+{
+	struct tok *t = open_vocab("gpt-2");
+	if (!t)
+		return;
+	int32_t v[4] = { -7, -7, -7, -7 };
+	size_t n = 0;
+	const char *s = "Hello world Hello world";
+	CHECK_EQ_INT(tok_encode(t, s, strlen(s), 0, v, 3, &n), 0);
+	CHECK_EQ_INT(n, 4);
+	CHECK_EQ_INT(v[0], 15496);
+	CHECK_EQ_INT(v[1], 995);
+	CHECK_EQ_INT(v[3], -7);
+	char *big = malloc(TOK_MAX_INPUT + 1);
+	memset(big, 'a', TOK_MAX_INPUT + 1);
+	CHECK_EQ_INT(tok_encode(t, big, TOK_MAX_INPUT + 1, 0, NULL, 0, &n), MX_ETOOBIG);
+	struct tok_seg segs[2] = { { big, TOK_MAX_INPUT, false }, { big, 1, true } };
+	CHECK_EQ_INT(tok_encode_segs(t, segs, 2, false, NULL, 0, &n), MX_ETOOBIG);
+	/* one long word of letters merges in reasonable time */
+	CHECK_EQ_INT(tok_encode(t, big, 200000, 0, NULL, 0, &n), 0);
+	CHECK(n > 0 && n < 200000);
+	free(big);
+	/* invalid UTF-8 is U+FFFD, decoded back as its bytes */
+	int32_t *ids;
+	n = encode(t, "a\xff" "b", 3, 0, &ids);
+	char buf[64];
+	size_t len;
+	tok_decode(t, ids, n, false, false, buf, sizeof buf, &len);
+	CHECK_STR(buf, "a\xef\xbf\xbd" "b");
+	/* a short buffer holds a prefix and says how much was needed */
+	tok_decode(t, ids, n, false, false, buf, 3, &len);
+	CHECK_EQ_INT(len, 5);
+	CHECK_EQ_INT(strlen(buf), 2);
+	free(ids);
+	tok_free(t);
+}
+
+/* Segments: content is never parsed for control tokens, template text is;
+ * the result equals encoding the concatenation when the content has no
+ * special-token text. */
+static void segments(void)
+{
+	struct tok *t = open_vocab("phi-3");
+	if (!t)
+		return;
+	struct tok_seg a[] = {
+		{ "<|user|>\n", 9, true },
+		{ "Hello", 5, false },
+		{ "<|end|>\n<|assistant|>\n", 22, true },
+	};
+	int32_t v[32];
+	size_t n;
+	CHECK_EQ_INT(tok_encode_segs(t, a, 3, true, v, 32, &n), 0);
+	static const int32_t want[] = { 1, 32010, 15043, 32007, 32001 };
+	CHECK(n == 5 && !memcmp(v, want, sizeof want));
+	int32_t *w;
+	const char *all = "<|user|>\nHello<|end|>\n<|assistant|>\n";
+	size_t m = encode(t, all, strlen(all), TOK_ADD_SPECIAL | TOK_PARSE_SPECIAL, &w);
+	CHECK(m == n && !memcmp(v, w, n * sizeof *v));
+	free(w);
+	/* injected control text in content stays text */
+	struct tok_seg b[] = {
+		{ "<|user|>\n", 9, true },
+		{ "<|end|>", 7, false },
+	};
+	CHECK_EQ_INT(tok_encode_segs(t, b, 2, false, v, 32, &n), 0);
+	CHECK(n > 2 && v[0] == 32010);
+	for (size_t i = 1; i < n; i++)
+		CHECK(v[i] != 32007);
+	/* the strip after <|user|> reaches into content that starts with
+	 * white space, as in the concatenated text */
+	struct tok_seg c[] = {
+		{ "<|user|>", 8, true },
+		{ "\n  Hi", 5, false },
+	};
+	CHECK_EQ_INT(tok_encode_segs(t, c, 2, false, v, 32, &n), 0);
+	m = encode(t, "<|user|>\n  Hi", 13, TOK_PARSE_SPECIAL, &w);
+	CHECK(m == n && !memcmp(v, w, n * sizeof *v));
+	free(w);
+	tok_free(t);
+}
+
+static void unicode_classes(void)
+{
+	CHECK_EQ_INT(ucat_of('a'), UCAT_LETTER);
+	CHECK_EQ_INT(ucat_of('7'), UCAT_NUMBER);
+	CHECK_EQ_INT(ucat_of('!'), UCAT_PUNCT);
+	CHECK_EQ_INT(ucat_of('$'), UCAT_SYMBOL);
+	CHECK_EQ_INT(ucat_of(0x00E9), UCAT_LETTER);  /* é */
+	CHECK_EQ_INT(ucat_of(0x0301), UCAT_MARK);    /* combining acute */
+	CHECK_EQ_INT(ucat_of(0x0660), UCAT_NUMBER);  /* Arabic-Indic zero */
+	CHECK_EQ_INT(ucat_of(0x2163), UCAT_NUMBER);  /* Roman numeral four (Nl) */
+	CHECK_EQ_INT(ucat_of(0x4E00), UCAT_LETTER);  /* CJK */
+	CHECK_EQ_INT(ucat_of(0x1F999), UCAT_SYMBOL); /* llama emoji */
+	CHECK_EQ_INT(ucat_of(0x200B), UCAT_CONTROL); /* zero width space (Cf) */
+	CHECK_EQ_INT(ucat_of(0x0378), UCAT_NONE);    /* unassigned */
+	CHECK_EQ_INT(ucat_of(0x2EBF0), UCAT_LETTER); /* CJK Ext. I (15.1) */
+	CHECK_EQ_INT(ucat_of(0x10FFFF), UCAT_NONE);
+	CHECK_EQ_INT(ucat_of(0x110000), UCAT_NONE);
+	CHECK(ucat_is_space(0x3000));
+	CHECK(ucat_is_space('\v'));
+	CHECK(!ucat_is_space(0x200B));
+	CHECK(!ucat_is_space(0x1C));
+}
+
+/* ---- hostile vocabularies -------------------------------------------------------- */
+
+/* A GGUF in memory with the given tokenizer.* keys (strings of tokens,
+ * merges and a few scalars). */
+struct gbuf {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+static void put(struct gbuf *b, const void *d, size_t n)
+{
+	if (b->n + n > b->cap) {
+		b->cap = (b->n + n) * 2;
+		b->p = realloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, d, n);
+	b->n += n;
+}
+static void put_u32(struct gbuf *b, uint32_t v)
+{
+	put(b, &v, 4);
+}
+static void put_u64(struct gbuf *b, uint64_t v)
+{
+	put(b, &v, 8);
+}
+static void put_str(struct gbuf *b, const char *s)
+{
+	put_u64(b, strlen(s));
+	put(b, s, strlen(s));
+}
+
+static struct tok *tiny(const char *model, const char *pre, const char *const *toks, size_t nt,
+			const char *const *merges, size_t nm, const int32_t *types, int32_t bos,
+			int *rc_out)
+{
+	struct gbuf b = { 0 };
+	put(&b, "GGUF", 4);
+	put_u32(&b, 3);
+	put_u64(&b, 0);
+	uint64_t nkv = 2 + (pre != NULL) + (merges != NULL) + (types != NULL) + (bos != -2);
+	put_u64(&b, nkv);
+	put_str(&b, "tokenizer.ggml.model");
+	put_u32(&b, GGUF_STRING);
+	put_str(&b, model);
+	if (pre) {
+		put_str(&b, "tokenizer.ggml.pre");
+		put_u32(&b, GGUF_STRING);
+		put_str(&b, pre);
+	}
+	put_str(&b, "tokenizer.ggml.tokens");
+	put_u32(&b, GGUF_ARRAY);
+	put_u32(&b, GGUF_STRING);
+	put_u64(&b, nt);
+	for (size_t i = 0; i < nt; i++)
+		put_str(&b, toks[i]);
+	if (merges) {
+		put_str(&b, "tokenizer.ggml.merges");
+		put_u32(&b, GGUF_ARRAY);
+		put_u32(&b, GGUF_STRING);
+		put_u64(&b, nm);
+		for (size_t i = 0; i < nm; i++)
+			put_str(&b, merges[i]);
+	}
+	if (types) {
+		put_str(&b, "tokenizer.ggml.token_type");
+		put_u32(&b, GGUF_ARRAY);
+		put_u32(&b, GGUF_I32);
+		put_u64(&b, nt);
+		put(&b, types, nt * 4);
+	}
+	if (bos != -2) {
+		put_str(&b, "tokenizer.ggml.bos_token_id");
+		put_u32(&b, GGUF_U32);
+		put_u32(&b, (uint32_t)bos);
+	}
+	while (b.n % 32)
+		put(&b, "", 1);
+	struct gguf *g = NULL;
+	struct tok *t = NULL;
+	char err[256] = "";
+	int rc = gguf_open_memory(b.p, b.n, &g, err, sizeof err);
+	if (rc == 0)
+		rc = tok_open_gguf(g, &t, err, sizeof err);
+	if (rc && !rc_out)
+		printf("    tiny vocab: %s\n", err);
+	if (rc_out)
+		*rc_out = rc;
+	gguf_close(g);
+	free(b.p);
+	return t;
+}
+
+static void hostile_vocab(void)
+{
+	static const char *const toks[] = { "a", "b", "ab", "<|x|>", "\xc4\xa0" };
+	static const char *const merges[] = { "a b", "nospace", "a b", " x", "ab ab" };
+	static const int32_t types[] = { 1, 1, 1, 3, 1 };
+	int rc;
+	struct tok *t = tiny("gpt2", "gpt-2", toks, 5, merges, 5, types, -2, &rc);
+	CHECK_EQ_INT(rc, 0);
+	if (t) {
+		int32_t v[16];
+		size_t n;
+		/* bytes without tokens are dropped (no byte fallback in BPE) */
+		CHECK_EQ_INT(tok_encode(t, "ab c ab", 7, 0, v, 16, &n), 0);
+		CHECK(n >= 2 && v[0] == 2);
+		CHECK_EQ_INT(tok_encode(t, "<|x|>ab", 7, TOK_PARSE_SPECIAL, v, 16, &n), 0);
+		CHECK(n == 2 && v[0] == 3 && v[1] == 2);
+		CHECK_EQ_INT(tok_bos(t), -1); /* the default 11 is past 5 tokens */
+		tok_free(t);
+	}
+	/* bad metadata is refused with a reason */
+	t = tiny("gpt2", "gpt-2", toks, 5, merges, 5, types, 99, &rc);
+	CHECK(t == NULL);
+	CHECK_EQ_INT(rc, MX_ECORRUPT);
+	t = tiny("gpt2", "no-such-pre", toks, 5, merges, 5, types, -2, &rc);
+	CHECK(t == NULL);
+	CHECK_EQ_INT(rc, MX_EUNSUPPORTED);
+	t = tiny("gpt2", "gpt-2", toks, 5, NULL, 0, types, -2, &rc);
+	CHECK(t == NULL);
+	CHECK_EQ_INT(rc, MX_ECORRUPT);
+	t = tiny("bert", NULL, toks, 5, NULL, 0, NULL, -2, &rc);
+	CHECK(t == NULL);
+	CHECK_EQ_INT(rc, MX_EUNSUPPORTED);
+	/* SPM without scores, byte tokens or the default specials */
+	t = tiny("llama", NULL, toks, 5, NULL, 0, NULL, -2, &rc);
+	CHECK_EQ_INT(rc, 0);
+	if (t) {
+		int32_t v[16];
+		size_t n;
+		CHECK_EQ_INT(tok_encode(t, "ab zz", 5, TOK_ADD_SPECIAL, v, 16, &n), 0);
+		CHECK(n >= 1 && v[0] == 1); /* default BOS id 1 */
+		tok_free(t);
+	}
+}
+
+static const struct test_case tests[] = {
+	TEST(gpt2_cases),      TEST(starcoder_cases),
+	TEST(llama_spm_cases), TEST(phi3_cases),
+	TEST(gpt2_json),       TEST(starcoder_json),
+	TEST(llama_spm_json),  TEST(phi3_json),
+	TEST(round_trip),      TEST(vocab_facts),
+	TEST(caller_buffer_and_caps), TEST(segments),
+	TEST(unicode_classes), TEST(hostile_vocab),
+};
+
+TEST_MAIN(tests)
