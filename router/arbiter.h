@@ -14,13 +14,14 @@
  *      user marked never_send.
  *   2. Policy. `never` (the default of a fresh install) answers everything
  *      locally; `ask` and `auto` go on (the CLI asks the user under `ask`).
- *   3. Need. With a local chat model: a confident local draft (mean token
- *      log-probability, entropy) stays local; otherwise the learned score
- *      P(the local model is wrong where the cloud is right) from lr.h is
- *      compared with the threshold (set by the share of questions to
- *      escalate). Without a chat model the local answer is extractive: a
- *      question it abstains on (or, when the caller does not say, whose
- *      content words the passages do not cover) goes out.
+ *   3. Need. A local answer found in the index stays local (the cloud gets
+ *      only the question and cannot do better). Otherwise: a confident
+ *      local draft (mean token log-probability) stays local; without a local
+ *      chat model the question goes out (when the caller does not say what
+ *      the local answer did, when the passages do not cover its content
+ *      words); with one, the learned score P(the local model is wrong where
+ *      the cloud is right) from lr.h is compared with the threshold (set by
+ *      the share of questions to escalate).
  *
  * Only the question (sanitized by the caller) is ever sent; retrieved
  * passages never are. The arbiter knows nothing of the store, the network or

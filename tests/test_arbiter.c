@@ -478,8 +478,16 @@ static void learned_score_and_draft_decide_with_a_local_model(void)
 	rtr_decide(&in, &p, &ex);
 	CHECK_EQ_INT(ex.decision, RTR_LOCAL);
 	CHECK(ex.reasons & RTR_R_DRAFT_OK);
-	/* without a model: local */
+	/* a local answer from the index stays, whatever the score */
 	in.has_draft = false;
+	in.local = RTR_LOCAL_ANSWERED;
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_LOCAL);
+	CHECK(ex.reasons & RTR_R_COVERED);
+	in.local = RTR_LOCAL_ABSTAINED;
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_ESCALATE);
+	/* without a model: local */
 	p.model = NULL;
 	p.threshold = NAN;
 	rtr_decide(&in, &p, &ex);
