@@ -318,6 +318,7 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 			jo, "decision",
 			json_object_new_string(ex.decision == RTR_ESCALATE ? "escalate" : "local"));
 		json_object_object_add(jo, "private", json_object_new_boolean(ex.private_q));
+		json_object_object_add(jo, "why", cli_json_string(ex.why));
 		if (o->explain)
 			json_object_object_add(jo, "arbiter", explain_json(&ex, pol));
 	} else if (o->explain) {
@@ -330,6 +331,11 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 			else
 				printf("\nDry run: nothing would be sent (%s).\n",
 				       cli_safe(ex.why, safe, sizeof safe));
+		} else if (!jo && !o->explain && ex.private_q && pol != RTR_POLICY_NEVER &&
+			   o->local == RTR_LOCAL_ABSTAINED) {
+			/* declined, with the reason */
+			printf("\nNot sent to the cloud model: %s.\n",
+			       cli_safe(ex.why, safe, sizeof safe));
 		}
 		goto out;
 	}

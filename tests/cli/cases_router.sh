@@ -63,6 +63,10 @@ t_router_private_never_sent() {
 		assert_contains "$OUT" "private: yes" "ask '$q'"
 		nothing_sent "ask '$q'"
 	done
+	# declined with the reason when the index has no answer either
+	mx_ok ask "what did Anna say about the weather in Oslo"
+	assert_contains "$OUT" 'Not sent to the cloud model: it names a contact in your index ("anna")' "the decline"
+	nothing_sent "a private question the index does not answer"
 	# --json says so too
 	mx_ok ask --json "when is my dentist appointment?"
 	assert_eq "$(jq -r '.cloud.decision, .cloud.private' "$OUTF" | tr '\n' ' ')" "local true " "the JSON decision"
