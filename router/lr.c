@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "../common/fsutil.h"
 #include "../common/status.h"
 #include "lr.h"
+#include "router_int.h"
 
 static const char magic[8] = { 'M', 'X', 'R', 'O', 'U', 'T', 'E', 'R' };
 
@@ -255,18 +255,6 @@ double rtr_quantile_threshold(const double q[RTR_NQ], double share)
 
 /* ---- the file ------------------------------------------------------------- */
 
-static void seterr(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	if (!err || !errsz)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 static int put_u32(struct mx_buf *b, uint32_t v)
 {
 	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
@@ -305,7 +293,7 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 	size_t fplen = strnlen(m->fingerprint, sizeof m->fingerprint);
 	if (!m->feat || m->feat->d != m->nfeat ||
 	    (m->full && m->full->d != m->embed_dims + m->nfeat) || (!m->full && m->embed_dims)) {
-		seterr(err, errsz, "an incomplete router model");
+		rtr_seterr(err, errsz, "an incomplete router model");
 		return MX_EINVAL;
 	}
 	if ((rc = mx_buf_append(&b, magic, sizeof magic)) ||
@@ -329,7 +317,8 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 	snprintf(tmp, plen + 16, "%s.tmp-XXXXXX", path);
 	if ((fd = mkstemp(tmp)) < 0) { /* 0600 */
 		rc = mx_status_from_errno(errno);
-		seterr(err, errsz, "cannot create a file beside '%s': %s", path, strerror(errno));
+		rtr_seterr(err, errsz, "cannot create a file beside '%s': %s", path,
+			   strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
@@ -341,33 +330,34 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 			continue;
 		if (w <= 0) {
 			rc = MX_EIO;
-			seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
+			rtr_seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
 			goto out;
 		}
 		off += (size_t)w;
 	}
 	if (fsync(fd)) {
 		rc = MX_EIO;
-		seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
+		rtr_seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
 	int cr = close(fd);
 	fd = -1;
 	if (cr) {
 		rc = MX_EIO;
-		seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
+		rtr_seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (rename(tmp, path)) {
 		rc = mx_status_from_errno(errno);
-		seterr(err, errsz, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		rtr_seterr(err, errsz, "cannot rename '%s' to '%s': %s", tmp, path,
+			   strerror(errno));
 		goto out;
 	}
 	free(tmp);
 	tmp = NULL;
 	goto out;
 fail_buf:
-	seterr(err, errsz, "cannot serialise the router model: %s", mx_strerror(rc));
+	rtr_seterr(err, errsz, "cannot serialise the router model: %s", mx_strerror(rc));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -461,7 +451,7 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	if (!m)
 		return MX_ENOMEM;
 	if (len < sizeof magic || memcmp(data, magic, sizeof magic)) {
-		seterr(err, errsz, "not a memex router model");
+		rtr_seterr(err, errsz, "not a memex router model");
 		rc = MX_ECORRUPT;
 		goto out;
 	}
@@ -469,8 +459,8 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	r.left -= sizeof magic;
 	uint32_t ver = get_u32(&r);
 	if (!r.bad && ver != RTR_MODEL_VERSION) {
-		seterr(err, errsz, "router model version %u; this memex reads version %u", ver,
-		       RTR_MODEL_VERSION);
+		rtr_seterr(err, errsz, "router model version %u; this memex reads version %u", ver,
+			   RTR_MODEL_VERSION);
 		rc = MX_ENEWER;
 		goto out;
 	}
@@ -515,9 +505,9 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	goto out;
 bad:
 	if (rc == MX_ECORRUPT)
-		seterr(err, errsz, "a damaged router model");
+		rtr_seterr(err, errsz, "a damaged router model");
 	else
-		seterr(err, errsz, "%s", mx_strerror(rc));
+		rtr_seterr(err, errsz, "%s", mx_strerror(rc));
 out:
 	rtr_model_free(m);
 	return rc;
@@ -530,7 +520,7 @@ int rtr_model_load(const char *path, struct rtr_model **out, char *err, size_t e
 	*out = NULL;
 	int rc = mx_read_file(path, RTR_MODEL_MAX_BYTES, &data, &len);
 	if (rc) {
-		seterr(err, errsz, "cannot read '%s': %s", path, mx_strerror(rc));
+		rtr_seterr(err, errsz, "cannot read '%s': %s", path, mx_strerror(rc));
 		return rc;
 	}
 	rc = rtr_model_parse((const unsigned char *)data, len, out, err, errsz);
