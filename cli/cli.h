@@ -32,14 +32,14 @@ struct cli_config {
 	float min_dense;       /* cosine floor of a dense hit */
 	bool convex;	       /* hybrid_fusion = convex */
 	char query_prefix[128], passage_prefix[128]; /* e5: "query: ", "passage: " */
+	char chat_model[4096];			     /* chat_model: a GGUF path, or "" (none) */
+	char chat_template[32]; /* chat_template: a family name, or "" (the model's) */
+	size_t chat_ctx;	/* chat_ctx: context window in tokens, 0 = the model's (max 4096) */
 	/* the cloud model (router/cloud.h); env MEMEX_CLOUD_* override */
 	char cloud_url[1024], cloud_model[256], cloud_key_file[4096];
 	long cloud_timeout_ms, cloud_connect_timeout_ms;
 	int cloud_retries;
 	size_t cloud_max_response;
-	char chat_model[4096];	 /* chat_model: a GGUF path, or "" (none) */
-	char chat_template[32];	 /* chat_template: a family name, or "" (the model's) */
-	size_t chat_ctx;	 /* chat_ctx: context window in tokens, 0 = the model's (max 4096) */
 	char path[4096]; /* the file read, or "" */
 	bool loaded;
 	/* the arbiter (router/arbiter.h) */
@@ -238,8 +238,8 @@ int cli_router_mmlu_load(const char *dir, struct rtr_mmlu *m);
  * not NULL; -1 after printing an error. */
 int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
 		     float *out, const char *name);
+int cmd_chat(struct cli *c, int argc, char **argv);
 int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_cloud(struct cli *c, int argc, char **argv);
-int cmd_chat(struct cli *c, int argc, char **argv);
 
 #endif

@@ -24,6 +24,15 @@ struct out {
 	size_t bytes;
 };
 
+/* Ctrl-C: during a reply it ends the reply; at the prompt, the chat. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
 /* A streamed piece: on a terminal, control characters other than newline
  * and tab are shown as '?' so that the model cannot drive the terminal. */
 static int print_piece(void *ctx, const char *piece, size_t len)
@@ -37,7 +46,7 @@ static int print_piece(void *ctx, const char *piece, size_t len)
 	}
 	o->bytes += len;
 	fflush(stdout);
-	return 0;
+	return interrupted != 0;
 }
 
 static int parse_float(const char *opt, const char *s, double lo, double hi, float *out)
@@ -187,12 +196,6 @@ int cmd_chat(struct cli *c, int argc, char **argv)
 		cli_error("chat takes no arguments; type your messages on stdin");
 		return CLI_USAGE;
 	}
-	if (!model) {
-		cli_error("no chat model configured: set 'chat_model = PATH' (a GGUF file) in "
-			  "%s, or pass --model PATH",
-			  c->cfg.path[0] ? c->cfg.path : "the configuration file");
-		return CLI_ERR;
-	}
 	if (p.template_name) {
 		enum chat_family f;
 		if (chat_family_parse(p.template_name, &f)) {
@@ -201,6 +204,12 @@ int cmd_chat(struct cli *c, int argc, char **argv)
 				  p.template_name);
 			return CLI_USAGE;
 		}
+	}
+	if (!model) {
+		cli_error("no chat model configured: set 'chat_model = PATH' (a GGUF file) in "
+			  "%s, or pass --model PATH",
+			  c->cfg.path[0] ? c->cfg.path : "the configuration file");
+		return CLI_ERR;
 	}
 	char date[64];
 	time_t now = time(NULL);
@@ -239,11 +248,19 @@ int cmd_chat(struct cli *c, int argc, char **argv)
 			eng_llm_arch(chat_llm(ch)), chat_family_name(chat_family(ch)),
 			chat_n_ctx(ch));
 	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL); /* no SA_RESTART: a read at the prompt ends */
 	for (;;) {
 		if (tty_in)
 			fputs("> ", stderr);
-		if (!read_line(&line, &cap, &len))
+		interrupted = 0;
+		if (!read_line(&line, &cap, &len)) {
+			if (interrupted)
+				ret = CLI_INTR;
 			break;
+		}
 		if (!len)
 			continue;
 		if (!strcmp(line, "/clear") || !strcmp(line, "/reset")) {
@@ -296,6 +313,8 @@ int cmd_chat(struct cli *c, int argc, char **argv)
 		} else {
 			putchar('\n');
 		}
+		if (st.end == CHAT_END_CALLER && tty_in)
+			fprintf(stderr, "(reply stopped)\n");
 		fflush(stdout);
 		free(reply);
 		if (st.n_dropped && !json)

@@ -475,11 +475,11 @@ int cmd_eval(struct cli *c, int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "beir"))
 		return eval_beir(c, argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "router"))
-		return cmd_eval_router(c, argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "pii"))
-		return cmd_eval_pii(c, argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "ask"))
 		return cmd_eval_ask(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "pii"))
+		return cmd_eval_pii(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "router"))
+		return cmd_eval_router(c, argc - 1, argv + 1);
 	return cli_usage(cli_command_find("eval"), true);
 }

@@ -181,6 +181,19 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 		if (snprintf(cfg->embedder, sizeof cfg->embedder, "%s", val) >=
 		    (int)sizeof cfg->embedder)
 			goto bad;
+	} else if (!strcmp(key, "chat_model")) {
+		if (snprintf(cfg->chat_model, sizeof cfg->chat_model, "%s", val) >=
+		    (int)sizeof cfg->chat_model)
+			goto bad;
+		unquote(cfg->chat_model);
+	} else if (!strcmp(key, "chat_template")) {
+		enum chat_family f;
+		if (chat_family_parse(val, &f))
+			goto bad;
+		snprintf(cfg->chat_template, sizeof cfg->chat_template, "%s", val);
+	} else if (!strcmp(key, "chat_ctx")) {
+		if (cli_parse_count(val, 64, 1u << 20, &cfg->chat_ctx))
+			goto bad;
 	} else if (!strcmp(key, "cloud_policy")) {
 		enum rtr_policy pol;
 		if (rtr_policy_parse(val, &pol))
@@ -241,19 +254,6 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 		cfg->cloud_retries = (int)v;
 	} else if (!strcmp(key, "cloud_max_response")) {
 		if (cli_parse_size(val, &cfg->cloud_max_response) || cfg->cloud_max_response < 1024)
-			goto bad;
-	} else if (!strcmp(key, "chat_model")) {
-		if (snprintf(cfg->chat_model, sizeof cfg->chat_model, "%s", val) >=
-		    (int)sizeof cfg->chat_model)
-			goto bad;
-		unquote(cfg->chat_model);
-	} else if (!strcmp(key, "chat_template")) {
-		enum chat_family f;
-		if (chat_family_parse(val, &f))
-			goto bad;
-		snprintf(cfg->chat_template, sizeof cfg->chat_template, "%s", val);
-	} else if (!strcmp(key, "chat_ctx")) {
-		if (cli_parse_count(val, 64, 1u << 20, &cfg->chat_ctx))
 			goto bad;
 	} else if (!strcmp(key, "search_results")) {
 		if (cli_parse_count(val, 1, 1000, &cfg->search_results))

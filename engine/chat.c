@@ -317,8 +317,9 @@ out:
 	return rc;
 }
 
-/* The range of the oldest droppable exchange: [*i, *j). False when only
- * system messages and the last user message are left. */
+/* The range of the oldest droppable exchange: [*i, *j) (its system
+ * messages excepted). False when only system messages and the last user
+ * message are left. */
 static bool droppable(const struct chat_session *s, size_t *i, size_t *j)
 {
 	size_t last_user = s->n;
@@ -335,9 +336,6 @@ static bool droppable(const struct chat_session *s, size_t *i, size_t *j)
 	size_t b = a + 1;
 	while (b < last_user && s->v[b].role != CHAT_ROLE_USER)
 		b++;
-	/* system messages inside the range stay */
-	while (b > a + 1 && s->v[b - 1].role == CHAT_ROLE_SYSTEM)
-		b--;
 	*i = a;
 	*j = b;
 	return true;
@@ -349,12 +347,12 @@ struct gen {
 	struct chat *c;
 	chat_stream_fn fn;
 	void *ctx;
-	struct mx_buf all;   /* the reply's bytes so far */
-	size_t start;	     /* where the reply starts (leading white space skipped) */
-	bool started;	     /* a byte other than white space was seen */
-	size_t emitted;	     /* bytes given to fn, from start */
-	size_t cut;	     /* the end of the reply when a stop string was found */
-	bool stopped;	     /* a stop string (or the caller) ended it */
+	struct mx_buf all; /* the reply's bytes so far */
+	size_t start;	   /* where the reply starts (leading white space skipped) */
+	bool started;	   /* a byte other than white space was seen */
+	size_t emitted;	   /* bytes given to fn, from start */
+	size_t cut;	   /* the end of the reply when a stop string was found */
+	bool stopped;	   /* a stop string (or the caller) ended it */
 	enum chat_end end;
 	size_t n_gen;
 	size_t prompt_n;
@@ -485,8 +483,8 @@ static int on_token(void *ctx, int32_t id)
 	return 0;
 }
 
-int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *ctx,
-	       char **reply, size_t *len, struct chat_stats *stats)
+int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *ctx, char **reply,
+	       size_t *len, struct chat_stats *stats)
 {
 	struct chat_stats st = { 0 };
 	int32_t *ids = NULL;
@@ -518,8 +516,13 @@ int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *
 				    "%zu with room for the reply; the context holds %zu)",
 				    n, n + room, n_ctx);
 		}
-		chat_session_remove(s, i, j - i);
-		st.n_dropped += j - i;
+		/* system messages inside the range stay */
+		for (size_t q = j; q-- > i;) {
+			if (s->v[q].role != CHAT_ROLE_SYSTEM) {
+				chat_session_remove(s, q, 1);
+				st.n_dropped++;
+			}
+		}
 		free(ids);
 	}
 	st.n_prompt = n;
@@ -559,9 +562,8 @@ int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *
 		mx_buf_free(&g.all);
 		if (rc == MX_ETOOBIG)
 			return fail(c, rc, "the prompt does not fit in the context window");
-		return fail(c, rc, "the model failed: %s", eng_llm_errmsg(c->m)[0]
-								  ? eng_llm_errmsg(c->m)
-								  : mx_strerror(rc));
+		return fail(c, rc, "the model failed: %s",
+			    eng_llm_errmsg(c->m)[0] ? eng_llm_errmsg(c->m) : mx_strerror(rc));
 	}
 	if (g.rc) {
 		eng_llm_reset(c->m);

@@ -44,14 +44,14 @@
 #include "chat_tmpl.h"
 #include "llm.h"
 
-#define CHAT_MAX_STOPS	  8	    /* caller stop strings */
+#define CHAT_MAX_STOPS	  8	     /* caller stop strings */
 #define CHAT_MAX_SESSION  (8u << 20) /* bytes of message text a session holds */
 #define CHAT_MAX_MESSAGES 4096
 
 struct chat_params {
-	struct eng_llm_params llm;	 /* threads, n_ctx, ... */
+	struct eng_llm_params llm;	  /* threads, n_ctx, ... */
 	struct eng_sampler_params sample; /* temperature, top-k, ... */
-	int max_tokens;			 /* tokens per reply at most (default 512) */
+	int max_tokens;			  /* tokens per reply at most (default 512) */
 	/* A family name ("chatml", "llama3", ...) to use instead of the
 	 * model's template; NULL: the model's (default). */
 	const char *template_name;
@@ -82,8 +82,8 @@ const char *chat_errmsg(const struct chat *c);
 const char *chat_warning(const struct chat *c);
 enum chat_family chat_family(const struct chat *c);
 int chat_n_ctx(const struct chat *c);
-struct eng_llm *chat_llm(struct chat *c);	       /* borrowed */
-const struct tok *chat_tok(const struct chat *c);       /* borrowed */
+struct eng_llm *chat_llm(struct chat *c);	  /* borrowed */
+const struct tok *chat_tok(const struct chat *c); /* borrowed */
 
 /* ---- sessions --------------------------------------------------------------- */
 
@@ -105,18 +105,18 @@ void chat_session_clear(struct chat_session *s);
 typedef int (*chat_stream_fn)(void *ctx, const char *piece, size_t len);
 
 enum chat_end {
-	CHAT_END_EOG = 1,      /* the model ended its turn (a stop token) */
-	CHAT_END_STOP = 2,     /* a stop string */
-	CHAT_END_MAX = 3,      /* max_tokens */
-	CHAT_END_CONTEXT = 4,  /* the context window is full */
-	CHAT_END_CALLER = 5,   /* the stream callback asked to stop */
+	CHAT_END_EOG = 1,     /* the model ended its turn (a stop token) */
+	CHAT_END_STOP = 2,    /* a stop string */
+	CHAT_END_MAX = 3,     /* max_tokens */
+	CHAT_END_CONTEXT = 4, /* the context window is full */
+	CHAT_END_CALLER = 5,  /* the stream callback asked to stop */
 };
 
 struct chat_stats {
-	size_t n_prompt;     /* tokens of the rendered prompt */
-	size_t n_computed;   /* of those, computed (not reused from the cache) */
-	size_t n_generated;  /* tokens sampled for the reply */
-	size_t n_dropped;    /* messages dropped from the session to fit */
+	size_t n_prompt;    /* tokens of the rendered prompt */
+	size_t n_computed;  /* of those, computed (not reused from the cache) */
+	size_t n_generated; /* tokens sampled for the reply */
+	size_t n_dropped;   /* messages dropped from the session to fit */
 	enum chat_end end;
 	double prompt_s, gen_s; /* seconds spent on the prompt and on generating */
 };
@@ -129,7 +129,7 @@ struct chat_stats {
  * dropped do not fit in the context), MX_ENOMEM, or a decoder error; the
  * reason is on the handle (chat_errmsg()). On an error the session is
  * unchanged except for dropped messages. */
-int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *ctx,
-	       char **reply, size_t *len, struct chat_stats *stats);
+int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *ctx, char **reply,
+	       size_t *len, struct chat_stats *stats);
 
 #endif

@@ -16,11 +16,11 @@
 
 struct chat_tmpl {
 	enum chat_family family;
-	bool bos_text;	       /* write the BOS text */
-	bool has_system;       /* phi3: the template knows a system role */
-	bool gen_after_user;   /* phi3-mini: <|assistant|>\n after each user turn */
-	bool dated;	       /* llama3.1+: the system block with the dates */
-	char *default_system;  /* chatml: written when messages[0] is no system */
+	bool bos_text;	      /* write the BOS text */
+	bool has_system;      /* phi3: the template knows a system role */
+	bool gen_after_user;  /* phi3-mini: <|assistant|>\n after each user turn */
+	bool dated;	      /* llama3.1+: the system block with the dates */
+	char *default_system; /* chatml: written when messages[0] is no system */
 	char bos[MAX_TOKEN];
 	char eos[MAX_TOKEN];
 	char date[64];
@@ -158,7 +158,7 @@ int chat_tmpl_new(const char *j, size_t len, const char *bos, const char *eos,
 	if (rc) {
 		if ((rc = chat_tmpl_new_family(CHAT_FAMILY_CHATML, bos, eos, out)))
 			return rc;
-		snprintf((*out)->warning, sizeof (*out)->warning, "%s",
+		snprintf((*out)->warning, sizeof(*out)->warning, "%s",
 			 j && len ? "the model's chat template is of no known family; using ChatML"
 				  : "the model has no chat template; using ChatML");
 		return 0;

@@ -7,9 +7,10 @@
  *   n_layer times (pre-norm blocks):
  *     h    = RMSNorm(x) * attn_norm
  *     q, k, v = h Wq^T (+ bq), h Wk^T (+ bk), h Wv^T (+ bv)   (n, qd), (n, kvd) x2
+ *     q, k = RMSNorm of each head * attn_{q,k}_norm (qwen3 only)
  *     q, k = rope(q, k) at their positions (NORM or NEOX pairs, theta,
  *            linear / yarn scaling, Llama 3 frequency factors)
- *     K, V cache[p0 + i] = k[i], v[i]                         (F16 or F32)
+ *     K, V cache[p0 + i] = k[i], v[i]      (F16 or F32; K stored transposed)
  *     a    = per query head h (KV head h / (n_head / n_head_kv)):
  *            softmax(q K^T / sqrt(head_dim), causal) V         (n, qd)
  *     x   += a Wo^T
@@ -50,8 +51,8 @@
 
 /* ---- errors --------------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4))) static int fail(struct eng_llm *m, int rc,
-						       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct eng_llm *m, int rc, const char *fmt,
+						      ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -82,9 +83,10 @@ static uint16_t f16_from_f32(float f)
 	return sign | (uint16_t)((r >> 13) - (112u << 10));
 }
 
-/* binary16 bits -> float without branches on the value (the loop over a
- * head vectorizes): exponent and mantissa shifted into a float and scaled
- * by 2^112 re-bias normal and subnormal numbers alike. */
+/* binary16 bits -> float without branches (the conversion of a row
+ * vectorizes): exponent and mantissa shifted into a float and scaled by
+ * 2^112 re-bias normal and subnormal numbers alike; infinities and nans
+ * are put back by a mask. */
 static inline float f32_from_f16(uint16_t h)
 {
 	uint32_t em = h & 0x7fffu, bits = em << 13, sign = (uint32_t)(h & 0x8000u) << 16;
@@ -92,8 +94,8 @@ static inline float f32_from_f16(uint16_t h)
 	memcpy(&f, &bits, sizeof f);
 	f *= 0x1p112f;
 	memcpy(&bits, &f, sizeof bits);
-	if (em >= 0x7c00u)
-		bits = 0x7f800000u | (em & 0x3ffu) << 13; /* inf, nan */
+	uint32_t special = 0u - (uint32_t)(em >= 0x7c00u);
+	bits = (bits & ~special) | ((0x7f800000u | (em & 0x3ffu) << 13) & special);
 	bits |= sign;
 	memcpy(&f, &bits, sizeof f);
 	return f;
@@ -113,24 +115,58 @@ static void rms_norm(const float *restrict x, const float *restrict g, float *re
 		y[i] = x[i] * scale * g[i];
 }
 
-/* a . b over n floats, in 8 partial sums (vectorizable) */
-static inline float dot(const float *restrict a, const float *restrict b, int n)
+/* RMSNorm of each of n_heads consecutive heads of hd values, in place */
+static void heads_norm(float *v, size_t n_heads, const float *g, int hd, float eps)
 {
-	float acc[8] = { 0 };
-	int j = 0;
-	for (; j + 8 <= n; j += 8)
-		for (int t = 0; t < 8; t++)
-			acc[t] += a[j + t] * b[j + t];
-	float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-	for (; j < n; j++)
-		s += a[j] * b[j];
-	return s;
+	for (size_t h = 0; h < n_heads; h++) {
+		float *x = v + h * (size_t)hd;
+		double sum = 0;
+		for (int i = 0; i < hd; i++)
+			sum += (double)x[i] * x[i];
+		float scale = 1.0f / sqrtf((float)(sum / hd) + eps);
+		for (int i = 0; i < hd; i++)
+			x[i] = x[i] * scale * g[i];
+	}
 }
 
+/* The loops of attention are written in chunks of 16 floats: gcc -O2
+ * vectorizes those (its cheap cost model leaves loops of unknown length
+ * scalar), and LLM_CLONES (llm_int.h) compiles them again for AVX2 and
+ * AVX-512, chosen at load time. */
+
+/* y (n) += a x */
 static inline void axpy(float *restrict y, float a, const float *restrict x, int n)
 {
-	for (int j = 0; j < n; j++)
+	int j = 0;
+	for (; j + 16 <= n; j += 16)
+		for (int t = 0; t < 16; t++)
+			y[j + t] += a * x[j + t];
+	for (; j < n; j++)
 		y[j] += a * x[j];
+}
+
+/* e^x for x <= 0 (softmax after subtracting the maximum), without
+ * branches: x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor polynomial
+ * to r^7 (relative error under 2e-7), 2^n put in the exponent bits. Below
+ * -87 (e^x < 2^-126) it returns about 1.6e-38 instead of less; a nan
+ * is taken as -87, so that the conversion to int stays defined. */
+static inline float exp_neg(float x)
+{
+	x = x > -87.0f ? x : -87.0f; /* also a nan (hostile weights) */
+	x = x < 0.0f ? x : 0.0f;
+	float t = x * 1.44269504f; /* log2(e) */
+	int n = (int)(t - 0.5f);   /* round to nearest, for t <= 0 */
+	float fn = (float)n;
+	float r = (x - fn * 0.693145752f) - fn * 1.42860677e-6f; /* ln 2 in two parts */
+	float p = 1.0f +
+		  r * (1.0f + r * (0.5f + r * (1.0f / 6 +
+					       r * (1.0f / 24 +
+						    r * (1.0f / 120 +
+							 r * (1.0f / 720 + r * (1.0f / 5040)))))));
+	uint32_t bits = (uint32_t)(n + 127) << 23;
+	float scale;
+	memcpy(&scale, &bits, sizeof scale);
+	return p * scale;
 }
 
 /* ---- rope ------------------------------------------------------------------------- */
@@ -165,7 +201,8 @@ static void rope_tables(struct eng_llm *m, int p0, size_t n)
 			float extrap = m->rope_freqs ? theta / m->rope_freqs[j] : theta;
 			float interp = m->freq_scale * extrap, t = interp, mscale = m->attn_factor;
 			if (m->ext_factor != 0.0f) {
-				float mix = yarn_ramp(m->yarn_lo, m->yarn_hi, 2 * j) * m->ext_factor;
+				float mix =
+					yarn_ramp(m->yarn_lo, m->yarn_hi, 2 * j) * m->ext_factor;
 				t = interp * (1 - mix) + extrap * mix;
 				mscale *= 1.0f + 0.1f * logf(1.0f / m->freq_scale);
 			}
@@ -218,6 +255,17 @@ static void gemm_job(void *ctx, int ith, int nth)
 	}
 }
 
+/* the activations of tokens [n ith / nth, n (ith + 1) / nth) prepared */
+static void act_job(void *ctx, int ith, int nth)
+{
+	struct eng_llm *m = ctx;
+	size_t i0 = m->job_n * (size_t)ith / (size_t)nth,
+	       i1 = m->job_n * (size_t)(ith + 1) / (size_t)nth;
+	for (size_t i = i0; i < i1; i++)
+		qmat_act_prepare(m->job_type, m->job_x + i * m->job_k, m->job_k,
+				 m->act + i * m->job_stride);
+}
+
 /* Y_j (n, rows_j) = X (n, k) W_j^T for the nw weights (all of k columns):
  * the activations are prepared once per weight type, the products of one
  * type run as one job of the pool. */
@@ -230,8 +278,15 @@ static void matmul(struct eng_llm *m, const float *x, size_t n, uint64_t k,
 			continue;
 		uint32_t type = w[first]->type;
 		size_t stride = qmat_act_bytes(type, k);
-		for (size_t i = 0; i < n; i++)
-			qmat_act_prepare(type, x + i * k, k, m->act + i * stride);
+		m->job_type = type;
+		m->job_k = k;
+		m->job_n = n;
+		m->job_stride = stride;
+		m->job_x = x;
+		if (n >= 4 * (size_t)eng_pool_threads(m->pool))
+			eng_pool_run(m->pool, act_job, m); /* a prefill: worth a job */
+		else
+			act_job(m, 0, 1);
 		m->n_jobs = 0;
 		for (int j = first; j < nw; j++) {
 			if (done[j] || w[j]->type != type)
@@ -239,96 +294,123 @@ static void matmul(struct eng_llm *m, const float *x, size_t n, uint64_t k,
 			m->jobs[m->n_jobs++] = (struct llm_job){ w[j], y[j], (size_t)w[j]->ne[1] };
 			done[j] = true;
 		}
-		m->job_type = type;
-		m->job_k = k;
-		m->job_n = n;
-		m->job_stride = stride;
 		eng_pool_run(m->pool, gemm_job, m);
 	}
 }
 
-/* The K or V cache rows of (layer, kv head) as floats: n_pos rows of
- * head_dim. */
-static void kv_rows(const struct eng_llm *m, const void *cache, int layer, int kvh, int n_pos,
-		    float *restrict out)
+/* n cached values from element off of a cache (F16 or F32) as floats */
+static inline void kv_read(const struct eng_llm *m, const void *cache, size_t off, size_t n,
+			   float *restrict out)
 {
-	size_t off = ((size_t)layer * m->n_head_kv + (size_t)kvh) * (size_t)m->n_ctx *
-		     (size_t)m->head_dim;
-	size_t cnt = (size_t)n_pos * (size_t)m->head_dim;
 	if (m->p.kv_type == ENG_KV_F32) {
-		memcpy(out, (const float *)cache + off, cnt * sizeof *out);
+		memcpy(out, (const float *)cache + off, n * sizeof *out);
 		return;
 	}
 	const uint16_t *restrict src = (const uint16_t *)cache + off;
-	for (size_t i = 0; i < cnt; i++)
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (int t = 0; t < 16; t++)
+			out[i + t] = f32_from_f16(src[i + t]);
+	for (; i < n; i++)
 		out[i] = f32_from_f16(src[i]);
 }
 
-/* Causal attention of the pass for the query heads of thread ith: the K and
- * V rows of a KV head are turned into floats once for its query heads
- * (heads of one group are next to each other, so mostly once per thread). */
-static void attn_job(void *ctx, int ith, int nth)
+/* The cached K of positions 0 .. n_pos - 1 of (layer, kv head) as floats,
+ * kt (head_dim, ld), transposed as the cache keeps it so that the scores of
+ * a query are sums of whole rows (axpy over positions, no horizontal
+ * sums); its V as vf (n_pos, head_dim). */
+static inline void kv_load(const struct eng_llm *m, int layer, int kvh, int n_pos, size_t ld,
+			   float *restrict kt, float *restrict vf)
+{
+	size_t hd = (size_t)m->head_dim, ctx = (size_t)m->n_ctx;
+	size_t off = ((size_t)layer * m->n_head_kv + (size_t)kvh) * ctx * hd;
+	for (size_t d = 0; d < hd; d++)
+		kv_read(m, m->kv_k, off + d * ctx, (size_t)n_pos, kt + d * ld);
+	kv_read(m, m->kv_v, off, (size_t)n_pos * hd, vf);
+}
+
+/* Causal attention of the pass for the query heads of thread ith, by
+ * tiles of up to ATT_TILE queries (each row of kt is read once per tile):
+ *   s[i][j] = q_i . k_j / sqrt(head_dim)  for j <= pos_i
+ *   out_i   = sum_j softmax(s[i])_j v_j
+ * The K and V rows of a KV head are loaded once for its query heads
+ * (the heads of a group are next to each other). */
+LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 {
 	struct eng_llm *m = ctx;
 	int hd = m->head_dim, group = m->n_head / m->n_head_kv, l = m->job_layer, p0 = m->job_p0;
 	int n_pos = p0 + (int)m->job_n;
 	int h0 = m->n_head * ith / nth, h1 = m->n_head * (ith + 1) / nth;
-	float *kf = m->tscratch + (size_t)ith * m->tstride;
-	float *vf = kf + (size_t)m->n_ctx * hd, *sc = vf + (size_t)m->n_ctx * hd;
+	size_t ld = m->att_ld;
+	float *kt = m->tscratch + (size_t)ith * m->tstride;
+	float *vf = kt + (size_t)hd * ld, *sc = vf + ld * (size_t)hd;
 	float scale = 1.0f / sqrtf((float)hd);
 	int have = -1;
 	for (int h = h0; h < h1; h++) {
 		int kvh = h / group;
 		if (kvh != have) {
-			kv_rows(m, m->kv_k, l, kvh, n_pos, kf);
-			kv_rows(m, m->kv_v, l, kvh, n_pos, vf);
+			kv_load(m, l, kvh, n_pos, ld, kt, vf);
 			have = kvh;
 		}
-		for (size_t i = 0; i < m->job_n; i++) {
-			const float *q = m->q + i * (size_t)m->qd + (size_t)h * hd;
-			float *out = m->att + i * (size_t)m->qd + (size_t)h * hd;
-			int np = p0 + (int)i + 1; /* causal: positions up to its own */
-			float max = -INFINITY;
-			for (int j = 0; j < np; j++) {
-				sc[j] = dot(q, kf + (size_t)j * hd, hd) * scale;
-				max = fmaxf(max, sc[j]);
+		for (size_t i0 = 0; i0 < m->job_n; i0 += ATT_TILE) {
+			size_t nt = m->job_n - i0 < ATT_TILE ? m->job_n - i0 : ATT_TILE;
+			int np_max = p0 + (int)(i0 + nt); /* positions the tile's last query sees */
+			for (size_t t = 0; t < nt; t++)
+				memset(sc + t * ld, 0, (size_t)np_max * sizeof *sc);
+			for (int d = 0; d < hd; d++) {
+				const float *krow = kt + (size_t)d * ld;
+				for (size_t t = 0; t < nt; t++) {
+					float qv =
+						m->q[(i0 + t) * (size_t)m->qd + (size_t)h * hd + d];
+					axpy(sc + t * ld, qv * scale, krow, np_max);
+				}
 			}
-			double sum = 0;
-			for (int j = 0; j < np; j++) {
-				sc[j] = expf(sc[j] - max);
-				sum += sc[j];
+			for (size_t t = 0; t < nt; t++) {
+				float *s = sc + t * ld;
+				float *out = m->att + (i0 + t) * (size_t)m->qd + (size_t)h * hd;
+				int np =
+					p0 + (int)(i0 + t) + 1; /* causal: up to its own position */
+				float max = s[0];
+				for (int j = 1; j < np; j++)
+					max = s[j] > max ? s[j] : max;
+				float sum = 0;
+				for (int j = 0; j < np; j++) {
+					s[j] = exp_neg(s[j] - max);
+					sum += s[j];
+				}
+				memset(out, 0, (size_t)hd * sizeof *out);
+				for (int j = 0; j < np; j++)
+					axpy(out, s[j], vf + (size_t)j * hd, hd);
+				float inv = 1.0f / sum;
+				for (int d = 0; d < hd; d++)
+					out[d] *= inv;
 			}
-			memset(out, 0, (size_t)hd * sizeof *out);
-			for (int j = 0; j < np; j++)
-				axpy(out, sc[j], vf + (size_t)j * hd, hd);
-			float inv = (float)(1.0 / sum);
-			for (int t = 0; t < hd; t++)
-				out[t] *= inv;
 		}
 	}
 }
 
 /* ---- the forward pass ---------------------------------------------------------------- */
 
+/* k and v of the pass into the cache at p0 ..: K transposed, (head_dim,
+ * n_ctx) per KV head, V as rows, (n_ctx, head_dim) */
 static void store_kv(struct eng_llm *m, int l, int p0, size_t n)
 {
-	int hd = m->head_dim;
-	for (int kvh = 0; kvh < m->n_head_kv; kvh++) {
-		size_t base = (((size_t)l * m->n_head_kv + (size_t)kvh) * (size_t)m->n_ctx +
-			       (size_t)p0) *
-			      (size_t)hd;
+	size_t hd = (size_t)m->head_dim, ctx = (size_t)m->n_ctx;
+	bool f32 = m->p.kv_type == ENG_KV_F32;
+	for (size_t kvh = 0; kvh < (size_t)m->n_head_kv; kvh++) {
+		size_t base = ((size_t)l * m->n_head_kv + kvh) * ctx * hd;
 		for (size_t i = 0; i < n; i++) {
-			const float *ks = m->k + i * (size_t)m->kvd + (size_t)kvh * hd;
-			const float *vs = m->v + i * (size_t)m->kvd + (size_t)kvh * hd;
-			size_t o = base + i * (size_t)hd;
-			if (m->p.kv_type == ENG_KV_F32) {
-				memcpy((float *)m->kv_k + o, ks, (size_t)hd * sizeof(float));
-				memcpy((float *)m->kv_v + o, vs, (size_t)hd * sizeof(float));
-			} else {
-				uint16_t *kd = (uint16_t *)m->kv_k + o, *vd = (uint16_t *)m->kv_v + o;
-				for (int t = 0; t < hd; t++) {
-					kd[t] = f16_from_f32(ks[t]);
-					vd[t] = f16_from_f32(vs[t]);
+			const float *ks = m->k + i * (size_t)m->kvd + kvh * hd;
+			const float *vs = m->v + i * (size_t)m->kvd + kvh * hd;
+			size_t pos = (size_t)p0 + i;
+			for (size_t d = 0; d < hd; d++) {
+				size_t ko = base + d * ctx + pos, vo = base + pos * hd + d;
+				if (f32) {
+					((float *)m->kv_k)[ko] = ks[d];
+					((float *)m->kv_v)[vo] = vs[d];
+				} else {
+					((uint16_t *)m->kv_k)[ko] = f16_from_f32(ks[d]);
+					((uint16_t *)m->kv_v)[vo] = f16_from_f32(vs[d]);
 				}
 			}
 		}
@@ -365,6 +447,10 @@ static void forward(struct eng_llm *m, const int32_t *tokens, size_t n)
 			add_bias(m->q, L->bq, n, m->qd);
 			add_bias(m->k, L->bk, n, m->kvd);
 			add_bias(m->v, L->bv, n, m->kvd);
+		}
+		if (L->q_norm) {
+			heads_norm(m->q, n * (size_t)m->n_head, L->q_norm, m->head_dim, m->eps);
+			heads_norm(m->k, n * (size_t)m->n_head_kv, L->k_norm, m->head_dim, m->eps);
 		}
 		for (size_t i = 0; i < n; i++) {
 			const float *cs = m->rope_cs + i * (size_t)m->n_rot;
@@ -443,8 +529,9 @@ void eng_llm_reset(struct eng_llm *m)
 
 struct eng_llm_params eng_llm_params_default(void)
 {
-	return (struct eng_llm_params){ .threads = 2, .n_ctx = 0, .n_batch = 512,
-					.kv_type = ENG_KV_F16 };
+	return (struct eng_llm_params){
+		.threads = 2, .n_ctx = 0, .n_batch = 512, .kv_type = ENG_KV_F16
+	};
 }
 
 /* "<arch>.suffix" */
@@ -518,8 +605,8 @@ static int hparams(struct eng_llm *m)
 		return fail(m, MX_ECORRUPT, "%d attention heads are not a multiple of %d KV heads",
 			    m->n_head, m->n_head_kv);
 	int kl, vl;
-	if ((rc = meta_int(m, "attention.key_length", false, m->n_embd / m->n_head, 1,
-			   MAX_HEADDIM, &kl)) ||
+	if ((rc = meta_int(m, "attention.key_length", false, m->n_embd / m->n_head, 1, MAX_HEADDIM,
+			   &kl)) ||
 	    (rc = meta_int(m, "attention.value_length", false, kl, 1, MAX_HEADDIM, &vl)))
 		return rc;
 	if (kl != vl)
@@ -550,8 +637,8 @@ static int hparams(struct eng_llm *m)
 	float factor = 0;
 	if ((rc = meta_float(m, "rope.scaling.factor", false, 0.0f, 0.0f, 1e6f, &factor)))
 		return rc;
-	if (factor == 0.0f && (rc = meta_float(m, "rope.scale_linear", false, 0.0f, 0.0f, 1e6f,
-					       &factor)))
+	if (factor == 0.0f &&
+	    (rc = meta_float(m, "rope.scale_linear", false, 0.0f, 0.0f, 1e6f, &factor)))
 		return rc;
 	rc = gguf_get_str(m->g, akey(m, key, sizeof key, "rope.scaling.type"), &s, &len);
 	if (rc == 0) {
@@ -574,16 +661,16 @@ static int hparams(struct eng_llm *m)
 	if (type == SC_YARN) {
 		int n_orig;
 		float af;
-		if ((rc = meta_int(m, "rope.scaling.original_context_length", false,
-				   m->n_ctx_train, 1, MAX_CTX, &n_orig)) ||
+		if ((rc = meta_int(m, "rope.scaling.original_context_length", false, m->n_ctx_train,
+				   1, MAX_CTX, &n_orig)) ||
 		    (rc = meta_float(m, "rope.scaling.attn_factor", false, 1.0f, 0.0f, 100.0f,
 				     &af)))
 			return rc;
 		m->ext_factor = 1.0f;
 		m->attn_factor = af;
 		/* beta_fast 32, beta_slow 1: llama.cpp's defaults */
-		m->yarn_lo = fmaxf(0.0f, floorf(yarn_corr_dim(m->n_rot, n_orig, 32.0f,
-							      m->rope_base)));
+		m->yarn_lo =
+			fmaxf(0.0f, floorf(yarn_corr_dim(m->n_rot, n_orig, 32.0f, m->rope_base)));
 		m->yarn_hi = fminf((float)m->n_rot - 1,
 				   ceilf(yarn_corr_dim(m->n_rot, n_orig, 1.0f, m->rope_base)));
 	}
@@ -623,9 +710,8 @@ static int vec(struct eng_llm *m, const char *name, uint64_t n, bool required, f
 	if (!t)
 		return required ? fail(m, MX_ECORRUPT, "tensor %s is missing", name) : 0;
 	if (t->n_dims != 1 || t->ne[0] != n)
-		return fail(m, MX_ECORRUPT, "tensor %s has %llu values in %d dims, want %llu",
-			    name, (unsigned long long)t->ne[0], t->n_dims,
-			    (unsigned long long)n);
+		return fail(m, MX_ECORRUPT, "tensor %s has %llu values in %d dims, want %llu", name,
+			    (unsigned long long)t->ne[0], t->n_dims, (unsigned long long)n);
 	if (!quant_can_dequant(t->type))
 		return fail(m, MX_EUNSUPPORTED, "tensor %s: type %s is not supported", name,
 			    quant_type_name(t->type));
@@ -645,13 +731,13 @@ static int tensors(struct eng_llm *m)
 	const struct gguf_tensor *te = gguf_tensor(m->g, "token_embd.weight");
 	if (!te)
 		return fail(m, MX_ECORRUPT, "tensor token_embd.weight is missing");
-	if (te->n_dims != 2 || te->ne[0] != (uint64_t)d || te->ne[1] < 1 ||
-	    te->ne[1] > MAX_VOCAB)
+	if (te->n_dims != 2 || te->ne[0] != (uint64_t)d || te->ne[1] < 1 || te->ne[1] > MAX_VOCAB)
 		return fail(m, MX_ECORRUPT,
 			    "tensor token_embd.weight has shape [%llu, %llu], want [%d, n_vocab]",
 			    (unsigned long long)te->ne[0], (unsigned long long)te->ne[1], d);
 	if (!quant_can_dequant(te->type) || ggml_row_size(te->type, (uint64_t)d) == 0)
-		return fail(m, MX_EUNSUPPORTED, "tensor token_embd.weight: type %s is not supported",
+		return fail(m, MX_EUNSUPPORTED,
+			    "tensor token_embd.weight: type %s is not supported",
 			    quant_type_name(te->type));
 	m->tok_embd = te;
 	m->n_vocab = (int)te->ne[1];
@@ -664,7 +750,8 @@ static int tensors(struct eng_llm *m)
 
 	/* the float vectors: norms, biases, rope factors */
 	size_t nf = (size_t)d + (size_t)m->n_rot / 2 +
-		    (size_t)m->n_layer * (2 * (size_t)d + (size_t)m->qd + 2 * (size_t)m->kvd);
+		    (size_t)m->n_layer * (2 * (size_t)d + (size_t)m->qd + 2 * (size_t)m->kvd +
+					  2 * (size_t)m->head_dim);
 	m->arena = malloc(nf * sizeof *m->arena);
 	m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
 	if (!m->arena || !m->layers)
@@ -683,9 +770,10 @@ static int tensors(struct eng_llm *m)
 	m->rope_freqs = freqs;
 	if (!m->output) { /* tied: the embedding table is the output matrix */
 		if (!qmat_supported(te->type, (uint64_t)d))
-			return fail(m, MX_EUNSUPPORTED,
-				    "tied output: token_embd.weight of type %s cannot be multiplied",
-				    quant_type_name(te->type));
+			return fail(
+				m, MX_EUNSUPPORTED,
+				"tied output: token_embd.weight of type %s cannot be multiplied",
+				quant_type_name(te->type));
 		m->output = te;
 		m->flops += 2.0 * d * (double)m->n_vocab;
 	}
@@ -710,26 +798,58 @@ static int tensors(struct eng_llm *m)
 		     (rc = vec(m, NAME("attn_k.bias"), kvd, true, &cur, &L->bk)) ||
 		     (rc = vec(m, NAME("attn_v.bias"), kvd, true, &cur, &L->bv))))
 			return rc;
+		if (m->arch->qk_norm &&
+		    ((rc = vec(m, NAME("attn_q_norm.weight"), (uint64_t)m->head_dim, true, &cur,
+			       &L->q_norm)) ||
+		     (rc = vec(m, NAME("attn_k_norm.weight"), (uint64_t)m->head_dim, true, &cur,
+			       &L->k_norm))))
+			return rc;
 #undef NAME
 	}
 	return 0;
 }
 
-/* The stop tokens of the tokenizer metadata. */
+static void add_stop(struct eng_llm *m, uint32_t v)
+{
+	if (v >= (uint32_t)m->n_vocab || m->n_stops == sizeof m->stops / sizeof m->stops[0])
+		return;
+	for (size_t j = 0; j < m->n_stops; j++)
+		if (m->stops[j] == (int32_t)v)
+			return;
+	m->stops[m->n_stops++] = (int32_t)v;
+}
+
+/* The stop tokens: those the tokenizer metadata names, then the tokens
+ * whose text is an end-of-turn marker of a known chat format (as llama.cpp
+ * finds them: a Qwen2.5 file names <|endoftext|> as EOS while its chat
+ * turns end with <|im_end|>). */
 static void stop_tokens(struct eng_llm *m)
 {
 	static const char *const keys[] = { "tokenizer.ggml.eos_token_id",
 					    "tokenizer.ggml.eot_token_id",
 					    "tokenizer.ggml.eom_token_id" };
+	static const char *const texts[] = { "<|eot_id|>",    "<|im_end|>",    "<|end|>",
+					     "<end_of_turn>", "<|endoftext|>", "<|eom_id|>" };
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		uint32_t v;
-		if (gguf_get_u32(m->g, keys[i], &v) != 0 || v >= (uint32_t)m->n_vocab)
+		if (gguf_get_u32(m->g, keys[i], &v) == 0)
+			add_stop(m, v);
+	}
+	enum gguf_vtype elem;
+	uint64_t n = 0;
+	if (gguf_get_arr(m->g, "tokenizer.ggml.tokens", &elem, &n) != 0 || elem != GGUF_STRING)
+		return;
+	if (n > (uint64_t)m->n_vocab)
+		n = (uint64_t)m->n_vocab;
+	for (uint64_t i = 0; i < n; i++) {
+		const char *s;
+		size_t len;
+		if (gguf_get_arr_str(m->g, "tokenizer.ggml.tokens", i, &s, &len) != 0 || len < 5 ||
+		    len > 13 || s[0] != '<')
 			continue;
-		bool dup = false;
-		for (size_t j = 0; j < m->n_stops; j++)
-			dup |= m->stops[j] == (int32_t)v;
-		if (!dup)
-			m->stops[m->n_stops++] = (int32_t)v;
+		for (size_t j = 0; j < sizeof texts / sizeof texts[0]; j++)
+			if (strlen(texts[j]) == len && memcmp(texts[j], s, len) == 0)
+				add_stop(m, (uint32_t)i);
 	}
 }
 
@@ -753,7 +873,9 @@ static int buffers(struct eng_llm *m)
 	size_t act_row = 0;
 	for (int l = 0; l < m->n_layer; l++) {
 		const struct llm_layer *L = &m->layers[l];
-		const struct gguf_tensor *w[7] = { L->wq, L->wk, L->wv, L->wo, L->wg, L->wu, L->wd };
+		const struct gguf_tensor *w[7] = {
+			L->wq, L->wk, L->wv, L->wo, L->wg, L->wu, L->wd
+		};
 		for (int j = 0; j < 7; j++) {
 			size_t a = qmat_act_bytes(w[j]->type, w[j]->ne[0]);
 			act_row = a > act_row ? a : act_row;
@@ -763,28 +885,41 @@ static int buffers(struct eng_llm *m)
 	act_row = a > act_row ? a : act_row;
 
 	size_t nth = (size_t)m->p.threads;
-	m->tstride = 2 * ctx * hd + ctx;
+	/* per thread: kt (head_dim, ld), vf (ld, head_dim), scores (ATT_TILE, ld) */
+	m->att_ld = (ctx + 15) / 16 * 16;
+	m->tstride = m->att_ld * (2 * hd + ATT_TILE);
 	if (!kvb || !bytes(B, act_row) || !bytes(bytes(nth, m->tstride), sizeof(float)))
 		return fail(m, MX_ENOMEM, "the context of %d positions needs too much memory",
 			    m->n_ctx);
 	m->kv_k = malloc(kvb);
 	m->kv_v = malloc(kvb);
-	m->x = malloc(B * d * sizeof(float));
-	m->h = malloc(B * d * sizeof(float));
-	m->q = malloc(B * (size_t)m->qd * sizeof(float));
-	m->att = malloc(B * (size_t)m->qd * sizeof(float));
-	m->k = malloc(B * (size_t)m->kvd * sizeof(float));
-	m->v = malloc(B * (size_t)m->kvd * sizeof(float));
-	m->gate = malloc(B * (size_t)m->n_ff * sizeof(float));
-	m->up = malloc(B * (size_t)m->n_ff * sizeof(float));
-	m->rope_cs = malloc(B * (size_t)m->n_rot * sizeof(float));
-	m->logits = malloc((size_t)m->n_vocab * sizeof(float));
-	m->act_cap = B * act_row;
-	m->act = malloc(m->act_cap);
-	m->tscratch = malloc(nth * m->tstride * sizeof(float));
-	if (!m->kv_k || !m->kv_v || !m->x || !m->h || !m->q || !m->att || !m->k || !m->v ||
-	    !m->gate || !m->up || !m->rope_cs || !m->logits || !m->act || !m->tscratch)
+	/* the activations: one block of floats, carved */
+	size_t w[11] = { B * d,
+			 B * d,
+			 B * (size_t)m->qd,
+			 B * (size_t)m->qd,
+			 B * (size_t)m->kvd,
+			 B * (size_t)m->kvd,
+			 B * (size_t)m->n_ff,
+			 B * (size_t)m->n_ff,
+			 B * (size_t)m->n_rot,
+			 (size_t)m->n_vocab,
+			 nth * m->tstride };
+	float **dst[11] = { &m->x,    &m->h,  &m->q,	   &m->att,    &m->k,	    &m->v,
+			    &m->gate, &m->up, &m->rope_cs, &m->logits, &m->tscratch };
+	size_t total = 0;
+	for (int i = 0; i < 11; i++)
+		total += (w[i] + 15) / 16 * 16; /* 64-byte aligned parts */
+	m->scratch = aligned_alloc(64, total * sizeof(float));
+	m->act_cap = (B * act_row + 63) / 64 * 64;
+	m->act = aligned_alloc(64, m->act_cap);
+	if (!m->kv_k || !m->kv_v || !m->scratch || !m->act)
 		return fail(m, MX_ENOMEM, "out of memory for a context of %d positions", m->n_ctx);
+	float *cur = m->scratch;
+	for (int i = 0; i < 11; i++) {
+		*dst[i] = cur;
+		cur += (w[i] + 15) / 16 * 16;
+	}
 	return 0;
 }
 
@@ -802,7 +937,8 @@ static int open_common(struct eng_llm *m, const struct eng_llm_params *p)
 		return fail(m, MX_ECORRUPT, "general.architecture is missing");
 	m->arch = llm_arch_find(an, alen);
 	if (!m->arch)
-		return fail(m, MX_EUNSUPPORTED, "architecture '%.*s' is not a supported chat model (%s)",
+		return fail(m, MX_EUNSUPPORTED,
+			    "architecture '%.*s' is not a supported chat model (%s)",
 			    (int)(alen > 40 ? 40 : alen), an, llm_arch_names());
 	if ((rc = hparams(m)) || (rc = tensors(m)))
 		return rc;
@@ -831,8 +967,9 @@ static int finish_open(struct eng_llm *m, int rc, struct eng_llm **out, char *er
 	return 0;
 }
 
-int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out,
-		 char *err, size_t errsz)
+/* Opens path, or the image data/len when path is NULL. */
+static int open_any(const char *path, const void *data, size_t len, const struct eng_llm_params *p,
+		    struct eng_llm **out, char *err, size_t errsz)
 {
 	*out = NULL;
 	struct eng_llm *m = calloc(1, sizeof *m);
@@ -841,26 +978,23 @@ int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_ll
 			snprintf(err, errsz, "out of memory");
 		return MX_ENOMEM;
 	}
-	int rc = gguf_open(path, &m->g, m->msg, sizeof m->msg);
+	int rc = path ? gguf_open(path, &m->g, m->msg, sizeof m->msg)
+		      : gguf_open_memory(data, len, &m->g, m->msg, sizeof m->msg);
 	if (!rc)
 		rc = open_common(m, p);
 	return finish_open(m, rc, out, err, errsz);
 }
 
+int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out, char *err,
+		 size_t errsz)
+{
+	return open_any(path, NULL, 0, p, out, err, errsz);
+}
+
 int eng_llm_open_memory(const void *data, size_t len, const struct eng_llm_params *p,
 			struct eng_llm **out, char *err, size_t errsz)
 {
-	*out = NULL;
-	struct eng_llm *m = calloc(1, sizeof *m);
-	if (!m) {
-		if (err && errsz)
-			snprintf(err, errsz, "out of memory");
-		return MX_ENOMEM;
-	}
-	int rc = gguf_open_memory(data, len, &m->g, m->msg, sizeof m->msg);
-	if (!rc)
-		rc = open_common(m, p);
-	return finish_open(m, rc, out, err, errsz);
+	return open_any(NULL, data, len, p, out, err, errsz);
 }
 
 void eng_llm_close(struct eng_llm *m)
@@ -870,18 +1004,8 @@ void eng_llm_close(struct eng_llm *m)
 	eng_pool_free(m->pool);
 	free(m->kv_k);
 	free(m->kv_v);
-	free(m->x);
-	free(m->h);
-	free(m->q);
-	free(m->att);
-	free(m->k);
-	free(m->v);
-	free(m->gate);
-	free(m->up);
-	free(m->rope_cs);
-	free(m->logits);
+	free(m->scratch);
 	free(m->act);
-	free(m->tscratch);
 	free(m->layers);
 	free(m->arena);
 	gguf_close(m->g);

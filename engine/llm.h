@@ -6,8 +6,8 @@
  * which opens from the same GGUF (eng_llm_gguf()).
  *
  * Architectures (general.architecture), see engine/README.md: "llama"
- * (Llama 2/3, SmolLM/SmolLM2, TinyLlama, ...) and "qwen2" (QKV biases,
- * NeoX rope). Weights stay in the mmapped file and are multiplied in place
+ * (Llama 2/3, SmolLM/SmolLM2, TinyLlama, ...), "qwen2" (QKV biases, NeoX
+ * rope) and "qwen3" (QK norm). Weights stay in the mmapped file and are multiplied in place
  * through qmat.h (any type qmat_supported() accepts: F32, F16, BF16, Q4_0,
  * Q8_0, Q4_K, Q5_K, Q6_K, ...).
  *
@@ -58,8 +58,8 @@ struct eng_llm;
  * MX_EUNSUPPORTED (another architecture, a weight type or feature this
  * build does not handle), MX_EINVAL (bad params), MX_ENOMEM. *out is NULL
  * on failure. p may be NULL (defaults). */
-int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out,
-		 char *err, size_t errsz);
+int eng_llm_open(const char *path, const struct eng_llm_params *p, struct eng_llm **out, char *err,
+		 size_t errsz);
 /* The same over a GGUF image in memory (borrowed: it must outlive the
  * handle): for tests and the fuzz target. */
 int eng_llm_open_memory(const void *data, size_t len, const struct eng_llm_params *p,
@@ -72,15 +72,17 @@ int eng_llm_n_ctx(const struct eng_llm *m);	  /* positions of the KV cache */
 int eng_llm_n_ctx_train(const struct eng_llm *m); /* <arch>.context_length */
 int eng_llm_n_embd(const struct eng_llm *m);
 int eng_llm_n_past(const struct eng_llm *m); /* positions filled */
-/* general.architecture ("llama", "qwen2"); static storage. */
+/* general.architecture ("llama", "qwen2", "qwen3"); static storage. */
 const char *eng_llm_arch(const struct eng_llm *m);
 /* The open model file, borrowed: valid until eng_llm_close(). The tokenizer
  * opens from it. */
 const struct gguf *eng_llm_gguf(const struct eng_llm *m);
-/* The model's end-of-generation tokens (tokenizer.ggml.eos_token_id,
- * eot_token_id, eom_token_id when present and in range, no repeats): their
- * number; the first min(number, cap) are written to out (may be NULL when
- * cap is 0). */
+/* The model's end-of-generation tokens (at most 8, no repeats): those
+ * tokenizer.ggml.eos_token_id, eot_token_id and eom_token_id name, then
+ * the tokens whose text is an end-of-turn marker of a known chat format
+ * (<|eot_id|>, <|im_end|>, <|end|>, <end_of_turn>, <|endoftext|>,
+ * <|eom_id|>). Returns their number; the first min(number, cap) are
+ * written to out (may be NULL when cap is 0). */
 size_t eng_llm_stop_tokens(const struct eng_llm *m, int32_t *out, size_t cap);
 /* Floating-point operations per token of the weight products (2 x the
  * parameters of every matrix, the output matrix included), for speed
@@ -150,7 +152,7 @@ enum eng_stop {
 };
 
 struct eng_gen_params {
-	int max_tokens;	     /* tokens to generate at most (default 256) */
+	int max_tokens;	     /* tokens to generate at most, < 0: no limit (default 256) */
 	const int32_t *stop; /* stop token ids, borrowed; NULL: the model's
 				eng_llm_stop_tokens() (default NULL) */
 	size_t n_stop;

@@ -7,6 +7,7 @@
 static const struct llm_arch archs[] = {
 	{ .name = "llama", .rope = LLM_ROPE_NORM, .qkv_bias = false },
 	{ .name = "qwen2", .rope = LLM_ROPE_NEOX, .qkv_bias = true },
+	{ .name = "qwen3", .rope = LLM_ROPE_NEOX, .qk_norm = true },
 };
 
 const struct llm_arch *llm_arch_find(const char *name, size_t len)
@@ -19,5 +20,5 @@ const struct llm_arch *llm_arch_find(const char *name, size_t len)
 
 const char *llm_arch_names(void)
 {
-	return "llama, qwen2";
+	return "llama, qwen2, qwen3";
 }

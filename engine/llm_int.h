@@ -11,6 +11,17 @@
 #include "llm.h"
 #include "threadpool.h"
 
+/* Queries of one attention tile. */
+#define ATT_TILE 4
+
+/* The attention loops compiled for AVX-512 and AVX2 besides the baseline,
+ * the best chosen when the program loads (gcc and clang, glibc's ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LLM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define LLM_CLONES
+#endif
+
 /* How rope pairs the values of a head. */
 enum llm_rope {
 	LLM_ROPE_NORM = 0, /* (x[2i], x[2i + 1]): llama (its converter permutes Q/K rows) */
@@ -19,13 +30,15 @@ enum llm_rope {
 
 /* What distinguishes one decoder architecture from the plain pre-norm
  * llama block (RMSNorm, rope, grouped-query attention, SwiGLU). A new arch
- * is one table entry in llm_arch.c; a feature not yet here (qwen3's
- * per-head QK RMSNorm, gemma's embedding scale, GeGLU and post-norms) is a
- * new field read at open and one branch in the forward. */
+ * is one table entry in llm_arch.c; a feature not yet here (gemma's
+ * embedding scale, GeGLU and post-norms) is a new field read at open and
+ * one branch in the forward, as qk_norm is. */
 struct llm_arch {
 	const char *name; /* general.architecture */
 	enum llm_rope rope;
 	bool qkv_bias; /* attn_{q,k,v}.bias are required (qwen2) */
+	bool qk_norm;  /* attn_{q,k}_norm.weight: RMSNorm of each head of q
+			  and k before rope (qwen3) */
 };
 
 /* The arch of a general.architecture value, or NULL. */
@@ -38,6 +51,7 @@ struct llm_layer {
 	const struct gguf_tensor *wg, *wu, *wd;	     /* [d, ff] x2, [ff, d] */
 	float *attn_norm, *ffn_norm;		     /* d each */
 	float *bq, *bk, *bv;			     /* qd, kvd, kvd or NULL */
+	float *q_norm, *k_norm;			     /* head_dim each, or NULL */
 };
 
 /* One product of a forward pass: Y (n, rows) = X (n, k) W^T, split over
@@ -69,10 +83,13 @@ struct eng_llm {
 	double flops;
 
 	/* the sequence */
-	void *kv_k, *kv_v; /* [layer][kv head][n_ctx][head_dim] of kv_type */
+	void *kv_k; /* [layer][kv head][head_dim][n_ctx] of kv_type (K^T) */
+	void *kv_v; /* [layer][kv head][n_ctx][head_dim] */
 	int n_past;
 
-	/* scratch of one pass of n_batch tokens, allocated once */
+	/* scratch of one pass of n_batch tokens, allocated once: the floats
+	 * are parts of one block */
+	float *scratch;
 	float *x, *h, *q, *k, *v, *att, *gate, *up; /* (n_batch, width) each */
 	float *rope_cs;				    /* (n_batch, n_rot / 2, 2) cos, sin */
 	float *logits;				    /* n_vocab */
@@ -80,6 +97,7 @@ struct eng_llm {
 	size_t act_cap;				    /* bytes of act */
 	float *tscratch;			    /* per thread: K, V as floats, scores */
 	size_t tstride;				    /* floats per thread */
+	size_t att_ld;				    /* n_ctx rounded up to 16 */
 
 	struct eng_pool *pool;
 	/* the job of the pool (set before each eng_pool_run) */
@@ -88,9 +106,10 @@ struct eng_llm {
 	uint32_t job_type;
 	uint64_t job_k;
 	size_t job_n, job_stride;
+	const float *job_x; /* the activations to prepare: (job_n, job_k) */
 	int job_layer, job_p0;
 
-	int32_t stops[3];
+	int32_t stops[8];
 	size_t n_stops;
 	char msg[256];
 };

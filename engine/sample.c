@@ -187,7 +187,9 @@ int32_t eng_sampler_sample(struct eng_sampler *s, const float *logits)
 {
 	int n = s->n_vocab;
 	float *w = s->work;
-	memcpy(w, logits, (size_t)n * sizeof *w);
+	/* a nan (hostile weights) would break the orders below: it ranks last */
+	for (int i = 0; i < n; i++)
+		w[i] = isnan(logits[i]) ? -INFINITY : logits[i];
 	if (s->p.repeat_penalty != 1.0f && s->hist_n) {
 		for (int i = 0; i < s->hist_n; i++) {
 			int32_t t = s->hist[i];
@@ -267,12 +269,12 @@ int eng_llm_generate(struct eng_llm *m, struct eng_sampler *s, const int32_t *pr
 		     size_t *n_out, enum eng_stop *why)
 {
 	struct eng_gen_params g = gp ? *gp : eng_gen_params_default();
-	int32_t own[3];
+	int32_t own[8];
 	size_t count = 0;
 	*n_out = 0;
 	*why = ENG_STOP_MAX;
 	if (!g.stop) {
-		g.n_stop = eng_llm_stop_tokens(m, own, 3);
+		g.n_stop = eng_llm_stop_tokens(m, own, 8);
 		g.stop = own;
 	}
 	if (n_prompt == 0 || !prompt)

@@ -71,7 +71,7 @@ struct tok {
 	size_t n_merges;
 	int32_t *mslots; /* merge hash, index into merges, -1 empty */
 	size_t mmask;
-	int32_t byte_tok[256]; /* SPM <0xNN>, BPE the 1-byte string */
+	int32_t byte_tok[256];	/* SPM <0xNN>, BPE the 1-byte string */
 	int16_t cp_byte[0x144]; /* BPE: code point of the byte encoder -> byte, or -1 */
 	int32_t bos, eos, eot, eom, unk;
 	bool add_bos, add_eos, add_space_prefix, ignore_merges;
@@ -117,7 +117,7 @@ static void insert_token(struct tok *t, int32_t id)
 	for (;;) {
 		int32_t cur = t->slots[i];
 		if (cur < 0 || (t->off[cur + 1] - t->off[cur] == len &&
-				 !memcmp(t->pool + t->off[cur], s, len))) {
+				!memcmp(t->pool + t->off[cur], s, len))) {
 			t->slots[i] = id;
 			return;
 		}
@@ -400,10 +400,30 @@ static int merge_all(const struct tok *t, struct work *w, size_t len, size_t *ns
 		l->next = r->next;
 		if (r->next >= 0)
 			w->syms[r->next].prev = p.left;
-		if ((rc = try_pair(t, w, l->prev, p.left)) || (rc = try_pair(t, w, p.left, l->next)))
+		if ((rc = try_pair(t, w, l->prev, p.left)) ||
+		    (rc = try_pair(t, w, p.left, l->next)))
 			return rc;
 	}
 	return 0;
+}
+
+/* The merged symbols of w->buf as ids: each its token, or else its bytes
+ * (SPM: <0xNN>, the unknown token when even that is missing; BPE: the
+ * one-byte tokens, dropped when missing, as llama.cpp does). */
+static void emit_symbols(const struct tok *t, const struct work *w, struct sink *k)
+{
+	for (int32_t i = 0; i >= 0; i = w->syms[i].next) {
+		const struct sym *y = &w->syms[i];
+		int32_t id = tok_lookup(t, w->buf + y->start, y->n);
+		if (id >= 0) {
+			emit(k, id);
+			continue;
+		}
+		for (size_t j = 0; j < y->n; j++) {
+			int32_t b = t->byte_tok[(unsigned char)w->buf[y->start + j]];
+			emit(k, b >= 0 || t->kind == TOK_KIND_BPE ? b : t->unk);
+		}
+	}
 }
 
 /* ---- SentencePiece BPE ----------------------------------------------------------- */
@@ -436,18 +456,7 @@ static int spm_run(const struct tok *t, struct work *w, const char *s, size_t le
 	size_t ns;
 	if (!o || (rc = merge_all(t, w, o, &ns)))
 		return rc;
-	for (int32_t i = 0; i >= 0; i = w->syms[i].next) {
-		const struct sym *y = &w->syms[i];
-		int32_t id = tok_lookup(t, w->buf + y->start, y->n);
-		if (id >= 0) {
-			emit(k, id);
-			continue;
-		}
-		for (size_t j = 0; j < y->n; j++) {
-			int32_t b = t->byte_tok[(unsigned char)w->buf[y->start + j]];
-			emit(k, b >= 0 ? b : t->unk);
-		}
-	}
+	emit_symbols(t, w, k);
 	return 0;
 }
 
@@ -537,7 +546,12 @@ static size_t contraction(const struct split *p, size_t pos, bool fold)
  * hand-written version of it) */
 static void split_gpt2(struct split *p)
 {
-	for (size_t pos = p->b; pos < p->e;) {
+	for (size_t pos = p->b, seen = SIZE_MAX; pos < p->e;) {
+		if (pos == seen) { /* no rule took anything: never loop */
+			cut(p, ++pos);
+			continue;
+		}
+		seen = pos;
 		uint32_t c = C(p, pos);
 		size_t k = contraction(p, pos, false);
 		if (k) {
@@ -580,8 +594,12 @@ static void split_gpt2(struct split *p)
  * rather than any assigned one (llama-bpe, hand-written in llama.cpp). */
 static void split_llama3(struct split *p, size_t maxd, bool regex_std)
 {
-	uint8_t ok = regex_std ? 0xFF : F_DEF;
-	for (size_t pos = p->b; pos < p->e;) {
+	for (size_t pos = p->b, seen = SIZE_MAX; pos < p->e;) {
+		if (pos == seen) { /* no rule took anything: never loop */
+			cut(p, ++pos);
+			continue;
+		}
+		seen = pos;
 		uint32_t c = C(p, pos);
 		uint8_t f = F(p, pos);
 		size_t k = contraction(p, pos, true);
@@ -590,7 +608,8 @@ static void split_llama3(struct split *p, size_t maxd, bool regex_std)
 			cut(p, pos);
 			continue;
 		}
-		if (!(c == '\r' || c == '\n' || (f & F_N)) && ((f & F_L) || (F(p, pos + 1) & F_L))) {
+		if (!(c == '\r' || c == '\n' || (f & F_N)) &&
+		    ((f & F_L) || (F(p, pos + 1) & F_L))) {
 			pos++;
 			while (F(p, pos) & F_L)
 				pos++;
@@ -609,10 +628,11 @@ static void split_llama3(struct split *p, size_t maxd, bool regex_std)
 			continue;
 		}
 		uint8_t f2 = c == ' ' ? F(p, pos + 1) : f;
-		bool in2 = regex_std ? (c == ' ' ? pos + 1 < p->e : true) : (f & ok);
+		bool in2 = regex_std ? (c == ' ' ? pos + 1 < p->e : true) : (f & F_DEF);
 		if (!(f2 & (F_WS | F_L | F_N)) && in2) {
 			pos += c == ' ';
-			while (pos < p->e && !(F(p, pos) & (F_WS | F_L | F_N)) && (F(p, pos) & ok))
+			while (pos < p->e && !(F(p, pos) & (F_WS | F_L | F_N)) &&
+			       (regex_std || (F(p, pos) & F_DEF)))
 				pos++;
 			while (C(p, pos) == '\r' || C(p, pos) == '\n')
 				pos++;
@@ -697,7 +717,16 @@ static void split_triples(struct split *p)
 	cut(p, p->e);
 }
 
-enum stage { ST_GPT2, ST_LLAMA3, ST_QWEN2, ST_EACH_NUM, ST_PUNCT, ST_PUNCT_FALCON, ST_NUMS, ST_TRIPLES };
+enum stage {
+	ST_GPT2,
+	ST_LLAMA3,
+	ST_QWEN2,
+	ST_EACH_NUM,
+	ST_PUNCT,
+	ST_PUNCT_FALCON,
+	ST_NUMS,
+	ST_TRIPLES
+};
 
 /* Applies one stage to every current word: the ends of the words in
  * w->cuts become the finer cut (built in w->cuts2, then swapped in). */
@@ -783,16 +812,7 @@ static int bpe_word(const struct tok *t, struct work *w, const uint32_t *c, size
 	size_t ns;
 	if (!o || (rc = merge_all(t, w, o, &ns)))
 		return rc;
-	for (int32_t i = 0; i >= 0; i = w->syms[i].next) {
-		const struct sym *y = &w->syms[i];
-		int32_t id = tok_lookup(t, w->buf + y->start, y->n);
-		if (id >= 0) {
-			emit(k, id);
-			continue;
-		}
-		for (size_t j = 0; j < y->n; j++)
-			emit(k, t->byte_tok[(unsigned char)w->buf[y->start + j]]);
-	}
+	emit_symbols(t, w, k);
 	return 0;
 }
 
@@ -877,10 +897,11 @@ static int split_specials(const struct tok *t, const char *text, struct frags *c
 					while (left > p && is_cspace(text[left - 1]))
 						left--;
 				if (left > p &&
-				    (rc = frag_push(&next, (struct frag){ p, left - p, -1, -1, f.parse })))
+				    (rc = frag_push(&next,
+						    (struct frag){ p, left - p, -1, -1, f.parse })))
 					goto out;
-				if ((rc = frag_push(&next,
-						    (struct frag){ at, tl, sp->id, (int32_t)s, false })))
+				if ((rc = frag_push(&next, (struct frag){ at, tl, sp->id,
+									  (int32_t)s, false })))
 					goto out;
 				p = at + tl;
 				if (sp->rstrip)
@@ -938,8 +959,8 @@ static void work_free(struct work *w)
 	free(w->cuts2);
 }
 
-int tok_encode_segs(const struct tok *t, const struct tok_seg *segs, size_t nseg,
-		    bool add_special, int32_t *out, size_t cap, size_t *n)
+int tok_encode_segs(const struct tok *t, const struct tok_seg *segs, size_t nseg, bool add_special,
+		    int32_t *out, size_t cap, size_t *n)
 {
 	*n = 0;
 	size_t total = 0;
@@ -1205,8 +1226,8 @@ static int load_types_scores(struct tok *t, const struct gguf *g, char *err, siz
 			rc = MX_ECORRUPT;
 		} else {
 			for (size_t i = 0; i < t->n; i++)
-				t->types[i] = v[i] >= 0 && v[i] <= 6 ? (uint8_t)v[i]
-								     : TOK_TYPE_UNDEFINED;
+				t->types[i] =
+					v[i] >= 0 && v[i] <= 6 ? (uint8_t)v[i] : TOK_TYPE_UNDEFINED;
 		}
 		free(v);
 		if (rc)
@@ -1306,7 +1327,7 @@ static bool name_has(const char *s, size_t len, const char *word)
 	for (size_t i = 0; i + wl <= len; i++) {
 		size_t j = 0;
 		while (j < wl && (char)((s[i + j] >= 'A' && s[i + j] <= 'Z') ? s[i + j] + 32
-									   : s[i + j]) == word[j])
+									     : s[i + j]) == word[j])
 			j++;
 		if (j == wl)
 			return true;
@@ -1370,12 +1391,13 @@ static void add_eog(struct tok *t, int32_t id)
 
 static void find_eog(struct tok *t)
 {
-	static const char *const eot_names[] = { "<|eot_id|>",	  "<|im_end|>", "<|end|>",
+	static const char *const eot_names[] = { "<|eot_id|>",	  "<|im_end|>",	   "<|end|>",
 						 "<end_of_turn>", "<|endoftext|>", "<EOT>",
 						 "_<EOT>" };
-	static const char *const eog_names[] = { "<|eot_id|>",	  "<|im_end|>",	   "<|end|>",
-						 "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-						 "<EOT>",	  "_<EOT>",	   "<|end_of_text|>" };
+	static const char *const eog_names[] = {
+		"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",	 "<|endoftext|>",
+		"<|eom_id|>", "<EOT>",	    "_<EOT>",  "<|end_of_text|>"
+	};
 	if (t->eot < 0)
 		for (size_t i = 0; i < sizeof eot_names / sizeof *eot_names && t->eot < 0; i++)
 			t->eot = tok_lookup(t, eot_names[i], strlen(eot_names[i]));
@@ -1454,7 +1476,8 @@ int tok_open_gguf(const struct gguf *g, struct tok **out, char *err, size_t errs
 	else if (mlen == 5 && !memcmp(model, "llama", 5))
 		kind = TOK_KIND_SPM;
 	else {
-		snprintf(err, errsz, "tokenizer '%.*s' is not supported (only \"gpt2\" and \"llama\")",
+		snprintf(err, errsz,
+			 "tokenizer '%.*s' is not supported (only \"gpt2\" and \"llama\")",
 			 (int)(mlen > 32 ? 32 : mlen), model);
 		return MX_EUNSUPPORTED;
 	}

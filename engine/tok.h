@@ -105,8 +105,8 @@ int tok_encode(const struct tok *t, const char *text, size_t len, unsigned flags
 /* The same over the concatenation of segs[0..nseg) (together at most
  * TOK_MAX_INPUT bytes), special-token text parsed only in the segments
  * that say so; add_special as TOK_ADD_SPECIAL. */
-int tok_encode_segs(const struct tok *t, const struct tok_seg *segs, size_t nseg,
-		    bool add_special, int32_t *out, size_t cap, size_t *n);
+int tok_encode_segs(const struct tok *t, const struct tok_seg *segs, size_t nseg, bool add_special,
+		    int32_t *out, size_t cap, size_t *n);
 
 /* The bytes token id stands for (borrowed, *len bytes, not NUL-terminated;
  * may be a part of a UTF-8 sequence): byte-level BPE decoded, "▁" as a

@@ -361,11 +361,15 @@ static void caller_buffer_and_caps(void)
 	free(big);
 	/* invalid UTF-8 is U+FFFD, decoded back as its bytes */
 	int32_t *ids;
-	n = encode(t, "a\xff" "b", 3, 0, &ids);
+	n = encode(t,
+		   "a\xff"
+		   "b",
+		   3, 0, &ids);
 	char buf[64];
 	size_t len;
 	tok_decode(t, ids, n, false, false, buf, sizeof buf, &len);
-	CHECK_STR(buf, "a\xef\xbf\xbd" "b");
+	CHECK_STR(buf, "a\xef\xbf\xbd"
+		       "b");
 	/* a short buffer holds a prefix and says how much was needed */
 	tok_decode(t, ids, n, false, false, buf, 3, &len);
 	CHECK_EQ_INT(len, 5);
@@ -579,14 +583,136 @@ static void hostile_vocab(void)
 	}
 }
 
+/* ---- pre-tokenizers without a fixture vocabulary ------------------------------ */
+
+/* GPT-2's byte encoder, written out again: byte b as a code point */
+static unsigned enc_cp(unsigned b)
+{
+	bool keep = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+	if (keep)
+		return b;
+	unsigned n = 0;
+	for (unsigned c = 0; c < b; c++)
+		n += !((c >= 0x21 && c <= 0x7E) || (c >= 0xA1 && c <= 0xAC) || c >= 0xAE);
+	return 0x100 + n;
+}
+
+/* A byte-level vocabulary: the 256 byte tokens (ids 0..255), then words
+ * (ids 256...), with merges; for watching where a pre-tokenizer cuts. */
+static struct tok *byte_vocab(const char *pre, const char *const *words, size_t nw,
+			      const char *const *merges, size_t nm)
+{
+	static char bytes[256][4];
+	const char *toks[256 + 16];
+	for (unsigned b = 0; b < 256; b++) {
+		unsigned c = enc_cp(b);
+		if (c < 0x80) {
+			bytes[b][0] = (char)c;
+			bytes[b][1] = 0;
+		} else {
+			bytes[b][0] = (char)(0xC0 | (c >> 6));
+			bytes[b][1] = (char)(0x80 | (c & 0x3F));
+			bytes[b][2] = 0;
+		}
+		toks[b] = bytes[b];
+	}
+	for (size_t i = 0; i < nw && i < 16; i++)
+		toks[256 + i] = words[i];
+	return tiny("gpt2", pre, toks, 256 + nw, merges, nm, NULL, -2, NULL);
+}
+
+static bool ids_are(const struct tok *t, const char *text, const int32_t *want, size_t nwant)
+{
+	int32_t v[64];
+	size_t n;
+	if (tok_encode(t, text, strlen(text), 0, v, 64, &n) || n != nwant ||
+	    memcmp(v, want, n * sizeof *v)) {
+		printf("    \"%s\":\n", text);
+		print_ids("got", v, n < 64 ? n : 64);
+		print_ids("expected", want, nwant);
+		return false;
+	}
+	return true;
+}
+
+/* Llama 3: whole words are looked up (ignore_merges), so the ids show the
+ * words: contractions, letters with one leading non-letter, digits in
+ * threes, white space up to the last newline, white space before a word. */
+static void pre_llama3(void)
+{
+	/* Ġ = space, Ċ = newline */
+	static const char *const w[] = { "Hello",
+					 "\xc4\xa0world",
+					 "'s",
+					 "\xc4\xa0",
+					 "123",
+					 "45",
+					 "\xc4\xa0\xc4\x8a\xc4\x8a",
+					 "\xc4\xa0x",
+					 "'S",
+					 "(hello",
+					 "\xc4\xa0!!" };
+	static const char *const m[] = { "q z" }; /* none that applies */
+	struct tok *t = byte_vocab("llama-bpe", w, 11, m, 1);
+	if (!CHECK(t != NULL))
+		return;
+	static const int32_t a[] = { 256, 257, 258, 259, 260, 261, 262, 259, 263 };
+	CHECK(ids_are(t, "Hello world's 12345 \n\n  x", a, 9));
+	static const int32_t b[] = { 264, 265, 266 }; /* 'S  (hello  " !!" */
+	CHECK(ids_are(t, "'S(hello !!", b, 3));
+	/* llama-bpe adds a BOS; without a bos_token_id it is llama.cpp's default 11 */
+	CHECK(tok_add_bos(t));
+	CHECK_EQ_INT(tok_bos(t), 11);
+	tok_free(t);
+}
+
+/* Qwen2: like Llama 3 but every digit alone, and merges apply. */
+static void pre_qwen2(void)
+{
+	/* U+0378 (unassigned) is bytes CD B8, byte-encoded as "Í¸" */
+	static const char *const w[] = {
+		"ab", "12", "'S", "'Sx", "!\xc3\x8d", "!\xc3\x8d\xc2\xb8"
+	};
+	static const char *const m[] = { "a b",	 "1 2",	       "' S",
+					 "'S x", "! \xc3\x8d", "!\xc3\x8d \xc2\xb8" };
+	struct tok *t = byte_vocab("qwen2", w, 6, m, 6);
+	if (!CHECK(t != NULL))
+		return;
+	/* the byte tokens are in byte order: the id of '1' is '1' */
+	static const int32_t a[] = { 256, '1', '2' };
+	CHECK(ids_are(t, "ab12", a, 3));
+	static const int32_t b[] = { 258, 'x' }; /* the contraction first */
+	CHECK(ids_are(t, "'Sx", b, 2));
+	/* std::regex sees an unassigned code point as "other": one word */
+	static const int32_t d[] = { 261 };
+	CHECK(ids_are(t, "!\xcd\xb8", d, 1));
+	tok_free(t);
+	/* the same vocabulary with gpt-2: "12" is one word, merged */
+	t = byte_vocab("gpt-2", w, 6, m, 6);
+	if (CHECK(t != NULL)) {
+		static const int32_t c[] = { 256, 257 };
+		CHECK(ids_are(t, "ab12", c, 2));
+		tok_free(t);
+	}
+}
+
 static const struct test_case tests[] = {
-	TEST(gpt2_cases),      TEST(starcoder_cases),
-	TEST(llama_spm_cases), TEST(phi3_cases),
-	TEST(gpt2_json),       TEST(starcoder_json),
-	TEST(llama_spm_json),  TEST(phi3_json),
-	TEST(round_trip),      TEST(vocab_facts),
-	TEST(caller_buffer_and_caps), TEST(segments),
-	TEST(unicode_classes), TEST(hostile_vocab),
+	TEST(gpt2_cases),
+	TEST(starcoder_cases),
+	TEST(llama_spm_cases),
+	TEST(phi3_cases),
+	TEST(gpt2_json),
+	TEST(starcoder_json),
+	TEST(llama_spm_json),
+	TEST(phi3_json),
+	TEST(round_trip),
+	TEST(vocab_facts),
+	TEST(caller_buffer_and_caps),
+	TEST(segments),
+	TEST(unicode_classes),
+	TEST(hostile_vocab),
+	TEST(pre_llama3),
+	TEST(pre_qwen2),
 };
 
 TEST_MAIN(tests)

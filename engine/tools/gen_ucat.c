@@ -9,7 +9,8 @@
  * code points Unicode 15.1 assigned, as llama.cpp's tables have them.
  *
  *   cc $(pkg-config --cflags glib-2.0) engine/tools/gen_ucat.c \
- *      $(pkg-config --libs glib-2.0) -o /tmp/gen_ucat && /tmp/gen_ucat > engine/ucat_tab.c
+ *      $(pkg-config --libs glib-2.0) -o /tmp/gen_ucat && /tmp/gen_ucat \
+ *      | clang-format-14 --assume-filename=x.c > engine/ucat_tab.c
  */
 #include <glib.h>
 #include <stdio.h>
@@ -71,7 +72,8 @@ int main(void)
 		int k = cat_of(c);
 		if (k == prev)
 			continue;
-		printf("%s0x%07x,", n % 6 ? " " : (n ? "\n\t" : "\t"), (unsigned)(c << 3 | (unsigned)k));
+		printf("%s0x%07x,", n % 6 ? " " : (n ? "\n\t" : "\t"),
+		       (unsigned)(c << 3 | (unsigned)k));
 		prev = k;
 		n++;
 	}

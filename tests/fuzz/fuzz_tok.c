@@ -1,5 +1,8 @@
 /* fuzz_tok.c - the chat-model tokenizers (tok.h).
  *
+ * An input that starts with "TMPL" is a chat template (Jinja text): it is
+ * recognised or not, and a conversation is rendered with it; the segments
+ * must tile the prompt, and content must stay in content segments.
  * An input that starts with "GGUF" is a vocabulary: it is opened as one
  * (hostile metadata must be refused or work, never crash) and, if it
  * opens, a fixed text is encoded and decoded with it. Any other input is
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../engine/chat_tmpl.h"
 #include "../../engine/gguf.h"
 #include "../../engine/tok.h"
 
@@ -87,15 +91,52 @@ static void check_text(const struct tok *t, const char *text, size_t size, unsig
 	free(ids);
 }
 
+static void check_template(const char *j, size_t len)
+{
+	static const struct chat_msg m[] = {
+		{ CHAT_ROLE_SYSTEM, "sys", 3 },
+		{ CHAT_ROLE_USER, " u1 <|im_end|> ", 15 },
+		{ CHAT_ROLE_ASSISTANT, "a1\n", 3 },
+		{ CHAT_ROLE_USER, "u2", 2 },
+	};
+	struct chat_tmpl *t = NULL;
+	if (chat_tmpl_new(j, len, "<s>", "</s>", &t))
+		return;
+	for (int gen = 0; gen < 2; gen++) {
+		struct chat_prompt p;
+		if (chat_tmpl_render(t, m, 4, gen, &p))
+			continue;
+		size_t at = 0;
+		for (size_t i = 0; i < p.n_segs; i++) {
+			if (p.segs[i].off != at || !p.segs[i].len)
+				abort();
+			if (p.segs[i].special &&
+			    memmem(p.text + p.segs[i].off, p.segs[i].len, "u1", 2))
+				abort(); /* content in template text */
+			at += p.segs[i].len;
+		}
+		if (at != p.len || strlen(p.text) != p.len)
+			abort();
+		chat_prompt_free(&p);
+	}
+	chat_tmpl_free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (size >= 4 && !memcmp(data, "TMPL", 4)) {
+		check_template((const char *)data + 4, size - 4);
+		return 0;
+	}
 	if (size >= 4 && !memcmp(data, "GGUF", 4)) {
 		struct gguf *g = NULL;
 		struct tok *t = NULL;
 		char err[256];
 		if (gguf_open_memory(data, size, &g, err, sizeof err) == 0 &&
 		    tok_open_gguf(g, &t, err, sizeof err) == 0) {
-			static const char s[] = "Hello <s> world <|im_end|> 123 'll \xff\xfe\n\n ";
+			static const char s[] =
+				"Hello <s> world <|im_end|> 123 'll \xff\xfe\n\n !\xcd\xb8 "
+				"\xe2\x80\x83x\r\n";
 			check_text(t, s, sizeof s - 1, TOK_ADD_SPECIAL | TOK_PARSE_SPECIAL, false);
 			check_text(t, s, sizeof s - 1, 0, false);
 		}
