@@ -594,7 +594,8 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 		}
 		ex->reasons |= RTR_R_NOT_COVERED;
 		ex->decision = RTR_ESCALATE;
-		set_why(ex, "no local chat model, and your index does not answer this general question",
+		set_why(ex,
+			"no local chat model, and your index does not answer this general question",
 			"", "");
 		return;
 	}
