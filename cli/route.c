@@ -232,6 +232,9 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 	enum rtr_policy pol = (enum rtr_policy)c->cfg.cloud_policy;
 	char path[4200], err[512], safe[1024];
 	*jout = NULL;
+	/* the default install: nothing to decide, nothing to print */
+	if (pol == RTR_POLICY_NEVER && !o->dry_run && !o->explain && !o->json)
+		return CLI_OK;
 
 	/* 1. the signals */
 	if (rp->embedder && rp->model_id) {
