@@ -72,22 +72,42 @@ static int parse_int(const char *opt, const char *s, size_t lo, size_t hi, size_
 }
 
 /* Reads one line (without its newline) into *line; false at the end of
- * input. A line over MAX_LINE is cut there (and said so). */
+ * input. A line over MAX_LINE bytes is cut there (and said so): the rest
+ * is read and dropped, never held in memory. */
 static bool read_line(char **line, size_t *cap, size_t *len)
 {
-	errno = 0;
-	ssize_t n = getline(line, cap, stdin);
-	if (n < 0)
+	size_t l = 0;
+	bool any = false, cut = false;
+	int ch;
+	if (!*line) {
+		*cap = 256;
+		if (!(*line = malloc(*cap)))
+			return false;
+	}
+	while ((ch = getchar()) != EOF) {
+		any = true;
+		if (ch == '\n')
+			break;
+		if (l >= MAX_LINE) {
+			cut = true;
+			continue;
+		}
+		if (l + 1 >= *cap) {
+			size_t nc = *cap * 2;
+			char *p = realloc(*line, nc);
+			if (!p)
+				return false;
+			*line = p;
+			*cap = nc;
+		}
+		(*line)[l++] = (char)ch;
+	}
+	if (!any || interrupted)
 		return false;
-	size_t l = (size_t)n;
-	if (l && (*line)[l - 1] == '\n')
-		l--;
 	if (l && (*line)[l - 1] == '\r')
 		l--;
-	if (l > MAX_LINE) {
+	if (cut)
 		cli_warn("the line is longer than %u bytes; the rest is ignored", MAX_LINE);
-		l = MAX_LINE;
-	}
 	(*line)[l] = '\0';
 	*len = l;
 	return true;

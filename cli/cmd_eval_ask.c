@@ -48,6 +48,7 @@ struct ea_q {
 	/* results of the last mode run */
 	double coverage, cosine;
 	bool cited, in_ctx, key_found, abstained, asks_id, id_found, asks_typed, typed_found;
+	bool entity_missing, head_missing;
 	size_t nctx;
 };
 
@@ -273,6 +274,8 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		q->id_found = a.id_found;
 		q->asks_typed = a.asks_typed;
 		q->typed_found = a.typed_found;
+		q->entity_missing = a.entity_missing;
+		q->head_missing = a.head_missing;
 		q->cited = q->in_ctx = q->key_found = false;
 		for (size_t k = 0; k < a.nctx; k++)
 			q->in_ctx |= is_source(q, &a.ctx[k].hit);
@@ -288,6 +291,9 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 				q->asks_id	? (q->id_found ? "id found  " : "id absent ")
 				: q->asks_typed ? (q->typed_found ? "kind found" : "kind lacks")
 						: "          ");
+			fprintf(stderr, "%s", q->entity_missing ? "name absent "
+					      : q->head_missing ? "what absent "
+								: "            ");
 			fprintf(stderr, "%s%s%s %s\n", q->abstained ? "abstain " : "answer  ",
 				q->answerable ? (q->cited ? "cited " : "----- ") : "",
 				q->answerable ? (q->key_found ? "key " : "--- ") : "",
@@ -316,7 +322,9 @@ static bool decide(const struct ea_q *q, double tc, double tk, bool emb)
 				.asks_id = q->asks_id,
 				.id_found = q->id_found,
 				.asks_typed = q->asks_typed,
-				.typed_found = q->typed_found };
+				.typed_found = q->typed_found,
+				.entity_missing = q->entity_missing,
+				.head_missing = q->head_missing };
 	p.min_coverage = tc;
 	p.min_cos = tk;
 	return ret_answer_abstains(&p, &a);

@@ -307,7 +307,10 @@ static int build_prompt(struct chat *c, const struct chat_session *s, int32_t **
 	}
 	v = NULL;
 out:
-	if (rc && rc != MX_ENOMEM)
+	if (rc == MX_ETOOBIG)
+		fail(c, rc, "the message is too long (the prompt is over %u bytes)",
+		     (unsigned)TOK_MAX_INPUT);
+	else if (rc && rc != MX_ENOMEM)
 		fail(c, rc, "cannot tokenize the prompt: %s", mx_strerror(rc));
 	else if (rc)
 		fail(c, rc, "out of memory building the prompt");

@@ -14,12 +14,22 @@
 #define MAX_PROMPT (64u << 20)
 #define MAX_TOKEN  256 /* bytes of a BOS/EOS text kept */
 
+/* Mistral's templates over the versions: where the spaces go around
+ * [INST] and [/INST], and where the system message goes. */
+enum mistral_form {
+	MISTRAL_V1 = 0, /* [INST] u [/INST]a</s>, system before the first user text */
+	MISTRAL_V3,	/* [INST] u[/INST] a</s> (trimmed), system before the last */
+	MISTRAL_TEKKEN, /* [INST]u[/INST]a</s>, system before the last */
+	MISTRAL_V7,	/* [SYSTEM_PROMPT] s[/SYSTEM_PROMPT][INST] u[/INST] a</s> */
+};
+
 struct chat_tmpl {
 	enum chat_family family;
 	bool bos_text;	      /* write the BOS text */
 	bool has_system;      /* phi3: the template knows a system role */
 	bool gen_after_user;  /* phi3-mini: <|assistant|>\n after each user turn */
 	bool dated;	      /* llama3.1+: the system block with the dates */
+	int mistral;	      /* enum mistral_form */
 	char *default_system; /* chatml: written when messages[0] is no system */
 	char bos[MAX_TOKEN];
 	char eos[MAX_TOKEN];
@@ -172,6 +182,14 @@ int chat_tmpl_new(const char *j, size_t len, const char *bos, const char *eos,
 		t->default_system = default_system(j, len);
 	if (f == CHAT_FAMILY_LLAMA3)
 		t->dated = has(j, len, "Cutting Knowledge Date");
+	if (f == CHAT_FAMILY_MISTRAL) {
+		if (has(j, len, "[SYSTEM_PROMPT]"))
+			t->mistral = MISTRAL_V7;
+		else if (has(j, len, "\"[INST]\" +") || has(j, len, "'[INST]' +"))
+			t->mistral = MISTRAL_TEKKEN;
+		else if (!has(j, len, " [/INST]"))
+			t->mistral = MISTRAL_V3;
+	}
 	if (f == CHAT_FAMILY_PHI3) {
 		t->has_system = has(j, len, "<|system|>") || has(j, len, "'<|' + message['role']");
 		t->gen_after_user = !has(j, len, "add_generation_prompt");
@@ -406,18 +424,38 @@ static void render_mistral(const struct chat_tmpl *t, struct out *o, const struc
 {
 	if (t->bos_text)
 		tmpl(o, t->bos);
-	bool first_user = true;
+	/* the user turn that gets the system messages: the first (v1), the
+	 * last (v3, tekken), none (v7 writes them in place) */
+	size_t sys_at = n;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].role != CHAT_ROLE_USER)
+			continue;
+		if (t->mistral == MISTRAL_V1 && sys_at == n)
+			sys_at = i;
+		if (t->mistral == MISTRAL_V3 || t->mistral == MISTRAL_TEKKEN)
+			sys_at = i;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].role == CHAT_ROLE_USER) {
-			tmpl(o, "[INST] ");
-			if (first_user)
+			tmpl(o, t->mistral == MISTRAL_TEKKEN ? "[INST]" : "[INST] ");
+			if (i == sys_at)
 				system_prefix(o, m, n, "\n\n");
-			first_user = false;
 			content(o, m[i].content, m[i].content_len);
-			tmpl(o, " [/INST]");
+			tmpl(o, t->mistral == MISTRAL_V1 ? " [/INST]" : "[/INST]");
 		} else if (m[i].role == CHAT_ROLE_ASSISTANT) {
-			content(o, m[i].content, m[i].content_len);
+			if (t->mistral == MISTRAL_V3) {
+				tmpl(o, " ");
+				trimmed(o, m[i].content, m[i].content_len);
+			} else {
+				if (t->mistral == MISTRAL_V7)
+					tmpl(o, " ");
+				content(o, m[i].content, m[i].content_len);
+			}
 			tmpl(o, t->eos);
+		} else if (t->mistral == MISTRAL_V7) {
+			tmpl(o, "[SYSTEM_PROMPT] ");
+			content(o, m[i].content, m[i].content_len);
+			tmpl(o, "[/SYSTEM_PROMPT]");
 		}
 	}
 }

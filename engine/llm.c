@@ -103,9 +103,9 @@ static inline float f32_from_f16(uint16_t h)
 
 /* ---- small kernels ------------------------------------------------------------- */
 
-/* y (n) = x / sqrt(mean(x^2) + eps) * g, as ggml: the sum in double */
-static void rms_norm(const float *restrict x, const float *restrict g, float *restrict y, int n,
-		     float eps)
+/* y (n) = x / sqrt(mean(x^2) + eps) * g, as ggml: the sum in double; y
+ * may be x */
+static void rms_norm(const float *x, const float *g, float *y, int n, float eps)
 {
 	double sum = 0;
 	for (int i = 0; i < n; i++)
@@ -118,55 +118,64 @@ static void rms_norm(const float *restrict x, const float *restrict g, float *re
 /* RMSNorm of each of n_heads consecutive heads of hd values, in place */
 static void heads_norm(float *v, size_t n_heads, const float *g, int hd, float eps)
 {
-	for (size_t h = 0; h < n_heads; h++) {
-		float *x = v + h * (size_t)hd;
-		double sum = 0;
-		for (int i = 0; i < hd; i++)
-			sum += (double)x[i] * x[i];
-		float scale = 1.0f / sqrtf((float)(sum / hd) + eps);
-		for (int i = 0; i < hd; i++)
-			x[i] = x[i] * scale * g[i];
-	}
+	for (size_t h = 0; h < n_heads; h++)
+		rms_norm(v + h * (size_t)hd, g, v + h * (size_t)hd, hd, eps);
 }
 
-/* The loops of attention are written in chunks of 16 floats: gcc -O2
- * vectorizes those (its cheap cost model leaves loops of unknown length
- * scalar), and LLM_CLONES (llm_int.h) compiles them again for AVX2 and
- * AVX-512, chosen at load time. */
+/* The inner loops of attention work on blocks of 16 floats held in GCC's
+ * generic vector type (plain arrays of 16 stayed in memory: gcc -O2 keeps
+ * loops of unknown length scalar and did not promote the arrays), and
+ * LLM_CLONES (llm_int.h) compiles them for AVX2 and AVX-512 besides the
+ * baseline, the best chosen at load time. No intrinsics: the same source
+ * serves every target. */
 
-/* y (n) += a x */
-static inline void axpy(float *restrict y, float a, const float *restrict x, int n)
+/* 16 floats as one value of GCC's (and clang's) generic vector type: the
+ * compiler maps it to what the target has (one zmm register, two ymm,
+ * four xmm). ATT_TILE is 4: the attention loops name its 4 accumulators. */
+typedef float v16 __attribute__((vector_size(64)));
+
+/* (through pointers: a 64-byte vector passed by value would have another
+ * ABI in the baseline and AVX-512 clones) */
+static inline void v16_load(v16 *v, const float *p)
 {
-	int j = 0;
-	for (; j + 16 <= n; j += 16)
-		for (int t = 0; t < 16; t++)
-			y[j + t] += a * x[j + t];
-	for (; j < n; j++)
-		y[j] += a * x[j];
+	memcpy(v, p, sizeof *v);
 }
 
-/* e^x for x <= 0 (softmax after subtracting the maximum), without
- * branches: x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor polynomial
- * to r^7 (relative error under 2e-7), 2^n put in the exponent bits. Below
- * -87 (e^x < 2^-126) it returns about 1.6e-38 instead of less; a nan
- * is taken as -87, so that the conversion to int stays defined. */
-static inline float exp_neg(float x)
+static inline void v16_store(float *p, const v16 *v)
 {
-	x = x > -87.0f ? x : -87.0f; /* also a nan (hostile weights) */
-	x = x < 0.0f ? x : 0.0f;
-	float t = x * 1.44269504f; /* log2(e) */
-	int n = (int)(t - 0.5f);   /* round to nearest, for t <= 0 */
-	float fn = (float)n;
-	float r = (x - fn * 0.693145752f) - fn * 1.42860677e-6f; /* ln 2 in two parts */
-	float p = 1.0f +
-		  r * (1.0f + r * (0.5f + r * (1.0f / 6 +
-					       r * (1.0f / 24 +
-						    r * (1.0f / 120 +
-							 r * (1.0f / 720 + r * (1.0f / 5040)))))));
-	uint32_t bits = (uint32_t)(n + 127) << 23;
-	float scale;
-	memcpy(&scale, &bits, sizeof scale);
-	return p * scale;
+	memcpy(p, v, sizeof *v);
+}
+
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+/* *r = the lanes of a where mask (all ones), else those of b */
+static inline void v16_select(v16 *r, const v16i *mask, const v16 *a, const v16 *b)
+{
+	*r = (v16)(((v16i)*a & *mask) | ((v16i)*b & ~*mask));
+}
+
+/* e^x of 16 lanes in place, for x <= 0 (softmax after subtracting the
+ * maximum): x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor polynomial to
+ * r^7 (relative error under 2e-7), 2^n put in the exponent bits. Below -87
+ * (e^x < 2^-126) it gives about 1.6e-38 instead of less; a nan is taken as
+ * -87, so that the conversion to integers stays defined. */
+static inline void v16_exp_neg(v16 *px)
+{
+	const v16 zero = { 0 }, lo = zero - 87.0f;
+	v16 x = *px;
+	v16i m = x > lo;
+	v16_select(&x, &m, &x, &lo); /* also a nan: -87 */
+	m = x < zero;
+	v16_select(&x, &m, &x, &zero);
+	v16i n = __builtin_convertvector(x * 1.44269504f - 0.5f, v16i);
+	v16 fn = __builtin_convertvector(n, v16);
+	v16 r = (x - fn * 0.693145752f) - fn * 1.42860677e-6f;
+	static const float c[8] = { 1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24,
+				    1.0f / 6,	 0.5f,	     1.0f,	 1.0f };
+	v16 p = zero + c[0];
+	for (int i = 1; i < 8; i++)
+		p = p * r + c[i]; /* Horner */
+	*px = p * (v16)((n + 127) << 23);
 }
 
 /* ---- rope ------------------------------------------------------------------------- */
@@ -319,72 +328,143 @@ static inline void kv_read(const struct eng_llm *m, const void *cache, size_t of
  * kt (head_dim, ld), transposed as the cache keeps it so that the scores of
  * a query are sums of whole rows (axpy over positions, no horizontal
  * sums); its V as vf (n_pos, head_dim). */
-static inline void kv_load(const struct eng_llm *m, int layer, int kvh, int n_pos, size_t ld,
-			   float *restrict kt, float *restrict vf)
+LLM_CLONES static void kv_load(const struct eng_llm *m, int layer, int kvh, int n_pos, size_t ld,
+			       float *restrict kt, float *restrict vf)
 {
 	size_t hd = (size_t)m->head_dim, ctx = (size_t)m->n_ctx;
 	size_t off = ((size_t)layer * m->n_head_kv + (size_t)kvh) * ctx * hd;
-	for (size_t d = 0; d < hd; d++)
+	size_t pad = ((size_t)n_pos + 15) / 16 * 16 - (size_t)n_pos;
+	for (size_t d = 0; d < hd; d++) {
 		kv_read(m, m->kv_k, off + d * ctx, (size_t)n_pos, kt + d * ld);
+		memset(kt + d * ld + n_pos, 0, pad * sizeof *kt); /* whole blocks of 16 */
+	}
 	kv_read(m, m->kv_v, off, (size_t)n_pos * hd, vf);
 }
 
-/* Causal attention of the pass for the query heads of thread ith, by
- * tiles of up to ATT_TILE queries (each row of kt is read once per tile):
+/* Causal attention of the pass for the query heads of thread ith of nth:
  *   s[i][j] = q_i . k_j / sqrt(head_dim)  for j <= pos_i
  *   out_i   = sum_j softmax(s[i])_j v_j
- * The K and V rows of a KV head are loaded once for its query heads
- * (the heads of a group are next to each other). */
+ * The K and V of a KV head are loaded once (as floats) for the thread's
+ * query heads of its group. The (token, head) queries of a group are taken
+ * ATT_TILE at a time, token-major, so that a decoding step puts the heads
+ * of a group in one tile and a prefill puts neighbouring tokens together;
+ * a tile's scores are computed in register blocks of ATT_TILE x 16
+ * (positions) and its outputs in blocks of ATT_TILE x 16 (dimensions):
+ * each K and V value loaded is used ATT_TILE times. A tile that is not full
+ * computes zeros for its missing queries. */
 LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 {
 	struct eng_llm *m = ctx;
 	int hd = m->head_dim, group = m->n_head / m->n_head_kv, l = m->job_layer, p0 = m->job_p0;
 	int n_pos = p0 + (int)m->job_n;
 	int h0 = m->n_head * ith / nth, h1 = m->n_head * (ith + 1) / nth;
-	size_t ld = m->att_ld;
+	size_t ld = m->att_ld, n = m->job_n;
 	float *kt = m->tscratch + (size_t)ith * m->tstride;
 	float *vf = kt + (size_t)hd * ld, *sc = vf + ld * (size_t)hd;
+	float *qs = sc + ATT_TILE * ld; /* the tile's scaled queries (ATT_TILE, hd) */
 	float scale = 1.0f / sqrtf((float)hd);
-	int have = -1;
-	for (int h = h0; h < h1; h++) {
-		int kvh = h / group;
-		if (kvh != have) {
-			kv_load(m, l, kvh, n_pos, ld, kt, vf);
-			have = kvh;
-		}
-		for (size_t i0 = 0; i0 < m->job_n; i0 += ATT_TILE) {
-			size_t nt = m->job_n - i0 < ATT_TILE ? m->job_n - i0 : ATT_TILE;
-			int np_max = p0 + (int)(i0 + nt); /* positions the tile's last query sees */
-			for (size_t t = 0; t < nt; t++)
-				memset(sc + t * ld, 0, (size_t)np_max * sizeof *sc);
-			for (int d = 0; d < hd; d++) {
-				const float *krow = kt + (size_t)d * ld;
-				for (size_t t = 0; t < nt; t++) {
-					float qv =
-						m->q[(i0 + t) * (size_t)m->qd + (size_t)h * hd + d];
-					axpy(sc + t * ld, qv * scale, krow, np_max);
-				}
-			}
-			for (size_t t = 0; t < nt; t++) {
-				float *s = sc + t * ld;
-				float *out = m->att + (i0 + t) * (size_t)m->qd + (size_t)h * hd;
-				int np =
-					p0 + (int)(i0 + t) + 1; /* causal: up to its own position */
-				float max = s[0];
-				for (int j = 1; j < np; j++)
-					max = s[j] > max ? s[j] : max;
-				float sum = 0;
-				for (int j = 0; j < np; j++) {
-					s[j] = exp_neg(s[j] - max);
-					sum += s[j];
-				}
-				memset(out, 0, (size_t)hd * sizeof *out);
-				for (int j = 0; j < np; j++)
-					axpy(out, s[j], vf + (size_t)j * hd, hd);
-				float inv = 1.0f / sum;
+	for (int kvh = h0 / group; kvh * group < h1; kvh++) {
+		int ha = kvh * group > h0 ? kvh * group : h0;
+		int hb = (kvh + 1) * group < h1 ? (kvh + 1) * group : h1;
+		size_t nh = (size_t)(hb - ha), count = n * nh;
+		kv_load(m, l, kvh, n_pos, ld, kt, vf);
+		for (size_t e0 = 0; e0 < count; e0 += ATT_TILE) {
+			size_t nt = count - e0 < ATT_TILE ? count - e0 : ATT_TILE;
+			int np[ATT_TILE];
+			float *out[ATT_TILE];
+			for (size_t t = 0; t < ATT_TILE; t++) {
+				size_t e = e0 + (t < nt ? t : 0), i = e / nh,
+				       h = (size_t)ha + e % nh;
+				const float *q = m->q + i * (size_t)m->qd + h * (size_t)hd;
 				for (int d = 0; d < hd; d++)
-					out[d] *= inv;
+					qs[t * (size_t)hd + (size_t)d] =
+						t < nt ? q[d] * scale : 0.0f;
+				np[t] = t < nt ? p0 + (int)i + 1
+					       : 0; /* causal: up to its own position */
+				out[t] = m->att + i * (size_t)m->qd + h * (size_t)hd;
 			}
+			int np_max = np[0];
+			for (size_t t = 1; t < nt; t++)
+				np_max = np[t] > np_max ? np[t] : np_max;
+
+			/* scores, 16 positions at a time (kt is zero-padded to 16) */
+			int np16 = (np_max + 15) / 16 * 16;
+			for (int j0 = 0; j0 < np16; j0 += 16) {
+				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+				for (int d = 0; d < hd; d++) {
+					v16 k;
+					v16_load(&k, kt + (size_t)d * ld + (size_t)j0);
+					a0 += qs[d] * k;
+					a1 += qs[hd + d] * k;
+					a2 += qs[2 * hd + d] * k;
+					a3 += qs[3 * hd + d] * k;
+				}
+				v16_store(sc + (size_t)j0, &a0);
+				v16_store(sc + ld + (size_t)j0, &a1);
+				v16_store(sc + 2 * ld + (size_t)j0, &a2);
+				v16_store(sc + 3 * ld + (size_t)j0, &a3);
+			}
+			/* softmax of each row over the positions its query sees; the
+			 * others, and the rows of missing queries, weigh 0 */
+			float inv[ATT_TILE];
+			for (size_t t = 0; t < ATT_TILE; t++) {
+				float *s = sc + t * ld;
+				for (int j = np[t]; j < np16; j++)
+					s[j] = -INFINITY;
+				v16 mx, sm, v;
+				v16_load(&mx, s);
+				for (int j0 = 16; j0 < np16; j0 += 16) {
+					v16_load(&v, s + j0);
+					v16i gt = v > mx;
+					v16_select(&mx, &gt, &v, &mx);
+				}
+				float max = mx[0];
+				for (int u = 1; u < 16; u++)
+					max = mx[u] > max ? mx[u] : max;
+				for (int j0 = 0; j0 < np16; j0 += 16) {
+					v16_load(&v, s + j0);
+					v -= max;
+					v16_exp_neg(&v);
+					v16_store(s + j0, &v);
+				}
+				for (int j = np[t]; j < np16; j++)
+					s[j] = 0.0f;
+				sm = (v16){ 0 };
+				for (int j0 = 0; j0 < np16; j0 += 16) {
+					v16_load(&v, s + j0);
+					sm += v;
+				}
+				float sum = 0;
+				for (int u = 0; u < 16; u++)
+					sum += sm[u];
+				inv[t] = np[t] > 0 ? 1.0f / sum : 0.0f;
+			}
+			/* outputs, 16 dimensions at a time */
+			int d0 = 0;
+			for (; d0 + 16 <= hd; d0 += 16) {
+				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+				for (int j = 0; j < np_max; j++) {
+					v16 v;
+					v16_load(&v, vf + (size_t)j * hd + (size_t)d0);
+					a0 += sc[j] * v;
+					a1 += sc[ld + (size_t)j] * v;
+					a2 += sc[2 * ld + (size_t)j] * v;
+					a3 += sc[3 * ld + (size_t)j] * v;
+				}
+				v16 acc[ATT_TILE] = { a0, a1, a2, a3 };
+				for (size_t t = 0; t < nt; t++) {
+					v16 o = acc[t] * inv[t];
+					v16_store(out[t] + d0, &o);
+				}
+			}
+			for (; d0 < hd; d0++) /* a head size not a multiple of 16 */
+				for (size_t t = 0; t < nt; t++) {
+					float a = 0;
+					for (int j = 0; j < np_max; j++)
+						a += sc[t * ld + (size_t)j] *
+						     vf[(size_t)j * hd + (size_t)d0];
+					out[t][d0] = a * inv[t];
+				}
 		}
 	}
 }
@@ -677,6 +757,41 @@ static int hparams(struct eng_llm *m)
 	return 0;
 }
 
+/* Replaces *t by a float32 copy owned by the handle (params.f32_weights). */
+static int to_f32(struct eng_llm *m, const struct gguf_tensor **t)
+{
+	const struct gguf_tensor *src = *t;
+	size_t n = (size_t)(src->ne[0] * src->ne[1]);
+	if (m->n_owned == m->cap_owned) {
+		size_t cap = m->cap_owned ? 2 * m->cap_owned : 16;
+		struct gguf_tensor **o = realloc(m->owned, cap * sizeof *o);
+		if (!o)
+			return fail(m, MX_ENOMEM, "out of memory for float32 weights");
+		m->owned = o;
+		m->cap_owned = cap;
+	}
+	struct gguf_tensor *c = malloc(sizeof *c);
+	float *data = n <= SIZE_MAX / sizeof(float) ? malloc(n * sizeof(float)) : NULL;
+	if (!c || !data) {
+		free(c);
+		free(data);
+		return fail(m, MX_ENOMEM, "out of memory for float32 weights");
+	}
+	*c = *src;
+	if (gguf_tensor_f32(src, data, n) != 0) {
+		free(c);
+		free(data);
+		return fail(m, MX_EUNSUPPORTED, "tensor %.*s cannot be dequantized",
+			    (int)src->name_len, src->name);
+	}
+	c->type = GGML_F32;
+	c->data = data;
+	c->nbytes = n * sizeof(float);
+	m->owned[m->n_owned++] = c;
+	*t = c;
+	return 0;
+}
+
 /* name: a 2-D weight [k, rows] that qmat can multiply; NULL when absent and
  * not required. */
 static int weight(struct eng_llm *m, const char *name, uint64_t k, uint64_t rows, bool required,
@@ -697,7 +812,7 @@ static int weight(struct eng_llm *m, const char *name, uint64_t k, uint64_t rows
 			    quant_type_name(t->type));
 	*out = t;
 	m->flops += 2.0 * (double)k * (double)rows;
-	return 0;
+	return m->p.f32_weights && t->type != GGML_F32 ? to_f32(m, out) : 0;
 }
 
 /* name: a 1-D vector of n values copied as floats to *dst (arena); *dst
@@ -776,6 +891,8 @@ static int tensors(struct eng_llm *m)
 				quant_type_name(te->type));
 		m->output = te;
 		m->flops += 2.0 * d * (double)m->n_vocab;
+		if (m->p.f32_weights && te->type != GGML_F32 && (rc = to_f32(m, &m->output)))
+			return rc;
 	}
 	for (int l = 0; l < m->n_layer; l++) {
 		struct llm_layer *L = &m->layers[l];
@@ -885,9 +1002,10 @@ static int buffers(struct eng_llm *m)
 	act_row = a > act_row ? a : act_row;
 
 	size_t nth = (size_t)m->p.threads;
-	/* per thread: kt (head_dim, ld), vf (ld, head_dim), scores (ATT_TILE, ld) */
+	/* per thread: kt (head_dim, ld), vf (ld, head_dim), scores (ATT_TILE,
+	 * ld), queries (ATT_TILE, head_dim) */
 	m->att_ld = (ctx + 15) / 16 * 16;
-	m->tstride = m->att_ld * (2 * hd + ATT_TILE);
+	m->tstride = m->att_ld * (2 * hd + ATT_TILE) + ATT_TILE * hd;
 	if (!kvb || !bytes(B, act_row) || !bytes(bytes(nth, m->tstride), sizeof(float)))
 		return fail(m, MX_ENOMEM, "the context of %d positions needs too much memory",
 			    m->n_ctx);
@@ -1008,6 +1126,11 @@ void eng_llm_close(struct eng_llm *m)
 	free(m->act);
 	free(m->layers);
 	free(m->arena);
+	for (size_t i = 0; i < m->n_owned; i++) {
+		free((void *)m->owned[i]->data);
+		free(m->owned[i]);
+	}
+	free(m->owned);
 	gguf_close(m->g);
 	free(m);
 }

@@ -47,6 +47,11 @@ struct eng_llm_params {
 	int n_batch;		  /* tokens per forward pass (default 512); a longer
 				     eng_llm_decode() runs in passes of n_batch */
 	enum eng_kv_type kv_type; /* default ENG_KV_F16 */
+	bool f32_weights;	  /* dequantize every weight matrix to float32 at
+				     open (4 bytes a parameter, owned by the
+				     handle), so that every product is exact
+				     whatever qmat's kernels round: for parity
+				     tests and debugging (default false) */
 };
 struct eng_llm_params eng_llm_params_default(void);
 

@@ -81,6 +81,9 @@ struct eng_llm {
 	struct llm_layer *layers;
 	float *arena;
 	double flops;
+	/* params.f32_weights: the float32 copies the weights above point to */
+	struct gguf_tensor **owned;
+	size_t n_owned, cap_owned;
 
 	/* the sequence */
 	void *kv_k; /* [layer][kv head][head_dim][n_ctx] of kv_type (K^T) */

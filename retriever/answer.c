@@ -29,6 +29,7 @@
 #define STEM_ROOM     4		 /* bytes a base form may add to a word */
 #define SIBLINGS      4		 /* chunks either side looked at for a better one */
 #define SIBLING_SHARE 0.75	 /* of the chunk's coverage a sibling needs */
+#define SLOT_SHARE    0.8	 /* of the best coverage a chunk with a typed answer needs */
 
 /* ===================================================================== */
 /* sentences                                                              */
@@ -456,7 +457,7 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a)
 {
-	if (!a->nctx)
+	if (!a->nctx || a->entity_missing || a->head_missing)
 		return true;
 	if (a->asks_id) /* the slot decides: a code there, or none */
 		return !a->id_found;
@@ -587,7 +588,12 @@ static int question_weights(const struct ret_terms *q, const struct ret_result *
 		ret_terms_clear(&t);
 	}
 	for (size_t i = 0; i < q->n; i++) {
-		w[i] = log(((double)N + 1) / (w[i] + 0.5));
+		/* a word no retrieved chunk has weighs as one chunk's word:
+		 * such a word is as often a paraphrase ("owe" for an invoice,
+		 * "chip in" for a share) as the thing asked for; that the
+		 * named or asked-about thing is absent is told apart by
+		 * question_parts' rules */
+		w[i] = log(((double)N + 1) / (w[i] > 0 ? w[i] + 0.5 : 1.5));
 		if (w[i] < 0.1)
 			w[i] = 0.1;
 		for (const char *s = q->t[i]; *s; s++)
@@ -601,24 +607,103 @@ static int question_weights(const struct ret_terms *q, const struct ret_result *
 
 static bool has_identifier(const char *s, size_t n);
 
-/* Whether s has a name: two capitalised words in a row after its first
- * word ("with Dr Karin Ahlgren", "Teacher: Joana Ferreira"). */
-static bool has_name(const char *s, size_t n)
+/* The names of the months and days, which a capitalised word may be
+ * without being a name (or an entity of the question). */
+static const char *const when_names[] = { "monday",   "tuesday",  "wednesday", "thursday",
+					  "friday",   "saturday", "sunday",	   "january",
+					  "february", "march",	  "april",	   "may",
+					  "june",     "july",	  "august",	   "september",
+					  "october",  "november", "december" };
+
+static bool is_when_name(const char *w, size_t n)
+{
+	for (size_t i = 0; i < sizeof when_names / sizeof when_names[0]; i++)
+		if (strlen(when_names[i]) == n && !strncasecmp(when_names[i], w, n))
+			return true;
+	return false;
+}
+
+/* Whether the n bytes at s are in the terms q (NULL: none are). */
+static bool word_in(const char *s, size_t n, const struct ret_terms *q)
+{
+	struct ret_terms t;
+	bool in = false;
+	if (!q || ret_terms_of(s, n, 4, &t))
+		return false;
+	for (size_t i = 0; i < t.n && !in; i++)
+		in = terms_have(q, t.t[i]);
+	ret_terms_clear(&t);
+	return in;
+}
+
+/* Whether s has a name that the question (terms q, may be NULL) does not
+ * already say: two capitalised words in a row after its first word ("with
+ * Dr Karin Ahlgren", "Teacher: Joana Ferreira"), not names of months or
+ * days, none of them a word of the question ("Granit Autumn Jam" answers
+ * no "who" about the Granit Autumn Jam). */
+static bool has_name(const char *s, size_t n, const struct ret_terms *q)
 {
 	size_t words = 0, run = 0;
+	bool asked = false;
 	for (size_t i = 0; i < n;) {
+		size_t g = i;
 		while (i < n && !isalpha((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
 			i++;
+		bool spaced = i > g; /* only spaces between two words of a name */
+		for (size_t b = g; b < i; b++)
+			spaced &= s[b] == ' ';
 		size_t j = i;
 		while (j < n &&
 		       (isalpha((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80 || s[j] == '-'))
 			j++;
 		if (j == i)
 			break;
-		bool cap = isupper((unsigned char)s[i]) && j - i >= 2;
-		run = words++ && cap ? run + 1 : 0;
-		if (run >= 2)
-			return true;
+		bool lower = false;
+		for (size_t b = i + 1; b < j; b++)
+			lower |= islower((unsigned char)s[b]) || (unsigned char)s[b] >= 0x80;
+		bool cap = isupper((unsigned char)s[i]) && j - i >= 2 && lower &&
+			   !is_when_name(s + i, j - i);
+		bool first = words++ == 0;
+		if (run && (!cap || !spaced)) {
+			if (run >= 2 && !asked)
+				return true;
+			run = 0;
+		}
+		if (!first && cap) {
+			if (!run)
+				asked = false;
+			run++;
+			asked |= word_in(s + i, j - i, q);
+		}
+		i = j;
+	}
+	return run >= 2 && !asked;
+}
+
+/* Whether s has a street address: a capitalised word, not a month or day,
+ * followed by a house number of 1 to 4 digits that ends the line or is
+ * followed by a comma ("Mastgatan 4, 2nd floor", "Kråkviksvägen 12,"). */
+static bool has_address(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		while (i < n && !isalpha((unsigned char)s[i]) && (unsigned char)s[i] < 0x80)
+			i++;
+		size_t j = i;
+		while (j < n && (isalpha((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80))
+			j++;
+		if (j == i)
+			break;
+		size_t k = j, d;
+		if (j - i >= 3 && isupper((unsigned char)s[i]) && !is_when_name(s + i, j - i) &&
+		    k < n && s[k] == ' ') {
+			k++;
+			for (d = 0; k + d < n && isdigit((unsigned char)s[k + d]); d++)
+				;
+			/* the number ends the line or is followed by a comma */
+			if (d >= 1 && d <= 4 &&
+			    (k + d == n || s[k + d] == ',' || s[k + d] == '\n' || s[k + d] == '.'))
+				return true;
+		}
 		i = j;
 	}
 	return false;
@@ -627,7 +712,7 @@ static bool has_name(const char *s, size_t n)
 /* What the question asks for, and whether a sentence has that kind of
  * thing: a date or time for "when", a number for "how much/many", an
  * identifier for "which number/code/reference", a name for "who". */
-enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID, Q_WHO };
+enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID, Q_WHO, Q_ADDRESS };
 
 static enum qkind question_kind(const char *q)
 {
@@ -639,6 +724,8 @@ static enum qkind question_kind(const char *q)
 	if (strstr(low, "when") || strstr(low, "what time") || strstr(low, "what date") ||
 	    strstr(low, "which day") || strstr(low, "what day"))
 		return Q_WHEN;
+	if (strstr(low, "address"))
+		return Q_ADDRESS;
 	if (strstr(low, "how much") || strstr(low, "how many") || strstr(low, "cost") ||
 	    strstr(low, "price") || strstr(low, "fee"))
 		return Q_AMOUNT;
@@ -650,7 +737,7 @@ static enum qkind question_kind(const char *q)
 	return Q_OTHER;
 }
 
-static bool has_kind(const char *s, size_t n, enum qkind k)
+static bool has_kind(const char *s, size_t n, enum qkind k, const struct ret_terms *q)
 {
 	static const char *const when_words[] = {
 		"monday",    "tuesday",	 "wednesday", "thursday", "friday",   "saturday", "sunday",
@@ -666,7 +753,9 @@ static bool has_kind(const char *s, size_t n, enum qkind k)
 	if (k == Q_ID)
 		return has_identifier(s, n);
 	if (k == Q_WHO)
-		return has_name(s, n);
+		return has_name(s, n, q);
+	if (k == Q_ADDRESS)
+		return has_address(s, n);
 	if (k != Q_WHEN)
 		return false;
 	for (size_t i = 0; i + 2 < n; i++)
@@ -805,7 +894,7 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 	for (size_t i = 0; i < nc; i++) {
 		double ov = ret_term_overlap(qt, qw, &c[i].terms);
 		double ctx = 0.7 * ccov[c[i].chunk] + 0.3 / a->ctx[c[i].chunk].cite;
-		double kind_bonus = kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind);
+		double kind_bonus = kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind, qt);
 		if (d) {
 			double cs = dot(qv, sv + i * (size_t)d, d);
 			rel[i] = 0.4 * ov + 0.3 * (cs > 0 ? cs : 0) + 0.2 * ctx + 0.1 * kind_bonus;
@@ -813,7 +902,7 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 			rel[i] = 0.55 * ov + 0.3 * ctx + 0.15 * kind_bonus;
 		}
 		if (is_heading(texts[i]) ||
-		    (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]), Q_AMOUNT)))
+		    (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]), Q_AMOUNT, NULL)))
 			rel[i] *= 0.5;
 		c[i].rel = rel[i];
 	}
@@ -871,6 +960,24 @@ out:
 	free(rel);
 	free(sim);
 	free(pick);
+	return rc;
+}
+
+/* The terms of sentence i of h's text (spans sp, ns of them) with
+ * `around` sentences either side, and of h's title and author. */
+static int window_terms(const struct store_hit *h, const struct ret_span *sp, size_t ns, size_t i,
+			size_t around, struct ret_terms *out)
+{
+	const char *t = h->text ? h->text : "";
+	size_t from = sp[i >= around ? i - around : 0].start,
+	       to = sp[i + around < ns ? i + around : ns - 1].end;
+	struct mx_buf b;
+	mx_buf_init(&b, 1u << 20);
+	int rc = mx_buf_appendf(&b, "%s\n%s\n%.*s", h->title ? h->title : "",
+				h->author ? h->author : "", (int)(to - from), t + from);
+	if (!rc)
+		rc = ret_terms_of(b.data, b.len, TERMS_MAX, out);
+	mx_buf_free(&b);
 	return rc;
 }
 
@@ -938,8 +1045,9 @@ static bool has_identifier(const char *s, size_t n)
  * number?"), whether the context has one where the thing asked about is:
  * a sentence with an identifier and the word before the identifier word
  * ("passport"; the identifier word itself when there is none), which with
- * the sentences either side and its document's title also holds another of
- * the question's words (when the question has others). Sets *asks. */
+ * the sentences either side and its document's title and author also
+ * holds another of the question's words (when the question has others).
+ * Sets *asks. */
 static int id_slot(const struct ret_answer *a, const char *question, bool *asks, bool *found)
 {
 	struct ret_terms qt, st_;
@@ -967,22 +1075,14 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 			size_t xl = sp[i].end - sp[i].start;
 			if (!has_identifier(x, xl))
 				continue;
-			struct mx_buf b;
-			mx_buf_init(&b, 1u << 20);
 			struct ret_terms own;
 			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &own)))
 				break;
 			bool has_mod = terms_have(&own, mod), other = false, any_other = false;
 			ret_terms_clear(&own);
-			/* the other words: in the sentences around it, or the title */
-			size_t from = sp[i > 0 ? i - 1 : 0].start,
-			       to = sp[i + 1 < ns ? i + 1 : i].end;
-			rc = mx_buf_appendf(&b, "%.*s\n%s", (int)(to - from), t + from,
-					    h->title ? h->title : "");
-			if (!rc)
-				rc = ret_terms_of(b.data, b.len, TERMS_MAX, &st_);
-			mx_buf_free(&b);
-			if (rc)
+			/* the other words: in the sentences around it, the title
+			 * or the author */
+			if ((rc = window_terms(h, sp, ns, i, 1, &st_)))
 				break;
 			for (size_t w = 0; w < qt.n; w++) {
 				if (w == at || is_id_word(qt.t[w]))
@@ -999,13 +1099,203 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 	return rc;
 }
 
-/* For a question that asks for a date, an amount or a name (see
- * question_kind), whether a sentence of that kind with one of the
- * question's words stands in a chunk that has the rarest of the question's
- * words found in the context (weights qw): "When is my flight to Porto?"
- * wants a date about a flight where Porto is. Sets *asks. */
+/* ---- the question's parts ---- */
+
+#define QWORDS_MAX 48
+
+/* What a question names and asks about, as terms (ret_terms_of):
+ *   caps   its capitalised words after the first, not "I" nor a month or
+ *          day: the specific things it is about ("Porto", "Västkraft");
+ *   poss   the possessors ("mamma's", "landlord's"): whose thing it asks
+ *          about;
+ *   ent    caps and poss;
+ *   heads  the thing asked about: the last word of the phrase after
+ *          "what"/"which" ("which plumbing firm", "what is the current
+ *          balance"), and of the phrase after its "of" ("the name of
+ *          Sofia's dog"). */
+struct qparts {
+	struct ret_terms caps, ent, poss, heads;
+};
+
+static void qparts_clear(struct qparts *q)
+{
+	ret_terms_clear(&q->caps);
+	ret_terms_clear(&q->ent);
+	ret_terms_clear(&q->poss);
+	ret_terms_clear(&q->heads);
+}
+
+/* Appends the terms of the n bytes at w to t. */
+static int terms_add(struct ret_terms *t, const char *w, size_t n)
+{
+	struct ret_terms x;
+	int rc = ret_terms_of(w, n, 8, &x);
+	if (rc)
+		return rc;
+	char **v = x.n ? realloc(t->t, (t->n + x.n) * sizeof *v) : t->t;
+	if (x.n && !v) {
+		ret_terms_clear(&x);
+		return MX_ENOMEM;
+	}
+	t->t = v;
+	for (size_t i = 0; i < x.n; i++)
+		t->t[t->n++] = x.t[i];
+	free(x.t);
+	return 0;
+}
+
+static bool word_is(const char *w, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(w, list[i]))
+			return true;
+	return false;
+}
+
+static int question_parts(const char *q, struct qparts *out)
+{
+	static const char *const be[] = { "is", "was", "are", "were" };
+	static const char *const det[] = { "the", "my", "a", "an", "your", "our", "his", "her", "their" };
+	static const char *const stop[] = { "of",    "at",	"for",	 "with", "in",	 "on",	  "to",
+					    "from",  "by",	"if",	 "about", "under", "until", "when",
+					    "where", "that",	"which", "who",	 "do",	 "does",  "did",
+					    "is",    "are",	"was",	 "were", "will", "would", "should",
+					    "can",   "could",	"have",	 "has",	 "had",	 "i",	  "me",
+					    "you",   "and",	"or",	 "after", "before", "once", "than" };
+	struct {
+		size_t at, len;
+		char low[64];
+		bool poss, cap;
+	} w[QWORDS_MAX];
+	size_t nw = 0, n = strlen(q);
+	int rc = 0;
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < n && nw < QWORDS_MAX;) {
+		unsigned char c = (unsigned char)q[i];
+		if (!(isalnum(c) || c >= 0x80)) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && (isalnum((unsigned char)q[j]) || (unsigned char)q[j] >= 0x80 ||
+				 q[j] == '-' || q[j] == '\''))
+			j++;
+		size_t e = j;
+		bool poss = false;
+		if (e - i > 2 && !strncmp(q + e - 2, "'s", 2)) {
+			e -= 2, poss = true;
+		} else if (e - i > 4 && !strncmp(q + e - 4, "\xe2\x80\x99s", 4)) {
+			e -= 4, poss = true;
+		}
+		while (e > i && (q[e - 1] == '\'' || q[e - 1] == '-'))
+			e--;
+		if (e > i && e - i < sizeof w[0].low) {
+			size_t k = nw++;
+			w[k].at = i;
+			w[k].len = e - i;
+			for (size_t b = 0; b < e - i; b++)
+				w[k].low[b] = (char)tolower((unsigned char)q[i + b]);
+			w[k].low[e - i] = '\0';
+			w[k].poss = poss;
+			bool digit = false;
+			for (size_t b = i; b < e; b++)
+				digit |= isdigit((unsigned char)q[b]) != 0;
+			w[k].cap = k > 0 && !digit && strcmp(w[k].low, "i") &&
+				   g_unichar_isupper(g_utf8_get_char_validated(q + i, (gssize)(e - i))) &&
+				   !is_when_name(q + i, e - i);
+		}
+		i = j;
+	}
+	for (size_t k = 0; k < nw && !rc; k++) {
+		if (w[k].cap)
+			rc = terms_add(&out->caps, q + w[k].at, w[k].len);
+		bool poss = w[k].poss && k > 0 && strcmp(w[k].low, "what");
+		if (!rc && poss)
+			rc = terms_add(&out->poss, q + w[k].at, w[k].len);
+		if (!rc && (w[k].cap || poss))
+			rc = terms_add(&out->ent, q + w[k].at, w[k].len);
+	}
+	/* the asked-about thing */
+	size_t k = 0;
+	while (k < nw && strcmp(w[k].low, "what") && strcmp(w[k].low, "which"))
+		k++;
+	if (k < nw && !rc) {
+		bool be_next = w[k].poss; /* "what's" */
+		k++;
+		if (!be_next && k < nw && word_is(w[k].low, be, sizeof be / sizeof be[0])) {
+			be_next = true;
+			k++;
+		}
+		/* "what did", "what will": a verb is asked about, no thing */
+		bool phrase = be_next || (k < nw && !word_is(w[k].low, stop, sizeof stop / sizeof stop[0]));
+		for (int part = 0; part < 2 && phrase && !rc; part++) {
+			while (k < nw && word_is(w[k].low, det, sizeof det / sizeof det[0]))
+				k++;
+			size_t last = nw;
+			/* the phrase's last word ("Sofia's dog": the dog) */
+			while (k < nw && !word_is(w[k].low, stop, sizeof stop / sizeof stop[0]))
+				last = k++;
+			if (last < nw)
+				rc = terms_add(&out->heads, q + w[last].at, w[last].len);
+			phrase = k < nw && !strcmp(w[k].low, "of");
+			k++;
+		}
+	}
+	if (rc)
+		qparts_clear(out);
+	return rc;
+}
+
+/* Whether a sentence of kind k has, with the sentences either side of it
+ * and its document's title and author, all of the question's entities. */
+static int entity_slot(const struct ret_answer *a, enum qkind k, const struct ret_terms *qt,
+		       const struct qparts *qp, bool *found)
+{
+	int rc = 0;
+	*found = false;
+	for (size_t c = 0; c < a->nctx && !*found && !rc; c++) {
+		const struct store_hit *h = &a->ctx[c].hit;
+		const char *t = h->text ? h->text : "";
+		struct ret_span *sp = NULL;
+		size_t ns = 0;
+		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+			break;
+		for (size_t i = 0; i < ns && !*found && !rc; i++) {
+			struct ret_terms wt, near;
+			if (!has_kind(t + sp[i].start, sp[i].end - sp[i].start, k, qt))
+				continue;
+			if ((rc = window_terms(h, sp, ns, i, 1, &wt)))
+				break;
+			/* the possessor in the sentence itself, or the title */
+			if ((rc = window_terms(h, sp, ns, i, 0, &near))) {
+				ret_terms_clear(&wt);
+				break;
+			}
+			bool all = true;
+			for (size_t e = 0; e < qp->ent.n && all; e++)
+				all = terms_have(terms_have(&qp->poss, qp->ent.t[e]) ? &near : &wt,
+						 qp->ent.t[e]);
+			ret_terms_clear(&wt);
+			ret_terms_clear(&near);
+			*found = all;
+		}
+		free(sp);
+	}
+	return rc;
+}
+
+/* For a question that asks for a date, an amount, a name or an address
+ * (see question_kind), whether the context has a sentence of that kind
+ * about the thing asked: when the question names things (qp->ent: "the
+ * Lisbon flights", "mamma's address"), a sentence of that kind that, with
+ * the sentences either side and its document's title and author, has them
+ * all (a possessor in the sentence itself or the title); otherwise a
+ * sentence of that kind with one of the question's words in it, its
+ * neighbours, title or author, in a chunk that has the rarest of the
+ * question's words found in the context (weights qw) or covers the
+ * question at least SLOT_SHARE as well as the best chunk. Sets *asks. */
 static int typed_slot(const struct ret_answer *a, const char *question, const struct ret_terms *qt,
-		      const double *qw, bool *asks, bool *found)
+		      const double *qw, const struct qparts *qp, bool *asks, bool *found)
 {
 	enum qkind kind = question_kind(question);
 	int rc = 0;
@@ -1027,34 +1317,89 @@ static int typed_slot(const struct ret_answer *a, const char *question, const st
 	if (rare == qt->n)
 		return 0;
 	*asks = true;
+	if (qp->ent.n)
+		return entity_slot(a, kind, qt, qp, found);
 	for (size_t k = 0; k < a->nctx && !*found && !rc; k++) {
 		const struct store_hit *h = &a->ctx[k].hit;
 		const char *t = h->text ? h->text : "";
 		struct ret_terms ct;
 		if ((rc = chunk_terms(h, &ct)))
 			break;
-		bool has_rare = terms_have(&ct, qt->t[rare]);
+		bool near_best = terms_have(&ct, qt->t[rare]) ||
+				 ret_term_overlap(qt, qw, &ct) >= SLOT_SHARE * a->coverage;
 		ret_terms_clear(&ct);
-		if (!has_rare)
+		if (!near_best)
 			continue;
 		struct ret_span *sp = NULL;
 		size_t ns = 0;
 		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
 			break;
 		for (size_t i = 0; i < ns && !*found && !rc; i++) {
-			const char *x = t + sp[i].start;
-			size_t xl = sp[i].end - sp[i].start;
-			struct ret_terms st_;
-			if (!has_kind(x, xl, kind))
+			struct ret_terms wt;
+			if (!has_kind(t + sp[i].start, sp[i].end - sp[i].start, kind, qt))
 				continue;
-			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &st_)))
+			if ((rc = window_terms(h, sp, ns, i, 1, &wt)))
 				break;
 			for (size_t w = 0; w < qt->n && !*found; w++)
-				*found = terms_have(&st_, qt->t[w]);
-			ret_terms_clear(&st_);
+				*found = terms_have(&wt, qt->t[w]);
+			ret_terms_clear(&wt);
 		}
 		free(sp);
 	}
+	return rc;
+}
+
+/* Sets a->entity_missing when a capitalised word of the question (qp->caps)
+ * is in no chunk of the context (its titles and authors included), and
+ * a->head_missing when the thing it asks about (qp->heads; identifier
+ * words and words for the kind of answer aside) is in none, or in none
+ * that also has the question's capitalised words ("Which hotel have I
+ * booked in Porto?" where Porto and hotels are in different chunks): the context is about something else ("When is
+ * my flight to Porto?" over flights to Lisbon; "the current balance of my
+ * savings account" where no balance is). */
+static bool answer_kind_word(const char *w)
+{
+	/* words that name the kind of answer ("which day", "what date",
+	 * "the last four digits") are not things to find */
+	static const char *const kinds[] = { "day",  "date",   "year",	"month", "week", "hour",
+					     "name", "amount", "price", "digit" };
+	return is_id_word(w) || word_is(w, kinds, sizeof kinds / sizeof kinds[0]);
+}
+
+static int named_absent(struct ret_answer *a, const struct qparts *qp)
+{
+	bool *cap = calloc(qp->caps.n + 1, sizeof *cap), *head = calloc(qp->heads.n + 1, sizeof *head);
+	bool together = false, heads = false;
+	int rc = cap && head ? 0 : MX_ENOMEM;
+	for (size_t i = 0; i < qp->heads.n; i++)
+		heads |= !answer_kind_word(qp->heads.t[i]);
+	for (size_t k = 0; k < a->nctx && !rc; k++) {
+		struct ret_terms ct;
+		bool all = true;
+		if ((rc = chunk_terms(&a->ctx[k].hit, &ct)))
+			break;
+		for (size_t i = 0; i < qp->caps.n; i++) {
+			bool in = terms_have(&ct, qp->caps.t[i]);
+			cap[i] |= in;
+			all &= in;
+		}
+		for (size_t i = 0; i < qp->heads.n; i++) {
+			bool in = terms_have(&ct, qp->heads.t[i]);
+			head[i] |= in;
+			all &= in || answer_kind_word(qp->heads.t[i]);
+		}
+		together |= all;
+		ret_terms_clear(&ct);
+	}
+	for (size_t i = 0; i < qp->caps.n && !rc; i++)
+		a->entity_missing |= !cap[i];
+	for (size_t i = 0; i < qp->heads.n && !rc; i++)
+		a->head_missing |= !head[i] && !answer_kind_word(qp->heads.t[i]);
+	/* a hotel asked for "in Porto": the thing and the names in one chunk */
+	if (!rc && qp->caps.n && heads && !together)
+		a->head_missing = true;
+	free(cap);
+	free(head);
 	return rc;
 }
 
@@ -1070,6 +1415,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	struct ret_params rp = p->ret;
 	struct ret_result r = { 0 };
 	struct ret_terms qt = { 0 };
+	struct qparts qp = { 0 };
 	double *qw = NULL;
 	float *qv = NULL, *cv = NULL;
 	size_t cap = 0;
@@ -1194,7 +1540,11 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	}
 	if ((rc = id_slot(a, question, &a->asks_id, &a->id_found)))
 		goto out;
-	if ((rc = typed_slot(a, question, &qt, qw, &a->asks_typed, &a->typed_found)))
+	if ((rc = question_parts(question, &qp)))
+		goto out;
+	if ((rc = named_absent(a, &qp)))
+		goto out;
+	if ((rc = typed_slot(a, question, &qt, qw, &qp, &a->asks_typed, &a->typed_found)))
 		goto out;
 	a->confidence = a->coverage;
 	if (a->nctx && (rc = extract(a, question, &qt, qw, qv, p)))
@@ -1208,6 +1558,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 out:
 	ret_result_clear(&r);
 	ret_terms_clear(&qt);
+	qparts_clear(&qp);
 	free(qw);
 	free(qv);
 	free(cv);

@@ -21,10 +21,15 @@
  *   ret_answer_check()    a generated answer's sentences, each citation
  *                         checked against the chunks of the cited document.
  *
- * Abstention: the answer is withheld (a->abstained) when the question's
- * content words are poorly covered by the best context chunk and, with an
- * embedder, the question is far from every context chunk. The thresholds
- * were calibrated on data/sample/questions.jsonl (see README, "Answers").
+ * Abstention: the answer is withheld (a->abstained) when a thing the
+ * question names (a capitalised word) or asks about (the phrase after
+ * "what"/"which") is in no context chunk; when it asks for an identifier,
+ * a date, an amount, a name or an address and no sentence of that kind is
+ * about what it names; else when the question's content words are poorly
+ * covered by the best context chunk and, with an embedder, the question is
+ * far from every context chunk. The thresholds were calibrated on
+ * data/sample/questions.jsonl and checked on questions-heldout.jsonl (see
+ * README, "Answers").
  *
  * The building blocks (sentence splitting, term overlap, MMR, support
  * scores, citation labels) are public for the tests and for callers that
@@ -153,6 +158,10 @@ struct ret_answer {
 	bool id_found;	    /* and the context has one where it asks */
 	bool asks_typed;    /* the question asks for a date, amount or name */
 	bool typed_found;   /* and a sentence of that kind has its rarest word */
+	bool entity_missing; /* a capitalised word of the question ("Porto")
+				is in no chunk of the context */
+	bool head_missing;   /* the thing it asks about ("what is the
+				current balance") is in none */
 	double cosine;	    /* best question-chunk cosine; -2: no embedder */
 	double confidence;  /* the figure compared with the thresholds */
 	enum ret_mode mode; /* the retrieval that ran */
@@ -166,7 +175,8 @@ struct ret_answer {
  * word; MX_EINVAL: a bad filter, reason in a->err), MX_ENOMEM, or a store
  * error (store_errmsg). */
 /* Whether the answer a is withheld under p's thresholds (whatever
- * p->no_abstain says): no context; for a question that asks for a number
+ * p->no_abstain says): no context; a named or asked-about thing missing
+ * (a->entity_missing, a->head_missing); for a question that asks for a number
  * or code (a "passport number"), whether one stands in a sentence about
  * that thing decides; for others, coverage below p->min_coverage and, with
  * an embedder, cosine below p->min_cos. */

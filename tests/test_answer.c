@@ -559,6 +559,66 @@ static void answer_on_index(void)
 	free(db);
 }
 
+/* The rules on what the question names and asks about (answer.h,
+ * ret_answer_abstains), each way. */
+static void abstention_rules(void)
+{
+	const char *t = test_tmpdir();
+	char *db = mx_path_join(t, "rules.db");
+	struct store *st = NULL;
+	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
+	int64_t src = 0;
+	store_source_add(st, "/n", "notes", &src);
+	put_note(st, src, "jam.md", "GRANIT BOULDER NEWS",
+		 "The Granit Autumn Jam is on Saturday 21 November at Granit Boulder.");
+	put_note(st, src, "course.md", "Course", "Portuguese course.\nTeacher: Joana Ferreira");
+	put_note(st, src, "mormor.md", "Mormor",
+		 "Mormor's address: Kvarngatan 3, Alingsås.\nMamma takes the train home.");
+	put_note(st, src, "bank.md", "Bank", "Savings account: 2 000 SEK goes in each month.");
+	put_note(st, src, "flights.md", "Flights",
+		 "The flight to Lisbon leaves on Thursday 8 October at 06:55.");
+	struct ret_answer_params p = ret_answer_params_default(false);
+	struct ret_answer a;
+	/* who: a name that the question does not already say */
+	CHECK_EQ_INT(ret_answer_run(st, "Who won the Granit Autumn Jam?", &p, &a), 0);
+	CHECK(a.asks_typed && !a.typed_found);
+	CHECK(a.abstained);
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "Who teaches my Portuguese course?", &p, &a), 0);
+	CHECK(a.asks_typed && a.typed_found);
+	CHECK(!a.abstained);
+	ret_answer_clear(&a);
+	/* an address: the possessor in the sentence that has it */
+	CHECK_EQ_INT(ret_answer_run(st, "What is mormor's address?", &p, &a), 0);
+	CHECK(a.asks_typed && a.typed_found);
+	CHECK(!a.abstained);
+	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "Kvarngatan 3") != NULL);
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "What is mamma's home address?", &p, &a), 0);
+	CHECK(a.asks_typed && !a.typed_found);
+	CHECK(a.abstained);
+	ret_answer_clear(&a);
+	/* the thing asked about is nowhere in the context */
+	CHECK_EQ_INT(ret_answer_run(st, "What is the current balance of my savings account?", &p,
+				    &a),
+		     0);
+	CHECK(a.head_missing && !a.entity_missing);
+	CHECK(a.abstained);
+	ret_answer_clear(&a);
+	/* a named place that no context chunk has */
+	CHECK_EQ_INT(ret_answer_run(st, "Which seat do I have on the flight to Madrid?", &p, &a),
+		     0);
+	CHECK(a.entity_missing);
+	CHECK(a.abstained);
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "Which day does the flight to Lisbon leave?", &p, &a), 0);
+	CHECK(!a.entity_missing && !a.head_missing);
+	CHECK(!a.abstained);
+	ret_answer_clear(&a);
+	store_close(st);
+	free(db);
+}
+
 static const struct test_case tests[] = {
 	TEST(sentences_prose),
 	TEST(sentences_forms_and_lists),
@@ -571,6 +631,7 @@ static const struct test_case tests[] = {
 	TEST(check_citations_with_embedder),
 	TEST(prompt_has_instructions_and_context),
 	TEST(answer_on_index),
+	TEST(abstention_rules),
 	TEST(fit_cuts_from_the_end),
 	TEST(generate_streams_and_checks),
 };

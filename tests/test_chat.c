@@ -190,6 +190,38 @@ static const char MISTRAL[] =
 	"%}{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and "
 	"assistant roles are supported!') }}{% endif %}{% endfor %}";
 
+/* Mistral's later templates, the parts that decide the output (user and
+ * assistant turns without tools) */
+static const char MISTRAL_V3[] =
+	"{%- if messages[0][\"role\"] == \"system\" %}\n    {%- set system_message = "
+	"messages[0][\"content\"] %}\n    {%- set loop_messages = messages[1:] %}\n{%- else "
+	"%}\n    {%- set loop_messages = messages %}\n{%- endif %}\n{{- bos_token }}\n{%- for "
+	"message in loop_messages %}\n    {%- if message[\"role\"] == \"user\" %}\n        {%- "
+	"if loop.last and system_message is defined %}\n            {{- \"[INST] \" + "
+	"system_message + \"\\n\\n\" + message[\"content\"] + \"[/INST]\" }}\n        {%- else "
+	"%}\n            {{- \"[INST] \" + message[\"content\"] + \"[/INST]\" }}\n        {%- "
+	"endif %}\n    {%- elif message[\"role\"] == \"assistant\" %}\n        {{- \" \" + "
+	"message[\"content\"]|trim + eos_token}}\n    {%- endif %}\n{%- endfor %}\n";
+
+static const char MISTRAL_TEKKEN[] =
+	"{%- if messages[0][\"role\"] == \"system\" %}\n    {%- set system_message = "
+	"messages[0][\"content\"] %}\n    {%- set loop_messages = messages[1:] %}\n{%- else "
+	"%}\n    {%- set loop_messages = messages %}\n{%- endif %}\n{{- bos_token }}\n{%- for "
+	"message in loop_messages %}\n    {%- if message[\"role\"] == \"user\" %}\n        {%- "
+	"if loop.last and system_message is defined %}\n            {{- \"[INST]\" + "
+	"system_message + \"\\n\\n\" + message[\"content\"] + \"[/INST]\" }}\n        {%- else "
+	"%}\n            {{- \"[INST]\" + message[\"content\"] + \"[/INST]\" }}\n        {%- "
+	"endif %}\n    {%- elif message[\"role\"] == \"assistant\" %}\n        {{- "
+	"message[\"content\"] + eos_token}}\n    {%- endif %}\n{%- endfor %}\n";
+
+static const char MISTRAL_V7[] =
+	"{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] "
+	"' + message['content'] + '[/INST]' }}{% elif message['role'] == 'system' %}{{ "
+	"'[SYSTEM_PROMPT] ' + message['content'] + '[/SYSTEM_PROMPT]' }}{% elif message['role'] "
+	"== 'assistant' %}{{ ' ' + message['content'] + eos_token }}{% else %}{{ "
+	"raise_exception('Only user, system and assistant roles are supported!') }}{% endif %}{% "
+	"endfor %}";
+
 static void inst(void)
 {
 	static const struct chat_msg m[] = {
@@ -217,6 +249,17 @@ static void inst(void)
 	/* the system message goes in front of the first user turn */
 	expect(MISTRAL, "<s>", "</s>", conv, 2, true, CHAT_FAMILY_MISTRAL,
 	       "<s>[INST] You are a helpful assistant\n\nHello [/INST]");
+	/* v3, tekken and v7 as llama.cpp's Jinja engine renders them */
+	expect(MISTRAL_V3, "", "</s>", conv, NCONV, true, CHAT_FAMILY_MISTRAL,
+	       "[INST] Hello[/INST] Hi there</s>[INST] Who are you[/INST] I am an assistant</s>"
+	       "[INST] You are a helpful assistant\n\nAnother question[/INST]");
+	expect(MISTRAL_TEKKEN, "", "</s>", conv, NCONV, true, CHAT_FAMILY_MISTRAL,
+	       "[INST]Hello[/INST]Hi there</s>[INST]Who are you[/INST]   I am an assistant   </s>"
+	       "[INST]You are a helpful assistant\n\nAnother question[/INST]");
+	expect(MISTRAL_V7, "", "</s>", conv, NCONV, true, CHAT_FAMILY_MISTRAL,
+	       "[SYSTEM_PROMPT] You are a helpful assistant[/SYSTEM_PROMPT][INST] Hello[/INST] Hi "
+	       "there</s>[INST] Who are you[/INST]    I am an assistant   </s>[INST] Another "
+	       "question[/INST]");
 }
 
 /* ---- Gemma, Phi-3 ---------------------------------------------------------------- */

@@ -206,6 +206,62 @@ out:
 	tok_free(t);
 }
 
+/* The prompts of the decoder fixtures (llama/NAME.greedy.json), tokenized by
+ * llama.cpp with add_special and parse_special: longer texts (486 and 549
+ * tokens), German, Japanese, emoji, and <|endoftext|> parsed. The
+ * vocabulary is read from the model file itself. */
+static void model_prompts(void)
+{
+	static const char *const models[] = {
+		"llama/qwen2-s-f16",
+		"llama/llama-s-tied-q4_k_m",
+		"llama/llama-s-untied-theta1e5-q4_0",
+	};
+	for (size_t mi = 0; mi < sizeof models / sizeof *models; mi++) {
+		char rel[256], gpath[4096], jpath[4096];
+		snprintf(rel, sizeof rel, "%s.gguf", models[mi]);
+		if (!fixture(gpath, sizeof gpath, rel))
+			continue;
+		snprintf(rel, sizeof rel, "%s.greedy.json", models[mi]);
+		if (!fixture(jpath, sizeof jpath, rel))
+			continue;
+		struct gguf *g = NULL;
+		struct tok *t = NULL;
+		char err[256] = "";
+		if (!CHECK_EQ_INT(gguf_open(gpath, &g, err, sizeof err), 0) ||
+		    !CHECK_EQ_INT(tok_open_gguf(g, &t, err, sizeof err), 0)) {
+			printf("    %s: %s\n", gpath, err);
+			gguf_close(g);
+			continue;
+		}
+		json_object *root = json_object_from_file(jpath), *prompts;
+		size_t same = 0, total = 0;
+		if (CHECK(root != NULL) &&
+		    CHECK(json_object_object_get_ex(root, "prompts", &prompts))) {
+			for (size_t i = 0; i < json_object_array_length(prompts); i++) {
+				json_object *p = json_object_array_get_idx(prompts, i), *text,
+					    *want;
+				if (!CHECK(json_object_object_get_ex(p, "text", &text)) ||
+				    !CHECK(json_object_object_get_ex(p, "tokens", &want)))
+					continue;
+				const char *s = json_object_get_string(text);
+				int32_t *got;
+				size_t n = encode(t, s, (size_t)json_object_get_string_len(text),
+						  TOK_ADD_SPECIAL | TOK_PARSE_SPECIAL, &got);
+				same += ids_equal_json(got, n, want, s);
+				total++;
+				free(got);
+			}
+		}
+		printf("    %s: %zu/%zu prompts identical\n", models[mi], same, total);
+		CHECK_EQ_INT(total, 8);
+		CHECK_EQ_INT(same, total);
+		json_object_put(root);
+		tok_free(t);
+		gguf_close(g);
+	}
+}
+
 static void gpt2_cases(void)
 {
 	llama_cases("gpt-2");
@@ -713,6 +769,7 @@ static const struct test_case tests[] = {
 	TEST(hostile_vocab),
 	TEST(pre_llama3),
 	TEST(pre_qwen2),
+	TEST(model_prompts),
 };
 
 TEST_MAIN(tests)
