@@ -184,56 +184,86 @@ static float *build_rows(const struct rtr_mmlu *m, const size_t *idx, size_t n, 
 	return X;
 }
 
-/* Picks the L2 penalty with the best AUC on the validation rows (val) of a
- * model fitted on the others, then fits all rows with it. q gets the
- * quantiles of the validation scores (of the held-out fit: scores of
- * questions it did not see, as in use). wt weighs rows. */
-static int fit(const float *X, const unsigned char *y, const float *wt, const bool *val, size_t n,
-	       size_t d, struct rtr_lr **best, double q[RTR_NQ], double *best_auc, double *best_l2)
+/* What fit() chose, and its figures on the validation subjects. */
+struct fit_choice {
+	unsigned target; /* enum rtr_target */
+	double l2, auc, apgr, cpt50;
+};
+
+/* Picks the target (enum rtr_target, labels ys[t]) and the L2 penalty with
+ * the best routing on the validation rows (val) of a model fitted on the
+ * others: the highest APGR (the area under PGR, which weighs every share of
+ * calls), computed from the weak and strong models' correctness (wok, sok).
+ * Then fits all rows with that choice. q gets the quantiles of the
+ * validation scores of the chosen held-out fit (scores of questions it did
+ * not see, as in use). wt weighs rows. With verbose, every candidate's
+ * validation figures go to stderr, tagged with what. */
+static int fit(const float *X, unsigned char *const ys[RTR_TARGET_COUNT], const float *wt,
+	       const bool *val, const bool *wok, const bool *sok, size_t n, size_t d,
+	       bool verbose, const char *what, struct rtr_lr **best, double q[RTR_NQ],
+	       struct fit_choice *ch)
 {
-	static const double grid[] = { 1e-2, 1e-1, 1, 10, 100 };
+	static const double grid[] = { 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000 };
 	size_t nt = 0, nv = 0;
 	for (size_t r = 0; r < n; r++)
 		val[r] ? nv++ : nt++;
 	float *Xt = malloc(nt * d * sizeof *Xt), *wtt = malloc(nt * sizeof *wtt);
 	unsigned char *yt = malloc(nt), *yv = malloc(nv);
 	double *sv = malloc(nv * sizeof *sv), *sbest = malloc(nv * sizeof *sbest);
+	bool *wv = malloc(nv * sizeof *wv), *sv_ok = malloc(nv * sizeof *sv_ok);
 	int rc = 0;
 	*best = NULL;
-	*best_auc = -1;
-	if (!Xt || !wtt || !yt || !yv || !sv || !sbest || !nv || !nt) {
+	ch->apgr = -1;
+	if (!Xt || !wtt || !yt || !yv || !sv || !sbest || !wv || !sv_ok || !nv || !nt) {
 		rc = MX_ENOMEM;
 		goto out;
 	}
 	for (size_t r = 0, t = 0, v = 0; r < n; r++) {
 		if (val[r]) {
-			yv[v++] = y[r];
+			wv[v] = wok[r];
+			sv_ok[v++] = sok[r];
 		} else {
 			memcpy(Xt + t * d, X + r * d, d * sizeof *Xt);
-			wtt[t] = wt[r];
-			yt[t++] = y[r];
+			wtt[t++] = wt[r];
 		}
 	}
 	struct rtr_lr_params p = rtr_lr_params_default();
-	for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++) {
-		p.l2 = grid[g];
-		struct rtr_lr *m = NULL;
-		if ((rc = rtr_lr_train(Xt, yt, wtt, nt, d, &p, &m)))
-			goto out;
-		for (size_t r = 0, v = 0; r < n; r++)
+	for (unsigned tg = 0; tg < RTR_TARGET_COUNT; tg++) {
+		for (size_t r = 0, t = 0, v = 0; r < n; r++) {
 			if (val[r])
-				sv[v++] = rtr_lr_predict(m, X + r * d);
-		rtr_lr_free(m);
-		double auc = rtr_auc(sv, yv, nv);
-		if (auc > *best_auc) {
-			*best_auc = auc;
-			*best_l2 = grid[g];
-			memcpy(sbest, sv, nv * sizeof *sv);
+				yv[v++] = ys[RTR_TARGET_GAIN][r];
+			else
+				yt[t++] = ys[tg][r];
+		}
+		for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++) {
+			p.l2 = grid[g];
+			struct rtr_lr *m = NULL;
+			if ((rc = rtr_lr_train(Xt, yt, wtt, nt, d, &p, &m)))
+				goto out;
+			for (size_t r = 0, v = 0; r < n; r++)
+				if (val[r])
+					sv[v++] = rtr_lr_predict(m, X + r * d);
+			rtr_lr_free(m);
+			struct rtr_route_stats st;
+			if ((rc = rtr_route_eval(sv, wv, sv_ok, nv, &st)))
+				goto out;
+			/* AUC for the label the router is judged by (gain) */
+			double auc = rtr_auc(sv, yv, nv);
+			if (verbose)
+				fprintf(stderr,
+					"  %-22s target %-26s L2 %-6g validation APGR %.4f "
+					"CPT(50%%) %5.1f%% AUC %.4f\n",
+					what, rtr_target_name(tg), grid[g], st.apgr,
+					st.cpt50 * 100, auc);
+			if (st.apgr > ch->apgr) {
+				*ch = (struct fit_choice){ tg, grid[g], auc, st.apgr, st.cpt50 };
+				memcpy(sbest, sv, nv * sizeof *sv);
+			}
 		}
 	}
 	rtr_quantiles(sbest, nv, q);
-	p.l2 = *best_l2;
-	rc = rtr_lr_train(X, y, wt, n, d, &p, best);
+	p.l2 = ch->l2;
+	rc = rtr_lr_train(X, ys[ch->target], wt, n, d, &p, best);
 out:
 	free(Xt);
 	free(wtt);
@@ -241,6 +271,8 @@ out:
 	free(yv);
 	free(sv);
 	free(sbest);
+	free(wv);
+	free(sv_ok);
 	return rc;
 }
 
@@ -288,8 +320,8 @@ static int router_train(struct cli *c, int argc, char **argv)
 	struct eng_embedder *e = NULL;
 	size_t *idx = NULL, n = 0, dims = 0;
 	float *emb = NULL, *X = NULL, *Xf = NULL;
-	unsigned char *y = NULL;
-	bool *val = NULL;
+	unsigned char *ys[RTR_TARGET_COUNT] = { NULL };
+	bool *val = NULL, *wok = NULL, *sok = NULL;
 	float *wt = NULL;
 	size_t *persub = NULL;
 	const char **texts = NULL;
@@ -308,12 +340,16 @@ static int router_train(struct cli *c, int argc, char **argv)
 		cli_error("'%s': only %zu training questions", data, n);
 		goto out;
 	}
-	y = malloc(n);
+	for (unsigned t = 0; t < RTR_TARGET_COUNT; t++)
+		if (!(ys[t] = malloc(n)))
+			goto oom;
 	val = malloc(n * sizeof *val);
+	wok = malloc(n * sizeof *wok);
+	sok = malloc(n * sizeof *sok);
 	wt = malloc(n * sizeof *wt);
 	texts = malloc(n * sizeof *texts);
 	persub = calloc(m.nsubjects, sizeof *persub);
-	if (!y || !val || !wt || !texts || !persub)
+	if (!val || !wok || !sok || !wt || !texts || !persub)
 		goto oom;
 	for (size_t r = 0; r < n; r++)
 		persub[m.items[idx[r]].subject]++;
@@ -322,8 +358,11 @@ static int router_train(struct cli *c, int argc, char **argv)
 		nsub_train += persub[s] > 0;
 	for (size_t r = 0; r < n; r++) {
 		const struct rtr_mmlu_item *it = &m.items[idx[r]];
-		y[r] = !it->weak_ok && it->strong_ok;
-		npos += y[r];
+		ys[RTR_TARGET_GAIN][r] = !it->weak_ok && it->strong_ok;
+		ys[RTR_TARGET_WEAK_WRONG][r] = !it->weak_ok;
+		wok[r] = it->weak_ok;
+		sok[r] = it->strong_ok;
+		npos += ys[RTR_TARGET_GAIN][r];
 		/* validation: whole subjects, as the held-out test is */
 		val[r] = rtr_mmlu_heldout(it->subject, RTR_SPLIT_MOD, VAL_REM);
 		/* every subject weighs the same (moral_scenarios and
@@ -348,17 +387,20 @@ static int router_train(struct cli *c, int argc, char **argv)
 		cli_warn("no embedder (make model, or 'embedder' in the configuration): "
 			 "training on the features alone");
 	}
-	double auc_f, auc_e = 0, l2_f, l2_e = 0;
+	struct fit_choice cf, ce = { 0 };
 	if (!(Xf = build_rows(&m, idx, n, NULL, 0)))
 		goto oom;
-	if (fit(Xf, y, wt, val, n, RTR_NFEAT, &model.feat, model.qfeat, &auc_f, &l2_f))
+	if (fit(Xf, ys, wt, val, wok, sok, n, RTR_NFEAT, c->verbose, "features only",
+		&model.feat, model.qfeat, &cf))
 		goto oom;
+	model.target_feat = cf.target;
 	if (e) {
 		if (!(X = build_rows(&m, idx, n, emb, dims)))
 			goto oom;
-		if (fit(X, y, wt, val, n, dims + RTR_NFEAT, &model.full, model.qfull, &auc_e,
-			&l2_e))
+		if (fit(X, ys, wt, val, wok, sok, n, dims + RTR_NFEAT, c->verbose,
+			"embedding + features", &model.full, model.qfull, &ce))
 			goto oom;
+		model.target_full = ce.target;
 		snprintf(model.fingerprint, sizeof model.fingerprint, "%s",
 			 eng_embedder_fingerprint(e));
 	}
@@ -376,10 +418,14 @@ static int router_train(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	printf("router model: %s\n", out);
-	printf("  features only:          validation AUC %.4f (L2 %g)\n", auc_f, l2_f);
+	printf("  features only:          predicts %s (L2 %g): validation APGR %.4f, "
+	       "CPT(50%%) %.1f%%, AUC %.4f\n",
+	       rtr_target_name(cf.target), cf.l2, cf.apgr, cf.cpt50 * 100, cf.auc);
 	if (e)
-		printf("  embedding + features:   validation AUC %.4f (L2 %g), embedder %s\n",
-		       auc_e, l2_e, eng_embedder_name(e));
+		printf("  embedding + features:   predicts %s (L2 %g): validation APGR %.4f, "
+		       "CPT(50%%) %.1f%%, AUC %.4f, embedder %s\n",
+		       rtr_target_name(ce.target), ce.l2, ce.apgr, ce.cpt50 * 100, ce.auc,
+		       eng_embedder_name(e));
 	printf("  escalates %.0f%% of questions (memex router calibrate --share X)\n", share * 100);
 	printf("  %.1f s\n", now_s() - t0);
 	ret = CLI_OK;
@@ -390,8 +436,11 @@ out:
 	rtr_lr_free(model.feat);
 	rtr_lr_free(model.full);
 	free(idx);
-	free(y);
+	for (unsigned t = 0; t < RTR_TARGET_COUNT; t++)
+		free(ys[t]);
 	free(val);
+	free(wok);
+	free(sok);
 	free(wt);
 	free(persub);
 	free(texts);

@@ -291,7 +291,8 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 	struct mx_buf b;
 	mx_buf_init(&b, RTR_MODEL_MAX_BYTES);
 	size_t fplen = strnlen(m->fingerprint, sizeof m->fingerprint);
-	if (!m->feat || m->feat->d != m->nfeat ||
+	if (!m->feat || m->feat->d != m->nfeat || m->target_feat >= RTR_TARGET_COUNT ||
+	    m->target_full >= RTR_TARGET_COUNT ||
 	    (m->full && m->full->d != m->embed_dims + m->nfeat) || (!m->full && m->embed_dims)) {
 		rtr_seterr(err, errsz, "an incomplete router model");
 		return MX_EINVAL;
@@ -300,7 +301,8 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 	    (rc = put_u32(&b, RTR_MODEL_VERSION)) || (rc = put_u32(&b, (uint32_t)m->nfeat)) ||
 	    (rc = put_u32(&b, (uint32_t)m->embed_dims)) || (rc = put_u32(&b, (uint32_t)fplen)) ||
 	    (rc = mx_buf_append(&b, m->fingerprint, fplen)) || (rc = put_u32(&b, m->split_mod)) ||
-	    (rc = put_u32(&b, m->split_rem)) || (rc = put_f64(&b, m->share)))
+	    (rc = put_u32(&b, m->split_rem)) || (rc = put_f64(&b, m->share)) ||
+	    (rc = put_u32(&b, m->target_feat)) || (rc = put_u32(&b, m->target_full)))
 		goto fail_buf;
 	for (int i = 0; !rc && i < RTR_NQ; i++)
 		rc = put_f64(&b, m->qfeat[i]);
@@ -432,6 +434,13 @@ static int get_lr(struct reader *r, size_t want, struct rtr_lr **out)
 	return 0;
 }
 
+const char *rtr_target_name(unsigned t)
+{
+	static const char *const names[RTR_TARGET_COUNT] = { "weak wrong, strong right",
+							     "weak wrong" };
+	return t < RTR_TARGET_COUNT ? names[t] : "?";
+}
+
 void rtr_model_free(struct rtr_model *m)
 {
 	if (!m)
@@ -459,8 +468,10 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	r.left -= sizeof magic;
 	uint32_t ver = get_u32(&r);
 	if (!r.bad && ver != RTR_MODEL_VERSION) {
-		rtr_seterr(err, errsz, "router model version %u; this memex reads version %u", ver,
-			   RTR_MODEL_VERSION);
+		rtr_seterr(err, errsz,
+			   "router model version %u; this memex reads version %u (run 'memex "
+			   "router train' again)",
+			   ver, RTR_MODEL_VERSION);
 		rc = MX_ENEWER;
 		goto out;
 	}
@@ -483,11 +494,15 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	m->split_mod = get_u32(&r);
 	m->split_rem = get_u32(&r);
 	m->share = get_f64(&r);
+	m->target_feat = get_u32(&r);
+	m->target_full = get_u32(&r);
 	for (int i = 0; i < RTR_NQ; i++)
 		m->qfeat[i] = get_f64(&r);
 	for (int i = 0; i < RTR_NQ; i++)
 		m->qfull[i] = get_f64(&r);
 	if (r.bad || !(m->share >= 0 && m->share <= 1) || m->split_mod > 1000 ||
+	    m->target_feat >= RTR_TARGET_COUNT || m->target_full >= RTR_TARGET_COUNT ||
+	    (!m->embed_dims && m->target_full) ||
 	    (m->split_mod && m->split_rem >= m->split_mod)) {
 		rc = MX_ECORRUPT;
 		goto bad;

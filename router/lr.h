@@ -20,12 +20,15 @@
  *   split_mod, split_rem           subjects i (sorted) with i % mod == rem
  *                                  were held out of training (0, 0: none)
  *   share                          share of questions to escalate (0..1)
+ *   target_feat, target_full       what each regression predicts (enum
+ *                                  rtr_target; target_full 0 without embedding)
  *   qfeat[RTR_NQ], qfull[RTR_NQ]   score quantiles 0%, 1%, .. 100% on the
  *                                  validation rows (qfull zero without embedding)
  *   lr feat: d, mean[d], scale[d], w[d], b        d = nfeat
  *   lr full: (only when embed_dims > 0) same with d = embed_dims + nfeat
  *
- * A file of another version, feature count or a damaged one is refused.
+ * A file of another version, feature count or a damaged one is refused
+ * (version 1 files, which had no targets: MX_ENEWER, "train again").
  */
 #ifndef MX_RTR_LR_H
 #define MX_RTR_LR_H
@@ -34,7 +37,7 @@
 #include <stddef.h>
 
 #define RTR_MODEL_MAX_BYTES ((size_t)4 << 20)
-#define RTR_MODEL_VERSION   1u
+#define RTR_MODEL_VERSION   2u /* 2: the targets; 1 is refused */
 #define RTR_NQ		    101
 #define RTR_LR_MAX_DIMS	    8192
 
@@ -61,12 +64,22 @@ int rtr_lr_train(const float *X, const unsigned char *y, const float *wt, size_t
 double rtr_lr_predict(const struct rtr_lr *m, const float *x);
 void rtr_lr_free(struct rtr_lr *m); /* NULL is fine */
 
+/* What a regression predicts (its label in training). */
+enum rtr_target {
+	RTR_TARGET_GAIN = 0,	   /* the weak model wrong and the strong one right */
+	RTR_TARGET_WEAK_WRONG = 1, /* the weak model wrong (its own difficulty) */
+	RTR_TARGET_COUNT
+};
+const char *rtr_target_name(unsigned t); /* static; "?" when out of range */
+
 /* A trained router (both regressions and its calibration). */
 struct rtr_model {
 	size_t nfeat, embed_dims;
 	char fingerprint[256]; /* of the embedder of `full`, or "" */
 	unsigned split_mod, split_rem;
 	double share;	      /* escalate this share of questions */
+	unsigned target_feat; /* enum rtr_target of `feat` */
+	unsigned target_full; /* enum rtr_target of `full` (0 without it) */
 	double qfeat[RTR_NQ]; /* score quantiles of `feat` */
 	double qfull[RTR_NQ]; /* score quantiles of `full` */
 	struct rtr_lr *feat;  /* features only (owned) */

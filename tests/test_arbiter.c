@@ -58,6 +58,7 @@ static struct rtr_model *toy_model(size_t dims, const char *fp)
 	m->embed_dims = dims;
 	snprintf(m->fingerprint, sizeof m->fingerprint, "%s", fp ? fp : "");
 	m->share = 0.25;
+	m->target_feat = RTR_TARGET_WEAK_WRONG;
 	double *s = malloc(n * sizeof *s);
 	for (size_t r = 0; r < n; r++)
 		s[r] = rtr_lr_predict(m->feat, Xf + r * RTR_NFEAT);
@@ -228,6 +229,10 @@ static void model_round_trips_0600(void)
 	CHECK(s1 == s2);
 	CHECK_STR(k1, "embedding+features");
 	CHECK(b->qfull[50] == m->qfull[50] && b->share == 0.25);
+	CHECK_EQ_INT(b->target_feat, RTR_TARGET_WEAK_WRONG);
+	CHECK_EQ_INT(b->target_full, RTR_TARGET_GAIN);
+	CHECK_STR(rtr_target_name(b->target_feat), "weak wrong");
+	CHECK_STR(rtr_target_name(9), "?");
 out:
 	rtr_model_free(b);
 	rtr_model_free(m);
@@ -257,9 +262,21 @@ static void model_refuses_damage(void)
 	memcpy(c, data, len);
 	c[len] = 0; /* a trailing byte */
 	CHECK_EQ_INT(rtr_model_parse(c, len + 1, &b, err, sizeof err), MX_ECORRUPT);
-	c[8] = 2; /* another version */
+	c[8] = 3; /* a newer version */
 	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ENEWER);
-	c[8] = 1;
+	c[8] = 1; /* version 1 (no targets): refused with a hint to train again */
+	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ENEWER);
+	CHECK(strstr(err, "train") != NULL);
+	c[8] = RTR_MODEL_VERSION;
+	/* an unknown target (after magic, version, nfeat, dims, fp "fp", split, share) */
+	size_t toff = 8 + 4 + 4 + 4 + 4 + 2 + 4 + 4 + 8;
+	CHECK(c[toff] == RTR_TARGET_WEAK_WRONG);
+	c[toff] = RTR_TARGET_COUNT;
+	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ECORRUPT);
+	c[toff] = RTR_TARGET_WEAK_WRONG;
+	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), 0);
+	rtr_model_free(b);
+	b = NULL;
 	memset(c + len - 8, 0xff, 8); /* the bias a NaN */
 	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ECORRUPT);
 	CHECK(b == NULL);
