@@ -2,18 +2,20 @@
  * cmd_router.c - memex router: train, calibrate and inspect the arbiter's
  * learned component (router/lr.h).
  *
- *   memex router train [--data DIR] [--out FILE] [--share X]
+ *   memex router train [--data DIR] [--out FILE] [--share X] [--cv]
  *   memex router calibrate --share X [--model FILE]
  *   memex router info [--json] [--model FILE]
  *
  * Training reads RouteLLM's MMLU labels (router/mmlu.h), leaves the held-out
  * subjects out (i % 4 == 1 of the sorted subject names), and fits two
  * logistic regressions: query embedding + features, and features alone,
- * every subject weighing the same. The L2 penalty of each is the one of a
- * small grid with the best AUC on the validation subjects (i % 4 == 3) of a
- * fit on the other training subjects; the final fit uses them all. The
- * validation scores' quantiles turn a share of questions to escalate into a
- * threshold.
+ * every subject weighing the same. What each predicts (the weak model
+ * wrong, or the weak model wrong and the strong one right: enum rtr_target)
+ * and its L2 penalty are the pair of a small grid whose fit on the other
+ * training subjects routes the validation subjects (i % 4 == 3) best, by
+ * APGR; the final fit uses them all. The validation scores' quantiles turn a
+ * share of questions to escalate into a threshold. --cv instead reports a
+ * cross-validation over the four subject folds and writes no model.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -168,9 +170,10 @@ int cli_router_mmlu_load(const char *dir, struct rtr_mmlu *m)
 	return 0;
 }
 
-/* Rows of X: the embedding (dims, when emb) and the features. */
-static float *build_rows(const struct rtr_mmlu *m, const size_t *idx, size_t n, const float *emb,
-			 size_t dims)
+/* Rows of X for the items idx[0..n): the item's embedding (dims, from
+ * emb_all, one row per item of m, when dims) and the features. */
+static float *build_rows(const struct rtr_mmlu *m, const size_t *idx, size_t n,
+			 const float *emb_all, size_t dims)
 {
 	size_t d = dims + RTR_NFEAT;
 	float *X = malloc(n * d * sizeof *X);
@@ -178,7 +181,7 @@ static float *build_rows(const struct rtr_mmlu *m, const size_t *idx, size_t n, 
 		return NULL;
 	for (size_t r = 0; r < n; r++) {
 		if (dims)
-			memcpy(X + r * d, emb + r * dims, dims * sizeof *X);
+			memcpy(X + r * d, emb_all + idx[r] * dims, dims * sizeof *X);
 		rtr_text_features(m->items[idx[r]].prompt, X + r * d + dims);
 	}
 	return X;
@@ -199,9 +202,8 @@ struct fit_choice {
  * not see, as in use). wt weighs rows. With verbose, every candidate's
  * validation figures go to stderr, tagged with what. */
 static int fit(const float *X, unsigned char *const ys[RTR_TARGET_COUNT], const float *wt,
-	       const bool *val, const bool *wok, const bool *sok, size_t n, size_t d,
-	       bool verbose, const char *what, struct rtr_lr **best, double q[RTR_NQ],
-	       struct fit_choice *ch)
+	       const bool *val, const bool *wok, const bool *sok, size_t n, size_t d, bool verbose,
+	       const char *what, struct rtr_lr **best, double q[RTR_NQ], struct fit_choice *ch)
 {
 	static const double grid[] = { 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000 };
 	size_t nt = 0, nv = 0;
@@ -253,8 +255,8 @@ static int fit(const float *X, unsigned char *const ys[RTR_TARGET_COUNT], const 
 				fprintf(stderr,
 					"  %-22s target %-26s L2 %-6g validation APGR %.4f "
 					"CPT(50%%) %5.1f%% AUC %.4f\n",
-					what, rtr_target_name(tg), grid[g], st.apgr,
-					st.cpt50 * 100, auc);
+					what, rtr_target_name(tg), grid[g], st.apgr, st.cpt50 * 100,
+					auc);
 			if (st.apgr > ch->apgr) {
 				*ch = (struct fit_choice){ tg, grid[g], auc, st.apgr, st.cpt50 };
 				memcpy(sbest, sv, nv * sizeof *sv);
@@ -289,17 +291,228 @@ static int parse_share(const char *s, double *out)
 	return 0;
 }
 
+/*
+ * Fits a router on the subjects i % RTR_SPLIT_MOD != test_rem, choosing on
+ * those with i % RTR_SPLIT_MOD == val_rem (fit()): both regressions (the
+ * embedding one when dims), their targets, penalties and quantile tables go
+ * into *model (its regressions owned by the caller), the choices into cf
+ * and ce. emb_all holds one embedding per item of m (or NULL). *ntrain and
+ * *npos count the training questions and those where the cloud helps.
+ */
+static int fit_split(const struct rtr_mmlu *m, const float *emb_all, size_t dims, unsigned test_rem,
+		     unsigned val_rem, bool verbose, struct rtr_model *model, struct fit_choice *cf,
+		     struct fit_choice *ce, size_t *ntrain, size_t *npos)
+{
+	size_t *idx = malloc(m->n * sizeof *idx), n = 0, nsub = 0;
+	size_t *persub = calloc(m->nsubjects, sizeof *persub);
+	unsigned char *ys[RTR_TARGET_COUNT] = { NULL };
+	bool *val = NULL, *wok = NULL, *sok = NULL;
+	float *wt = NULL, *X = NULL, *Xf = NULL;
+	int rc = MX_ENOMEM;
+	*npos = 0;
+	if (!idx || !persub)
+		goto out;
+	for (size_t i = 0; i < m->n; i++)
+		if (!rtr_mmlu_heldout(m->items[i].subject, RTR_SPLIT_MOD, test_rem))
+			idx[n++] = i;
+	*ntrain = n;
+	for (unsigned t = 0; t < RTR_TARGET_COUNT; t++)
+		if (!(ys[t] = malloc(n ? n : 1)))
+			goto out;
+	val = malloc((n ? n : 1) * sizeof *val);
+	wok = malloc((n ? n : 1) * sizeof *wok);
+	sok = malloc((n ? n : 1) * sizeof *sok);
+	wt = malloc((n ? n : 1) * sizeof *wt);
+	if (!val || !wok || !sok || !wt)
+		goto out;
+	for (size_t r = 0; r < n; r++)
+		persub[m->items[idx[r]].subject]++;
+	for (size_t s = 0; s < m->nsubjects; s++)
+		nsub += persub[s] > 0;
+	for (size_t r = 0; r < n; r++) {
+		const struct rtr_mmlu_item *it = &m->items[idx[r]];
+		ys[RTR_TARGET_GAIN][r] = !it->weak_ok && it->strong_ok;
+		ys[RTR_TARGET_WEAK_WRONG][r] = !it->weak_ok;
+		wok[r] = it->weak_ok;
+		sok[r] = it->strong_ok;
+		*npos += ys[RTR_TARGET_GAIN][r];
+		/* validation: whole subjects, as the held-out test is */
+		val[r] = rtr_mmlu_heldout(it->subject, RTR_SPLIT_MOD, val_rem);
+		/* every subject weighs the same (moral_scenarios and
+		 * professional_law would otherwise be a quarter of the data) */
+		wt[r] = (float)((double)n / (double)nsub / (double)persub[it->subject]);
+	}
+	memset(model, 0, sizeof *model);
+	memset(ce, 0, sizeof *ce);
+	if (!(Xf = build_rows(m, idx, n, NULL, 0)))
+		goto out;
+	if ((rc = fit(Xf, ys, wt, val, wok, sok, n, RTR_NFEAT, verbose, "features only",
+		      &model->feat, model->qfeat, cf)))
+		goto out;
+	model->target_feat = cf->target;
+	if (dims) {
+		rc = MX_ENOMEM;
+		if (!(X = build_rows(m, idx, n, emb_all, dims)))
+			goto out;
+		if ((rc = fit(X, ys, wt, val, wok, sok, n, dims + RTR_NFEAT, verbose,
+			      "embedding + features", &model->full, model->qfull, ce)))
+			goto out;
+		model->target_full = ce->target;
+	}
+	model->nfeat = RTR_NFEAT;
+	model->embed_dims = dims;
+	model->split_mod = RTR_SPLIT_MOD;
+	model->split_rem = test_rem;
+	rc = 0;
+out:
+	free(idx);
+	free(persub);
+	for (unsigned t = 0; t < RTR_TARGET_COUNT; t++)
+		free(ys[t]);
+	free(val);
+	free(wok);
+	free(sok);
+	free(wt);
+	free(X);
+	free(Xf);
+	return rc;
+}
+
+/* Embeds the questions of m into emb_all (one row per item): those of the
+ * training subjects through the cache "train", and with all, the held-out
+ * ones through "heldout" (the same sets, in the same order, as 'memex eval
+ * router' embeds, so that either command fills the other's cache). */
+static int embed_items(struct cli *c, struct eng_embedder *e, const struct rtr_mmlu *m, bool all,
+		       float *emb_all)
+{
+	size_t dims = (size_t)eng_embedder_dims(e), n;
+	size_t *idx = malloc(m->n * sizeof *idx);
+	const char **texts = malloc(m->n * sizeof *texts);
+	float *tmp = malloc(m->n * dims * sizeof *tmp);
+	int rc = -1;
+	if (!idx || !texts || !tmp) {
+		cli_error("out of memory");
+		goto out;
+	}
+	for (int held = 0; held <= (int)all; held++) {
+		n = 0;
+		for (size_t i = 0; i < m->n; i++)
+			if (rtr_mmlu_heldout(m->items[i].subject, RTR_SPLIT_MOD, RTR_SPLIT_REM) ==
+			    (bool)held) {
+				texts[n] = m->items[i].prompt;
+				idx[n++] = i;
+			}
+		if (n && cli_router_embed(c, e, texts, n, tmp, held ? "heldout" : "train"))
+			goto out;
+		for (size_t r = 0; r < n; r++)
+			memcpy(emb_all + idx[r] * dims, tmp + r * dims, dims * sizeof *tmp);
+	}
+	rc = 0;
+out:
+	free(idx);
+	free(texts);
+	free(tmp);
+	return rc;
+}
+
+/* Cross-validation over subject folds: each fold f of the subjects
+ * (i % RTR_SPLIT_MOD == f) is held out in turn, the router fitted on the
+ * others with validation fold (f + 2) % RTR_SPLIT_MOD (fold 1 is the split
+ * of 'memex router train' and 'memex eval router'), and scored on fold f. */
+static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t dims)
+{
+	double *sfull = malloc(m->n * sizeof *sfull), *sfeat = malloc(m->n * sizeof *sfeat);
+	bool *wok = malloc(m->n * sizeof *wok), *sok = malloc(m->n * sizeof *sok);
+	double sum[2][3] = { { 0 } };
+	int ret = CLI_ERR;
+	if (!sfull || !sfeat || !wok || !sok) {
+		cli_error("out of memory");
+		goto out;
+	}
+	printf("cross-validation over %u subject folds (fold f: subjects i %% %u == f held "
+	       "out, validation (f + 2) %% %u)\n",
+	       RTR_SPLIT_MOD, RTR_SPLIT_MOD, RTR_SPLIT_MOD);
+	printf("(target and L2: those chosen for the %s regression)\n",
+	       dims ? "embedding + features" : "features-only");
+	printf("%-5s %9s %-11s %-6s %-27s   %-27s\n", "fold", "questions", "target", "L2",
+	       dims ? "embedding + features" : "", "features only");
+	printf("%-5s %9s %-11s %-6s %9s %9s %7s   %9s %9s %7s\n", "", "", "", "", "CPT(50%)",
+	       "CPT(80%)", "APGR", "CPT(50%)", "CPT(80%)", "APGR");
+	for (unsigned f = 0; f < RTR_SPLIT_MOD; f++) {
+		struct rtr_model model;
+		struct fit_choice cf, ce;
+		size_t ntrain, npos, n = 0;
+		int rc = fit_split(m, emb_all, dims, f, (f + 2) % RTR_SPLIT_MOD, false, &model, &cf,
+				   &ce, &ntrain, &npos);
+		if (rc) {
+			rtr_lr_free(model.feat);
+			rtr_lr_free(model.full);
+			cli_error("fold %u: %s", f, mx_strerror(rc));
+			goto out;
+		}
+		for (size_t i = 0; i < m->n; i++) {
+			const struct rtr_mmlu_item *it = &m->items[i];
+			if (!rtr_mmlu_heldout(it->subject, RTR_SPLIT_MOD, f))
+				continue;
+			const char *kind;
+			sfeat[n] = rtr_model_score(&model, it->prompt, NULL, 0, &kind);
+			sfull[n] = dims ? rtr_model_score(&model, it->prompt, emb_all + i * dims,
+							  dims, &kind)
+					: 0;
+			wok[n] = it->weak_ok;
+			sok[n++] = it->strong_ok;
+		}
+		rtr_lr_free(model.feat);
+		rtr_lr_free(model.full);
+		struct rtr_route_stats sf, se = { 0 };
+		if (rtr_route_eval(sfeat, wok, sok, n, &sf) ||
+		    (dims && rtr_route_eval(sfull, wok, sok, n, &se))) {
+			cli_error("fold %u: the strong model is no better than the weak one", f);
+			goto out;
+		}
+		const struct fit_choice *shown = dims ? &ce : &cf;
+		printf("%-5u %9zu %-11s %-6g ", f, n,
+		       shown->target == RTR_TARGET_GAIN ? "gain" : "weak wrong", shown->l2);
+		if (dims)
+			printf("%8.1f%% %8.1f%% %7.4f   ", se.cpt50 * 100, se.cpt80 * 100, se.apgr);
+		else
+			printf("%27s   ", "");
+		printf("%8.1f%% %8.1f%% %7.4f\n", sf.cpt50 * 100, sf.cpt80 * 100, sf.apgr);
+		double v[2][3] = { { se.cpt50, se.cpt80, se.apgr },
+				   { sf.cpt50, sf.cpt80, sf.apgr } };
+		for (int a = 0; a < 2; a++)
+			for (int k = 0; k < 3; k++)
+				sum[a][k] += v[a][k] / RTR_SPLIT_MOD;
+	}
+	printf("%-5s %9s %-11s %-6s ", "mean", "", "", "");
+	if (dims)
+		printf("%8.1f%% %8.1f%% %7.4f   ", sum[0][0] * 100, sum[0][1] * 100, sum[0][2]);
+	else
+		printf("%27s   ", "");
+	printf("%8.1f%% %8.1f%% %7.4f\n", sum[1][0] * 100, sum[1][1] * 100, sum[1][2]);
+	printf("random routing: CPT(50%%) 50%%, CPT(80%%) 80%%, APGR 0.5 (expected)\n");
+	ret = CLI_OK;
+out:
+	free(sfull);
+	free(sfeat);
+	free(wok);
+	free(sok);
+	return ret;
+}
+
 static int router_train(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "share", required_argument, NULL, 's' },
+		{ "cv", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = DEFAULT_DATA;
 	char out[4200], err[512];
 	double share = DEFAULT_SHARE;
+	bool cv = false;
 	int opt, ret = CLI_ERR;
 	cli_router_model_path(c, out, sizeof out);
 	while ((opt = getopt_long(argc, argv, "d:o:s:", opts, NULL)) != -1) {
@@ -310,6 +523,7 @@ static int router_train(struct cli *c, int argc, char **argv)
 			if (parse_share(optarg, &share))
 				return CLI_USAGE;
 			break;
+		case 'c': cv = true; break;
 		default: return cli_usage(cli_command_find("router"), true);
 		}
 	}
@@ -318,96 +532,49 @@ static int router_train(struct cli *c, int argc, char **argv)
 
 	struct rtr_mmlu m = { 0 };
 	struct eng_embedder *e = NULL;
-	size_t *idx = NULL, n = 0, dims = 0;
-	float *emb = NULL, *X = NULL, *Xf = NULL;
-	unsigned char *ys[RTR_TARGET_COUNT] = { NULL };
-	bool *val = NULL, *wok = NULL, *sok = NULL;
-	float *wt = NULL;
-	size_t *persub = NULL;
-	const char **texts = NULL;
+	size_t dims = 0, n = 0, npos = 0;
+	float *emb = NULL;
 	struct rtr_model model = { 0 };
+	struct fit_choice cf, ce;
 	double t0 = now_s();
+	int rc;
 	if (cli_router_mmlu_load(data, &m) || cli_embedder_open(c, &e))
 		goto out;
-	idx = malloc(m.n * sizeof *idx);
-	if (!idx)
-		goto oom;
-	size_t npos = 0;
 	for (size_t i = 0; i < m.n; i++)
-		if (!rtr_mmlu_heldout(m.items[i].subject, RTR_SPLIT_MOD, RTR_SPLIT_REM))
-			idx[n++] = i;
+		n += !rtr_mmlu_heldout(m.items[i].subject, RTR_SPLIT_MOD, RTR_SPLIT_REM);
 	if (n < 100) {
 		cli_error("'%s': only %zu training questions", data, n);
 		goto out;
 	}
-	for (unsigned t = 0; t < RTR_TARGET_COUNT; t++)
-		if (!(ys[t] = malloc(n)))
-			goto oom;
-	val = malloc(n * sizeof *val);
-	wok = malloc(n * sizeof *wok);
-	sok = malloc(n * sizeof *sok);
-	wt = malloc(n * sizeof *wt);
-	texts = malloc(n * sizeof *texts);
-	persub = calloc(m.nsubjects, sizeof *persub);
-	if (!val || !wok || !sok || !wt || !texts || !persub)
-		goto oom;
-	for (size_t r = 0; r < n; r++)
-		persub[m.items[idx[r]].subject]++;
-	size_t nsub_train = 0;
-	for (size_t s = 0; s < m.nsubjects; s++)
-		nsub_train += persub[s] > 0;
-	for (size_t r = 0; r < n; r++) {
-		const struct rtr_mmlu_item *it = &m.items[idx[r]];
-		ys[RTR_TARGET_GAIN][r] = !it->weak_ok && it->strong_ok;
-		ys[RTR_TARGET_WEAK_WRONG][r] = !it->weak_ok;
-		wok[r] = it->weak_ok;
-		sok[r] = it->strong_ok;
-		npos += ys[RTR_TARGET_GAIN][r];
-		/* validation: whole subjects, as the held-out test is */
-		val[r] = rtr_mmlu_heldout(it->subject, RTR_SPLIT_MOD, VAL_REM);
-		/* every subject weighs the same (moral_scenarios and
-		 * professional_law would otherwise be a quarter of the data) */
-		wt[r] = (float)((double)n / (double)nsub_train / (double)persub[it->subject]);
-		texts[r] = it->prompt;
-	}
 	size_t nheld = 0;
 	for (unsigned s = 0; s < m.nsubjects; s++)
 		nheld += rtr_mmlu_heldout(s, RTR_SPLIT_MOD, RTR_SPLIT_REM);
-	fprintf(stderr,
-		"%zu training questions from %zu subjects (%zu held out for 'memex eval "
-		"router'), %zu where the cloud model helps\n",
-		n, m.nsubjects - nheld, nheld, npos);
 	if (e) {
 		dims = (size_t)eng_embedder_dims(e);
-		if (!(emb = malloc(n * dims * sizeof *emb)))
+		if (!(emb = malloc(m.n * dims * sizeof *emb)))
 			goto oom;
-		if (cli_router_embed(c, e, texts, n, emb, "train"))
+		if (embed_items(c, e, &m, cv, emb))
 			goto out;
 	} else {
 		cli_warn("no embedder (make model, or 'embedder' in the configuration): "
 			 "training on the features alone");
 	}
-	struct fit_choice cf, ce = { 0 };
-	if (!(Xf = build_rows(&m, idx, n, NULL, 0)))
-		goto oom;
-	if (fit(Xf, ys, wt, val, wok, sok, n, RTR_NFEAT, c->verbose, "features only",
-		&model.feat, model.qfeat, &cf))
-		goto oom;
-	model.target_feat = cf.target;
-	if (e) {
-		if (!(X = build_rows(&m, idx, n, emb, dims)))
-			goto oom;
-		if (fit(X, ys, wt, val, wok, sok, n, dims + RTR_NFEAT, c->verbose,
-			"embedding + features", &model.full, model.qfull, &ce))
-			goto oom;
-		model.target_full = ce.target;
+	if (cv) {
+		ret = cross_validate(&m, emb, dims);
+		goto out;
+	}
+	if ((rc = fit_split(&m, emb, dims, RTR_SPLIT_REM, VAL_REM, c->verbose, &model, &cf, &ce, &n,
+			    &npos))) {
+		cli_error("cannot train: %s", mx_strerror(rc));
+		goto out;
+	}
+	fprintf(stderr,
+		"%zu training questions from %zu subjects (%zu held out for 'memex eval "
+		"router'), %zu where the cloud model helps\n",
+		n, m.nsubjects - nheld, nheld, npos);
+	if (e)
 		snprintf(model.fingerprint, sizeof model.fingerprint, "%s",
 			 eng_embedder_fingerprint(e));
-	}
-	model.nfeat = RTR_NFEAT;
-	model.embed_dims = dims;
-	model.split_mod = RTR_SPLIT_MOD;
-	model.split_rem = RTR_SPLIT_REM;
 	model.share = share;
 	if (!c->cfg.router_model[0] && mx_mkdir_p(c->home)) {
 		cli_error("cannot create the data home '%s'", c->home);
@@ -435,18 +602,7 @@ oom:
 out:
 	rtr_lr_free(model.feat);
 	rtr_lr_free(model.full);
-	free(idx);
-	for (unsigned t = 0; t < RTR_TARGET_COUNT; t++)
-		free(ys[t]);
-	free(val);
-	free(wok);
-	free(sok);
-	free(wt);
-	free(persub);
-	free(texts);
 	free(emb);
-	free(X);
-	free(Xf);
 	eng_embedder_close(e);
 	rtr_mmlu_free(&m);
 	return ret;
@@ -549,6 +705,11 @@ static int router_info(struct cli *c, int argc, char **argv)
 				       json_object_new_int((int)m->embed_dims));
 		json_object_object_add(o, "fingerprint",
 				       m->fingerprint[0] ? cli_json_string(m->fingerprint) : NULL);
+		json_object_object_add(o, "target_features",
+				       json_object_new_string(rtr_target_name(m->target_feat)));
+		json_object_object_add(
+			o, "target_embedding",
+			m->full ? json_object_new_string(rtr_target_name(m->target_full)) : NULL);
 		json_object_object_add(o, "share", json_object_new_double(share));
 		json_object_object_add(o, "threshold", json_object_new_double(thr));
 		json_object_object_add(o, "policy",
@@ -557,8 +718,11 @@ static int router_info(struct cli *c, int argc, char **argv)
 		cli_json_print(o);
 	} else {
 		printf("router model: %s\n", path);
-		printf("  regressions: features (%zu)%s\n", m->nfeat,
-		       m->full ? " and embedding + features" : "");
+		printf("  regressions: features (%zu), predicts %s\n", m->nfeat,
+		       rtr_target_name(m->target_feat));
+		if (m->full)
+			printf("               embedding + features, predicts %s\n",
+			       rtr_target_name(m->target_full));
 		if (m->full)
 			printf("  embedder:    %s (%zu dims)\n", m->fingerprint, m->embed_dims);
 		printf("  held out:    MMLU subjects i %% %u == %u\n", m->split_mod, m->split_rem);

@@ -19,9 +19,10 @@
  *      local draft (mean token log-probability) stays local; without a local
  *      chat model the question goes out (when the caller does not say what
  *      the local answer did, when the passages do not cover its content
- *      words); with one, the learned score P(the local model is wrong where
- *      the cloud is right) from lr.h is compared with the threshold (set by
- *      the share of questions to escalate).
+ *      words); with one, the learned score from lr.h (P(the local model is
+ *      wrong), or P(wrong where the cloud is right): the model's target) is
+ *      compared with the threshold (set by the share of questions to
+ *      escalate).
  *
  * Only the question (sanitized by the caller) is ever sent; retrieved
  * passages never are. The arbiter knows nothing of the store, the network or

@@ -502,8 +502,7 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 		m->qfull[i] = get_f64(&r);
 	if (r.bad || !(m->share >= 0 && m->share <= 1) || m->split_mod > 1000 ||
 	    m->target_feat >= RTR_TARGET_COUNT || m->target_full >= RTR_TARGET_COUNT ||
-	    (!m->embed_dims && m->target_full) ||
-	    (m->split_mod && m->split_rem >= m->split_mod)) {
+	    (!m->embed_dims && m->target_full) || (m->split_mod && m->split_rem >= m->split_mod)) {
 		rc = MX_ECORRUPT;
 		goto bad;
 	}

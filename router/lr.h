@@ -2,8 +2,10 @@
  * lr.h - the arbiter's learned component: logistic regression over
  * standardised features, and the small file that holds a trained router.
  *
- * A router predicts P(escalation helps | question): the probability that the
- * local (weaker) model is wrong where the cloud (stronger) model is right.
+ * A router scores how much escalating a question is worth: each regression
+ * predicts either P(the local, weaker, model is wrong) or P(it is wrong where
+ * the cloud, stronger, model is right) (enum rtr_target, chosen in training
+ * by routing on validation subjects).
  * Two regressions are kept: one over the query embedding and the hand-made
  * features (used when the embedder that trained it is present), one over the
  * hand-made features alone (used without an embedder). Weights are for

@@ -195,6 +195,20 @@ t_router_train_eval_calibrate() {
 	awk -v c="$cpt" -v a="$apgr" 'BEGIN { exit !(c > 0.05 && c < 0.95 && a > 0.2 && a < 0.9) }' ||
 		fail "implausible CPT(50%) $cpt / APGR $apgr" "$(cat "$OUTF")"
 	assert_eq "$(jq -r '.routers[-1].router' "$OUTF")" oracle "the oracle row"
+	# cross-validation over the four subject folds: one row per fold and the mean;
+	# it writes no model
+	local before
+	before=$(cksum <"$MEMEX_HOME/router.model")
+	CMD_TIMEOUT=300 mx_ok router train --cv --data "$SHARED/data/router/routellm-mmlu"
+	assert_eq "$(grep -cE '^[0-3] +[0-9]+ ' "$OUTF")" 4 "four folds"
+	assert_contains "$OUT" "mean" "the mean over folds"
+	assert_eq "$(cksum <"$MEMEX_HOME/router.model")" "$before" "--cv writes no model"
+	# a model of version 1 (before the targets) is refused with a hint
+	printf 'MXROUTER\001\000\000\000' >"$MEMEX_HOME/router.model"
+	mx router info
+	assert_rc 1
+	assert_one_line_error
+	assert_contains "$ERR" "train" "the hint to train again"
 	# a damaged model is refused with one line
 	printf 'MXROUTERjunk' >"$MEMEX_HOME/router.model"
 	mx router info
