@@ -31,6 +31,7 @@
 
 struct row {
 	const char *name;
+	const char *target; /* what a learned router predicts, or NULL */
 	struct rtr_route_stats st;
 };
 
@@ -38,6 +39,7 @@ static json_object *stats_json(const struct row *r)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "router", json_object_new_string(r->name));
+	json_object_object_add(o, "target", r->target ? json_object_new_string(r->target) : NULL);
 	json_object_object_add(o, "cpt50", json_object_new_double(r->st.cpt50));
 	json_object_object_add(o, "cpt80", json_object_new_double(r->st.cpt80));
 	json_object_object_add(o, "apgr", json_object_new_double(r->st.apgr));
@@ -99,7 +101,7 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 	float *emb = NULL;
 	double *sfull = NULL, *sfeat = NULL, *soracle = NULL, *srand = NULL;
 	bool *wok = NULL, *sok = NULL;
-	struct row rows[5];
+	struct row rows[5] = { { 0 } };
 	size_t nrows = 0;
 	int rc = rtr_model_load(path, &m, err, sizeof err);
 	if (rc) {
@@ -190,10 +192,12 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 	}
 	if (use_full) {
 		rows[nrows].name = "learned (embedding + features)";
+		rows[nrows].target = rtr_target_name(m->target_full);
 		if (rtr_route_eval(sfull, wok, sok, n, &rows[nrows++].st))
 			goto nogap;
 	}
 	rows[nrows].name = "learned (features only)";
+	rows[nrows].target = rtr_target_name(m->target_feat);
 	if (rtr_route_eval(sfeat, wok, sok, n, &rows[nrows++].st))
 		goto nogap;
 	/* random: the mean of shuffles (the exact expectation is PGR(c) = c) */
@@ -248,8 +252,13 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		printf("held-out MMLU: %zu questions from %zu subjects (i %% %u == %u of %zu%s)\n",
 		       n, nsubj, m->split_mod, m->split_rem, mm.nsubjects,
 		       nexclude ? ", some excluded" : "");
-		printf("weak model accuracy %.4f, strong model accuracy %.4f\n\n", s0->acc_weak,
+		printf("weak model accuracy %.4f, strong model accuracy %.4f\n", s0->acc_weak,
 		       s0->acc_strong);
+		printf("learned routers predict: %s\n\n",
+		       use_full
+			       ? (m->target_full == m->target_feat ? rtr_target_name(m->target_full)
+								   : "see --json")
+			       : rtr_target_name(m->target_feat));
 		printf("%-32s %9s %9s %7s\n", "router", "CPT(50%)", "CPT(80%)", "APGR");
 		for (size_t i = 0; i < nrows; i++)
 			printf("%-32s %8.1f%% %8.1f%% %7.4f\n", rows[i].name,

@@ -195,6 +195,11 @@ t_router_train_eval_calibrate() {
 	awk -v c="$cpt" -v a="$apgr" 'BEGIN { exit !(c > 0.05 && c < 0.95 && a > 0.2 && a < 0.9) }' ||
 		fail "implausible CPT(50%) $cpt / APGR $apgr" "$(cat "$OUTF")"
 	assert_eq "$(jq -r '.routers[-1].router' "$OUTF")" oracle "the oracle row"
+	case "$(jq -r '.routers[0].target' "$OUTF")" in
+	"weak wrong" | "weak wrong, strong right") ;;
+	*) fail "eval router: no target for the learned router" "$(cat "$OUTF")" ;;
+	esac
+	assert_eq "$(jq -r '.routers[-1].target' "$OUTF")" null "no target for the oracle"
 	# cross-validation over the four subject folds: one row per fold and the mean;
 	# it writes no model
 	local before
