@@ -565,7 +565,12 @@ static int router_train(struct cli *c, int argc, char **argv)
 	}
 	if ((rc = fit_split(&m, emb, dims, RTR_SPLIT_REM, VAL_REM, c->verbose, &model, &cf, &ce, &n,
 			    &npos))) {
-		cli_error("cannot train: %s", mx_strerror(rc));
+		if (rc == MX_EINVAL)
+			cli_error("cannot train: the strong model is no better than the weak one "
+				  "on the validation subjects (i %% %u == %u)",
+				  RTR_SPLIT_MOD, VAL_REM);
+		else
+			cli_error("cannot train: %s", mx_strerror(rc));
 		goto out;
 	}
 	fprintf(stderr,
