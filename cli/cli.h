@@ -42,6 +42,13 @@ struct cli_config {
 	size_t cloud_max_response;
 	char path[4096]; /* the file read, or "" */
 	bool loaded;
+	/* the arbiter (router/arbiter.h) */
+	int cloud_policy;	   /* enum rtr_policy: cloud_policy (default never) */
+	char never_send[16][1024]; /* never_send_source paths (absolute) */
+	size_t n_never_send;
+	char router_model[4096]; /* router_model, or "" (DATA_HOME/router.model) */
+	double router_share;	 /* router_escalate_share; < 0: the model's */
+	double router_threshold; /* router_threshold; NaN: from the share */
 };
 
 struct cli {
@@ -118,6 +125,7 @@ struct store_hit;
 struct query_opts {
 	size_t limit;
 	bool json, all_chunks, threads;
+	bool dry_run, explain; /* ask: the arbiter (route.c) */
 	int mode; /* enum ret_mode, when mode_set */
 	bool mode_set;
 	char *query; /* malloc'd: the words joined by spaces */
@@ -144,6 +152,24 @@ int cli_query_embedder(struct cli *c, struct store *st, struct ret_params *p, bo
  * from 1 (new references). */
 struct json_object *cli_hit_json(const struct store_hit *h, size_t rank);
 struct json_object *cli_hits_json(const struct ret_result *res);
+/* ---- the arbiter in ask (route.c) ---- */
+struct cli_route_opts {
+	bool dry_run; /* show what would be sent; send nothing */
+	bool explain; /* show why the arbiter decided as it did */
+	bool json;    /* build *jout instead of printing */
+	int local;	  /* enum rtr_local: what the local answer did */
+	bool local_model; /* a local chat model answers */
+};
+/* After the local answer: runs both retrieval legs for question, asks the
+ * arbiter, and when it and the policy allow, sends the sanitized question to
+ * the cloud model and prints the re-identified reply (or, with json, fills
+ * *jout, a new object the caller adds to its output or drops). rp is the
+ * ask's retrieval set-up (embedder, model id; borrowed). A cloud failure is
+ * a warning (the local answer stands): CLI_OK, or CLI_ERR when the question
+ * could not even be sanitized. */
+int cli_route(struct cli *c, struct store *st, const char *question, const struct ret_params *rp,
+	      const struct cli_route_opts *o, struct json_object **jout);
+
 /* Prints o pretty on stdout and drops the reference. */
 void cli_json_print(struct json_object *o);
 
@@ -235,6 +261,20 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv); /* memex eval ask */
 int cmd_model(struct cli *c, int argc, char **argv);
 int cmd_reembed(struct cli *c, int argc, char **argv);
 int cmd_thread(struct cli *c, int argc, char **argv);
+int cmd_router(struct cli *c, int argc, char **argv);
+/* `memex eval router` (cmd_eval_router.c), dispatched by cmd_eval. */
+int cmd_eval_router(struct cli *c, int argc, char **argv);
+/* The router model's path: the config's router_model, else
+ * DATA_HOME/router.model. */
+void cli_router_model_path(struct cli *c, char *buf, size_t n);
+struct rtr_mmlu;
+/* Loads RouteLLM's MMLU labels from dir; -1 after printing an error. */
+int cli_router_mmlu_load(const char *dir, struct rtr_mmlu *m);
+/* Embeds n questions (ENG_QUERY) into out (n * dims), with progress on a
+ * terminal, through the cache DATA_HOME/cache/router-NAME.emb when name is
+ * not NULL; -1 after printing an error. */
+int cli_router_embed(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
+		     float *out, const char *name);
 int cmd_chat(struct cli *c, int argc, char **argv);
 int cmd_summarize(struct cli *c, int argc, char **argv);
 int cmd_chat_ask(struct cli *c, int argc, char **argv); /* memex chat --ask */

@@ -18,6 +18,7 @@
 #include "../engine/engine.h"
 #include "../engine/llm.h"
 #include "../retriever/answer.h"
+#include "../router/arbiter.h"
 #include "cli.h"
 
 static const char note_extractive[] =
@@ -365,11 +366,26 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 	if ((ret = cli_ask_write(c, &a, q.query, ch, &p, q.json, &o, &reply, &prompt)))
 		goto out;
 
-	/* print */
-	if (q.json)
-		cli_json_print(cli_ask_json(q.query, &a, &o));
-	else
+	/* print, then the arbiter: local, or the sanitized question to the cloud */
+	struct cli_route_opts ro = { .dry_run = q.dry_run,
+				     .explain = q.explain,
+				     .json = q.json,
+				     .local = a.nctx && !a.abstained ? RTR_LOCAL_ANSWERED
+								     : RTR_LOCAL_ABSTAINED,
+				     .local_model = ch != NULL };
+	json_object *cloud = NULL;
+	if (!q.json) {
 		cli_ask_print_text(c, &a, &o);
+		fflush(stdout);
+	}
+	ret = cli_route(c, st, q.query, &p.ret, &ro, &cloud);
+	if (q.json) {
+		json_object *j = cli_ask_json(q.query, &a, &o);
+		json_object_object_add(j, "cloud", cloud); /* the arbiter (route.c) */
+		cli_json_print(j);
+	} else {
+		json_object_put(cloud);
+	}
 out:
 	chat_close(ch);
 	eng_embedder_close(p.ret.embedder);

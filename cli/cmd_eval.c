@@ -479,5 +479,7 @@ int cmd_eval(struct cli *c, int argc, char **argv)
 		return cmd_eval_ask(c, argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "pii"))
 		return cmd_eval_pii(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "router"))
+		return cmd_eval_router(c, argc - 1, argv + 1);
 	return cli_usage(cli_command_find("eval"), true);
 }

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "../common/status.h"
 #include "../engine/chat_tmpl.h"
 #include "../retriever/retriever.h"
+#include "../router/arbiter.h"
 #include "../router/cloud.h"
 #include "cli.h"
 
@@ -31,6 +33,9 @@ void cli_config_default(struct cli_config *cfg)
 	cfg->rrf_k = rp.rrf_k;
 	cfg->min_dense = rp.min_dense;
 	cfg->convex = rp.convex;
+	cfg->cloud_policy = RTR_POLICY_NEVER;
+	cfg->router_share = -1;
+	cfg->router_threshold = NAN;
 	struct rtr_cloud_params cp = rtr_cloud_params_default();
 	cfg->cloud_timeout_ms = cp.timeout_ms;
 	cfg->cloud_connect_timeout_ms = cp.connect_timeout_ms;
@@ -189,6 +194,42 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 	} else if (!strcmp(key, "chat_ctx")) {
 		if (cli_parse_count(val, 64, 1u << 20, &cfg->chat_ctx))
 			goto bad;
+	} else if (!strcmp(key, "cloud_policy")) {
+		enum rtr_policy pol;
+		if (rtr_policy_parse(val, &pol))
+			goto bad;
+		cfg->cloud_policy = (int)pol;
+	} else if (!strcmp(key, "never_send_source")) {
+		size_t max = sizeof cfg->never_send / sizeof cfg->never_send[0];
+		if (cfg->n_never_send >= max) {
+			cli_error("%s:%d: at most %zu never_send_source lines", cfg->path, line,
+				  max);
+			return -1;
+		}
+		char *abs = *val ? cli_abspath(val) : NULL;
+		int n = abs ? snprintf(cfg->never_send[cfg->n_never_send],
+				       sizeof cfg->never_send[0], "%s", abs)
+			    : -1;
+		free(abs);
+		if (n < 0 || n >= (int)sizeof cfg->never_send[0])
+			goto bad;
+		cfg->n_never_send++;
+	} else if (!strcmp(key, "router_model")) {
+		if (!*val || snprintf(cfg->router_model, sizeof cfg->router_model, "%s", val) >=
+				     (int)sizeof cfg->router_model)
+			goto bad;
+	} else if (!strcmp(key, "router_escalate_share")) {
+		char *end;
+		double x = strtod(val, &end);
+		if (end == val || *end || !(x >= 0 && x <= 1))
+			goto bad;
+		cfg->router_share = x;
+	} else if (!strcmp(key, "router_threshold")) {
+		char *end;
+		double x = strtod(val, &end);
+		if (end == val || *end || !(x >= 0 && x <= 1))
+			goto bad;
+		cfg->router_threshold = x;
 	} else if (!strcmp(key, "cloud_url")) {
 		if (snprintf(cfg->cloud_url, sizeof cfg->cloud_url, "%s", val) >=
 		    (int)sizeof cfg->cloud_url)

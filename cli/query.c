@@ -157,6 +157,8 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 		{ "model", required_argument, NULL, 'M' },
 		{ "extractive", no_argument, NULL, 'x' },
 		{ "max-tokens", required_argument, NULL, 'T' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "explain", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -180,6 +182,16 @@ int cli_query_opts_parse(const char *name, size_t deflimit, int argc, char **arg
 			q->mode_set = true;
 			break;
 		}
+		case 'D':
+		case 'E':
+			if (!strcmp(name, "ask")) {
+				if (opt == 'D')
+					q->dry_run = true;
+				else
+					q->explain = true;
+				break;
+			}
+			return cli_usage(cli_command_find(name), true);
 		case 'M':
 		case 'x':
 		case 'T':

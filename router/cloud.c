@@ -257,7 +257,7 @@ static bool text_ok(const char *s)
 }
 
 /* The JSON body (malloc'd) in *body / *len. */
-static int build_body(struct rtr_cloud *c, const struct rtr_request *r, char **body, size_t *len)
+int rtr_cloud_body(const char *model, const struct rtr_request *r, char **body, size_t *len)
 {
 	int rc = 0;
 	struct json_object *o = json_object_new_object(), *msgs = json_object_new_array();
@@ -266,7 +266,7 @@ static int build_body(struct rtr_cloud *c, const struct rtr_request *r, char **b
 		json_object_put(msgs);
 		goto nomem;
 	}
-	if (json_object_object_add(o, "model", json_object_new_string(c->model)) ||
+	if (json_object_object_add(o, "model", json_object_new_string(model)) ||
 	    json_object_object_add(o, "messages", msgs)) {
 		json_object_put(msgs);
 		goto nomem;
@@ -300,9 +300,16 @@ static int build_body(struct rtr_cloud *c, const struct rtr_request *r, char **b
 	goto out;
 nomem:
 	rc = MX_ENOMEM;
-	CERR(c, "out of memory");
 out:
 	json_object_put(o);
+	return rc;
+}
+
+static int build_body(struct rtr_cloud *c, const struct rtr_request *r, char **body, size_t *len)
+{
+	int rc = rtr_cloud_body(c->model, r, body, len);
+	if (rc)
+		CERR(c, "out of memory");
 	return rc;
 }
 

@@ -108,6 +108,11 @@ void rtr_cloud_close(struct rtr_cloud *c);
  * rtr_cloud_http_status() gives the last HTTP status (0 when none). */
 int rtr_cloud_chat(struct rtr_cloud *c, const struct rtr_request *req, char **reply);
 
+/* The exact request body rtr_cloud_chat would send to `model` for req
+ * (for a dry run: nothing is sent or audited). *body is malloc'd and
+ * NUL-terminated, *len its length; the caller frees it. 0 or MX_ENOMEM. */
+int rtr_cloud_body(const char *model, const struct rtr_request *req, char **body, size_t *len);
+
 /* The last error's message (borrowed until the next call; "" if none). */
 const char *rtr_cloud_errmsg(const struct rtr_cloud *c);
 /* The last HTTP status received, 0 when none. */
