@@ -432,7 +432,8 @@ static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t
 	printf("cross-validation over %u subject folds (fold f: subjects i %% %u == f held "
 	       "out, validation (f + 2) %% %u)\n",
 	       RTR_SPLIT_MOD, RTR_SPLIT_MOD, RTR_SPLIT_MOD);
-	printf("(target and L2: those chosen for the %s regression)\n",
+	printf("(target and L2: those chosen for the %s regression; gain: the weak "
+	       "model wrong and the strong one right)\n",
 	       dims ? "embedding + features" : "features-only");
 	printf("%-5s %9s %-11s %-6s %-27s   %-27s\n", "fold", "questions", "target", "L2",
 	       dims ? "embedding + features" : "", "features only");
