@@ -1,0 +1,78 @@
+/*
+ * qmat_int.h - internals shared by the qmat kernel families: the prepared
+ * activation layouts of qmat.h and the per-row kernel each family gives
+ * for each weight type.
+ *
+ * A row kernel computes one weight row against na <= QMAT_NA prepared
+ * activation vectors:
+ *     y[i * ldy] = sum_j w[j] * X_i[j]   for i < na,
+ * X_i at act + i * act_stride. qmat.c's driver walks row tiles and
+ * activation groups and calls it; a family without a kernel for a type
+ * (NULL) falls back to the plain-C one.
+ */
+#ifndef MX_QMAT_INT_H
+#define MX_QMAT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gguf.h"
+
+enum { QMAT_NA = 4 };
+
+typedef void (*qmat_row_fn)(const uint8_t *w, uint64_t k, const uint8_t *act, size_t act_stride,
+			    size_t na, float *y, size_t ldy);
+
+/* Indexes of the types with their own kernels. */
+enum qmat_slot { QS_F32, QS_F16, QS_BF16, QS_Q8_0, QS_Q4_0, QS_Q4_K, QS_Q5_K, QS_Q6_K, QS_N };
+
+struct qmat_kernels {
+	const char *name;
+	qmat_row_fn row[QS_N];
+};
+
+extern const struct qmat_kernels qmat_kernels_ref;
+extern const struct qmat_kernels qmat_kernels_avx2;
+extern const struct qmat_kernels qmat_kernels_avx512;
+
+/* The plain-C dequantize-and-multiply kernel for the types without a slot
+ * (float activations). */
+void qmat_ref_row_dequant(uint32_t wtype, const uint8_t *w, uint64_t k, const uint8_t *act,
+			  size_t act_stride, size_t na, float *y, size_t ldy);
+
+/* ---- prepared activations ------------------------------------------------- */
+
+/* Q8_0 form (Q4_0/Q8_0 weights): int8 q[k]; float d[k / 32]. */
+static inline const int8_t *qmat_a8_q(const uint8_t *act)
+{
+	return (const int8_t *)act;
+}
+static inline const float *qmat_a8_d(const uint8_t *act, uint64_t k)
+{
+	return (const float *)(const void *)(act + k);
+}
+/* Q8_K form (K-quants): int8 q[k]; float d[k / 256]; int16 bsums[k / 16]. */
+static inline const int16_t *qmat_ak_bsums(const uint8_t *act, uint64_t k)
+{
+	return (const int16_t *)(const void *)(act + k + 4 * (k / 256));
+}
+
+/* Little-endian scalars at any alignment. */
+static inline uint16_t qmat_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* 6-bit scale and min j of a Q4_K/Q5_K super-block's 12 scale bytes. */
+static inline void qmat_k4_scale_min(const uint8_t *s, int j, int *sc, int *m)
+{
+	if (j < 4) {
+		*sc = s[j] & 63;
+		*m = s[j + 4] & 63;
+	} else {
+		*sc = (s[j + 4] & 0x0f) | (s[j - 4] >> 6) << 4;
+		*m = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+	}
+}
+
+#endif
