@@ -34,6 +34,9 @@ static int slot_of(uint32_t wtype)
 	case GGML_BF16: return QS_BF16;
 	case GGML_Q8_0: return QS_Q8_0;
 	case GGML_Q4_0: return QS_Q4_0;
+	case GGML_Q4_1: return QS_Q4_1;
+	case GGML_Q5_0: return QS_Q5_0;
+	case GGML_Q5_1: return QS_Q5_1;
 	case GGML_Q4_K: return QS_Q4_K;
 	case GGML_Q5_K: return QS_Q5_K;
 	case GGML_Q6_K: return QS_Q6_K;
@@ -47,7 +50,10 @@ static enum act_form act_form(uint32_t wtype)
 {
 	switch (slot_of(wtype)) {
 	case QS_Q8_0:
-	case QS_Q4_0: return ACT_Q8_0;
+	case QS_Q4_0:
+	case QS_Q4_1:
+	case QS_Q5_0:
+	case QS_Q5_1: return ACT_Q8_0;
 	case QS_Q4_K:
 	case QS_Q5_K:
 	case QS_Q6_K: return ACT_Q8_K;
@@ -75,7 +81,7 @@ size_t qmat_act_bytes(uint32_t wtype, uint64_t k)
 {
 	size_t b;
 	switch (act_form(wtype)) {
-	case ACT_Q8_0: b = (size_t)k + 4 * (size_t)(k / 32); break;
+	case ACT_Q8_0: b = (size_t)k + 8 * (size_t)(k / 32); break;
 	case ACT_Q8_K: b = (size_t)k + 4 * (size_t)(k / 256) + 2 * (size_t)(k / 16); break;
 	default: b = (size_t)k * sizeof(float); break;
 	}
@@ -110,10 +116,15 @@ void qmat_act_prepare(uint32_t wtype, const float *x, uint64_t k, void *act)
 	switch (act_form(wtype)) {
 	case ACT_Q8_0: {
 		int8_t *q = (int8_t *)a;
-		float *d = (float *)(void *)(a + k);
-		for (uint64_t b = 0; b < k / 32; b++)
+		float *d = (float *)(void *)(a + k), *sd = d + k / 32;
+		for (uint64_t b = 0; b < k / 32; b++) {
 			d[b] = quant_block(x + 32 * b, 32, q + 32 * b);
-		memset(a + k + 4 * (k / 32), 0, bytes - (k + 4 * (k / 32)));
+			int sum = 0;
+			for (int j = 0; j < 32; j++)
+				sum += q[32 * b + j];
+			sd[b] = d[b] * (float)sum;
+		}
+		memset(a + k + 8 * (k / 32), 0, bytes - (k + 8 * (k / 32)));
 		break;
 	}
 	case ACT_Q8_K: {

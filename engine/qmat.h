@@ -16,10 +16,12 @@
  * qmat_act_bytes(), which is a multiple of 64, are). The formats, for k
  * values, are the same for every kernel family:
  *
- *   Q4_0, Q8_0 weights   int8 q[k]; float d[k / 32]
- *       ggml's Q8_0 quantization of x per block b of 32 values:
- *       amax = max |x|, d = amax / 127, q = round-to-nearest-even(x / d)
- *       (ggml keeps d in half precision; we keep the float).
+ *   Q4_0, Q4_1, Q5_0,    int8 q[k]; float d[k / 32]; float s[k / 32]
+ *   Q5_1, Q8_0 weights   ggml's Q8_0 quantization of x per block b of 32
+ *       values: amax = max |x|, d = amax / 127, q = round-to-nearest-even
+ *       (x / d); s = d * sum of the block's q, as ggml's Q8_1 (for the
+ *       weights' minimums of Q4_1/Q5_1). ggml keeps d and s in half
+ *       precision; we keep the floats.
  *   Q4_K, Q5_K, Q6_K     int8 q[k]; float d[k / 256]; int16 bsums[k / 16]
  *       ggml's Q8_K: the same per super-block of 256 values, plus the sum
  *       of each 16 q (the K-quant kernels fold the weights' minimums and

@@ -24,7 +24,20 @@ typedef void (*qmat_row_fn)(const uint8_t *w, uint64_t k, const uint8_t *act, si
 			    size_t na, float *y, size_t ldy);
 
 /* Indexes of the types with their own kernels. */
-enum qmat_slot { QS_F32, QS_F16, QS_BF16, QS_Q8_0, QS_Q4_0, QS_Q4_K, QS_Q5_K, QS_Q6_K, QS_N };
+enum qmat_slot {
+	QS_F32,
+	QS_F16,
+	QS_BF16,
+	QS_Q8_0,
+	QS_Q4_0,
+	QS_Q4_1,
+	QS_Q5_0,
+	QS_Q5_1,
+	QS_Q4_K,
+	QS_Q5_K,
+	QS_Q6_K,
+	QS_N
+};
 
 struct qmat_kernels {
 	const char *name;
@@ -42,7 +55,8 @@ void qmat_ref_row_dequant(uint32_t wtype, const uint8_t *w, uint64_t k, const ui
 
 /* ---- prepared activations ------------------------------------------------- */
 
-/* Q8_0 form (Q4_0/Q8_0 weights): int8 q[k]; float d[k / 32]. */
+/* Q8_0 form (32-block weights): int8 q[k]; float d[k / 32]; float s[k / 32]
+ * (s = d * sum of the block's q, for the weights' minimums). */
 static inline const int8_t *qmat_a8_q(const uint8_t *act)
 {
 	return (const int8_t *)act;
@@ -50,6 +64,10 @@ static inline const int8_t *qmat_a8_q(const uint8_t *act)
 static inline const float *qmat_a8_d(const uint8_t *act, uint64_t k)
 {
 	return (const float *)(const void *)(act + k);
+}
+static inline const float *qmat_a8_s(const uint8_t *act, uint64_t k)
+{
+	return (const float *)(const void *)(act + k + 4 * (k / 32));
 }
 /* Q8_K form (K-quants): int8 q[k]; float d[k / 256]; int16 bsums[k / 16]. */
 static inline const int16_t *qmat_ak_bsums(const uint8_t *act, uint64_t k)
@@ -61,6 +79,10 @@ static inline const int16_t *qmat_ak_bsums(const uint8_t *act, uint64_t k)
 static inline uint16_t qmat_rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t qmat_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* 6-bit scale and min j of a Q4_K/Q5_K super-block's 12 scale bytes. */

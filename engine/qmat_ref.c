@@ -72,6 +72,64 @@ static float dot_q4_0(const uint8_t *w, const uint8_t *act, uint64_t k)
 	return s;
 }
 
+/* Q4_1, Q5_0, Q5_1: value j of a block (nibble, plus the fifth bit from
+ * qh), before offset or minimum. */
+static int q5_bit(uint32_t qh, int j)
+{
+	return (int)((qh >> j) & 1) << 4;
+}
+
+static float dot_q4_1(const uint8_t *w, const uint8_t *act, uint64_t k)
+{
+	const int8_t *q = qmat_a8_q(act);
+	const float *d = qmat_a8_d(act, k), *sa = qmat_a8_s(act, k);
+	float s = 0;
+	for (uint64_t b = 0; b < k / 32; b++, w += 20, q += 32) {
+		const uint8_t *qs = w + 4;
+		int sum = 0;
+		for (int j = 0; j < 16; j++)
+			sum += (qs[j] & 15) * q[j] + (qs[j] >> 4) * q[j + 16];
+		s += quant_f16_to_f32(qmat_rd16(w)) * d[b] * (float)sum +
+		     quant_f16_to_f32(qmat_rd16(w + 2)) * sa[b];
+	}
+	return s;
+}
+
+static float dot_q5_0(const uint8_t *w, const uint8_t *act, uint64_t k)
+{
+	const int8_t *q = qmat_a8_q(act);
+	const float *d = qmat_a8_d(act, k);
+	float s = 0;
+	for (uint64_t b = 0; b < k / 32; b++, w += 22, q += 32) {
+		uint32_t qh = qmat_rd32(w + 2);
+		const uint8_t *qs = w + 6;
+		int sum = 0;
+		for (int j = 0; j < 16; j++)
+			sum += (((qs[j] & 15) | q5_bit(qh, j)) - 16) * q[j] +
+			       (((qs[j] >> 4) | q5_bit(qh, j + 16)) - 16) * q[j + 16];
+		s += quant_f16_to_f32(qmat_rd16(w)) * d[b] * (float)sum;
+	}
+	return s;
+}
+
+static float dot_q5_1(const uint8_t *w, const uint8_t *act, uint64_t k)
+{
+	const int8_t *q = qmat_a8_q(act);
+	const float *d = qmat_a8_d(act, k), *sa = qmat_a8_s(act, k);
+	float s = 0;
+	for (uint64_t b = 0; b < k / 32; b++, w += 24, q += 32) {
+		uint32_t qh = qmat_rd32(w + 4);
+		const uint8_t *qs = w + 8;
+		int sum = 0;
+		for (int j = 0; j < 16; j++)
+			sum += ((qs[j] & 15) | q5_bit(qh, j)) * q[j] +
+			       ((qs[j] >> 4) | q5_bit(qh, j + 16)) * q[j + 16];
+		s += quant_f16_to_f32(qmat_rd16(w)) * d[b] * (float)sum +
+		     quant_f16_to_f32(qmat_rd16(w + 2)) * sa[b];
+	}
+	return s;
+}
+
 /* ---- K-quants against Q8_K activations ------------------------------------- */
 
 static float dot_q4_k(const uint8_t *w, const uint8_t *act, uint64_t k)
@@ -178,6 +236,9 @@ REF_ROW_FLOAT(row_f16, dot_f16)
 REF_ROW_FLOAT(row_bf16, dot_bf16)
 REF_ROW_INT(row_q8_0, dot_q8_0)
 REF_ROW_INT(row_q4_0, dot_q4_0)
+REF_ROW_INT(row_q4_1, dot_q4_1)
+REF_ROW_INT(row_q5_0, dot_q5_0)
+REF_ROW_INT(row_q5_1, dot_q5_1)
 REF_ROW_INT(row_q4_k, dot_q4_k)
 REF_ROW_INT(row_q5_k, dot_q5_k)
 REF_ROW_INT(row_q6_k, dot_q6_k)
@@ -189,6 +250,9 @@ const struct qmat_kernels qmat_kernels_ref = {
 		 [QS_BF16] = row_bf16,
 		 [QS_Q8_0] = row_q8_0,
 		 [QS_Q4_0] = row_q4_0,
+		 [QS_Q4_1] = row_q4_1,
+		 [QS_Q5_0] = row_q5_0,
+		 [QS_Q5_1] = row_q5_1,
 		 [QS_Q4_K] = row_q4_k,
 		 [QS_Q5_K] = row_q5_k,
 		 [QS_Q6_K] = row_q6_k },

@@ -83,8 +83,10 @@ static void fill_weights(uint32_t wtype, uint8_t *w, uint64_t k, size_t rows)
 				break;
 			}
 			case GGML_Q8_0:
-			case GGML_Q4_0: put16(p, rnd_half()); break;
+			case GGML_Q4_0:
+			case GGML_Q5_0: put16(p, rnd_half()); break;
 			case GGML_Q4_1:
+			case GGML_Q5_1:
 				put16(p, rnd_half());
 				put16(p + 2, rnd_half());
 				break;
@@ -98,6 +100,7 @@ static void fill_weights(uint32_t wtype, uint8_t *w, uint64_t k, size_t rows)
 				put16(p + 82, rnd_half());
 				break;
 			case GGML_Q6_K: put16(p + 208, rnd_half()); break;
+			case GGML_Q3_K: put16(p + 108, rnd_half()); break;
 			}
 		}
 	}
@@ -113,7 +116,10 @@ static int act_block(uint32_t wtype)
 {
 	switch (wtype) {
 	case GGML_Q8_0:
-	case GGML_Q4_0: return 32;
+	case GGML_Q4_0:
+	case GGML_Q4_1:
+	case GGML_Q5_0:
+	case GGML_Q5_1: return 32;
 	case GGML_Q4_K:
 	case GGML_Q5_K:
 	case GGML_Q6_K: return 256;
@@ -212,7 +218,8 @@ out:
 }
 
 static const uint32_t kernel_types[] = { GGML_F32,  GGML_F16,  GGML_BF16, GGML_Q8_0,
-					 GGML_Q4_0, GGML_Q4_K, GGML_Q5_K, GGML_Q6_K };
+					 GGML_Q4_0, GGML_Q4_1, GGML_Q5_0, GGML_Q5_1,
+					 GGML_Q4_K, GGML_Q5_K, GGML_Q6_K };
 
 static void family(const char *name)
 {
@@ -270,7 +277,7 @@ static void test_fallback_types(void)
 		const struct qmat_kernels *kk = qmat_kernels_get(fams[f]);
 		if (!kk)
 			continue;
-		CHECK(run_case(kk, GGML_Q4_1, 96, 3));
+		CHECK(run_case(kk, GGML_Q3_K, 768, 3));
 		CHECK(run_case(kk, GGML_Q2_K, 512, 2));
 	}
 }
@@ -284,15 +291,19 @@ static void test_act_prepare(void)
 		x[j] = rndf() * 3;
 	size_t ab = qmat_act_bytes(GGML_Q8_0, K);
 	CHECK_EQ_INT(ab % 64, 0);
-	CHECK(ab >= K + 4 * (K / 32));
+	CHECK(ab >= K + 8 * (K / 32));
 	uint8_t *a = calloc(1, ab);
 	CHECK(a != NULL);
 	if (!a)
 		return;
 	qmat_act_prepare(GGML_Q8_0, x, K, a);
 	const int8_t *q = (const int8_t *)a;
-	const float *d = (const float *)(void *)(a + K);
+	const float *d = (const float *)(void *)(a + K), *sd = d + K / 32;
 	for (int b = 0; b < K / 32; b++) {
+		int sum = 0;
+		for (int j = 0; j < 32; j++)
+			sum += q[32 * b + j];
+		CHECK(sd[b] == d[b] * (float)sum);
 		float amax = 0;
 		for (int j = 0; j < 32; j++)
 			amax = fabsf(x[32 * b + j]) > amax ? fabsf(x[32 * b + j]) : amax;
