@@ -77,45 +77,17 @@ struct bert {
 
 /* ---- binary16 ------------------------------------------------------------- */
 
-/* float -> binary16 bits, rounding to nearest even (as the F16C
- * instructions ggml uses do) */
-static uint16_t f32_to_f16(float f)
-{
-	uint32_t x;
-	memcpy(&x, &f, sizeof x);
-	uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
-	if (ax >= 0x7f800000u) /* inf, nan */
-		return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0));
-	int e = (int)(ax >> 23) - 127 + 15; /* the binary16 biased exponent */
-	if (e >= 31)
-		return (uint16_t)(sign | 0x7c00u);
-	uint32_t m = (ax & 0x7fffffu) | 0x800000u, shift, h;
-	if (e >= 1) {
-		shift = 13;
-		h = ((uint32_t)e << 10) | ((m >> 13) & 0x3ffu);
-	} else {
-		shift = (uint32_t)(14 - e); /* a subnormal result */
-		if (shift > 24)
-			return (uint16_t)sign;
-		h = m >> shift;
-	}
-	uint32_t rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-	if (rem > half || (rem == half && (h & 1)))
-		h++; /* a carry into the exponent is still right */
-	return (uint16_t)(sign | h);
-}
-
 static void gelu_table(float *t)
 {
 	for (uint32_t i = 0; i < 65536; i++) {
 		float x = quant_f16_to_f32((uint16_t)i);
 		float g = 0.5f * x * (1.0f + tanhf(0.7978845608f * x * (1.0f + 0.044715f * x * x)));
-		t[i] = quant_f16_to_f32(f32_to_f16(g));
+		t[i] = quant_f16_to_f32(quant_f32_to_f16(g));
 	}
 }
 
 /* The binary16 bits of v for |v| < 10 (no overflow, no nan), rounded to
- * nearest even like f32_to_f16() but branch-light for the hot loop: a
+ * nearest even like quant_f32_to_f16() but branch-light for the hot loop: a
  * normal result rounds by adding 0xfff plus the lowest kept bit; a
  * subnormal one by adding 0.5f, whose unit in the last place is 2^-24,
  * the binary16 subnormal step. */
