@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "../engine/gguf.h"
+#include "../engine/llm.h"
 #include "../engine/qmat.h"
 #include "../engine/quant.h"
 #include "bench.h"
@@ -642,11 +643,151 @@ int bench_qmat(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* ===================================================================== */
+/* memex bench llm                                                       */
+/* ===================================================================== */
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Bytes of weights one decoded token reads: every matrix, the output
+ * matrix included (token_embd only when it is the tied output; otherwise
+ * one row of it is read). */
+static double llm_weight_bytes(const struct gguf *g, double *head_params)
+{
+	double bytes = 0;
+	bool tied = gguf_tensor(g, "output.weight") == NULL;
+	*head_params = 0;
+	for (size_t i = 0; i < gguf_n_tensors(g); i++) {
+		const struct gguf_tensor *t = gguf_tensor_at(g, i);
+		if (t->n_dims < 2)
+			continue;
+		bool embd = t->name_len == 17 && !memcmp(t->name, "token_embd.weight", 17);
+		bool out = t->name_len == 13 && !memcmp(t->name, "output.weight", 13);
+		if (embd && !tied)
+			continue;
+		if (out || (embd && tied))
+			*head_params = (double)t->ne[0] * (double)t->ne[1];
+		bytes += (double)t->nbytes;
+	}
+	return bytes;
+}
+
 int bench_llm(struct cli *c, int argc, char **argv)
 {
 	(void)c;
-	(void)argc;
-	(void)argv;
-	cli_error("bench llm needs the chat model engine, which this build lacks");
-	return CLI_ERR;
+	static const struct option opts[] = {
+		{ "threads", required_argument, NULL, 'j' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t nth = 2, runs = 3;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'j' && !cli_parse_count(optarg, 1, BP_MAX, &nth))
+			continue;
+		else if (opt == 'r' && !cli_parse_count(optarg, 1, 100, &runs))
+			continue;
+		return cli_usage(cli_command_find("bench"), true);
+	}
+	if (optind + 1 != argc)
+		return cli_usage(cli_command_find("bench"), true);
+	const char *path = argv[optind];
+	enum { DECODE = 32, NPP = 2 };
+	static const size_t pp[NPP] = { 128, 512 };
+	struct eng_llm_params lp = eng_llm_params_default();
+	lp.threads = (int)nth;
+	lp.n_ctx = 1024;
+	struct eng_llm *m = NULL;
+	char err[256];
+	int32_t *tok = NULL;
+	int ret = CLI_ERR;
+	if (eng_llm_open(path, &lp, &m, err, sizeof err)) {
+		cli_error("cannot load '%s': %s", path, err);
+		return CLI_ERR;
+	}
+	double load0 = loadavg();
+	double head_params, wbytes = llm_weight_bytes(eng_llm_gguf(m), &head_params);
+	double fpt = eng_llm_flops_per_token(m);
+	printf("bench llm: %s (%s, %.0f MB of weights per token), %zu threads, kernels %s\n",
+	       path, eng_llm_arch(m), wbytes / 1e6, nth,
+	       qmat_kernels_name(qmat_kernels_default()));
+	fflush(stdout);
+	double rd = 0, cp = 0;
+	if (bench_bandwidth((int)nth, &rd, &cp)) {
+		cli_error("out of memory");
+		goto out;
+	}
+	double gf = bench_sgemm_gflops();
+	printf("  machine, same run: read %.1f GB/s, copy %.1f GB/s (512 MB, %zu threads); "
+	       "sgemm %.1f GFLOP/s (OpenBLAS)\n",
+	       rd, cp, nth, gf);
+	int nv = eng_llm_n_vocab(m);
+	tok = malloc((pp[NPP - 1] + DECODE) * sizeof *tok);
+	if (!tok)
+		goto out;
+	for (size_t i = 0; i < pp[NPP - 1] + DECODE; i++)
+		tok[i] = (int32_t)(brnd() % (uint64_t)nv);
+	const float *logits;
+	/* prefill: the best of runs */
+	for (int pi = 0; pi < NPP; pi++) {
+		if (pp[pi] + DECODE > (size_t)eng_llm_n_ctx(m))
+			continue;
+		double best = 1e300;
+		for (size_t r = 0; r < runs + 1; r++) {
+			eng_llm_reset(m);
+			double t0 = bench_now();
+			if (eng_llm_decode(m, tok, pp[pi], &logits)) {
+				cli_error("decoding failed: %s", eng_llm_errmsg(m));
+				goto out;
+			}
+			double t = bench_now() - t0;
+			if (r > 0 && t < best) /* the first run warms up */
+				best = t;
+		}
+		double tps = (double)pp[pi] / best;
+		double flops = (fpt - 2 * head_params) * (double)pp[pi] + 2 * head_params;
+		double g = flops / best / 1e9;
+		printf("  prefill %4zu tokens: %8.1f tokens/s, %6.1f GFLOP/s = %3.0f%% of sgemm\n",
+		       pp[pi], tps, g, gf > 0 ? 100 * g / gf : 0);
+		fflush(stdout);
+	}
+	/* decode: DECODE tokens after a 16-token prompt, runs times */
+	double *tt = malloc(DECODE * runs * sizeof *tt);
+	if (!tt)
+		goto out;
+	size_t nt = 0;
+	for (size_t r = 0; r < runs; r++) {
+		eng_llm_reset(m);
+		if (eng_llm_decode(m, tok, 16, &logits)) {
+			free(tt);
+			cli_error("decoding failed: %s", eng_llm_errmsg(m));
+			goto out;
+		}
+		for (int i = 0; i < DECODE; i++) {
+			double t0 = bench_now();
+			if (eng_llm_decode(m, tok + 16 + i, 1, &logits)) {
+				free(tt);
+				cli_error("decoding failed: %s", eng_llm_errmsg(m));
+				goto out;
+			}
+			tt[nt++] = bench_now() - t0;
+		}
+	}
+	qsort(tt, nt, sizeof *tt, cmp_dbl);
+	double med = tt[nt / 2], best = tt[0];
+	free(tt);
+	printf("  decode: %.1f tokens/s (median of %zu tokens), %.1f at best: %.1f GB/s of weights "
+	       "= %.0f%% of read bandwidth (best)\n",
+	       1 / med, nt, 1 / best, wbytes / best / 1e9, rd > 0 ? 100 * wbytes / best / 1e9 / rd : 0);
+	printf("  load average %.2f at the start, %.2f at the end (%ld CPUs)\n", load0, loadavg(),
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	ret = CLI_OK;
+out:
+	free(tok);
+	eng_llm_close(m);
+	return ret;
 }
