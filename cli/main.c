@@ -146,10 +146,13 @@ static const struct cli_command commands[] = {
 	  "\n"
 	  "  --list   one line per message: date, sender, subject\n"
 	  "  --full   show quoted replies and signatures too\n" },
-	{ "bench", cmd_bench, "measure indexing speed",
+	{ "bench", cmd_bench, "measure indexing, search and model speed",
 	  "usage: memex bench index [--runs N] [--json] PATH...\n"
 	  "       memex bench search [--chunks N] [--dims D] [--queries Q] [--mode M]\n"
 	  "       memex bench embed [--runs N] [MODEL]\n"
+	  "       memex bench llm [--threads N] [--runs N] MODEL\n"
+	  "       memex bench qmat [--shape S] [--type T,...] [--kernels K,...]\n"
+	  "                        [--threads N] [--runs N]\n"
 	  "\n"
 	  "Reads every file under PATH into memory, then times what indexing does\n"
 	  "to them short of the index and the embedder: parsing (MIME decoding,\n"
@@ -162,9 +165,22 @@ static const struct cli_command commands[] = {
 	  "'bench embed' embeds 32 texts of ~128 tokens with the configured embedder\n"
 	  "(or MODEL, a GGUF file) and prints chunks/s beside the machine's sgemm\n"
 	  "GFLOP/s measured in the same run, and the encoder's share of it.\n"
+	  "'bench llm' runs the chat model MODEL (a GGUF file; 'memex model gen'\n"
+	  "makes random ones of real shapes): prefill of 128 and 512 tokens as\n"
+	  "tokens/s and GFLOP/s against sgemm, and decoding as tokens/s and the\n"
+	  "weight bytes read per second against the machine's read bandwidth (a\n"
+	  "512 MB sweep), all measured in the same run.\n"
+	  "'bench qmat' times only the weight products of a model of shape S\n"
+	  "(135m: SmolLM2-135M, the default; 360m; 0.5b: Qwen2.5-0.5B) on random\n"
+	  "weights of each type T (default Q8_0,Q4_0,Q4_K,Q6_K) with each kernel\n"
+	  "family K (ref, avx2, avx512; default the one memex picks), adding up\n"
+	  "each product's best time over the runs so that a busy machine's\n"
+	  "interruptions drop out.\n"
 	  "These are figures, not tests; the machine's load moves them.\n"
+	  "MEMEX_KERNELS=ref|avx2|avx512 forces a kernel family for every command.\n"
 	  "\n"
 	  "  --runs N  runs to take the best of (1 to 100)\n"
+	  "  --threads N  threads of 'bench llm' and 'bench qmat' (default 2)\n"
 	  "  --mode M  the retrieval mode 'bench search' times\n"
 	  "  --json    machine-readable output\n" },
 	{ "eval", cmd_eval, "measure retrieval quality on a benchmark",

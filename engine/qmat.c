@@ -12,7 +12,6 @@
  */
 #include "qmat.h"
 
-#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,28 +89,11 @@ size_t qmat_act_bytes(uint32_t wtype, uint64_t k)
 
 /* ---- activation quantization --------------------------------------------------- */
 
-/* n values of x -> q with one scale: d = amax / 127, q = round(x / d) with
- * ties to even (nearbyintf in the default rounding mode), as ggml. */
-static float quant_block(const float *x, int n, int8_t *q)
-{
-	float amax = 0;
-	for (int j = 0; j < n; j++) {
-		float a = fabsf(x[j]);
-		amax = a > amax ? a : amax;
-	}
-	float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-	for (int j = 0; j < n; j++) {
-		float v = nearbyintf(x[j] * id);
-		/* NaN (from a hostile model's inf/NaN activations) becomes 0 */
-		v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v == v ? v : 0.0f;
-		q[j] = (int8_t)v;
-	}
-	return d;
-}
-
-void qmat_act_prepare(uint32_t wtype, const float *x, uint64_t k, void *act)
+void qmat_act_prepare_with(const struct qmat_kernels *kk, uint32_t wtype, const float *x,
+			   uint64_t k, void *act)
 {
 	uint8_t *a = act;
+	qmat_quant_fn quant_block = kk && kk->quant ? kk->quant : qmat_ref_quant;
 	size_t bytes = qmat_act_bytes(wtype, k);
 	switch (act_form(wtype)) {
 	case ACT_Q8_0: {
@@ -239,6 +221,11 @@ void qmat_gemm_with(const struct qmat_kernels *kk, uint32_t wtype, const void *W
 			}
 		}
 	}
+}
+
+void qmat_act_prepare(uint32_t wtype, const float *x, uint64_t k, void *act)
+{
+	qmat_act_prepare_with(qmat_kernels_default(), wtype, x, k, act);
 }
 
 void qmat_gemm(uint32_t wtype, const void *W, uint64_t k, const void *act, size_t act_stride,

@@ -83,6 +83,10 @@ const struct qmat_kernels *qmat_kernels_get(const char *name);
 const struct qmat_kernels *qmat_kernels_default(void);
 /* Its name, static storage. */
 const char *qmat_kernels_name(const struct qmat_kernels *kk);
+/* qmat_act_prepare() with the family kk (every family prepares the same
+ * bytes; the SIMD ones faster). */
+void qmat_act_prepare_with(const struct qmat_kernels *kk, uint32_t wtype, const float *x,
+			   uint64_t k, void *act);
 /* qmat_gemm() with the family kk. */
 void qmat_gemm_with(const struct qmat_kernels *kk, uint32_t wtype, const void *W, uint64_t k,
 		    const void *act, size_t act_stride, size_t n, uint64_t r0, uint64_t r1,

@@ -39,10 +39,19 @@ enum qmat_slot {
 	QS_N
 };
 
+/* x (n values, n a multiple of 32) -> q with one scale, returned:
+ * d = amax / 127, q = round-to-nearest-even(x * (1 / d)) clamped to
+ * [-127, 127], NaN to 0, ignoring NaN in amax. Every family's version gives
+ * the same bytes as the plain-C one (qmat_ref_quant). */
+typedef float (*qmat_quant_fn)(const float *x, int n, int8_t *q);
+
 struct qmat_kernels {
 	const char *name;
 	qmat_row_fn row[QS_N];
+	qmat_quant_fn quant;
 };
+
+float qmat_ref_quant(const float *x, int n, int8_t *q);
 
 extern const struct qmat_kernels qmat_kernels_ref;
 extern const struct qmat_kernels qmat_kernels_avx2;

@@ -6,6 +6,7 @@
  * summation order; it in turn agrees with the exact float product up to the
  * activation rounding (qmat.h).
  */
+#include <math.h>
 #include <string.h>
 
 #include "qmat_int.h"
@@ -213,6 +214,26 @@ static float dot_q6_k(const uint8_t *w, const uint8_t *act, uint64_t k)
 	return s;
 }
 
+/* ---- activation quantization ------------------------------------------------ */
+
+/* qmat_int.h; nearbyintf rounds ties to even in the default rounding mode */
+float qmat_ref_quant(const float *x, int n, int8_t *q)
+{
+	float amax = 0;
+	for (int j = 0; j < n; j++) {
+		float a = fabsf(x[j]);
+		amax = a > amax ? a : amax;
+	}
+	float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+	for (int j = 0; j < n; j++) {
+		float v = nearbyintf(x[j] * id);
+		/* NaN (from a hostile model's inf/NaN activations) becomes 0 */
+		v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v == v ? v : 0.0f;
+		q[j] = (int8_t)v;
+	}
+	return d;
+}
+
 /* ---- row kernels --------------------------------------------------------------- */
 
 #define REF_ROW_FLOAT(name, dot)                                                                   \
@@ -256,6 +277,7 @@ const struct qmat_kernels qmat_kernels_ref = {
 		 [QS_Q4_K] = row_q4_k,
 		 [QS_Q5_K] = row_q5_k,
 		 [QS_Q6_K] = row_q6_k },
+	.quant = qmat_ref_quant,
 };
 
 /* Types without a slot: each block dequantized (quant_ref.c), then a float

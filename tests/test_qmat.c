@@ -335,6 +335,58 @@ static void test_act_prepare(void)
 	free(a);
 }
 
+/* Every family prepares the same bytes as the plain-C one: random values,
+ * exact ties (amax 127 makes d = 1, so x.5 is a tie, rounded to even),
+ * zeros, subnormals, huge values, infinities and NaN. */
+static void test_act_prepare_families(void)
+{
+	enum { K = 512 };
+	static const char *const fams[] = { "avx2", "avx512" };
+	static const uint32_t types[] = { GGML_Q8_0, GGML_Q4_K, GGML_F16 };
+	float x[K];
+	const struct qmat_kernels *ref = qmat_kernels_get("ref");
+	for (size_t f = 0; f < 2; f++) {
+		const struct qmat_kernels *kk = qmat_kernels_get(fams[f]);
+		if (!kk) {
+			printf("    skip: this CPU lacks the '%s' kernels\n", fams[f]);
+			continue;
+		}
+		for (int variant = 0; variant < 6; variant++) {
+			for (int j = 0; j < K; j++) {
+				x[j] = rndf() * 5;
+				if (variant == 1)
+					x[j] = (float)((int)(rnd32() % 255) - 127) + 0.5f * (float)(j & 1);
+				if (variant == 2)
+					x[j] = j % 3 ? 0.0f : 1e-40f * (float)(j % 7);
+				if (variant == 3)
+					x[j] = rndf() * 1e30f;
+			}
+			if (variant == 1)
+				for (int b = 0; b < K; b += 32)
+					x[b] = 127.0f; /* d = 1: the halves are ties */
+			if (variant == 4)
+				x[33] = INFINITY, x[300] = -INFINITY;
+			if (variant == 5)
+				x[40] = NAN, x[41] = 1e38f, x[290] = NAN, x[63] = NAN, x[511] = NAN;
+			for (size_t t = 0; t < 3; t++) {
+				size_t ab = qmat_act_bytes(types[t], K);
+				uint8_t *a1 = malloc(ab), *a2 = malloc(ab);
+				CHECK(a1 && a2);
+				if (a1 && a2) {
+					qmat_act_prepare_with(ref, types[t], x, K, a1);
+					qmat_act_prepare_with(kk, types[t], x, K, a2);
+					if (memcmp(a1, a2, ab))
+						printf("    %s %s variant %d: prepared bytes differ\n",
+						       fams[f], quant_type_name(types[t]), variant);
+					CHECK(!memcmp(a1, a2, ab));
+				}
+				free(a1);
+				free(a2);
+			}
+		}
+	}
+}
+
 static void test_families(void)
 {
 	CHECK(qmat_kernels_get("ref") != NULL);
@@ -369,7 +421,8 @@ static void test_families(void)
 
 static const struct test_case tests[] = {
 	TEST(test_ref),	    TEST(test_avx2),	     TEST(test_avx512),
-	TEST(test_fallback_types), TEST(test_act_prepare), TEST(test_families),
+	TEST(test_fallback_types), TEST(test_act_prepare), TEST(test_act_prepare_families),
+	TEST(test_families),
 };
 
 TEST_MAIN(tests)
