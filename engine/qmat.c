@@ -3,12 +3,14 @@
  * Q8_K quantization), the choice of kernel family, and the driver that
  * walks a product in tiles and calls a family's row kernels.
  *
- * Tiling: rows are taken QMAT_RT at a time; within a tile, activation
- * vectors QMAT_NA at a time, each row kernel decoding a weight block once
- * for all of them. A tile of weights (QMAT_RT rows, a few tens of KB for
- * the models we run) stays in L1/L2 while the activation groups pass over
- * it, so prefill reads each weight from memory once; decode (n == 1) is a
- * single stream over the rows.
+ * Tiling: activation vectors QMAT_SG at a time (a super-group, some
+ * 100 KB, that stays in L2); within it rows QMAT_RT at a time; within a
+ * row tile, activation vectors QMAT_NA at a time, each row kernel (or
+ * two-row kernel) decoding a weight block once for all of them. A tile of
+ * weights (QMAT_RT rows, a few tens of KB for the models we run) stays in
+ * L1/L2 while the activation groups pass over it, so prefill reads each
+ * weight from memory once per super-group; decode (n == 1) is a single
+ * stream over the rows.
  */
 #include "qmat.h"
 
@@ -20,7 +22,7 @@
 #include "qmat_int.h"
 #include "quant.h"
 
-enum { QMAT_MAX_BLCK = 256, QMAT_RT = 16 };
+enum { QMAT_MAX_BLCK = 256, QMAT_RT = 16, QMAT_SG = 64 };
 
 /* ---- types and sizes --------------------------------------------------------- */
 
@@ -203,21 +205,31 @@ void qmat_gemm_with(const struct qmat_kernels *kk, uint32_t wtype, const void *W
 	size_t rb = qmat_row_bytes(wtype, k);
 	int slot = slot_of(wtype);
 	qmat_row_fn fn = slot >= 0 ? kk->row[slot] : NULL;
+	qmat_rows2_fn fn2 = slot >= 0 && n > 1 ? kk->rows2[slot] : NULL;
 	if (slot >= 0 && !fn)
 		fn = qmat_kernels_ref.row[slot];
 	const uint8_t *w0 = W, *a0 = act;
-	for (uint64_t rt = r0; rt < r1; rt += QMAT_RT) {
-		uint64_t re = rt + QMAT_RT < r1 ? rt + QMAT_RT : r1;
-		for (size_t i = 0; i < n; i += QMAT_NA) {
-			size_t na = n - i < QMAT_NA ? n - i : QMAT_NA;
-			const uint8_t *a = a0 + i * act_stride;
-			for (uint64_t r = rt; r < re; r++) {
-				const uint8_t *w = w0 + r * rb;
-				float *y = Y + i * ldy + r;
-				if (fn)
-					fn(w, k, a, act_stride, na, y, ldy);
-				else
-					qmat_ref_row_dequant(wtype, w, k, a, act_stride, na, y, ldy);
+	/* activation super-groups keep the vectors a row tile meets in L2 */
+	for (size_t g = 0; g < n; g += QMAT_SG) {
+		size_t ge = g + QMAT_SG < n ? g + QMAT_SG : n;
+		for (uint64_t rt = r0; rt < r1; rt += QMAT_RT) {
+			uint64_t re = rt + QMAT_RT < r1 ? rt + QMAT_RT : r1;
+			for (size_t i = g; i < ge; i += QMAT_NA) {
+				size_t na = ge - i < QMAT_NA ? ge - i : QMAT_NA;
+				const uint8_t *a = a0 + i * act_stride;
+				uint64_t r = rt;
+				for (; fn2 && r + 2 <= re; r += 2)
+					fn2(w0 + r * rb, rb, k, a, act_stride, na, Y + i * ldy + r,
+					    ldy);
+				for (; r < re; r++) {
+					const uint8_t *w = w0 + r * rb;
+					float *y = Y + i * ldy + r;
+					if (fn)
+						fn(w, k, a, act_stride, na, y, ldy);
+					else
+						qmat_ref_row_dequant(wtype, w, k, a, act_stride, na,
+								     y, ldy);
+				}
 			}
 		}
 	}

@@ -7,8 +7,9 @@
  * activation vectors:
  *     y[i * ldy] = sum_j w[j] * X_i[j]   for i < na,
  * X_i at act + i * act_stride. qmat.c's driver walks row tiles and
- * activation groups and calls it; a family without a kernel for a type
- * (NULL) falls back to the plain-C one.
+ * activation groups and calls it (or, for n > 1, a two-row kernel where
+ * the family has one); a family without a kernel for a type (NULL) falls
+ * back to the plain-C one.
  */
 #ifndef MX_QMAT_INT_H
 #define MX_QMAT_INT_H
@@ -22,6 +23,9 @@ enum { QMAT_NA = 4 };
 
 typedef void (*qmat_row_fn)(const uint8_t *w, uint64_t k, const uint8_t *act, size_t act_stride,
 			    size_t na, float *y, size_t ldy);
+/* The same for two rows, w and w + rb: y[i * ldy] and y[i * ldy + 1]. */
+typedef void (*qmat_rows2_fn)(const uint8_t *w, size_t rb, uint64_t k, const uint8_t *act,
+			      size_t act_stride, size_t na, float *y, size_t ldy);
 
 /* Indexes of the types with their own kernels. */
 enum qmat_slot {
@@ -49,6 +53,7 @@ struct qmat_kernels {
 	const char *name;
 	qmat_row_fn row[QS_N];
 	qmat_quant_fn quant;
+	qmat_rows2_fn rows2[QS_N]; /* optional, for n > 1 */
 };
 
 float qmat_ref_quant(const float *x, int n, int8_t *q);

@@ -13,7 +13,8 @@
  *     activations: the integer block sums are exact in both, so only float
  *     summation order differs (the float slack above).
  * Shapes: k of one block, several and odd numbers of blocks; n = 1, 2, 3,
- * 7, 16, 33 activation vectors; a row range not starting at 0; weights at
+ * 7, 16, 33, 70 activation vectors; a row range not starting at 0 of an
+ * odd number of rows; weights at
  * an odd address; Y with ldy > rows and its other entries checked
  * untouched. */
 #include <float.h>
@@ -154,7 +155,7 @@ static size_t n_fail_report;
 /* One product shape with one family: returns false on any mismatch. */
 static bool run_case(const struct qmat_kernels *kk, uint32_t wtype, uint64_t k, size_t n)
 {
-	enum { ROWS = 21, R0 = 3, R1 = 19, LDY = 25 };
+	enum { ROWS = 21, R0 = 3, R1 = 20, LDY = 25 }; /* 17 rows: a tile of 16 and one */
 	size_t rb = qmat_row_bytes(wtype, k), ab = qmat_act_bytes(wtype, k);
 	uint8_t *wbuf = malloc(rb * ROWS + 1);
 	float *wf = malloc((size_t)k * ROWS * sizeof *wf);
@@ -228,7 +229,7 @@ static void family(const char *name)
 		printf("    skip: this CPU lacks the '%s' kernels\n", name);
 		return;
 	}
-	static const size_t ns[] = { 1, 2, 3, 7, 16, 33 };
+	static const size_t ns[] = { 1, 2, 3, 7, 16, 33, 70 }; /* 70: two super-groups */
 	size_t cases = 0, bad = 0;
 	for (size_t t = 0; t < sizeof kernel_types / sizeof kernel_types[0]; t++) {
 		uint32_t wt = kernel_types[t], blck, size;
