@@ -9,8 +9,9 @@
 /* Monotonic seconds. */
 double bench_now(void);
 /* The machine's single-precision matrix product rate in GFLOP/s, best of
- * 3 runs of a 1024^3 product (OpenBLAS, its own thread count). */
-double bench_sgemm_gflops(void);
+ * 3 runs of a 1024^3 product (OpenBLAS, on threads threads; 0: its own
+ * thread count). */
+double bench_sgemm_gflops(int threads);
 
 /* memex bench qmat / memex bench llm (bench_llm.c) */
 int bench_qmat(struct cli *c, int argc, char **argv);

@@ -595,10 +595,10 @@ int bench_qmat(struct cli *c, int argc, char **argv)
 		cli_error("out of memory");
 		return CLI_ERR;
 	}
-	double gf = bench_sgemm_gflops();
+	double gf = bench_sgemm_gflops((int)nth);
 	printf("  machine, same run: read %.1f GB/s, copy %.1f GB/s (512 MB, %zu threads); "
-	       "sgemm %.1f GFLOP/s (OpenBLAS)\n",
-	       rd, cp, nth, gf);
+	       "sgemm %.1f GFLOP/s (OpenBLAS, %zu threads)\n",
+	       rd, cp, nth, gf, nth);
 	printf("  %-7s %-7s %8s | %8s %6s %5s | %9s %7s %5s | %9s %7s %5s\n", "type", "kernels",
 	       "MB/tok", "decode/s", "GB/s", "%rd", "pp128/s", "GFLOP/s", "%sg", "pp512/s",
 	       "GFLOP/s", "%sg");
@@ -721,10 +721,10 @@ int bench_llm(struct cli *c, int argc, char **argv)
 		cli_error("out of memory");
 		goto out;
 	}
-	double gf = bench_sgemm_gflops();
+	double gf = bench_sgemm_gflops((int)nth);
 	printf("  machine, same run: read %.1f GB/s, copy %.1f GB/s (512 MB, %zu threads); "
-	       "sgemm %.1f GFLOP/s (OpenBLAS)\n",
-	       rd, cp, nth, gf);
+	       "sgemm %.1f GFLOP/s (OpenBLAS, %zu threads)\n",
+	       rd, cp, nth, gf, nth);
 	int nv = eng_llm_n_vocab(m);
 	tok = malloc((pp[NPP - 1] + DECODE) * sizeof *tok);
 	if (!tok)

@@ -494,8 +494,11 @@ out:
 /* ===================================================================== */
 
 /* bench.h */
-double bench_sgemm_gflops(void)
+double bench_sgemm_gflops(int threads)
 {
+	int was = openblas_get_num_threads();
+	if (threads > 0)
+		openblas_set_num_threads(threads);
 	enum { N = 1024 };
 	float *a = malloc((size_t)N * N * sizeof *a), *b = malloc((size_t)N * N * sizeof *b),
 	      *c = malloc((size_t)N * N * sizeof *c);
@@ -518,6 +521,8 @@ double bench_sgemm_gflops(void)
 	free(a);
 	free(b);
 	free(c);
+	if (threads > 0)
+		openblas_set_num_threads(was);
 	return best;
 }
 
@@ -575,7 +580,7 @@ static int bench_embed(struct cli *c, int argc, char **argv)
 	}
 	if (!out)
 		goto out;
-	double gf = bench_sgemm_gflops();
+	double gf = bench_sgemm_gflops(0);
 	double best = 0;
 	for (size_t r = 0; r < runs; r++) {
 		double t0 = bench_now();
