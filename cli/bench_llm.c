@@ -377,8 +377,8 @@ static void prep_fn(void *arg, int tid, int nth)
 	uint64_t a, b;
 	bsplit(r->n, tid, nth, 1, &a, &b);
 	for (uint64_t i = a; i < b; i++)
-		qmat_act_prepare(r->wtype, r->x + i * r->m->k, r->m->k,
-				 r->act + i * r->act_stride);
+		qmat_act_prepare_with(r->kk, r->wtype, r->x + i * r->m->k, r->m->k,
+				      r->act + i * r->act_stride);
 }
 
 static void gemm_fn(void *arg, int tid, int nth)
@@ -409,7 +409,7 @@ static void bforward(struct bpool *p, const struct bmodel *bm, struct brun *r, s
 			double t0 = bench_now();
 			r->m = &bm->m[l][i];
 			r->n = n;
-			r->act_stride = qmat_act_bytes(bm->wtype, r->m->k);
+			r->act_stride = qmat_act_bytes_with(r->kk, bm->wtype, r->m->k);
 			/* k and v reuse q's prepared input, up reuses gate's; the
 			 * preparation is timed with the first */
 			if (i != BM_K && i != BM_V && i != BM_UP)
@@ -422,7 +422,7 @@ static void bforward(struct bpool *p, const struct bmodel *bm, struct brun *r, s
 	double t0 = bench_now();
 	r->m = &bm->head;
 	r->n = 1;
-	r->act_stride = qmat_act_bytes(bm->wtype, r->m->k);
+	r->act_stride = qmat_act_bytes_with(r->kk, bm->wtype, r->m->k);
 	bpool_run(p, prep_fn, r);
 	bpool_run(p, gemm_fn, r);
 	double t = bench_now() - t0;
@@ -455,7 +455,7 @@ static int bench_model(const struct bmodel *bm, const struct qmat_kernels *kk, i
 {
 	const struct bshape *s = bm->s;
 	size_t nmax = prefill_n[1], ny = nmax * s->ff > s->vocab ? nmax * s->ff : s->vocab;
-	size_t ab = qmat_act_bytes(bm->wtype, s->ff);
+	size_t ab = qmat_act_bytes_with(kk, bm->wtype, s->ff);
 	float *x = malloc(nmax * s->ff * sizeof *x);
 	uint8_t *act = malloc(nmax * ab);
 	float *y = malloc(ny * sizeof *y);

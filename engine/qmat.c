@@ -47,8 +47,10 @@ static int slot_of(uint32_t wtype)
 
 enum act_form { ACT_F32, ACT_Q8_0, ACT_Q8_K };
 
-static enum act_form act_form(uint32_t wtype)
+static enum act_form act_form(const struct qmat_kernels *kk, uint32_t wtype)
 {
+	if (kk->exact)
+		return ACT_F32;
 	switch (slot_of(wtype)) {
 	case QS_Q8_0:
 	case QS_Q4_0:
@@ -78,15 +80,20 @@ size_t qmat_row_bytes(uint32_t wtype, uint64_t k)
 	return (size_t)(k / blck) * size;
 }
 
-size_t qmat_act_bytes(uint32_t wtype, uint64_t k)
+size_t qmat_act_bytes_with(const struct qmat_kernels *kk, uint32_t wtype, uint64_t k)
 {
 	size_t b;
-	switch (act_form(wtype)) {
+	switch (act_form(kk, wtype)) {
 	case ACT_Q8_0: b = (size_t)k + 8 * (size_t)(k / 32); break;
 	case ACT_Q8_K: b = (size_t)k + 4 * (size_t)(k / 256) + 2 * (size_t)(k / 16); break;
 	default: b = (size_t)k * sizeof(float); break;
 	}
 	return (b + 63) & ~(size_t)63;
+}
+
+size_t qmat_act_bytes(uint32_t wtype, uint64_t k)
+{
+	return qmat_act_bytes_with(qmat_kernels_default(), wtype, k);
 }
 
 /* ---- activation quantization --------------------------------------------------- */
@@ -95,9 +102,9 @@ void qmat_act_prepare_with(const struct qmat_kernels *kk, uint32_t wtype, const 
 			   uint64_t k, void *act)
 {
 	uint8_t *a = act;
-	qmat_quant_fn quant_block = kk && kk->quant ? kk->quant : qmat_ref_quant;
-	size_t bytes = qmat_act_bytes(wtype, k);
-	switch (act_form(wtype)) {
+	qmat_quant_fn quant_block = kk->quant ? kk->quant : qmat_ref_quant;
+	size_t bytes = qmat_act_bytes_with(kk, wtype, k);
+	switch (act_form(kk, wtype)) {
 	case ACT_Q8_0: {
 		int8_t *q = (int8_t *)a;
 		float *d = (float *)(void *)(a + k), *sd = d + k / 32;
@@ -148,12 +155,13 @@ static bool cpu_has(const char *name)
 		       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
 		       __builtin_cpu_supports("avx512vnni");
 #endif
-	return !strcmp(name, "ref");
+	return !strcmp(name, "ref") || !strcmp(name, "exact");
 }
 
 const struct qmat_kernels *qmat_kernels_get(const char *name)
 {
 	static const struct qmat_kernels *const all[] = {
+		&qmat_kernels_exact,
 		&qmat_kernels_ref,
 #if defined(__x86_64__) && defined(__GNUC__)
 		&qmat_kernels_avx2,
@@ -203,7 +211,7 @@ void qmat_gemm_with(const struct qmat_kernels *kk, uint32_t wtype, const void *W
 	if (!kk || !qmat_supported(wtype, k) || r1 <= r0 || n == 0)
 		return;
 	size_t rb = qmat_row_bytes(wtype, k);
-	int slot = slot_of(wtype);
+	int slot = kk->exact ? -1 : slot_of(wtype);
 	qmat_row_fn fn = slot >= 0 ? kk->row[slot] : NULL;
 	qmat_rows2_fn fn2 = slot >= 0 && n > 1 ? kk->rows2[slot] : NULL;
 	if (slot >= 0 && !fn)

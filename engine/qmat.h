@@ -49,8 +49,14 @@
  * Kernel families: "ref" (plain C, any machine), "avx2" (AVX2 + FMA +
  * F16C) and "avx512" (AVX-512 F/BW/VL with VNNI for the integer dots and
  * 512-bit float kernels). The best one the CPU has is picked at the first
- * product; the environment variable MEMEX_KERNELS=ref|avx2|avx512 forces
- * one (ignored, with the automatic choice, when the CPU lacks it).
+ * product; the environment variable MEMEX_KERNELS=ref|avx2|avx512|exact
+ * forces one (ignored, with the automatic choice, when the CPU lacks it).
+ * "exact" is the oracle, never picked by itself: float activations for
+ * every type and each weight block dequantized (quant_ref.c), exact to
+ * float rounding and slow; its prepared activations are floats, so its
+ * products take only activations it prepared (qmat_act_bytes and
+ * qmat_act_prepare follow the family in use, so callers that keep to the
+ * default family never see the difference).
  */
 #ifndef MX_QMAT_H
 #define MX_QMAT_H
@@ -63,7 +69,8 @@
 bool qmat_supported(uint32_t wtype, uint64_t k);
 /* Bytes of one weight row. */
 size_t qmat_row_bytes(uint32_t wtype, uint64_t k);
-/* Bytes of one prepared activation vector of k values (a multiple of 64). */
+/* Bytes of one prepared activation vector of k values (a multiple of 64),
+ * for the default family (see "exact" below). */
 size_t qmat_act_bytes(uint32_t wtype, uint64_t k);
 /* x (k floats) -> act (qmat_act_bytes(wtype, k) bytes, caller's). */
 void qmat_act_prepare(uint32_t wtype, const float *x, uint64_t k, void *act);
@@ -76,15 +83,16 @@ void qmat_gemm(uint32_t wtype, const void *W, uint64_t k, const void *act, size_
 /* A kernel family; static storage, never freed. */
 struct qmat_kernels;
 
-/* The family called name ("ref", "avx2", "avx512"), or NULL when the name
+/* The family called name ("ref", "avx2", "avx512", "exact"), or NULL when the name
  * is unknown or this CPU lacks the instructions it needs. */
 const struct qmat_kernels *qmat_kernels_get(const char *name);
 /* The family qmat_gemm() uses (chosen once, see above). */
 const struct qmat_kernels *qmat_kernels_default(void);
 /* Its name, static storage. */
 const char *qmat_kernels_name(const struct qmat_kernels *kk);
-/* qmat_act_prepare() with the family kk (every family prepares the same
- * bytes; the SIMD ones faster). */
+/* qmat_act_bytes() and qmat_act_prepare() for the family kk (every
+ * family but "exact" prepares the same bytes; the SIMD ones faster). */
+size_t qmat_act_bytes_with(const struct qmat_kernels *kk, uint32_t wtype, uint64_t k);
 void qmat_act_prepare_with(const struct qmat_kernels *kk, uint32_t wtype, const float *x,
 			   uint64_t k, void *act);
 /* qmat_gemm() with the family kk. */

@@ -14,6 +14,7 @@
 #ifndef MX_QMAT_INT_H
 #define MX_QMAT_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,7 @@ typedef float (*qmat_quant_fn)(const float *x, int n, int8_t *q);
 
 struct qmat_kernels {
 	const char *name;
+	bool exact; /* float activations and the dequantizing kernel for every type */
 	qmat_row_fn row[QS_N];
 	qmat_quant_fn quant;
 	qmat_rows2_fn rows2[QS_N]; /* optional, for n > 1 */
@@ -58,6 +60,7 @@ struct qmat_kernels {
 
 float qmat_ref_quant(const float *x, int n, int8_t *q);
 
+extern const struct qmat_kernels qmat_kernels_exact;
 extern const struct qmat_kernels qmat_kernels_ref;
 extern const struct qmat_kernels qmat_kernels_avx2;
 extern const struct qmat_kernels qmat_kernels_avx512;

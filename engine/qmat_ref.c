@@ -280,7 +280,14 @@ const struct qmat_kernels qmat_kernels_ref = {
 	.quant = qmat_ref_quant,
 };
 
-/* Types without a slot: each block dequantized (quant_ref.c), then a float
+/* The exact family: no row kernels, every type dequantized (below). */
+const struct qmat_kernels qmat_kernels_exact = {
+	.name = "exact",
+	.exact = true,
+	.quant = qmat_ref_quant,
+};
+
+/* Types without a slot (and every type in the exact family): each block dequantized (quant_ref.c), then a float
  * dot with the float activations. */
 void qmat_ref_row_dequant(uint32_t wtype, const uint8_t *w, uint64_t k, const uint8_t *act,
 			  size_t act_stride, size_t na, float *y, size_t ldy)

@@ -156,13 +156,16 @@ static size_t n_fail_report;
 static bool run_case(const struct qmat_kernels *kk, uint32_t wtype, uint64_t k, size_t n)
 {
 	enum { ROWS = 21, R0 = 3, R1 = 20, LDY = 25 }; /* 17 rows: a tile of 16 and one */
-	size_t rb = qmat_row_bytes(wtype, k), ab = qmat_act_bytes(wtype, k);
+	const struct qmat_kernels *ref = qmat_kernels_get("ref");
+	bool exact = !strcmp(qmat_kernels_name(kk), "exact");
+	size_t rb = qmat_row_bytes(wtype, k);
+	size_t ab = qmat_act_bytes_with(kk, wtype, k), abr = qmat_act_bytes_with(ref, wtype, k);
 	uint8_t *wbuf = malloc(rb * ROWS + 1);
 	float *wf = malloc((size_t)k * ROWS * sizeof *wf);
 	float *x = malloc((size_t)k * n * sizeof *x);
-	uint8_t *act = malloc(ab * n);
+	uint8_t *act = malloc(ab * n), *actr = malloc(abr * n);
 	float *y = malloc((size_t)LDY * n * sizeof *y), *yr = malloc((size_t)LDY * n * sizeof *yr);
-	bool ok = wbuf && wf && x && act && y && yr;
+	bool ok = wbuf && wf && x && act && actr && y && yr;
 	if (!ok)
 		goto out;
 	uint8_t *w = wbuf + 1; /* odd address */
@@ -174,13 +177,13 @@ static bool run_case(const struct qmat_kernels *kk, uint32_t wtype, uint64_t k, 
 			x[i * k + j] = rndf() * (float)(1 + i % 3);
 		if (i % 5 == 4) /* a block of zeros: d = 0 */
 			memset(x + i * k, 0, (k < 32 ? k : 32) * sizeof *x);
-		qmat_act_prepare(wtype, x + i * k, k, act + i * ab);
+		qmat_act_prepare_with(kk, wtype, x + i * k, k, act + i * ab);
+		qmat_act_prepare_with(ref, wtype, x + i * k, k, actr + i * abr);
 	}
 	for (size_t i = 0; i < (size_t)LDY * n; i++)
 		y[i] = yr[i] = -12345.0f;
 	qmat_gemm_with(kk, wtype, w, k, act, ab, n, R0, R1, y, LDY);
-	const struct qmat_kernels *ref = qmat_kernels_get("ref");
-	qmat_gemm_with(ref, wtype, w, k, act, ab, n, R0, R1, yr, LDY);
+	qmat_gemm_with(ref, wtype, w, k, actr, abr, n, R0, R1, yr, LDY);
 	for (size_t i = 0; i < n && ok; i++) {
 		for (size_t r = 0; r < LDY && ok; r++) {
 			float got = y[i * LDY + r];
@@ -195,15 +198,22 @@ static bool run_case(const struct qmat_kernels *kk, uint32_t wtype, uint64_t k, 
 				continue;
 			}
 			struct expect e = oracle(wtype, wf + r * k, x + i * k, k);
+			if (exact) /* float activations: float rounding only */
+				e.actq = 0;
 			double err = fabs((double)got - e.exact);
+			/* the exact family against the plain-C one: both within
+			 * their bounds of the oracle */
 			double err_ref = fabs((double)got - (double)yr[i * LDY + r]);
-			if (!(err <= e.actq + 2 * e.slack) || !(err_ref <= 2 * e.slack)) {
+			double tol_ref = 2 * e.slack;
+			if (exact)
+				tol_ref = oracle(wtype, wf + r * k, x + i * k, k).actq + 4 * e.slack;
+			if (!(err <= e.actq + 2 * e.slack) || !(err_ref <= tol_ref)) {
 				if (n_fail_report++ < 10)
 					printf("    %s %s k=%llu n=%zu i=%zu r=%zu: got %.9g exact "
 					       "%.9g (tol %.3g), ref %.9g (tol %.3g)\n",
 					       qmat_kernels_name(kk), quant_type_name(wtype),
 					       (unsigned long long)k, n, i, r, got, e.exact,
-					       e.actq + 2 * e.slack, yr[i * LDY + r], 2 * e.slack);
+					       e.actq + 2 * e.slack, yr[i * LDY + r], tol_ref);
 				ok = false;
 			}
 		}
@@ -213,6 +223,7 @@ out:
 	free(wf);
 	free(x);
 	free(act);
+	free(actr);
 	free(y);
 	free(yr);
 	return ok;
@@ -269,12 +280,17 @@ static void test_avx512(void)
 	family("avx512");
 }
 
+static void test_exact(void)
+{
+	family("exact");
+}
+
 /* Types without their own kernel dequantize a block at a time in every
  * family (float activations, so within float slack of the oracle). */
 static void test_fallback_types(void)
 {
-	static const char *const fams[] = { "ref", "avx2", "avx512" };
-	for (size_t f = 0; f < 3; f++) {
+	static const char *const fams[] = { "ref", "avx2", "avx512", "exact" };
+	for (size_t f = 0; f < 4; f++) {
 		const struct qmat_kernels *kk = qmat_kernels_get(fams[f]);
 		if (!kk)
 			continue;
@@ -290,14 +306,15 @@ static void test_act_prepare(void)
 	float x[K];
 	for (int j = 0; j < K; j++)
 		x[j] = rndf() * 3;
-	size_t ab = qmat_act_bytes(GGML_Q8_0, K);
+	const struct qmat_kernels *ref = qmat_kernels_get("ref");
+	size_t ab = qmat_act_bytes_with(ref, GGML_Q8_0, K);
 	CHECK_EQ_INT(ab % 64, 0);
 	CHECK(ab >= K + 8 * (K / 32));
 	uint8_t *a = calloc(1, ab);
 	CHECK(a != NULL);
 	if (!a)
 		return;
-	qmat_act_prepare(GGML_Q8_0, x, K, a);
+	qmat_act_prepare_with(ref, GGML_Q8_0, x, K, a);
 	const int8_t *q = (const int8_t *)a;
 	const float *d = (const float *)(void *)(a + K), *sd = d + K / 32;
 	for (int b = 0; b < K / 32; b++) {
@@ -313,13 +330,13 @@ static void test_act_prepare(void)
 			CHECK(fabsf(d[b] * q[32 * b + j] - x[32 * b + j]) <= d[b] * 0.5001f);
 	}
 	free(a);
-	ab = qmat_act_bytes(GGML_Q4_K, K);
+	ab = qmat_act_bytes_with(ref, GGML_Q4_K, K);
 	CHECK(ab >= K + 4 * (K / 256) + 2 * (K / 16));
 	a = calloc(1, ab);
 	CHECK(a != NULL);
 	if (!a)
 		return;
-	qmat_act_prepare(GGML_Q6_K, x, K, a);
+	qmat_act_prepare_with(ref, GGML_Q6_K, x, K, a);
 	q = (const int8_t *)a;
 	const int16_t *bs = (const int16_t *)(void *)(a + K + 4 * (K / 256));
 	for (int s = 0; s < K / 16; s++) {
@@ -331,8 +348,8 @@ static void test_act_prepare(void)
 	/* non-finite inputs must not be undefined behaviour */
 	x[7] = NAN;
 	x[300] = INFINITY;
-	qmat_act_prepare(GGML_Q6_K, x, K, a);
-	qmat_act_prepare(GGML_Q8_0, x, K, a);
+	qmat_act_prepare_with(ref, GGML_Q6_K, x, K, a);
+	qmat_act_prepare_with(ref, GGML_Q8_0, x, K, a);
 	free(a);
 }
 
@@ -370,7 +387,7 @@ static void test_act_prepare_families(void)
 			if (variant == 5)
 				x[40] = NAN, x[41] = 1e38f, x[290] = NAN, x[63] = NAN, x[511] = NAN;
 			for (size_t t = 0; t < 3; t++) {
-				size_t ab = qmat_act_bytes(types[t], K);
+				size_t ab = qmat_act_bytes_with(ref, types[t], K);
 				uint8_t *a1 = malloc(ab), *a2 = malloc(ab);
 				CHECK(a1 && a2);
 				if (a1 && a2) {
@@ -421,7 +438,7 @@ static void test_families(void)
 }
 
 static const struct test_case tests[] = {
-	TEST(test_ref),	    TEST(test_avx2),	     TEST(test_avx512),
+	TEST(test_ref),	    TEST(test_avx2),	     TEST(test_avx512),    TEST(test_exact),
 	TEST(test_fallback_types), TEST(test_act_prepare), TEST(test_act_prepare_families),
 	TEST(test_families),
 };
