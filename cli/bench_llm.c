@@ -238,6 +238,8 @@ static const struct bshape bshapes[] = {
 	{ "135m", "SmolLM2-135M", 576, 1536, 30, 9, 3, 49152 },
 	{ "360m", "SmolLM2-360M", 960, 2560, 32, 15, 5, 49152 },
 	{ "0.5b", "Qwen2.5-0.5B", 896, 4864, 24, 14, 2, 151936 },
+	/* every width a multiple of 256, for the K-quants */
+	{ "1.1b", "TinyLlama-1.1B", 2048, 5632, 22, 32, 4, 32000 },
 };
 
 /* The products of one layer: q, k, v (same input), o, gate, up (same
@@ -555,7 +557,7 @@ int bench_qmat(struct cli *c, int argc, char **argv)
 		if (!strcmp(bshapes[i].key, shape))
 			s = &bshapes[i];
 	if (!s) {
-		cli_error("unknown shape '%s' (135m, 360m or 0.5b)", shape);
+		cli_error("unknown shape '%s' (135m, 360m, 0.5b or 1.1b)", shape);
 		return CLI_USAGE;
 	}
 	/* the lists: types and kernel families */
