@@ -225,6 +225,21 @@ static int bench_bandwidth(int nth, double *read_gbs, double *copy_gbs)
 	return 0;
 }
 
+/* The limits of the machine for nth threads, printed: read bandwidth
+ * (*rd, GB/s), copy bandwidth and sgemm (*gf, GFLOP/s). -1 when out of
+ * memory. */
+static int bench_machine(int nth, double *rd, double *gf)
+{
+	double cp = 0;
+	if (bench_bandwidth(nth, rd, &cp))
+		return -1;
+	*gf = bench_sgemm_gflops(nth);
+	printf("  machine, same run: read %.1f GB/s, copy %.1f GB/s (512 MB, %d threads); "
+	       "sgemm %.1f GFLOP/s (OpenBLAS, %d threads)\n",
+	       *rd, cp, nth, *gf, nth);
+	return 0;
+}
+
 /* ===================================================================== */
 /* model shapes and random weights                                       */
 /* ===================================================================== */
@@ -592,15 +607,11 @@ int bench_qmat(struct cli *c, int argc, char **argv)
 	       s->name, (unsigned long long)s->hidden, (unsigned long long)s->ff,
 	       (unsigned long long)s->layers, (unsigned long long)s->vocab, nth);
 	fflush(stdout);
-	double rd = 0, cp = 0;
-	if (bench_bandwidth((int)nth, &rd, &cp)) {
+	double rd = 0, gf = 0;
+	if (bench_machine((int)nth, &rd, &gf)) {
 		cli_error("out of memory");
 		return CLI_ERR;
 	}
-	double gf = bench_sgemm_gflops((int)nth);
-	printf("  machine, same run: read %.1f GB/s, copy %.1f GB/s (512 MB, %zu threads); "
-	       "sgemm %.1f GFLOP/s (OpenBLAS, %zu threads)\n",
-	       rd, cp, nth, gf, nth);
 	printf("  %-7s %-7s %8s | %8s %6s %5s | %9s %7s %5s | %9s %7s %5s\n", "type", "kernels",
 	       "MB/tok", "decode/s", "GB/s", "%rd", "pp128/s", "GFLOP/s", "%sg", "pp512/s",
 	       "GFLOP/s", "%sg");
@@ -718,15 +729,11 @@ int bench_llm(struct cli *c, int argc, char **argv)
 	       path, eng_llm_arch(m), wbytes / 1e6, nth,
 	       qmat_kernels_name(qmat_kernels_default()));
 	fflush(stdout);
-	double rd = 0, cp = 0;
-	if (bench_bandwidth((int)nth, &rd, &cp)) {
+	double rd = 0, gf = 0;
+	if (bench_machine((int)nth, &rd, &gf)) {
 		cli_error("out of memory");
 		goto out;
 	}
-	double gf = bench_sgemm_gflops((int)nth);
-	printf("  machine, same run: read %.1f GB/s, copy %.1f GB/s (512 MB, %zu threads); "
-	       "sgemm %.1f GFLOP/s (OpenBLAS, %zu threads)\n",
-	       rd, cp, nth, gf, nth);
 	int nv = eng_llm_n_vocab(m);
 	tok = malloc((pp[NPP - 1] + DECODE) * sizeof *tok);
 	if (!tok)

@@ -133,39 +133,17 @@ static float dot_q5_1(const uint8_t *w, const uint8_t *act, uint64_t k)
 
 /* ---- K-quants against Q8_K activations ------------------------------------- */
 
-static float dot_q4_k(const uint8_t *w, const uint8_t *act, uint64_t k)
+/* Q4_K (q5 false) and Q5_K: sum_b d da sum_j sc_j (q_j . a_j) - dmin da
+ * sum_j m_j bsum32_j over the 8 sub-blocks j of 32. */
+static float dot_k45(const uint8_t *w, const uint8_t *act, uint64_t k, bool q5)
 {
 	const int8_t *q = qmat_a8_q(act);
 	const float *da = qmat_a8_d(act, k);
 	const int16_t *bs = qmat_ak_bsums(act, k);
+	const size_t bsz = q5 ? 176 : 144;
 	float s = 0;
-	for (uint64_t b = 0; b < k / 256; b++, w += 144, q += 256, bs += 16) {
-		const uint8_t *qs = w + 16;
-		int sumi = 0, summ = 0;
-		for (int j = 0; j < 8; j++) {
-			int sc, m;
-			qmat_k4_scale_min(w + 4, j, &sc, &m);
-			const uint8_t *c = qs + 32 * (j / 2);
-			int shift = 4 * (j & 1), sub = 0;
-			for (int l = 0; l < 32; l++)
-				sub += ((c[l] >> shift) & 15) * q[32 * j + l];
-			sumi += sc * sub;
-			summ += m * (bs[2 * j] + bs[2 * j + 1]);
-		}
-		s += quant_f16_to_f32(qmat_rd16(w)) * da[b] * (float)sumi -
-		     quant_f16_to_f32(qmat_rd16(w + 2)) * da[b] * (float)summ;
-	}
-	return s;
-}
-
-static float dot_q5_k(const uint8_t *w, const uint8_t *act, uint64_t k)
-{
-	const int8_t *q = qmat_a8_q(act);
-	const float *da = qmat_a8_d(act, k);
-	const int16_t *bs = qmat_ak_bsums(act, k);
-	float s = 0;
-	for (uint64_t b = 0; b < k / 256; b++, w += 176, q += 256, bs += 16) {
-		const uint8_t *qh = w + 16, *qs = w + 48;
+	for (uint64_t b = 0; b < k / 256; b++, w += bsz, q += 256, bs += 16) {
+		const uint8_t *qh = w + 16, *qs = w + (q5 ? 48 : 16);
 		int sumi = 0, summ = 0;
 		for (int j = 0; j < 8; j++) {
 			int sc, m;
@@ -173,7 +151,9 @@ static float dot_q5_k(const uint8_t *w, const uint8_t *act, uint64_t k)
 			const uint8_t *c = qs + 32 * (j / 2);
 			int shift = 4 * (j & 1), sub = 0;
 			for (int l = 0; l < 32; l++) {
-				int v = ((c[l] >> shift) & 15) | ((qh[l] >> j) & 1) << 4;
+				int v = (c[l] >> shift) & 15;
+				if (q5)
+					v |= ((qh[l] >> j) & 1) << 4;
 				sub += v * q[32 * j + l];
 			}
 			sumi += sc * sub;
@@ -183,6 +163,16 @@ static float dot_q5_k(const uint8_t *w, const uint8_t *act, uint64_t k)
 		     quant_f16_to_f32(qmat_rd16(w + 2)) * da[b] * (float)summ;
 	}
 	return s;
+}
+
+static float dot_q4_k(const uint8_t *w, const uint8_t *act, uint64_t k)
+{
+	return dot_k45(w, act, k, false);
+}
+
+static float dot_q5_k(const uint8_t *w, const uint8_t *act, uint64_t k)
+{
+	return dot_k45(w, act, k, true);
 }
 
 static float dot_q6_k(const uint8_t *w, const uint8_t *act, uint64_t k)
