@@ -2,11 +2,12 @@
  * bench_llm.c - memex bench qmat: the chat model's matrix products alone.
  *
  *   memex bench qmat [--shape S] [--type T,...] [--kernels K,...] [--threads N]
- *                    [--runs N] [--json]
+ *                    [--runs N]
+ *   memex bench llm [--threads N] [--runs N] MODEL
  *
  * Builds random weights of a real model's shapes (every projection of
  * every layer, and the output head) and runs them the way a forward pass
- * does, on a small thread pool that splits each product by rows:
+ * does, on the engine's thread pool, each product split by rows:
  *   decode   one token: each matrix once against one activation vector;
  *            tokens/s, and the weight bytes streamed per second as a share
  *            of the machine's read bandwidth (the roofline of decode);
@@ -15,12 +16,10 @@
  *            tokens) as a share of sgemm.
  * Read bandwidth, copy bandwidth and sgemm are measured in the same run
  * (the machine is shared; ratios are what compare across runs). Attention,
- * norms and activations are not included: that is 'bench llm'.
+ * norms and activations are not included: that is 'bench llm', which
+ * runs a whole model (engine/llm.h) the same way.
  */
 #include <getopt.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,95 +29,15 @@
 #include "../engine/llm.h"
 #include "../engine/qmat.h"
 #include "../engine/quant.h"
+#include "../engine/threadpool.h"
 #include "bench.h"
 #include "cli.h"
 
 enum { BP_MAX = 16 };
 
 /* ===================================================================== */
-/* a spinning thread pool                                                */
+/* threads: the engine's pool (engine/threadpool.h)                      */
 /* ===================================================================== */
-
-/* Workers spin (then yield) on a generation counter, so that a job costs
- * a few hundred nanoseconds to hand out: decode runs ~200 small products
- * per token. The pool lives only while products are timed. */
-struct bpool;
-typedef void (*bpool_fn)(void *arg, int tid, int nth);
-
-struct bworker {
-	struct bpool *p;
-	int tid;
-};
-
-struct bpool {
-	int nth;
-	pthread_t th[BP_MAX];
-	struct bworker wk[BP_MAX];
-	atomic_uint gen, left;
-	atomic_bool quit;
-	bpool_fn fn;
-	void *arg;
-};
-
-static void bpool_relax(unsigned *spins)
-{
-	if (++*spins > 4000)
-		sched_yield();
-	else
-		__builtin_ia32_pause();
-}
-
-static void *bpool_main(void *v)
-{
-	struct bworker *w = v;
-	struct bpool *p = w->p;
-	unsigned seen = 0;
-	for (;;) {
-		unsigned g, spins = 0;
-		while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen)
-			bpool_relax(&spins);
-		seen = g;
-		if (atomic_load(&p->quit))
-			break;
-		p->fn(p->arg, w->tid, p->nth);
-		atomic_fetch_sub_explicit(&p->left, 1, memory_order_release);
-	}
-	return NULL;
-}
-
-static int bpool_start(struct bpool *p, int nth)
-{
-	memset(p, 0, sizeof *p);
-	p->nth = 1;
-	for (int t = 1; t < nth; t++) {
-		p->wk[t].p = p;
-		p->wk[t].tid = t;
-		if (pthread_create(&p->th[t], NULL, bpool_main, &p->wk[t]))
-			return -1;
-		p->nth = t + 1;
-	}
-	return 0;
-}
-
-static void bpool_run(struct bpool *p, bpool_fn fn, void *arg)
-{
-	p->fn = fn;
-	p->arg = arg;
-	atomic_store(&p->left, (unsigned)p->nth - 1);
-	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
-	fn(arg, 0, p->nth);
-	unsigned spins = 0;
-	while (atomic_load_explicit(&p->left, memory_order_acquire))
-		bpool_relax(&spins);
-}
-
-static void bpool_stop(struct bpool *p)
-{
-	atomic_store(&p->quit, true);
-	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
-	for (int t = 1; t < p->nth; t++)
-		pthread_join(p->th[t], NULL);
-}
 
 /* [*a, *b) of 0..n for thread tid of nth, in multiples of m */
 static void bsplit(uint64_t n, int tid, int nth, uint64_t m, uint64_t *a, uint64_t *b)
@@ -180,14 +99,13 @@ static int bench_bandwidth(int nth, double *read_gbs, double *copy_gbs)
 	enum { CHUNKS = 32, PASSES = 5 };
 	const size_t chunk = (size_t)16 << 20;
 	struct bw_job j = { .len = chunk };
-	struct bpool p;
+	struct eng_pool *p = NULL;
 	double brd[CHUNKS], bcp[CHUNKS];
 	j.buf = malloc(chunk * CHUNKS);
 	if (!j.buf)
 		return -1;
 	memset(j.buf, 1, chunk * CHUNKS);
-	if (bpool_start(&p, nth)) {
-		bpool_stop(&p);
+	if (eng_pool_new(nth, &p)) {
 		free(j.buf);
 		return -1;
 	}
@@ -198,7 +116,7 @@ static int bench_bandwidth(int nth, double *read_gbs, double *copy_gbs)
 			j.off = (size_t)c * chunk;
 			j.copy = false;
 			double t0 = bench_now();
-			bpool_run(&p, bw_fn, &j);
+			eng_pool_run(p, bw_fn, &j);
 			double t = bench_now() - t0;
 			if (r > 0 && t < brd[c])
 				brd[c] = t;
@@ -207,7 +125,7 @@ static int bench_bandwidth(int nth, double *read_gbs, double *copy_gbs)
 			j.off = (size_t)c * chunk;
 			j.copy = true;
 			double t0 = bench_now();
-			bpool_run(&p, bw_fn, &j);
+			eng_pool_run(p, bw_fn, &j);
 			double t = bench_now() - t0;
 			if (r > 0 && t < bcp[c])
 				bcp[c] = t;
@@ -220,7 +138,7 @@ static int bench_bandwidth(int nth, double *read_gbs, double *copy_gbs)
 	}
 	*read_gbs = (double)(chunk * CHUNKS) / trd / 1e9;
 	*copy_gbs = (double)(chunk * CHUNKS) / tcp / 1e9;
-	bpool_stop(&p);
+	eng_pool_free(p);
 	free(j.buf);
 	return 0;
 }
@@ -416,7 +334,7 @@ enum { BT_MAX = 64 * BM_N + 1 };
  * last), each timed; best[j] keeps the fastest time of product j over the
  * passes. x holds n x ff floats, act and y room for n vectors of the
  * widest matrix. */
-static void bforward(struct bpool *p, const struct bmodel *bm, struct brun *r, size_t n,
+static void bforward(struct eng_pool *p, const struct bmodel *bm, struct brun *r, size_t n,
 		     double *best)
 {
 	const struct bshape *s = bm->s;
@@ -430,8 +348,8 @@ static void bforward(struct bpool *p, const struct bmodel *bm, struct brun *r, s
 			/* k and v reuse q's prepared input, up reuses gate's; the
 			 * preparation is timed with the first */
 			if (i != BM_K && i != BM_V && i != BM_UP)
-				bpool_run(p, prep_fn, r);
-			bpool_run(p, gemm_fn, r);
+				eng_pool_run(p, prep_fn, r);
+			eng_pool_run(p, gemm_fn, r);
 			double t = bench_now() - t0;
 			best[j] = t < best[j] ? t : best[j];
 		}
@@ -440,8 +358,8 @@ static void bforward(struct bpool *p, const struct bmodel *bm, struct brun *r, s
 	r->m = &bm->head;
 	r->n = 1;
 	r->act_stride = qmat_act_bytes_with(r->kk, bm->wtype, r->m->k);
-	bpool_run(p, prep_fn, r);
-	bpool_run(p, gemm_fn, r);
+	eng_pool_run(p, prep_fn, r);
+	eng_pool_run(p, gemm_fn, r);
 	double t = bench_now() - t0;
 	best[j] = t < best[j] ? t : best[j];
 }
@@ -477,30 +395,28 @@ static int bench_model(const struct bmodel *bm, const struct qmat_kernels *kk, i
 	uint8_t *act = malloc(nmax * ab);
 	float *y = malloc(ny * sizeof *y);
 	double *best = malloc(BT_MAX * sizeof *best);
-	struct bpool p;
+	struct eng_pool *p = NULL;
 	int rc = -1;
 	memset(res, 0, sizeof *res);
 	if (!x || !act || !y || !best)
 		goto out;
 	for (size_t i = 0; i < nmax * s->ff; i++)
 		x[i] = (float)(brnd() % 2001) / 1000.0f - 1.0f;
-	if (bpool_start(&p, nth)) {
-		bpool_stop(&p);
+	if (eng_pool_new(nth, &p))
 		goto out;
-	}
 	struct brun r = { .kk = kk, .wtype = bm->wtype, .x = x, .act = act, .y = y };
 	best_reset_sum(best, true);
-	bforward(&p, bm, &r, 1, best); /* warm-up */
+	bforward(p, bm, &r, 1, best); /* warm-up */
 	best_reset_sum(best, true);
 	for (size_t run = 0; run < 8 * runs; run++)
-		bforward(&p, bm, &r, 1, best);
+		bforward(p, bm, &r, 1, best);
 	res->decode_tps = 1 / best_reset_sum(best, true);
 	for (int pi = 0; pi < 2; pi++) {
 		for (size_t run = 0; run < runs; run++)
-			bforward(&p, bm, &r, prefill_n[pi], best);
+			bforward(p, bm, &r, prefill_n[pi], best);
 		res->prefill_tps[pi] = (double)prefill_n[pi] / best_reset_sum(best, true);
 	}
-	bpool_stop(&p);
+	eng_pool_free(p);
 	rc = 0;
 out:
 	free(x);
