@@ -298,9 +298,9 @@ static int bmodel_make(struct bmodel *bm, const struct bshape *s, uint32_t wtype
 struct brun {
 	const struct qmat_kernels *kk;
 	uint32_t wtype;
-	size_t n;	    /* activation vectors */
-	const float *x;	    /* n x k inputs */
-	uint8_t *act;	    /* n prepared vectors */
+	size_t n;	/* activation vectors */
+	const float *x; /* n x k inputs */
+	uint8_t *act;	/* n prepared vectors */
 	size_t act_stride;
 	const struct bmat *m;
 	float *y; /* n x rows */
@@ -322,8 +322,8 @@ static void gemm_fn(void *arg, int tid, int nth)
 	uint64_t a, b;
 	bsplit(r->m->rows, tid, nth, 16, &a, &b);
 	if (a < b)
-		qmat_gemm_with(r->kk, r->wtype, r->m->w, r->m->k, r->act, r->act_stride, r->n, a,
-			       b, r->y, r->m->rows);
+		qmat_gemm_with(r->kk, r->wtype, r->m->w, r->m->k, r->act, r->act_stride, r->n, a, b,
+			       r->y, r->m->rows);
 }
 
 /* Product j of a forward pass (the BM_N of each layer, then the head)
@@ -385,8 +385,8 @@ static const size_t prefill_n[2] = { 128, 512 };
 /* Tokens/s from the sum of each product's best time over the runs: a
  * product that a busy machine's scheduler interrupted in one run counts
  * with its time from another. */
-static int bench_model(const struct bmodel *bm, const struct qmat_kernels *kk, int nth,
-		       size_t runs, struct bresult *res)
+static int bench_model(const struct bmodel *bm, const struct qmat_kernels *kk, int nth, size_t runs,
+		       struct bresult *res)
 {
 	const struct bshape *s = bm->s;
 	size_t nmax = prefill_n[1], ny = nmax * s->ff > s->vocab ? nmax * s->ff : s->vocab;
@@ -641,9 +641,8 @@ int bench_llm(struct cli *c, int argc, char **argv)
 	double load0 = loadavg();
 	double head_params, wbytes = llm_weight_bytes(eng_llm_gguf(m), &head_params);
 	double fpt = eng_llm_flops_per_token(m);
-	printf("bench llm: %s (%s, %.0f MB of weights per token), %zu threads, kernels %s\n",
-	       path, eng_llm_arch(m), wbytes / 1e6, nth,
-	       qmat_kernels_name(qmat_kernels_default()));
+	printf("bench llm: %s (%s, %.0f MB of weights per token), %zu threads, kernels %s\n", path,
+	       eng_llm_arch(m), wbytes / 1e6, nth, qmat_kernels_name(qmat_kernels_default()));
 	fflush(stdout);
 	double rd = 0, gf = 0;
 	if (bench_machine((int)nth, &rd, &gf)) {
@@ -707,7 +706,8 @@ int bench_llm(struct cli *c, int argc, char **argv)
 	free(tt);
 	printf("  decode: %.1f tokens/s (median of %zu tokens), %.1f at best: %.1f GB/s of weights "
 	       "= %.0f%% of read bandwidth (best)\n",
-	       1 / med, nt, 1 / best, wbytes / best / 1e9, rd > 0 ? 100 * wbytes / best / 1e9 / rd : 0);
+	       1 / med, nt, 1 / best, wbytes / best / 1e9,
+	       rd > 0 ? 100 * wbytes / best / 1e9 / rd : 0);
 	printf("  load average %.2f at the start, %.2f at the end (%ld CPUs)\n", load0, loadavg(),
 	       sysconf(_SC_NPROCESSORS_ONLN));
 	ret = CLI_OK;

@@ -75,7 +75,9 @@ static void fill_weights(uint32_t wtype, uint8_t *w, uint64_t k, size_t rows)
 				memcpy(p, &v, 4);
 				break;
 			}
-			case GGML_F16: put16(p, (uint16_t)(rnd_half() | (rnd32() & 1) << 15)); break;
+			case GGML_F16:
+				put16(p, (uint16_t)(rnd_half() | (rnd32() & 1) << 15));
+				break;
 			case GGML_BF16: {
 				float v = rndf();
 				uint32_t u;
@@ -206,7 +208,8 @@ static bool run_case(const struct qmat_kernels *kk, uint32_t wtype, uint64_t k, 
 			double err_ref = fabs((double)got - (double)yr[i * LDY + r]);
 			double tol_ref = 2 * e.slack;
 			if (exact)
-				tol_ref = oracle(wtype, wf + r * k, x + i * k, k).actq + 4 * e.slack;
+				tol_ref =
+					oracle(wtype, wf + r * k, x + i * k, k).actq + 4 * e.slack;
 			if (!(err <= e.actq + 2 * e.slack) || !(err_ref <= tol_ref)) {
 				if (n_fail_report++ < 10)
 					printf("    %s %s k=%llu n=%zu i=%zu r=%zu: got %.9g exact "
@@ -373,7 +376,8 @@ static void test_act_prepare_families(void)
 			for (int j = 0; j < K; j++) {
 				x[j] = rndf() * 5;
 				if (variant == 1)
-					x[j] = (float)((int)(rnd32() % 255) - 127) + 0.5f * (float)(j & 1);
+					x[j] = (float)((int)(rnd32() % 255) - 127) +
+					       0.5f * (float)(j & 1);
 				if (variant == 2)
 					x[j] = j % 3 ? 0.0f : 1e-40f * (float)(j % 7);
 				if (variant == 3)
@@ -438,8 +442,13 @@ static void test_families(void)
 }
 
 static const struct test_case tests[] = {
-	TEST(test_ref),	    TEST(test_avx2),	     TEST(test_avx512),    TEST(test_exact),
-	TEST(test_fallback_types), TEST(test_act_prepare), TEST(test_act_prepare_families),
+	TEST(test_ref),
+	TEST(test_avx2),
+	TEST(test_avx512),
+	TEST(test_exact),
+	TEST(test_fallback_types),
+	TEST(test_act_prepare),
+	TEST(test_act_prepare_families),
 	TEST(test_families),
 };
 
