@@ -28,6 +28,7 @@
 #include "../indexer/indexer.h"
 #include "../retriever/retriever.h"
 #include "../store/store.h"
+#include "bench.h"
 #include "cli.h"
 
 #define BENCH_MAX_FILES 1000000
@@ -52,7 +53,7 @@ struct bench_kind {
 	size_t files, docs, bytes;
 };
 
-static double now(void)
+double bench_now(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -150,7 +151,7 @@ static void run_once(const struct bench_set *s, const struct idx_chunk_params *c
 	for (size_t i = 0; i < s->n; i++) {
 		const struct bench_file *f = &s->v[i];
 		char why[128];
-		double t0 = now();
+		double t0 = bench_now();
 		size_t docs = 0;
 		const char *type = "failed";
 		if (!strcmp(f->type, "mbox")) {
@@ -180,7 +181,7 @@ static void run_once(const struct bench_set *s, const struct idx_chunk_params *c
 			conn_doc_clear(&d);
 		}
 		struct bench_kind *kk = kind_of(k, nk, type);
-		kk->secs += now() - t0;
+		kk->secs += bench_now() - t0;
 		kk->docs += docs;
 		kk->files++;
 		kk->bytes += f->len;
@@ -386,7 +387,7 @@ static int bench_search(struct cli *c, int argc, char **argv)
 	}
 	fprintf(stderr, "bench search: building %zu chunks of random text and %zu-d vectors...\n",
 		n, dims);
-	double t0 = now();
+	double t0 = bench_now();
 	if (store_source_add(st, dir, "bench", &src) ||
 	    store_model_id(st, "bench:random", (int)dims, "random", &model) || store_begin(st))
 		goto fail;
@@ -426,11 +427,11 @@ static int bench_search(struct cli *c, int argc, char **argv)
 	}
 	if (store_commit(st))
 		goto fail;
-	double t_build = now() - t0;
-	t0 = now();
+	double t_build = bench_now() - t0;
+	t0 = bench_now();
 	if (store_vecset_load(st, model, &vs))
 		goto fail;
-	double t_load = now() - t0;
+	double t_load = bench_now() - t0;
 	for (size_t i = 0; i < nq; i++) {
 		char q[128];
 		snprintf(q, sizeof q, "%s %s", words[rnd(&seed) % 2000], words[rnd(&seed) % 5000]);
@@ -444,9 +445,9 @@ static int bench_search(struct cli *c, int argc, char **argv)
 		p.model_id = model;
 		p.vecs = &vs;
 		struct ret_result res;
-		double q0 = now();
+		double q0 = bench_now();
 		int rc = ret_search(st, q, &p, &res);
-		lat[i] = (now() - q0) * 1000;
+		lat[i] = (bench_now() - q0) * 1000;
 		ret_result_clear(&res);
 		if (rc && rc != MX_EEMPTY)
 			goto fail;
@@ -492,10 +493,12 @@ out:
 /* bench embed                                                           */
 /* ===================================================================== */
 
-/* The machine's single-precision matrix product rate, best of 3 runs of a
- * 1024 x 1024 x 1024 product (OpenBLAS, its own thread count). */
-static double sgemm_gflops(void)
+/* bench.h */
+double bench_sgemm_gflops(int threads)
 {
+	int was = openblas_get_num_threads();
+	if (threads > 0)
+		openblas_set_num_threads(threads);
 	enum { N = 1024 };
 	float *a = malloc((size_t)N * N * sizeof *a), *b = malloc((size_t)N * N * sizeof *b),
 	      *c = malloc((size_t)N * N * sizeof *c);
@@ -506,10 +509,10 @@ static double sgemm_gflops(void)
 			b[i] = (float)(i % 5) * 0.1f;
 		}
 		for (int r = 0; r < 4; r++) {
-			double t0 = now();
+			double t0 = bench_now();
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, N, N, 1.0f, a, N, b,
 				    N, 0.0f, c, N);
-			double t = now() - t0;
+			double t = bench_now() - t0;
 			double g = 2.0 * N * N * N / t / 1e9;
 			if (r > 0 && g > best) /* the first run warms up */
 				best = g;
@@ -518,6 +521,8 @@ static double sgemm_gflops(void)
 	free(a);
 	free(b);
 	free(c);
+	if (threads > 0)
+		openblas_set_num_threads(was);
 	return best;
 }
 
@@ -575,15 +580,15 @@ static int bench_embed(struct cli *c, int argc, char **argv)
 	}
 	if (!out)
 		goto out;
-	double gf = sgemm_gflops();
+	double gf = bench_sgemm_gflops(0);
 	double best = 0;
 	for (size_t r = 0; r < runs; r++) {
-		double t0 = now();
+		double t0 = bench_now();
 		if (eng_embed(e, (const char *const *)texts, NT, ENG_PASSAGE, out)) {
 			cli_error("embedding failed: %s", eng_errmsg(e));
 			goto out;
 		}
-		double cps = NT / (now() - t0);
+		double cps = NT / (bench_now() - t0);
 		best = cps > best ? cps : best;
 	}
 	double flops = eng_embedder_flops_per_token(e) * 128;
@@ -611,5 +616,9 @@ int cmd_bench(struct cli *c, int argc, char **argv)
 		return bench_search(c, argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "embed"))
 		return bench_embed(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "qmat"))
+		return bench_qmat(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "llm"))
+		return bench_llm(c, argc - 1, argv + 1);
 	return cli_usage(cli_command_find("bench"), true);
 }

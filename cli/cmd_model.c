@@ -6,6 +6,7 @@
  *   memex model pull NAME|URL              download into DATA_HOME/models
  *   memex model list [--json]              the catalog and what is here
  *   memex model rm NAME|FILE               delete a downloaded model
+ *   memex model gen --shape S --type T ... a random-weight GGUF of a real shape
  *   memex reembed                          vectors for the configured embedder
  */
 #include <dirent.h>
@@ -14,6 +15,8 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include "../common/status.h"
 #include "../engine/engine.h"
 #include "../engine/gguf.h"
+#include "../engine/model_gen.h"
 #include "../engine/use.h"
 #include "../indexer/indexer.h"
 #include "../router/fetch.h"
@@ -687,8 +691,87 @@ static int model_info(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+struct gen_ui {
+	bool tty;
+	int shown; /* the last percentage shown, -1 for none */
+};
+
+static void gen_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct gen_ui *ui = ctx;
+	int pct = total ? (int)(100 * done / total) : 100;
+	if (!ui->tty || pct == ui->shown)
+		return;
+	ui->shown = pct;
+	fprintf(stderr, "\rwriting: %3d%% of %.1f MB", pct, (double)total / 1e6);
+}
+
+/* "a, b, c" of a NULL-terminated list */
+static void join_names(const char *const *v, char *out, size_t n)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; v[i] && len < n; i++)
+		len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "", v[i]);
+}
+
+static int model_gen(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "shape", required_argument, NULL, 's' }, { "type", required_argument, NULL, 't' },
+		{ "vocab", required_argument, NULL, 'v' }, { "seed", required_argument, NULL, 'S' },
+		{ "out", required_argument, NULL, 'o' },   { NULL, 0, NULL, 0 },
+	};
+	struct eng_model_gen_params p = eng_model_gen_params_default();
+	const char *out = NULL;
+	char err[512], names[256];
+	int opt;
+	p.shape = p.type = NULL;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		size_t seed;
+		switch (opt) {
+		case 's': p.shape = optarg; break;
+		case 't': p.type = optarg; break;
+		case 'v': p.vocab = optarg; break;
+		case 'o': out = optarg; break;
+		case 'S':
+			if (cli_parse_count(optarg, 0, SIZE_MAX, &seed)) {
+				cli_error("--seed: '%s' is not a number", optarg);
+				return CLI_USAGE;
+			}
+			p.seed = seed;
+			break;
+		default: return cli_usage(cli_command_find("model"), true);
+		}
+	}
+	if (optind != argc || !p.shape || !p.type || !out)
+		return cli_usage(cli_command_find("model"), true);
+	struct gen_ui ui = { c->stderr_tty, -1 };
+	p.progress = gen_progress;
+	p.progress_ctx = &ui;
+	int rc = eng_model_gen(&p, out, err, sizeof err);
+	if (ui.shown >= 0)
+		fprintf(stderr, "\r\033[K");
+	if (rc == MX_EINVAL) {
+		join_names(!strncmp(err, "unknown shape", 13) ? eng_gen_shapes() : eng_gen_types(),
+			   names, sizeof names);
+		cli_error("%s (one of: %s)", err, names);
+		return CLI_USAGE;
+	}
+	if (rc) {
+		cli_error("cannot write '%s': %s", out, err[0] ? err : mx_strerror(rc));
+		return CLI_ERR;
+	}
+	struct stat sb;
+	printf("Wrote %s: %s, %s, seed %llu (%.1f MB)\n", out, p.shape, p.type,
+	       (unsigned long long)p.seed, stat(out, &sb) == 0 ? (double)sb.st_size / 1e6 : 0.0);
+	return CLI_OK;
+}
+
 int cmd_model(struct cli *c, int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "gen"))
+		return model_gen(c, argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "convert"))
 		return model_convert(c, argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "info"))

@@ -17,7 +17,12 @@
  *
  * The tokens of all texts of a batch are stacked into one (T, d) matrix,
  * so that every weight product is one sgemm over the batch; only
- * attention runs per text and head. Weight matrices are dequantized to
+ * attention runs per text and head. A batch of several texts is cut into
+ * one share per thread (about equal token counts), each run with
+ * single-threaded products: attention, GELU and LayerNorm then use every
+ * core too, where BLAS threads would leave them to one (on 2 cores they
+ * took a third of the time). The element-wise kernels are nn.h's (AVX2
+ * where the CPU has it). Weight matrices are dequantized to
  * float32 once at open (the products then run in exact float32 on the
  * quantized weights: parity with llama.cpp's F32 path); the token
  * embedding table, the one large matrix that is only read by row, stays
@@ -33,6 +38,7 @@
  */
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +47,7 @@
 
 #include "../common/status.h"
 #include "engine_int.h"
+#include "nn.h"
 #include "quant.h"
 #include "wordpiece.h"
 
@@ -48,6 +55,7 @@
  * longer than this still goes alone): bounds the activation memory at
  * about 8192 * (5 * d + ff) floats. */
 #define MAX_BATCH_TOKENS 8192
+#define MAX_THREADS	 64
 
 enum pooling { POOL_MEAN = 1, POOL_CLS = 2 };
 
@@ -72,97 +80,12 @@ struct bert {
 	float *emb_g, *emb_b;
 	struct layer *layers;
 	float *arena;	   /* every float weight above, one allocation */
+	int threads;	   /* texts of a batch run in this many shares */
+	const struct nn_kernels *k;
 	float gelu[65536]; /* GELU of each binary16 value */
 };
 
-/* ---- binary16 ------------------------------------------------------------- */
-
-/* float -> binary16 bits, rounding to nearest even (as the F16C
- * instructions ggml uses do) */
-static uint16_t f32_to_f16(float f)
-{
-	uint32_t x;
-	memcpy(&x, &f, sizeof x);
-	uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
-	if (ax >= 0x7f800000u) /* inf, nan */
-		return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0));
-	int e = (int)(ax >> 23) - 127 + 15; /* the binary16 biased exponent */
-	if (e >= 31)
-		return (uint16_t)(sign | 0x7c00u);
-	uint32_t m = (ax & 0x7fffffu) | 0x800000u, shift, h;
-	if (e >= 1) {
-		shift = 13;
-		h = ((uint32_t)e << 10) | ((m >> 13) & 0x3ffu);
-	} else {
-		shift = (uint32_t)(14 - e); /* a subnormal result */
-		if (shift > 24)
-			return (uint16_t)sign;
-		h = m >> shift;
-	}
-	uint32_t rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-	if (rem > half || (rem == half && (h & 1)))
-		h++; /* a carry into the exponent is still right */
-	return (uint16_t)(sign | h);
-}
-
-static void gelu_table(float *t)
-{
-	for (uint32_t i = 0; i < 65536; i++) {
-		float x = quant_f16_to_f32((uint16_t)i);
-		float g = 0.5f * x * (1.0f + tanhf(0.7978845608f * x * (1.0f + 0.044715f * x * x)));
-		t[i] = quant_f16_to_f32(f32_to_f16(g));
-	}
-}
-
-/* The binary16 bits of v for |v| < 10 (no overflow, no nan), rounded to
- * nearest even like f32_to_f16() but branch-light for the hot loop: a
- * normal result rounds by adding 0xfff plus the lowest kept bit; a
- * subnormal one by adding 0.5f, whose unit in the last place is 2^-24,
- * the binary16 subnormal step. */
-static inline uint32_t f16_small(float v)
-{
-	uint32_t x, ax, h;
-	memcpy(&x, &v, sizeof x);
-	ax = x & 0x7fffffffu;
-	if (ax < 0x38800000u) {
-		float a = fabsf(v) + 0.5f;
-		memcpy(&h, &a, sizeof h);
-		h -= 0x3f000000u;
-	} else {
-		h = ((ax + 0xfffu + ((ax >> 13) & 1)) >> 13) - 0x1c000u;
-	}
-	return ((x >> 16) & 0x8000u) | h;
-}
-
-static void gelu(const float *t, float *x, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		float v = x[i];
-		if (v <= -10.0f)
-			x[i] = 0.0f;
-		else if (v < 10.0f)
-			x[i] = t[f16_small(v)];
-	}
-}
-
 /* ---- kernels ---------------------------------------------------------------- */
-
-/* x (n) := (x - mean) / sqrt(var + eps) * g + b */
-static void layer_norm(float *x, int n, const float *g, const float *b, float eps)
-{
-	double sum = 0;
-	for (int i = 0; i < n; i++)
-		sum += x[i];
-	float mean = (float)(sum / n);
-	double var = 0;
-	for (int i = 0; i < n; i++) {
-		x[i] -= mean;
-		var += (double)x[i] * x[i];
-	}
-	float scale = 1.0f / sqrtf((float)(var / n) + eps);
-	for (int i = 0; i < n; i++)
-		x[i] = x[i] * scale * g[i] + b[i];
-}
 
 /* Y (T, n_out) := X (T, n_in) @ W (n_out, n_in)^T + bias (n_out) */
 static void linear(const float *x, int t, int n_in, const float *w, const float *bias, int n_out,
@@ -172,25 +95,6 @@ static void linear(const float *x, int t, int n_in, const float *w, const float 
 		memcpy(y + (size_t)r * n_out, bias, (size_t)n_out * sizeof *y);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, n_out, n_in, 1.0f, x, n_in, w, n_in,
 		    1.0f, y, n_out);
-}
-
-/* softmax of each of the n rows of s (n, n), in place */
-static void softmax_rows(float *s, int n)
-{
-	for (size_t r = 0; r < (size_t)n; r++) {
-		float *row = s + r * (size_t)n, max = row[0];
-		for (int c = 1; c < n; c++)
-			if (row[c] > max)
-				max = row[c];
-		double sum = 0;
-		for (int c = 0; c < n; c++) {
-			row[c] = expf(row[c] - max);
-			sum += row[c];
-		}
-		float inv = (float)(1.0 / sum);
-		for (int c = 0; c < n; c++)
-			row[c] *= inv;
-	}
 }
 
 /* ---- the forward pass ----------------------------------------------------------- */
@@ -216,7 +120,8 @@ static void attention(const struct bert *m, struct scratch *sc, int o, int n)
 		/* S (n, n) = scale * Q_h (n, hd) @ K_h (n, hd)^T */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, scale, q, ld, k, ld,
 			    0.0f, sc->s, n);
-		softmax_rows(sc->s, n);
+		for (int r = 0; r < n; r++)
+			m->k->softmax(sc->s + (size_t)r * n, n);
 		/* A_h (n, hd) = P (n, n) @ V_h (n, hd) */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, sc->s, n, v,
 			    ld, 0.0f, sc->a + (size_t)o * d + h * hd, d);
@@ -231,9 +136,7 @@ static void add_norm(const struct bert *m, float *x, const float *y, int t, cons
 	for (size_t r = 0; r < (size_t)t; r++) {
 		float *xr = x + r * (size_t)d;
 		const float *yr = y + r * (size_t)d;
-		for (int j = 0; j < d; j++)
-			xr[j] += yr[j];
-		layer_norm(xr, d, g, b, m->eps);
+		m->k->add_layer_norm(xr, yr, d, g, b, m->eps);
 	}
 }
 
@@ -254,7 +157,7 @@ static void forward(const struct bert *m, const int32_t *ids, const int *lens, s
 			const float *pe = m->pos + (size_t)p * d;
 			for (int j = 0; j < d; j++)
 				x[j] = x[j] + m->type0[j] + pe[j];
-			layer_norm(x, d, m->emb_g, m->emb_b, m->eps);
+			m->k->add_layer_norm(x, NULL, d, m->emb_g, m->emb_b, m->eps);
 		}
 	}
 	for (int l = 0; l < m->n_layer; l++) {
@@ -265,7 +168,7 @@ static void forward(const struct bert *m, const int32_t *ids, const int *lens, s
 		linear(sc->a, t, d, L->wo, L->bo, d, sc->h);
 		add_norm(m, sc->x, sc->h, t, L->ln1_g, L->ln1_b);
 		linear(sc->x, t, d, L->wu, L->bu, ff, sc->h);
-		gelu(m->gelu, sc->h, (size_t)t * ff);
+		m->k->gelu(m->gelu, sc->h, (size_t)t * ff);
 		linear(sc->h, t, ff, L->wd, L->bd, d, sc->a);
 		add_norm(m, sc->x, sc->a, t, L->ln2_g, L->ln2_b);
 	}
@@ -294,42 +197,18 @@ static void forward(const struct bert *m, const int32_t *ids, const int *lens, s
 	}
 }
 
-static int bert_embed(struct eng_embedder *e, const char *const *texts, size_t n, float *out)
+/* Runs the n texts of ids/lens (tokenized) through forward passes of at
+ * most MAX_BATCH_TOKENS tokens (a longer text goes alone) into out (n * d).
+ * 0 or MX_ENOMEM. */
+static int run_texts(const struct bert *m, const int32_t *ids, const int *lens, size_t n,
+		     float *out)
 {
-	struct bert *m = e->model;
-	int rc = 0;
-	int32_t *ids = NULL;
-	int *lens = NULL;
+	int rc = 0, t_max = 0, t = 0, l_max = 0;
 	struct scratch sc = { 0 };
-	if (n == 0)
-		return 0;
-	if (n > SIZE_MAX / sizeof *ids / (size_t)m->n_ctx)
-		return eng_fail(e, MX_ENOMEM, "too many texts at once");
-	ids = malloc(n * (size_t)m->n_ctx * sizeof *ids);
-	lens = malloc(n * sizeof *lens);
-	if (!ids || !lens) {
-		rc = eng_fail(e, MX_ENOMEM, "out of memory");
-		goto out;
-	}
-	/* [CLS] + at most n_ctx - 2 ids of the text + [SEP] */
-	int t_max = 0, t = 0, l_max = 0;
 	for (size_t i = 0; i < n; i++) {
-		int32_t *v = ids + i * (size_t)m->n_ctx;
-		size_t k;
-		rc = wp_tokenize(m->wp, texts[i], strlen(texts[i]), 0, v + 1, (size_t)m->n_ctx - 2,
-				 &k);
-		if (rc) {
-			rc = eng_fail(e, rc, "cannot tokenize text %zu: %s", i, mx_strerror(rc));
-			goto out;
-		}
-		if (k > (size_t)m->n_ctx - 2)
-			k = (size_t)m->n_ctx - 2;
-		v[0] = wp_cls(m->wp);
-		v[k + 1] = wp_sep(m->wp);
-		lens[i] = (int)k + 2;
 		if (lens[i] > l_max)
 			l_max = lens[i];
-		/* the largest pass, as forward passes are cut below */
+		/* the largest pass, as passes are cut below */
 		if (t > 0 && t + lens[i] > MAX_BATCH_TOKENS)
 			t = 0;
 		t += lens[i];
@@ -343,7 +222,7 @@ static int bert_embed(struct eng_embedder *e, const char *const *texts, size_t n
 	sc.h = malloc(tm * (size_t)(m->ff > m->d ? m->ff : m->d) * sizeof(float));
 	sc.s = malloc((size_t)l_max * (size_t)l_max * sizeof(float));
 	if (!sc.x || !sc.qkv || !sc.a || !sc.h || !sc.s) {
-		rc = eng_fail(e, MX_ENOMEM, "out of memory for %d tokens", t_max);
+		rc = MX_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n;) {
@@ -360,6 +239,108 @@ out:
 	free(sc.a);
 	free(sc.qkv);
 	free(sc.x);
+	return rc;
+}
+
+/* One thread's share of a batch: texts [i0, i1). */
+struct share {
+	const struct bert *m;
+	const int32_t *ids;
+	const int *lens;
+	size_t i0, i1;
+	float *out;
+	int rc;
+};
+
+static void *share_run(void *arg)
+{
+	struct share *s = arg;
+	size_t off = s->i0;
+	s->rc = run_texts(s->m, s->ids + off * (size_t)s->m->n_ctx, s->lens + off, s->i1 - off,
+			  s->out + off * (size_t)s->m->d);
+	return NULL;
+}
+
+/* Several texts run as independent shares, one per thread, each with
+ * single-threaded matrix products: every step of the pass (attention,
+ * GELU, LayerNorm too, not only the products) then uses every core, and
+ * no BLAS thread spins between products. The shares hold about equal
+ * token counts. */
+static int run_shared(const struct bert *m, const int32_t *ids, const int *lens, size_t n,
+		      float *out)
+{
+	struct share sh[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	bool started[MAX_THREADS] = { false };
+	size_t k = (size_t)m->threads < n ? (size_t)m->threads : n, total = 0, acc = 0, i = 0;
+	for (size_t j = 0; j < n; j++)
+		total += (size_t)lens[j];
+	for (size_t s = 0; s < k; s++) {
+		sh[s] = (struct share){ .m = m, .ids = ids, .lens = lens, .i0 = i, .out = out };
+		/* share s ends where the running count passes (s + 1) / k of all */
+		while (i < n && (s == k - 1 || (acc + (size_t)lens[i]) * k <= total * (s + 1) ||
+				 i == sh[s].i0)) {
+			acc += (size_t)lens[i];
+			i++;
+		}
+		sh[s].i1 = i;
+	}
+	int prev = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	for (size_t s = 1; s < k; s++)
+		started[s] = pthread_create(&tid[s], NULL, share_run, &sh[s]) == 0;
+	share_run(&sh[0]);
+	int rc = sh[0].rc;
+	for (size_t s = 1; s < k; s++) {
+		if (started[s])
+			pthread_join(tid[s], NULL);
+		else
+			share_run(&sh[s]); /* no thread: run it here */
+		if (!rc)
+			rc = sh[s].rc;
+	}
+	openblas_set_num_threads(prev);
+	return rc;
+}
+
+static int bert_embed(struct eng_embedder *e, const char *const *texts, size_t n, float *out)
+{
+	struct bert *m = e->model;
+	int rc = 0;
+	int32_t *ids = NULL;
+	int *lens = NULL;
+	if (n == 0)
+		return 0;
+	if (n > SIZE_MAX / sizeof *ids / (size_t)m->n_ctx)
+		return eng_fail(e, MX_ENOMEM, "too many texts at once");
+	ids = malloc(n * (size_t)m->n_ctx * sizeof *ids);
+	lens = malloc(n * sizeof *lens);
+	if (!ids || !lens) {
+		rc = eng_fail(e, MX_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* [CLS] + at most n_ctx - 2 ids of the text + [SEP] */
+	for (size_t i = 0; i < n; i++) {
+		int32_t *v = ids + i * (size_t)m->n_ctx;
+		size_t k;
+		rc = wp_tokenize(m->wp, texts[i], strlen(texts[i]), 0, v + 1, (size_t)m->n_ctx - 2,
+				 &k);
+		if (rc) {
+			rc = eng_fail(e, rc, "cannot tokenize text %zu: %s", i, mx_strerror(rc));
+			goto out;
+		}
+		if (k > (size_t)m->n_ctx - 2)
+			k = (size_t)m->n_ctx - 2;
+		v[0] = wp_cls(m->wp);
+		v[k + 1] = wp_sep(m->wp);
+		lens[i] = (int)k + 2;
+	}
+	/* one text: its products use the BLAS threads */
+	rc = n > 1 && m->threads > 1 ? run_shared(m, ids, lens, n, out)
+				     : run_texts(m, ids, lens, n, out);
+	if (rc)
+		rc = eng_fail(e, rc, "out of memory for a batch of %zu texts", n);
+out:
 	free(lens);
 	free(ids);
 	return rc;
@@ -574,10 +555,12 @@ static int bert_open(struct eng_embedder *e)
 	free(ts);
 	if (rc)
 		goto fail;
-	gelu_table(m->gelu);
+	nn_gelu_table(m->gelu);
+	m->k = nn_kernels_best();
 	/* OpenBLAS's thread count is process-wide, not per handle: the last
 	 * embedder opened sets it for all. */
 	openblas_set_num_threads(e->p.threads);
+	m->threads = e->p.threads < MAX_THREADS ? e->p.threads : MAX_THREADS;
 	free(w);
 	e->dims = m->d;
 	e->model = m;

@@ -52,6 +52,7 @@ struct gguf_kv {
 	uint32_t elem;	    /* array: element type */
 	uint64_t *str_off;  /* array of strings: offset of element i (its
 			     * length field) from the start of the file */
+	const uint8_t *end; /* just past the encoded value */
 };
 
 struct gguf {
@@ -497,6 +498,7 @@ static int parse(struct gguf *g, uint64_t **offs, char *err, size_t errsz)
 		g->n_kv = i + 1; /* so that close frees what this one allocates */
 		if ((rc = parse_kv(&c, &g->kv[i], i)))
 			return rc;
+		g->kv[i].end = c.base + c.pos;
 		g->kv_sorted[i] = &g->kv[i];
 	}
 	qsort(g->kv_sorted, g->n_kv, sizeof *g->kv_sorted, cmp_kv);
@@ -674,6 +676,18 @@ const char *gguf_key_at(const struct gguf *g, size_t i, size_t *len)
 	if (len)
 		*len = g->kv[i].key_len;
 	return (const char *)g->kv[i].key;
+}
+
+int gguf_kv_raw(const struct gguf *g, size_t i, uint32_t *type, const void **val, size_t *len)
+{
+	if (!g || i >= g->n_kv)
+		return MX_EINVAL;
+	const struct gguf_kv *kv = &g->kv[i];
+	const uint8_t *start = kv->key + kv->key_len + 4; /* past the type field */
+	*type = kv->type;
+	*val = start;
+	*len = (size_t)(kv->end - start);
+	return 0;
 }
 
 int gguf_get_u32(const struct gguf *g, const char *key, uint32_t *v)

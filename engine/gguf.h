@@ -99,6 +99,12 @@ int gguf_get_str(const struct gguf *g, const char *key, const char **s, size_t *
  * end). For listing metadata and for the fuzz target. */
 size_t gguf_n_kv(const struct gguf *g);
 const char *gguf_key_at(const struct gguf *g, size_t i, size_t *len);
+/* The i-th key/value as the file encodes it: its type and the bytes of
+ * its value after the type field (a string's u64 length and bytes; an
+ * array's element type, count and elements), into the map. For copying
+ * key/values to another file (gguf_write.h). 0, or MX_EINVAL past the
+ * end. */
+int gguf_kv_raw(const struct gguf *g, size_t i, uint32_t *type, const void **val, size_t *len);
 /* An array: its element type and count. */
 int gguf_get_arr(const struct gguf *g, const char *key, enum gguf_vtype *elem, uint64_t *n);
 /* Element i of a string array. */

@@ -75,6 +75,8 @@ bool quant_can_dequant(uint32_t type);
 const char *quant_type_name(uint32_t type);
 
 float quant_f16_to_f32(uint16_t h);
+/* float -> binary16 bits, rounded to nearest even (as F16C does). */
+uint16_t quant_f32_to_f16(float f);
 float quant_bf16_to_f32(uint16_t h);
 
 /* Dequantizes n values (a multiple of the type's block length) of type

@@ -30,6 +30,34 @@ static float f32_from_bits(uint32_t u)
 	return f;
 }
 
+/* float -> binary16 bits, rounding to nearest even (as the F16C
+ * instructions ggml uses do) */
+uint16_t quant_f32_to_f16(float f)
+{
+	uint32_t x;
+	memcpy(&x, &f, sizeof x);
+	uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
+	if (ax >= 0x7f800000u) /* inf, nan */
+		return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0));
+	int e = (int)(ax >> 23) - 127 + 15; /* the binary16 biased exponent */
+	if (e >= 31)
+		return (uint16_t)(sign | 0x7c00u);
+	uint32_t m = (ax & 0x7fffffu) | 0x800000u, shift, h;
+	if (e >= 1) {
+		shift = 13;
+		h = ((uint32_t)e << 10) | ((m >> 13) & 0x3ffu);
+	} else {
+		shift = (uint32_t)(14 - e); /* a subnormal result */
+		if (shift > 24)
+			return (uint16_t)sign;
+		h = m >> shift;
+	}
+	uint32_t rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+	if (rem > half || (rem == half && (h & 1)))
+		h++; /* a carry into the exponent is still right */
+	return (uint16_t)(sign | h);
+}
+
 float quant_f16_to_f32(uint16_t h)
 {
 	uint32_t sign = (uint32_t)(h & 0x8000u) << 16;

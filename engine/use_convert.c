@@ -32,14 +32,13 @@
 #include "../common/buf.h"
 #include "../common/fsutil.h"
 #include "../common/status.h"
+#include "gguf_write.h"
 
 #define MAX_JSON	(64u << 20)	  /* model.json, vocab.json */
 #define MAX_GROUP_BYTES ((size_t)2 << 30) /* the shards of one group */
 #define MAX_WEIGHTS	100000
 #define MAX_LAYERS	64
 #define MAX_VOCAB	(1u << 22)
-#define MAX_HEADER	((size_t)256 << 20) /* key/values and tensor infos */
-#define ALIGNMENT	32
 
 /* name prefixes of the graph */
 #define KT  "module_apply_default/Encoder_en/KonaTransformer/"
@@ -699,94 +698,22 @@ static double vocab_score(const struct vocab *v, size_t i)
 	return json_object_is_type(s, json_type_null) ? 0.0 : json_object_get_double(s);
 }
 
-/* ---- the GGUF writer ------------------------------------------------------------------- */
-
-/* Key/values or tensor infos being built; the first error sticks. */
-struct gw {
-	struct mx_buf b;
-	uint64_t n;
-	int rc;
-};
-
-static void put(struct gw *g, const void *p, size_t n)
-{
-	if (!g->rc)
-		g->rc = mx_buf_append(&g->b, p, n);
-}
-
-static void put_u32(struct gw *g, uint32_t v)
-{
-	unsigned char x[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-			       (unsigned char)(v >> 24) };
-	put(g, x, 4);
-}
-
-static void put_u64(struct gw *g, uint64_t v)
-{
-	put_u32(g, (uint32_t)v);
-	put_u32(g, (uint32_t)(v >> 32));
-}
-
-static void put_f32(struct gw *g, float f)
-{
-	uint32_t u;
-	memcpy(&u, &f, 4);
-	put_u32(g, u);
-}
-
-static void put_str(struct gw *g, const char *s, size_t n)
-{
-	put_u64(g, n);
-	put(g, s, n);
-}
-
-enum { GV_U32 = 4, GV_F32 = 6, GV_STRING = 8, GV_ARRAY = 9 };
-
-static void kv_key(struct gw *g, const char *key, uint32_t type)
-{
-	put_str(g, key, strlen(key));
-	put_u32(g, type);
-	g->n++;
-}
-
-static void kv_u32(struct gw *g, const char *key, uint32_t v)
-{
-	kv_key(g, key, GV_U32);
-	put_u32(g, v);
-}
-
-static void kv_f32(struct gw *g, const char *key, float v)
-{
-	kv_key(g, key, GV_F32);
-	put_f32(g, v);
-}
-
-static void kv_str(struct gw *g, const char *key, const char *s)
-{
-	kv_key(g, key, GV_STRING);
-	put_str(g, s, strlen(s));
-}
+/* ---- the GGUF ---------------------------------------------------------------------------- */
 
 /* The vocabulary: pieces, f32 scores, and the residuals r0, r1 with
  * (double)hi + r0 + r1 == the double score, exactly. */
-static int kv_vocab(struct pkg *p, struct gw *g, const struct vocab *v)
+static int kv_vocab(struct pkg *p, struct gguf_writer *g, const struct vocab *v)
 {
-	kv_key(g, "tokenizer.ggml.tokens", GV_ARRAY);
-	put_u32(g, GV_STRING);
-	put_u64(g, v->n);
+	gguf_writer_arr_begin(g, "tokenizer.ggml.tokens", GGUF_STRING, v->n);
 	for (size_t i = 0; i < v->n; i++) {
 		size_t len;
 		const char *s = vocab_piece(v, i, &len);
-		put_str(g, s, len);
+		gguf_writer_arr_str(g, s, len);
 	}
-	kv_key(g, "tokenizer.ggml.scores", GV_ARRAY);
-	put_u32(g, GV_F32);
-	put_u64(g, v->n);
+	gguf_writer_arr_begin(g, "tokenizer.ggml.scores", GGUF_F32, v->n);
 	for (size_t i = 0; i < v->n; i++)
-		put_f32(g, (float)vocab_score(v, i));
-	kv_key(g, "use.tokenizer.scores_residual", GV_ARRAY);
-	put_u32(g, GV_F32);
-	put_u64(g, 2 * (uint64_t)v->n);
+		gguf_writer_arr_f32(g, (float)vocab_score(v, i));
+	gguf_writer_arr_begin(g, "use.tokenizer.scores_residual", GGUF_F32, 2 * (uint64_t)v->n);
 	for (size_t i = 0; i < v->n; i++) {
 		double s = vocab_score(v, i);
 		float hi = (float)s, r0 = (float)(s - (double)hi),
@@ -794,132 +721,51 @@ static int kv_vocab(struct pkg *p, struct gw *g, const struct vocab *v)
 		if (!isfinite(s) || ((double)hi + (double)r0) + (double)r1 != s)
 			return fail(p, MX_EUNSUPPORTED,
 				    "vocab.json: the score of entry %zu cannot be stored", i);
-		put_f32(g, r0);
-		put_f32(g, r1);
+		gguf_writer_arr_f32(g, r0);
+		gguf_writer_arr_f32(g, r1);
 	}
 	return 0;
 }
 
-static int write_all(FILE *f, const void *p, size_t n)
-{
-	return fwrite(p, 1, n, f) == n ? 0 : MX_EIO;
-}
-
-static int write_pad(FILE *f, uint64_t pos)
-{
-	static const unsigned char zeros[ALIGNMENT];
-	size_t pad = (size_t)((ALIGNMENT - pos % ALIGNMENT) % ALIGNMENT);
-	return write_all(f, zeros, pad);
-}
-
 /* The data of tensor t: the source floats, transposed when asked. */
-static int write_tensor(const struct pkg *p, FILE *f, const struct otensor *t)
+static int write_tensor(const struct pkg *p, struct gguf_writer *g, const struct otensor *t)
 {
 	const unsigned char *src = wdata(p, t->src);
 	size_t n = (size_t)t->src->count;
+	if (!t->transpose)
+		return gguf_writer_data(g, src, n * 4);
 	float *buf = malloc(n * sizeof *buf);
 	if (!buf)
 		return MX_ENOMEM;
-	if (t->transpose) {
-		/* src (rows, cols) row-major -> dst (cols, rows): dst[c][r] = src[r][c] */
-		size_t rows = (size_t)t->ne[0], cols = (size_t)t->ne[1];
-		for (size_t r = 0; r < rows; r++)
-			for (size_t c = 0; c < cols; c++)
-				memcpy(&buf[c * rows + r], src + 4 * (r * cols + c), 4);
-	} else {
-		memcpy(buf, src, n * 4);
-	}
-	int rc = write_all(f, buf, n * 4);
+	/* src (rows, cols) row-major -> dst (cols, rows): dst[c][r] = src[r][c] */
+	size_t rows = (size_t)t->ne[0], cols = (size_t)t->ne[1];
+	for (size_t r = 0; r < rows; r++)
+		for (size_t c = 0; c < cols; c++)
+			memcpy(&buf[c * rows + r], src + 4 * (r * cols + c), 4);
+	int rc = gguf_writer_data(g, buf, n * 4);
 	free(buf);
 	return rc;
 }
 
-/* Writes the header (kv: the key/values) and the tensors t to out, through
- * a temporary file beside it. */
-static int write_gguf(struct pkg *p, const char *out, const struct gw *kv, struct otensor *t,
+/* Writes the tensors t (the key/values are in g) to out, through a
+ * temporary file beside it. */
+static int write_gguf(struct pkg *p, const char *out, struct gguf_writer *g, struct otensor *t,
 		      size_t nt)
 {
-	int rc = 0, fd = -1;
-	FILE *f = NULL;
-	char *tmp = NULL;
-	struct gw hd = { .rc = 0 }, ti = { .rc = 0 };
-	mx_buf_init(&hd.b, 64);
-	mx_buf_init(&ti.b, MAX_HEADER);
-
-	uint64_t off = 0;
-	for (size_t i = 0; i < nt; i++) {
-		put_str(&ti, t[i].name, strlen(t[i].name));
-		put_u32(&ti, t[i].n_dims);
-		for (uint32_t d = 0; d < t[i].n_dims; d++)
-			put_u64(&ti, t[i].ne[d]);
-		put_u32(&ti, 0); /* GGML_F32 */
-		put_u64(&ti, off);
-		off += t[i].src->count * 4;
-		off += (ALIGNMENT - off % ALIGNMENT) % ALIGNMENT;
-	}
-	put(&hd, "GGUF", 4);
-	put_u32(&hd, 3);
-	put_u64(&hd, nt);
-	put_u64(&hd, kv->n);
-	if ((rc = ti.rc) || (rc = hd.rc)) {
-		rc = fail(p, rc, "the tensor table: %s", mx_strerror(rc));
-		goto out;
-	}
-
-	size_t olen = strlen(out);
-	if (!(tmp = malloc(olen + 16))) {
-		rc = fail(p, MX_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(tmp, olen + 16, "%s.tmp-XXXXXX", out);
-	if ((fd = mkstemp(tmp)) < 0) { /* mode 0600 */
-		rc = fail(p, mx_status_from_errno(errno), "cannot create a file beside '%s': %s",
-			  out, strerror(errno));
-		goto out;
-	}
-	if (!(f = fdopen(fd, "wb"))) {
-		close(fd);
-		rc = fail(p, MX_ENOMEM, "out of memory");
-		goto out_unlink;
-	}
-	errno = 0; /* so that a failed write reports its own reason */
-	uint64_t pos = hd.b.len + kv->b.len + ti.b.len;
-	if ((rc = write_all(f, hd.b.data, hd.b.len)) ||
-	    (rc = write_all(f, kv->b.data, kv->b.len)) ||
-	    (rc = write_all(f, ti.b.data, ti.b.len)) || (rc = write_pad(f, pos)))
-		goto out_io;
-	for (size_t i = 0; i < nt; i++)
-		if ((rc = write_tensor(p, f, &t[i])) || (rc = write_pad(f, t[i].src->count * 4)))
-			goto out_io;
-	if (fflush(f) || fsync(fileno(f))) {
-		rc = MX_EIO;
-		goto out_io;
-	}
-	int cr = fclose(f);
-	f = NULL;
-	if (cr) {
-		rc = MX_EIO;
-		goto out_io;
-	}
-	if (rename(tmp, out)) {
-		rc = fail(p, mx_status_from_errno(errno), "cannot rename '%s' to '%s': %s", tmp,
-			  out, strerror(errno));
-		goto out_unlink;
-	}
-	goto out;
-out_io:
-	rc = rc == MX_ENOMEM ? fail(p, rc, "out of memory")
-			     : fail(p, MX_EIO, "cannot write '%s': %s", tmp,
-				    errno ? strerror(errno) : "I/O error");
-out_unlink:
-	if (f)
-		fclose(f);
-	unlink(tmp);
-out:
-	free(tmp);
-	mx_buf_free(&hd.b);
-	mx_buf_free(&ti.b);
-	return rc;
+	int rc = 0;
+	for (size_t i = 0; i < nt && !rc; i++)
+		rc = gguf_writer_tensor(g, t[i].name, GGML_F32, (int)t[i].n_dims, t[i].ne);
+	if (!rc)
+		rc = gguf_writer_begin(g, out);
+	for (size_t i = 0; i < nt && !rc; i++)
+		rc = write_tensor(p, g, &t[i]);
+	if (!rc)
+		rc = gguf_writer_finish(g);
+	if (rc == MX_ENOMEM)
+		return fail(p, rc, "out of memory");
+	if (rc)
+		return fail(p, rc, "%s", gguf_writer_errmsg(g));
+	return 0;
 }
 
 /* ---- use_convert ------------------------------------------------------------------------- */
@@ -930,14 +776,15 @@ int use_convert(const char *model_dir, const char *out_gguf, char *err, size_t e
 	struct vocab v = { NULL, 0 };
 	struct otensor *t = NULL;
 	struct layer_info li[MAX_LAYERS];
-	struct gw kv = { .rc = 0 };
-	mx_buf_init(&kv.b, MAX_HEADER);
+	struct gguf_writer *kv = NULL;
 	size_t nt = 0, nl = 0;
 	const struct weight *w;
 	char nm[512];
 	int rc;
 	if (err && errsz)
 		err[0] = '\0';
+	if (gguf_writer_new(&kv))
+		return fail(&p, MX_ENOMEM, "out of memory");
 
 	if ((rc = read_json(&p, model_dir, "model.json", &p.model)) ||
 	    (rc = parse_manifest(&p, model_dir)))
@@ -1024,30 +871,26 @@ int use_convert(const char *model_dir, const char *out_gguf, char *err, size_t e
 		goto out;
 	}
 
-	kv_str(&kv, "general.architecture", "use-lite");
-	kv_str(&kv, "general.name", "Universal Sentence Encoder Lite");
-	kv_u32(&kv, "general.alignment", ALIGNMENT);
-	kv_u32(&kv, "general.file_type", 0); /* all F32 */
-	kv_u32(&kv, "use.context_length", (uint32_t)max_len);
-	kv_u32(&kv, "use.embedding_length", (uint32_t)n_embd);
-	kv_u32(&kv, "use.token_embedding_length", (uint32_t)d_emb);
-	kv_u32(&kv, "use.block_count", (uint32_t)nl);
-	kv_u32(&kv, "use.head_count", (uint32_t)(li[0].d_att / li[0].head_dim));
-	kv_u32(&kv, "use.feed_forward_length", (uint32_t)li[0].n_ff);
-	kv_f32(&kv, "use.attention.layer_norm_epsilon", ln_eps);
-	kv_f32(&kv, "use.l2_norm_epsilon", l2_eps);
-	kv_str(&kv, "tokenizer.ggml.model", "use-spm");
-	if ((rc = kv_vocab(&p, &kv, &v)))
+	gguf_writer_kv_str(kv, "general.architecture", "use-lite");
+	gguf_writer_kv_str(kv, "general.name", "Universal Sentence Encoder Lite");
+	gguf_writer_kv_u32(kv, "general.alignment", GGUF_WRITE_ALIGNMENT);
+	gguf_writer_kv_u32(kv, "general.file_type", 0); /* all F32 */
+	gguf_writer_kv_u32(kv, "use.context_length", (uint32_t)max_len);
+	gguf_writer_kv_u32(kv, "use.embedding_length", (uint32_t)n_embd);
+	gguf_writer_kv_u32(kv, "use.token_embedding_length", (uint32_t)d_emb);
+	gguf_writer_kv_u32(kv, "use.block_count", (uint32_t)nl);
+	gguf_writer_kv_u32(kv, "use.head_count", (uint32_t)(li[0].d_att / li[0].head_dim));
+	gguf_writer_kv_u32(kv, "use.feed_forward_length", (uint32_t)li[0].n_ff);
+	gguf_writer_kv_f32(kv, "use.attention.layer_norm_epsilon", ln_eps);
+	gguf_writer_kv_f32(kv, "use.l2_norm_epsilon", l2_eps);
+	gguf_writer_kv_str(kv, "tokenizer.ggml.model", "use-spm");
+	if ((rc = kv_vocab(&p, kv, &v)))
 		goto out;
-	kv_u32(&kv, "tokenizer.ggml.unknown_token_id", 0);
-	kv_u32(&kv, "use.tokenizer.reserved_count", 6); /* the TF.js Tokenizer's */
-	if ((rc = kv.rc)) {
-		rc = fail(&p, rc, "the metadata: %s", mx_strerror(rc));
-		goto out;
-	}
-	rc = write_gguf(&p, out_gguf, &kv, t, nt);
+	gguf_writer_kv_u32(kv, "tokenizer.ggml.unknown_token_id", 0);
+	gguf_writer_kv_u32(kv, "use.tokenizer.reserved_count", 6); /* the TF.js Tokenizer's */
+	rc = write_gguf(&p, out_gguf, kv, t, nt);
 out:
-	mx_buf_free(&kv.b);
+	gguf_writer_free(kv);
 	free(t);
 	if (v.root)
 		json_object_put(v.root);

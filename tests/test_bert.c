@@ -12,6 +12,7 @@
 #include "../common/status.h"
 #include "../engine/engine_int.h"
 #include "../engine/gguf.h"
+#include "../engine/nn.h"
 #include "../engine/wordpiece.h"
 #include "harness.h"
 
@@ -626,7 +627,78 @@ out:
 }
 
 /* clang-format off */
+/* ---- element-wise kernels: every fast one against the reference ---- */
+
+static float frand(uint32_t *s, float scale)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return ((float)(*s >> 8) / 16777216.0f * 2.0f - 1.0f) * scale;
+}
+
+static void kernels_match_reference(void)
+{
+	const struct nn_kernels *ref = nn_kernels_ref(), *fast = nn_kernels_avx2();
+	if (!fast) {
+		fprintf(stderr, "    skip: no AVX2 on this CPU\n");
+		return;
+	}
+	float *table = malloc(65536 * sizeof *table);
+	float a[300], b[300], y[300], g[300], bias[300];
+	uint32_t seed = 7;
+	CHECK(table != NULL);
+	if (!table)
+		return;
+	nn_gelu_table(table);
+	/* GELU: the same bits, specials and the range edges included */
+	static const float special[] = { 0.0f, -0.0f, 10.0f, -10.0f, 9.999f, -9.999f, 1e-8f, -3e-6f,
+					 65504.0f, 1e30f, -1e30f, 5.9604645e-8f, 6.1035156e-5f };
+	for (size_t n = 1; n < 300; n += 37) {
+		for (size_t i = 0; i < n; i++)
+			a[i] = i < sizeof special / sizeof *special ? special[i] : frand(&seed, 12.0f);
+		a[n - 1] = n % 2 ? NAN : INFINITY;
+		memcpy(b, a, n * sizeof *a);
+		ref->gelu(table, a, n);
+		fast->gelu(table, b, n);
+		CHECK(!memcmp(a, b, n * sizeof *a));
+	}
+	/* softmax: within a few ulps, and it sums to 1 */
+	for (int n = 1; n < 300; n += 23) {
+		for (int i = 0; i < n; i++)
+			a[i] = b[i] = frand(&seed, i % 5 ? 8.0f : 100.0f);
+		ref->softmax(a, n);
+		fast->softmax(b, n);
+		double sum = 0, worst = 0;
+		for (int i = 0; i < n; i++) {
+			double d = fabs((double)a[i] - b[i]) / (fabs(a[i]) + 1e-30);
+			if (a[i] > 1e-30f && d > worst)
+				worst = d;
+			sum += b[i];
+		}
+		CHECK(worst < 1e-6);
+		CHECK(fabs(sum - 1.0) < 1e-5);
+	}
+	/* LayerNorm with and without the residual */
+	for (int n = 1; n < 300; n += 29) {
+		for (int i = 0; i < n; i++) {
+			a[i] = b[i] = frand(&seed, 3.0f) + 0.5f;
+			y[i] = frand(&seed, 1.0f);
+			g[i] = 1.0f + frand(&seed, 0.1f);
+			bias[i] = frand(&seed, 0.1f);
+		}
+		for (int with_y = 0; with_y < 2; with_y++) {
+			ref->add_layer_norm(a, with_y ? y : NULL, n, g, bias, 1e-12f);
+			fast->add_layer_norm(b, with_y ? y : NULL, n, g, bias, 1e-12f);
+			double worst = 0;
+			for (int i = 0; i < n; i++)
+				worst = fmax(worst, fabs((double)a[i] - b[i]));
+			CHECK(worst < 1e-5);
+		}
+	}
+	free(table);
+}
+
 static const struct test_case tests[] = {
+	TEST(kernels_match_reference),
 	TEST(wordpiece_llama_cases),
 	TEST(wordpiece_tokens_json),
 	TEST(wordpiece_edges),
