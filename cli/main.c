@@ -149,6 +149,7 @@ static const struct cli_command commands[] = {
 	{ "bench", cmd_bench, "measure indexing speed",
 	  "usage: memex bench index [--runs N] [--json] PATH...\n"
 	  "       memex bench search [--chunks N] [--dims D] [--queries Q] [--mode M]\n"
+	  "                          [--index FILE]\n"
 	  "       memex bench embed [--runs N] [MODEL]\n"
 	  "\n"
 	  "Reads every file under PATH into memory, then times what indexing does\n"
@@ -164,9 +165,11 @@ static const struct cli_command commands[] = {
 	  "GFLOP/s measured in the same run, and the encoder's share of it.\n"
 	  "These are figures, not tests; the machine's load moves them.\n"
 	  "\n"
-	  "  --runs N  runs to take the best of (1 to 100)\n"
-	  "  --mode M  the retrieval mode 'bench search' times\n"
-	  "  --json    machine-readable output\n" },
+	  "  --runs N      runs to take the best of (1 to 100)\n"
+	  "  --mode M      the retrieval mode 'bench search' times\n"
+	  "  --index FILE  'bench search' keeps its index in FILE, and reuses it\n"
+	  "                when FILE exists (building 1M chunks takes minutes)\n"
+	  "  --json        machine-readable output\n" },
 	{ "eval", cmd_eval, "measure retrieval quality on a benchmark",
 	  "usage: memex eval beir [--mode bm25|dense|hybrid|all] [--json] DIR\n"
 	  "\n"

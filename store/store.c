@@ -1931,6 +1931,50 @@ int store_vector_get(struct store *st, int64_t chunk_id, int64_t model_id, float
 	return rc;
 }
 
+struct id_pos {
+	int64_t id;
+	size_t pos;
+};
+
+static int id_pos_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct id_pos *)a)->id, y = ((const struct id_pos *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+int store_vectors_get(struct store *st, int64_t model_id, const int64_t *chunk_ids, size_t n,
+		      int dims, float *out, bool *found)
+{
+	sqlite3_stmt *s = NULL;
+	struct id_pos *o = malloc((n ? n : 1) * sizeof *o);
+	if (!o)
+		return MX_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		o[i] = (struct id_pos){ chunk_ids[i], i };
+		found[i] = false;
+	}
+	qsort(o, n, sizeof *o, id_pos_cmp);
+	int rc = prep(st, "SELECT vec FROM vectors WHERE chunk_id = ? AND model_id = ?", &s);
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, o[i].id);
+		sqlite3_bind_int64(s, 2, model_id);
+		int src = sqlite3_step(s);
+		if (src == SQLITE_ROW) {
+			if (sqlite3_column_bytes(s, 0) == dims * (int)sizeof(float)) {
+				memcpy(out + o[i].pos * (size_t)dims, sqlite3_column_blob(s, 0),
+				       (size_t)dims * sizeof(float));
+				found[o[i].pos] = true;
+			}
+		} else if (src != SQLITE_DONE) {
+			rc = store_fail(st, src, "cannot read vectors");
+		}
+	}
+	sqlite3_finalize(s);
+	free(o);
+	return rc;
+}
+
 int store_hits_for_chunks(struct store *st, const int64_t *ids, size_t n,
 			  const struct store_filter *f, struct store_hit **out, size_t *nout)
 {

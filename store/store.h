@@ -280,6 +280,12 @@ int store_vecset_load(struct store *st, int64_t model_id, struct store_vecset *v
 void store_vecset_free(struct store_vecset *vs);
 /* The float32 vector of a chunk (dims floats into out). */
 int store_vector_get(struct store *st, int64_t chunk_id, int64_t model_id, float *out, int dims);
+/* The float32 vectors of n chunks: chunk_ids[i]'s into out + i * dims, and
+ * found[i] says whether it has one of dims values (else out is left as it
+ * is). One statement, the lookups in chunk id order (the rows' order in
+ * the file). 0, MX_ENOMEM, or an SQLite error. */
+int store_vectors_get(struct store *st, int64_t model_id, const int64_t *chunk_ids, size_t n,
+		      int dims, float *out, bool *found);
 struct store_filter;
 struct store_hit;
 /* Hits for chunk ids, in the given order, those passing the filter (the
