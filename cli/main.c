@@ -149,7 +149,7 @@ static const struct cli_command commands[] = {
 	{ "bench", cmd_bench, "measure indexing speed",
 	  "usage: memex bench index [--runs N] [--json] PATH...\n"
 	  "       memex bench search [--chunks N] [--dims D] [--queries Q] [--mode M]\n"
-	  "                          [--index FILE]\n"
+	  "                          [--index FILE] [--mmap MB]\n"
 	  "       memex bench embed [--runs N] [MODEL]\n"
 	  "\n"
 	  "Reads every file under PATH into memory, then times what indexing does\n"
@@ -171,6 +171,8 @@ static const struct cli_command commands[] = {
 	  "  --mode M      the retrieval mode 'bench search' times\n"
 	  "  --index FILE  'bench search' keeps its index in FILE, and reuses it\n"
 	  "                when FILE exists (building 1M chunks takes minutes)\n"
+	  "  --mmap MB     how much of the index 'bench search' maps (default 4096;\n"
+	  "                0 reads it through SQLite's page cache)\n"
 	  "  --json        machine-readable output\n" },
 	{ "eval", cmd_eval, "measure retrieval quality on a benchmark",
 	  "usage: memex eval beir [--mode bm25|dense|hybrid|all] [--json] DIR\n"

@@ -71,6 +71,13 @@ static int exec(struct store *st, const char *sql, const char *what)
 	return src == SQLITE_OK ? 0 : store_fail(st, src, what);
 }
 
+int store_set_mmap(struct store *st, int64_t bytes)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld", (long long)(bytes < 0 ? 0 : bytes));
+	return exec(st, sql, "cannot configure the index");
+}
+
 static int migrate(struct store *st)
 {
 	int rc = 0;
@@ -1561,27 +1568,36 @@ int store_add_snippets(struct store *st, const char *match, int tokens, struct s
 	return rc;
 }
 
-int store_fts_search(struct store *st, const char *match, const struct store_filter *f,
-		     size_t limit, bool per_doc, int snippet_tokens, struct store_hit **out,
-		     size_t *n)
+/* One ranking query: every match ranked with the filters (top == 0), or,
+ * without filters, FTS5's own top-`top` chunks first (FTS5 ranks them by
+ * itself; the joins then run for those only, not for every match: at 1M
+ * chunks a common word matches hundreds of thousands). */
+static int fts_rank(struct store *st, const char *match, const struct store_filter *f,
+		    size_t limit, bool per_doc, size_t top, struct store_hit **out, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	struct mx_buf sql;
-	*out = NULL;
-	*n = 0;
 	mx_buf_init(&sql, 16384);
 	/* Title and author matches weigh more than body matches. Filters
 	 * apply inside the ranking. With per_doc, every match is ranked and
 	 * each document keeps its best chunk (SQLite takes the bare columns
 	 * of a min() aggregate from the row with the minimum), so that one
-	 * large document cannot crowd the others out. Snippets are made
-	 * afterwards, for the hits kept. */
-	int rc = mx_buf_appends(&sql, "WITH hits AS MATERIALIZED ("
-				      "  SELECT f.rowid AS cid, c.doc_id AS doc_id,"
-				      "   bm25(chunks_fts, 4.0, 2.0, 1.0) AS score"
-				      "  FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
-				      "  JOIN documents d ON d.id = c.doc_id"
-				      "  WHERE chunks_fts MATCH :match");
+	 * large document cannot crowd the others out. */
+	int rc = mx_buf_appends(
+		&sql, top ? "WITH top AS MATERIALIZED ("
+			    "  SELECT rowid AS cid, rank AS score FROM chunks_fts"
+			    "  WHERE chunks_fts MATCH :match AND rank MATCH 'bm25(4.0, 2.0, 1.0)'"
+			    "  ORDER BY rank LIMIT :top),"
+			    " hits AS MATERIALIZED ("
+			    "  SELECT t.cid AS cid, c.doc_id AS doc_id, t.score AS score"
+			    "  FROM top t JOIN chunks c ON c.id = t.cid"
+			    "  JOIN documents d ON d.id = c.doc_id WHERE 1"
+			  : "WITH hits AS MATERIALIZED ("
+			    "  SELECT f.rowid AS cid, c.doc_id AS doc_id,"
+			    "   bm25(chunks_fts, 4.0, 2.0, 1.0) AS score"
+			    "  FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
+			    "  JOIN documents d ON d.id = c.doc_id"
+			    "  WHERE chunks_fts MATCH :match");
 	if (!rc)
 		rc = filter_sql(&sql, f);
 	if (!rc)
@@ -1605,9 +1621,48 @@ int store_fts_search(struct store *st, const char *match, const struct store_fil
 	bind_named_text(s, ":match", match);
 	sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"),
 			   limit > 100000 ? 100000 : (sqlite3_int64)limit);
+	if (top)
+		sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":top"), (sqlite3_int64)top);
 	bind_filter(s, f);
 	rc = hits_read(st, s, out, n);
 	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_fts_search(struct store *st, const char *match, const struct store_filter *f,
+		     size_t limit, bool per_doc, int snippet_tokens, struct store_hit **out,
+		     size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct mx_buf fs;
+	mx_buf_init(&fs, 16384);
+	int rc = filter_sql(&fs, f);
+	bool filtered = rc || fs.len > 0;
+	mx_buf_free(&fs);
+	if (filtered) {
+		rc = fts_rank(st, match, f, limit, per_doc, 0, out, n);
+	} else {
+		/* The top chunks hold the top documents once they hold `limit`
+		 * documents (a document's best chunk outranks those of every
+		 * document after it); else take more, until the count stops
+		 * growing (every match was in) or, past a cap, rank them all. */
+		size_t prev = (size_t)-1;
+		for (size_t top = limit * 4 + 100;; top *= 8) {
+			if (top > 1000000) {
+				rc = fts_rank(st, match, f, limit, per_doc, 0, out, n);
+				break;
+			}
+			if ((rc = fts_rank(st, match, f, limit, per_doc, top, out, n)) ||
+			    *n >= limit || *n == prev)
+				break;
+			prev = *n;
+			store_hits_free(*out, *n);
+			*out = NULL;
+			*n = 0;
+		}
+	}
+	/* snippets are made afterwards, for the hits kept */
 	if (!rc && snippet_tokens > 0 &&
 	    (rc = store_add_snippets(st, match, snippet_tokens, *out, *n))) {
 		store_hits_free(*out, *n);

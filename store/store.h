@@ -68,6 +68,11 @@ enum store_flags {
  * MX_ENEWER, MX_EREADONLY, MX_EPERM, MX_EBUSY, MX_EDB, MX_ENOMEM. */
 int store_open(const char *path, int flags, struct store **out);
 void store_close(struct store *st); /* NULL is fine */
+/* How much of the index file SQLite maps into memory (default 4 GiB):
+ * mapped pages that searches touch count in the process's resident size
+ * (as page cache it can drop); 0 reads through SQLite's own page cache
+ * instead. 0, or an SQLite error. */
+int store_set_mmap(struct store *st, int64_t bytes);
 const char *store_errmsg(const struct store *st);
 /* The schema version found in the file when it was opened. */
 int store_schema_version(const struct store *st);
