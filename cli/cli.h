@@ -167,4 +167,8 @@ int cmd_model(struct cli *c, int argc, char **argv);
 int cmd_reembed(struct cli *c, int argc, char **argv);
 int cmd_thread(struct cli *c, int argc, char **argv);
 
+/* Removes an index file and its -wal and -shm companions (throwaway
+ * indexes of bench and eval). */
+void cli_index_files_remove(const char *db);
+
 #endif

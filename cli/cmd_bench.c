@@ -434,7 +434,7 @@ static int bench_search(struct cli *c, int argc, char **argv)
 			continue;
 		return cli_usage(cli_command_find("bench"), true);
 	}
-	char dir[4096], db[4200], path[4300];
+	char dir[4096], db[4200];
 	const char *tmp = getenv("TMPDIR");
 	struct stat sb;
 	bool reuse = keep && stat(keep, &sb) == 0;
@@ -547,11 +547,7 @@ out:
 	free(lat);
 	free(words);
 	if (!keep) {
-		unlink(db);
-		snprintf(path, sizeof path, "%s-wal", db);
-		unlink(path);
-		snprintf(path, sizeof path, "%s-shm", db);
-		unlink(path);
+		cli_index_files_remove(db);
 		rmdir(dir);
 	}
 	return ret;
