@@ -1569,9 +1569,11 @@ int store_add_snippets(struct store *st, const char *match, int tokens, struct s
 }
 
 /* One ranking query: every match ranked with the filters (top == 0), or,
- * without filters, FTS5's own top-`top` chunks first (FTS5 ranks them by
- * itself; the joins then run for those only, not for every match: at 1M
- * chunks a common word matches hundreds of thousands). */
+ * without filters, the top-`top` chunks of the full-text index alone first
+ * (SQLite keeps them in a bounded sorter), the joins then running for
+ * those only, not for every match: at 1M chunks a common word matches
+ * hundreds of thousands. (FTS5's own "ORDER BY rank" is slower: it sorts
+ * every match.) */
 static int fts_rank(struct store *st, const char *match, const struct store_filter *f,
 		    size_t limit, bool per_doc, size_t top, struct store_hit **out, size_t *n)
 {
@@ -1585,9 +1587,9 @@ static int fts_rank(struct store *st, const char *match, const struct store_filt
 	 * large document cannot crowd the others out. */
 	int rc = mx_buf_appends(
 		&sql, top ? "WITH top AS MATERIALIZED ("
-			    "  SELECT rowid AS cid, rank AS score FROM chunks_fts"
-			    "  WHERE chunks_fts MATCH :match AND rank MATCH 'bm25(4.0, 2.0, 1.0)'"
-			    "  ORDER BY rank LIMIT :top),"
+			    "  SELECT rowid AS cid, bm25(chunks_fts, 4.0, 2.0, 1.0) AS score"
+			    "  FROM chunks_fts WHERE chunks_fts MATCH :match"
+			    "  ORDER BY score LIMIT :top),"
 			    " hits AS MATERIALIZED ("
 			    "  SELECT t.cid AS cid, c.doc_id AS doc_id, t.score AS score"
 			    "  FROM top t JOIN chunks c ON c.id = t.cid"
