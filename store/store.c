@@ -1631,6 +1631,23 @@ static int fts_rank(struct store *st, const char *match, const struct store_filt
 	return rc;
 }
 
+/* How many chunks match (cheap: no ranking). */
+static int fts_count(struct store *st, const char *match, int64_t *count)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :match", &s);
+	if (rc)
+		return rc;
+	bind_named_text(s, ":match", match);
+	int src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*count = sqlite3_column_int64(s, 0);
+	else
+		rc = store_fail(st, src, "cannot search the index");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int store_fts_search(struct store *st, const char *match, const struct store_filter *f,
 		     size_t limit, bool per_doc, int snippet_tokens, struct store_hit **out,
 		     size_t *n)
@@ -1647,18 +1664,21 @@ int store_fts_search(struct store *st, const char *match, const struct store_fil
 	} else {
 		/* The top chunks hold the top documents once they hold `limit`
 		 * documents (a document's best chunk outranks those of every
-		 * document after it); else take more, until the count stops
-		 * growing (every match was in) or, past a cap, rank them all. */
-		size_t prev = (size_t)-1;
+		 * document after it), or once they are every match; else take
+		 * more, and past a cap rank them all. */
+		int64_t matches = -1;
 		for (size_t top = limit * 4 + 100;; top *= 8) {
 			if (top > 1000000) {
 				rc = fts_rank(st, match, f, limit, per_doc, 0, out, n);
 				break;
 			}
 			if ((rc = fts_rank(st, match, f, limit, per_doc, top, out, n)) ||
-			    *n >= limit || *n == prev)
+			    *n >= limit)
 				break;
-			prev = *n;
+			if (matches < 0 && (rc = fts_count(st, match, &matches)))
+				break;
+			if ((uint64_t)matches <= top)
+				break;
 			store_hits_free(*out, *n);
 			*out = NULL;
 			*n = 0;
