@@ -281,4 +281,8 @@ int cmd_chat_ask(struct cli *c, int argc, char **argv); /* memex chat --ask */
 int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_cloud(struct cli *c, int argc, char **argv);
 
+/* Removes an index file and its -wal and -shm companions (throwaway
+ * indexes of bench and eval). */
+void cli_index_files_remove(const char *db);
+
 #endif

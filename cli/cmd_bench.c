@@ -60,6 +60,14 @@ double bench_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* CPU time of the whole process (every thread) */
+static double cpu_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int add_file(struct bench_set *s, const char *path, const char *type, size_t max)
 {
 	char why[128];
@@ -331,72 +339,37 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int bench_search(struct cli *c, int argc, char **argv)
+/* A vocabulary of made-up words for the synthetic index and its queries. */
+enum { NWORDS = 20000 };
+
+static void make_words(char (*words)[16], uint64_t *seed)
 {
-	static const struct option opts[] = {
-		{ "chunks", required_argument, NULL, 'c' },
-		{ "dims", required_argument, NULL, 'd' },
-		{ "queries", required_argument, NULL, 'q' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 },
-	};
-	size_t n = 100000, dims = 512, nq = 200;
-	enum ret_mode mode = RET_HYBRID;
-	int opt;
-	(void)c;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'm' && !ret_mode_parse(optarg, &mode))
-			continue;
-		if ((opt == 'c' && !cli_parse_count(optarg, 100, 10000000, &n)) ||
-		    (opt == 'd' && !cli_parse_count(optarg, 8, 4096, &dims)) ||
-		    (opt == 'q' && !cli_parse_count(optarg, 1, 100000, &nq)))
-			continue;
-		return cli_usage(cli_command_find("bench"), true);
-	}
-	char dir[4096], db[4200], path[4300];
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof dir, "%s/memex-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		cli_error("cannot make a temporary folder");
-		return CLI_ERR;
-	}
-	snprintf(db, sizeof db, "%s/index.db", dir);
-	struct store *st = NULL;
-	struct store_vecset vs = { 0 };
-	float *v = malloc(dims * sizeof *v);
-	double *lat = malloc(nq * sizeof *lat);
-	int ret = CLI_ERR;
-	int64_t src = 0, model = 0;
-	uint64_t seed = 0x9e3779b97f4a7c15ull;
-	/* a vocabulary of made-up words */
-	enum { NWORDS = 20000 };
 	static const char *syl[] = { "ka",  "lo",  "mi",  "ne",	 "ru",	"sa",  "ti",
 				     "vo",  "ze",  "pa",  "dor", "fen", "gil", "hap",
 				     "jun", "mek", "nor", "pis", "qua", "sel" };
-	char(*words)[16] = malloc(NWORDS * sizeof *words);
-	if (!v || !lat || !words || store_open(db, STORE_CREATE, &st)) {
-		cli_error("cannot set up the benchmark: %s",
-			  st ? store_errmsg(st) : "out of memory");
-		goto out;
-	}
 	for (size_t w = 0; w < NWORDS; w++) {
-		int k = 2 + (int)(rnd(&seed) % 3);
+		int k = 2 + (int)(rnd(seed) % 3);
 		words[w][0] = '\0';
 		for (int j = 0; j < k; j++)
-			strncat(words[w], syl[rnd(&seed) % 20], 15 - strlen(words[w]));
+			strncat(words[w], syl[rnd(seed) % 20], 15 - strlen(words[w]));
 	}
-	fprintf(stderr, "bench search: building %zu chunks of random text and %zu-d vectors...\n",
-		n, dims);
-	double t0 = bench_now();
+}
+
+/* Fills the empty index st with n chunks of random text (Zipf-like words)
+ * and random unit vectors of dims under model. */
+static int build_synthetic(struct store *st, const char *dir, size_t n, size_t dims,
+			   char (*words)[16], uint64_t *seed, int64_t *model, float *v)
+{
+	int64_t src = 0;
 	if (store_source_add(st, dir, "bench", &src) ||
-	    store_model_id(st, "bench:random", (int)dims, "random", &model) || store_begin(st))
-		goto fail;
+	    store_model_id(st, "bench:random", (int)dims, "random", model) || store_begin(st))
+		return -1;
 	char text[1024];
 	for (size_t i = 0; i < n; i++) {
 		size_t len = 0;
 		for (int j = 0; j < 60 && len < sizeof text - 20; j++) {
 			/* Zipf-like: low word ids are common */
-			uint64_t r = rnd(&seed) % NWORDS;
+			uint64_t r = rnd(seed) % NWORDS;
 			r = r * r / NWORDS;
 			len += (size_t)snprintf(text + len, sizeof text - len, "%s ", words[r]);
 		}
@@ -412,26 +385,116 @@ static int bench_search(struct cli *c, int argc, char **argv)
 				       .title = words[i % NWORDS],
 				       .status = "ok" };
 		if (store_doc_put(st, &d, &ch, 1, &id))
-			goto fail;
+			return -1;
 		float norm = 0;
 		for (size_t j = 0; j < dims; j++) {
-			v[j] = (float)((double)(rnd(&seed) >> 11) / 9007199254740992.0 - 0.5);
+			v[j] = (float)((double)(rnd(seed) >> 11) / 9007199254740992.0 - 0.5);
 			norm += v[j] * v[j];
 		}
 		for (size_t j = 0; j < dims; j++)
 			v[j] /= sqrtf(norm);
-		if (store_vector_put(st, store_last_chunk_id(st), model, v, (int)dims))
-			goto fail;
-		if (i % 20000 == 19999 && (store_commit(st) || store_begin(st)))
-			goto fail;
+		if (store_vector_put(st, store_last_chunk_id(st), *model, v, (int)dims))
+			return -1;
+		if (i % 20000 == 19999) {
+			if (store_commit(st) || store_begin(st))
+				return -1;
+			fprintf(stderr, "\r  %zu chunks", i + 1);
+		}
 	}
-	if (store_commit(st))
+	fprintf(stderr, "\r\033[K");
+	return store_commit(st) ? -1 : 0;
+}
+
+static int bench_search(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "chunks", required_argument, NULL, 'c' },
+		{ "dims", required_argument, NULL, 'd' },
+		{ "queries", required_argument, NULL, 'q' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "index", required_argument, NULL, 'i' },
+		{ "mmap", required_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t n = 100000, dims = 512, nq = 200, mmap_mb = 4096;
+	enum ret_mode mode = RET_HYBRID;
+	const char *keep = NULL;
+	int opt;
+	(void)c;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'm' && !ret_mode_parse(optarg, &mode))
+			continue;
+		if (opt == 'i') {
+			keep = optarg;
+			continue;
+		}
+		if ((opt == 'c' && !cli_parse_count(optarg, 100, 10000000, &n)) ||
+		    (opt == 'M' && !cli_parse_count(optarg, 0, 1 << 20, &mmap_mb)) ||
+		    (opt == 'd' && !cli_parse_count(optarg, 8, 4096, &dims)) ||
+		    (opt == 'q' && !cli_parse_count(optarg, 1, 100000, &nq)))
+			continue;
+		return cli_usage(cli_command_find("bench"), true);
+	}
+	char dir[4096], db[4200];
+	const char *tmp = getenv("TMPDIR");
+	struct stat sb;
+	bool reuse = keep && stat(keep, &sb) == 0;
+	if (keep) {
+		snprintf(db, sizeof db, "%s", keep);
+		snprintf(dir, sizeof dir, "%s", keep);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			snprintf(dir, sizeof dir, ".");
+	} else {
+		snprintf(dir, sizeof dir, "%s/memex-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(dir)) {
+			cli_error("cannot make a temporary folder");
+			return CLI_ERR;
+		}
+		snprintf(db, sizeof db, "%s/index.db", dir);
+	}
+	struct store *st = NULL;
+	struct store_vecset vs = { 0 };
+	float *v = malloc(dims * sizeof *v);
+	double *lat = malloc(nq * sizeof *lat);
+	int ret = CLI_ERR;
+	int64_t model = 0;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	char(*words)[16] = malloc(NWORDS * sizeof *words);
+	if (!v || !lat || !words || store_open(db, STORE_CREATE, &st)) {
+		cli_error("cannot set up the benchmark: %s",
+			  st ? store_errmsg(st) : "out of memory");
+		goto out;
+	}
+	make_words(words, &seed);
+	double t_build = 0, t0 = bench_now();
+	if (reuse) {
+		if (store_model_id(st, "bench:random", (int)dims, "random", &model))
+			goto fail;
+	} else {
+		fprintf(stderr,
+			"bench search: building %zu chunks of random text and %zu-d vectors...\n", n,
+			dims);
+		if (build_synthetic(st, dir, n, dims, words, &seed, &model, v))
+			goto fail;
+		t_build = bench_now() - t0;
+	}
+	if (store_set_mmap(st, (int64_t)mmap_mb << 20))
 		goto fail;
-	double t_build = bench_now() - t0;
 	t0 = bench_now();
 	if (store_vecset_load(st, model, &vs))
 		goto fail;
 	double t_load = bench_now() - t0;
+	if (reuse && (vs.n != n || vs.dims != (int)dims)) {
+		cli_error("'%s' holds %zu vectors of %d dimensions, not %zu of %zu: give its "
+			  "--chunks and --dims, or another --index",
+			  keep, vs.n, vs.dims, n, dims);
+		goto out;
+	}
+	/* the queries have a seed of their own: the same with a kept index */
+	seed = 0x2545f4914f6cdd1dull;
 	for (size_t i = 0; i < nq; i++) {
 		char q[128];
 		snprintf(q, sizeof q, "%s %s", words[rnd(&seed) % 2000], words[rnd(&seed) % 5000]);
@@ -458,9 +521,13 @@ static int bench_search(struct cli *c, int argc, char **argv)
 	       mode == RET_HYBRID ? " (BM25 + exact int8 scan + float32 rescoring + fusion)" :
 	       mode == RET_DENSE  ? " (exact int8 scan + float32 rescoring)" :
 				    "");
-	printf("  build %.1f s; vectors loaded in %.2f s\n", t_build, t_load);
-	printf("  latency p50 %.1f ms, p95 %.1f ms, max %.1f ms\n", lat[nq / 2],
-	       lat[(nq * 95) / 100 < nq ? (nq * 95) / 100 : nq - 1], lat[nq - 1]);
+	if (reuse)
+		printf("  index %s reused; vectors loaded in %.2f s\n", keep, t_load);
+	else
+		printf("  build %.1f s; vectors loaded in %.2f s\n", t_build, t_load);
+	printf("  latency p50 %.1f ms, p95 %.1f ms, max %.1f ms (index mapped up to %zu MB)\n",
+	       lat[nq / 2],
+	       lat[(nq * 95) / 100 < nq ? (nq * 95) / 100 : nq - 1], lat[nq - 1], mmap_mb);
 	/* the index file is mapped: its pages count in VmRSS but belong to the
 	 * page cache (shared, clean, dropped under pressure); private memory
 	 * is what the process holds itself */
@@ -480,12 +547,10 @@ out:
 	free(v);
 	free(lat);
 	free(words);
-	unlink(db);
-	snprintf(path, sizeof path, "%s-wal", db);
-	unlink(path);
-	snprintf(path, sizeof path, "%s-shm", db);
-	unlink(path);
-	rmdir(dir);
+	if (!keep) {
+		cli_index_files_remove(db);
+		rmdir(dir);
+	}
 	return ret;
 }
 
@@ -493,12 +558,12 @@ out:
 /* bench embed                                                           */
 /* ===================================================================== */
 
-/* bench.h */
-double bench_sgemm_gflops(int threads)
+/* The machine's single-precision matrix product rate, best of 3 runs of a
+ * 1024 x 1024 x 1024 product (OpenBLAS on threads threads, 0: its own
+ * thread count), in wall time or, with cpu_time, in CPU time, which the
+ * load of a shared machine moves less. */
+static double sgemm_best(int threads, bool cpu_time)
 {
-	int was = openblas_get_num_threads();
-	if (threads > 0)
-		openblas_set_num_threads(threads);
 	enum { N = 1024 };
 	float *a = malloc((size_t)N * N * sizeof *a), *b = malloc((size_t)N * N * sizeof *b),
 	      *c = malloc((size_t)N * N * sizeof *c);
@@ -508,22 +573,29 @@ double bench_sgemm_gflops(int threads)
 			a[i] = (float)(i % 7) * 0.1f;
 			b[i] = (float)(i % 5) * 0.1f;
 		}
+		int was = openblas_get_num_threads();
+		if (threads > 0)
+			openblas_set_num_threads(threads);
 		for (int r = 0; r < 4; r++) {
-			double t0 = bench_now();
+			double t0 = cpu_time ? cpu_now() : bench_now();
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, N, N, 1.0f, a, N, b,
 				    N, 0.0f, c, N);
-			double t = bench_now() - t0;
-			double g = 2.0 * N * N * N / t / 1e9;
+			double g = 2.0 * N * N * N / ((cpu_time ? cpu_now() : bench_now()) - t0) / 1e9;
 			if (r > 0 && g > best) /* the first run warms up */
 				best = g;
 		}
+		openblas_set_num_threads(was);
 	}
 	free(a);
 	free(b);
 	free(c);
-	if (threads > 0)
-		openblas_set_num_threads(was);
 	return best;
+}
+
+/* bench.h */
+double bench_sgemm_gflops(int threads)
+{
+	return sgemm_best(threads, false);
 }
 
 static int bench_embed(struct cli *c, int argc, char **argv)
@@ -556,7 +628,8 @@ static int bench_embed(struct cli *c, int argc, char **argv)
 		cli_error("no embedder: give a GGUF file or see 'memex model info'");
 		return CLI_ERR;
 	}
-	/* 32 texts of about 128 tokens of ordinary English */
+	/* 32 texts of 126 common English words: 128 tokens with [CLS] and
+	 * [SEP] for a WordPiece (BERT) embedder */
 	enum { NT = 32 };
 	static const char *const w[] = { "the",	      "committee", "reviewed", "quarterly",
 					 "budget",    "and",	   "asked",    "for",
@@ -569,36 +642,40 @@ static int bench_embed(struct cli *c, int argc, char **argv)
 	float *out = malloc((size_t)NT * (size_t)d * sizeof *out);
 	int ret = CLI_ERR;
 	for (int i = 0; i < NT; i++) {
-		texts[i] = malloc(1024);
+		texts[i] = malloc(2048);
 		if (!texts[i])
 			goto out;
 		size_t len = 0;
-		for (int k = 0; k < 100; k++)
+		for (int k = 0; k < 126; k++)
 			len += (size_t)snprintf(
-				texts[i] + len, 1024 - len, "%s ",
+				texts[i] + len, 2048 - len, "%s ",
 				w[(size_t)(i * 7 + k * 3) % (sizeof w / sizeof w[0])]);
 	}
 	if (!out)
 		goto out;
-	double gf = bench_sgemm_gflops(0);
-	double best = 0;
+	double gf = sgemm_best(0, false), gf_core = sgemm_best(1, true);
+	double best = 0, best_cpu = 0;
 	for (size_t r = 0; r < runs; r++) {
-		double t0 = bench_now();
+		double t0 = bench_now(), c0 = cpu_now();
 		if (eng_embed(e, (const char *const *)texts, NT, ENG_PASSAGE, out)) {
 			cli_error("embedding failed: %s", eng_errmsg(e));
 			goto out;
 		}
-		double cps = NT / (bench_now() - t0);
+		double cps = NT / (bench_now() - t0), cpc = NT / (cpu_now() - c0);
 		best = cps > best ? cps : best;
+		best_cpu = cpc > best_cpu ? cpc : best_cpu;
 	}
 	double flops = eng_embedder_flops_per_token(e) * 128;
-	double achieved = best * flops / 1e9;
-	printf("bench embed: %s (%d dims), %d texts of ~128 tokens per batch, best of %zu\n",
+	double achieved = best * flops / 1e9, per_core = best_cpu * flops / 1e9;
+	printf("bench embed: %s (%d dims), %d texts of 128 tokens per batch, best of %zu\n",
 	       eng_embedder_name(e), d, NT, runs);
 	printf("  %.1f chunks/s; encoder %.1f GFLOP/s (%.2f GFLOP per chunk)\n", best, achieved,
 	       flops / 1e9);
 	printf("  machine sgemm (OpenBLAS, same run) %.1f GFLOP/s: the encoder reaches %.0f%% of it\n",
 	       gf, gf > 0 ? 100 * achieved / gf : 0.0);
+	printf("  per CPU second: %.1f chunks, %.1f GFLOP; sgemm on one core %.1f GFLOP per CPU "
+	       "second: %.0f%%\n",
+	       best_cpu, per_core, gf_core, gf_core > 0 ? 100 * per_core / gf_core : 0.0);
 	ret = CLI_OK;
 out:
 	for (int i = 0; i < NT; i++)

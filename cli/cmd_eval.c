@@ -460,11 +460,7 @@ out:
 		free(q.r[i].did);
 	}
 	free(q.r);
-	unlink(dbp);
-	snprintf(path, sizeof path, "%s-wal", dbp);
-	unlink(path);
-	snprintf(path, sizeof path, "%s-shm", dbp);
-	unlink(path);
+	cli_index_files_remove(dbp);
 	rmdir(tdir);
 	return ret;
 }

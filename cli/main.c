@@ -302,6 +302,7 @@ static const struct cli_command commands[] = {
 	{ "bench", cmd_bench, "measure indexing, search and model speed",
 	  "usage: memex bench index [--runs N] [--json] PATH...\n"
 	  "       memex bench search [--chunks N] [--dims D] [--queries Q] [--mode M]\n"
+	  "                          [--index FILE] [--mmap MB]\n"
 	  "       memex bench embed [--runs N] [MODEL]\n"
 	  "       memex bench llm [--threads N] [--runs N] MODEL\n"
 	  "       memex bench qmat [--shape S] [--type T,...] [--kernels K,...]\n"
@@ -315,9 +316,11 @@ static const struct cli_command commands[] = {
 	  "random D-dimensional vectors (default 100000 and 512) and times Q\n"
 	  "two-word questions (default 200) in mode M (bm25, dense or hybrid, the\n"
 	  "default): p50 and p95 latency, and resident memory.\n"
-	  "'bench embed' embeds 32 texts of ~128 tokens with the configured embedder\n"
-	  "(or MODEL, a GGUF file) and prints chunks/s beside the machine's sgemm\n"
-	  "GFLOP/s measured in the same run, and the encoder's share of it.\n"
+	  "'bench embed' embeds 32 texts of 128 tokens (for a BERT WordPiece\n"
+	  "vocabulary) with the configured embedder (or MODEL, a GGUF file) and\n"
+	  "prints chunks/s beside the machine's sgemm GFLOP/s measured in the same\n"
+	  "run, and the encoder's share of it; then the same per CPU second against\n"
+	  "one core's sgemm, which other programs' load moves less.\n"
 	  "'bench llm' runs the chat model MODEL (a GGUF file; 'memex model gen'\n"
 	  "makes random ones of real shapes): prefill of 128 and 512 tokens as\n"
 	  "tokens/s and GFLOP/s against sgemm, and decoding as tokens/s and the\n"
@@ -333,11 +336,15 @@ static const struct cli_command commands[] = {
 	  "These are figures, not tests; the machine's load moves them.\n"
 	  "MEMEX_KERNELS=ref|avx2|avx512 forces a kernel family for every command.\n"
 	  "\n"
-	  "  --runs N  runs to take the best of (1 to 100)\n"
-	  "  --threads N  threads of 'bench llm' and 'bench qmat' (default 2)\n"
-	  "  --mode M  the retrieval mode 'bench search' times\n"
-	  "  --json    machine-readable output\n" },
-	{ "eval", cmd_eval, "measure retrieval or PII masking on a benchmark",
+	  "  --runs N      runs to take the best of (1 to 100)\n"
+	  "  --threads N   threads of 'bench llm' and 'bench qmat' (default 2)\n"
+	  "  --mode M      the retrieval mode 'bench search' times\n"
+	  "  --index FILE  'bench search' keeps its index in FILE, and reuses it\n"
+	  "                when FILE exists (building 1M chunks takes minutes)\n"
+	  "  --mmap MB     how much of the index 'bench search' maps (default 4096;\n"
+	  "                0 reads it through SQLite's page cache)\n"
+	  "  --json        machine-readable output\n" },
+	{ "eval", cmd_eval, "measure retrieval, answers, routing or PII masking",
 	  "usage: memex eval beir [--mode bm25|dense|hybrid|all] [--json] DIR\n"
 	  "       memex eval ask [--mode bm25|hybrid|all] [--calibrate] [-v] [--json] [FILE]\n"
 	  "       memex eval pii [--json] [--skip N] [--limit N] [--errors] FILE\n"

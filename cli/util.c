@@ -269,3 +269,13 @@ int cli_index_lock(struct cli *c, int *fd)
 	cli_error("'memex index' is running on '%s'; try again when it has finished", c->home);
 	return -1;
 }
+
+void cli_index_files_remove(const char *db)
+{
+	char path[4400];
+	unlink(db);
+	snprintf(path, sizeof path, "%s-wal", db);
+	unlink(path);
+	snprintf(path, sizeof path, "%s-shm", db);
+	unlink(path);
+}

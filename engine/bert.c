@@ -87,14 +87,16 @@ struct bert {
 
 /* ---- kernels ---------------------------------------------------------------- */
 
-/* Y (T, n_out) := X (T, n_in) @ W (n_out, n_in)^T + bias (n_out) */
+/* Y (T, n_out) := X (T, n_in) @ W (n_out, n_in)^T + bias (n_out); with a
+ * NULL bias the caller adds it in its next element-wise pass (one pass
+ * over Y less). */
 static void linear(const float *x, int t, int n_in, const float *w, const float *bias, int n_out,
 		   float *y)
 {
-	for (int r = 0; r < t; r++)
+	for (int r = 0; bias && r < t; r++)
 		memcpy(y + (size_t)r * n_out, bias, (size_t)n_out * sizeof *y);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, n_out, n_in, 1.0f, x, n_in, w, n_in,
-		    1.0f, y, n_out);
+		    bias ? 1.0f : 0.0f, y, n_out);
 }
 
 /* ---- the forward pass ----------------------------------------------------------- */
@@ -128,15 +130,15 @@ static void attention(const struct bert *m, struct scratch *sc, int o, int n)
 	}
 }
 
-/* x (t, d) := LayerNorm(x + y) row by row */
-static void add_norm(const struct bert *m, float *x, const float *y, int t, const float *g,
-		     const float *b)
+/* x (t, d) := LayerNorm(x + y + yb) row by row (yb: d) */
+static void add_norm(const struct bert *m, float *x, const float *y, const float *yb, int t,
+		     const float *g, const float *b)
 {
 	int d = m->d;
 	for (size_t r = 0; r < (size_t)t; r++) {
 		float *xr = x + r * (size_t)d;
 		const float *yr = y + r * (size_t)d;
-		m->k->add_layer_norm(xr, yr, d, g, b, m->eps);
+		m->k->add_layer_norm(xr, yr, yb, d, g, b, m->eps);
 	}
 }
 
@@ -157,7 +159,7 @@ static void forward(const struct bert *m, const int32_t *ids, const int *lens, s
 			const float *pe = m->pos + (size_t)p * d;
 			for (int j = 0; j < d; j++)
 				x[j] = x[j] + m->type0[j] + pe[j];
-			m->k->add_layer_norm(x, NULL, d, m->emb_g, m->emb_b, m->eps);
+			m->k->add_layer_norm(x, NULL, NULL, d, m->emb_g, m->emb_b, m->eps);
 		}
 	}
 	for (int l = 0; l < m->n_layer; l++) {
@@ -165,12 +167,12 @@ static void forward(const struct bert *m, const int32_t *ids, const int *lens, s
 		linear(sc->x, t, d, L->wqkv, L->bqkv, 3 * d, sc->qkv);
 		for (size_t i = 0, o = 0; i < n; o += (size_t)lens[i], i++)
 			attention(m, sc, (int)o, lens[i]);
-		linear(sc->a, t, d, L->wo, L->bo, d, sc->h);
-		add_norm(m, sc->x, sc->h, t, L->ln1_g, L->ln1_b);
-		linear(sc->x, t, d, L->wu, L->bu, ff, sc->h);
-		m->k->gelu(m->gelu, sc->h, (size_t)t * ff);
-		linear(sc->h, t, ff, L->wd, L->bd, d, sc->a);
-		add_norm(m, sc->x, sc->a, t, L->ln2_g, L->ln2_b);
+		linear(sc->a, t, d, L->wo, NULL, d, sc->h);
+		add_norm(m, sc->x, sc->h, L->bo, t, L->ln1_g, L->ln1_b);
+		linear(sc->x, t, d, L->wu, NULL, ff, sc->h);
+		m->k->gelu(m->gelu, sc->h, (size_t)t, ff, L->bu);
+		linear(sc->h, t, ff, L->wd, NULL, d, sc->a);
+		add_norm(m, sc->x, sc->a, L->bd, t, L->ln2_g, L->ln2_b);
 	}
 	/* pooling, then L2 normalization */
 	row = 0;

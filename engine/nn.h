@@ -13,19 +13,21 @@
 
 struct nn_kernels {
 	const char *name; /* "reference", "avx2" */
-	/* x (n) := LayerNorm(x + y) = (z - mean) / sqrt(var + eps) * g + b with
-	 * z = x + y (y may be NULL: z = x). Sums in double (reference) or in
-	 * lanes of double (avx2): results agree to a few float ulps. */
-	void (*add_layer_norm)(float *x, const float *y, int n, const float *g, const float *b,
-			       float eps);
+	/* x (n) := LayerNorm(x + y + yb) = (z - mean) / sqrt(var + eps) * g + b
+	 * with z = x + y + yb (y and yb may be NULL: left out; yb is the bias
+	 * of the product that made y). Sums in double (reference) or in lanes
+	 * of double (avx2): results agree to a few float ulps. */
+	void (*add_layer_norm)(float *x, const float *y, const float *yb, int n, const float *g,
+			       const float *b, float eps);
 	/* row (n) := softmax(row), n >= 1. exp is expf (reference) or a
 	 * polynomial within 2 ulps of it (avx2). */
 	void (*softmax)(float *row, int n);
-	/* x (n) := GELU(x) read from table (65536 floats: GELU of each binary16
-	 * value, nn_gelu_table) at x rounded to binary16 (nearest even); 0 for
-	 * x <= -10, x itself for x >= 10 (and nan). Both versions give the
-	 * same bits. */
-	void (*gelu)(const float *table, float *x, size_t n);
+	/* x (rows, cols) := GELU(x + bias) (bias: cols, or NULL), GELU read
+	 * from table (65536 floats: GELU of each binary16 value, nn_gelu_table)
+	 * at its argument rounded to binary16 (nearest even); 0 for <= -10, the
+	 * argument itself for >= 10 (and nan). Both versions give the same
+	 * bits. */
+	void (*gelu)(const float *table, float *x, size_t rows, int cols, const float *bias);
 };
 
 /* The kernels for this CPU (static; chosen on the first call). */

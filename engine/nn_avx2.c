@@ -50,8 +50,8 @@ AVX2 static __m256d fma_pd8(__m256d acc, __m256 v)
 	return _mm256_fmadd_pd(hi, hi, acc);
 }
 
-AVX2 static void add_layer_norm_avx2(float *x, const float *y, int n, const float *g,
-				     const float *b, float eps)
+AVX2 static void add_layer_norm_avx2(float *x, const float *y, const float *yb, int n,
+				     const float *g, const float *b, float eps)
 {
 	int i = 0, n8 = n & ~7;
 	__m256d s = _mm256_setzero_pd();
@@ -59,14 +59,17 @@ AVX2 static void add_layer_norm_avx2(float *x, const float *y, int n, const floa
 	for (; i < n8; i += 8) {
 		__m256 v = _mm256_loadu_ps(x + i);
 		if (y) {
-			v = _mm256_add_ps(v, _mm256_loadu_ps(y + i));
+			__m256 w = _mm256_loadu_ps(y + i);
+			if (yb)
+				w = _mm256_add_ps(w, _mm256_loadu_ps(yb + i));
+			v = _mm256_add_ps(v, w);
 			_mm256_storeu_ps(x + i, v);
 		}
 		s = add_pd8(s, v);
 	}
 	for (; i < n; i++) {
 		if (y)
-			x[i] += y[i];
+			x[i] += yb ? y[i] + yb[i] : y[i];
 		tail += x[i];
 	}
 	float mean = (float)((hsum_pd(s) + tail) / n);
@@ -159,29 +162,34 @@ AVX2 static void softmax_avx2(float *row, int n)
 		row[c] *= 1.0f / sum;
 }
 
-AVX2 static void gelu_avx2(const float *t, float *x, size_t n)
+AVX2 static void gelu_avx2(const float *t, float *x, size_t rows, int cols, const float *bias)
 {
 	const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		__m256 v = _mm256_loadu_ps(x + i);
-		/* binary16 bits, nearest even (F16C), as indexes */
-		__m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT);
-		__m256i idx = _mm256_cvtepu16_epi32(h);
-		__m256 gl = _mm256_i32gather_ps(t, idx, 4);
-		__m256 in = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GT_OQ),
-					  _mm256_cmp_ps(v, hi, _CMP_LT_OQ));
-		__m256 keep = _mm256_cmp_ps(v, lo, _CMP_NLE_UQ); /* v > -10 or nan */
-		/* in range: the table; >= 10 or nan: v; <= -10: 0 */
-		__m256 r = _mm256_blendv_ps(_mm256_and_ps(v, keep), gl, in);
-		_mm256_storeu_ps(x + i, r);
-	}
-	for (; i < n; i++) {
-		float v = x[i];
-		if (v <= -10.0f)
-			x[i] = 0.0f;
-		else if (v < 10.0f)
-			x[i] = t[_cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT)];
+	for (size_t r = 0; r < rows; r++, x += cols) {
+		int i = 0;
+		for (; i + 8 <= cols; i += 8) {
+			__m256 v = _mm256_loadu_ps(x + i);
+			if (bias)
+				v = _mm256_add_ps(v, _mm256_loadu_ps(bias + i));
+			/* binary16 bits, nearest even (F16C), as indexes */
+			__m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT);
+			__m256i idx = _mm256_cvtepu16_epi32(h);
+			__m256 gl = _mm256_i32gather_ps(t, idx, 4);
+			__m256 in = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GT_OQ),
+						  _mm256_cmp_ps(v, hi, _CMP_LT_OQ));
+			__m256 keep = _mm256_cmp_ps(v, lo, _CMP_NLE_UQ); /* v > -10 or nan */
+			/* in range: the table; >= 10 or nan: v; <= -10: 0 */
+			_mm256_storeu_ps(x + i, _mm256_blendv_ps(_mm256_and_ps(v, keep), gl, in));
+		}
+		for (; i < cols; i++) {
+			float v = bias ? x[i] + bias[i] : x[i];
+			if (v <= -10.0f)
+				x[i] = 0.0f;
+			else if (v < 10.0f)
+				x[i] = t[_cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT)];
+			else
+				x[i] = v;
+		}
 	}
 }
 

@@ -38,23 +38,26 @@ static inline uint32_t f16_small(float v)
 	return ((x >> 16) & 0x8000u) | h;
 }
 
-static void gelu_ref(const float *t, float *x, size_t n)
+static void gelu_ref(const float *t, float *x, size_t rows, int cols, const float *bias)
 {
-	for (size_t i = 0; i < n; i++) {
-		float v = x[i];
-		if (v <= -10.0f)
-			x[i] = 0.0f;
-		else if (v < 10.0f)
-			x[i] = t[f16_small(v)];
-	}
+	for (size_t r = 0; r < rows; r++, x += cols)
+		for (int i = 0; i < cols; i++) {
+			float v = bias ? x[i] + bias[i] : x[i];
+			if (v <= -10.0f)
+				x[i] = 0.0f;
+			else if (v < 10.0f)
+				x[i] = t[f16_small(v)];
+			else
+				x[i] = v;
+		}
 }
 
-static void add_layer_norm_ref(float *x, const float *y, int n, const float *g, const float *b,
-			       float eps)
+static void add_layer_norm_ref(float *x, const float *y, const float *yb, int n, const float *g,
+			       const float *b, float eps)
 {
 	if (y)
 		for (int i = 0; i < n; i++)
-			x[i] += y[i];
+			x[i] += yb ? y[i] + yb[i] : y[i];
 	double sum = 0;
 	for (int i = 0; i < n; i++)
 		sum += x[i];

@@ -5,6 +5,7 @@
 #include "retriever_int.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,8 +352,6 @@ static int cand_cmp(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The vector leg: scan the int8 copies, rescore the best with float32,
- * keep a document's best chunk, apply the filters. */
 static bool has_word(const char *s)
 {
 	for (size_t i = 0, n = strlen(s); i < n; i++)
@@ -361,73 +360,130 @@ static bool has_word(const char *s)
 	return false;
 }
 
-static int search_dense(struct store *st, const struct ret_query *q, const struct ret_params *p,
-			size_t limit, struct ret_result *res)
+/* The dense leg in three steps, so that hybrid search can run the middle
+ * one (which touches no SQLite: the query's embedding and the int8 scan,
+ * the leg's bulk) in a thread beside the BM25 leg. */
+struct dense {
+	const struct store_vecset *vs;
+	struct store_vecset own; /* when the caller gave no vectors */
+	const char *text;	 /* what is embedded */
+	float *qv;		 /* the query's vector (d) */
+	int d;
+	size_t keep;	      /* candidates of the first scan */
+	struct ret_cand *c;   /* the first scan's, best first */
+	size_t nc;
+	int rc;		      /* of the scan step */
+	char err[160];
+};
+
+static void dense_clear(struct dense *ds)
 {
-	struct store_vecset own = { 0 };
-	const struct store_vecset *vs = p->vecs;
-	struct ret_cand *c = NULL;
-	size_t nc = 0;
-	float *qv = NULL, *v = NULL;
-	int64_t *ids = NULL;
-	int rc = 0;
-	int d = p->embedder ? eng_embedder_dims(p->embedder) : p->dims;
-	const char *text = q->subject && !q->text[0] ? q->subject : q->text;
-	if (!p->query_vec && !has_word(text))
+	free(ds->qv);
+	free(ds->c);
+	store_vecset_free(&ds->own);
+}
+
+/* Step 1: what needs the store (the vectors when not given). */
+static int dense_prepare(struct store *st, const struct ret_query *q, const struct ret_params *p,
+			 size_t limit, struct dense *ds)
+{
+	memset(ds, 0, sizeof *ds);
+	ds->d = p->embedder ? eng_embedder_dims(p->embedder) : p->dims;
+	ds->text = q->subject && !q->text[0] ? q->subject : q->text;
+	if (!p->query_vec && !has_word(ds->text))
 		return MX_EEMPTY;
+	if (!(ds->qv = malloc((size_t)ds->d * sizeof *ds->qv)))
+		return MX_ENOMEM;
+	ds->vs = p->vecs;
+	if (!ds->vs) {
+		int rc = store_vecset_load(st, p->model_id, &ds->own);
+		if (rc)
+			return rc;
+		ds->vs = &ds->own;
+	}
+	if (ds->vs->dims != ds->d) {
+		snprintf(ds->err, sizeof ds->err, "the index's vectors do not fit the embedder");
+		return MX_EINVAL;
+	}
+	/* A wider first pass than asked (int8 scores are close, not exact) */
+	ds->keep = limit * 4 + 100;
+	return 0;
+}
+
+/* Step 2: the query's vector and the first int8 scan (no store). */
+struct dense_job {
+	struct dense *ds;
+	const struct ret_params *p;
+};
+
+static void *dense_scan(void *arg)
+{
+	struct dense_job *j = arg;
+	struct dense *ds = j->ds;
+	if (j->p->query_vec) {
+		memcpy(ds->qv, j->p->query_vec, (size_t)ds->d * sizeof *ds->qv);
+	} else if ((ds->rc = eng_embed(j->p->embedder, &ds->text, 1, ENG_QUERY, ds->qv))) {
+		snprintf(ds->err, sizeof ds->err, "%s", eng_errmsg(j->p->embedder));
+		return NULL;
+	}
+	ds->rc = ret_vscan(ds->vs, ds->qv, ds->keep, &ds->c, &ds->nc);
+	return NULL;
+}
+
+/* Step 3: rescore the candidates with float32, keep a document's best
+ * chunk, apply the filters; with filters, scan wider again until enough
+ * candidates pass them or the whole index was looked at. */
+static int dense_finish(struct store *st, const struct ret_query *q, const struct ret_params *p,
+			size_t limit, struct dense *ds, struct ret_result *res)
+{
+	const struct store_vecset *vs = ds->vs;
+	struct ret_cand *c = ds->c;
+	size_t nc = ds->nc;
+	float *v = NULL;
+	bool *found = NULL;
+	int64_t *ids = NULL;
+	int rc = 0, d = ds->d;
+	const float *qv = ds->qv;
 	/* the subject filter: in the BM25 leg it is part of the MATCH */
 	struct store_filter f = q->filter;
 	f.title = q->subject;
-	qv = malloc((size_t)d * sizeof *qv);
-	v = malloc((size_t)d * sizeof *v);
-	if (!qv || !v) {
-		rc = MX_ENOMEM;
-		goto out;
-	}
-	if (p->query_vec) {
-		memcpy(qv, p->query_vec, (size_t)d * sizeof *qv);
-	} else if ((rc = eng_embed(p->embedder, &text, 1, ENG_QUERY, qv))) {
-		snprintf(res->err, sizeof res->err, "%s", eng_errmsg(p->embedder));
-		goto out;
-	}
-	if (!vs) {
-		if ((rc = store_vecset_load(st, p->model_id, &own)))
-			goto out;
-		vs = &own;
-	}
-	if (vs->dims != d) {
-		snprintf(res->err, sizeof res->err, "the index's vectors do not fit the embedder");
-		rc = MX_EINVAL;
-		goto out;
-	}
-	/* A wider first pass than asked (int8 scores are close, not exact);
-	 * with filters, wider again until enough candidates pass them or the
-	 * whole index was looked at. */
+	ds->c = NULL; /* ours now */
 	bool filtered = q->has_filter || q->subject;
-	for (size_t keep = limit * 4 + 100;; keep *= 8) {
-		free(c);
+	for (size_t keep = ds->keep;; keep *= 8) {
 		free(ids);
-		c = NULL;
+		free(v);
+		free(found);
 		ids = NULL;
 		store_hits_free(res->hits, res->n);
 		res->hits = NULL;
 		res->n = 0;
-		if ((rc = ret_vscan(vs, qv, keep, &c, &nc)))
+		if (keep != ds->keep) {
+			free(c);
+			c = NULL;
+			if ((rc = ret_vscan(vs, qv, keep, &c, &nc)))
+				goto out;
+		}
+		v = malloc((nc ? nc : 1) * (size_t)d * sizeof *v);
+		found = malloc((nc ? nc : 1) * sizeof *found);
+		ids = malloc((nc ? nc : 1) * sizeof *ids);
+		if (!v || !found || !ids) {
+			rc = MX_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < nc; i++)
+			ids[i] = c[i].chunk_id;
+		if ((rc = store_vectors_get(st, p->model_id, ids, nc, d, v, found)))
 			goto out;
 		for (size_t i = 0; i < nc; i++)
-			if (store_vector_get(st, c[i].chunk_id, p->model_id, v, d) == 0) {
+			if (found[i]) {
+				const float *x = v + i * (size_t)d;
 				float s = 0;
 				for (int j = 0; j < d; j++)
-					s += qv[j] * v[j];
+					s += qv[j] * x[j];
 				c[i].score = s;
 			}
 		qsort(c, nc, sizeof *c, cand_cmp);
 		/* one chunk per document, in order, above the similarity floor */
-		ids = malloc((nc ? nc : 1) * sizeof *ids);
-		if (!ids) {
-			rc = MX_ENOMEM;
-			goto out;
-		}
 		size_t k = 0;
 		for (size_t i = 0; i < nc && c[i].score >= p->min_dense; i++) {
 			bool seen = false;
@@ -471,10 +527,29 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 		store_hit_clear(&res->hits[res->n - 1]);
 out:
 	free(ids);
-	free(c);
-	free(qv);
 	free(v);
-	store_vecset_free(&own);
+	free(found);
+	free(c);
+	return rc;
+}
+
+/* The vector leg: scan the int8 copies, rescore the best with float32,
+ * keep a document's best chunk, apply the filters. */
+static int search_dense(struct store *st, const struct ret_query *q, const struct ret_params *p,
+			size_t limit, struct ret_result *res)
+{
+	struct dense ds;
+	struct dense_job job = { &ds, p };
+	int rc = dense_prepare(st, q, p, limit, &ds);
+	if (!rc) {
+		dense_scan(&job);
+		rc = ds.rc;
+	}
+	if (!rc)
+		rc = dense_finish(st, q, p, limit, &ds, res);
+	if (ds.err[0])
+		snprintf(res->err, sizeof res->err, "%s", ds.err);
+	dense_clear(&ds);
 	return rc;
 }
 
@@ -581,11 +656,27 @@ int ret_search(struct store *st, const char *query, const struct ret_params *p,
 		size_t leg = p->limit * 4 < 100 ? 100 : p->limit * 4;
 		memset(&bm, 0, sizeof bm);
 		memset(&dn, 0, sizeof dn);
+		/* the dense leg's scan runs in a thread beside the BM25 leg */
+		struct dense ds;
+		struct dense_job job = { &ds, p };
+		pthread_t tid;
+		int drc = dense_prepare(st, &q, p, leg, &ds);
+		bool threaded = !drc && pthread_create(&tid, NULL, dense_scan, &job) == 0;
 		rc = search_bm25(st, &q, p, leg, 0, &bm);
+		if (threaded)
+			pthread_join(tid, NULL);
+		else if (!drc)
+			dense_scan(&job);
+		if (!drc)
+			drc = ds.rc;
 		bool bm_empty = rc == MX_EEMPTY;
 		if (bm_empty)
 			rc = 0;
-		int drc = rc ? rc : search_dense(st, &q, p, leg, &dn);
+		if (!rc && !drc)
+			drc = dense_finish(st, &q, p, leg, &ds, &dn);
+		if (ds.err[0])
+			snprintf(dn.err, sizeof dn.err, "%s", ds.err);
+		dense_clear(&ds);
 		if (drc == MX_EEMPTY) {
 			drc = bm_empty ? MX_EEMPTY : 0;
 			if (bm_empty && q.has_filter) /* filters alone: the newest */

@@ -71,6 +71,13 @@ static int exec(struct store *st, const char *sql, const char *what)
 	return src == SQLITE_OK ? 0 : store_fail(st, src, what);
 }
 
+int store_set_mmap(struct store *st, int64_t bytes)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld", (long long)(bytes < 0 ? 0 : bytes));
+	return exec(st, sql, "cannot configure the index");
+}
+
 static int migrate(struct store *st)
 {
 	int rc = 0;
@@ -1561,27 +1568,38 @@ int store_add_snippets(struct store *st, const char *match, int tokens, struct s
 	return rc;
 }
 
-int store_fts_search(struct store *st, const char *match, const struct store_filter *f,
-		     size_t limit, bool per_doc, int snippet_tokens, struct store_hit **out,
-		     size_t *n)
+/* One ranking query: every match ranked with the filters (top == 0), or,
+ * without filters, the top-`top` chunks of the full-text index alone first
+ * (SQLite keeps them in a bounded sorter), the joins then running for
+ * those only, not for every match: at 1M chunks a common word matches
+ * hundreds of thousands. (FTS5's own "ORDER BY rank" is slower: it sorts
+ * every match.) */
+static int fts_rank(struct store *st, const char *match, const struct store_filter *f,
+		    size_t limit, bool per_doc, size_t top, struct store_hit **out, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	struct mx_buf sql;
-	*out = NULL;
-	*n = 0;
 	mx_buf_init(&sql, 16384);
 	/* Title and author matches weigh more than body matches. Filters
 	 * apply inside the ranking. With per_doc, every match is ranked and
 	 * each document keeps its best chunk (SQLite takes the bare columns
 	 * of a min() aggregate from the row with the minimum), so that one
-	 * large document cannot crowd the others out. Snippets are made
-	 * afterwards, for the hits kept. */
-	int rc = mx_buf_appends(&sql, "WITH hits AS MATERIALIZED ("
-				      "  SELECT f.rowid AS cid, c.doc_id AS doc_id,"
-				      "   bm25(chunks_fts, 4.0, 2.0, 1.0) AS score"
-				      "  FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
-				      "  JOIN documents d ON d.id = c.doc_id"
-				      "  WHERE chunks_fts MATCH :match");
+	 * large document cannot crowd the others out. */
+	int rc = mx_buf_appends(
+		&sql, top ? "WITH top AS MATERIALIZED ("
+			    "  SELECT rowid AS cid, bm25(chunks_fts, 4.0, 2.0, 1.0) AS score"
+			    "  FROM chunks_fts WHERE chunks_fts MATCH :match"
+			    "  ORDER BY score LIMIT :top),"
+			    " hits AS MATERIALIZED ("
+			    "  SELECT t.cid AS cid, c.doc_id AS doc_id, t.score AS score"
+			    "  FROM top t JOIN chunks c ON c.id = t.cid"
+			    "  JOIN documents d ON d.id = c.doc_id WHERE 1"
+			  : "WITH hits AS MATERIALIZED ("
+			    "  SELECT f.rowid AS cid, c.doc_id AS doc_id,"
+			    "   bm25(chunks_fts, 4.0, 2.0, 1.0) AS score"
+			    "  FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
+			    "  JOIN documents d ON d.id = c.doc_id"
+			    "  WHERE chunks_fts MATCH :match");
 	if (!rc)
 		rc = filter_sql(&sql, f);
 	if (!rc)
@@ -1605,9 +1623,68 @@ int store_fts_search(struct store *st, const char *match, const struct store_fil
 	bind_named_text(s, ":match", match);
 	sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"),
 			   limit > 100000 ? 100000 : (sqlite3_int64)limit);
+	if (top)
+		sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":top"), (sqlite3_int64)top);
 	bind_filter(s, f);
 	rc = hits_read(st, s, out, n);
 	sqlite3_finalize(s);
+	return rc;
+}
+
+/* How many chunks match (cheap: no ranking). */
+static int fts_count(struct store *st, const char *match, int64_t *count)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prep(st, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :match", &s);
+	if (rc)
+		return rc;
+	bind_named_text(s, ":match", match);
+	int src = sqlite3_step(s);
+	if (src == SQLITE_ROW)
+		*count = sqlite3_column_int64(s, 0);
+	else
+		rc = store_fail(st, src, "cannot search the index");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_fts_search(struct store *st, const char *match, const struct store_filter *f,
+		     size_t limit, bool per_doc, int snippet_tokens, struct store_hit **out,
+		     size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct mx_buf fs;
+	mx_buf_init(&fs, 16384);
+	int rc = filter_sql(&fs, f);
+	bool filtered = rc || fs.len > 0;
+	mx_buf_free(&fs);
+	if (filtered) {
+		rc = fts_rank(st, match, f, limit, per_doc, 0, out, n);
+	} else {
+		/* The top chunks hold the top documents once they hold `limit`
+		 * documents (a document's best chunk outranks those of every
+		 * document after it), or once they are every match; else take
+		 * more, and past a cap rank them all. */
+		int64_t matches = -1;
+		for (size_t top = limit * 4 + 100;; top *= 8) {
+			if (top > 1000000) {
+				rc = fts_rank(st, match, f, limit, per_doc, 0, out, n);
+				break;
+			}
+			if ((rc = fts_rank(st, match, f, limit, per_doc, top, out, n)) ||
+			    *n >= limit)
+				break;
+			if (matches < 0 && (rc = fts_count(st, match, &matches)))
+				break;
+			if ((uint64_t)matches <= top)
+				break;
+			store_hits_free(*out, *n);
+			*out = NULL;
+			*n = 0;
+		}
+	}
+	/* snippets are made afterwards, for the hits kept */
 	if (!rc && snippet_tokens > 0 &&
 	    (rc = store_add_snippets(st, match, snippet_tokens, *out, *n))) {
 		store_hits_free(*out, *n);
@@ -1928,6 +2005,50 @@ int store_vector_get(struct store *st, int64_t chunk_id, int64_t model_id, float
 		rc = MX_ENOTFOUND;
 	}
 	sqlite3_finalize(s);
+	return rc;
+}
+
+struct id_pos {
+	int64_t id;
+	size_t pos;
+};
+
+static int id_pos_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct id_pos *)a)->id, y = ((const struct id_pos *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+int store_vectors_get(struct store *st, int64_t model_id, const int64_t *chunk_ids, size_t n,
+		      int dims, float *out, bool *found)
+{
+	sqlite3_stmt *s = NULL;
+	struct id_pos *o = malloc((n ? n : 1) * sizeof *o);
+	if (!o)
+		return MX_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		o[i] = (struct id_pos){ chunk_ids[i], i };
+		found[i] = false;
+	}
+	qsort(o, n, sizeof *o, id_pos_cmp);
+	int rc = prep(st, "SELECT vec FROM vectors WHERE chunk_id = ? AND model_id = ?", &s);
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, o[i].id);
+		sqlite3_bind_int64(s, 2, model_id);
+		int src = sqlite3_step(s);
+		if (src == SQLITE_ROW) {
+			if (sqlite3_column_bytes(s, 0) == dims * (int)sizeof(float)) {
+				memcpy(out + o[i].pos * (size_t)dims, sqlite3_column_blob(s, 0),
+				       (size_t)dims * sizeof(float));
+				found[o[i].pos] = true;
+			}
+		} else if (src != SQLITE_DONE) {
+			rc = store_fail(st, src, "cannot read vectors");
+		}
+	}
+	sqlite3_finalize(s);
+	free(o);
 	return rc;
 }
 

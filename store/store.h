@@ -68,6 +68,11 @@ enum store_flags {
  * MX_ENEWER, MX_EREADONLY, MX_EPERM, MX_EBUSY, MX_EDB, MX_ENOMEM. */
 int store_open(const char *path, int flags, struct store **out);
 void store_close(struct store *st); /* NULL is fine */
+/* How much of the index file SQLite maps into memory (default 4 GiB):
+ * mapped pages that searches touch count in the process's resident size
+ * (as page cache it can drop); 0 reads through SQLite's own page cache
+ * instead. 0, or an SQLite error. */
+int store_set_mmap(struct store *st, int64_t bytes);
 const char *store_errmsg(const struct store *st);
 /* The schema version found in the file when it was opened. */
 int store_schema_version(const struct store *st);
@@ -280,6 +285,12 @@ int store_vecset_load(struct store *st, int64_t model_id, struct store_vecset *v
 void store_vecset_free(struct store_vecset *vs);
 /* The float32 vector of a chunk (dims floats into out). */
 int store_vector_get(struct store *st, int64_t chunk_id, int64_t model_id, float *out, int dims);
+/* The float32 vectors of n chunks: chunk_ids[i]'s into out + i * dims, and
+ * found[i] says whether it has one of dims values (else out is left as it
+ * is). One statement, the lookups in chunk id order (the rows' order in
+ * the file). 0, MX_ENOMEM, or an SQLite error. */
+int store_vectors_get(struct store *st, int64_t model_id, const int64_t *chunk_ids, size_t n,
+		      int dims, float *out, bool *found);
 struct store_filter;
 struct store_hit;
 /* Hits for chunk ids, in the given order, those passing the filter (the

@@ -657,8 +657,17 @@ static void kernels_match_reference(void)
 			a[i] = i < sizeof special / sizeof *special ? special[i] : frand(&seed, 12.0f);
 		a[n - 1] = n % 2 ? NAN : INFINITY;
 		memcpy(b, a, n * sizeof *a);
-		ref->gelu(table, a, n);
-		fast->gelu(table, b, n);
+		ref->gelu(table, a, 1, (int)n, NULL);
+		fast->gelu(table, b, 1, (int)n, NULL);
+		CHECK(!memcmp(a, b, n * sizeof *a));
+		/* with a bias, as rows */
+		for (size_t i = 0; i < n; i++) {
+			a[i] = b[i] = frand(&seed, 12.0f);
+			y[i] = frand(&seed, 1.0f);
+		}
+		size_t cols = n % 3 == 0 ? n / 3 : n;
+		ref->gelu(table, a, n / cols, (int)cols, y);
+		fast->gelu(table, b, n / cols, (int)cols, y);
 		CHECK(!memcmp(a, b, n * sizeof *a));
 	}
 	/* softmax: within a few ulps, and it sums to 1 */
@@ -685,9 +694,10 @@ static void kernels_match_reference(void)
 			g[i] = 1.0f + frand(&seed, 0.1f);
 			bias[i] = frand(&seed, 0.1f);
 		}
-		for (int with_y = 0; with_y < 2; with_y++) {
-			ref->add_layer_norm(a, with_y ? y : NULL, n, g, bias, 1e-12f);
-			fast->add_layer_norm(b, with_y ? y : NULL, n, g, bias, 1e-12f);
+		for (int with_y = 0; with_y < 3; with_y++) {
+			const float *yy = with_y ? y : NULL, *yb = with_y == 2 ? g : NULL;
+			ref->add_layer_norm(a, yy, yb, n, g, bias, 1e-12f);
+			fast->add_layer_norm(b, yy, yb, n, g, bias, 1e-12f);
 			double worst = 0;
 			for (int i = 0; i < n; i++)
 				worst = fmax(worst, fabs((double)a[i] - b[i]));

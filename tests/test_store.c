@@ -319,8 +319,11 @@ static void per_doc_keeps_every_document(void)
 	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
 	int64_t src = 0;
 	store_source_add(st, "/n", "notes", &src);
-	struct store_chunk big[300];
-	for (size_t i = 0; i < 300; i++)
+	/* 1200 chunks: more than the first two windows of top chunks (140,
+	 * 1120) that BM25 takes before joining */
+	enum { NBIG = 1200 };
+	static struct store_chunk big[NBIG];
+	for (size_t i = 0; i < NBIG; i++)
 		big[i] = (struct store_chunk){ .text = "zebra zebra zebra", .text_len = 17 };
 	struct store_doc d = { .source_id = src,
 			       .path = "big.md",
@@ -328,7 +331,7 @@ static void per_doc_keeps_every_document(void)
 			       .type = "note",
 			       .title = "big",
 			       .status = "ok" };
-	CHECK_EQ_INT(store_doc_put(st, &d, big, 300, NULL), 0);
+	CHECK_EQ_INT(store_doc_put(st, &d, big, NBIG, NULL), 0);
 	for (int i = 0; i < 5; i++) {
 		char path[16];
 		snprintf(path, sizeof path, "s%d.md", i);

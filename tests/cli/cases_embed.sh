@@ -7,7 +7,7 @@ t_model_gen() {
 	assert_contains "$OUT" "Wrote $out: bert-tiny, q8_0, seed 3" "model gen reports"
 	assert_mode "$out" 600
 	mx_ok model info "$out"
-	assert_contains "$OUT" "dimensions:  128" "a generated BERT opens as an embedder"
+	assert_contains "$OUT" "128 dimensions" "a generated BERT opens as an embedder"
 	local first
 	first=$(sha "$out")
 	mx_ok model gen --shape bert-tiny --type q8_0 --seed 3 --out "$out"
@@ -29,3 +29,20 @@ t_model_gen() {
 }
 
 CASES+=(model_gen)
+
+t_bench_search_kept_index() {
+	local ix="$W/bench.db"
+	mx_ok bench search --chunks 200 --queries 5 --index "$ix"
+	assert_contains "$OUT" "build" "the first run builds the index"
+	[ -f "$ix" ] || fail "bench search --index did not keep its index"
+	mx_ok bench search --chunks 200 --queries 5 --index "$ix" --mode dense
+	assert_contains "$OUT" "reused" "the second run reuses it"
+	mx bench search --chunks 300 --queries 5 --index "$ix"
+	assert_rc 1
+	assert_one_line_error "a kept index of another size"
+	assert_contains "$ERR" "holds 200 vectors" "the error tells what the index holds"
+	mx_ok bench search --chunks 200 --queries 5 --index "$ix" --mmap 0 --mode bm25
+	assert_contains "$OUT" "mapped up to 0 MB" "--mmap"
+}
+
+CASES+=(bench_search_kept_index)
