@@ -17,6 +17,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "gguf.h"
 #include "qmat_int.h"
@@ -143,13 +146,23 @@ void qmat_act_prepare_with(const struct qmat_kernels *kk, uint32_t wtype, const 
 
 /* ---- kernel families ------------------------------------------------------------- */
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* F16C by CPUID (leaf 1, ECX bit 29): clang 14's __builtin_cpu_supports
+ * does not know "f16c". */
+static bool cpu_has_f16c(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
+
 static bool cpu_has(const char *name)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
 	__builtin_cpu_init();
 	if (!strcmp(name, "avx2"))
 		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-		       __builtin_cpu_supports("f16c");
+		       cpu_has_f16c();
 	if (!strcmp(name, "avx512"))
 		return cpu_has("avx2") && __builtin_cpu_supports("avx512f") &&
 		       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
