@@ -369,32 +369,9 @@ static int collect(void *ctx, const char *piece, size_t len)
 	return 0;
 }
 
-static struct chat *fixture_chat(int n_ctx, int max_tokens)
-{
-	char path[4096];
-	const char *sh = test_shared();
-	if (!sh)
-		return NULL;
-	snprintf(path, sizeof path, "%s/fixtures/llama/qwen2-s-f16.gguf", sh);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	struct chat_params p = chat_params_default();
-	p.llm.n_ctx = n_ctx;
-	p.llm.threads = 1;
-	p.sample.temperature = 0;
-	p.max_tokens = max_tokens;
-	struct chat *c = NULL;
-	char err[256];
-	if (chat_open(path, &p, &c, err, sizeof err)) {
-		printf("    chat_open: %s\n", err);
-		return NULL;
-	}
-	return c;
-}
-
 static void generate_streams_and_checks(void)
 {
-	struct chat *c = fixture_chat(256, 6);
+	struct chat *c = test_fixture_chat(256, 6);
 	if (!c) {
 		printf("    skip: ../shared/fixtures/llama/qwen2-s-f16.gguf not found\n");
 		return;
@@ -433,7 +410,7 @@ static void generate_streams_and_checks(void)
 	chat_close(c);
 
 	/* a context too big for the window is cut until it fits */
-	c = fixture_chat(192, 4);
+	c = test_fixture_chat(192, 4);
 	if (!c)
 		return;
 	fake_context(&a);
