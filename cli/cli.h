@@ -126,7 +126,7 @@ struct query_opts {
 	size_t limit;
 	bool json, all_chunks, threads;
 	bool dry_run, explain; /* ask: the arbiter (route.c) */
-	int mode; /* enum ret_mode, when mode_set */
+	int mode;	       /* enum ret_mode, when mode_set */
 	bool mode_set;
 	char *query; /* malloc'd: the words joined by spaces */
 	/* ask only */
@@ -154,9 +154,9 @@ struct json_object *cli_hit_json(const struct store_hit *h, size_t rank);
 struct json_object *cli_hits_json(const struct ret_result *res);
 /* ---- the arbiter in ask (route.c) ---- */
 struct cli_route_opts {
-	bool dry_run; /* show what would be sent; send nothing */
-	bool explain; /* show why the arbiter decided as it did */
-	bool json;    /* build *jout instead of printing */
+	bool dry_run;	  /* show what would be sent; send nothing */
+	bool explain;	  /* show why the arbiter decided as it did */
+	bool json;	  /* build *jout instead of printing */
 	int local;	  /* enum rtr_local: what the local answer did */
 	bool local_model; /* a local chat model answers */
 };

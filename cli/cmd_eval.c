@@ -436,9 +436,9 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		printf("  mode    queries  nDCG@10  Recall@100  MRR@10  ms/query\n");
 		for (int m = 0; m < 3; m++) {
 			if (done[m])
-				printf("  %-7s %7zu  %7.4f  %10.4f  %6.4f  %8.1f\n", ret_mode_name((enum ret_mode)m),
-				       fig[m].nq, fig[m].ndcg10, fig[m].recall100, fig[m].mrr10,
-				       fig[m].ms);
+				printf("  %-7s %7zu  %7.4f  %10.4f  %6.4f  %8.1f\n",
+				       ret_mode_name((enum ret_mode)m), fig[m].nq, fig[m].ndcg10,
+				       fig[m].recall100, fig[m].mrr10, fig[m].ms);
 			else if (want[m])
 				printf("  %-7s (needs an embedder: 'memex model convert', or the\n"
 				       "           embedder key of the configuration)\n",

@@ -291,9 +291,10 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 				q->asks_id	? (q->id_found ? "id found  " : "id absent ")
 				: q->asks_typed ? (q->typed_found ? "kind found" : "kind lacks")
 						: "          ");
-			fprintf(stderr, "%s", q->entity_missing ? "name absent "
-					      : q->head_missing ? "what absent "
-								: "            ");
+			fprintf(stderr, "%s",
+				q->entity_missing ? "name absent "
+				: q->head_missing ? "what absent "
+						  : "            ");
 			fprintf(stderr, "%s%s%s %s\n", q->abstained ? "abstain " : "answer  ",
 				q->answerable ? (q->cited ? "cited " : "----- ") : "",
 				q->answerable ? (q->key_found ? "key " : "--- ") : "",

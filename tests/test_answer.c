@@ -576,9 +576,9 @@ static void abstention_rules(void)
 	CHECK(a.abstained);
 	ret_answer_clear(&a);
 	/* the thing asked about is nowhere in the context */
-	CHECK_EQ_INT(ret_answer_run(st, "What is the current balance of my savings account?", &p,
-				    &a),
-		     0);
+	CHECK_EQ_INT(
+		ret_answer_run(st, "What is the current balance of my savings account?", &p, &a),
+		0);
 	CHECK(a.head_missing && !a.entity_missing);
 	CHECK(a.abstained);
 	ret_answer_clear(&a);
