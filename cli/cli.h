@@ -106,6 +106,13 @@ const char *cli_safe(const char *s, char *buf, size_t n);
  * null) for NULL. */
 struct json_object *cli_json_string(const char *s);
 
+/* Reads one line of f (without its newline or a trailing '\r') into
+ * *line (grown as needed, owned by the caller, NUL-terminated; *cap its
+ * size). At most max bytes are kept: the rest of a longer line is read
+ * and dropped, never held, and *cut says so. 1 a line, 0 the end of
+ * input, -1 out of memory. */
+int cli_read_line(FILE *f, size_t max, char **line, size_t *cap, size_t *len, bool *cut);
+
 /* Whether absolute path a is b or lies below it. */
 bool cli_path_within(const char *a, const char *b);
 

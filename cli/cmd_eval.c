@@ -57,16 +57,16 @@ static int each_line(const char *path, int (*fn)(char *line, void *ctx), void *c
 		return -1;
 	}
 	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
-	while (!rc && (n = getline(&line, &cap, f)) >= 0) {
-		if ((size_t)n > EVAL_LINE_MAX) {
-			cli_error("'%s': a line over %u bytes", path, EVAL_LINE_MAX);
+	size_t cap = 0, n;
+	bool cut;
+	int rc = 0, r;
+	while (!rc && (r = cli_read_line(f, EVAL_LINE_MAX, &line, &cap, &n, &cut)) != 0) {
+		if (r < 0 || cut) {
+			cli_error("'%s': %s", path, r < 0 ? "out of memory" : "a line is too long");
 			rc = -1;
 			break;
 		}
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		while (n && line[n - 1] == '\r')
 			line[--n] = '\0';
 		if (n)
 			rc = fn(line, ctx);

@@ -86,17 +86,17 @@ static int set_load(const char *path, const char *dir, struct ea_set *s)
 		return -1;
 	}
 	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
-	int rc = 0;
-	while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+	size_t cap = 0, lineno = 0, len;
+	bool cut;
+	int rc = 0, r;
+	while (!rc && (r = cli_read_line(f, EA_LINE_MAX, &line, &cap, &len, &cut)) != 0) {
 		lineno++;
-		if ((size_t)len > EA_LINE_MAX || s->n >= EA_MAX_QUESTIONS) {
+		if (r < 0 || cut || s->n >= EA_MAX_QUESTIONS) {
 			cli_error("'%s': line %zu: too long, or too many questions", path, lineno);
 			rc = -1;
 			break;
 		}
-		if (strspn(line, " \t\r\n") == (size_t)len)
+		if (strspn(line, " \t\r\n") == len)
 			continue;
 		json_object *o = json_tokener_parse(line), *ans, *srcs;
 		const char *q = o ? jstr(o, "question") : NULL;

@@ -269,3 +269,42 @@ int cli_index_lock(struct cli *c, int *fd)
 	cli_error("'memex index' is running on '%s'; try again when it has finished", c->home);
 	return -1;
 }
+
+int cli_read_line(FILE *f, size_t max, char **line, size_t *cap, size_t *len, bool *cut)
+{
+	size_t l = 0;
+	bool any = false;
+	int ch;
+	*cut = false;
+	*len = 0;
+	if (!*line || *cap < 2) {
+		char *p = realloc(*line, 256);
+		if (!p)
+			return -1;
+		*line = p;
+		*cap = 256;
+	}
+	while ((ch = getc(f)) != EOF) {
+		any = true;
+		if (ch == '\n')
+			break;
+		if (l >= max) {
+			*cut = true;
+			continue;
+		}
+		if (l + 1 >= *cap) {
+			size_t nc = *cap * 2;
+			char *p = realloc(*line, nc);
+			if (!p)
+				return -1;
+			*line = p;
+			*cap = nc;
+		}
+		(*line)[l++] = (char)ch;
+	}
+	if (l && (*line)[l - 1] == '\r')
+		l--;
+	(*line)[l] = '\0';
+	*len = l;
+	return any ? 1 : 0;
+}
