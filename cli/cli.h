@@ -113,6 +113,14 @@ struct json_object *cli_json_string(const char *s);
  * input, -1 out of memory. */
 int cli_read_line(FILE *f, size_t max, char **line, size_t *cap, size_t *len, bool *cut);
 
+/* A private folder (0700, in $TMPDIR or /tmp) for a throwaway index:
+ * its path into dir, the index's path in it into db. -1 (said) when it
+ * cannot be made; dir is then "". */
+int cli_tmp_index_make(char *dir, size_t dsize, char *db, size_t dbsize);
+/* Removes the index of cli_tmp_index_make (with its -wal and -shm) and
+ * its folder; nothing for "". */
+void cli_tmp_index_remove(const char *dir);
+
 /* Whether absolute path a is b or lies below it. */
 bool cli_path_within(const char *a, const char *b);
 

@@ -325,15 +325,9 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		cli_error("--mode takes bm25, dense, hybrid or all, not '%s'", mode);
 		return CLI_USAGE;
 	}
-	const char *tmpbase = getenv("TMPDIR");
-	char tdir[4096];
-	snprintf(tdir, sizeof tdir, "%s/memex-eval-XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
-	if (!mkdtemp(tdir)) {
-		cli_error("cannot make a temporary folder: %s", strerror(errno));
+	char tdir[4096], dbp[4200], path[4300];
+	if (cli_tmp_index_make(tdir, sizeof tdir, dbp, sizeof dbp))
 		return CLI_ERR;
-	}
-	char dbp[4200], path[4300];
-	snprintf(dbp, sizeof dbp, "%s/index.db", tdir);
 	struct store *st = NULL;
 	struct qlist q = { 0 };
 	struct eng_embedder *emb = NULL;
@@ -460,12 +454,7 @@ out:
 		free(q.r[i].did);
 	}
 	free(q.r);
-	unlink(dbp);
-	snprintf(path, sizeof path, "%s-wal", dbp);
-	unlink(path);
-	snprintf(path, sizeof path, "%s-shm", dbp);
-	unlink(path);
-	rmdir(tdir);
+	cli_tmp_index_remove(tdir);
 	return ret;
 }
 

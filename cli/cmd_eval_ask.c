@@ -519,7 +519,7 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 	const char *file = optind < argc ? argv[optind] : "data/sample/questions.jsonl";
 	char *abs = cli_abspath(file);
 	char *dir = abs ? strdup(abs) : NULL;
-	char tdir[4096] = "", dbp[4200] = "", path[4300];
+	char tdir[4096] = "", dbp[4200] = "";
 	struct ea_set set = { 0 };
 	struct eng_embedder *emb = NULL;
 	struct store *st = NULL;
@@ -538,14 +538,8 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		ret = CLI_USAGE;
 		goto out;
 	}
-	const char *tmpbase = getenv("TMPDIR");
-	snprintf(tdir, sizeof tdir, "%s/memex-eval-XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
-	if (!mkdtemp(tdir)) {
-		cli_error("cannot make a temporary folder: %s", strerror(errno));
-		tdir[0] = '\0';
+	if (cli_tmp_index_make(tdir, sizeof tdir, dbp, sizeof dbp))
 		goto out;
-	}
-	snprintf(dbp, sizeof dbp, "%s/index.db", tdir);
 	if (store_open(dbp, STORE_CREATE, &st)) {
 		cli_error("cannot make the evaluation index: %s", store_errmsg(st));
 		goto out;
@@ -595,15 +589,7 @@ out:
 	store_close(st);
 	eng_embedder_close(emb);
 	set_free(&set);
-	if (dbp[0]) {
-		unlink(dbp);
-		snprintf(path, sizeof path, "%s-wal", dbp);
-		unlink(path);
-		snprintf(path, sizeof path, "%s-shm", dbp);
-		unlink(path);
-	}
-	if (tdir[0])
-		rmdir(tdir);
+	cli_tmp_index_remove(tdir);
 	free(abs);
 	free(dir);
 	return ret;

@@ -308,3 +308,29 @@ int cli_read_line(FILE *f, size_t max, char **line, size_t *cap, size_t *len, bo
 	*len = l;
 	return any ? 1 : 0;
 }
+
+int cli_tmp_index_make(char *dir, size_t dsize, char *db, size_t dbsize)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(dir, dsize, "%s/memex-eval-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(dir)) {
+		cli_error("cannot make a temporary folder: %s", strerror(errno));
+		dir[0] = '\0';
+		return -1;
+	}
+	snprintf(db, dbsize, "%s/index.db", dir);
+	return 0;
+}
+
+void cli_tmp_index_remove(const char *dir)
+{
+	static const char *const files[] = { "index.db", "index.db-wal", "index.db-shm" };
+	char path[4400];
+	if (!dir[0])
+		return;
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}

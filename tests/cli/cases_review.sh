@@ -29,4 +29,15 @@ t_eval_ask_long_line() {
 	assert_contains "$ERR" "line 1: too long" "eval ask: the line named"
 }
 
-CASES+=(chat_ask_long_line eval_ask_long_line)
+# eval ask and eval beir build their throwaway index in a private folder of
+# $TMPDIR and leave nothing there, after a success or an error.
+t_eval_tmp_index_removed() {
+	need_sample
+	mkdir -p "$W/tmp"
+	TMPDIR="$W/tmp" mx_ok eval ask --mode bm25 "$SAMPLE/questions.jsonl"
+	TMPDIR="$W/tmp" mx eval beir --mode bm25 "$W/no-such-dataset"
+	assert_rc 1 "eval beir on a missing folder"
+	[ -z "$(ls -A "$W/tmp")" ] || fail "eval left files in TMPDIR" "$(ls -la "$W/tmp")"
+}
+
+CASES+=(chat_ask_long_line eval_ask_long_line eval_tmp_index_removed)
