@@ -531,10 +531,10 @@ static void usage_main(FILE *f)
 	fputs("usage: memex [-v | --verbose] [--version] [--help] COMMAND [ARGS]\n"
 	      "\n"
 	      "memex indexes your own mail, notes and documents on this machine,\n"
-	      "finds things in them and answers questions about them. Nothing\n"
-	      "leaves the machine unless a cloud model is set up and cloud_policy\n"
-	      "allows it; then only a sanitized question goes, recorded in the\n"
-	      "audit log first (see 'memex help cloud').\n"
+	      "finds things in them and answers questions about them. Nothing of\n"
+	      "yours leaves the machine unless a cloud model is set up and\n"
+	      "cloud_policy allows it; then only a sanitized question goes,\n"
+	      "recorded in the audit log first (see 'memex help cloud').\n"
 	      "\n"
 	      "commands:\n",
 	      f);
