@@ -295,13 +295,8 @@ static void check_citations(void)
 static void check_citations_with_embedder(void)
 {
 	char path[4096];
-	const char *sh = test_shared();
-	if (sh)
-		snprintf(path, sizeof path, "%s/fixtures/bert/bert-minilm-shape-q8_0.gguf", sh);
-	if (!sh || access(path, R_OK) != 0) {
-		printf("    skip: ../shared/fixtures/bert/bert-minilm-shape-q8_0.gguf not found\n");
+	if (!test_fixture(path, sizeof path, "bert/bert-minilm-shape-q8_0.gguf"))
 		return;
-	}
 	struct eng_params ep = eng_params_default();
 	struct eng_embedder *e = NULL;
 	char err[256];
