@@ -58,9 +58,9 @@ struct tok {
 	enum pre pre;
 	char pre_name[32];
 	struct eng_vocab v; /* the token texts, by id and by text */
-	float *scores;	/* SPM */
-	uint8_t *types; /* enum tok_type */
-	char *dpool;	/* decoded pieces */
+	float *scores;	    /* SPM */
+	uint8_t *types;	    /* enum tok_type */
+	char *dpool;	    /* decoded pieces */
 	size_t *doff;
 	/* BPE merges */
 	char *mpool;
@@ -1439,7 +1439,8 @@ int tok_open_gguf(const struct gguf *g, struct tok **out, char *err, size_t errs
 		t->eos = -1;
 	if (t->unk >= 0 && (size_t)t->unk >= t->v.n)
 		t->unk = -1;
-	if ((rc = eng_vocab_load(&t->v, g, K_TOKENS, t->v.n, err, errsz)) || (rc = load_types_scores(t, g, err, errsz)))
+	if ((rc = eng_vocab_load(&t->v, g, K_TOKENS, t->v.n, err, errsz)) ||
+	    (rc = load_types_scores(t, g, err, errsz)))
 		goto fail;
 	if (kind == TOK_KIND_BPE && (rc = load_merges(t, g, err, errsz)))
 		goto fail;
