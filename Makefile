@@ -63,7 +63,15 @@ all: $(O)/memex
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(ISA_FLAGS) -c $< -o $@
+
+# The SIMD kernel families are compiled for their instruction sets (the
+# #pragma GCC target in them is not honoured by clang); qmat.c calls them
+# only on a CPU that has those instructions.
+ISA_AVX2   := -mavx2 -mfma -mf16c
+ISA_AVX512 := $(ISA_AVX2) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+$(O)/engine/qmat_avx2.o build/fuzzobj/engine/qmat_avx2.o: ISA_FLAGS := $(ISA_AVX2)
+$(O)/engine/qmat_avx512.o build/fuzzobj/engine/qmat_avx512.o: ISA_FLAGS := $(ISA_AVX512)
 
 $(O)/libmemex.a: $(LIB_OBJS)
 	@rm -f $@
@@ -109,7 +117,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_O)/%.o)
 fuzz: $(FUZZ_BINS)
 $(FUZZ_O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+	$(CLANG) $(FUZZ_CFLAGS) $(ISA_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 $(FUZZ_O)/libmemex.a: $(FUZZ_LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^

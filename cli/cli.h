@@ -106,6 +106,21 @@ const char *cli_safe(const char *s, char *buf, size_t n);
  * null) for NULL. */
 struct json_object *cli_json_string(const char *s);
 
+/* Reads one line of f (without its newline or a trailing '\r') into
+ * *line (grown as needed, owned by the caller, NUL-terminated; *cap its
+ * size). At most max bytes are kept: the rest of a longer line is read
+ * and dropped, never held, and *cut says so. 1 a line, 0 the end of
+ * input, -1 out of memory. */
+int cli_read_line(FILE *f, size_t max, char **line, size_t *cap, size_t *len, bool *cut);
+
+/* A private folder (0700, in $TMPDIR or /tmp) for a throwaway index:
+ * its path into dir, the index's path in it into db. -1 (said) when it
+ * cannot be made; dir is then "". */
+int cli_tmp_index_make(char *dir, size_t dsize, char *db, size_t dbsize);
+/* Removes the index of cli_tmp_index_make (with its -wal and -shm) and
+ * its folder; nothing for "". */
+void cli_tmp_index_remove(const char *dir);
+
 /* Whether absolute path a is b or lies below it. */
 bool cli_path_within(const char *a, const char *b);
 
@@ -126,7 +141,7 @@ struct query_opts {
 	size_t limit;
 	bool json, all_chunks, threads;
 	bool dry_run, explain; /* ask: the arbiter (route.c) */
-	int mode; /* enum ret_mode, when mode_set */
+	int mode;	       /* enum ret_mode, when mode_set */
 	bool mode_set;
 	char *query; /* malloc'd: the words joined by spaces */
 	/* ask only */
@@ -154,9 +169,9 @@ struct json_object *cli_hit_json(const struct store_hit *h, size_t rank);
 struct json_object *cli_hits_json(const struct ret_result *res);
 /* ---- the arbiter in ask (route.c) ---- */
 struct cli_route_opts {
-	bool dry_run; /* show what would be sent; send nothing */
-	bool explain; /* show why the arbiter decided as it did */
-	bool json;    /* build *jout instead of printing */
+	bool dry_run;	  /* show what would be sent; send nothing */
+	bool explain;	  /* show why the arbiter decided as it did */
+	bool json;	  /* build *jout instead of printing */
 	int local;	  /* enum rtr_local: what the local answer did */
 	bool local_model; /* a local chat model answers */
 };

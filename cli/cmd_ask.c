@@ -27,7 +27,6 @@ static const char note_extractive[] =
 #define ASK_MAX_TOKENS 256 /* of a written answer, by default */
 #define ASK_OVERHEAD   160 /* tokens of instructions, question and template */
 
-
 static const char note_abstained[] = "The data does not seem to contain the answer to this "
 				     "question.";
 

@@ -76,40 +76,12 @@ static int parse_int(const char *opt, const char *s, size_t lo, size_t hi, size_
  * is read and dropped, never held in memory. */
 static bool read_line(char **line, size_t *cap, size_t *len)
 {
-	size_t l = 0;
-	bool any = false, cut = false;
-	int ch;
-	if (!*line) {
-		*cap = 256;
-		if (!(*line = malloc(*cap)))
-			return false;
-	}
-	while ((ch = getchar()) != EOF) {
-		any = true;
-		if (ch == '\n')
-			break;
-		if (l >= MAX_LINE) {
-			cut = true;
-			continue;
-		}
-		if (l + 1 >= *cap) {
-			size_t nc = *cap * 2;
-			char *p = realloc(*line, nc);
-			if (!p)
-				return false;
-			*line = p;
-			*cap = nc;
-		}
-		(*line)[l++] = (char)ch;
-	}
-	if (!any || interrupted)
+	bool cut;
+	int r = cli_read_line(stdin, MAX_LINE, line, cap, len, &cut);
+	if (r <= 0 || interrupted)
 		return false;
-	if (l && (*line)[l - 1] == '\r')
-		l--;
 	if (cut)
 		cli_warn("the line is longer than %u bytes; the rest is ignored", MAX_LINE);
-	(*line)[l] = '\0';
-	*len = l;
 	return true;
 }
 

@@ -351,19 +351,13 @@ int cmd_chat_ask(struct cli *c, int argc, char **argv)
 	for (;;) {
 		if (tty)
 			fputs("> ", stderr);
-		errno = 0;
-		ssize_t n = getline(&line, &cap, stdin);
-		if (n < 0)
+		size_t l;
+		bool cut;
+		if (cli_read_line(stdin, LINE_MAX_BYTES, &line, &cap, &l, &cut) <= 0)
 			break;
-		size_t l = (size_t)n;
-		while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
-			l--;
-		if (l > LINE_MAX_BYTES) {
+		if (cut)
 			cli_warn("the question is longer than %u bytes; the rest is ignored",
 				 LINE_MAX_BYTES);
-			l = LINE_MAX_BYTES;
-		}
-		line[l] = '\0';
 		if (!l)
 			continue;
 		if (!strcmp(line, "/quit") || !strcmp(line, "/exit"))

@@ -57,16 +57,16 @@ static int each_line(const char *path, int (*fn)(char *line, void *ctx), void *c
 		return -1;
 	}
 	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
-	while (!rc && (n = getline(&line, &cap, f)) >= 0) {
-		if ((size_t)n > EVAL_LINE_MAX) {
-			cli_error("'%s': a line over %u bytes", path, EVAL_LINE_MAX);
+	size_t cap = 0, n;
+	bool cut;
+	int rc = 0, r;
+	while (!rc && (r = cli_read_line(f, EVAL_LINE_MAX, &line, &cap, &n, &cut)) != 0) {
+		if (r < 0 || cut) {
+			cli_error("'%s': %s", path, r < 0 ? "out of memory" : "a line is too long");
 			rc = -1;
 			break;
 		}
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		while (n && line[n - 1] == '\r')
 			line[--n] = '\0';
 		if (n)
 			rc = fn(line, ctx);
@@ -325,15 +325,9 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		cli_error("--mode takes bm25, dense, hybrid or all, not '%s'", mode);
 		return CLI_USAGE;
 	}
-	const char *tmpbase = getenv("TMPDIR");
-	char tdir[4096];
-	snprintf(tdir, sizeof tdir, "%s/memex-eval-XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
-	if (!mkdtemp(tdir)) {
-		cli_error("cannot make a temporary folder: %s", strerror(errno));
+	char tdir[4096], dbp[4200], path[4300];
+	if (cli_tmp_index_make(tdir, sizeof tdir, dbp, sizeof dbp))
 		return CLI_ERR;
-	}
-	char dbp[4200], path[4300];
-	snprintf(dbp, sizeof dbp, "%s/index.db", tdir);
 	struct store *st = NULL;
 	struct qlist q = { 0 };
 	struct eng_embedder *emb = NULL;
@@ -436,9 +430,9 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		printf("  mode    queries  nDCG@10  Recall@100  MRR@10  ms/query\n");
 		for (int m = 0; m < 3; m++) {
 			if (done[m])
-				printf("  %-7s %7zu  %7.4f  %10.4f  %6.4f  %8.1f\n", ret_mode_name((enum ret_mode)m),
-				       fig[m].nq, fig[m].ndcg10, fig[m].recall100, fig[m].mrr10,
-				       fig[m].ms);
+				printf("  %-7s %7zu  %7.4f  %10.4f  %6.4f  %8.1f\n",
+				       ret_mode_name((enum ret_mode)m), fig[m].nq, fig[m].ndcg10,
+				       fig[m].recall100, fig[m].mrr10, fig[m].ms);
 			else if (want[m])
 				printf("  %-7s (needs an embedder: 'memex model convert', or the\n"
 				       "           embedder key of the configuration)\n",
@@ -460,8 +454,7 @@ out:
 		free(q.r[i].did);
 	}
 	free(q.r);
-	cli_index_files_remove(dbp);
-	rmdir(tdir);
+	cli_tmp_index_remove(tdir);
 	return ret;
 }
 

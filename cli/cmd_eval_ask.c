@@ -86,17 +86,17 @@ static int set_load(const char *path, const char *dir, struct ea_set *s)
 		return -1;
 	}
 	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
-	int rc = 0;
-	while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+	size_t cap = 0, lineno = 0, len;
+	bool cut;
+	int rc = 0, r;
+	while (!rc && (r = cli_read_line(f, EA_LINE_MAX, &line, &cap, &len, &cut)) != 0) {
 		lineno++;
-		if ((size_t)len > EA_LINE_MAX || s->n >= EA_MAX_QUESTIONS) {
+		if (r < 0 || cut || s->n >= EA_MAX_QUESTIONS) {
 			cli_error("'%s': line %zu: too long, or too many questions", path, lineno);
 			rc = -1;
 			break;
 		}
-		if (strspn(line, " \t\r\n") == (size_t)len)
+		if (strspn(line, " \t\r\n") == len)
 			continue;
 		json_object *o = json_tokener_parse(line), *ans, *srcs;
 		const char *q = o ? jstr(o, "question") : NULL;
@@ -291,9 +291,10 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 				q->asks_id	? (q->id_found ? "id found  " : "id absent ")
 				: q->asks_typed ? (q->typed_found ? "kind found" : "kind lacks")
 						: "          ");
-			fprintf(stderr, "%s", q->entity_missing ? "name absent "
-					      : q->head_missing ? "what absent "
-								: "            ");
+			fprintf(stderr, "%s",
+				q->entity_missing ? "name absent "
+				: q->head_missing ? "what absent "
+						  : "            ");
 			fprintf(stderr, "%s%s%s %s\n", q->abstained ? "abstain " : "answer  ",
 				q->answerable ? (q->cited ? "cited " : "----- ") : "",
 				q->answerable ? (q->key_found ? "key " : "--- ") : "",
@@ -518,7 +519,7 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 	const char *file = optind < argc ? argv[optind] : "data/sample/questions.jsonl";
 	char *abs = cli_abspath(file);
 	char *dir = abs ? strdup(abs) : NULL;
-	char tdir[4096] = "", dbp[4200] = "", path[4300];
+	char tdir[4096] = "", dbp[4200] = "";
 	struct ea_set set = { 0 };
 	struct eng_embedder *emb = NULL;
 	struct store *st = NULL;
@@ -537,14 +538,8 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		ret = CLI_USAGE;
 		goto out;
 	}
-	const char *tmpbase = getenv("TMPDIR");
-	snprintf(tdir, sizeof tdir, "%s/memex-eval-XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
-	if (!mkdtemp(tdir)) {
-		cli_error("cannot make a temporary folder: %s", strerror(errno));
-		tdir[0] = '\0';
+	if (cli_tmp_index_make(tdir, sizeof tdir, dbp, sizeof dbp))
 		goto out;
-	}
-	snprintf(dbp, sizeof dbp, "%s/index.db", tdir);
 	if (store_open(dbp, STORE_CREATE, &st)) {
 		cli_error("cannot make the evaluation index: %s", store_errmsg(st));
 		goto out;
@@ -594,15 +589,7 @@ out:
 	store_close(st);
 	eng_embedder_close(emb);
 	set_free(&set);
-	if (dbp[0]) {
-		unlink(dbp);
-		snprintf(path, sizeof path, "%s-wal", dbp);
-		unlink(path);
-		snprintf(path, sizeof path, "%s-shm", dbp);
-		unlink(path);
-	}
-	if (tdir[0])
-		rmdir(tdir);
+	cli_tmp_index_remove(tdir);
 	free(abs);
 	free(dir);
 	return ret;

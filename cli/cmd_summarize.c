@@ -267,8 +267,7 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 		if (o) {
 			secs = json_object_new_array();
 			json_object_object_add(o, "sections", secs); /* o owns it */
-		}
-		else
+		} else
 			printf("\nSections:\n");
 		size_t shown = 0;
 		for (size_t k = 0; k < doc.nsections; k++) {

@@ -70,11 +70,14 @@ static const struct cli_command commands[] = {
 	  "\n"
 	  "Exit status: 0 all indexed, 3 some files could not be indexed or a\n"
 	  "folder could not be read (partial), 130 interrupted, 1 error.\n" },
-	{ "search", cmd_search, "find passages (BM25 ranking)",
-	  "usage: memex search [-n N] [--threads] [--all-chunks] [--json] QUERY...\n"
+	{ "search", cmd_search, "find passages (BM25, dense or hybrid ranking)",
+	  "usage: memex search [-n N] [--mode M] [--threads] [--all-chunks] [--json]\n"
+	  "                    QUERY...\n"
 	  "\n"
 	  "Ranks indexed passages by BM25 (title and sender weigh more than the\n"
-	  "text) and prints, per hit, the title, a citation (file:lines, or\n"
+	  "text), by the cosine of on-device embeddings (dense), or both\n"
+	  "(hybrid, the default when the index has the embedder's vectors), and\n"
+	  "prints, per hit, the title, a citation (file:lines, or\n"
 	  "<message-id> subject, sender, date) and a snippet with the matches\n"
 	  "highlighted. Every word must match; when no passage has them all,\n"
 	  "passages with any of them are shown and a note says so. Use\n"
@@ -86,13 +89,15 @@ static const struct cli_command commands[] = {
 	  "  to:X          a To or Cc address or name contains X\n"
 	  "  subject:X     the subject (or title) has the word X\n"
 	  "  folder:X      in Maildir folder X or below (INBOX, Travel, ...)\n"
-	  "  type:X        mail, note, text or attachment\n"
+	  "  type:X        mail, note, text, html, pdf, rtf, docx, pptx, xlsx, odt,\n"
+	  "                odp, ods, epub, archive or attachment\n"
 	  "  after:DATE    on or after DATE (YYYY-MM-DD, YYYY-MM or YYYY, UTC)\n"
 	  "  before:DATE   before DATE\n"
 	  "  has:attachment, is:unread\n"
 	  "X may be \"quoted text\". Example: memex search from:anna after:2026-09 cabin\n"
 	  "\n"
 	  "  -n, --limit N    number of hits (default 10, or search_results)\n"
+	  "  --mode M         bm25, dense or hybrid\n"
 	  "  --all-chunks     allow several hits from one document\n"
 	  "  --threads        group mail hits by thread\n"
 	  "  --json           machine-readable output\n" },
@@ -346,18 +351,20 @@ static const struct cli_command commands[] = {
 	  "  --json        machine-readable output\n" },
 	{ "eval", cmd_eval, "measure retrieval, answers, routing or PII masking",
 	  "usage: memex eval beir [--mode bm25|dense|hybrid|all] [--json] DIR\n"
-	  "       memex eval ask [--mode bm25|hybrid|all] [--calibrate] [-v] [--json] [FILE]\n"
+	  "       memex eval ask [--mode bm25|hybrid|all] [--calibrate] [-v] [--json]\n"
+	  "                      [FILE]\n"
 	  "       memex eval pii [--json] [--skip N] [--limit N] [--errors] FILE\n"
-	  "       memex eval router [--data DIR] [--model FILE] [--exclude SUBJECT]... [--json]\n"
+	  "       memex eval router [--data DIR] [--model FILE] [--exclude SUBJECT]...\n"
+	  "                         [--json]\n"
 	  "\n"
-	  "DIR is a BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/test.tsv),\n"
-	  "such as SciFact. The corpus goes into a throwaway index in a temporary\n"
-	  "folder (never yours), chunked as memex chunks files; every judged test\n"
-	  "query runs as a question, one hit per document, and memex prints\n"
-	  "nDCG@10, Recall@100 and MRR@10 per retrieval mode, with the time per\n"
-	  "query.\n"
+	  "'eval beir' measures retrieval on DIR, a BEIR dataset folder\n"
+	  "(corpus.jsonl, queries.jsonl, qrels/test.tsv) such as SciFact. The\n"
+	  "corpus goes into a throwaway index in a temporary folder (never\n"
+	  "yours), chunked as memex chunks files; every judged test query runs\n"
+	  "as a question, one hit per document, and memex prints nDCG@10,\n"
+	  "Recall@100 and MRR@10 per retrieval mode, with the time per query.\n"
 	  "\n"
-	  "eval ask measures 'memex ask' on a question set, FILE (default\n"
+	  "'eval ask' measures 'memex ask' on a question set, FILE (default\n"
 	  "data/sample/questions.jsonl; one JSON object a line: id, question,\n"
 	  "answerable, sources (paths relative to FILE's folder), key). The\n"
 	  "folders beside FILE go into a throwaway index (embedded with the\n"
@@ -399,7 +406,9 @@ static const struct cli_command commands[] = {
 	  "  --skip N     (pii) start at sample N (0-based)\n"
 	  "  --limit N    (pii) evaluate at most N samples\n"
 	  "  --errors     (pii) list misses, false alarms and leaks on stderr\n"
-	  "               (these are the set's texts, never your data)\n" },
+	  "               (these are the set's texts, never your data)\n"
+	  "\n"
+	  "Exit status: 0 done, 1 failed (a missing or malformed file), 2 usage.\n" },
 	{ "model", cmd_model, "download, list, inspect or convert models",
 	  "usage: memex model list [--json]\n"
 	  "       memex model pull [--sha256 HEX | --no-verify] [--out NAME] [--retries N]\n"
@@ -484,7 +493,8 @@ static const struct cli_command commands[] = {
 	  "one and always also fits a features-only regression, used when memex has\n"
 	  "no embedder; of a model trained with another embedder only that part is\n"
 	  "used. The label and the penalty are chosen by routing whole validation\n"
-	  "subjects (every fourth from the fourth; --verbose lists the candidates).\n"
+	  "subjects (every fourth from the fourth; 'memex -v router train' lists\n"
+	  "the candidates).\n"
 	  "The questions' embeddings are cached in DATA_HOME/cache, so a second\n"
 	  "run takes seconds. --cv reports a cross-validation instead: each of the\n"
 	  "four subject folds held out in turn, with CPT(50%), CPT(80%) and APGR\n"
@@ -499,7 +509,10 @@ static const struct cli_command commands[] = {
 	  "  --share X     the share of questions to escalate (default 0.25)\n"
 	  "  --cv          (train) cross-validate over the subject folds instead\n"
 	  "  --model FILE  the model to calibrate or show\n"
-	  "  --json        machine-readable output\n" },
+	  "  --json        machine-readable output\n"
+	  "\n"
+	  "Exit status: 0 done, 1 failed (missing data, no model, a damaged\n"
+	  "model), 2 usage.\n" },
 	{ "cloud", cmd_cloud, "show or test the cloud model's set-up",
 	  "usage: memex cloud [show] [--json]\n"
 	  "       memex cloud check [--stream]\n"
@@ -540,7 +553,10 @@ static const struct cli_command commands[] = {
 	  "  --since DATE    only records from DATE on (YYYY-MM-DD or\n"
 	  "                  YYYY-MM-DDTHH:MM[:SS], UTC)\n"
 	  "  --json          the records as a JSON array, as stored (\"body\" is\n"
-	  "                  the request body as one string, byte for byte)\n" },
+	  "                  the request body as one string, byte for byte)\n"
+	  "\n"
+	  "Exit status: 0 done (also with no log), 1 the log cannot be read,\n"
+	  "2 usage.\n" },
 	{ "help", cmd_help, "show help for a command", "usage: memex help [COMMAND]\n" },
 };
 
@@ -558,8 +574,11 @@ static void usage_main(FILE *f)
 {
 	fputs("usage: memex [-v | --verbose] [--version] [--help] COMMAND [ARGS]\n"
 	      "\n"
-	      "memex indexes your own mail, notes and documents on this machine\n"
-	      "and finds things in them. Nothing leaves the machine.\n"
+	      "memex indexes your own mail, notes and documents on this machine,\n"
+	      "finds things in them and answers questions about them. Nothing of\n"
+	      "yours leaves the machine unless a cloud model is set up and\n"
+	      "cloud_policy allows it; then only a sanitized question goes,\n"
+	      "recorded in the audit log first (see 'memex help cloud').\n"
 	      "\n"
 	      "commands:\n",
 	      f);

@@ -272,10 +272,72 @@ int cli_index_lock(struct cli *c, int *fd)
 
 void cli_index_files_remove(const char *db)
 {
+	static const char *const sfx[] = { "-wal", "-shm" };
 	char path[4400];
 	unlink(db);
-	snprintf(path, sizeof path, "%s-wal", db);
-	unlink(path);
-	snprintf(path, sizeof path, "%s-shm", db);
-	unlink(path);
+	for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++)
+		if (snprintf(path, sizeof path, "%s%s", db, sfx[i]) < (int)sizeof path)
+			unlink(path);
+}
+
+int cli_read_line(FILE *f, size_t max, char **line, size_t *cap, size_t *len, bool *cut)
+{
+	size_t l = 0;
+	bool any = false;
+	int ch;
+	*cut = false;
+	*len = 0;
+	if (!*line || *cap < 2) {
+		char *p = realloc(*line, 256);
+		if (!p)
+			return -1;
+		*line = p;
+		*cap = 256;
+	}
+	while ((ch = getc(f)) != EOF) {
+		any = true;
+		if (ch == '\n')
+			break;
+		if (l >= max) {
+			*cut = true;
+			continue;
+		}
+		if (l + 1 >= *cap) {
+			size_t nc = *cap * 2;
+			char *p = realloc(*line, nc);
+			if (!p)
+				return -1;
+			*line = p;
+			*cap = nc;
+		}
+		(*line)[l++] = (char)ch;
+	}
+	if (l && (*line)[l - 1] == '\r')
+		l--;
+	(*line)[l] = '\0';
+	*len = l;
+	return any ? 1 : 0;
+}
+
+int cli_tmp_index_make(char *dir, size_t dsize, char *db, size_t dbsize)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(dir, dsize, "%s/memex-eval-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(dir)) {
+		cli_error("cannot make a temporary folder: %s", strerror(errno));
+		dir[0] = '\0';
+		return -1;
+	}
+	snprintf(db, dbsize, "%s/index.db", dir);
+	return 0;
+}
+
+void cli_tmp_index_remove(const char *dir)
+{
+	char db[4400];
+	if (!dir[0])
+		return;
+	snprintf(db, sizeof db, "%s/index.db", dir);
+	cli_index_files_remove(db);
+	rmdir(dir);
 }

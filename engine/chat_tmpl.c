@@ -99,7 +99,9 @@ static char *default_system(const char *j, size_t len)
 		else
 			continue;
 		const char *e = memmem(p, (size_t)(end - p), "<|im_end|>", 10);
-		if (!e || e == p)
+		if (!e) /* nor after any later mark: do not search again */
+			break;
+		if (e == p)
 			continue;
 		bool literal = true;
 		for (const char *c = p; c < e && literal; c++)

@@ -4,7 +4,9 @@
  * float kernels. qmat.c uses it only where the CPU has those instructions.
  */
 #if defined(__x86_64__) && defined(__GNUC__)
-#pragma GCC target("avx2,fma,f16c")
+#ifndef __clang__
+#pragma GCC target("avx2,fma,f16c") /* clang: the Makefile's ISA_FLAGS */
+#endif
 #include <immintrin.h>
 #include <string.h>
 

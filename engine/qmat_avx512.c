@@ -5,7 +5,9 @@
  * the CPU has those instructions.
  */
 #if defined(__x86_64__) && defined(__GNUC__)
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+#ifndef __clang__
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni") /* clang: the Makefile's ISA_FLAGS */
+#endif
 #include <immintrin.h>
 #include <string.h>
 

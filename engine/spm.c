@@ -30,6 +30,7 @@
 #include "../common/status.h"
 #include "../common/utf8.h"
 #include "gguf.h"
+#include "vocab.h"
 
 /* U+2581 LOWER ONE EIGHTH BLOCK: a space in SentencePiece pieces */
 #define SPACE_MARK     "\xe2\x96\x81"
@@ -58,18 +59,6 @@ struct spm {
 };
 
 /* ---- the prefix table --------------------------------------------------- */
-
-#define FNV_BASIS 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-
-static uint64_t fnv_more(uint64_t h, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
 
 /* The slot of s[0..len) with hash h: the entry, or the empty slot where it
  * would go. */
@@ -122,10 +111,10 @@ static void insert_piece(struct spm *t, int32_t id, double score)
 {
 	const char *s = t->pool + t->off[id];
 	size_t len = t->off[id + 1] - t->off[id], cp = 0;
-	uint64_t h = FNV_BASIS;
+	uint64_t h = ENG_FNV_BASIS;
 	for (size_t i = 0; i < len;) {
 		size_t l = mx_utf8_decode((const unsigned char *)s + i, len - i, NULL);
-		h = fnv_more(h, s + i, l);
+		h = eng_fnv1a(h, s + i, l);
 		i += l;
 		cp++;
 		struct entry *e = slot_of(t, h, s, i);
@@ -401,12 +390,12 @@ int spm_tokenize(const struct spm *t, const char *text, size_t len, int32_t *out
 		lt.word[i] = t->unk;
 
 	for (size_t i = 0; i < m; i++) {
-		uint64_t h = FNV_BASIS;
+		uint64_t h = ENG_FNV_BASIS;
 		bool matched = false;
 		size_t lmax = m - i < t->max_cp ? m - i : t->max_cp;
 		for (size_t l = 1; l <= lmax; l++) {
 			size_t a = cpoff[i + l - 1], b = cpoff[i + l];
-			h = fnv_more(h, s + a, b - a);
+			h = eng_fnv1a(h, s + a, b - a);
 			const struct entry *e = slot_of(t, h, s + cpoff[i], b - cpoff[i]);
 			if (e->len == 0)
 				break;

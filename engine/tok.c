@@ -24,6 +24,7 @@
 #include "../common/status.h"
 #include "gguf.h"
 #include "ucat.h"
+#include "vocab.h"
 
 #define SPM_SPACE     "\xe2\x96\x81" /* U+2581 */
 #define SPM_SPACE_LEN 3
@@ -56,14 +57,10 @@ struct tok {
 	enum tok_kind kind;
 	enum pre pre;
 	char pre_name[32];
-	size_t n;
-	char *pool; /* token texts back to back */
-	size_t *off;
-	int32_t *slots; /* text -> id, open addressing, -1 empty */
-	size_t mask;
-	float *scores;	/* SPM */
-	uint8_t *types; /* enum tok_type */
-	char *dpool;	/* decoded pieces */
+	struct eng_vocab v; /* the token texts, by id and by text */
+	float *scores;	    /* SPM */
+	uint8_t *types;	    /* enum tok_type */
+	char *dpool;	    /* decoded pieces */
 	size_t *doff;
 	/* BPE merges */
 	char *mpool;
@@ -83,51 +80,14 @@ struct tok {
 
 /* ---- hashing -------------------------------------------------------------- */
 
-static uint64_t fnv(uint64_t h, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3u;
-	}
-	return h;
-}
-
-#define FNV0 0xcbf29ce484222325u
-
 int32_t tok_lookup(const struct tok *t, const char *s, size_t len)
 {
-	size_t i = (size_t)fnv(FNV0, s, len) & t->mask;
-	for (;;) {
-		int32_t id = t->slots[i];
-		if (id < 0)
-			return -1;
-		size_t a = t->off[id], b = t->off[id + 1];
-		if (b - a == len && !memcmp(t->pool + a, s, len))
-			return id;
-		i = (i + 1) & t->mask;
-	}
-}
-
-/* A later duplicate replaces an earlier one, as llama.cpp's map does. */
-static void insert_token(struct tok *t, int32_t id)
-{
-	const char *s = t->pool + t->off[id];
-	size_t len = t->off[id + 1] - t->off[id];
-	size_t i = (size_t)fnv(FNV0, s, len) & t->mask;
-	for (;;) {
-		int32_t cur = t->slots[i];
-		if (cur < 0 || (t->off[cur + 1] - t->off[cur] == len &&
-				!memcmp(t->pool + t->off[cur], s, len))) {
-			t->slots[i] = id;
-			return;
-		}
-		i = (i + 1) & t->mask;
-	}
+	return eng_vocab_lookup(&t->v, s, len);
 }
 
 static uint64_t merge_hash(const char *l, size_t ll, const char *r, size_t rl)
 {
-	return fnv(fnv(fnv(FNV0, l, ll), " ", 1), r, rl);
+	return eng_fnv1a(eng_fnv1a(eng_fnv1a(ENG_FNV_BASIS, l, ll), " ", 1), r, rl);
 }
 
 /* The rank of merging l with r, or -1. */
@@ -154,7 +114,7 @@ static void insert_merge(struct tok *t, int32_t m)
 {
 	const struct merge *g = &t->merges[m];
 	const char *s = t->mpool + g->off;
-	size_t i = (size_t)fnv(FNV0, s, g->len) & t->mmask;
+	size_t i = (size_t)eng_fnv1a(ENG_FNV_BASIS, s, g->len) & t->mmask;
 	for (;;) {
 		int32_t cur = t->mslots[i];
 		if (cur < 0) {
@@ -879,7 +839,7 @@ static int split_specials(const struct tok *t, const char *text, struct frags *c
 	struct frags next = { 0 };
 	for (size_t s = 0; s < t->n_specials; s++) {
 		const struct special *sp = &t->specials[s];
-		const char *tt = t->pool + t->off[sp->id];
+		const char *tt = t->v.pool + t->v.off[sp->id];
 		size_t tl = sp->len;
 		next.n = 0;
 		for (size_t i = 0; i < cur->n; i++) {
@@ -1044,13 +1004,13 @@ static bool shows_text(enum tok_type ty)
 
 const char *tok_piece(const struct tok *t, int32_t id, bool special, size_t *len)
 {
-	if (id < 0 || (size_t)id >= t->n) {
+	if (id < 0 || (size_t)id >= t->v.n) {
 		*len = 0;
 		return "";
 	}
 	if (special && shows_text((enum tok_type)t->types[id])) {
-		*len = t->off[id + 1] - t->off[id];
-		return t->pool + t->off[id];
+		*len = t->v.off[id + 1] - t->v.off[id];
+		return t->v.pool + t->v.off[id];
 	}
 	*len = t->doff[id + 1] - t->doff[id];
 	return t->dpool + t->doff[id];
@@ -1082,8 +1042,8 @@ void tok_decode(const struct tok *t, const int32_t *ids, size_t n, bool special,
 /* The decoded form of token i into dst (room for 4 x its text). */
 static size_t decode_token(const struct tok *t, size_t i, char *dst)
 {
-	const char *s = t->pool + t->off[i];
-	size_t len = t->off[i + 1] - t->off[i], o = 0;
+	const char *s = t->v.pool + t->v.off[i];
+	size_t len = t->v.off[i + 1] - t->v.off[i], o = 0;
 	enum tok_type ty = (enum tok_type)t->types[i];
 	if (ty == TOK_TYPE_USER_DEFINED) {
 		memcpy(dst, s, len);
@@ -1155,8 +1115,8 @@ static int meta_id(const struct tok *t, const struct gguf *g, const char *key, i
 		snprintf(err, errsz, "%s is not an unsigned integer", key);
 		return MX_ECORRUPT;
 	}
-	if (v >= t->n) {
-		snprintf(err, errsz, "%s is %u, past the %zu tokens", key, (unsigned)v, t->n);
+	if (v >= t->v.n) {
+		snprintf(err, errsz, "%s is %u, past the %zu tokens", key, (unsigned)v, t->v.n);
 		return MX_ECORRUPT;
 	}
 	*id = (int32_t)v;
@@ -1170,62 +1130,23 @@ static void meta_bool(const struct gguf *g, const char *key, bool *v)
 		*v = b;
 }
 
-static int load_strings(struct tok *t, const struct gguf *g, char *err, size_t errsz)
-{
-	if (!(t->off = malloc((t->n + 1) * sizeof *t->off)))
-		return MX_ENOMEM;
-	size_t total = 0;
-	for (size_t i = 0; i < t->n; i++) {
-		const char *s;
-		size_t len;
-		if (gguf_get_arr_str(g, K_TOKENS, i, &s, &len)) {
-			snprintf(err, errsz, "token %zu of %s cannot be read", i, K_TOKENS);
-			return MX_ECORRUPT;
-		}
-		if (len > SIZE_MAX / 8 - total)
-			return MX_ETOOBIG;
-		t->off[i] = total;
-		total += len;
-	}
-	t->off[t->n] = total;
-	if (!(t->pool = malloc(total ? total : 1)))
-		return MX_ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		const char *s;
-		size_t len;
-		gguf_get_arr_str(g, K_TOKENS, i, &s, &len);
-		memcpy(t->pool + t->off[i], s, len);
-	}
-	size_t cap = 16;
-	while (cap < 2 * t->n)
-		cap *= 2;
-	t->mask = cap - 1;
-	if (!(t->slots = malloc(cap * sizeof *t->slots)))
-		return MX_ENOMEM;
-	memset(t->slots, 0xff, cap * sizeof *t->slots);
-	for (size_t i = 0; i < t->n; i++)
-		if (t->off[i + 1] > t->off[i])
-			insert_token(t, (int32_t)i);
-	return 0;
-}
-
 static int load_types_scores(struct tok *t, const struct gguf *g, char *err, size_t errsz)
 {
 	enum gguf_vtype elem;
 	uint64_t nt;
 	int rc = 0;
-	if (!(t->types = malloc(t->n)))
+	if (!(t->types = malloc(t->v.n)))
 		return MX_ENOMEM;
-	memset(t->types, TOK_TYPE_NORMAL, t->n);
+	memset(t->types, TOK_TYPE_NORMAL, t->v.n);
 	if (gguf_get_arr(g, K_TYPES, &elem, &nt) == 0) {
-		int32_t *v = malloc(t->n * sizeof *v);
+		int32_t *v = malloc(t->v.n * sizeof *v);
 		if (!v)
 			return MX_ENOMEM;
-		if (nt != t->n || gguf_get_arr_i32(g, K_TYPES, v, t->n)) {
+		if (nt != t->v.n || gguf_get_arr_i32(g, K_TYPES, v, t->v.n)) {
 			snprintf(err, errsz, "%s does not have one integer per token", K_TYPES);
 			rc = MX_ECORRUPT;
 		} else {
-			for (size_t i = 0; i < t->n; i++)
+			for (size_t i = 0; i < t->v.n; i++)
 				t->types[i] =
 					v[i] >= 0 && v[i] <= 6 ? (uint8_t)v[i] : TOK_TYPE_UNDEFINED;
 		}
@@ -1234,9 +1155,9 @@ static int load_types_scores(struct tok *t, const struct gguf *g, char *err, siz
 			return rc;
 	}
 	if (t->kind == TOK_KIND_SPM && gguf_get_arr(g, K_SCORES, &elem, &nt) == 0) {
-		if (!(t->scores = malloc(t->n * sizeof *t->scores)))
+		if (!(t->scores = malloc(t->v.n * sizeof *t->scores)))
 			return MX_ENOMEM;
-		if (nt != t->n || gguf_get_arr_f32(g, K_SCORES, t->scores, t->n)) {
+		if (nt != t->v.n || gguf_get_arr_f32(g, K_SCORES, t->scores, t->v.n)) {
 			snprintf(err, errsz, "%s does not have one number per token", K_SCORES);
 			return MX_ECORRUPT;
 		}
@@ -1297,19 +1218,19 @@ static int load_merges(struct tok *t, const struct gguf *g, char *err, size_t er
 
 static int load_pieces(struct tok *t)
 {
-	if (!(t->doff = malloc((t->n + 1) * sizeof *t->doff)))
+	if (!(t->doff = malloc((t->v.n + 1) * sizeof *t->doff)))
 		return MX_ENOMEM;
-	size_t total = t->off[t->n];
+	size_t total = t->v.off[t->v.n];
 	if (!(t->dpool = malloc(total ? total : 1)))
 		return MX_ENOMEM;
 	/* every piece is at most as long as its text: bytes shrink, "▁"
 	 * (3 bytes) becomes one */
 	size_t o = 0;
-	for (size_t i = 0; i < t->n; i++) {
+	for (size_t i = 0; i < t->v.n; i++) {
 		t->doff[i] = o;
 		o += decode_token(t, i, t->dpool + o);
 	}
-	t->doff[t->n] = o;
+	t->doff[t->v.n] = o;
 	return 0;
 }
 
@@ -1338,17 +1259,17 @@ static bool name_has(const char *s, size_t len, const char *word)
 static bool text_is(const struct tok *t, size_t id, const char *s)
 {
 	size_t l = strlen(s);
-	return t->off[id + 1] - t->off[id] == l && !memcmp(t->pool + t->off[id], s, l);
+	return t->v.off[id + 1] - t->v.off[id] == l && !memcmp(t->v.pool + t->v.off[id], s, l);
 }
 
 static int load_specials(struct tok *t, const struct gguf *g)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < t->n; i++) {
+	for (size_t i = 0; i < t->v.n; i++) {
 		uint8_t ty = t->types[i];
 		if ((ty == TOK_TYPE_CONTROL || ty == TOK_TYPE_USER_DEFINED ||
 		     ty == TOK_TYPE_UNKNOWN) &&
-		    t->off[i + 1] > t->off[i])
+		    t->v.off[i + 1] > t->v.off[i])
 			k++;
 	}
 	if (!k)
@@ -1359,15 +1280,15 @@ static int load_specials(struct tok *t, const struct gguf *g)
 	size_t nl = 0;
 	bool phi3 = gguf_get_str(g, "general.name", &name, &nl) == 0 &&
 		    (name_has(name, nl, "phi-3") || name_has(name, nl, "phi3"));
-	for (size_t i = 0; i < t->n; i++) {
+	for (size_t i = 0; i < t->v.n; i++) {
 		uint8_t ty = t->types[i];
 		if (!(ty == TOK_TYPE_CONTROL || ty == TOK_TYPE_USER_DEFINED ||
 		      ty == TOK_TYPE_UNKNOWN) ||
-		    t->off[i + 1] == t->off[i])
+		    t->v.off[i + 1] == t->v.off[i])
 			continue;
 		struct special *s = &t->specials[t->n_specials++];
 		s->id = (int32_t)i;
-		s->len = t->off[i + 1] - t->off[i];
+		s->len = t->v.off[i + 1] - t->v.off[i];
 		s->parse_only = ty != TOK_TYPE_USER_DEFINED;
 		/* Phi-3's specials eat the white space after them, except
 		 * these three (llama.cpp sets this by the model's name) */
@@ -1493,7 +1414,7 @@ int tok_open_gguf(const struct gguf *g, struct tok **out, char *err, size_t errs
 	if (!t)
 		return MX_ENOMEM;
 	t->kind = kind;
-	t->n = (size_t)n;
+	t->v.n = (size_t)n;
 	t->eot = t->eom = -1;
 	if (kind == TOK_KIND_SPM) {
 		t->pre = PRE_NONE;
@@ -1512,13 +1433,14 @@ int tok_open_gguf(const struct gguf *g, struct tok **out, char *err, size_t errs
 		t->bos = t->eos = 11, t->unk = -1;
 	}
 	/* defaults past a small vocabulary are no ids */
-	if ((size_t)t->bos >= t->n)
+	if ((size_t)t->bos >= t->v.n)
 		t->bos = -1;
-	if ((size_t)t->eos >= t->n)
+	if ((size_t)t->eos >= t->v.n)
 		t->eos = -1;
-	if (t->unk >= 0 && (size_t)t->unk >= t->n)
+	if (t->unk >= 0 && (size_t)t->unk >= t->v.n)
 		t->unk = -1;
-	if ((rc = load_strings(t, g, err, errsz)) || (rc = load_types_scores(t, g, err, errsz)))
+	if ((rc = eng_vocab_load(&t->v, g, K_TOKENS, t->v.n, err, errsz)) ||
+	    (rc = load_types_scores(t, g, err, errsz)))
 		goto fail;
 	if (kind == TOK_KIND_BPE && (rc = load_merges(t, g, err, errsz)))
 		goto fail;
@@ -1577,9 +1499,7 @@ void tok_free(struct tok *t)
 	free(t->dpool);
 	free(t->types);
 	free(t->scores);
-	free(t->slots);
-	free(t->pool);
-	free(t->off);
+	eng_vocab_clear(&t->v);
 	free(t);
 }
 
@@ -1597,7 +1517,7 @@ const char *tok_pre(const struct tok *t)
 
 size_t tok_n_vocab(const struct tok *t)
 {
-	return t->n;
+	return t->v.n;
 }
 
 int32_t tok_bos(const struct tok *t)
@@ -1646,15 +1566,15 @@ const int32_t *tok_eog_ids(const struct tok *t, size_t *n)
 
 enum tok_type tok_type(const struct tok *t, int32_t id)
 {
-	if (id < 0 || (size_t)id >= t->n)
+	if (id < 0 || (size_t)id >= t->v.n)
 		return TOK_TYPE_UNDEFINED;
 	return (enum tok_type)t->types[id];
 }
 
 const char *tok_text(const struct tok *t, int32_t id, size_t *len)
 {
-	if (id < 0 || (size_t)id >= t->n)
+	if (id < 0 || (size_t)id >= t->v.n)
 		return NULL;
-	*len = t->off[id + 1] - t->off[id];
-	return t->pool + t->off[id];
+	*len = t->v.off[id + 1] - t->v.off[id];
+	return t->v.pool + t->v.off[id];
 }

@@ -26,6 +26,7 @@
 #include "../common/status.h"
 #include "../common/utf8.h"
 #include "gguf.h"
+#include "vocab.h"
 
 /* U+2581 LOWER ONE EIGHTH BLOCK: the "phantom space" that marks the
  * vocabulary entries that start a word. */
@@ -42,12 +43,7 @@ struct special {
 };
 
 struct wordpiece {
-	size_t n;	/* vocabulary size */
-	char *pool;	/* the bytes of every entry, back to back */
-	size_t *off;	/* entry i is pool[off[i] .. off[i + 1]) */
-	int32_t *slots; /* open-addressing hash table of ids, -1 = empty */
-	size_t mask;	/* slots has mask + 1 entries, a power of two */
-	size_t max_len; /* the longest entry, in bytes */
+	struct eng_vocab v; /* the entries, by id and by text */
 	int32_t cls, sep, unk, pad;
 	struct special *specials; /* longest text first */
 	size_t n_specials;
@@ -56,51 +52,9 @@ struct wordpiece {
 
 /* ---- the vocabulary hash table ------------------------------------------ */
 
-/* FNV-1a, 64 bit */
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3u;
-	}
-	return h;
-}
-
 int32_t wp_lookup(const struct wordpiece *wp, const char *s, size_t len)
 {
-	size_t i = (size_t)hash_bytes(s, len) & wp->mask;
-	for (;;) {
-		int32_t id = wp->slots[i];
-		if (id < 0)
-			return -1;
-		size_t a = wp->off[id], b = wp->off[id + 1];
-		if (b - a == len && !memcmp(wp->pool + a, s, len))
-			return id;
-		i = (i + 1) & wp->mask;
-	}
-}
-
-/* Inserts id; a later duplicate replaces an earlier one, as llama.cpp's
- * token-to-id map does. */
-static void insert(struct wordpiece *wp, int32_t id)
-{
-	const char *s = wp->pool + wp->off[id];
-	size_t len = wp->off[id + 1] - wp->off[id];
-	size_t i = (size_t)hash_bytes(s, len) & wp->mask;
-	for (;;) {
-		int32_t cur = wp->slots[i];
-		if (cur < 0) {
-			wp->slots[i] = id;
-			return;
-		}
-		size_t a = wp->off[cur], b = wp->off[cur + 1];
-		if (b - a == len && !memcmp(wp->pool + a, s, len)) {
-			wp->slots[i] = id;
-			return;
-		}
-		i = (i + 1) & wp->mask;
-	}
+	return eng_vocab_lookup(&wp->v, s, len);
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -116,9 +70,9 @@ static int special_id(const struct wordpiece *wp, const struct gguf *g, const ch
 	uint32_t v;
 	int rc = gguf_get_u32(g, key, &v);
 	if (rc == 0) {
-		if (v >= wp->n) {
+		if (v >= wp->v.n) {
 			snprintf(err, errsz, "%s is %u, past the %zu tokens", key, (unsigned)v,
-				 wp->n);
+				 wp->v.n);
 			return MX_ECORRUPT;
 		}
 		*id = (int32_t)v;
@@ -150,21 +104,21 @@ static int load_specials(struct wordpiece *wp, const struct gguf *g, char *err, 
 	int rc = gguf_get_arr(g, K_TYPES, &elem, &nt);
 	if (rc == MX_ENOTFOUND)
 		return 0;
-	if (rc || nt != wp->n) {
+	if (rc || nt != wp->v.n) {
 		snprintf(err, errsz, "%s does not have one integer per token", K_TYPES);
 		return MX_ECORRUPT;
 	}
-	int32_t *types = malloc(wp->n * sizeof *types);
+	int32_t *types = malloc(wp->v.n * sizeof *types);
 	if (!types)
 		return MX_ENOMEM;
-	if (gguf_get_arr_i32(g, K_TYPES, types, wp->n)) {
+	if (gguf_get_arr_i32(g, K_TYPES, types, wp->v.n)) {
 		snprintf(err, errsz, "%s does not have one integer per token", K_TYPES);
 		rc = MX_ECORRUPT;
 		goto out;
 	}
 	size_t k = 0;
-	for (size_t i = 0; i < wp->n; i++)
-		if (types[i] != TT_NORMAL && wp->off[i + 1] > wp->off[i])
+	for (size_t i = 0; i < wp->v.n; i++)
+		if (types[i] != TT_NORMAL && wp->v.off[i + 1] > wp->v.off[i])
 			k++;
 	if (!k)
 		goto out;
@@ -172,12 +126,12 @@ static int load_specials(struct wordpiece *wp, const struct gguf *g, char *err, 
 		rc = MX_ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < wp->n; i++) {
-		if (types[i] == TT_NORMAL || wp->off[i + 1] == wp->off[i])
+	for (size_t i = 0; i < wp->v.n; i++) {
+		if (types[i] == TT_NORMAL || wp->v.off[i + 1] == wp->v.off[i])
 			continue;
 		struct special *s = &wp->specials[wp->n_specials++];
 		s->id = (int32_t)i;
-		s->len = wp->off[i + 1] - wp->off[i];
+		s->len = wp->v.off[i + 1] - wp->v.off[i];
 		s->parse_only = types[i] == TT_CONTROL || types[i] == TT_UNKNOWN;
 		wp->any_always |= !s->parse_only;
 	}
@@ -214,59 +168,8 @@ int wp_open_gguf(const struct gguf *g, struct wordpiece **out, char *err, size_t
 	struct wordpiece *wp = calloc(1, sizeof *wp);
 	if (!wp)
 		return MX_ENOMEM;
-	wp->n = (size_t)n;
-	if (!(wp->off = malloc((wp->n + 1) * sizeof *wp->off))) {
-		rc = MX_ENOMEM;
+	if ((rc = eng_vocab_load(&wp->v, g, K_TOKENS, (size_t)n, err, errsz)))
 		goto fail;
-	}
-	/* the pool's size first, then the bytes */
-	size_t total = 0;
-	for (size_t i = 0; i < wp->n; i++) {
-		const char *s;
-		size_t len;
-		if (gguf_get_arr_str(g, K_TOKENS, i, &s, &len)) {
-			snprintf(err, errsz, "token %zu of %s cannot be read", i, K_TOKENS);
-			rc = MX_ECORRUPT;
-			goto fail;
-		}
-		if (len > SIZE_MAX / 2 - total) {
-			rc = MX_ETOOBIG;
-			goto fail;
-		}
-		wp->off[i] = total;
-		total += len;
-		if (len > wp->max_len)
-			wp->max_len = len;
-	}
-	wp->off[wp->n] = total;
-	if (!(wp->pool = malloc(total ? total : 1))) {
-		rc = MX_ENOMEM;
-		goto fail;
-	}
-	for (size_t i = 0; i < wp->n; i++) {
-		const char *s;
-		size_t len;
-		gguf_get_arr_str(g, K_TOKENS, i, &s, &len);
-		if (len != wp->off[i + 1] - wp->off[i]) {
-			rc = MX_ECORRUPT;
-			goto fail;
-		}
-		memcpy(wp->pool + wp->off[i], s, len);
-	}
-	size_t cap = 16;
-	while (cap < 2 * wp->n)
-		cap *= 2;
-	wp->mask = cap - 1;
-	if (!(wp->slots = malloc(cap * sizeof *wp->slots))) {
-		rc = MX_ENOMEM;
-		goto fail;
-	}
-	memset(wp->slots, 0xff, cap * sizeof *wp->slots);
-	/* Empty entries are left out: no lookup asks for an empty string. */
-	for (size_t i = 0; i < wp->n; i++)
-		if (wp->off[i + 1] > wp->off[i])
-			insert(wp, (int32_t)i);
-
 	if ((rc = special_id(wp, g, "tokenizer.ggml.cls_token_id", "[CLS]", &wp->cls, err,
 			     errsz)) ||
 	    (rc = special_id(wp, g, "tokenizer.ggml.seperator_token_id", "[SEP]", &wp->sep, err,
@@ -302,15 +205,13 @@ void wp_free(struct wordpiece *wp)
 	if (!wp)
 		return;
 	free(wp->specials);
-	free(wp->slots);
-	free(wp->pool);
-	free(wp->off);
+	eng_vocab_clear(&wp->v);
 	free(wp);
 }
 
 size_t wp_n_vocab(const struct wordpiece *wp)
 {
-	return wp->n;
+	return wp->v.n;
 }
 
 int32_t wp_cls(const struct wordpiece *wp)
@@ -335,10 +236,10 @@ int32_t wp_pad(const struct wordpiece *wp)
 
 const char *wp_token(const struct wordpiece *wp, int32_t id, size_t *len)
 {
-	if (id < 0 || (size_t)id >= wp->n)
+	if (id < 0 || (size_t)id >= wp->v.n)
 		return NULL;
-	*len = wp->off[id + 1] - wp->off[id];
-	return wp->pool + wp->off[id];
+	*len = wp->v.off[id + 1] - wp->v.off[id];
+	return wp->v.pool + wp->v.off[id];
 }
 
 /* ---- normalization -------------------------------------------------------- */
@@ -444,7 +345,7 @@ static void cut_word(const struct wordpiece *wp, const char *w, size_t n, struct
 {
 	size_t start = k->n, i = 0;
 	while (i < n) {
-		size_t j = n - i > wp->max_len ? i + wp->max_len : n;
+		size_t j = n - i > wp->v.max_len ? i + wp->v.max_len : n;
 		int32_t id = -1;
 		for (; j > i; j--)
 			if ((id = wp_lookup(wp, w + i, j - i)) >= 0)
@@ -537,7 +438,7 @@ static int split_specials(const struct wordpiece *wp, const char *text, size_t l
 		const struct special *sp = &wp->specials[s];
 		if (sp->parse_only && !parse)
 			continue;
-		const char *t = wp->pool + wp->off[sp->id];
+		const char *t = wp->v.pool + wp->v.off[sp->id];
 		size_t tl = sp->len;
 		next.n = 0;
 		for (size_t i = 0; i < cur->n; i++) {

@@ -609,11 +609,10 @@ static bool has_identifier(const char *s, size_t n);
 
 /* The names of the months and days, which a capitalised word may be
  * without being a name (or an entity of the question). */
-static const char *const when_names[] = { "monday",   "tuesday",  "wednesday", "thursday",
-					  "friday",   "saturday", "sunday",	   "january",
-					  "february", "march",	  "april",	   "may",
-					  "june",     "july",	  "august",	   "september",
-					  "october",  "november", "december" };
+static const char *const when_names[] = { "monday",    "tuesday", "wednesday", "thursday", "friday",
+					  "saturday",  "sunday",  "january",   "february", "march",
+					  "april",     "may",	  "june",      "july",	   "august",
+					  "september", "october", "november",  "december" };
 
 static bool is_when_name(const char *w, size_t n)
 {
@@ -894,7 +893,8 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 	for (size_t i = 0; i < nc; i++) {
 		double ov = ret_term_overlap(qt, qw, &c[i].terms);
 		double ctx = 0.7 * ccov[c[i].chunk] + 0.3 / a->ctx[c[i].chunk].cite;
-		double kind_bonus = kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind, qt);
+		double kind_bonus =
+			kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind, qt);
 		if (d) {
 			double cs = dot(qv, sv + i * (size_t)d, d);
 			rel[i] = 0.4 * ov + 0.3 * (cs > 0 ? cs : 0) + 0.2 * ctx + 0.1 * kind_bonus;
@@ -1155,13 +1155,15 @@ static bool word_is(const char *w, const char *const *list, size_t n)
 static int question_parts(const char *q, struct qparts *out)
 {
 	static const char *const be[] = { "is", "was", "are", "were" };
-	static const char *const det[] = { "the", "my", "a", "an", "your", "our", "his", "her", "their" };
-	static const char *const stop[] = { "of",    "at",	"for",	 "with", "in",	 "on",	  "to",
-					    "from",  "by",	"if",	 "about", "under", "until", "when",
-					    "where", "that",	"which", "who",	 "do",	 "does",  "did",
-					    "is",    "are",	"was",	 "were", "will", "would", "should",
-					    "can",   "could",	"have",	 "has",	 "had",	 "i",	  "me",
-					    "you",   "and",	"or",	 "after", "before", "once", "than" };
+	static const char *const det[] = { "the", "my",	 "a",	"an",	"your",
+					   "our", "his", "her", "their" };
+	static const char *const stop[] = { "of",    "at",   "for",   "with",	"in",	 "on",
+					    "to",    "from", "by",    "if",	"about", "under",
+					    "until", "when", "where", "that",	"which", "who",
+					    "do",    "does", "did",   "is",	"are",	 "was",
+					    "were",  "will", "would", "should", "can",	 "could",
+					    "have",  "has",  "had",   "i",	"me",	 "you",
+					    "and",   "or",   "after", "before", "once",	 "than" };
 	struct {
 		size_t at, len;
 		char low[64];
@@ -1201,7 +1203,8 @@ static int question_parts(const char *q, struct qparts *out)
 			for (size_t b = i; b < e; b++)
 				digit |= isdigit((unsigned char)q[b]) != 0;
 			w[k].cap = k > 0 && !digit && strcmp(w[k].low, "i") &&
-				   g_unichar_isupper(g_utf8_get_char_validated(q + i, (gssize)(e - i))) &&
+				   g_unichar_isupper(
+					   g_utf8_get_char_validated(q + i, (gssize)(e - i))) &&
 				   !is_when_name(q + i, e - i);
 		}
 		i = j;
@@ -1227,7 +1230,8 @@ static int question_parts(const char *q, struct qparts *out)
 			k++;
 		}
 		/* "what did", "what will": a verb is asked about, no thing */
-		bool phrase = be_next || (k < nw && !word_is(w[k].low, stop, sizeof stop / sizeof stop[0]));
+		bool phrase = be_next ||
+			      (k < nw && !word_is(w[k].low, stop, sizeof stop / sizeof stop[0]));
 		for (int part = 0; part < 2 && phrase && !rc; part++) {
 			while (k < nw && word_is(w[k].low, det, sizeof det / sizeof det[0]))
 				k++;
@@ -1361,14 +1365,15 @@ static bool answer_kind_word(const char *w)
 {
 	/* words that name the kind of answer ("which day", "what date",
 	 * "the last four digits") are not things to find */
-	static const char *const kinds[] = { "day",  "date",   "year",	"month", "week", "hour",
-					     "name", "amount", "price", "digit" };
+	static const char *const kinds[] = { "day",  "date", "year",   "month", "week",
+					     "hour", "name", "amount", "price", "digit" };
 	return is_id_word(w) || word_is(w, kinds, sizeof kinds / sizeof kinds[0]);
 }
 
 static int named_absent(struct ret_answer *a, const struct qparts *qp)
 {
-	bool *cap = calloc(qp->caps.n + 1, sizeof *cap), *head = calloc(qp->heads.n + 1, sizeof *head);
+	bool *cap = calloc(qp->caps.n + 1, sizeof *cap),
+	     *head = calloc(qp->heads.n + 1, sizeof *head);
 	bool together = false, heads = false;
 	int rc = cap && head ? 0 : MX_ENOMEM;
 	for (size_t i = 0; i < qp->heads.n; i++)

@@ -153,19 +153,19 @@ struct ret_answer {
 					 checked generated one */
 	size_t nsent;
 	bool abstained;
-	double coverage;    /* best share of the question's words in a chunk */
-	bool asks_id;	    /* the question asks for a number or code */
-	bool id_found;	    /* and the context has one where it asks */
-	bool asks_typed;    /* the question asks for a date, amount or name */
-	bool typed_found;   /* and a sentence of that kind has its rarest word */
+	double coverage;     /* best share of the question's words in a chunk */
+	bool asks_id;	     /* the question asks for a number or code */
+	bool id_found;	     /* and the context has one where it asks */
+	bool asks_typed;     /* the question asks for a date, amount or name */
+	bool typed_found;    /* and a sentence of that kind has its rarest word */
 	bool entity_missing; /* a capitalised word of the question ("Porto")
 				is in no chunk of the context */
 	bool head_missing;   /* the thing it asks about ("what is the
 				current balance") is in none */
-	double cosine;	    /* best question-chunk cosine; -2: no embedder */
-	double confidence;  /* the figure compared with the thresholds */
-	enum ret_mode mode; /* the retrieval that ran */
-	char err[160];	    /* why a call failed, when it says so */
+	double cosine;	     /* best question-chunk cosine; -2: no embedder */
+	double confidence;   /* the figure compared with the thresholds */
+	enum ret_mode mode;  /* the retrieval that ran */
+	char err[160];	     /* why a call failed, when it says so */
 };
 
 /* Retrieves and assembles the context for question, decides on abstention

@@ -10,7 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json.h>
+
 #include "../connectors/conn.h"
+#include "../engine/chat.h"
 
 static int failures;
 static char *tmpdirs[256];
@@ -119,6 +122,66 @@ const char *test_sample(void)
 {
 	static const char *const c[] = { "data/sample", "../data/sample", NULL };
 	return find_dir(c);
+}
+
+bool test_fixture(char *buf, size_t size, const char *rel)
+{
+	const char *sh = test_shared();
+	if (sh) {
+		snprintf(buf, size, "%s/fixtures/%s", sh, rel);
+		if (access(buf, R_OK) == 0)
+			return true;
+	}
+	printf("    skip: fixture %s not found\n", rel);
+	return false;
+}
+
+void test_print_ids(const char *what, const int32_t *v, size_t n)
+{
+	printf("      %s:", what);
+	for (size_t i = 0; i < n && i < 40; i++)
+		printf(" %d", v[i]);
+	printf("%s\n", n > 40 ? " ..." : "");
+}
+
+bool test_ids_equal_json(const int32_t *v, size_t n, struct json_object *arr, const char *text)
+{
+	size_t m = arr ? json_object_array_length(arr) : 0;
+	bool same = arr && m == n;
+	for (size_t i = 0; same && i < n; i++)
+		same = json_object_get_int(json_object_array_get_idx(arr, i)) == v[i];
+	if (!same) {
+		printf("    text \"%.60s\":\n", text);
+		test_print_ids("got", v, n);
+		printf("      expected:");
+		for (size_t i = 0; i < m && i < 40; i++)
+			printf(" %d", json_object_get_int(json_object_array_get_idx(arr, i)));
+		printf("\n");
+	}
+	return same;
+}
+
+struct chat *test_fixture_chat(int n_ctx, int max_tokens)
+{
+	char path[4096];
+	const char *sh = test_shared();
+	if (!sh)
+		return NULL;
+	snprintf(path, sizeof path, "%s/fixtures/llama/qwen2-s-f16.gguf", sh);
+	if (access(path, R_OK) != 0)
+		return NULL;
+	struct chat_params p = chat_params_default();
+	p.llm.n_ctx = n_ctx;
+	p.llm.threads = 1;
+	p.sample.temperature = 0;
+	p.max_tokens = max_tokens;
+	struct chat *c = NULL;
+	char err[256];
+	if (chat_open(path, &p, &c, err, sizeof err)) {
+		printf("    chat_open: %s\n", err);
+		return NULL;
+	}
+	return c;
 }
 
 int test_main(const struct test_case *t, size_t n, int argc, char **argv)

@@ -9,6 +9,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+struct chat;
 
 struct test_case {
 	const char *name;
@@ -38,6 +42,18 @@ void test_write_str(const char *dir, const char *name, const char *s);
 const char *test_shared(void);
 /* The repository's data/sample, or NULL. */
 const char *test_sample(void);
+/* ../shared/fixtures/REL into buf; false, with a printed skip, when it
+ * is not there. */
+bool test_fixture(char *buf, size_t size, const char *rel);
+/* Prints "      WHAT: id id ..." (at most 40 ids). */
+void test_print_ids(const char *what, const int32_t *v, size_t n);
+/* Whether v[0..n) equals arr, a JSON array of ints (NULL: no array);
+ * prints the text and both lists when they differ. Not a CHECK. */
+bool test_ids_equal_json(const int32_t *v, size_t n, struct json_object *arr, const char *text);
+/* The random-weight qwen2 fixture (llama/qwen2-s-f16.gguf) as a greedy
+ * chat with one thread, or NULL when ../shared is absent (silently) or
+ * it does not open (printed). The caller frees it with chat_close. */
+struct chat *test_fixture_chat(int n_ctx, int max_tokens);
 
 #define TEST(fn)                                                                                   \
 	{                                                                                          \

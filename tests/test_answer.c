@@ -295,13 +295,8 @@ static void check_citations(void)
 static void check_citations_with_embedder(void)
 {
 	char path[4096];
-	const char *sh = test_shared();
-	if (sh)
-		snprintf(path, sizeof path, "%s/fixtures/bert/bert-minilm-shape-q8_0.gguf", sh);
-	if (!sh || access(path, R_OK) != 0) {
-		printf("    skip: ../shared/fixtures/bert/bert-minilm-shape-q8_0.gguf not found\n");
+	if (!test_fixture(path, sizeof path, "bert/bert-minilm-shape-q8_0.gguf"))
 		return;
-	}
 	struct eng_params ep = eng_params_default();
 	struct eng_embedder *e = NULL;
 	char err[256];
@@ -369,32 +364,9 @@ static int collect(void *ctx, const char *piece, size_t len)
 	return 0;
 }
 
-static struct chat *fixture_chat(int n_ctx, int max_tokens)
-{
-	char path[4096];
-	const char *sh = test_shared();
-	if (!sh)
-		return NULL;
-	snprintf(path, sizeof path, "%s/fixtures/llama/qwen2-s-f16.gguf", sh);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	struct chat_params p = chat_params_default();
-	p.llm.n_ctx = n_ctx;
-	p.llm.threads = 1;
-	p.sample.temperature = 0;
-	p.max_tokens = max_tokens;
-	struct chat *c = NULL;
-	char err[256];
-	if (chat_open(path, &p, &c, err, sizeof err)) {
-		printf("    chat_open: %s\n", err);
-		return NULL;
-	}
-	return c;
-}
-
 static void generate_streams_and_checks(void)
 {
-	struct chat *c = fixture_chat(256, 6);
+	struct chat *c = test_fixture_chat(256, 6);
 	if (!c) {
 		printf("    skip: ../shared/fixtures/llama/qwen2-s-f16.gguf not found\n");
 		return;
@@ -433,7 +405,7 @@ static void generate_streams_and_checks(void)
 	chat_close(c);
 
 	/* a context too big for the window is cut until it fits */
-	c = fixture_chat(192, 4);
+	c = test_fixture_chat(192, 4);
 	if (!c)
 		return;
 	fake_context(&a);
@@ -599,9 +571,9 @@ static void abstention_rules(void)
 	CHECK(a.abstained);
 	ret_answer_clear(&a);
 	/* the thing asked about is nowhere in the context */
-	CHECK_EQ_INT(ret_answer_run(st, "What is the current balance of my savings account?", &p,
-				    &a),
-		     0);
+	CHECK_EQ_INT(
+		ret_answer_run(st, "What is the current balance of my savings account?", &p, &a),
+		0);
 	CHECK(a.head_missing && !a.entity_missing);
 	CHECK(a.abstained);
 	ret_answer_clear(&a);

@@ -30,20 +30,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* ../shared/fixtures/rel into buf; false (and a printed skip) when it is
- * not there. */
-static bool fixture(char *buf, size_t size, const char *rel)
-{
-	const char *sh = test_shared();
-	if (sh) {
-		snprintf(buf, size, "%s/fixtures/%s", sh, rel);
-		if (access(buf, R_OK) == 0)
-			return true;
-	}
-	printf("    skip: fixture %s not found\n", rel);
-	return false;
-}
-
 /* The tokenizer of a fixture vocabulary, or NULL (with a failed check). */
 static struct wordpiece *open_vocab(const char *path)
 {
@@ -77,32 +63,6 @@ static size_t tokenize(const struct wordpiece *wp, const char *s, size_t len, un
 	return n;
 }
 
-static void print_ids(const char *what, const int32_t *v, size_t n)
-{
-	printf("      %s:", what);
-	for (size_t i = 0; i < n && i < 40; i++)
-		printf(" %d", v[i]);
-	printf("%s\n", n > 40 ? " ..." : "");
-}
-
-/* Compares ids with a JSON array of ints; prints both when they differ. */
-static bool ids_equal_json(const int32_t *v, size_t n, json_object *arr, const char *text)
-{
-	size_t m = arr ? json_object_array_length(arr) : 0;
-	bool same = arr && m == n;
-	for (size_t i = 0; same && i < n; i++)
-		same = json_object_get_int(json_object_array_get_idx(arr, i)) == v[i];
-	if (!same) {
-		printf("    text \"%.60s\":\n", text);
-		print_ids("got", v, n);
-		printf("      expected:");
-		for (size_t i = 0; i < m && i < 40; i++)
-			printf(" %d", json_object_get_int(json_object_array_get_idx(arr, i)));
-		printf("\n");
-	}
-	return CHECK(same);
-}
-
 /* ---- WordPiece ------------------------------------------------------------ */
 
 /* Every case of llama.cpp's own tokenizer test (.inp/.out, add_special
@@ -110,7 +70,7 @@ static bool ids_equal_json(const int32_t *v, size_t n, json_object *arr, const c
 static void wordpiece_llama_cases(void)
 {
 	char vpath[4096], ipath[4200], opath[4200];
-	if (!fixture(vpath, sizeof vpath, VOCAB))
+	if (!test_fixture(vpath, sizeof vpath, VOCAB))
 		return;
 	snprintf(ipath, sizeof ipath, "%s.inp", vpath);
 	snprintf(opath, sizeof opath, "%s.out", vpath);
@@ -148,8 +108,8 @@ static void wordpiece_llama_cases(void)
 		if (!ok) {
 			printf("    case %zu \"%.*s\":\n", cases, (int)(q - p > 60 ? 60 : q - p),
 			       p);
-			print_ids("got", got, n);
-			print_ids("expected", want, nwant);
+			test_print_ids("got", got, n);
+			test_print_ids("expected", want, nwant);
 		}
 		same += ok;
 		cases++;
@@ -171,8 +131,8 @@ out:
 static void wordpiece_tokens_json(void)
 {
 	char vpath[4096], jpath[4096];
-	if (!fixture(vpath, sizeof vpath, VOCAB) ||
-	    !fixture(jpath, sizeof jpath, "tokenizers/bert-bge.tokens.json"))
+	if (!test_fixture(vpath, sizeof vpath, VOCAB) ||
+	    !test_fixture(jpath, sizeof jpath, "tokenizers/bert-bge.tokens.json"))
 		return;
 	struct wordpiece *wp = open_vocab(vpath);
 	json_object *root = json_object_from_file(jpath);
@@ -202,7 +162,7 @@ static void wordpiece_tokens_json(void)
 					continue;
 				int32_t *got;
 				size_t n = tokenize(wp, s, len, modes[m].flags, &got);
-				if (!ids_equal_json(got, n, want, s))
+				if (!CHECK(test_ids_equal_json(got, n, want, s)))
 					printf("      (mode %s)\n", modes[m].key);
 				else
 					same++;
@@ -222,7 +182,7 @@ out:
 static void wordpiece_edges(void)
 {
 	char vpath[4096];
-	if (!fixture(vpath, sizeof vpath, VOCAB))
+	if (!test_fixture(vpath, sizeof vpath, VOCAB))
 		return;
 	struct wordpiece *wp = open_vocab(vpath);
 	if (!wp)
@@ -304,7 +264,7 @@ static void wordpiece_edges(void)
 static void wordpiece_refuses_other_vocabs(void)
 {
 	char path[4096];
-	if (!fixture(path, sizeof path, "tokenizers/ggml-vocab-gpt-2.gguf"))
+	if (!test_fixture(path, sizeof path, "tokenizers/ggml-vocab-gpt-2.gguf"))
 		return;
 	struct gguf *g = NULL;
 	struct wordpiece *wp = (struct wordpiece *)1;
@@ -369,7 +329,7 @@ static bool load_texts(struct fixture_texts *f)
 {
 	char path[4096];
 	memset(f, 0, sizeof *f);
-	if (!fixture(path, sizeof path, EMB_JSON))
+	if (!test_fixture(path, sizeof path, EMB_JSON))
 		return false;
 	f->root = json_object_from_file(path);
 	if (!CHECK(f->root != NULL) ||
@@ -394,7 +354,7 @@ static void free_texts(struct fixture_texts *f)
 static struct eng_embedder *open_model(size_t batch)
 {
 	char path[4096];
-	if (!fixture(path, sizeof path, MODEL))
+	if (!test_fixture(path, sizeof path, MODEL))
 		return NULL;
 	struct eng_params p = eng_params_default();
 	p.threads = 2;
@@ -444,7 +404,7 @@ static void bert_fixture_tokens(void)
 {
 	char vpath[4096];
 	struct fixture_texts f;
-	if (!fixture(vpath, sizeof vpath, MODEL) || !load_texts(&f))
+	if (!test_fixture(vpath, sizeof vpath, MODEL) || !load_texts(&f))
 		return;
 	struct wordpiece *wp = open_vocab(vpath);
 	size_t same = 0;
@@ -454,7 +414,7 @@ static void bert_fixture_tokens(void)
 			continue;
 		int32_t *got;
 		size_t n = tokenize(wp, f.text[i], strlen(f.text[i]), WP_ADD_SPECIAL, &got);
-		same += ids_equal_json(got, n, want, f.text[i]);
+		same += CHECK(test_ids_equal_json(got, n, want, f.text[i]));
 		free(got);
 	}
 	printf("    tokens of %zu of %zu texts identical\n", same, f.n);
@@ -554,7 +514,7 @@ static void bert_arch_entry(void)
 static void bert_refuses_incomplete_models(void)
 {
 	char path[4096];
-	if (!fixture(path, sizeof path, VOCAB))
+	if (!test_fixture(path, sizeof path, VOCAB))
 		return;
 	struct eng_embedder *e = NULL;
 	char err[256] = "";
@@ -577,7 +537,7 @@ static double now(void)
 static void bert_speed(void)
 {
 	char vpath[4096];
-	if (!fixture(vpath, sizeof vpath, MODEL))
+	if (!test_fixture(vpath, sizeof vpath, MODEL))
 		return;
 	static const char *const words[] = { "the",  "of",   "and",  "to",    "in",    "is",
 					     "was",  "for",  "on",   "with",  "as",    "by",

@@ -393,22 +393,10 @@ static void segments(void)
 
 #define QWEN2 "llama/qwen2-s-f16.gguf"
 
-static bool model_path(char *buf, size_t size)
-{
-	const char *sh = test_shared();
-	if (sh) {
-		snprintf(buf, size, "%s/fixtures/%s", sh, QWEN2);
-		if (access(buf, R_OK) == 0)
-			return true;
-	}
-	printf("    skip: fixture %s not found\n", QWEN2);
-	return false;
-}
-
 static struct chat *open_chat(int n_ctx, int max_tokens, const char *const *stop)
 {
 	char path[4096];
-	if (!model_path(path, sizeof path))
+	if (!test_fixture(path, sizeof path, QWEN2))
 		return NULL;
 	struct chat_params p = chat_params_default();
 	p.llm.n_ctx = n_ctx;
@@ -610,7 +598,7 @@ static void chat_open_errors(void)
 	CHECK(c == NULL);
 	CHECK(err[0] != '\0');
 	char path[4096];
-	if (!model_path(path, sizeof path))
+	if (!test_fixture(path, sizeof path, QWEN2))
 		return;
 	struct chat_params p = chat_params_default();
 	p.llm.n_ctx = 64;

@@ -184,7 +184,9 @@ static void vscan_scores_exact(void)
 		int64_t *ids = malloc(N * sizeof *ids);
 		int8_t *qq = malloc((size_t)d);
 		for (int i = 0; i < N * d; i++)
-			q8[i] = (int8_t)(i % 3 == 0 ? 127 : i % 3 == 1 ? -127 : (int)(frand() * 200));
+			q8[i] = (int8_t)(i % 3 == 0   ? 127
+					 : i % 3 == 1 ? -127
+						      : (int)(frand() * 200));
 		for (int i = 0; i < N; i++) {
 			sc[i] = 0.001f * (float)(1 + i % 7);
 			ids[i] = i + 1;
@@ -197,7 +199,9 @@ static void vscan_scores_exact(void)
 		float qs = mx / 127.0f;
 		for (int j = 0; j < d; j++) {
 			float x = q[j] / qs;
-			qq[j] = (int8_t)(x > 127 ? 127 : x < -127 ? -127 : (x < 0 ? x - 0.5f : x + 0.5f));
+			qq[j] = (int8_t)(x > 127    ? 127
+					 : x < -127 ? -127
+						    : (x < 0 ? x - 0.5f : x + 0.5f));
 		}
 		struct store_vecset vs = {
 			.n = N, .dims = d, .q = q8, .scale = sc, .chunk_id = ids, .doc_id = ids

@@ -250,13 +250,8 @@ static void extract_long_text(void)
 static void extract_with_embedder(void)
 {
 	char path[4096];
-	const char *sh = test_shared();
-	if (sh)
-		snprintf(path, sizeof path, "%s/fixtures/bert/bert-minilm-shape-q8_0.gguf", sh);
-	if (!sh || access(path, R_OK) != 0) {
-		printf("    skip: ../shared/fixtures/bert/bert-minilm-shape-q8_0.gguf not found\n");
+	if (!test_fixture(path, sizeof path, "bert/bert-minilm-shape-q8_0.gguf"))
 		return;
-	}
 	struct eng_params ep = eng_params_default();
 	struct eng_embedder *e = NULL;
 	char err[256] = "";
@@ -503,29 +498,6 @@ static void thread_fields(void)
 
 /* ---- written summaries ------------------------------------------------------- */
 
-static struct chat *fixture_chat(int n_ctx, int max_tokens)
-{
-	char path[4096];
-	const char *sh = test_shared();
-	if (!sh)
-		return NULL;
-	snprintf(path, sizeof path, "%s/fixtures/llama/qwen2-s-f16.gguf", sh);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	struct chat_params p = chat_params_default();
-	p.llm.n_ctx = n_ctx;
-	p.llm.threads = 1;
-	p.sample.temperature = 0;
-	p.max_tokens = max_tokens;
-	struct chat *c = NULL;
-	char err[256];
-	if (chat_open(path, &p, &c, err, sizeof err)) {
-		printf("    chat_open: %s\n", err);
-		return NULL;
-	}
-	return c;
-}
-
 static int count_pieces(void *ctx, const char *piece, size_t len)
 {
 	(void)piece;
@@ -545,7 +517,7 @@ static void count_parts(void *ctx, size_t round, size_t part, size_t parts)
  * final reply streamed. */
 static void generate_map_reduce(void)
 {
-	struct chat *c = fixture_chat(256, 8);
+	struct chat *c = test_fixture_chat(256, 8);
 	if (!c) {
 		printf("    skip: ../shared/fixtures/llama/qwen2-s-f16.gguf not found\n");
 		return;
@@ -590,7 +562,7 @@ static void generate_map_reduce(void)
 	chat_close(c);
 
 	/* a window too small for even a part: MX_ETOOBIG, said so */
-	c = fixture_chat(64, 8);
+	c = test_fixture_chat(64, 8);
 	if (!c)
 		return;
 	mx_buf_init(&b, 1u << 20);

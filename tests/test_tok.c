@@ -16,25 +16,13 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static bool fixture(char *buf, size_t size, const char *rel)
-{
-	const char *sh = test_shared();
-	if (sh) {
-		snprintf(buf, size, "%s/fixtures/%s", sh, rel);
-		if (access(buf, R_OK) == 0)
-			return true;
-	}
-	printf("    skip: fixture %s not found\n", rel);
-	return false;
-}
-
 /* The tokenizer of tokenizers/ggml-vocab-NAME.gguf, or NULL (a skip when
  * the fixtures are absent, a failed check when it does not open). */
 static struct tok *open_vocab(const char *name)
 {
 	char rel[256], path[4096];
 	snprintf(rel, sizeof rel, "tokenizers/ggml-vocab-%s.gguf", name);
-	if (!fixture(path, sizeof path, rel))
+	if (!test_fixture(path, sizeof path, rel))
 		return NULL;
 	struct gguf *g = NULL;
 	struct tok *t = NULL;
@@ -64,31 +52,6 @@ static size_t encode(const struct tok *t, const char *s, size_t len, unsigned fl
 	return n;
 }
 
-static void print_ids(const char *what, const int32_t *v, size_t n)
-{
-	printf("      %s:", what);
-	for (size_t i = 0; i < n && i < 40; i++)
-		printf(" %d", v[i]);
-	printf("%s\n", n > 40 ? " ..." : "");
-}
-
-static bool ids_equal_json(const int32_t *v, size_t n, json_object *arr, const char *text)
-{
-	size_t m = arr ? json_object_array_length(arr) : 0;
-	bool same = arr && m == n;
-	for (size_t i = 0; same && i < n; i++)
-		same = json_object_get_int(json_object_array_get_idx(arr, i)) == v[i];
-	if (!same) {
-		printf("    text \"%.60s\":\n", text);
-		print_ids("got", v, n);
-		printf("      expected:");
-		for (size_t i = 0; i < m && i < 40; i++)
-			printf(" %d", json_object_get_int(json_object_array_get_idx(arr, i)));
-		printf("\n");
-	}
-	return same;
-}
-
 /* ---- llama.cpp's test cases ------------------------------------------------ */
 
 /* Every case of the vocabulary's .inp/.out (llama.cpp's
@@ -97,10 +60,10 @@ static void llama_cases(const char *name)
 {
 	char rel[256], ipath[4096], opath[4096];
 	snprintf(rel, sizeof rel, "tokenizers/ggml-vocab-%s.gguf.inp", name);
-	if (!fixture(ipath, sizeof ipath, rel))
+	if (!test_fixture(ipath, sizeof ipath, rel))
 		return;
 	snprintf(rel, sizeof rel, "tokenizers/ggml-vocab-%s.gguf.out", name);
-	if (!fixture(opath, sizeof opath, rel))
+	if (!test_fixture(opath, sizeof opath, rel))
 		return;
 	struct tok *t = open_vocab(name);
 	char *inp = NULL, *outp = NULL;
@@ -135,8 +98,8 @@ static void llama_cases(const char *name)
 		if (!ok) {
 			printf("    case %zu \"%.*s\":\n", cases, (int)(q - p > 60 ? 60 : q - p),
 			       p);
-			print_ids("got", got, n);
-			print_ids("expected", want, nwant);
+			test_print_ids("got", got, n);
+			test_print_ids("expected", want, nwant);
 		}
 		same += ok;
 		cases++;
@@ -159,7 +122,7 @@ static void tokens_json(const char *name)
 {
 	char rel[256], jpath[4096];
 	snprintf(rel, sizeof rel, "tokenizers/%s.tokens.json", name);
-	if (!fixture(jpath, sizeof jpath, rel))
+	if (!test_fixture(jpath, sizeof jpath, rel))
 		return;
 	struct tok *t = open_vocab(name);
 	json_object *root = json_object_from_file(jpath);
@@ -189,7 +152,7 @@ static void tokens_json(const char *name)
 					continue;
 				int32_t *got;
 				size_t n = encode(t, s, len, modes[m].flags, &got);
-				if (!ids_equal_json(got, n, want, s))
+				if (!test_ids_equal_json(got, n, want, s))
 					printf("      (mode %s)\n", modes[m].key);
 				else
 					same++;
@@ -220,10 +183,10 @@ static void model_prompts(void)
 	for (size_t mi = 0; mi < sizeof models / sizeof *models; mi++) {
 		char rel[256], gpath[4096], jpath[4096];
 		snprintf(rel, sizeof rel, "%s.gguf", models[mi]);
-		if (!fixture(gpath, sizeof gpath, rel))
+		if (!test_fixture(gpath, sizeof gpath, rel))
 			continue;
 		snprintf(rel, sizeof rel, "%s.greedy.json", models[mi]);
-		if (!fixture(jpath, sizeof jpath, rel))
+		if (!test_fixture(jpath, sizeof jpath, rel))
 			continue;
 		struct gguf *g = NULL;
 		struct tok *t = NULL;
@@ -248,7 +211,7 @@ static void model_prompts(void)
 				int32_t *got;
 				size_t n = encode(t, s, (size_t)json_object_get_string_len(text),
 						  TOK_ADD_SPECIAL | TOK_PARSE_SPECIAL, &got);
-				same += ids_equal_json(got, n, want, s);
+				same += test_ids_equal_json(got, n, want, s);
 				total++;
 				free(got);
 			}
@@ -684,8 +647,8 @@ static bool ids_are(const struct tok *t, const char *text, const int32_t *want, 
 	if (tok_encode(t, text, strlen(text), 0, v, 64, &n) || n != nwant ||
 	    memcmp(v, want, n * sizeof *v)) {
 		printf("    \"%s\":\n", text);
-		print_ids("got", v, n < 64 ? n : 64);
-		print_ids("expected", want, nwant);
+		test_print_ids("got", v, n < 64 ? n : 64);
+		test_print_ids("expected", want, nwant);
 		return false;
 	}
 	return true;

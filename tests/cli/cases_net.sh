@@ -203,6 +203,7 @@ t_net_model_pull_resume() {
 	assert_contains "$OUT" "SHA-256 verified" "the resumed pull"
 	assert_contains "$ERR" "resumed from $half bytes" "the resumed pull"
 	assert_eq "$(sha "$m")" "$PAYSHA" "the model's sha256"
+	assert_mode "$m" 600
 	[ ! -e "$m.part" ] || fail "the .part is still there"
 	assert_contains "$(cat "$W/requests")" "range=bytes=$half-" "the second request asked for the rest"
 	mx_ok model pull --sha256 "$PAYSHA" "$url"

@@ -184,6 +184,7 @@ t_router_train_eval_calibrate() {
 	mx_ok router info --json
 	assert_eq "$(jq -r .share "$OUTF")" 0.3 "the share"
 	mx_ok router calibrate --share 0.1
+	assert_mode "$MEMEX_HOME/router.model" 600
 	mx_ok router info --json
 	assert_eq "$(jq -r .share "$OUTF")" 0.1 "the calibrated share"
 	CMD_TIMEOUT=300 mx_ok eval router --data "$SHARED/data/router/routellm-mmlu" --json
