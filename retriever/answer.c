@@ -57,6 +57,22 @@ static bool is_abbrev(const char *text, size_t dot)
 	return false;
 }
 
+/* Whether s starts a "Label: value" line of a form ("When:   Tuesday",
+ * "Price: 1 150 SEK"): a capitalised label of at most 24 letters and
+ * spaces, a colon, then a blank. */
+static bool opens_field(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i >= n || !isupper((unsigned char)s[i]))
+		return false;
+	size_t a = i;
+	while (i < n && i - a < 24 && (isalpha((unsigned char)s[i]) || s[i] == ' '))
+		i++;
+	return i + 1 < n && s[i] == ':' && (s[i + 1] == ' ' || s[i + 1] == '\t');
+}
+
 /* Whether the line starting at s (n bytes) opens a new block: a blank line,
  * a list item, a heading, a quote or a table row. */
 static bool opens_block(const char *s, size_t n)
@@ -141,7 +157,8 @@ int ret_sentences_split(const char *text, size_t len, struct ret_span **out, siz
 				b--;
 			bool end = b - a < SHORT_LINE || text[a] == '#' ||
 				   (b > a && text[b - 1] == ':') ||
-				   opens_block(text + i + 1, len - i - 1);
+				   opens_block(text + i + 1, len - i - 1) ||
+				   opens_field(text + i + 1, len - i - 1);
 			if (end) {
 				span_push(&sp, text, start, i);
 				start = i + 1;
@@ -770,6 +787,39 @@ static bool has_kind(const char *s, size_t n, enum qkind k, const struct ret_ter
 	return false;
 }
 
+/* A "Label: value" line whose label names what a question of kind k asks
+ * for ("When: Tuesday 17 November", "Price: 1 150 SEK"): forms, bookings
+ * and receipts put their answers there. */
+static bool is_labelled(const char *s, size_t n, enum qkind k)
+{
+	static const struct {
+		enum qkind k;
+		const char *label;
+	} labels[] = {
+		{ Q_WHEN, "when" },	{ Q_WHEN, "date" },	 { Q_WHEN, "time" },
+		{ Q_WHEN, "day" },	{ Q_WHEN, "departure" }, { Q_WHEN, "arrival" },
+		{ Q_AMOUNT, "price" },	{ Q_AMOUNT, "cost" },	 { Q_AMOUNT, "total" },
+		{ Q_AMOUNT, "amount" }, { Q_AMOUNT, "fee" },	 { Q_ADDRESS, "address" },
+		{ Q_ADDRESS, "where" }, { Q_WHO, "who" },	 { Q_WHO, "name" },
+	};
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '-' || s[i] == '*'))
+		i++;
+	size_t w = i;
+	while (w < n && w - i < 24 && (isalpha((unsigned char)s[w]) || s[w] == ' '))
+		w++;
+	if (w >= n || s[w] != ':' || w == i)
+		return false;
+	size_t len = w - i;
+	while (len && s[i + len - 1] == ' ')
+		len--;
+	for (size_t j = 0; j < sizeof labels / sizeof labels[0]; j++)
+		if (labels[j].k == k && strlen(labels[j].label) == len &&
+		    !strncasecmp(s + i, labels[j].label, len))
+			return true;
+	return false;
+}
+
 /* A heading of Markdown ("## Costs") or org-mode ("** DONE Talk"). */
 static bool is_heading(const char *s)
 {
@@ -895,6 +945,10 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 		double ctx = 0.7 * ccov[c[i].chunk] + 0.3 / a->ctx[c[i].chunk].cite;
 		double kind_bonus =
 			kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind, qt);
+		/* a field labelled with what is asked counts as the words of the
+		 * question it answers */
+		if (kind_bonus > 0 && is_labelled(texts[i], strlen(texts[i]), kind))
+			kind_bonus = 5;
 		if (d) {
 			double cs = dot(qv, sv + i * (size_t)d, d);
 			rel[i] = 0.4 * ov + 0.3 * (cs > 0 ? cs : 0) + 0.2 * ctx + 0.1 * kind_bonus;

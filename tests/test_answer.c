@@ -68,6 +68,14 @@ static void sentences_forms_and_lists(void)
 	CHECK_STR(s[1], "This confirms your appointment.");
 	CHECK_STR(s[2], "When:     Tuesday 17 November 2026 at 09:40");
 	CHECK_STR(s[3], "Dentist:  Dr Karin Ahlgren");
+	/* a field line after a long one without a full stop starts its own
+	 * sentence */
+	char f[4][160];
+	CHECK_EQ_INT(split("  What:     Annual check-up and cleaning (dental examination)\n"
+			   "  When:     Tuesday 17 November 2026 at 09:40\n",
+			   f, 4),
+		     2);
+	CHECK_STR(f[1], "When:     Tuesday 17 November 2026 at 09:40");
 	CHECK_STR(s[4], "Please bring:");
 	CHECK_STR(s[5], "- valid photo ID");
 	CHECK_STR(s[6], "- the health declaration form, filled in (you can also fill it in "
