@@ -214,6 +214,7 @@ void qmat_gemm_with(const struct qmat_kernels *kk, uint32_t wtype, const void *W
 	int slot = kk->exact ? -1 : slot_of(wtype);
 	qmat_row_fn fn = slot >= 0 ? kk->row[slot] : NULL;
 	qmat_rows2_fn fn2 = slot >= 0 && n > 1 ? kk->rows2[slot] : NULL;
+	qmat_rows2_fn fn4 = slot >= 0 && n > 1 ? kk->rows4[slot] : NULL;
 	if (slot >= 0 && !fn)
 		fn = qmat_kernels_ref.row[slot];
 	const uint8_t *w0 = W, *a0 = act;
@@ -226,6 +227,9 @@ void qmat_gemm_with(const struct qmat_kernels *kk, uint32_t wtype, const void *W
 				size_t na = ge - i < QMAT_NA ? ge - i : QMAT_NA;
 				const uint8_t *a = a0 + i * act_stride;
 				uint64_t r = rt;
+				for (; fn4 && r + 4 <= re; r += 4)
+					fn4(w0 + r * rb, rb, k, a, act_stride, na, Y + i * ldy + r,
+					    ldy);
 				for (; fn2 && r + 2 <= re; r += 2)
 					fn2(w0 + r * rb, rb, k, a, act_stride, na, Y + i * ldy + r,
 					    ldy);

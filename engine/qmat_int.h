@@ -56,6 +56,8 @@ struct qmat_kernels {
 	qmat_row_fn row[QS_N];
 	qmat_quant_fn quant;
 	qmat_rows2_fn rows2[QS_N]; /* optional, for n > 1 */
+	qmat_rows2_fn rows4[QS_N]; /* optional, for n > 1: four rows, w + r * rb for r < 4,
+				      y[i * ldy + r] */
 };
 
 float qmat_ref_quant(const float *x, int n, int8_t *q);
