@@ -6,7 +6,8 @@
  * Tiling: activation vectors QMAT_SG at a time (a super-group, some
  * 100 KB, that stays in L2); within it rows QMAT_RT at a time; within a
  * row tile, activation vectors QMAT_NA at a time, each row kernel (or
- * two-row kernel) decoding a weight block once for all of them. A tile of
+ * four-row or two-row kernel) decoding a weight block once for all of
+ * them. A tile of
  * weights (QMAT_RT rows, a few tens of KB for the models we run) stays in
  * L1/L2 while the activation groups pass over it, so prefill reads each
  * weight from memory once per super-group; decode (n == 1) is a single

@@ -7,9 +7,9 @@
  * activation vectors:
  *     y[i * ldy] = sum_j w[j] * X_i[j]   for i < na,
  * X_i at act + i * act_stride. qmat.c's driver walks row tiles and
- * activation groups and calls it (or, for n > 1, a two-row kernel where
- * the family has one); a family without a kernel for a type (NULL) falls
- * back to the plain-C one.
+ * activation groups and calls it (or, for n > 1, a four-row or two-row
+ * kernel where the family has one); a family without a kernel for a type
+ * (NULL) falls back to the plain-C one.
  */
 #ifndef MX_QMAT_INT_H
 #define MX_QMAT_INT_H
