@@ -6,7 +6,8 @@
  * Tiling: activation vectors QMAT_SG at a time (a super-group, some
  * 100 KB, that stays in L2); within it rows QMAT_RT at a time; within a
  * row tile, activation vectors QMAT_NA at a time, each row kernel (or
- * two-row kernel) decoding a weight block once for all of them. A tile of
+ * four-row or two-row kernel) decoding a weight block once for all of
+ * them. A tile of
  * weights (QMAT_RT rows, a few tens of KB for the models we run) stays in
  * L1/L2 while the activation groups pass over it, so prefill reads each
  * weight from memory once per super-group; decode (n == 1) is a single
@@ -227,6 +228,7 @@ void qmat_gemm_with(const struct qmat_kernels *kk, uint32_t wtype, const void *W
 	int slot = kk->exact ? -1 : slot_of(wtype);
 	qmat_row_fn fn = slot >= 0 ? kk->row[slot] : NULL;
 	qmat_rows2_fn fn2 = slot >= 0 && n > 1 ? kk->rows2[slot] : NULL;
+	qmat_rows2_fn fn4 = slot >= 0 && n > 1 ? kk->rows4[slot] : NULL;
 	if (slot >= 0 && !fn)
 		fn = qmat_kernels_ref.row[slot];
 	const uint8_t *w0 = W, *a0 = act;
@@ -239,6 +241,9 @@ void qmat_gemm_with(const struct qmat_kernels *kk, uint32_t wtype, const void *W
 				size_t na = ge - i < QMAT_NA ? ge - i : QMAT_NA;
 				const uint8_t *a = a0 + i * act_stride;
 				uint64_t r = rt;
+				for (; fn4 && r + 4 <= re; r += 4)
+					fn4(w0 + r * rb, rb, k, a, act_stride, na, Y + i * ldy + r,
+					    ldy);
 				for (; fn2 && r + 2 <= re; r += 2)
 					fn2(w0 + r * rb, rb, k, a, act_stride, na, Y + i * ldy + r,
 					    ldy);

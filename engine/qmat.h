@@ -44,7 +44,9 @@
  *              threads split a product by row ranges.
  * k must be a multiple of the type's block length (qmat_supported()).
  * With n > 1 each weight block is decoded once for up to 4 activation
- * rows (prefill); with n == 1 the weights stream through once (decode).
+ * rows (prefill; the avx512 family takes 4 weight rows x 4 activation
+ * rows per register tile for Q8_0, Q4_0, Q5_0, Q4_K and Q5_K); with
+ * n == 1 the weights stream through once (decode).
  *
  * Kernel families: "ref" (plain C, any machine), "avx2" (AVX2 + FMA +
  * F16C) and "avx512" (AVX-512 F/BW/VL with VNNI for the integer dots and

@@ -7,9 +7,9 @@
  * activation vectors:
  *     y[i * ldy] = sum_j w[j] * X_i[j]   for i < na,
  * X_i at act + i * act_stride. qmat.c's driver walks row tiles and
- * activation groups and calls it (or, for n > 1, a two-row kernel where
- * the family has one); a family without a kernel for a type (NULL) falls
- * back to the plain-C one.
+ * activation groups and calls it (or, for n > 1, a four-row or two-row
+ * kernel where the family has one); a family without a kernel for a type
+ * (NULL) falls back to the plain-C one.
  */
 #ifndef MX_QMAT_INT_H
 #define MX_QMAT_INT_H
@@ -56,6 +56,8 @@ struct qmat_kernels {
 	qmat_row_fn row[QS_N];
 	qmat_quant_fn quant;
 	qmat_rows2_fn rows2[QS_N]; /* optional, for n > 1 */
+	qmat_rows2_fn rows4[QS_N]; /* optional, for n > 1: four rows, w + r * rb for r < 4,
+				      y[i * ldy + r] */
 };
 
 float qmat_ref_quant(const float *x, int n, int8_t *q);
