@@ -133,6 +133,24 @@ static const char *const migrations[] = {
 	 * scale (v ~ qscale * qvec) for scanning. */
 	("ALTER TABLE vectors ADD COLUMN qvec BLOB;"
 	 "ALTER TABLE vectors ADD COLUMN qscale REAL NOT NULL DEFAULT 0;"),
+
+	/* 4 -> 5: the int8 copies move to a table of their own, keyed by
+	 * (model_id, chunk_id), so loading a model's copies reads small rows
+	 * in order instead of walking the float32 rows' overflow pages. The
+	 * float32 vectors stay in vectors for rescoring. */
+	("CREATE TABLE vectors_i8 ("
+	 "  model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
+	 "  chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,"
+	 "  scale REAL NOT NULL,"
+	 "  q BLOB NOT NULL,"
+	 "  PRIMARY KEY (model_id, chunk_id)) WITHOUT ROWID;"
+	 "INSERT INTO vectors_i8(model_id, chunk_id, scale, q)"
+	 "  SELECT model_id, chunk_id, qscale, qvec FROM vectors WHERE qvec IS NOT NULL"
+	 "  ORDER BY model_id, chunk_id;"
+	 /* for the cascade when chunks go */
+	 "CREATE INDEX vectors_i8_chunk ON vectors_i8(chunk_id);"
+	 "ALTER TABLE vectors DROP COLUMN qvec;"
+	 "ALTER TABLE vectors DROP COLUMN qscale;"),
 };
 
 int store_migrations_count(void)

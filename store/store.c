@@ -1812,6 +1812,11 @@ int store_vectors_drop_others(struct store *st, int64_t keep_id, int64_t *ndelet
 	if (!rc && ndeleted)
 		*ndeleted = sqlite3_changes(st->db);
 	sqlite3_finalize(s);
+	if (rc || (rc = prep(st, "DELETE FROM vectors_i8 WHERE model_id <> ?", &s)))
+		return rc;
+	sqlite3_bind_int64(s, 1, keep_id);
+	rc = step_done(st, s, "cannot delete vectors");
+	sqlite3_finalize(s);
 	return rc;
 }
 
@@ -1899,16 +1904,24 @@ int store_vector_put(struct store *st, int64_t chunk_id, int64_t model_id, const
 		float x = v[i] / scale;
 		q[i] = (int8_t)(x > 127 ? 127 : x < -127 ? -127 : lrintf(x));
 	}
-	int rc = prep(st,
-		      "INSERT OR REPLACE INTO vectors(chunk_id, model_id, vec, qvec, qscale)"
-		      " VALUES (?,?,?,?,?)",
+	int rc = prep(st, "INSERT OR REPLACE INTO vectors(chunk_id, model_id, vec) VALUES (?,?,?)",
 		      &s);
 	if (!rc) {
 		sqlite3_bind_int64(s, 1, chunk_id);
 		sqlite3_bind_int64(s, 2, model_id);
 		sqlite3_bind_blob(s, 3, v, dims * (int)sizeof *v, SQLITE_STATIC);
+		rc = step_done(st, s, "cannot write a vector");
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!rc && !(rc = prep(st,
+			       "INSERT OR REPLACE INTO vectors_i8(model_id, chunk_id, scale, q)"
+			       " VALUES (?,?,?,?)",
+			       &s))) {
+		sqlite3_bind_int64(s, 1, model_id);
+		sqlite3_bind_int64(s, 2, chunk_id);
+		sqlite3_bind_double(s, 3, scale);
 		sqlite3_bind_blob(s, 4, q, dims, SQLITE_STATIC);
-		sqlite3_bind_double(s, 5, scale);
 		rc = step_done(st, s, "cannot write a vector");
 	}
 	sqlite3_finalize(s);
@@ -1932,7 +1945,7 @@ int store_vecset_load(struct store *st, int64_t model_id, struct store_vecset *v
 		return MX_ENOTFOUND;
 	}
 	int64_t total = 0;
-	if ((rc = prep(st, "SELECT count(*) FROM vectors WHERE model_id = ?", &s)))
+	if ((rc = prep(st, "SELECT count(*) FROM vectors_i8 WHERE model_id = ?", &s)))
 		return rc;
 	sqlite3_bind_int64(s, 1, model_id);
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -1953,7 +1966,7 @@ int store_vecset_load(struct store *st, int64_t model_id, struct store_vecset *v
 	}
 	if ((rc = prep(
 		     st,
-		     "SELECT v.chunk_id, c.doc_id, v.qvec, v.qscale FROM vectors v"
+		     "SELECT v.chunk_id, c.doc_id, v.q, v.scale FROM vectors_i8 v"
 		     " JOIN chunks c ON c.id = v.chunk_id WHERE v.model_id = ? ORDER BY v.chunk_id",
 		     &s))) {
 		store_vecset_free(vs);

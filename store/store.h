@@ -33,6 +33,10 @@
  * tables tags (doc_id, tag) and links (doc_id, target) for notes.
   * Schema version 4 (embeddings) adds to vectors: qvec (int8 copy) and
  * qscale (v[i] ~ qscale * qvec[i]).
+ * Schema version 5 moves them to a table of their own (small rows, read
+ * in order when a model's copies are loaded); vectors keeps the float32:
+ *   vectors_i8  (model_id, chunk_id) primary key, scale, q (dims int8),
+ *               v[i] ~ scale * q[i]; deleted with its chunk or model
  * Deleting a source deletes its documents; deleting a document deletes its
  * chunks, their FTS rows and vectors, its addresses, its attachments and
  * its child documents.
@@ -52,7 +56,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 

@@ -10,6 +10,7 @@
 #include "../common/hash.h"
 #include "../common/status.h"
 #include "../store/store.h"
+#include "../store/store_int.h"
 #include "harness.h"
 
 static char *db_in(const char *dir)
@@ -90,6 +91,92 @@ static void newer_schema_refused_untouched(void)
 	free(db);
 }
 
+/* A version 4 index (int8 copies in vectors) made by its own migrations:
+ * opening it moves the copies to vectors_i8, and loading, rescoring,
+ * dropping other models and cascades work on the result. */
+static void v4_vectors_migrate_to_i8_table(void)
+{
+	const char *t = test_tmpdir();
+	char *db = db_in(t);
+	sqlite3 *h = NULL;
+	CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+	for (int v = 0; v < 4; v++)
+		CHECK_EQ_INT(sqlite3_exec(h, store_migration_sql(v), NULL, NULL, NULL), SQLITE_OK);
+	CHECK_EQ_INT(
+		sqlite3_exec(
+			h,
+			"PRAGMA user_version = 4;"
+			"INSERT INTO sources(id, path, type, added_at) VALUES (1, '/n', 'notes', 0);"
+			"INSERT INTO documents(id, source_id, path, status) VALUES (1, 1, 'a', 'ok');"
+			"INSERT INTO documents(id, source_id, path, status) VALUES (2, 1, 'b', 'ok');"
+			"INSERT INTO chunks(id, doc_id, ordinal, text, byte_start, byte_end,"
+			" line_start, line_end) VALUES (1, 1, 0, 'x', 0, 1, 1, 1),"
+			" (2, 1, 1, 'y', 0, 1, 1, 1), (3, 2, 0, 'z', 0, 1, 1, 1);"
+			"INSERT INTO models(id, fingerprint, dims) VALUES (1, 'm1', 2), (2, 'm2', 2);"
+			/* floats (1, 0) (0, -1) (-0.5, -0.5); m2 for chunk 1 only */
+			"INSERT INTO vectors(chunk_id, model_id, vec, qvec, qscale) VALUES"
+			" (3, 1, x'000000BF000000BF', x'7F7F', 0.5),"
+			" (1, 1, x'0000803F00000000', x'7F00', 1.0),"
+			" (2, 1, x'00000000000080BF', x'0081', 2.0),"
+			" (1, 2, x'0000803F00000000', x'7F00', 3.0);",
+			NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(h);
+
+	struct store *st = NULL;
+	CHECK_EQ_INT(store_open(db, 0, &st), 0);
+	CHECK_EQ_INT(scalar(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors_i8"), 4);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM pragma_table_info('vectors')"
+				" WHERE name IN ('qvec', 'qscale')"),
+		     0);
+	struct store_vecset vs;
+	CHECK_EQ_INT(store_vecset_load(st, 1, &vs), 0);
+	CHECK_EQ_INT(vs.n, 3);
+	CHECK_EQ_INT(vs.dims, 2);
+	if (vs.n == 3) {
+		CHECK_EQ_INT(vs.chunk_id[0], 1);
+		CHECK_EQ_INT(vs.chunk_id[2], 3);
+		CHECK_EQ_INT(vs.doc_id[2], 2);
+		CHECK(vs.scale[1] == 2.0f);
+		CHECK_EQ_INT(vs.q[2], 0);
+		CHECK_EQ_INT(vs.q[3], -127);
+		CHECK_EQ_INT(vs.q[4], 127);
+	}
+	store_vecset_free(&vs);
+	float f[4];
+	bool found[2];
+	int64_t ids[2] = { 2, 9 };
+	CHECK_EQ_INT(store_vectors_get(st, 1, ids, 2, 2, f, found), 0);
+	CHECK(found[0] && !found[1]);
+	CHECK(f[0] == 0.0f && f[1] == -1.0f);
+
+	/* a new vector goes to both tables; a replaced one once */
+	float nv[2] = { 0.0f, 2.0f };
+	CHECK_EQ_INT(store_vector_put(st, 2, 2, nv, 2), 0);
+	CHECK_EQ_INT(store_vector_put(st, 2, 2, nv, 2), 0);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors_i8 WHERE model_id = 2"), 2);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors WHERE model_id = 2"), 2);
+
+	/* a document's removal takes its chunks' copies of every model */
+	CHECK_EQ_INT(store_begin(st), 0);
+	CHECK_EQ_INT(store_doc_delete(st, 1), 0);
+	CHECK_EQ_INT(store_commit(st), 0);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors_i8"), 1);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors"), 1);
+
+	/* other models' copies go with their floats */
+	CHECK_EQ_INT(store_vector_put(st, 3, 2, nv, 2), 0);
+	int64_t dropped = 0;
+	CHECK_EQ_INT(store_vectors_drop_others(st, 1, &dropped), 0);
+	CHECK_EQ_INT(dropped, 1);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors_i8"), 1);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors_i8 WHERE model_id = 1"), 1);
+	CHECK_EQ_INT(store_check(st), 0);
+	store_close(st);
+	free(db);
+}
+
 static void garbage_and_foreign_refused_untouched(void)
 {
 	const char *t = test_tmpdir();
@@ -162,10 +249,13 @@ static void documents_cascade_to_chunks_fts_vectors(void)
 	sqlite3_exec(
 		h,
 		"PRAGMA foreign_keys=ON; INSERT INTO models(fingerprint, dims) VALUES('m', 2);"
-		"INSERT INTO vectors(chunk_id, model_id, vec) SELECT id, 1, x'00' FROM chunks LIMIT 1;",
+		"INSERT INTO vectors(chunk_id, model_id, vec) SELECT id, 1, x'00' FROM chunks LIMIT 1;"
+		"INSERT INTO vectors_i8(model_id, chunk_id, scale, q)"
+		" SELECT 1, id, 1, x'00' FROM chunks LIMIT 1;",
 		NULL, NULL, NULL);
 	sqlite3_close(h);
 	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors"), 1);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors_i8"), 1);
 
 	/* replacing the document replaces its chunks, FTS rows and vectors */
 	const char *b[] = { "a completely different text" };
@@ -175,6 +265,7 @@ static void documents_cascade_to_chunks_fts_vectors(void)
 	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM chunks"), 1);
 	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM chunks_fts"), 1);
 	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors"), 0);
+	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors_i8"), 0);
 
 	struct store_hit *hits = NULL;
 	size_t n = 0;
@@ -362,6 +453,7 @@ static const struct test_case tests[] = {
 	TEST(newer_schema_refused_untouched),
 	TEST(garbage_and_foreign_refused_untouched),
 	TEST(documents_cascade_to_chunks_fts_vectors),
+	TEST(v4_vectors_migrate_to_i8_table),
 	TEST(title_weighs_more_and_per_doc),
 	TEST(forget_by_path_prefix),
 	TEST(runs_and_problems),

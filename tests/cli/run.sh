@@ -1601,7 +1601,7 @@ t_model_and_embeddings() {
 	mx_ok index
 	assert_contains "$OUT" "Embedded: 2 chunks" "index embeds new chunks"
 	local nv
-	nv=$(sql "SELECT count(*) FROM vectors WHERE qvec IS NOT NULL")
+	nv=$(sql "SELECT count(*) FROM vectors v JOIN vectors_i8 q USING (model_id, chunk_id)")
 	assert_eq "$nv" 2 "float and int8 vectors are stored"
 	mx_ok search --mode dense -n 1 "when is my tooth appointment"
 	assert_contains "$OUT" "health.md" "dense search finds a paraphrase"
