@@ -137,16 +137,20 @@ static const char *const migrations[] = {
 	/* 4 -> 5: the int8 copies move to a table of their own, keyed by
 	 * (model_id, chunk_id), so loading a model's copies reads small rows
 	 * in order instead of walking the float32 rows' overflow pages. The
-	 * float32 vectors stay in vectors for rescoring. */
+	 * chunk's doc_id (never updated) rides along, so the load needs no
+	 * look-up in chunks. The float32 vectors stay in vectors for
+	 * rescoring. */
 	("CREATE TABLE vectors_i8 ("
 	 "  model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
 	 "  chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,"
+	 "  doc_id INTEGER NOT NULL,"
 	 "  scale REAL NOT NULL,"
 	 "  q BLOB NOT NULL,"
 	 "  PRIMARY KEY (model_id, chunk_id)) WITHOUT ROWID;"
-	 "INSERT INTO vectors_i8(model_id, chunk_id, scale, q)"
-	 "  SELECT model_id, chunk_id, qscale, qvec FROM vectors WHERE qvec IS NOT NULL"
-	 "  ORDER BY model_id, chunk_id;"
+	 "INSERT INTO vectors_i8(model_id, chunk_id, doc_id, scale, q)"
+	 "  SELECT v.model_id, v.chunk_id, c.doc_id, v.qscale, v.qvec FROM vectors v"
+	 "  JOIN chunks c ON c.id = v.chunk_id WHERE v.qvec IS NOT NULL"
+	 "  ORDER BY v.model_id, v.chunk_id;"
 	 /* for the cascade when chunks go */
 	 "CREATE INDEX vectors_i8_chunk ON vectors_i8(chunk_id);"
 	 "ALTER TABLE vectors DROP COLUMN qvec;"

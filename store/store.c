@@ -1915,8 +1915,8 @@ int store_vector_put(struct store *st, int64_t chunk_id, int64_t model_id, const
 	sqlite3_finalize(s);
 	s = NULL;
 	if (!rc && !(rc = prep(st,
-			       "INSERT OR REPLACE INTO vectors_i8(model_id, chunk_id, scale, q)"
-			       " VALUES (?,?,?,?)",
+			       "INSERT OR REPLACE INTO vectors_i8(model_id, chunk_id, doc_id, scale, q)"
+			       " SELECT ?1, id, doc_id, ?3, ?4 FROM chunks WHERE id = ?2",
 			       &s))) {
 		sqlite3_bind_int64(s, 1, model_id);
 		sqlite3_bind_int64(s, 2, chunk_id);
@@ -1966,8 +1966,8 @@ int store_vecset_load(struct store *st, int64_t model_id, struct store_vecset *v
 	}
 	if ((rc = prep(
 		     st,
-		     "SELECT v.chunk_id, c.doc_id, v.q, v.scale FROM vectors_i8 v"
-		     " JOIN chunks c ON c.id = v.chunk_id WHERE v.model_id = ? ORDER BY v.chunk_id",
+		     "SELECT chunk_id, doc_id, q, scale FROM vectors_i8 WHERE model_id = ?"
+		     " ORDER BY chunk_id",
 		     &s))) {
 		store_vecset_free(vs);
 		return rc;

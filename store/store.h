@@ -35,8 +35,9 @@
  * qscale (v[i] ~ qscale * qvec[i]).
  * Schema version 5 moves them to a table of their own (small rows, read
  * in order when a model's copies are loaded); vectors keeps the float32:
- *   vectors_i8  (model_id, chunk_id) primary key, scale, q (dims int8),
- *               v[i] ~ scale * q[i]; deleted with its chunk or model
+ *   vectors_i8  (model_id, chunk_id) primary key, doc_id (the chunk's),
+ *               scale, q (dims int8), v[i] ~ scale * q[i]; deleted with
+ *               its chunk or model
  * Deleting a source deletes its documents; deleting a document deletes its
  * chunks, their FTS rows and vectors, its addresses, its attachments and
  * its child documents.

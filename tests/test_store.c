@@ -157,6 +157,8 @@ static void v4_vectors_migrate_to_i8_table(void)
 	CHECK_EQ_INT(store_vector_put(st, 2, 2, nv, 2), 0);
 	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors_i8 WHERE model_id = 2"), 2);
 	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors WHERE model_id = 2"), 2);
+	CHECK_EQ_INT(scalar(db, "SELECT doc_id FROM vectors_i8 WHERE model_id = 2 AND chunk_id = 2"),
+		     1);
 
 	/* a document's removal takes its chunks' copies of every model */
 	CHECK_EQ_INT(store_begin(st), 0);
@@ -250,8 +252,8 @@ static void documents_cascade_to_chunks_fts_vectors(void)
 		h,
 		"PRAGMA foreign_keys=ON; INSERT INTO models(fingerprint, dims) VALUES('m', 2);"
 		"INSERT INTO vectors(chunk_id, model_id, vec) SELECT id, 1, x'00' FROM chunks LIMIT 1;"
-		"INSERT INTO vectors_i8(model_id, chunk_id, scale, q)"
-		" SELECT 1, id, 1, x'00' FROM chunks LIMIT 1;",
+		"INSERT INTO vectors_i8(model_id, chunk_id, doc_id, scale, q)"
+		" SELECT 1, id, doc_id, 1, x'00' FROM chunks LIMIT 1;",
 		NULL, NULL, NULL);
 	sqlite3_close(h);
 	CHECK_EQ_INT(scalar(db, "SELECT count(*) FROM vectors"), 1);
