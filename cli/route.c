@@ -136,8 +136,8 @@ static const char *reason_names(unsigned r, char *buf, size_t n)
 	return buf;
 }
 
-static json_object *explain_json(const struct rtr_explain *ex, enum rtr_policy pol,
-				 size_t tokens, double confident)
+static json_object *explain_json(const struct rtr_explain *ex, enum rtr_policy pol, size_t tokens,
+				 double confident)
 {
 	char rs[512];
 	json_object *o = json_object_new_object();
@@ -172,8 +172,10 @@ static json_object *explain_json(const struct rtr_explain *ex, enum rtr_policy p
 	json_object *d = NULL;
 	if (ex->has_draft) {
 		d = json_object_new_object();
-		json_object_object_add(d, "mean_logprob", json_object_new_double(ex->draft_logprob));
-		json_object_object_add(d, "mean_entropy", json_object_new_double(ex->draft_entropy));
+		json_object_object_add(d, "mean_logprob",
+				       json_object_new_double(ex->draft_logprob));
+		json_object_object_add(d, "mean_entropy",
+				       json_object_new_double(ex->draft_entropy));
 		json_object_object_add(d, "tokens", json_object_new_int64((int64_t)tokens));
 		json_object_object_add(d, "confident_above", json_object_new_double(confident));
 	}
@@ -343,8 +345,9 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 		json_object_object_add(jo, "private", json_object_new_boolean(ex.private_q));
 		json_object_object_add(jo, "why", cli_json_string(ex.why));
 		if (o->explain)
-			json_object_object_add(jo, "arbiter", explain_json(&ex, pol, o->draft_tokens,
-									   ap.draft_confident));
+			json_object_object_add(
+				jo, "arbiter",
+				explain_json(&ex, pol, o->draft_tokens, ap.draft_confident));
 	} else if (o->explain) {
 		explain_text(&ex, pol, o->draft_tokens, ap.draft_confident);
 	}

@@ -183,8 +183,7 @@ struct eng_gen_stats {
 };
 /* log p(token) and the entropy (nats) of the distribution softmax(logits),
  * logits[n] (n >= 1, token in [0, n)); computed in double. */
-void eng_logits_stats(const float *logits, int n, int32_t token, double *logprob,
-		      double *entropy);
+void eng_logits_stats(const float *logits, int n, int32_t token, double *logprob, double *entropy);
 
 /* Feeds prompt (n_prompt >= 1 tokens) at n_past, then repeatedly samples a
  * token with s and feeds it, until a stop (*why). Prompt and generated

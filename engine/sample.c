@@ -264,8 +264,7 @@ struct eng_gen_params eng_gen_params_default(void)
 	return (struct eng_gen_params){ .max_tokens = 256 };
 }
 
-void eng_logits_stats(const float *logits, int n, int32_t token, double *logprob,
-		      double *entropy)
+void eng_logits_stats(const float *logits, int n, int32_t token, double *logprob, double *entropy)
 {
 	double lmax = -INFINITY;
 	for (int i = 0; i < n; i++)
