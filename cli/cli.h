@@ -174,6 +174,10 @@ struct cli_route_opts {
 	bool json;	  /* build *jout instead of printing */
 	int local;	  /* enum rtr_local: what the local answer did */
 	bool local_model; /* a local chat model answers */
+	/* a local draft answer to the question alone (cmd_ask.c), when drafted */
+	bool has_draft;
+	double draft_logprob, draft_entropy; /* means per token */
+	size_t draft_tokens;
 };
 /* After the local answer: runs both retrieval legs for question, asks the
  * arbiter, and when it and the policy allow, sends the sanitized question to

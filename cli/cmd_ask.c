@@ -293,6 +293,62 @@ int cli_ask_write(struct cli *c, struct ret_answer *a, const char *question, str
 	return CLI_OK;
 }
 
+/* ---- the local draft ------------------------------------------------ */
+
+#define DRAFT_MAX_TOKENS 48
+static const char draft_system[] = "Answer the question briefly and accurately.";
+static const char draft_label[] = "Local model answer (no sources: not from your data):";
+
+struct draft {
+	char *text; /* malloc'd, or NULL: no draft */
+	struct chat_stats st;
+	double logprob, entropy; /* means per token */
+};
+
+/* A short greedy answer to the question alone (no retrieved passages), on
+ * this machine, with its confidence. A failure leaves d->text NULL (the
+ * arbiter then goes without the signal); it is only a warning. */
+static void draft_write(struct chat *ch, const char *question, struct draft *d)
+{
+	struct chat_session *s = NULL;
+	memset(d, 0, sizeof *d);
+	if (chat_session_new(&s))
+		return;
+	int old = chat_set_max_tokens(ch, DRAFT_MAX_TOKENS);
+	int rc = chat_session_add(s, CHAT_ROLE_SYSTEM, draft_system, strlen(draft_system));
+	if (!rc)
+		rc = chat_session_add(s, CHAT_ROLE_USER, question, strlen(question));
+	if (!rc)
+		rc = chat_reply(ch, s, NULL, NULL, &d->text, NULL, &d->st);
+	chat_set_max_tokens(ch, old);
+	chat_session_free(s);
+	if (rc) {
+		cli_warn("no local draft answer: %s", chat_errmsg(ch));
+		free(d->text);
+		d->text = NULL;
+		return;
+	}
+	if (d->st.n_scored) {
+		d->logprob = d->st.sum_logprob / (double)d->st.n_scored;
+		d->entropy = d->st.sum_entropy / (double)d->st.n_scored;
+	} else {
+		/* nothing generated: no confidence either */
+		free(d->text);
+		d->text = NULL;
+	}
+}
+
+static json_object *draft_json(const struct draft *d)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "answer", cli_json_string(d->text));
+	json_object_object_add(o, "sources", json_object_new_boolean(false));
+	json_object_object_add(o, "tokens", json_object_new_int64((int64_t)d->st.n_scored));
+	json_object_object_add(o, "mean_logprob", json_object_new_double(d->logprob));
+	json_object_object_add(o, "mean_entropy", json_object_new_double(d->entropy));
+	return o;
+}
+
 /* ---- the command ------------------------------------------------------ */
 
 int cmd_ask(struct cli *c, int argc, char **argv)
@@ -305,6 +361,7 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 	struct store *st = NULL;
 	struct chat *ch = NULL;
 	struct cli_ask_out o = { 0 };
+	struct draft dr = { 0 };
 	char *reply = NULL, *prompt = NULL;
 	struct ret_answer_params p = ret_answer_params_default(false);
 	size_t max_tokens = q.max_tokens ? q.max_tokens : ASK_MAX_TOKENS;
@@ -365,22 +422,38 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 	if ((ret = cli_ask_write(c, &a, q.query, ch, &p, q.json, &o, &reply, &prompt)))
 		goto out;
 
+	/* nothing from the index: a short local draft from the question alone,
+	 * shown as the local answer and weighed by the arbiter */
+	if (ch && (a.abstained || !a.nctx))
+		draft_write(ch, q.query, &dr);
+
 	/* print, then the arbiter: local, or the sanitized question to the cloud */
 	struct cli_route_opts ro = { .dry_run = q.dry_run,
 				     .explain = q.explain,
 				     .json = q.json,
 				     .local = a.nctx && !a.abstained ? RTR_LOCAL_ANSWERED
 								     : RTR_LOCAL_ABSTAINED,
-				     .local_model = ch != NULL };
+				     .local_model = ch != NULL,
+				     .has_draft = dr.text != NULL,
+				     .draft_logprob = dr.logprob,
+				     .draft_entropy = dr.entropy,
+				     .draft_tokens = dr.st.n_scored };
 	json_object *cloud = NULL;
 	if (!q.json) {
 		cli_ask_print_text(c, &a, &o);
+		if (dr.text) {
+			char *safe = malloc(strlen(dr.text) * 4 + 1);
+			printf("\n%s\n%s\n", draft_label,
+			       safe ? cli_safe(dr.text, safe, strlen(dr.text) * 4 + 1) : "");
+			free(safe);
+		}
 		fflush(stdout);
 	}
 	ret = cli_route(c, st, q.query, &p.ret, &ro, &cloud);
 	if (q.json) {
 		json_object *j = cli_ask_json(q.query, &a, &o);
 		json_object_object_add(j, "cloud", cloud); /* the arbiter (route.c) */
+		json_object_object_add(j, "draft", dr.text ? draft_json(&dr) : NULL);
 		cli_json_print(j);
 	} else {
 		json_object_put(cloud);
@@ -392,6 +465,7 @@ out:
 	store_close(st);
 	free(reply);
 	free(prompt);
+	free(dr.text);
 	free(q.query);
 	return ret;
 }

@@ -136,7 +136,8 @@ static const char *reason_names(unsigned r, char *buf, size_t n)
 	return buf;
 }
 
-static json_object *explain_json(const struct rtr_explain *ex, enum rtr_policy pol)
+static json_object *explain_json(const struct rtr_explain *ex, enum rtr_policy pol, size_t tokens,
+				 double confident)
 {
 	char rs[512];
 	json_object *o = json_object_new_object();
@@ -168,10 +169,22 @@ static json_object *explain_json(const struct rtr_explain *ex, enum rtr_policy p
 		json_object_object_add(f, rtr_feature_name(i),
 				       json_object_new_double((double)ex->feat[i]));
 	json_object_object_add(o, "features", f);
+	json_object *d = NULL;
+	if (ex->has_draft) {
+		d = json_object_new_object();
+		json_object_object_add(d, "mean_logprob",
+				       json_object_new_double(ex->draft_logprob));
+		json_object_object_add(d, "mean_entropy",
+				       json_object_new_double(ex->draft_entropy));
+		json_object_object_add(d, "tokens", json_object_new_int64((int64_t)tokens));
+		json_object_object_add(d, "confident_above", json_object_new_double(confident));
+	}
+	json_object_object_add(o, "draft", d);
 	return o;
 }
 
-static void explain_text(const struct rtr_explain *ex, enum rtr_policy pol)
+static void explain_text(const struct rtr_explain *ex, enum rtr_policy pol, size_t tokens,
+			 double confident)
 {
 	char rs[512], safe[600];
 	printf("\nArbiter: %s, because %s.\n",
@@ -188,6 +201,12 @@ static void explain_text(const struct rtr_explain *ex, enum rtr_policy pol)
 	else
 		printf("  router (%s): P(cloud helps) %.3f, threshold %.3f\n", ex->scorer,
 		       ex->score, ex->threshold);
+	if (ex->has_draft)
+		printf("  draft: mean log-prob %.3f, mean entropy %.3f nats over %zu tokens "
+		       "(confident at %.2f or above)\n",
+		       ex->draft_logprob, ex->draft_entropy, tokens, confident);
+	else
+		printf("  draft: none\n");
 	printf("  features:");
 	for (int i = 0; i < RTR_NFEAT; i++)
 		printf(" %s=%.3g", rtr_feature_name(i), (double)ex->feat[i]);
@@ -296,7 +315,10 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 				.embedding = qv,
 				.dims = (size_t)dims,
 				.fingerprint = rp->embedder ? eng_embedder_fingerprint(rp->embedder)
-							    : NULL };
+							    : NULL,
+				.has_draft = o->has_draft,
+				.draft_logprob = o->draft_logprob,
+				.draft_entropy = o->draft_entropy };
 	struct rtr_params ap = rtr_params_default();
 	ap.policy = pol;
 	ap.model = model;
@@ -323,9 +345,11 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 		json_object_object_add(jo, "private", json_object_new_boolean(ex.private_q));
 		json_object_object_add(jo, "why", cli_json_string(ex.why));
 		if (o->explain)
-			json_object_object_add(jo, "arbiter", explain_json(&ex, pol));
+			json_object_object_add(
+				jo, "arbiter",
+				explain_json(&ex, pol, o->draft_tokens, ap.draft_confident));
 	} else if (o->explain) {
-		explain_text(&ex, pol);
+		explain_text(&ex, pol, o->draft_tokens, ap.draft_confident);
 	}
 	if (!would) {
 		if (o->dry_run) {

@@ -199,6 +199,13 @@ void chat_close(struct chat *c)
 	free(c);
 }
 
+int chat_set_max_tokens(struct chat *c, int max_tokens)
+{
+	int old = c->max_tokens;
+	c->max_tokens = max_tokens;
+	return old;
+}
+
 /* ---- sessions ----------------------------------------------------------------- */
 
 int chat_session_new(struct chat_session **out)
@@ -553,6 +560,8 @@ int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *
 	gp.n_stop = n_eog;
 	gp.on_token = on_token;
 	gp.ctx = &g;
+	struct eng_gen_stats gs = { 0 };
+	gp.stats = &gs;
 	size_t n_out = 0;
 	enum eng_stop why;
 	clock_gettime(CLOCK_MONOTONIC, &g.t0);
@@ -592,6 +601,9 @@ int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *
 	}
 	st.end = g.end;
 	st.n_generated = g.n_gen;
+	st.n_scored = gs.n_tokens;
+	st.sum_logprob = gs.sum_logprob;
+	st.sum_entropy = gs.sum_entropy;
 	st.prompt_s = g.have_first ? (double)(g.t_first.tv_sec - g.t0.tv_sec) +
 					     1e-9 * (double)(g.t_first.tv_nsec - g.t0.tv_nsec)
 				   : since(&g.t0);

@@ -119,6 +119,11 @@ struct chat_stats {
 	size_t n_dropped;   /* messages dropped from the session to fit */
 	enum chat_end end;
 	double prompt_s, gen_s; /* seconds spent on the prompt and on generating */
+	/* the confidence of the sampled tokens (llm.h, struct eng_gen_stats):
+	 * n_scored of them (all sampled but a stop token), their summed
+	 * log-probabilities and entropies (nats) */
+	size_t n_scored;
+	double sum_logprob, sum_entropy;
 };
 
 /* Replies to the session's messages (the last should be the user's):
@@ -131,5 +136,10 @@ struct chat_stats {
  * unchanged except for dropped messages. */
 int chat_reply(struct chat *c, struct chat_session *s, chat_stream_fn fn, void *ctx, char **reply,
 	       size_t *len, struct chat_stats *stats);
+
+/* Sets the tokens per reply at most (max_tokens of chat_params: <= 0 means
+ * up to half the context) for the next replies; returns the previous value.
+ * A short draft answer: set, reply, set back. */
+int chat_set_max_tokens(struct chat *c, int max_tokens);
 
 #endif

@@ -165,8 +165,25 @@ struct eng_gen_params {
 	 * fed); return nonzero to stop after it. NULL: none. */
 	int (*on_token)(void *ctx, int32_t token);
 	void *ctx;
+	/* When non-NULL, filled with the confidence of the generated tokens
+	 * (borrowed; reset at the start). Default NULL. */
+	struct eng_gen_stats *stats;
 };
 struct eng_gen_params eng_gen_params_default(void);
+
+/* The model's confidence in what it generated, measured on the raw logits
+ * (temperature 1, before any sampling step): for each reported token t,
+ * log p(t) = l_t - log sum_j exp(l_j) and the entropy of the next-token
+ * distribution, -sum_j p_j log p_j (nats). A sampled stop token is not
+ * counted. Means: sum / n_tokens. */
+struct eng_gen_stats {
+	size_t n_tokens;
+	double sum_logprob; /* <= 0 */
+	double sum_entropy; /* >= 0, nats */
+};
+/* log p(token) and the entropy (nats) of the distribution softmax(logits),
+ * logits[n] (n >= 1, token in [0, n)); computed in double. */
+void eng_logits_stats(const float *logits, int n, int32_t token, double *logprob, double *entropy);
 
 /* Feeds prompt (n_prompt >= 1 tokens) at n_past, then repeatedly samples a
  * token with s and feeds it, until a stop (*why). Prompt and generated

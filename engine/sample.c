@@ -264,6 +264,28 @@ struct eng_gen_params eng_gen_params_default(void)
 	return (struct eng_gen_params){ .max_tokens = 256 };
 }
 
+void eng_logits_stats(const float *logits, int n, int32_t token, double *logprob, double *entropy)
+{
+	double lmax = -INFINITY;
+	for (int i = 0; i < n; i++)
+		if ((double)logits[i] > lmax)
+			lmax = (double)logits[i];
+	/* z = sum exp(l - lmax); sum p l' = (sum exp(l') l') / z, l' = l - lmax */
+	double z = 0, zl = 0;
+	for (int i = 0; i < n; i++) {
+		double d = (double)logits[i] - lmax;
+		double e = exp(d);
+		z += e;
+		if (e > 0)
+			zl += e * d;
+	}
+	double lz = log(z);
+	*logprob = token >= 0 && token < n ? (double)logits[token] - lmax - lz : -INFINITY;
+	/* H = -sum p (l' - lz) = lz - zl / z */
+	double h = lz - zl / z;
+	*entropy = h > 0 ? h : 0;
+}
+
 int eng_llm_generate(struct eng_llm *m, struct eng_sampler *s, const int32_t *prompt,
 		     size_t n_prompt, const struct eng_gen_params *gp, int32_t *out, size_t out_cap,
 		     size_t *n_out, enum eng_stop *why)
@@ -277,6 +299,8 @@ int eng_llm_generate(struct eng_llm *m, struct eng_sampler *s, const int32_t *pr
 		g.n_stop = eng_llm_stop_tokens(m, own, 8);
 		g.stop = own;
 	}
+	if (g.stats)
+		*g.stats = (struct eng_gen_stats){ 0 };
 	if (n_prompt == 0 || !prompt)
 		return MX_EINVAL;
 	const float *logits;
@@ -293,6 +317,13 @@ int eng_llm_generate(struct eng_llm *m, struct eng_sampler *s, const int32_t *pr
 		if (stop) {
 			*why = ENG_STOP_TOKEN;
 			break;
+		}
+		if (g.stats) {
+			double lp, h;
+			eng_logits_stats(logits, eng_llm_n_vocab(m), t, &lp, &h);
+			g.stats->n_tokens++;
+			g.stats->sum_logprob += lp;
+			g.stats->sum_entropy += h;
 		}
 		if (out && count < out_cap)
 			out[count] = t;

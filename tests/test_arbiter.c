@@ -625,6 +625,64 @@ static void mmlu_loads_the_shared_set(void)
 	CHECK_EQ_INT(rtr_mmlu_load("/nonexistent", &m, err, sizeof err), MX_ENOTFOUND);
 }
 
+/* The draft rule: at or above draft_confident the question stays; below,
+ * the learned score decides; privacy and policy come first. */
+static void draft_confidence_rule(void)
+{
+	struct rtr_model *m = toy_model(0, NULL);
+	struct rtr_input in = { .question = "compute 123456 * 789 + 42",
+				.local = RTR_LOCAL_ABSTAINED };
+	struct rtr_params p = rtr_params_default();
+	CHECK(p.draft_confident < 0 && p.draft_confident > -5);
+	p.policy = RTR_POLICY_AUTO;
+	p.local_model = true;
+	p.model = m;
+	p.share = 0.5;
+	struct rtr_explain ex;
+	/* the score says escalate */
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_ESCALATE);
+	CHECK(!ex.has_draft);
+	/* exactly at the threshold: confident */
+	in.has_draft = true;
+	in.draft_logprob = p.draft_confident;
+	in.draft_entropy = 1.25;
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_LOCAL);
+	CHECK(ex.reasons & RTR_R_DRAFT_OK);
+	CHECK(!(ex.reasons & (RTR_R_SCORE_HIGH | RTR_R_SCORE_LOW)));
+	CHECK(ex.has_draft);
+	CHECK(ex.draft_logprob == p.draft_confident);
+	CHECK(ex.draft_entropy == 1.25);
+	CHECK(strstr(ex.why, "draft") != NULL);
+	/* just below: the learned score decides again */
+	in.draft_logprob = p.draft_confident - 0.01;
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_ESCALATE);
+	CHECK(!(ex.reasons & RTR_R_DRAFT_OK));
+	CHECK(ex.reasons & RTR_R_SCORE_HIGH);
+	/* a stricter threshold turns the same draft down */
+	in.draft_logprob = -0.2;
+	p.draft_confident = -0.1;
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_ESCALATE);
+	p.draft_confident = -0.35;
+	/* a confident draft of a private question: private wins (and it
+	 * stays); under policy never the policy is the reason */
+	in.question = "what did my dentist say";
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_LOCAL);
+	CHECK(ex.private_q);
+	CHECK(!(ex.reasons & RTR_R_DRAFT_OK));
+	in.question = "compute 123456 * 789 + 42";
+	p.policy = RTR_POLICY_NEVER;
+	in.draft_logprob = -3;
+	rtr_decide(&in, &p, &ex);
+	CHECK_EQ_INT(ex.decision, RTR_LOCAL);
+	CHECK(ex.reasons & RTR_R_POLICY);
+	rtr_model_free(m);
+}
+
 static const struct test_case tests[] = {
 	TEST(lr_learns_a_separable_rule),
 	TEST(lr_refuses_bad_shapes),
@@ -641,6 +699,7 @@ static const struct test_case tests[] = {
 	TEST(senders_found_by_name_are_contacts),
 	TEST(never_send_sources_block),
 	TEST(learned_score_and_draft_decide_with_a_local_model),
+	TEST(draft_confidence_rule),
 	TEST(retrieval_confidence_signals),
 	TEST(features_of_text),
 	TEST(mmlu_csv_parses_quotes_and_lines),
