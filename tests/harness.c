@@ -12,6 +12,7 @@
 
 #include <json.h>
 
+#include "../common/fsutil.h"
 #include "../connectors/conn.h"
 #include "../engine/chat.h"
 
@@ -212,4 +213,59 @@ int test_main(const struct test_case *t, size_t n, int argc, char **argv)
 	conn_global_shutdown();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
+}
+
+void test_llama_cases(const char *vpath, const char *label, test_tokenize_fn fn, const void *ctx)
+{
+	char ipath[4200], opath[4200];
+	snprintf(ipath, sizeof ipath, "%s.inp", vpath);
+	snprintf(opath, sizeof opath, "%s.out", vpath);
+	char *inp = NULL, *outp = NULL;
+	size_t ilen = 0, olen = 0;
+	if (!CHECK_EQ_INT(mx_read_file(ipath, 1u << 24, &inp, &ilen), 0) ||
+	    !CHECK_EQ_INT(mx_read_file(opath, 1u << 24, &outp, &olen), 0))
+		goto out;
+	static const char sep[] = "\n__ggml_vocab_test__\n";
+	const char *p = inp, *end = inp + ilen, *line = outp;
+	size_t cases = 0, same = 0;
+	while (p < end) {
+		const char *q = memmem(p, (size_t)(end - p), sep, sizeof sep - 1);
+		if (!q)
+			break; /* the text after the last separator is empty */
+		const char *nl = strchr(line, '\n');
+		if (!CHECK(nl != NULL))
+			break;
+		/* the expected ids of this case */
+		int32_t want[4096];
+		size_t nwant = 0;
+		for (const char *s = line; s < nl;) {
+			char *e;
+			long v = strtol(s, &e, 10);
+			if (e == s)
+				break;
+			if (nwant < 4096)
+				want[nwant++] = (int32_t)v;
+			s = e;
+		}
+		int32_t *got;
+		size_t n = fn(ctx, p, (size_t)(q - p), &got);
+		bool ok = n == nwant && (n == 0 || !memcmp(got, want, n * sizeof *got));
+		if (!ok) {
+			printf("    case %zu \"%.*s\":\n", cases, (int)(q - p > 60 ? 60 : q - p),
+			       p);
+			test_print_ids("got", got, n);
+			test_print_ids("expected", want, nwant);
+		}
+		same += ok;
+		cases++;
+		free(got);
+		p = q + sizeof sep - 1;
+		line = nl + 1;
+	}
+	printf("    %s: %zu/%zu llama.cpp cases identical\n", label, same, cases);
+	CHECK_EQ_INT(cases, 46);
+	CHECK_EQ_INT(same, cases);
+out:
+	free(inp);
+	free(outp);
 }

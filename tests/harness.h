@@ -50,6 +50,13 @@ void test_print_ids(const char *what, const int32_t *v, size_t n);
 /* Whether v[0..n) equals arr, a JSON array of ints (NULL: no array);
  * prints the text and both lists when they differ. Not a CHECK. */
 bool test_ids_equal_json(const int32_t *v, size_t n, struct json_object *arr, const char *text);
+/* A tokenizer under test: text -> *ids (malloc'd, NULL when none), the count. */
+typedef size_t (*test_tokenize_fn)(const void *ctx, const char *s, size_t len, int32_t **ids);
+/* Runs every case of llama.cpp's tokenizer test (test-tokenizer-0: the
+ * .inp/.out pair beside the vocabulary vpath, add_special and parse_special
+ * off) through fn; prints each mismatch and "LABEL: same/cases ...". Checks
+ * that all 46 cases were read and that all are identical. */
+void test_llama_cases(const char *vpath, const char *label, test_tokenize_fn fn, const void *ctx);
 /* The random-weight qwen2 fixture (llama/qwen2-s-f16.gguf) as a greedy
  * chat with one thread, or NULL when ../shared is absent (silently) or
  * it does not open (printed). The caller frees it with chat_close. */

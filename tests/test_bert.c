@@ -67,62 +67,19 @@ static size_t tokenize(const struct wordpiece *wp, const char *s, size_t len, un
 
 /* Every case of llama.cpp's own tokenizer test (.inp/.out, add_special
  * and parse_special off). */
+static size_t wp_case(const void *ctx, const char *s, size_t len, int32_t **ids)
+{
+	return tokenize(ctx, s, len, 0, ids);
+}
+
 static void wordpiece_llama_cases(void)
 {
-	char vpath[4096], ipath[4200], opath[4200];
+	char vpath[4096];
 	if (!test_fixture(vpath, sizeof vpath, VOCAB))
 		return;
-	snprintf(ipath, sizeof ipath, "%s.inp", vpath);
-	snprintf(opath, sizeof opath, "%s.out", vpath);
 	struct wordpiece *wp = open_vocab(vpath);
-	char *inp = NULL, *outp = NULL;
-	size_t ilen = 0, olen = 0;
-	if (!wp || !CHECK_EQ_INT(mx_read_file(ipath, 1u << 24, &inp, &ilen), 0) ||
-	    !CHECK_EQ_INT(mx_read_file(opath, 1u << 24, &outp, &olen), 0))
-		goto out;
-	static const char sep[] = "\n__ggml_vocab_test__\n";
-	const char *p = inp, *end = inp + ilen, *line = outp;
-	size_t cases = 0, same = 0;
-	while (p < end) {
-		const char *q = memmem(p, (size_t)(end - p), sep, sizeof sep - 1);
-		if (!q)
-			break; /* the text after the last separator is empty */
-		const char *nl = strchr(line, '\n');
-		if (!CHECK(nl != NULL))
-			break;
-		/* the expected ids of this case */
-		int32_t want[4096];
-		size_t nwant = 0;
-		for (const char *s = line; s < nl;) {
-			char *e;
-			long v = strtol(s, &e, 10);
-			if (e == s)
-				break;
-			if (nwant < 4096)
-				want[nwant++] = (int32_t)v;
-			s = e;
-		}
-		int32_t *got;
-		size_t n = tokenize(wp, p, (size_t)(q - p), 0, &got);
-		bool ok = n == nwant && (n == 0 || !memcmp(got, want, n * sizeof *got));
-		if (!ok) {
-			printf("    case %zu \"%.*s\":\n", cases, (int)(q - p > 60 ? 60 : q - p),
-			       p);
-			test_print_ids("got", got, n);
-			test_print_ids("expected", want, nwant);
-		}
-		same += ok;
-		cases++;
-		free(got);
-		p = q + sizeof sep - 1;
-		line = nl + 1;
-	}
-	printf("    %zu of %zu llama.cpp cases identical\n", same, cases);
-	CHECK_EQ_INT(cases, 46);
-	CHECK_EQ_INT(same, cases);
-out:
-	free(inp);
-	free(outp);
+	if (wp)
+		test_llama_cases(vpath, "bert-bge", wp_case, wp);
 	wp_free(wp);
 }
 
