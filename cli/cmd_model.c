@@ -29,6 +29,7 @@
 #include "../engine/engine.h"
 #include "../engine/gguf.h"
 #include "../engine/model_gen.h"
+#include "../engine/quant.h"
 #include "../engine/use.h"
 #include "../indexer/indexer.h"
 #include "../router/fetch.h"
@@ -511,18 +512,6 @@ static int model_rm(struct cli *c, int argc, char **argv)
  * info: a GGUF file's metadata
  * ====================================================================== */
 
-static const char *ggml_type_name(uint32_t t)
-{
-	static const char *names[] = {
-		[0] = "F32",   [1] = "F16",   [2] = "Q4_0",  [3] = "Q4_1",  [6] = "Q5_0",
-		[7] = "Q5_1",  [8] = "Q8_0",  [9] = "Q8_1",  [10] = "Q2_K", [11] = "Q3_K",
-		[12] = "Q4_K", [13] = "Q5_K", [14] = "Q6_K", [15] = "Q8_K", [30] = "BF16"
-	};
-	if (t < sizeof names / sizeof names[0] && names[t])
-		return names[t];
-	return NULL;
-}
-
 /* Prints a string key when present. */
 static void print_str_key(const struct gguf *g, const char *label, const char *key)
 {
@@ -602,8 +591,8 @@ static int gguf_summary(const char *path)
 	printf("%-13s%zu, %.1fM parameters:", "tensors:", nt, (double)params / 1e6);
 	for (uint32_t t = 0; t < 64; t++)
 		if (count[t]) {
-			const char *tn = ggml_type_name(t);
-			if (tn)
+			const char *tn = quant_type_name(t);
+			if (strcmp(tn, "unknown"))
 				printf(" %s %" PRIu64, tn, count[t]);
 			else
 				printf(" type%u %" PRIu64, t, count[t]);
