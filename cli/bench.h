@@ -6,8 +6,6 @@
 
 #include "cli.h"
 
-/* Monotonic seconds. */
-double bench_now(void);
 /* The machine's single-precision matrix product rate in GFLOP/s, best of
  * 3 runs of a 1024^3 product (OpenBLAS, on threads threads; 0: its own
  * thread count). */

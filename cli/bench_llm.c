@@ -115,18 +115,18 @@ static int bench_bandwidth(int nth, double *read_gbs, double *copy_gbs)
 		for (int c = 0; c < CHUNKS; c++) {
 			j.off = (size_t)c * chunk;
 			j.copy = false;
-			double t0 = bench_now();
+			double t0 = cli_now();
 			eng_pool_run(p, bw_fn, &j);
-			double t = bench_now() - t0;
+			double t = cli_now() - t0;
 			if (r > 0 && t < brd[c])
 				brd[c] = t;
 		}
 		for (int c = 0; c < CHUNKS; c++) {
 			j.off = (size_t)c * chunk;
 			j.copy = true;
-			double t0 = bench_now();
+			double t0 = cli_now();
 			eng_pool_run(p, bw_fn, &j);
-			double t = bench_now() - t0;
+			double t = cli_now() - t0;
 			if (r > 0 && t < bcp[c])
 				bcp[c] = t;
 		}
@@ -341,7 +341,7 @@ static void bforward(struct eng_pool *p, const struct bmodel *bm, struct brun *r
 	size_t j = 0;
 	for (uint64_t l = 0; l < s->layers; l++) {
 		for (int i = 0; i < BM_N; i++, j++) {
-			double t0 = bench_now();
+			double t0 = cli_now();
 			r->m = &bm->m[l][i];
 			r->n = n;
 			r->act_stride = qmat_act_bytes_with(r->kk, bm->wtype, r->m->k);
@@ -350,17 +350,17 @@ static void bforward(struct eng_pool *p, const struct bmodel *bm, struct brun *r
 			if (i != BM_K && i != BM_V && i != BM_UP)
 				eng_pool_run(p, prep_fn, r);
 			eng_pool_run(p, gemm_fn, r);
-			double t = bench_now() - t0;
+			double t = cli_now() - t0;
 			best[j] = t < best[j] ? t : best[j];
 		}
 	}
-	double t0 = bench_now();
+	double t0 = cli_now();
 	r->m = &bm->head;
 	r->n = 1;
 	r->act_stride = qmat_act_bytes_with(r->kk, bm->wtype, r->m->k);
 	eng_pool_run(p, prep_fn, r);
 	eng_pool_run(p, gemm_fn, r);
-	double t = bench_now() - t0;
+	double t = cli_now() - t0;
 	best[j] = t < best[j] ? t : best[j];
 }
 
@@ -663,12 +663,12 @@ int bench_llm(struct cli *c, int argc, char **argv)
 		double best = 1e300;
 		for (size_t r = 0; r < runs + 1; r++) {
 			eng_llm_reset(m);
-			double t0 = bench_now();
+			double t0 = cli_now();
 			if (eng_llm_decode(m, tok, pp[pi], &logits)) {
 				cli_error("decoding failed: %s", eng_llm_errmsg(m));
 				goto out;
 			}
-			double t = bench_now() - t0;
+			double t = cli_now() - t0;
 			if (r > 0 && t < best) /* the first run warms up */
 				best = t;
 		}
@@ -692,13 +692,13 @@ int bench_llm(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 		for (int i = 0; i < DECODE; i++) {
-			double t0 = bench_now();
+			double t0 = cli_now();
 			if (eng_llm_decode(m, tok + 16 + i, 1, &logits)) {
 				free(tt);
 				cli_error("decoding failed: %s", eng_llm_errmsg(m));
 				goto out;
 			}
-			tt[nt++] = bench_now() - t0;
+			tt[nt++] = cli_now() - t0;
 		}
 	}
 	qsort(tt, nt, sizeof *tt, cmp_dbl);

@@ -302,6 +302,8 @@ int cmd_cloud(struct cli *c, int argc, char **argv);
 
 /* Removes an index file and its -wal and -shm companions (throwaway
  * indexes of bench and eval). */
+/* Monotonic seconds since an arbitrary start. */
+double cli_now(void);
 void cli_index_files_remove(const char *db);
 
 #endif

@@ -53,13 +53,6 @@ struct bench_kind {
 	size_t files, docs, bytes;
 };
 
-double bench_now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* CPU time of the whole process (every thread) */
 static double cpu_now(void)
 {
@@ -159,7 +152,7 @@ static void run_once(const struct bench_set *s, const struct idx_chunk_params *c
 	for (size_t i = 0; i < s->n; i++) {
 		const struct bench_file *f = &s->v[i];
 		char why[128];
-		double t0 = bench_now();
+		double t0 = cli_now();
 		size_t docs = 0;
 		const char *type = "failed";
 		if (!strcmp(f->type, "mbox")) {
@@ -189,7 +182,7 @@ static void run_once(const struct bench_set *s, const struct idx_chunk_params *c
 			conn_doc_clear(&d);
 		}
 		struct bench_kind *kk = kind_of(k, nk, type);
-		kk->secs += bench_now() - t0;
+		kk->secs += cli_now() - t0;
 		kk->docs += docs;
 		kk->files++;
 		kk->bytes += f->len;
@@ -469,7 +462,7 @@ static int bench_search(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	make_words(words, &seed);
-	double t_build = 0, t0 = bench_now();
+	double t_build = 0, t0 = cli_now();
 	if (reuse) {
 		if (store_model_id(st, "bench:random", (int)dims, "random", &model))
 			goto fail;
@@ -479,14 +472,14 @@ static int bench_search(struct cli *c, int argc, char **argv)
 			dims);
 		if (build_synthetic(st, dir, n, dims, words, &seed, &model, v))
 			goto fail;
-		t_build = bench_now() - t0;
+		t_build = cli_now() - t0;
 	}
 	if (store_set_mmap(st, (int64_t)mmap_mb << 20))
 		goto fail;
-	t0 = bench_now();
+	t0 = cli_now();
 	if (store_vecset_load(st, model, &vs))
 		goto fail;
-	double t_load = bench_now() - t0;
+	double t_load = cli_now() - t0;
 	if (reuse && (vs.n != n || vs.dims != (int)dims)) {
 		cli_error("'%s' holds %zu vectors of %d dimensions, not %zu of %zu: give its "
 			  "--chunks and --dims, or another --index",
@@ -508,9 +501,9 @@ static int bench_search(struct cli *c, int argc, char **argv)
 		p.model_id = model;
 		p.vecs = &vs;
 		struct ret_result res;
-		double q0 = bench_now();
+		double q0 = cli_now();
 		int rc = ret_search(st, q, &p, &res);
-		lat[i] = (bench_now() - q0) * 1000;
+		lat[i] = (cli_now() - q0) * 1000;
 		ret_result_clear(&res);
 		if (rc && rc != MX_EEMPTY)
 			goto fail;
@@ -577,10 +570,10 @@ static double sgemm_best(int threads, bool cpu_time)
 		if (threads > 0)
 			openblas_set_num_threads(threads);
 		for (int r = 0; r < 4; r++) {
-			double t0 = cpu_time ? cpu_now() : bench_now();
+			double t0 = cpu_time ? cpu_now() : cli_now();
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, N, N, 1.0f, a, N, b,
 				    N, 0.0f, c, N);
-			double g = 2.0 * N * N * N / ((cpu_time ? cpu_now() : bench_now()) - t0) / 1e9;
+			double g = 2.0 * N * N * N / ((cpu_time ? cpu_now() : cli_now()) - t0) / 1e9;
 			if (r > 0 && g > best) /* the first run warms up */
 				best = g;
 		}
@@ -656,12 +649,12 @@ static int bench_embed(struct cli *c, int argc, char **argv)
 	double gf = sgemm_best(0, false), gf_core = sgemm_best(1, true);
 	double best = 0, best_cpu = 0;
 	for (size_t r = 0; r < runs; r++) {
-		double t0 = bench_now(), c0 = cpu_now();
+		double t0 = cli_now(), c0 = cpu_now();
 		if (eng_embed(e, (const char *const *)texts, NT, ENG_PASSAGE, out)) {
 			cli_error("embedding failed: %s", eng_errmsg(e));
 			goto out;
 		}
-		double cps = NT / (bench_now() - t0), cpc = NT / (cpu_now() - c0);
+		double cps = NT / (cli_now() - t0), cpc = NT / (cpu_now() - c0);
 		best = cps > best ? cps : best;
 		best_cpu = cpc > best_cpu ? cpc : best_cpu;
 	}

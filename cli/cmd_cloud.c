@@ -87,13 +87,6 @@ static int print_delta(void *ctx, const char *s, size_t n)
 	return 0;
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int cloud_check(struct cli *c, bool stream)
 {
 	struct rtr_audit *audit = NULL;
@@ -113,9 +106,9 @@ static int cloud_check(struct cli *c, bool stream)
 	r.stream = stream;
 	r.reason = "memex cloud check (a fixed test prompt)";
 	r.on_delta = print_delta;
-	double t0 = mono();
+	double t0 = cli_now();
 	int rc = rtr_cloud_chat(cloud, &r, NULL);
-	double dt = mono() - t0;
+	double dt = cli_now() - t0;
 	int ret = CLI_OK;
 	if (rc) {
 		cli_error("%s", rtr_cloud_errmsg(cloud));

@@ -41,13 +41,6 @@ struct evalq {
 	char *qid, *text;
 };
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Calls fn for each line of a file (lines up to EVAL_LINE_MAX). */
 static int each_line(const char *path, int (*fn)(char *line, void *ctx), void *ctx)
 {
@@ -213,7 +206,7 @@ static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
 		    struct figures *f)
 {
 	memset(f, 0, sizeof *f);
-	double t0 = now_s();
+	double t0 = cli_now();
 	for (size_t i = 0; i < q->n; i++) {
 		const char *qid = q->v[i].qid;
 		/* the judgements of this query, and the ideal DCG */
@@ -276,7 +269,7 @@ static int run_mode(struct store *st, const struct qlist *q, enum ret_mode mode,
 		f->ndcg10 /= (double)f->nq;
 		f->recall100 /= (double)f->nq;
 		f->mrr10 /= (double)f->nq;
-		f->ms = (now_s() - t0) * 1000.0 / (double)f->nq;
+		f->ms = (cli_now() - t0) * 1000.0 / (double)f->nq;
 	}
 	return 0;
 }
@@ -334,7 +327,7 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 	struct store_vecset vs = { 0 };
 	int64_t model = 0;
 	int ret = CLI_ERR;
-	double t0 = now_s();
+	double t0 = cli_now();
 	if (store_open(dbp, STORE_CREATE, &st)) {
 		cli_error("cannot make the evaluation index: %s", store_errmsg(st));
 		goto out;
@@ -347,7 +340,7 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 	snprintf(path, sizeof path, "%s/corpus.jsonl", dir);
 	if (each_line(path, load_doc, &l) || store_commit(st))
 		goto out;
-	double t_index = now_s() - t0;
+	double t_index = cli_now() - t0;
 	snprintf(path, sizeof path, "%s/queries.jsonl", dir);
 	if (each_line(path, load_query, &q))
 		goto out;
@@ -364,7 +357,7 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 		struct idx_params ip = idx_params_default();
 		struct indexer *ix = idx_new(st, &ip);
 		uint64_t n = 0;
-		double te = now_s();
+		double te = cli_now();
 		if (!ix ||
 		    store_model_id(st, eng_embedder_fingerprint(emb), eng_embedder_dims(emb),
 				   eng_embedder_name(emb), &model) ||
@@ -375,7 +368,7 @@ static int eval_beir(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 		idx_free(ix);
-		t_embed = now_s() - te;
+		t_embed = cli_now() - te;
 		if (store_vecset_load(st, model, &vs)) {
 			cli_error("%s", store_errmsg(st));
 			goto out;

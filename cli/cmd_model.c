@@ -151,19 +151,12 @@ struct pull_progress {
 	bool started, shown;
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* "  41.2 MB of 386.0 MB (10%), 5.3 MB/s, 1m05s left" on one line of
  * stderr, redrawn on a terminal, every 10 s otherwise. */
 static int pull_progress(void *ctx, uint64_t have, uint64_t total)
 {
 	struct pull_progress *pp = ctx;
-	double t = mono_now();
+	double t = cli_now();
 	if (pull_interrupted)
 		return 1;
 	if (!pp->started) {

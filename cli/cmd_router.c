@@ -50,25 +50,18 @@ void cli_router_model_path(struct cli *c, char *buf, size_t n)
 		snprintf(buf, n, "%s/router.model", c->home);
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static int embed_all(struct cli *c, struct eng_embedder *e, const char *const *texts, size_t n,
 		     float *out)
 {
 	size_t dims = (size_t)eng_embedder_dims(e), batch = 16;
-	double t0 = now_s(), last = t0;
+	double t0 = cli_now(), last = t0;
 	for (size_t i = 0; i < n; i += batch) {
 		size_t k = i + batch < n ? batch : n - i;
 		if (eng_embed(e, texts + i, k, ENG_QUERY, out + i * dims)) {
 			cli_error("cannot embed: %s", eng_errmsg(e));
 			return -1;
 		}
-		double t = now_s();
+		double t = cli_now();
 		if (t - last > 1 || i + k == n) {
 			last = t;
 			if (c->stderr_tty)
@@ -537,7 +530,7 @@ static int router_train(struct cli *c, int argc, char **argv)
 	float *emb = NULL;
 	struct rtr_model model = { 0 };
 	struct fit_choice cf, ce;
-	double t0 = now_s();
+	double t0 = cli_now();
 	int rc;
 	if (cli_router_mmlu_load(data, &m) || cli_embedder_open(c, &e))
 		goto out;
@@ -600,7 +593,7 @@ static int router_train(struct cli *c, int argc, char **argv)
 		       rtr_target_name(ce.target), ce.l2, ce.apgr, ce.cpt50 * 100, ce.auc,
 		       eng_embedder_name(e));
 	printf("  escalates %.0f%% of questions (memex router calibrate --share X)\n", share * 100);
-	printf("  %.1f s\n", now_s() - t0);
+	printf("  %.1f s\n", cli_now() - t0);
 	ret = CLI_OK;
 	goto out;
 oom:

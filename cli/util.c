@@ -341,3 +341,10 @@ void cli_tmp_index_remove(const char *dir)
 	cli_index_files_remove(db);
 	rmdir(dir);
 }
+
+double cli_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
