@@ -26,6 +26,7 @@
  * van/de/von, initials and Jr./MD suffixes included) into one PERSON span.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,21 +180,23 @@ static double name_likeness(const struct rtr_names *nm, const char *w, size_t n)
 	return t.n ? t.sum / t.n : 0;
 }
 
-struct rtr_names *rtr_names_new(void)
+static void names_free(struct rtr_names *nm);
+
+static struct rtr_names *names_new(void)
 {
 	struct rtr_names *nm = calloc(1, sizeof *nm);
 	if (!nm)
 		return NULL;
 	if (wlist_build(&nm->first, first_names) || wlist_build(&nm->last, last_names) ||
 	    wlist_build(&nm->common, common_words)) {
-		rtr_names_free(nm);
+		names_free(nm);
 		return NULL;
 	}
 	tri_train(nm);
 	return nm;
 }
 
-void rtr_names_free(struct rtr_names *nm)
+static void names_free(struct rtr_names *nm)
 {
 	if (!nm)
 		return;
@@ -201,6 +204,22 @@ void rtr_names_free(struct rtr_names *nm)
 	free(nm->last.v);
 	free(nm->common.v);
 	free(nm);
+}
+
+/* The lists and the trigram model depend on the compiled-in lists only:
+ * built once per process and shared, read-only, by every sanitizer. */
+static struct rtr_names *shared_names;
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+
+static void shared_build(void)
+{
+	shared_names = names_new();
+}
+
+const struct rtr_names *rtr_names_get(void)
+{
+	pthread_once(&shared_once, shared_build);
+	return shared_names;
 }
 
 /* Lower-cases ASCII and the common Latin-1/Latin-A/Greek/Cyrillic capitals

@@ -100,7 +100,7 @@ struct known {
 
 struct rtr_sanitizer {
 	struct rtr_sanitize_params p;
-	struct rtr_names *names;
+	const struct rtr_names *names; /* shared, not ours */
 	struct entry *ent;
 	size_t nent, capent;
 	size_t *slots; /* open addressing over ent: index + 1, 0 empty */
@@ -123,7 +123,7 @@ struct rtr_sanitizer *rtr_sanitizer_new(const struct rtr_sanitize_params *p)
 		s->p.max_input = 1u << 20;
 	if (!s->p.max_entities)
 		s->p.max_entities = 100000;
-	s->names = rtr_names_new();
+	s->names = rtr_names_get();
 	if (!s->names) {
 		free(s);
 		return NULL;
@@ -159,7 +159,6 @@ void rtr_sanitizer_free(struct rtr_sanitizer *s)
 	for (size_t i = 0; i < s->nknown; i++)
 		free(s->known[i].norm);
 	free(s->known);
-	rtr_names_free(s->names);
 	free(s);
 }
 

@@ -50,8 +50,9 @@ void rtr_detect_patterns(const char *s, size_t n, uint32_t types, struct rtr_can
 
 /* The compiled-in name lists, opened once per sanitizer. */
 struct rtr_names;
-struct rtr_names *rtr_names_new(void);
-void rtr_names_free(struct rtr_names *nm);
+/* The name lists and trigram model, built on first use and shared by
+ * every sanitizer of the process (never freed); NULL when out of memory. */
+const struct rtr_names *rtr_names_get(void);
 bool rtr_names_is_first(const struct rtr_names *nm, const char *w, size_t n);
 bool rtr_names_is_last(const struct rtr_names *nm, const char *w, size_t n);
 /* Common words that are capitalised at times but are not names. */
