@@ -1,5 +1,8 @@
 #include "status.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *mx_strerror(int rc)
 {
 	switch (rc) {
@@ -25,4 +28,15 @@ const char *mx_strerror(int rc)
 	case MX_EBUSY: return "index is busy";
 	}
 	return "unknown error";
+}
+
+int mx_fail(char *err, size_t errsz, int rc, const char *fmt, ...)
+{
+	if (err && errsz) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errsz, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
 }

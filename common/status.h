@@ -10,6 +10,8 @@
 #ifndef MX_STATUS_H
 #define MX_STATUS_H
 
+#include <stddef.h>
+
 enum mx_status {
 	MX_OK = 0,
 	MX_ENOMEM = -1,	      /* allocation failed */
@@ -35,5 +37,9 @@ enum mx_status {
 
 /* Generic text for a status code; never NULL, static storage. */
 const char *mx_strerror(int rc);
+/* Formats a message into err (errsz bytes; NULL or 0: none) and returns rc:
+ * `return mx_fail(err, errsz, MX_ECORRUPT, "bad %s", what);` */
+int mx_fail(char *err, size_t errsz, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -72,20 +72,6 @@ struct gguf {
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...)
-{
-	if (err && errsz) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* A name from the file, fit for an error message: at most 48 bytes,
  * control and non-ASCII bytes as '?'. */
 static const char *printable(char *dst, size_t dsz, const uint8_t *s, size_t n)
@@ -237,7 +223,7 @@ static size_t left(const struct cur *c)
 
 static int truncated(struct cur *c, const char *what)
 {
-	return fail(c->err, c->errsz, MX_ECORRUPT, "truncated file: %s at byte %zu of %zu", what,
+	return mx_fail(c->err, c->errsz, MX_ECORRUPT, "truncated file: %s at byte %zu of %zu", what,
 		    c->pos, c->len);
 }
 
@@ -275,7 +261,7 @@ static int rd_str(struct cur *c, const uint8_t **s, uint64_t *len, const char *w
 	if (rc)
 		return rc;
 	if (*len > left(c))
-		return fail(c->err, c->errsz, MX_ECORRUPT,
+		return mx_fail(c->err, c->errsz, MX_ECORRUPT,
 			    "%s: string of %llu bytes at byte %zu runs past the end (%zu)", what,
 			    (unsigned long long)*len, c->pos - 8, c->len);
 	return take(c, *len, s, what);
@@ -289,9 +275,9 @@ static int parse_array(struct cur *c, struct gguf_kv *kv, const char *key)
 	if (rc)
 		return rc;
 	if (kv->elem == GGUF_ARRAY)
-		return fail(c->err, c->errsz, MX_EUNSUPPORTED, "key '%s': arrays of arrays", key);
+		return mx_fail(c->err, c->errsz, MX_EUNSUPPORTED, "key '%s': arrays of arrays", key);
 	if (kv->elem != GGUF_STRING && !scalar_size(kv->elem))
-		return fail(c->err, c->errsz, MX_ECORRUPT, "key '%s': unknown array type %u", key,
+		return mx_fail(c->err, c->errsz, MX_ECORRUPT, "key '%s': unknown array type %u", key,
 			    kv->elem);
 	rc = rd_u64(c, &kv->n, "array length");
 	if (rc)
@@ -301,7 +287,7 @@ static int parse_array(struct cur *c, struct gguf_kv *kv, const char *key)
 		uint64_t bytes;
 		if (__builtin_mul_overflow(kv->n, (uint64_t)scalar_size(kv->elem), &bytes) ||
 		    bytes > left(c))
-			return fail(c->err, c->errsz, MX_ECORRUPT,
+			return mx_fail(c->err, c->errsz, MX_ECORRUPT,
 				    "key '%s': array of %llu elements runs past the end", key,
 				    (unsigned long long)kv->n);
 		c->pos += (size_t)bytes;
@@ -309,14 +295,14 @@ static int parse_array(struct cur *c, struct gguf_kv *kv, const char *key)
 	}
 	/* each string takes at least its 8-byte length */
 	if (kv->n > left(c) / 8)
-		return fail(c->err, c->errsz, MX_ECORRUPT,
+		return mx_fail(c->err, c->errsz, MX_ECORRUPT,
 			    "key '%s': array of %llu strings runs past the end", key,
 			    (unsigned long long)kv->n);
 	if (kv->n == 0)
 		return 0;
 	kv->str_off = malloc((size_t)kv->n * sizeof *kv->str_off);
 	if (!kv->str_off)
-		return fail(c->err, c->errsz, MX_ENOMEM, "out of memory");
+		return mx_fail(c->err, c->errsz, MX_ENOMEM, "out of memory");
 	for (uint64_t i = 0; i < kv->n; i++) {
 		const uint8_t *s;
 		uint64_t len;
@@ -346,7 +332,7 @@ static int parse_kv(struct cur *c, struct gguf_kv *kv, size_t i)
 		return parse_array(c, kv, name);
 	size_t sz = scalar_size(kv->type);
 	if (!sz)
-		return fail(c->err, c->errsz, MX_ECORRUPT, "key %zu '%s': unknown value type %u", i,
+		return mx_fail(c->err, c->errsz, MX_ECORRUPT, "key %zu '%s': unknown value type %u", i,
 			    name, kv->type);
 	return take(c, sz, &kv->val, "value");
 }
@@ -367,7 +353,7 @@ static int parse_tensor(struct cur *c, struct gguf_tensor *t, uint64_t *off)
 	if (rc)
 		return rc;
 	if (n_dims < 1 || n_dims > 4)
-		return fail(c->err, c->errsz, MX_ECORRUPT,
+		return mx_fail(c->err, c->errsz, MX_ECORRUPT,
 			    "tensor '%s': %u dimensions (1 to 4 allowed)", name, n_dims);
 	t->n_dims = (int)n_dims;
 	uint64_t count = 1;
@@ -380,7 +366,7 @@ static int parse_tensor(struct cur *c, struct gguf_tensor *t, uint64_t *off)
 			return rc;
 		if (t->ne[d] == 0 || t->ne[d] > INT64_MAX ||
 		    __builtin_mul_overflow(count, t->ne[d], &count) || count > INT64_MAX)
-			return fail(c->err, c->errsz, MX_ECORRUPT,
+			return mx_fail(c->err, c->errsz, MX_ECORRUPT,
 				    "tensor '%s': bad shape (dimension %d is %llu)", name, d,
 				    (unsigned long long)t->ne[d]);
 	}
@@ -389,17 +375,17 @@ static int parse_tensor(struct cur *c, struct gguf_tensor *t, uint64_t *off)
 		return rc;
 	uint32_t blck, bsize;
 	if (!quant_layout(t->type, &blck, &bsize))
-		return fail(c->err, c->errsz, MX_EUNSUPPORTED, "tensor '%s': unknown ggml type %u",
+		return mx_fail(c->err, c->errsz, MX_EUNSUPPORTED, "tensor '%s': unknown ggml type %u",
 			    name, t->type);
 	if (t->ne[0] % blck)
-		return fail(c->err, c->errsz, MX_ECORRUPT,
+		return mx_fail(c->err, c->errsz, MX_ECORRUPT,
 			    "tensor '%s': rows of %llu values are not whole %s blocks of %u", name,
 			    (unsigned long long)t->ne[0], quant_type_name(t->type), blck);
 	uint64_t rows = t->ne[1] * t->ne[2] * t->ne[3]; /* <= count: no overflow */
 	uint64_t nbytes;
 	if (__builtin_mul_overflow(t->ne[0] / blck, (uint64_t)bsize, &nbytes) ||
 	    __builtin_mul_overflow(nbytes, rows, &nbytes) || nbytes > SIZE_MAX)
-		return fail(c->err, c->errsz, MX_ECORRUPT, "tensor '%s': size overflows", name);
+		return mx_fail(c->err, c->errsz, MX_ECORRUPT, "tensor '%s': size overflows", name);
 	t->nbytes = (size_t)nbytes;
 	return rd_u64(c, off, "tensor offset");
 }
@@ -427,17 +413,17 @@ static int place_tensor(struct gguf *g, struct gguf_tensor *t, uint64_t off, cha
 	uint64_t start, end;
 	printable(name, sizeof name, (const uint8_t *)t->name, t->name_len);
 	if (off % g->alignment)
-		return fail(err, errsz, MX_ECORRUPT,
+		return mx_fail(err, errsz, MX_ECORRUPT,
 			    "tensor '%s': offset %llu is not a multiple of the alignment %u", name,
 			    (unsigned long long)off, g->alignment);
 	if (__builtin_add_overflow(off, (uint64_t)g->data_off, &start) ||
 	    __builtin_add_overflow(start, (uint64_t)t->nbytes, &end) || end > g->len)
-		return fail(err, errsz, MX_ECORRUPT,
+		return mx_fail(err, errsz, MX_ECORRUPT,
 			    "tensor '%s': %zu bytes at offset %llu run past the end of the file",
 			    name, t->nbytes, (unsigned long long)off);
 	t->data = g->base + start;
 	if ((uintptr_t)t->data % natural_align(t->type))
-		return fail(err, errsz, MX_ECORRUPT, "tensor '%s': %s data is misaligned", name,
+		return mx_fail(err, errsz, MX_ECORRUPT, "tensor '%s': %s data is misaligned", name,
 			    quant_type_name(t->type));
 	return 0;
 }
@@ -472,28 +458,28 @@ static int parse(struct gguf *g, uint64_t **offs, char *err, size_t errsz)
 	if (rc)
 		return rc;
 	if (memcmp(magic, "GGUF", 4) != 0)
-		return fail(err, errsz, MX_ECORRUPT, "not a GGUF file (bad magic)");
+		return mx_fail(err, errsz, MX_ECORRUPT, "not a GGUF file (bad magic)");
 	if ((rc = rd_u32(&c, &g->version, "version")))
 		return rc;
 	if (g->version == 0x02000000u || g->version == 0x03000000u)
-		return fail(err, errsz, MX_EUNSUPPORTED, "big-endian GGUF files are not supported");
+		return mx_fail(err, errsz, MX_EUNSUPPORTED, "big-endian GGUF files are not supported");
 	if (g->version != 2 && g->version != 3)
-		return fail(err, errsz, MX_EUNSUPPORTED, "GGUF version %u is not supported",
+		return mx_fail(err, errsz, MX_EUNSUPPORTED, "GGUF version %u is not supported",
 			    g->version);
 	if ((rc = rd_u64(&c, &n_tensors, "tensor count")) || (rc = rd_u64(&c, &n_kv, "key count")))
 		return rc;
 	if (n_kv > MAX_KV || n_kv > left(&c) / MIN_KV_BYTES)
-		return fail(err, errsz, MX_ECORRUPT, "absurd key count %llu",
+		return mx_fail(err, errsz, MX_ECORRUPT, "absurd key count %llu",
 			    (unsigned long long)n_kv);
 	if (n_tensors > MAX_TENSORS || n_tensors > left(&c) / MIN_TENSOR_BYTES)
-		return fail(err, errsz, MX_ECORRUPT, "absurd tensor count %llu",
+		return mx_fail(err, errsz, MX_ECORRUPT, "absurd tensor count %llu",
 			    (unsigned long long)n_tensors);
 
 	/* key/values */
 	g->kv = calloc(n_kv ? (size_t)n_kv : 1, sizeof *g->kv);
 	g->kv_sorted = malloc((n_kv ? (size_t)n_kv : 1) * sizeof *g->kv_sorted);
 	if (!g->kv || !g->kv_sorted)
-		return fail(err, errsz, MX_ENOMEM, "out of memory");
+		return mx_fail(err, errsz, MX_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n_kv; i++) {
 		g->n_kv = i + 1; /* so that close frees what this one allocates */
 		if ((rc = parse_kv(&c, &g->kv[i], i)))
@@ -504,29 +490,29 @@ static int parse(struct gguf *g, uint64_t **offs, char *err, size_t errsz)
 	qsort(g->kv_sorted, g->n_kv, sizeof *g->kv_sorted, cmp_kv);
 	for (size_t i = 1; i < g->n_kv; i++)
 		if (cmp_kv(&g->kv_sorted[i - 1], &g->kv_sorted[i]) == 0)
-			return fail(err, errsz, MX_ECORRUPT, "duplicate key '%s'",
+			return mx_fail(err, errsz, MX_ECORRUPT, "duplicate key '%s'",
 				    printable(name, sizeof name, g->kv_sorted[i]->key,
 					      g->kv_sorted[i]->key_len));
 	g->alignment = DEFAULT_ALIGNMENT;
 	const struct gguf_kv *al = find(g, ALIGNMENT_KEY);
 	if (al) {
 		if (al->type != GGUF_U32)
-			return fail(err, errsz, MX_ECORRUPT, ALIGNMENT_KEY " is not a u32");
+			return mx_fail(err, errsz, MX_ECORRUPT, ALIGNMENT_KEY " is not a u32");
 		g->alignment = le32(al->val);
 		if (g->alignment == 0 || (g->alignment & (g->alignment - 1)))
-			return fail(err, errsz, MX_ECORRUPT,
+			return mx_fail(err, errsz, MX_ECORRUPT,
 				    ALIGNMENT_KEY " %u is not a power of two", g->alignment);
 	}
 
 	/* tensor infos */
 	if (n_tensors > left(&c) / MIN_TENSOR_BYTES)
-		return fail(err, errsz, MX_ECORRUPT, "tensor count %llu runs past the end",
+		return mx_fail(err, errsz, MX_ECORRUPT, "tensor count %llu runs past the end",
 			    (unsigned long long)n_tensors);
 	g->t = calloc(n_tensors ? (size_t)n_tensors : 1, sizeof *g->t);
 	g->t_sorted = malloc((n_tensors ? (size_t)n_tensors : 1) * sizeof *g->t_sorted);
 	*offs = malloc((n_tensors ? (size_t)n_tensors : 1) * sizeof **offs);
 	if (!g->t || !g->t_sorted || !*offs)
-		return fail(err, errsz, MX_ENOMEM, "out of memory");
+		return mx_fail(err, errsz, MX_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n_tensors; i++) {
 		if ((rc = parse_tensor(&c, &g->t[i], &(*offs)[i])))
 			return rc;
@@ -537,14 +523,14 @@ static int parse(struct gguf *g, uint64_t **offs, char *err, size_t errsz)
 	/* the data section */
 	size_t pad = (g->alignment - c.pos % g->alignment) % g->alignment;
 	if (__builtin_add_overflow(c.pos, pad, &g->data_off))
-		return fail(err, errsz, MX_ECORRUPT, "data section overflows");
+		return mx_fail(err, errsz, MX_ECORRUPT, "data section overflows");
 	for (size_t i = 0; i < g->n_t; i++)
 		if ((rc = place_tensor(g, &g->t[i], (*offs)[i], err, errsz)))
 			return rc;
 	qsort(g->t_sorted, g->n_t, sizeof *g->t_sorted, cmp_tensor);
 	for (size_t i = 1; i < g->n_t; i++)
 		if (cmp_tensor(&g->t_sorted[i - 1], &g->t_sorted[i]) == 0)
-			return fail(err, errsz, MX_ECORRUPT, "duplicate tensor '%s'",
+			return mx_fail(err, errsz, MX_ECORRUPT, "duplicate tensor '%s'",
 				    printable(name, sizeof name,
 					      (const uint8_t *)g->t_sorted[i]->name,
 					      g->t_sorted[i]->name_len));
@@ -560,7 +546,7 @@ static int open_bytes(const void *data, size_t len, void *map, struct gguf **out
 	uint64_t *offs = NULL; /* tensor offsets, until the data section is known */
 	struct gguf *g = calloc(1, sizeof *g);
 	if (!g) {
-		rc = fail(err, errsz, MX_ENOMEM, "out of memory");
+		rc = mx_fail(err, errsz, MX_ENOMEM, "out of memory");
 		goto out;
 	}
 	g->base = data;
@@ -582,10 +568,10 @@ int gguf_open_memory(const void *data, size_t len, struct gguf **out, char *err,
 	if (err && errsz)
 		err[0] = '\0';
 	if (!out)
-		return fail(err, errsz, MX_EINVAL, "no handle to fill");
+		return mx_fail(err, errsz, MX_EINVAL, "no handle to fill");
 	*out = NULL;
 	if (!data && len)
-		return fail(err, errsz, MX_EINVAL, "no data");
+		return mx_fail(err, errsz, MX_EINVAL, "no data");
 	return open_bytes(data, len, NULL, out, err, errsz);
 }
 
@@ -598,24 +584,24 @@ int gguf_open(const char *path, struct gguf **out, char *err, size_t errsz)
 	if (err && errsz)
 		err[0] = '\0';
 	if (!out || !path)
-		return fail(err, errsz, MX_EINVAL, "no path or handle");
+		return mx_fail(err, errsz, MX_EINVAL, "no path or handle");
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = mx_status_from_errno(errno);
-		fail(err, errsz, rc, "cannot open '%s': %s", path, mx_strerror(rc));
+		mx_fail(err, errsz, rc, "cannot open '%s': %s", path, mx_strerror(rc));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = fail(err, errsz, MX_ENOTREG, "'%s' is not a regular file", path);
+		rc = mx_fail(err, errsz, MX_ENOTREG, "'%s' is not a regular file", path);
 		goto out;
 	}
 	if (st.st_size <= 0) {
-		rc = fail(err, errsz, MX_ECORRUPT, "'%s' is empty", path);
+		rc = mx_fail(err, errsz, MX_ECORRUPT, "'%s' is empty", path);
 		goto out;
 	}
 	if ((uint64_t)st.st_size > SIZE_MAX) {
-		rc = fail(err, errsz, MX_ETOOBIG, "'%s' is too large to map", path);
+		rc = mx_fail(err, errsz, MX_ETOOBIG, "'%s' is too large to map", path);
 		goto out;
 	}
 	len = (size_t)st.st_size;
@@ -623,7 +609,7 @@ int gguf_open(const char *path, struct gguf **out, char *err, size_t errsz)
 	if (map == MAP_FAILED) {
 		map = NULL;
 		rc = errno == ENOMEM ? MX_ENOMEM : MX_EIO;
-		fail(err, errsz, rc, "cannot map '%s': %s", path, mx_strerror(rc));
+		mx_fail(err, errsz, rc, "cannot map '%s': %s", path, mx_strerror(rc));
 		goto out;
 	}
 	rc = open_bytes(map, len, map, out, err, errsz);

@@ -341,18 +341,6 @@ static size_t random_values(const struct gtensor *t, uint64_t *s, uint64_t n, un
 
 /* ---- the tokenizer ---------------------------------------------------------------------- */
 
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errsz)
-		vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static bool key_is(const char *k, size_t len, const char *want)
 {
 	return strlen(want) == len && !memcmp(k, want, len);
@@ -371,13 +359,13 @@ static int copy_vocab(struct gguf_writer *w, const char *path, uint32_t n_vocab,
 	char e[256];
 	int rc = gguf_open(path, &g, e, sizeof e);
 	if (rc)
-		return fail(err, errsz, rc, "cannot read the vocabulary '%s': %s", path, e);
+		return mx_fail(err, errsz, rc, "cannot read the vocabulary '%s': %s", path, e);
 	if (gguf_get_arr(g, "tokenizer.ggml.tokens", &elem, &n_tok) || elem != GGUF_STRING) {
-		rc = fail(err, errsz, MX_ECORRUPT, "'%s' has no tokenizer.ggml.tokens", path);
+		rc = mx_fail(err, errsz, MX_ECORRUPT, "'%s' has no tokenizer.ggml.tokens", path);
 		goto out;
 	}
 	if (n_tok > n_vocab) {
-		rc = fail(err, errsz, MX_EUNSUPPORTED,
+		rc = mx_fail(err, errsz, MX_EUNSUPPORTED,
 			  "'%s' has %llu tokens, more than the shape's %u", path,
 			  (unsigned long long)n_tok, n_vocab);
 		goto out;
@@ -399,7 +387,7 @@ static int copy_vocab(struct gguf_writer *w, const char *path, uint32_t n_vocab,
 		uint64_t n;
 		if (gguf_get_arr(g, key, &elem, &n) || n != n_tok ||
 		    (tokens ? elem != GGUF_STRING : elem == GGUF_STRING)) {
-			rc = fail(err, errsz, MX_ECORRUPT, "'%s': %s is not of the tokens", path,
+			rc = mx_fail(err, errsz, MX_ECORRUPT, "'%s': %s is not of the tokens", path,
 				  key);
 			goto out;
 		}
@@ -420,7 +408,7 @@ static int copy_vocab(struct gguf_writer *w, const char *path, uint32_t n_vocab,
 		} else if (ttype) {
 			if (!(ti = malloc((size_t)n_tok * sizeof *ti)) ||
 			    gguf_get_arr_i32(g, key, ti, n_tok)) {
-				rc = fail(err, errsz, ti ? MX_ECORRUPT : MX_ENOMEM,
+				rc = mx_fail(err, errsz, ti ? MX_ECORRUPT : MX_ENOMEM,
 					  "'%s': cannot read %s", path, key);
 				goto out;
 			}
@@ -429,7 +417,7 @@ static int copy_vocab(struct gguf_writer *w, const char *path, uint32_t n_vocab,
 		} else {
 			if (!(tf = malloc((size_t)n_tok * sizeof *tf)) ||
 			    gguf_get_arr_f32(g, key, tf, n_tok)) {
-				rc = fail(err, errsz, tf ? MX_ECORRUPT : MX_ENOMEM,
+				rc = mx_fail(err, errsz, tf ? MX_ECORRUPT : MX_ENOMEM,
 					  "'%s': cannot read %s", path, key);
 				goto out;
 			}
@@ -563,14 +551,14 @@ int eng_model_gen(const struct eng_model_gen_params *p, const char *out, char *e
 		if (!strcmp(p->type, types[i].name))
 			ti = i;
 	if (!s)
-		return fail(err, errsz, MX_EINVAL, "unknown shape '%s'", p->shape ? p->shape : "");
+		return mx_fail(err, errsz, MX_EINVAL, "unknown shape '%s'", p->shape ? p->shape : "");
 	if (ti < 0)
-		return fail(err, errsz, MX_EINVAL, "unknown type '%s'", p->type ? p->type : "");
+		return mx_fail(err, errsz, MX_EINVAL, "unknown type '%s'", p->type ? p->type : "");
 	const char *arch = s->arch == ARCH_BERT ? "bert" : s->arch == ARCH_LLAMA ? "llama" : "qwen2";
 
 	if (!(t = calloc(MAX_GEN_TENSORS, sizeof *t)) || !(buf = malloc(PIECE_BYTES + 4096)) ||
 	    gguf_writer_new(&w)) {
-		rc = fail(err, errsz, MX_ENOMEM, "out of memory");
+		rc = mx_fail(err, errsz, MX_ENOMEM, "out of memory");
 		goto out;
 	}
 	size_t nt = tensor_list(s, t);
@@ -625,7 +613,7 @@ int eng_model_gen(const struct eng_model_gen_params *p, const char *out, char *e
 	if (!(rc = gguf_writer_finish(w)))
 		goto out;
 werr:
-	fail(err, errsz, rc, "%s", gguf_writer_errmsg(w));
+	mx_fail(err, errsz, rc, "%s", gguf_writer_errmsg(w));
 out:
 	gguf_writer_free(w);
 	free(buf);

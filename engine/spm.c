@@ -195,18 +195,6 @@ void spm_free(struct spm *t)
 
 /* ---- from a GGUF ---------------------------------------------------------- */
 
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errsz, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errsz)
-		vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 int spm_open_gguf(const struct gguf *g, struct spm **out, char *err, size_t errsz)
 {
 	*out = NULL;
@@ -220,23 +208,23 @@ int spm_open_gguf(const struct gguf *g, struct spm **out, char *err, size_t errs
 	uint32_t reserved = 0, unk = 0;
 
 	if (gguf_get_str(g, "tokenizer.ggml.model", &model, &mlen))
-		return fail(err, errsz, MX_ECORRUPT, "no tokenizer.ggml.model in the model");
+		return mx_fail(err, errsz, MX_ECORRUPT, "no tokenizer.ggml.model in the model");
 	if (mlen != 7 || memcmp(model, "use-spm", 7) != 0)
-		return fail(err, errsz, MX_EUNSUPPORTED, "tokenizer '%.*s' is not use-spm",
+		return mx_fail(err, errsz, MX_EUNSUPPORTED, "tokenizer '%.*s' is not use-spm",
 			    (int)(mlen > 32 ? 32 : mlen), model);
 	if (gguf_get_arr(g, "tokenizer.ggml.tokens", &elem, &n) || elem != GGUF_STRING || n == 0 ||
 	    n > MAX_VOCAB)
-		return fail(err, errsz, MX_ECORRUPT,
+		return mx_fail(err, errsz, MX_ECORRUPT,
 			    "tokenizer.ggml.tokens is missing or malformed");
 	if (gguf_get_arr(g, "tokenizer.ggml.scores", &elem, &nres) || nres != n)
-		return fail(err, errsz, MX_ECORRUPT,
+		return mx_fail(err, errsz, MX_ECORRUPT,
 			    "tokenizer.ggml.scores is missing or of another length");
 	if (gguf_get_u32(g, "use.tokenizer.reserved_count", &reserved) || reserved > n)
-		return fail(err, errsz, MX_ECORRUPT,
+		return mx_fail(err, errsz, MX_ECORRUPT,
 			    "use.tokenizer.reserved_count is missing or too large");
 	rc = gguf_get_u32(g, "tokenizer.ggml.unknown_token_id", &unk);
 	if ((rc && rc != MX_ENOTFOUND) || unk >= n)
-		return fail(err, errsz, MX_ECORRUPT, "bad tokenizer.ggml.unknown_token_id");
+		return mx_fail(err, errsz, MX_ECORRUPT, "bad tokenizer.ggml.unknown_token_id");
 	rc = 0;
 	pieces = malloc((size_t)n * sizeof *pieces);
 	lens = malloc((size_t)n * sizeof *lens);
@@ -244,33 +232,33 @@ int spm_open_gguf(const struct gguf *g, struct spm **out, char *err, size_t errs
 	lo = calloc(2 * (size_t)n, sizeof *lo);
 	scores = malloc((size_t)n * sizeof *scores);
 	if (!pieces || !lens || !hi || !lo || !scores) {
-		rc = fail(err, errsz, MX_ENOMEM, "out of memory");
+		rc = mx_fail(err, errsz, MX_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (uint64_t i = 0; i < n; i++)
 		if (gguf_get_arr_str(g, "tokenizer.ggml.tokens", i, &pieces[i], &lens[i])) {
-			rc = fail(err, errsz, MX_ECORRUPT, "tokenizer.ggml.tokens: bad entry %llu",
+			rc = mx_fail(err, errsz, MX_ECORRUPT, "tokenizer.ggml.tokens: bad entry %llu",
 				  (unsigned long long)i);
 			goto out;
 		}
 	if (gguf_get_arr_f32(g, "tokenizer.ggml.scores", hi, n)) {
-		rc = fail(err, errsz, MX_ECORRUPT, "tokenizer.ggml.scores is not a float array");
+		rc = mx_fail(err, errsz, MX_ECORRUPT, "tokenizer.ggml.scores is not a float array");
 		goto out;
 	}
 	/* the residuals that restore the double values are optional */
 	if (gguf_get_arr(g, "use.tokenizer.scores_residual", &elem, &nres) == 0 &&
 	    (elem != GGUF_F32 || nres != 2 * n ||
 	     gguf_get_arr_f32(g, "use.tokenizer.scores_residual", lo, 2 * n))) {
-		rc = fail(err, errsz, MX_ECORRUPT, "use.tokenizer.scores_residual is malformed");
+		rc = mx_fail(err, errsz, MX_ECORRUPT, "use.tokenizer.scores_residual is malformed");
 		goto out;
 	}
 	for (uint64_t i = 0; i < n; i++)
 		scores[i] = ((double)hi[i] + (double)lo[2 * i]) + (double)lo[2 * i + 1];
 	rc = spm_new(pieces, lens, scores, (size_t)n, reserved, (int32_t)unk, out);
 	if (rc == MX_EINVAL)
-		rc = fail(err, errsz, MX_ECORRUPT, "the vocabulary is too large");
+		rc = mx_fail(err, errsz, MX_ECORRUPT, "the vocabulary is too large");
 	else if (rc)
-		rc = fail(err, errsz, rc, "out of memory");
+		rc = mx_fail(err, errsz, rc, "out of memory");
 out:
 	free(pieces);
 	free(lens);
