@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 struct row {
 	const char *name;
 	const char *target; /* what a learned router predicts, or NULL */
+	bool routes;	    /* the scorer the router uses */
 	struct rtr_route_stats st;
 };
 
@@ -40,6 +42,7 @@ static json_object *stats_json(const struct row *r)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "router", json_object_new_string(r->name));
 	json_object_object_add(o, "target", r->target ? json_object_new_string(r->target) : NULL);
+	json_object_object_add(o, "routes", json_object_new_boolean(r->routes));
 	json_object_object_add(o, "cpt50", json_object_new_double(r->st.cpt50));
 	json_object_object_add(o, "cpt80", json_object_new_double(r->st.cpt80));
 	json_object_object_add(o, "apgr", json_object_new_double(r->st.apgr));
@@ -57,6 +60,79 @@ static unsigned next_rand(unsigned *s)
 	x ^= x >> 17;
 	x ^= x << 5;
 	return *s = x;
+}
+
+/* One held-out subject when the router sends half of the questions. */
+struct subj_row {
+	const char *name;
+	size_t n, weak, strong; /* questions; right answers of each model */
+	size_t sent;		/* among the half the router sends */
+	long net, net_sent;	/* strong right - weak right: all, the sent */
+};
+
+struct scored {
+	double s;
+	size_t i;
+};
+
+static int cmp_scored(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+	if (x->s != y->s)
+		return x->s < y->s ? 1 : -1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* The per-subject table for scores (one per held-out question idx[0..n)):
+ * the ceil(n / 2) highest-scored are sent (ties in input order, as
+ * rtr_route_eval ranks). *out (malloc'd, nsubj rows at most, in subject
+ * order) and *nout. MX_ENOMEM. */
+static int by_subject_table(const struct rtr_mmlu *mm, const size_t *idx, const double *score,
+			    size_t n, size_t nsubj, struct subj_row **out, size_t *nout)
+{
+	struct scored *r = malloc((n ? n : 1) * sizeof *r);
+	struct subj_row *t = calloc(nsubj ? nsubj : 1, sizeof *t);
+	size_t *row_of = malloc((mm->nsubjects ? mm->nsubjects : 1) * sizeof *row_of);
+	*out = NULL;
+	*nout = 0;
+	if (!r || !t || !row_of) {
+		free(r);
+		free(t);
+		free(row_of);
+		return MX_ENOMEM;
+	}
+	for (size_t s = 0; s < mm->nsubjects; s++)
+		row_of[s] = SIZE_MAX;
+	size_t nt = 0;
+	for (size_t k = 0; k < n; k++) {
+		unsigned s = mm->items[idx[k]].subject;
+		if (row_of[s] == SIZE_MAX && nt < nsubj) {
+			row_of[s] = nt;
+			t[nt++].name = mm->subjects[s];
+		}
+		r[k] = (struct scored){ isnan(score[k]) ? -INFINITY : score[k], k };
+	}
+	qsort(r, n, sizeof *r, cmp_scored);
+	for (size_t k = 0; k < n; k++) {
+		const struct rtr_mmlu_item *it = &mm->items[idx[r[k].i]];
+		if (row_of[it->subject] == SIZE_MAX)
+			continue;
+		struct subj_row *row = &t[row_of[it->subject]];
+		long g = (long)it->strong_ok - (long)it->weak_ok;
+		row->n++;
+		row->weak += it->weak_ok;
+		row->strong += it->strong_ok;
+		row->net += g;
+		if (k < (n + 1) / 2) {
+			row->sent++;
+			row->net_sent += g;
+		}
+	}
+	free(r);
+	free(row_of);
+	*out = t;
+	*nout = nt;
+	return 0;
 }
 
 int cmd_eval_router(struct cli *c, int argc, char **argv)
@@ -102,6 +178,8 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 	double *sfull = NULL, *sfeat = NULL, *soracle = NULL, *srand = NULL;
 	bool *wok = NULL, *sok = NULL;
 	struct row rows[5] = { { 0 } };
+	struct subj_row *bysub = NULL;
+	size_t nbysub = 0;
 	size_t nrows = 0;
 	int rc = rtr_model_load(path, &m, err, sizeof err);
 	if (rc) {
@@ -184,22 +262,26 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 			goto out;
 	}
 	for (size_t r = 0; r < n; r++) {
-		const char *kind;
-		sfeat[r] = rtr_model_score(m, texts[r], NULL, 0, &kind);
+		sfeat[r] = rtr_model_score_part(m, false, texts[r], NULL, 0);
 		if (use_full)
-			sfull[r] = rtr_model_score(m, texts[r], emb + r * m->embed_dims,
-						   m->embed_dims, &kind);
+			sfull[r] = rtr_model_score_part(m, true, texts[r], emb + r * m->embed_dims,
+							m->embed_dims);
 	}
-	if (use_full) {
-		rows[nrows].name = "learned (embedding + features)";
-		rows[nrows].target = rtr_target_name(m->target_full);
-		if (rtr_route_eval(sfull, wok, sok, n, &rows[nrows++].st))
+	/* the scorer the router uses first (rtr_model_score's choice) */
+	bool full_first = use_full && m->prefer_full;
+	for (int k = 0; k < 2; k++) {
+		bool full = (k == 0) == full_first;
+		if (full && !use_full)
+			continue;
+		rows[nrows].name = full ? "learned (embedding + features)" : "learned (features only)";
+		rows[nrows].target = rtr_target_name(full ? m->target_full : m->target_feat);
+		rows[nrows].routes = k == 0;
+		if (rtr_route_eval(full ? sfull : sfeat, wok, sok, n, &rows[nrows++].st))
 			goto nogap;
 	}
-	rows[nrows].name = "learned (features only)";
-	rows[nrows].target = rtr_target_name(m->target_feat);
-	if (rtr_route_eval(sfeat, wok, sok, n, &rows[nrows++].st))
-		goto nogap;
+	const double *srouter = full_first ? sfull : sfeat;
+	if (by_subject_table(&mm, idx, srouter, n, nsubj, &bysub, &nbysub))
+		goto oom;
 	/* random: the mean of shuffles (the exact expectation is PGR(c) = c) */
 	struct row *rr = &rows[nrows++];
 	memset(rr, 0, sizeof *rr);
@@ -247,6 +329,21 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		for (size_t i = 0; i < nrows; i++)
 			json_object_array_add(a, stats_json(&rows[i]));
 		json_object_object_add(o, "routers", a);
+		json_object *sa = json_object_new_array();
+		for (size_t i = 0; i < nbysub; i++) {
+			const struct subj_row *t = &bysub[i];
+			json_object *so = json_object_new_object();
+			json_object_object_add(so, "subject", json_object_new_string(t->name));
+			json_object_object_add(so, "questions", json_object_new_int64((int64_t)t->n));
+			json_object_object_add(so, "weak_right", json_object_new_int64((int64_t)t->weak));
+			json_object_object_add(so, "strong_right",
+					       json_object_new_int64((int64_t)t->strong));
+			json_object_object_add(so, "sent_at_half",
+					       json_object_new_int64((int64_t)t->sent));
+			json_object_object_add(so, "net_gain_of_sent", json_object_new_int64(t->net_sent));
+			json_object_array_add(sa, so);
+		}
+		json_object_object_add(o, "subjects", sa);
 		cli_json_print(o);
 	} else {
 		printf("held-out MMLU: %zu questions from %zu subjects (i %% %u == %u of %zu%s)\n",
@@ -254,15 +351,13 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		       nexclude ? ", some excluded" : "");
 		printf("weak model accuracy %.4f, strong model accuracy %.4f\n", s0->acc_weak,
 		       s0->acc_strong);
-		printf("learned routers predict: %s\n\n",
-		       use_full
-			       ? (m->target_full == m->target_feat ? rtr_target_name(m->target_full)
-								   : "see --json")
-			       : rtr_target_name(m->target_feat));
-		printf("%-32s %9s %9s %7s\n", "router", "CPT(50%)", "CPT(80%)", "APGR");
+		printf("(* the scorer the router uses, chosen in training)\n\n");
+		printf("%-34s %9s %9s %7s  %s\n", "router", "CPT(50%)", "CPT(80%)", "APGR",
+		       "predicts");
 		for (size_t i = 0; i < nrows; i++)
-			printf("%-32s %8.1f%% %8.1f%% %7.4f\n", rows[i].name,
-			       rows[i].st.cpt50 * 100, rows[i].st.cpt80 * 100, rows[i].st.apgr);
+			printf("%s %-32s %8.1f%% %8.1f%% %7.4f  %s\n", rows[i].routes ? "*" : " ",
+			       rows[i].name, rows[i].st.cpt50 * 100, rows[i].st.cpt80 * 100,
+			       rows[i].st.apgr, rows[i].target ? rows[i].target : "");
 		printf("\nPGR by share of calls to the cloud model:\n%-32s", "share");
 		for (int i = 1; i <= 9; i += 2)
 			printf(" %5d%%", i * 10);
@@ -273,6 +368,23 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 				printf(" %6.3f", rows[i].st.pgr_at[k]);
 			printf("\n");
 		}
+		printf("\nBy subject, the router sending half of the questions (net: strong right - "
+		       "weak right):\n");
+		printf("%-40s %9s %6s %6s %6s %6s %9s\n", "subject", "questions", "weak", "strong",
+		       "net", "sent", "net sent");
+		long tn = 0, ts = 0;
+		size_t tsent = 0;
+		for (size_t i = 0; i < nbysub; i++) {
+			const struct subj_row *t = &bysub[i];
+			printf("%-40s %9zu %6.2f %6.2f %+6ld %6zu %+9ld\n", t->name, t->n,
+			       (double)t->weak / (double)t->n, (double)t->strong / (double)t->n,
+			       t->net, t->sent, t->net_sent);
+			tn += t->net;
+			ts += t->net_sent;
+			tsent += t->sent;
+		}
+		printf("%-40s %9zu %6.2f %6.2f %+6ld %6zu %+9ld\n", "all", n, s0->acc_weak,
+		       s0->acc_strong, tn, tsent, ts);
 	}
 	ret = CLI_OK;
 	goto out;
@@ -284,6 +396,7 @@ nogap:
 oom:
 	cli_error("out of memory");
 out:
+	free(bysub);
 	eng_embedder_close(e);
 	rtr_model_free(m);
 	rtr_mmlu_free(&mm);

@@ -39,8 +39,6 @@
 
 #define DEFAULT_DATA  "../shared/data/router/routellm-mmlu"
 #define DEFAULT_SHARE 0.25
-/* validation subjects (among the training ones): i % RTR_SPLIT_MOD == 3 */
-#define VAL_REM 3u
 
 void cli_router_model_path(struct cli *c, char *buf, size_t n)
 {
@@ -180,94 +178,116 @@ static float *build_rows(const struct rtr_mmlu *m, const size_t *idx, size_t n,
 	return X;
 }
 
-/* What fit() chose, and its figures on the validation subjects. */
+/* What fit() chose, and its mean figures over the inner folds. */
 struct fit_choice {
 	unsigned target; /* enum rtr_target */
-	double l2, auc, apgr, cpt50;
+	double l2, apgr, cpt50;
 };
 
-/* Picks the target (enum rtr_target, labels ys[t]) and the L2 penalty with
- * the best routing on the validation rows (val) of a model fitted on the
- * others: the highest APGR (the area under PGR, which weighs every share of
- * calls), computed from the weak and strong models' correctness (wok, sok).
- * Then fits all rows with that choice. q gets the quantiles of the
- * validation scores of the chosen held-out fit (scores of questions it did
- * not see, as in use). wt weighs rows. With verbose, every candidate's
- * validation figures go to stderr, tagged with what. */
-static int fit(const float *X, unsigned char *const ys[RTR_TARGET_COUNT], const float *wt,
-	       const bool *val, const bool *wok, const bool *sok, size_t n, size_t d, bool verbose,
-	       const char *what, struct rtr_lr **best, double q[RTR_NQ], struct fit_choice *ch)
+static const double l2_grid[] = { 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000 };
+#define NGRID  (sizeof l2_grid / sizeof l2_grid[0])
+#define NCAND  (RTR_TARGET_COUNT * NGRID)
+
+/*
+ * Picks the target (enum rtr_target) and the L2 penalty by cross-validation
+ * over the subject folds present in the rows (fold[r]: the row's subject
+ * number % RTR_SPLIT_MOD): each fold in turn is scored by a fit on the
+ * others, and the pair with the highest mean APGR (the area under PGR,
+ * which weighs every share of calls; computed from the weak and strong
+ * models' correctness wok, sok, whatever the target) wins. Then fits all
+ * rows with that pair into *lr and *disc (rtr_target_train). q gets the
+ * quantiles of the winner's out-of-fold scores (questions the fit did not
+ * see, as in use). wt weighs rows. With verbose, every candidate's figures
+ * go to stderr, tagged with what.
+ */
+static int fit(const float *X, const bool *wok, const bool *sok, const float *wt,
+	       const unsigned char *fold, size_t n, size_t d, bool verbose, const char *what,
+	       struct rtr_lr **lr, struct rtr_lr **disc, double q[RTR_NQ], struct fit_choice *ch)
 {
-	static const double grid[] = { 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000 };
-	size_t nt = 0, nv = 0;
-	for (size_t r = 0; r < n; r++)
-		val[r] ? nv++ : nt++;
-	float *Xt = malloc(nt * d * sizeof *Xt), *wtt = malloc(nt * sizeof *wtt);
-	unsigned char *yt = malloc(nt), *yv = malloc(nv);
-	double *sv = malloc(nv * sizeof *sv), *sbest = malloc(nv * sizeof *sbest);
-	bool *wv = malloc(nv * sizeof *wv), *sv_ok = malloc(nv * sizeof *sv_ok);
+	size_t cap = n ? n : 1;
+	float *Xt = malloc(cap * d * sizeof *Xt), *wtt = malloc(cap * sizeof *wtt);
+	bool *wt_ok = malloc(cap * sizeof *wt_ok), *st_ok = malloc(cap * sizeof *st_ok);
+	bool *wv = malloc(cap * sizeof *wv), *sv = malloc(cap * sizeof *sv);
+	double *oof = malloc(NCAND * cap * sizeof *oof), *sc = malloc(cap * sizeof *sc);
+	double apgr[NCAND] = { 0 }, cpt50[NCAND] = { 0 };
+	size_t *vrow = malloc(cap * sizeof *vrow);
+	unsigned nfolds = 0;
 	int rc = 0;
-	*best = NULL;
-	ch->apgr = -1;
-	if (!Xt || !wtt || !yt || !yv || !sv || !sbest || !wv || !sv_ok || !nv || !nt) {
+	*lr = *disc = NULL;
+	if (!Xt || !wtt || !wt_ok || !st_ok || !wv || !sv || !oof || !sc || !vrow) {
 		rc = MX_ENOMEM;
 		goto out;
 	}
-	for (size_t r = 0, t = 0, v = 0; r < n; r++) {
-		if (val[r]) {
-			wv[v] = wok[r];
-			sv_ok[v++] = sok[r];
-		} else {
-			memcpy(Xt + t * d, X + r * d, d * sizeof *Xt);
-			wtt[t++] = wt[r];
-		}
-	}
 	struct rtr_lr_params p = rtr_lr_params_default();
-	for (unsigned tg = 0; tg < RTR_TARGET_COUNT; tg++) {
-		for (size_t r = 0, t = 0, v = 0; r < n; r++) {
-			if (val[r])
-				yv[v++] = ys[RTR_TARGET_GAIN][r];
-			else
-				yt[t++] = ys[tg][r];
-		}
-		for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++) {
-			p.l2 = grid[g];
-			struct rtr_lr *m = NULL;
-			if ((rc = rtr_lr_train(Xt, yt, wtt, nt, d, &p, &m)))
-				goto out;
-			for (size_t r = 0, v = 0; r < n; r++)
-				if (val[r])
-					sv[v++] = rtr_lr_predict(m, X + r * d);
-			rtr_lr_free(m);
-			struct rtr_route_stats st;
-			if ((rc = rtr_route_eval(sv, wv, sv_ok, nv, &st)))
-				goto out;
-			/* AUC for the label the router is judged by (gain) */
-			double auc = rtr_auc(sv, yv, nv);
-			if (verbose)
-				fprintf(stderr,
-					"  %-22s target %-26s L2 %-6g validation APGR %.4f "
-					"CPT(50%%) %5.1f%% AUC %.4f\n",
-					what, rtr_target_name(tg), grid[g], st.apgr, st.cpt50 * 100,
-					auc);
-			if (st.apgr > ch->apgr) {
-				*ch = (struct fit_choice){ tg, grid[g], auc, st.apgr, st.cpt50 };
-				memcpy(sbest, sv, nv * sizeof *sv);
+	for (unsigned v = 0; v < RTR_SPLIT_MOD; v++) {
+		size_t nt = 0, nv = 0;
+		for (size_t r = 0; r < n; r++) {
+			if (fold[r] == v) {
+				wv[nv] = wok[r];
+				sv[nv] = sok[r];
+				vrow[nv++] = r;
+			} else {
+				memcpy(Xt + nt * d, X + r * d, d * sizeof *Xt);
+				wtt[nt] = wt[r];
+				wt_ok[nt] = wok[r];
+				st_ok[nt++] = sok[r];
 			}
 		}
+		if (!nv)
+			continue;
+		nfolds++;
+		for (size_t c = 0; c < NCAND; c++) {
+			unsigned t = (unsigned)(c / NGRID);
+			p.l2 = l2_grid[c % NGRID];
+			struct rtr_lr *a = NULL, *b = NULL;
+			if ((rc = rtr_target_train(t, Xt, wt_ok, st_ok, wtt, nt, d, &p, &a, &b)))
+				goto out;
+			for (size_t k = 0; k < nv; k++) {
+				sc[k] = rtr_target_predict(t, a, b, X + vrow[k] * d);
+				oof[c * n + vrow[k]] = sc[k];
+			}
+			rtr_lr_free(a);
+			rtr_lr_free(b);
+			struct rtr_route_stats st;
+			if ((rc = rtr_route_eval(sc, wv, sv, nv, &st)))
+				goto out;
+			apgr[c] += st.apgr;
+			cpt50[c] += st.cpt50;
+		}
 	}
-	rtr_quantiles(sbest, nv, q);
+	if (nfolds < 2) {
+		rc = MX_EINVAL;
+		goto out;
+	}
+	size_t best = 0;
+	for (size_t c = 0; c < NCAND; c++) {
+		apgr[c] /= nfolds;
+		cpt50[c] /= nfolds;
+		if (verbose)
+			fprintf(stderr,
+				"  %-22s target %-26s L2 %-6g mean over %u folds: APGR %.4f "
+				"CPT(50%%) %5.1f%%\n",
+				what, rtr_target_name((unsigned)(c / NGRID)), l2_grid[c % NGRID],
+				nfolds, apgr[c], cpt50[c] * 100);
+		if (apgr[c] > apgr[best])
+			best = c;
+	}
+	*ch = (struct fit_choice){ (unsigned)(best / NGRID), l2_grid[best % NGRID], apgr[best],
+				   cpt50[best] };
+	memcpy(sc, oof + best * n, n * sizeof *sc);
+	rtr_quantiles(sc, n, q);
 	p.l2 = ch->l2;
-	rc = rtr_lr_train(X, ys[ch->target], wt, n, d, &p, best);
+	rc = rtr_target_train(ch->target, X, wok, sok, wt, n, d, &p, lr, disc);
 out:
 	free(Xt);
 	free(wtt);
-	free(yt);
-	free(yv);
-	free(sv);
-	free(sbest);
+	free(wt_ok);
+	free(st_ok);
 	free(wv);
-	free(sv_ok);
+	free(sv);
+	free(oof);
+	free(sc);
+	free(vrow);
 	return rc;
 }
 
@@ -285,38 +305,39 @@ static int parse_share(const char *s, double *out)
 }
 
 /*
- * Fits a router on the subjects i % RTR_SPLIT_MOD != test_rem, choosing on
- * those with i % RTR_SPLIT_MOD == val_rem (fit()): both regressions (the
- * embedding one when dims), their targets, penalties and quantile tables go
- * into *model (its regressions owned by the caller), the choices into cf
+ * Fits a router on the subjects i % RTR_SPLIT_MOD != test_rem, choosing by
+ * cross-validation over their folds (fit()): both scorers (the embedding
+ * one when dims), their targets, penalties, quantile tables and which one
+ * routes (prefer_full: the higher cross-validated APGR) go into *model (its
+ * regressions owned by the caller: free with free_fit), the choices into cf
  * and ce. emb_all holds one embedding per item of m (or NULL). *ntrain and
  * *npos count the training questions and those where the cloud helps.
  */
 static int fit_split(const struct rtr_mmlu *m, const float *emb_all, size_t dims, unsigned test_rem,
-		     unsigned val_rem, bool verbose, struct rtr_model *model, struct fit_choice *cf,
+		     bool verbose, struct rtr_model *model, struct fit_choice *cf,
 		     struct fit_choice *ce, size_t *ntrain, size_t *npos)
 {
-	size_t *idx = malloc(m->n * sizeof *idx), n = 0, nsub = 0;
+	size_t *idx = malloc(m->n * sizeof *idx), n = 0, nsub = 0, cap;
 	size_t *persub = calloc(m->nsubjects, sizeof *persub);
-	unsigned char *ys[RTR_TARGET_COUNT] = { NULL };
-	bool *val = NULL, *wok = NULL, *sok = NULL;
+	unsigned char *fold = NULL;
+	bool *wok = NULL, *sok = NULL;
 	float *wt = NULL, *X = NULL, *Xf = NULL;
 	int rc = MX_ENOMEM;
 	*npos = 0;
+	memset(model, 0, sizeof *model);
+	memset(ce, 0, sizeof *ce);
 	if (!idx || !persub)
 		goto out;
 	for (size_t i = 0; i < m->n; i++)
 		if (!rtr_mmlu_heldout(m->items[i].subject, RTR_SPLIT_MOD, test_rem))
 			idx[n++] = i;
 	*ntrain = n;
-	for (unsigned t = 0; t < RTR_TARGET_COUNT; t++)
-		if (!(ys[t] = malloc(n ? n : 1)))
-			goto out;
-	val = malloc((n ? n : 1) * sizeof *val);
-	wok = malloc((n ? n : 1) * sizeof *wok);
-	sok = malloc((n ? n : 1) * sizeof *sok);
-	wt = malloc((n ? n : 1) * sizeof *wt);
-	if (!val || !wok || !sok || !wt)
+	cap = n ? n : 1;
+	fold = malloc(cap);
+	wok = malloc(cap * sizeof *wok);
+	sok = malloc(cap * sizeof *sok);
+	wt = malloc(cap * sizeof *wt);
+	if (!fold || !wok || !sok || !wt)
 		goto out;
 	for (size_t r = 0; r < n; r++)
 		persub[m->items[idx[r]].subject]++;
@@ -324,33 +345,30 @@ static int fit_split(const struct rtr_mmlu *m, const float *emb_all, size_t dims
 		nsub += persub[s] > 0;
 	for (size_t r = 0; r < n; r++) {
 		const struct rtr_mmlu_item *it = &m->items[idx[r]];
-		ys[RTR_TARGET_GAIN][r] = !it->weak_ok && it->strong_ok;
-		ys[RTR_TARGET_WEAK_WRONG][r] = !it->weak_ok;
 		wok[r] = it->weak_ok;
 		sok[r] = it->strong_ok;
-		*npos += ys[RTR_TARGET_GAIN][r];
-		/* validation: whole subjects, as the held-out test is */
-		val[r] = rtr_mmlu_heldout(it->subject, RTR_SPLIT_MOD, val_rem);
+		*npos += !it->weak_ok && it->strong_ok;
+		fold[r] = (unsigned char)(it->subject % RTR_SPLIT_MOD);
 		/* every subject weighs the same (moral_scenarios and
 		 * professional_law would otherwise be a quarter of the data) */
 		wt[r] = (float)((double)n / (double)nsub / (double)persub[it->subject]);
 	}
-	memset(model, 0, sizeof *model);
-	memset(ce, 0, sizeof *ce);
 	if (!(Xf = build_rows(m, idx, n, NULL, 0)))
 		goto out;
-	if ((rc = fit(Xf, ys, wt, val, wok, sok, n, RTR_NFEAT, verbose, "features only",
-		      &model->feat, model->qfeat, cf)))
+	if ((rc = fit(Xf, wok, sok, wt, fold, n, RTR_NFEAT, verbose, "features only", &model->feat,
+		      &model->feat_disc, model->qfeat, cf)))
 		goto out;
 	model->target_feat = cf->target;
 	if (dims) {
 		rc = MX_ENOMEM;
 		if (!(X = build_rows(m, idx, n, emb_all, dims)))
 			goto out;
-		if ((rc = fit(X, ys, wt, val, wok, sok, n, dims + RTR_NFEAT, verbose,
-			      "embedding + features", &model->full, model->qfull, ce)))
+		if ((rc = fit(X, wok, sok, wt, fold, n, dims + RTR_NFEAT, verbose,
+			      "embedding + features", &model->full, &model->full_disc,
+			      model->qfull, ce)))
 			goto out;
 		model->target_full = ce->target;
+		model->prefer_full = ce->apgr > cf->apgr;
 	}
 	model->nfeat = RTR_NFEAT;
 	model->embed_dims = dims;
@@ -360,15 +378,22 @@ static int fit_split(const struct rtr_mmlu *m, const float *emb_all, size_t dims
 out:
 	free(idx);
 	free(persub);
-	for (unsigned t = 0; t < RTR_TARGET_COUNT; t++)
-		free(ys[t]);
-	free(val);
+	free(fold);
 	free(wok);
 	free(sok);
 	free(wt);
 	free(X);
 	free(Xf);
 	return rc;
+}
+
+static void free_fit(struct rtr_model *model)
+{
+	rtr_lr_free(model->feat);
+	rtr_lr_free(model->feat_disc);
+	rtr_lr_free(model->full);
+	rtr_lr_free(model->full_disc);
+	model->feat = model->feat_disc = model->full = model->full_disc = NULL;
 }
 
 /* Embeds the questions of m into emb_all (one row per item): those of the
@@ -408,39 +433,39 @@ out:
 	return rc;
 }
 
-/* Cross-validation over subject folds: each fold f of the subjects
+/* Nested cross-validation over subject folds: each fold f of the subjects
  * (i % RTR_SPLIT_MOD == f) is held out in turn, the router fitted on the
- * others with validation fold (f + 2) % RTR_SPLIT_MOD (fold 1 is the split
- * of 'memex router train' and 'memex eval router'), and scored on fold f. */
+ * others (its choices made by cross-validation over those folds alone, as
+ * 'memex router train' makes them; fold 1 is the split of 'memex router
+ * train' and 'memex eval router'), and scored on fold f. */
 static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t dims)
 {
-	double *sfull = malloc(m->n * sizeof *sfull), *sfeat = malloc(m->n * sizeof *sfeat);
+	double *s[3] = { malloc(m->n * sizeof(double)), malloc(m->n * sizeof(double)),
+			 malloc(m->n * sizeof(double)) };
 	bool *wok = malloc(m->n * sizeof *wok), *sok = malloc(m->n * sizeof *sok);
-	double sum[2][3] = { { 0 } };
+	double sum[3][3] = { { 0 } };
 	int ret = CLI_ERR;
-	if (!sfull || !sfeat || !wok || !sok) {
+	if (!s[0] || !s[1] || !s[2] || !wok || !sok) {
 		cli_error("out of memory");
 		goto out;
 	}
-	printf("cross-validation over %u subject folds (fold f: subjects i %% %u == f held "
-	       "out, validation (f + 2) %% %u)\n",
-	       RTR_SPLIT_MOD, RTR_SPLIT_MOD, RTR_SPLIT_MOD);
-	printf("(target and L2: those chosen for the %s regression; gain: the weak "
-	       "model wrong and the strong one right)\n",
-	       dims ? "embedding + features" : "features-only");
-	printf("%-5s %9s %-11s %-6s %-27s   %-27s\n", "fold", "questions", "target", "L2",
-	       dims ? "embedding + features" : "", "features only");
-	printf("%-5s %9s %-11s %-6s %9s %9s %7s   %9s %9s %7s\n", "", "", "", "", "CPT(50%)",
-	       "CPT(80%)", "APGR", "CPT(50%)", "CPT(80%)", "APGR");
+	printf("nested cross-validation over %u subject folds (fold f: subjects i %% %u == f "
+	       "held out; choices by cross-validation over the other folds)\n",
+	       RTR_SPLIT_MOD, RTR_SPLIT_MOD);
+	printf("%-5s %9s  %-40s %-22s   %-22s   %-22s\n", "fold", "questions",
+	       "the router (chosen scorer, target, L2)", "the router", "embedding + features",
+	       "features only");
+	printf("%-5s %9s  %-40s", "", "", "");
+	for (int a = 0; a < 3; a++)
+		printf(" %6s %6s %6s   ", "CPT50", "CPT80", "APGR");
+	printf("\n");
 	for (unsigned f = 0; f < RTR_SPLIT_MOD; f++) {
 		struct rtr_model model;
 		struct fit_choice cf, ce;
 		size_t ntrain, npos, n = 0;
-		int rc = fit_split(m, emb_all, dims, f, (f + 2) % RTR_SPLIT_MOD, false, &model, &cf,
-				   &ce, &ntrain, &npos);
+		int rc = fit_split(m, emb_all, dims, f, false, &model, &cf, &ce, &ntrain, &npos);
 		if (rc) {
-			rtr_lr_free(model.feat);
-			rtr_lr_free(model.full);
+			free_fit(&model);
 			cli_error("fold %u: %s", f, mx_strerror(rc));
 			goto out;
 		}
@@ -448,47 +473,52 @@ static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t
 			const struct rtr_mmlu_item *it = &m->items[i];
 			if (!rtr_mmlu_heldout(it->subject, RTR_SPLIT_MOD, f))
 				continue;
-			const char *kind;
-			sfeat[n] = rtr_model_score(&model, it->prompt, NULL, 0, &kind);
-			sfull[n] = dims ? rtr_model_score(&model, it->prompt, emb_all + i * dims,
-							  dims, &kind)
-					: 0;
+			const float *e = dims ? emb_all + i * dims : NULL;
+			s[1][n] = dims ? rtr_model_score_part(&model, true, it->prompt, e, dims) : 0;
+			s[2][n] = rtr_model_score_part(&model, false, it->prompt, NULL, 0);
+			s[0][n] = model.prefer_full ? s[1][n] : s[2][n];
 			wok[n] = it->weak_ok;
 			sok[n++] = it->strong_ok;
 		}
-		rtr_lr_free(model.feat);
-		rtr_lr_free(model.full);
-		struct rtr_route_stats sf, se = { 0 };
-		if (rtr_route_eval(sfeat, wok, sok, n, &sf) ||
-		    (dims && rtr_route_eval(sfull, wok, sok, n, &se))) {
-			cli_error("fold %u: the strong model is no better than the weak one", f);
-			goto out;
-		}
-		const struct fit_choice *shown = dims ? &ce : &cf;
-		printf("%-5u %9zu %-11s %-6g ", f, n,
-		       shown->target == RTR_TARGET_GAIN ? "gain" : "weak wrong", shown->l2);
-		if (dims)
-			printf("%8.1f%% %8.1f%% %7.4f   ", se.cpt50 * 100, se.cpt80 * 100, se.apgr);
-		else
-			printf("%27s   ", "");
-		printf("%8.1f%% %8.1f%% %7.4f\n", sf.cpt50 * 100, sf.cpt80 * 100, sf.apgr);
-		double v[2][3] = { { se.cpt50, se.cpt80, se.apgr },
-				   { sf.cpt50, sf.cpt80, sf.apgr } };
-		for (int a = 0; a < 2; a++)
+		free_fit(&model);
+		struct rtr_route_stats st[3] = { { 0 } };
+		for (int a = 0; a < 3; a++)
+			if ((a != 1 || dims) && rtr_route_eval(s[a], wok, sok, n, &st[a])) {
+				cli_error("fold %u: the strong model is no better than the weak one",
+					  f);
+				goto out;
+			}
+		const struct fit_choice *ch = model.prefer_full ? &ce : &cf;
+		char what[64];
+		snprintf(what, sizeof what, "%s, %s, %g",
+			 model.prefer_full ? "embedding" : "features", rtr_target_name(ch->target),
+			 ch->l2);
+		printf("%-5u %9zu  %-40s", f, n, what);
+		for (int a = 0; a < 3; a++) {
+			if (a == 1 && !dims)
+				printf(" %22s   ", "");
+			else
+				printf(" %5.1f%% %5.1f%% %6.3f   ", st[a].cpt50 * 100,
+				       st[a].cpt80 * 100, st[a].apgr);
+			double v[3] = { st[a].cpt50, st[a].cpt80, st[a].apgr };
 			for (int k = 0; k < 3; k++)
-				sum[a][k] += v[a][k] / RTR_SPLIT_MOD;
+				sum[a][k] += v[k] / RTR_SPLIT_MOD;
+		}
+		printf("\n");
 	}
-	printf("%-5s %9s %-11s %-6s ", "mean", "", "", "");
-	if (dims)
-		printf("%8.1f%% %8.1f%% %7.4f   ", sum[0][0] * 100, sum[0][1] * 100, sum[0][2]);
-	else
-		printf("%27s   ", "");
-	printf("%8.1f%% %8.1f%% %7.4f\n", sum[1][0] * 100, sum[1][1] * 100, sum[1][2]);
-	printf("random routing: CPT(50%%) 50%%, CPT(80%%) 80%%, APGR 0.5 (expected)\n");
+	printf("%-5s %9s  %-40s", "mean", "", "");
+	for (int a = 0; a < 3; a++) {
+		if (a == 1 && !dims)
+			printf(" %22s   ", "");
+		else
+			printf(" %5.1f%% %5.1f%% %6.3f   ", sum[a][0] * 100, sum[a][1] * 100,
+			       sum[a][2]);
+	}
+	printf("\nrandom routing: CPT(50%%) 50%%, CPT(80%%) 80%%, APGR 0.5 (expected)\n");
 	ret = CLI_OK;
 out:
-	free(sfull);
-	free(sfeat);
+	for (int a = 0; a < 3; a++)
+		free(s[a]);
 	free(wok);
 	free(sok);
 	return ret;
@@ -557,12 +587,11 @@ static int router_train(struct cli *c, int argc, char **argv)
 		ret = cross_validate(&m, emb, dims);
 		goto out;
 	}
-	if ((rc = fit_split(&m, emb, dims, RTR_SPLIT_REM, VAL_REM, c->verbose, &model, &cf, &ce, &n,
+	if ((rc = fit_split(&m, emb, dims, RTR_SPLIT_REM, c->verbose, &model, &cf, &ce, &n,
 			    &npos))) {
 		if (rc == MX_EINVAL)
 			cli_error("cannot train: the strong model is no better than the weak one "
-				  "on the validation subjects (i %% %u == %u)",
-				  RTR_SPLIT_MOD, VAL_REM);
+				  "on a fold of the training subjects");
 		else
 			cli_error("cannot train: %s", mx_strerror(rc));
 		goto out;
@@ -584,14 +613,16 @@ static int router_train(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	printf("router model: %s\n", out);
-	printf("  features only:          predicts %s (L2 %g): validation APGR %.4f, "
-	       "CPT(50%%) %.1f%%, AUC %.4f\n",
-	       rtr_target_name(cf.target), cf.l2, cf.apgr, cf.cpt50 * 100, cf.auc);
+	printf("  cross-validated over the training subjects' folds (mean):\n");
+	printf("  %s features only:        predicts %s (L2 %g): APGR %.4f, CPT(50%%) %.1f%%\n",
+	       model.prefer_full ? " " : "*", rtr_target_name(cf.target), cf.l2, cf.apgr,
+	       cf.cpt50 * 100);
 	if (e)
-		printf("  embedding + features:   predicts %s (L2 %g): validation APGR %.4f, "
-		       "CPT(50%%) %.1f%%, AUC %.4f, embedder %s\n",
-		       rtr_target_name(ce.target), ce.l2, ce.apgr, ce.cpt50 * 100, ce.auc,
-		       eng_embedder_name(e));
+		printf("  %s embedding + features: predicts %s (L2 %g): APGR %.4f, CPT(50%%) "
+		       "%.1f%%, embedder %s\n",
+		       model.prefer_full ? "*" : " ", rtr_target_name(ce.target), ce.l2, ce.apgr,
+		       ce.cpt50 * 100, eng_embedder_name(e));
+	printf("  (* routes: the higher APGR)\n");
 	printf("  escalates %.0f%% of questions (memex router calibrate --share X)\n", share * 100);
 	printf("  %.1f s\n", cli_now() - t0);
 	ret = CLI_OK;
@@ -599,8 +630,7 @@ static int router_train(struct cli *c, int argc, char **argv)
 oom:
 	cli_error("out of memory");
 out:
-	rtr_lr_free(model.feat);
-	rtr_lr_free(model.full);
+	free_fit(&model);
 	free(emb);
 	eng_embedder_close(e);
 	rtr_mmlu_free(&m);
@@ -655,12 +685,13 @@ static int router_calibrate(struct cli *c, int argc, char **argv)
 		cli_error("%s", err);
 		ret = CLI_ERR;
 	} else {
-		printf("%s: escalates %.1f%% of questions: threshold %.4f (features only "
-		       "%.4f)\n",
-		       path, share * 100,
-		       m->full ? rtr_quantile_threshold(m->qfull, share)
-			       : rtr_quantile_threshold(m->qfeat, share),
-		       rtr_quantile_threshold(m->qfeat, share));
+		printf("%s: escalates %.1f%% of questions: threshold %.4f", path, share * 100,
+		       rtr_quantile_threshold(m->full && m->prefer_full ? m->qfull : m->qfeat,
+					      share));
+		if (m->full && m->prefer_full)
+			printf(" (without the embedder: %.4f)",
+			       rtr_quantile_threshold(m->qfeat, share));
+		printf("\n");
 		if (c->cfg.router_share >= 0 || !isnan(c->cfg.router_threshold))
 			cli_warn("the configuration's router_escalate_share or router_threshold "
 				 "overrides this");
@@ -693,7 +724,7 @@ static int router_info(struct cli *c, int argc, char **argv)
 	if (load_model(c, path, &m))
 		return CLI_ERR;
 	double share = c->cfg.router_share >= 0 ? c->cfg.router_share : m->share;
-	const double *q = m->full ? m->qfull : m->qfeat;
+	const double *q = m->full && m->prefer_full ? m->qfull : m->qfeat;
 	double thr = !isnan(c->cfg.router_threshold) ? c->cfg.router_threshold
 						     : rtr_quantile_threshold(q, share);
 	if (json) {
@@ -709,6 +740,10 @@ static int router_info(struct cli *c, int argc, char **argv)
 		json_object_object_add(
 			o, "target_embedding",
 			m->full ? json_object_new_string(rtr_target_name(m->target_full)) : NULL);
+		json_object_object_add(o, "routes_with",
+				       json_object_new_string(m->full && m->prefer_full
+								      ? "embedding+features"
+								      : "features"));
 		json_object_object_add(o, "share", json_object_new_double(share));
 		json_object_object_add(o, "threshold", json_object_new_double(thr));
 		json_object_object_add(o, "policy",
@@ -717,11 +752,13 @@ static int router_info(struct cli *c, int argc, char **argv)
 		cli_json_print(o);
 	} else {
 		printf("router model: %s\n", path);
-		printf("  regressions: features (%zu), predicts %s\n", m->nfeat,
+		bool pf = m->full && m->prefer_full;
+		printf("  scorers:     %sfeatures (%zu), predicts %s\n", pf ? "  " : "* ", m->nfeat,
 		       rtr_target_name(m->target_feat));
 		if (m->full)
-			printf("               embedding + features, predicts %s\n",
-			       rtr_target_name(m->target_full));
+			printf("               %sembedding + features, predicts %s\n",
+			       pf ? "* " : "  ", rtr_target_name(m->target_full));
+		printf("               (* routes: the better in training's cross-validation)\n");
 		if (m->full)
 			printf("  embedder:    %s (%zu dims)\n", m->fingerprint, m->embed_dims);
 		printf("  held out:    MMLU subjects i %% %u == %u\n", m->split_mod, m->split_rem);

@@ -297,7 +297,7 @@ int cli_route(struct cli *c, struct store *st, const char *question, const struc
 	int lrc = rtr_model_load(path, &model, err, sizeof err);
 	if (lrc && lrc != MX_ENOTFOUND)
 		cli_warn("router model not used: %s", err);
-	if (model && model->full && rp->embedder &&
+	if (model && model->full && model->prefer_full && rp->embedder &&
 	    strcmp(model->fingerprint, eng_embedder_fingerprint(rp->embedder)))
 		cli_warn("the router model was trained with another embedder: its embedding "
 			 "part is not used (run 'memex router train')");

@@ -3,6 +3,7 @@
  * arbiter.h for the order and README.md for the numbers).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,7 +118,9 @@ static void stem(char *w)
 static const char *const feature_names[RTR_NFEAT] = {
 	"log_chars",	"log_words",	 "mean_word_len", "long_words",	   "digits",
 	"math_symbols", "log_numbers",	 "capitals",	  "compute_words", "reason_words",
-	"negation",	"log_sentences", "code_symbols",  "quotes",
+	"negation",	"log_sentences", "code_symbols",  "quotes",	   "log_stem",
+	"log_option",	"numeric_options", "option_spread", "which_following", "statements",
+	"paired_verdicts",
 };
 
 const char *rtr_feature_name(int i)
@@ -134,6 +137,57 @@ static const char *const reason_words[] = { "why",     "how",	   "explain", "pro
 					    "because", "conclude", "best",    NULL };
 static const char *const negation_words[] = { "not",	   "except", "least", "false",
 					      "incorrect", "never",  "none",  NULL };
+
+/* Whether the text contains needle, ASCII letters compared without case. */
+static bool contains_nocase(const char *text, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (const char *s = text; *s; s++) {
+		size_t k = 0;
+		while (k < n && s[k] && lower(s[k]) == needle[k])
+			k++;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+/* The multiple-choice features: options are lines that begin "X." with X
+ * a capital A, B, C, ... in order, after a stem. */
+static void option_features(const char *text, float out[RTR_NFEAT])
+{
+	const char *first = NULL;
+	for (const char *s = text; *s; s++)
+		if (*s == '\n' && s[1] == 'A' && s[2] == '.') {
+			first = s + 1;
+			break;
+		}
+	out[RTR_F_WHICH_FOLLOWING] = contains_nocase(text, "which of the following");
+	out[RTR_F_STATEMENTS] = strstr(text, "Statement 1") != NULL;
+	out[RTR_F_PAIRED_VERDICTS] = strstr(text, "Wrong, ") || strstr(text, "True, True") ||
+				     strstr(text, "False, False");
+	if (!first)
+		return;
+	size_t nopt = 0, total = 0, longest = 0, shortest = SIZE_MAX, numeric = 0;
+	char want = 'A';
+	for (const char *o = first; o && o[0] == want && o[1] == '.' && want <= 'Z'; want++) {
+		const char *e = strchr(o, '\n');
+		size_t len = e ? (size_t)(e - o) : strlen(o), digits = 0;
+		len = len >= 2 ? len - 2 : 0;
+		for (size_t k = 0; k < len; k++)
+			digits += o[2 + k] >= '0' && o[2 + k] <= '9';
+		nopt++;
+		total += len;
+		longest = len > longest ? len : longest;
+		shortest = len < shortest ? len : shortest;
+		numeric += digits * 3 > len;
+		o = e ? e + 1 : NULL;
+	}
+	out[RTR_F_LOG_STEM] = (float)log1p((double)(first - 1 - text));
+	out[RTR_F_LOG_OPTION] = (float)log1p((double)total / (double)nopt);
+	out[RTR_F_NUMERIC_OPTION] = (float)((double)numeric / (double)nopt);
+	out[RTR_F_OPTION_SPREAD] = (float)(log1p((double)longest) - log1p((double)shortest));
+}
 
 void rtr_text_features(const char *text, float out[RTR_NFEAT])
 {
@@ -195,6 +249,7 @@ void rtr_text_features(const char *text, float out[RTR_NFEAT])
 	out[RTR_F_LOG_SENTENCES] = (float)log1p((double)sentences);
 	out[RTR_F_CODE] = (float)((double)code / b);
 	out[RTR_F_QUOTES] = (float)log1p((double)quotes);
+	option_features(text, out);
 }
 
 /* ---- policy ------------------------------------------------------------------- */
@@ -440,25 +495,39 @@ size_t rtr_name_candidates(const char *question, char (*out)[48], size_t max)
 
 /* ---- the learned score ------------------------------------------------------------ */
 
+double rtr_model_score_part(const struct rtr_model *m, bool full, const char *question,
+			    const float *emb, size_t dims)
+{
+	float x[RTR_LR_MAX_DIMS];
+	if (m->nfeat != RTR_NFEAT)
+		return NAN;
+	if (!full) {
+		rtr_text_features(question, x);
+		return rtr_target_predict(m->target_feat, m->feat, m->feat_disc, x);
+	}
+	if (!emb || !m->full || dims != m->embed_dims || dims + RTR_NFEAT > RTR_LR_MAX_DIMS)
+		return NAN;
+	memcpy(x, emb, dims * sizeof *x);
+	rtr_text_features(question, x + dims);
+	return rtr_target_predict(m->target_full, m->full, m->full_disc, x);
+}
+
 double rtr_model_score(const struct rtr_model *m, const char *question, const float *emb,
 		       size_t dims, const char **kind)
 {
-	float f[RTR_NFEAT];
-	rtr_text_features(question, f);
-	if (emb && m->full && dims == m->embed_dims && m->nfeat == RTR_NFEAT &&
-	    dims + RTR_NFEAT <= RTR_LR_MAX_DIMS) {
-		float x[RTR_LR_MAX_DIMS];
-		memcpy(x, emb, dims * sizeof *x);
-		memcpy(x + dims, f, sizeof f);
-		*kind = "embedding+features";
-		return rtr_lr_predict(m->full, x);
-	}
-	*kind = "features";
 	if (m->nfeat != RTR_NFEAT) {
 		*kind = "none";
 		return 0;
 	}
-	return rtr_lr_predict(m->feat, f);
+	if (m->prefer_full) {
+		double s = rtr_model_score_part(m, true, question, emb, dims);
+		if (!isnan(s)) {
+			*kind = "embedding+features";
+			return s;
+		}
+	}
+	*kind = "features";
+	return rtr_model_score_part(m, false, question, NULL, 0);
 }
 
 /* ---- the decision ------------------------------------------------------------------- */
@@ -536,7 +605,7 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 	/* the learned score, looked at whatever happens (for --explain) */
 	if (p->model) {
 		const float *emb = in->embedding;
-		if (emb && p->model->full &&
+		if (emb && p->model->full && p->model->prefer_full &&
 		    (!in->fingerprint || strcmp(in->fingerprint, p->model->fingerprint))) {
 			ex->reasons |= RTR_R_MODEL_REFUSED;
 			emb = NULL;

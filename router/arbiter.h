@@ -20,9 +20,9 @@
  *      chat model the question goes out (when the caller does not say what
  *      the local answer did, when the passages do not cover its content
  *      words); with one, the learned score from lr.h (P(the local model is
- *      wrong), or P(wrong where the cloud is right): the model's target) is
- *      compared with the threshold (set by the share of questions to
- *      escalate).
+ *      wrong), P(wrong where the cloud is right), or the expected gain in
+ *      accuracy: the model's target) is compared with the threshold (set by
+ *      the share of questions to escalate).
  *
  * Only the question (sanitized by the caller) is ever sent; retrieved
  * passages never are. The arbiter knows nothing of the store, the network or
@@ -54,6 +54,15 @@ enum rtr_feature {
 	RTR_F_LOG_SENTENCES, /* log(1 + sentence ends) */
 	RTR_F_CODE,	     /* share of bytes among { } ; [ ] _ */
 	RTR_F_QUOTES,	     /* quotation marks */
+	/* the shape of a multiple-choice question (zero without options: lines
+	 * "A. ...", "B. ..." after the stem) */
+	RTR_F_LOG_STEM,	      /* log(1 + bytes before the first option) */
+	RTR_F_LOG_OPTION,     /* log(1 + mean option length) */
+	RTR_F_NUMERIC_OPTION, /* share of options mostly digits */
+	RTR_F_OPTION_SPREAD,  /* log(1 + longest) - log(1 + shortest option) */
+	RTR_F_WHICH_FOLLOWING, /* "which of the following" */
+	RTR_F_STATEMENTS,      /* "Statement 1" forms */
+	RTR_F_PAIRED_VERDICTS, /* options that pair verdicts: "True, False", "Wrong, Not wrong" */
 	RTR_NFEAT
 };
 /* Fills out[RTR_NFEAT] from a question (UTF-8, any length). */
@@ -163,11 +172,18 @@ struct rtr_explain {
 /* Decides. Never fails; ex is filled completely. */
 void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct rtr_explain *ex);
 
-/* The learned score of a question alone (the eval): with the embedding when
- * emb is non-NULL and the model has an embedding regression of dims, else
- * features only. *kind says which ("embedding+features" or "features"). */
+/* The learned score of a question alone (the eval): with the embedding
+ * scorer when the model prefers it (prefer_full), emb is non-NULL and the
+ * model has an embedding regression of dims, else with the features one.
+ * *kind says which ("embedding+features", "features", or "none" with 0 for
+ * a model of another feature count). */
 double rtr_model_score(const struct rtr_model *m, const char *question, const float *emb,
 		       size_t dims, const char **kind);
+/* The score of one scorer whatever the model prefers: full (the embedding
+ * one, which needs emb of the model's dims) or the features one. NaN when
+ * it cannot be used. */
+double rtr_model_score_part(const struct rtr_model *m, bool full, const char *question,
+			    const float *emb, size_t dims);
 
 /* The words of a question that could be names (three letters or more, not
  * a common word), lower-cased, at most max of them, into out; their count. */

@@ -215,6 +215,67 @@ out:
 	return rc;
 }
 
+/* ---- targets ------------------------------------------------------------ */
+
+int rtr_target_train(unsigned t, const float *X, const bool *wok, const bool *sok, const float *wt,
+		     size_t n, size_t d, const struct rtr_lr_params *p, struct rtr_lr **lr,
+		     struct rtr_lr **disc)
+{
+	*lr = NULL;
+	*disc = NULL;
+	if (t >= RTR_TARGET_COUNT || d == 0 || d > RTR_LR_MAX_DIMS)
+		return MX_EINVAL;
+	unsigned char *y = malloc(n ? n : 1);
+	if (!y)
+		return MX_ENOMEM;
+	int rc = 0;
+	if (t != RTR_TARGET_EXPECTED_GAIN) {
+		for (size_t i = 0; i < n; i++)
+			y[i] = t == RTR_TARGET_GAIN ? !wok[i] && sok[i] : !wok[i];
+		rc = rtr_lr_train(X, y, wt, n, d, p, lr);
+		free(y);
+		return rc;
+	}
+	/* P(disagree) on every row; P(strong right) on the rows that disagree */
+	size_t nd = 0;
+	for (size_t i = 0; i < n; i++) {
+		y[i] = wok[i] != sok[i];
+		nd += y[i];
+	}
+	float *Xd = malloc((nd ? nd : 1) * d * sizeof *Xd), *wd = malloc((nd ? nd : 1) * sizeof *wd);
+	unsigned char *yd = malloc(nd ? nd : 1);
+	if (!Xd || !wd || !yd) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0, k = 0; i < n; i++)
+		if (y[i]) {
+			memcpy(Xd + k * d, X + i * d, d * sizeof *Xd);
+			wd[k] = wt ? wt[i] : 1;
+			yd[k++] = sok[i];
+		}
+	if ((rc = rtr_lr_train(X, y, wt, n, d, p, disc)) ||
+	    (rc = rtr_lr_train(Xd, yd, wd, nd, d, p, lr))) {
+		rtr_lr_free(*disc);
+		*disc = NULL;
+	}
+out:
+	free(y);
+	free(Xd);
+	free(wd);
+	free(yd);
+	return rc;
+}
+
+double rtr_target_predict(unsigned t, const struct rtr_lr *lr, const struct rtr_lr *disc,
+			  const float *x)
+{
+	double q = rtr_lr_predict(lr, x);
+	if (t == RTR_TARGET_EXPECTED_GAIN && disc)
+		return rtr_lr_predict(disc, x) * (2 * q - 1);
+	return q;
+}
+
 /* ---- quantiles ---------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -291,9 +352,13 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 	struct mx_buf b;
 	mx_buf_init(&b, RTR_MODEL_MAX_BYTES);
 	size_t fplen = strnlen(m->fingerprint, sizeof m->fingerprint);
+	bool eg_feat = m->target_feat == RTR_TARGET_EXPECTED_GAIN;
+	bool eg_full = m->full && m->target_full == RTR_TARGET_EXPECTED_GAIN;
 	if (!m->feat || m->feat->d != m->nfeat || m->target_feat >= RTR_TARGET_COUNT ||
 	    m->target_full >= RTR_TARGET_COUNT ||
-	    (m->full && m->full->d != m->embed_dims + m->nfeat) || (!m->full && m->embed_dims)) {
+	    (m->full && m->full->d != m->embed_dims + m->nfeat) || (!m->full && m->embed_dims) ||
+	    (eg_feat && (!m->feat_disc || m->feat_disc->d != m->nfeat)) ||
+	    (eg_full && (!m->full_disc || m->full_disc->d != m->full->d))) {
 		rtr_seterr(err, errsz, "an incomplete router model");
 		return MX_EINVAL;
 	}
@@ -302,13 +367,15 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 	    (rc = put_u32(&b, (uint32_t)m->embed_dims)) || (rc = put_u32(&b, (uint32_t)fplen)) ||
 	    (rc = mx_buf_append(&b, m->fingerprint, fplen)) || (rc = put_u32(&b, m->split_mod)) ||
 	    (rc = put_u32(&b, m->split_rem)) || (rc = put_f64(&b, m->share)) ||
-	    (rc = put_u32(&b, m->target_feat)) || (rc = put_u32(&b, m->target_full)))
+	    (rc = put_u32(&b, m->target_feat)) || (rc = put_u32(&b, m->target_full)) ||
+	    (rc = put_u32(&b, m->prefer_full && m->full)))
 		goto fail_buf;
 	for (int i = 0; !rc && i < RTR_NQ; i++)
 		rc = put_f64(&b, m->qfeat[i]);
 	for (int i = 0; !rc && i < RTR_NQ; i++)
 		rc = put_f64(&b, m->qfull[i]);
-	if (rc || (rc = put_lr(&b, m->feat)) || (m->full && (rc = put_lr(&b, m->full))))
+	if (rc || (rc = put_lr(&b, m->feat)) || (eg_feat && (rc = put_lr(&b, m->feat_disc))) ||
+	    (m->full && (rc = put_lr(&b, m->full))) || (eg_full && (rc = put_lr(&b, m->full_disc))))
 		goto fail_buf;
 
 	size_t plen = strlen(path);
@@ -437,7 +504,7 @@ static int get_lr(struct reader *r, size_t want, struct rtr_lr **out)
 const char *rtr_target_name(unsigned t)
 {
 	static const char *const names[RTR_TARGET_COUNT] = { "weak wrong, strong right",
-							     "weak wrong" };
+							     "weak wrong", "expected gain" };
 	return t < RTR_TARGET_COUNT ? names[t] : "?";
 }
 
@@ -446,7 +513,9 @@ void rtr_model_free(struct rtr_model *m)
 	if (!m)
 		return;
 	rtr_lr_free(m->feat);
+	rtr_lr_free(m->feat_disc);
 	rtr_lr_free(m->full);
+	rtr_lr_free(m->full_disc);
 	free(m);
 }
 
@@ -496,19 +565,27 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	m->share = get_f64(&r);
 	m->target_feat = get_u32(&r);
 	m->target_full = get_u32(&r);
+	uint32_t prefer = get_u32(&r);
+	m->prefer_full = prefer == 1;
 	for (int i = 0; i < RTR_NQ; i++)
 		m->qfeat[i] = get_f64(&r);
 	for (int i = 0; i < RTR_NQ; i++)
 		m->qfull[i] = get_f64(&r);
 	if (r.bad || !(m->share >= 0 && m->share <= 1) || m->split_mod > 1000 ||
 	    m->target_feat >= RTR_TARGET_COUNT || m->target_full >= RTR_TARGET_COUNT ||
-	    (!m->embed_dims && m->target_full) || (m->split_mod && m->split_rem >= m->split_mod)) {
+	    (!m->embed_dims && m->target_full) || (m->split_mod && m->split_rem >= m->split_mod) ||
+	    prefer > 1 || (prefer && !m->embed_dims)) {
 		rc = MX_ECORRUPT;
 		goto bad;
 	}
 	if ((rc = get_lr(&r, m->nfeat, &m->feat)))
 		goto bad;
+	if (m->target_feat == RTR_TARGET_EXPECTED_GAIN && (rc = get_lr(&r, m->nfeat, &m->feat_disc)))
+		goto bad;
 	if (m->embed_dims && (rc = get_lr(&r, m->embed_dims + m->nfeat, &m->full)))
+		goto bad;
+	if (m->embed_dims && m->target_full == RTR_TARGET_EXPECTED_GAIN &&
+	    (rc = get_lr(&r, m->embed_dims + m->nfeat, &m->full_disc)))
 		goto bad;
 	if (r.left) {
 		rc = MX_ECORRUPT;

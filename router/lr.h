@@ -2,35 +2,43 @@
  * lr.h - the arbiter's learned component: logistic regression over
  * standardised features, and the small file that holds a trained router.
  *
- * A router scores how much escalating a question is worth: each regression
- * predicts either P(the local, weaker, model is wrong) or P(it is wrong where
- * the cloud, stronger, model is right) (enum rtr_target, chosen in training
- * by routing on validation subjects).
- * Two regressions are kept: one over the query embedding and the hand-made
- * features (used when the embedder that trained it is present), one over the
- * hand-made features alone (used without an embedder). Weights are for
- * standardised inputs: z_i = (x_i - mean_i) / scale_i; p = sigmoid(b + w.z).
+ * A router scores how much escalating a question is worth. What a
+ * regression predicts is its target (enum rtr_target, chosen in training by
+ * cross-validation over the training subjects): P(the local, weaker, model
+ * is wrong), P(it is wrong where the cloud, stronger, model is right), or
+ * the expected gain E[strong right - weak right] = P(they disagree) *
+ * (2 P(the strong one is right | they disagree) - 1), from two regressions.
+ * Two scorers are kept: one over the query embedding and the hand-made
+ * features (usable when the embedder that trained it is present), one over
+ * the hand-made features alone; `prefer_full` says which routed better in
+ * that cross-validation. Weights are for standardised inputs:
+ * z_i = (x_i - mean_i) / scale_i; p = sigmoid(b + w.z).
  *
  * File format (all integers little-endian u32, reals little-endian IEEE
  * binary64), created 0600, at most RTR_MODEL_MAX_BYTES:
  *
  *   "MXROUTER"                     8-byte magic
- *   version                        1
+ *   version                        3
  *   nfeat                          hand-made features (RTR_NFEAT of the writer)
  *   embed_dims                     0 when there is no embedding regression
  *   fp_len, fp[fp_len]             embedder fingerprint (eng_embedder_fingerprint)
  *   split_mod, split_rem           subjects i (sorted) with i % mod == rem
  *                                  were held out of training (0, 0: none)
  *   share                          share of questions to escalate (0..1)
- *   target_feat, target_full       what each regression predicts (enum
+ *   target_feat, target_full       what each scorer predicts (enum
  *                                  rtr_target; target_full 0 without embedding)
- *   qfeat[RTR_NQ], qfull[RTR_NQ]   score quantiles 0%, 1%, .. 100% on the
- *                                  validation rows (qfull zero without embedding)
+ *   prefer_full                    1: route with the embedding scorer when
+ *                                  it can be used; 0: with the features one
+ *   qfeat[RTR_NQ], qfull[RTR_NQ]   score quantiles 0%, 1%, .. 100% on
+ *                                  questions the scorer did not see (qfull
+ *                                  zero without embedding)
  *   lr feat: d, mean[d], scale[d], w[d], b        d = nfeat
+ *   lr feat_disc: the same, only when target_feat is the expected gain
  *   lr full: (only when embed_dims > 0) same with d = embed_dims + nfeat
+ *   lr full_disc: the same, only when target_full is the expected gain
  *
  * A file of another version, feature count or a damaged one is refused
- * (version 1 files, which had no targets: MX_ENEWER, "train again").
+ * (older versions: MX_ENEWER, "train again").
  */
 #ifndef MX_RTR_LR_H
 #define MX_RTR_LR_H
@@ -39,7 +47,7 @@
 #include <stddef.h>
 
 #define RTR_MODEL_MAX_BYTES ((size_t)4 << 20)
-#define RTR_MODEL_VERSION   2u /* 2: the targets; 1 is refused */
+#define RTR_MODEL_VERSION   3u /* 3: the expected gain; 1 and 2 are refused */
 #define RTR_NQ		    101
 #define RTR_LR_MAX_DIMS	    8192
 
@@ -68,11 +76,26 @@ void rtr_lr_free(struct rtr_lr *m); /* NULL is fine */
 
 /* What a regression predicts (its label in training). */
 enum rtr_target {
-	RTR_TARGET_GAIN = 0,	   /* the weak model wrong and the strong one right */
-	RTR_TARGET_WEAK_WRONG = 1, /* the weak model wrong (its own difficulty) */
+	RTR_TARGET_GAIN = 0,	      /* the weak model wrong and the strong one right */
+	RTR_TARGET_WEAK_WRONG = 1,    /* the weak model wrong (its own difficulty) */
+	RTR_TARGET_EXPECTED_GAIN = 2, /* E[strong right - weak right], -1..1 */
 	RTR_TARGET_COUNT
 };
 const char *rtr_target_name(unsigned t); /* static; "?" when out of range */
+
+/* Trains a scorer for target t on n rows of d floats (X row-major) whose
+ * weak and strong models were right or not (wok, sok), with row weights wt
+ * (NULL: all 1). *lr is the regression; *disc, for the expected gain only
+ * (else NULL), P(the two disagree), and then *lr is P(the strong one right)
+ * fitted on the rows where they disagree. Both new (rtr_lr_free). Errors as
+ * rtr_lr_train (MX_EINVAL also when fewer than 2 rows disagree). */
+int rtr_target_train(unsigned t, const float *X, const bool *wok, const bool *sok, const float *wt,
+		     size_t n, size_t d, const struct rtr_lr_params *p, struct rtr_lr **lr,
+		     struct rtr_lr **disc);
+/* The score of one row: lr's probability, or for the expected gain
+ * disc(x) * (2 lr(x) - 1). Higher: escalate first. */
+double rtr_target_predict(unsigned t, const struct rtr_lr *lr, const struct rtr_lr *disc,
+			  const float *x);
 
 /* A trained router (both regressions and its calibration). */
 struct rtr_model {
@@ -80,12 +103,15 @@ struct rtr_model {
 	char fingerprint[256]; /* of the embedder of `full`, or "" */
 	unsigned split_mod, split_rem;
 	double share;	      /* escalate this share of questions */
-	unsigned target_feat; /* enum rtr_target of `feat` */
-	unsigned target_full; /* enum rtr_target of `full` (0 without it) */
-	double qfeat[RTR_NQ]; /* score quantiles of `feat` */
-	double qfull[RTR_NQ]; /* score quantiles of `full` */
-	struct rtr_lr *feat;  /* features only (owned) */
-	struct rtr_lr *full;  /* embedding + features, or NULL (owned) */
+	unsigned target_feat;	   /* enum rtr_target of `feat` */
+	unsigned target_full;	   /* enum rtr_target of `full` (0 without it) */
+	bool prefer_full;	   /* route with `full` when it can be used */
+	double qfeat[RTR_NQ];	   /* score quantiles of `feat` */
+	double qfull[RTR_NQ];	   /* score quantiles of `full` */
+	struct rtr_lr *feat;	   /* features only (owned) */
+	struct rtr_lr *feat_disc;  /* its P(disagree), expected gain only (owned) */
+	struct rtr_lr *full;	   /* embedding + features, or NULL (owned) */
+	struct rtr_lr *full_disc;  /* its P(disagree), expected gain only (owned) */
 };
 
 /* Writes the model to path (0600, via a temporary file and rename). 0,

@@ -24,7 +24,9 @@ static double rnd(void) /* uniform in [0, 1) */
 
 /* A model trained on questions with numbers (label 1: "the cloud helps")
  * and questions of words (label 0), so that it scores arithmetic high; an
- * embedding regression of dims (noise) when dims. */
+ * embedding scorer of dims (noise, and the expected-gain target: on the
+ * numbers the weak model is wrong and the strong one right, on the words
+ * they agree or the weak one alone is right) when dims. */
 static struct rtr_model *toy_model(size_t dims, const char *fp)
 {
 	static const char *const words[] = { "name", "a",     "colour", "of",	 "the",
@@ -33,6 +35,7 @@ static struct rtr_model *toy_model(size_t dims, const char *fp)
 	size_t n = 400, d = dims + RTR_NFEAT;
 	float *X = malloc(n * d * sizeof *X), *Xf = malloc(n * RTR_NFEAT * sizeof *Xf);
 	unsigned char *y = malloc(n);
+	bool *wok = malloc(n * sizeof *wok), *sok = malloc(n * sizeof *sok);
 	for (size_t r = 0; r < n; r++) {
 		char q[128];
 		if (r % 2)
@@ -43,6 +46,8 @@ static struct rtr_model *toy_model(size_t dims, const char *fp)
 				 words[(int)(rnd() * 10)], words[(int)(rnd() * 10)],
 				 words[(int)(rnd() * 10)]);
 		y[r] = r % 2;
+		wok[r] = !y[r];
+		sok[r] = y[r] || r % 4 == 0;
 		float *x = X + r * d;
 		for (size_t i = 0; i < dims; i++)
 			x[i] = (float)rnd();
@@ -53,7 +58,11 @@ static struct rtr_model *toy_model(size_t dims, const char *fp)
 	p.l2 = 0.1;
 	CHECK_EQ_INT(rtr_lr_train(Xf, y, NULL, n, RTR_NFEAT, &p, &m->feat), 0);
 	if (dims)
-		CHECK_EQ_INT(rtr_lr_train(X, y, NULL, n, d, &p, &m->full), 0);
+		CHECK_EQ_INT(rtr_target_train(RTR_TARGET_EXPECTED_GAIN, X, wok, sok, NULL, n, d, &p,
+					      &m->full, &m->full_disc),
+			     0);
+	m->target_full = dims ? RTR_TARGET_EXPECTED_GAIN : 0;
+	m->prefer_full = dims > 0;
 	m->nfeat = RTR_NFEAT;
 	m->embed_dims = dims;
 	snprintf(m->fingerprint, sizeof m->fingerprint, "%s", fp ? fp : "");
@@ -65,10 +74,12 @@ static struct rtr_model *toy_model(size_t dims, const char *fp)
 	rtr_quantiles(s, n, m->qfeat);
 	if (dims) {
 		for (size_t r = 0; r < n; r++)
-			s[r] = rtr_lr_predict(m->full, X + r * d);
+			s[r] = rtr_target_predict(m->target_full, m->full, m->full_disc, X + r * d);
 		rtr_quantiles(s, n, m->qfull);
 	}
 	free(s);
+	free(wok);
+	free(sok);
 	free(X);
 	free(Xf);
 	free(y);
@@ -205,6 +216,63 @@ static void random_routing_is_near_linear(void)
 	free(sc);
 }
 
+/* The expected gain ranks the questions where only the strong model is
+ * right above those where both are, above those where only the weak one is,
+ * while P(weak wrong) cannot tell the first from a question both miss. */
+static void expected_gain_ranks_by_the_difference(void)
+{
+	size_t n = 800, d = 4;
+	float *X = malloc(n * d * sizeof *X);
+	bool *w = malloc(n * sizeof *w), *s = malloc(n * sizeof *s);
+	for (size_t r = 0; r < n; r++) {
+		/* 0 strong only, 1 both, 2 weak only, 3 neither; 4 as 0 */
+		int kind = (int)(r % 5) % 4;
+		for (size_t k = 0; k < d; k++)
+			X[r * d + k] = (float)((int)k == kind) + (float)(rnd() * 0.2);
+		w[r] = kind == 1 || kind == 2;
+		s[r] = kind == 0 || kind == 1;
+	}
+	/* a little noise so that no class is separable */
+	w[7] = !w[7];
+	s[10] = !s[10];
+	struct rtr_lr_params p = rtr_lr_params_default();
+	p.l2 = 0.01;
+	struct rtr_lr *lr = NULL, *disc = NULL;
+	CHECK_EQ_INT(rtr_target_train(RTR_TARGET_EXPECTED_GAIN, X, w, s, NULL, n, d, &p, &lr, &disc),
+		     0);
+	CHECK(lr && disc);
+	if (lr && disc) {
+		double g[4];
+		for (int k = 0; k < 4; k++)
+			g[k] = rtr_target_predict(RTR_TARGET_EXPECTED_GAIN, lr, disc, X + k * d);
+		CHECK(g[0] > 0.5 && g[2] < -0.5);
+		CHECK(g[0] > g[1] && g[0] > g[3] && g[1] > g[2] && g[3] > g[2]);
+		CHECK(fabs(g[1]) < 0.3 && fabs(g[3]) < 0.3);
+		struct rtr_route_stats st;
+		double *sc = malloc(n * sizeof *sc);
+		for (size_t r = 0; r < n; r++)
+			sc[r] = rtr_target_predict(RTR_TARGET_EXPECTED_GAIN, lr, disc, X + r * d);
+		CHECK_EQ_INT(rtr_route_eval(sc, w, s, n, &st), 0);
+		CHECK(st.cpt50 < 0.2);
+		free(sc);
+	}
+	rtr_lr_free(lr);
+	rtr_lr_free(disc);
+	/* the other targets need one regression */
+	CHECK_EQ_INT(rtr_target_train(RTR_TARGET_WEAK_WRONG, X, w, s, NULL, n, d, &p, &lr, &disc), 0);
+	CHECK(lr && !disc);
+	rtr_lr_free(lr);
+	CHECK_EQ_INT(rtr_target_train(RTR_TARGET_COUNT, X, w, s, NULL, n, d, &p, &lr, &disc),
+		     MX_EINVAL);
+	/* nobody disagrees: nothing to learn the gain from */
+	CHECK_EQ_INT(rtr_target_train(RTR_TARGET_EXPECTED_GAIN, X, w, w, NULL, n, d, &p, &lr, &disc),
+		     MX_EINVAL);
+	CHECK(!lr && !disc);
+	free(X);
+	free(w);
+	free(s);
+}
+
 /* ---- the model file ------------------------------------------------------------------- */
 
 static void model_round_trips_0600(void)
@@ -230,8 +298,19 @@ static void model_round_trips_0600(void)
 	CHECK_STR(k1, "embedding+features");
 	CHECK(b->qfull[50] == m->qfull[50] && b->share == 0.25);
 	CHECK_EQ_INT(b->target_feat, RTR_TARGET_WEAK_WRONG);
-	CHECK_EQ_INT(b->target_full, RTR_TARGET_GAIN);
+	CHECK_EQ_INT(b->target_full, RTR_TARGET_EXPECTED_GAIN);
+	CHECK(b->full_disc != NULL && b->feat_disc == NULL && b->prefer_full);
 	CHECK_STR(rtr_target_name(b->target_feat), "weak wrong");
+	CHECK_STR(rtr_target_name(RTR_TARGET_EXPECTED_GAIN), "expected gain");
+	/* either scorer on demand, whatever the model prefers */
+	CHECK(rtr_model_score_part(b, true, "what is 12 * 34?", emb, 8) == s2);
+	CHECK(isnan(rtr_model_score_part(b, true, "what is 12 * 34?", NULL, 0)));
+	double sf = rtr_model_score_part(b, false, "what is 12 * 34?", NULL, 0);
+	CHECK(sf > 0 && sf < 1);
+	/* a model that prefers its features scorer uses it despite an embedding */
+	b->prefer_full = false;
+	CHECK(rtr_model_score(b, "what is 12 * 34?", emb, 8, &k2) == sf);
+	CHECK_STR(k2, "features");
 	CHECK_STR(rtr_target_name(9), "?");
 out:
 	rtr_model_free(b);
@@ -262,11 +341,14 @@ static void model_refuses_damage(void)
 	memcpy(c, data, len);
 	c[len] = 0; /* a trailing byte */
 	CHECK_EQ_INT(rtr_model_parse(c, len + 1, &b, err, sizeof err), MX_ECORRUPT);
-	c[8] = 3; /* a newer version */
+	c[8] = RTR_MODEL_VERSION + 1; /* a newer version */
 	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ENEWER);
-	c[8] = 1; /* version 1 (no targets): refused with a hint to train again */
-	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ENEWER);
-	CHECK(strstr(err, "train") != NULL);
+	for (unsigned char v = 1; v < RTR_MODEL_VERSION; v++) {
+		/* older versions: refused with a hint to train again */
+		c[8] = v;
+		CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ENEWER);
+		CHECK(strstr(err, "train") != NULL);
+	}
 	c[8] = RTR_MODEL_VERSION;
 	/* an unknown target (after magic, version, nfeat, dims, fp "fp", split, share) */
 	size_t toff = 8 + 4 + 4 + 4 + 4 + 2 + 4 + 4 + 8;
@@ -274,6 +356,15 @@ static void model_refuses_damage(void)
 	c[toff] = RTR_TARGET_COUNT;
 	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ECORRUPT);
 	c[toff] = RTR_TARGET_WEAK_WRONG;
+	/* prefer_full (after target_full) is 0 or 1 */
+	CHECK(c[toff + 8] == 1);
+	c[toff + 8] = 2;
+	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ECORRUPT);
+	c[toff + 8] = 1;
+	/* the expected gain without its second regression */
+	c[toff + 4] = RTR_TARGET_WEAK_WRONG;
+	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), MX_ECORRUPT);
+	c[toff + 4] = RTR_TARGET_EXPECTED_GAIN;
 	CHECK_EQ_INT(rtr_model_parse(c, len, &b, err, sizeof err), 0);
 	rtr_model_free(b);
 	b = NULL;
@@ -554,6 +645,24 @@ static void features_of_text(void)
 	CHECK(f[RTR_F_LOG_CHARS] == 0 && f[RTR_F_MEAN_WORD] == 0);
 	rtr_text_features(NULL, f);
 	CHECK(f[RTR_F_LOG_WORDS] == 0);
+	CHECK(f[RTR_F_LOG_STEM] == 0 && f[RTR_F_LOG_OPTION] == 0 && f[RTR_F_WHICH_FOLLOWING] == 0);
+	/* a multiple-choice question */
+	rtr_text_features("Which of the following is prime?\nA. 4\nB. 9\nC. 11\nD. none of "
+			  "these\nAnswer:",
+			  f);
+	CHECK(f[RTR_F_WHICH_FOLLOWING] == 1 && f[RTR_F_STATEMENTS] == 0);
+	CHECK(fabsf(f[RTR_F_LOG_STEM] - (float)log1p(32)) < 1e-5f);
+	CHECK(fabsf(f[RTR_F_NUMERIC_OPTION] - 0.75f) < 1e-6f);
+	/* options " 4", " 9", " 11", " none of these": mean 21 / 4 bytes */
+	CHECK(fabsf(f[RTR_F_LOG_OPTION] - (float)log1p(21.0 / 4)) < 1e-5f);
+	CHECK(fabsf(f[RTR_F_OPTION_SPREAD] - (float)(log1p(14) - log1p(2))) < 1e-5f);
+	rtr_text_features("Statement 1 | x. Statement 2 | y.\nA. True, True\nB. False, False", f);
+	CHECK(f[RTR_F_STATEMENTS] == 1 && f[RTR_F_PAIRED_VERDICTS] == 1);
+	/* options begin a line, from A: "A." inside a line and a list from B
+	 * are none */
+	rtr_text_features("Is it so? See A. Smith.\nB. yes\nC. no", f);
+	CHECK(f[RTR_F_LOG_STEM] == 0 && f[RTR_F_LOG_OPTION] == 0);
+	CHECK_STR(rtr_feature_name(RTR_F_PAIRED_VERDICTS), "paired_verdicts");
 	CHECK_STR(rtr_feature_name(RTR_F_DIGITS), "digits");
 	CHECK_STR(rtr_feature_name(99), "?");
 	enum rtr_policy pol;
@@ -690,6 +799,7 @@ static const struct test_case tests[] = {
 	TEST(quantiles_give_the_share),
 	TEST(route_eval_matches_hand_counts),
 	TEST(random_routing_is_near_linear),
+	TEST(expected_gain_ranks_by_the_difference),
 	TEST(model_round_trips_0600),
 	TEST(model_refuses_damage),
 	TEST(model_of_another_embedder_is_refused),
