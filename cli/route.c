@@ -57,6 +57,7 @@ static void to_rtr_hits(const struct ret_result *r, struct rtr_hit *out, char **
 		out[i] = (struct rtr_hit){ .doc_id = h->doc_id,
 					   .score = -h->score,
 					   .text = h->text,
+					   .title = h->title,
 					   .author = h->author,
 					   .path = paths[i],
 					   .source_path = h->source_path };
@@ -122,7 +123,7 @@ static const char *reason_names(unsigned r, char *buf, size_t n)
 		"first-person",		"contact",	"folder",	   "strong-hit",
 		"never-send-source",	"policy-never", "draft-confident", "score-low",
 		"score-high",		"not-covered",	"covered",	   "no-router-model",
-		"router-model-refused",
+		"router-model-refused", "index-name",
 	};
 	size_t at = 0;
 	buf[0] = '\0';

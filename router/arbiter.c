@@ -9,6 +9,7 @@
 
 #include "../common/status.h"
 #include "arbiter.h"
+#include "sanitize_int.h"
 
 #define MAX_WORDS 256
 #define WORD_MAX  48
@@ -429,6 +430,114 @@ static bool names_folder(const char *q, const struct rtr_hit *h, size_t n, char 
 	return false;
 }
 
+/* Whether text holds the words w[0..k) in a row (lower-case; text in any
+ * case); with cap (k == 1), only where the word is capitalised. */
+static bool has_run(const char *text, char (*w)[WORD_MAX], size_t k, bool cap)
+{
+	char win[4][WORD_MAX];
+	bool capw[4];
+	size_t pos = 0, seen = 0;
+	char t[WORD_MAX];
+	bool up;
+	while (text && next_word(text, &pos, t, &up)) {
+		size_t n = strlen(t);
+		if (n > 2 && !strcmp(t + n - 2, "'s"))
+			t[n - 2] = '\0';
+		memmove(win[1], win[0], sizeof win[0] * 3);
+		memmove(capw + 1, capw, sizeof capw[0] * 3);
+		memcpy(win[0], t, WORD_MAX);
+		capw[0] = up;
+		if (++seen < k)
+			continue;
+		bool same = true;
+		for (size_t j = 0; j < k && same; j++) /* win[0] is the last word */
+			same = !strcmp(win[k - 1 - j], w[j]);
+		if (same && (!cap || capw[0]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A proper name of q that a retrieved passage (or its document's title)
+ * holds. Names are runs of
+ * words capitalised inside a sentence (not the first word of the text, of a
+ * line or of a sentence), with a lower-case letter after the capital (not
+ * acronyms), not stop words, a possessive "'s" dropped. A run of two to four
+ * words, one of them at least not a common word (the sanitizer's list of
+ * words that are capitalised at times but are not names: countries,
+ * months, ...), must appear in a row in a passage ("the Nordic Strings
+ * concert"); a single word of three letters or more, not a common word,
+ * must appear capitalised ("When is Erik's wedding?"). "Which treaty did
+ * the Parties sign?" or "his novel Quiet Winter" do not name the user's
+ * world because a passage says "parties" or "The Quiet Grid".
+ */
+static bool names_index_term(const char *q, const struct rtr_hit *const legs[2],
+			     const size_t nlegs[2], char *out, size_t outsz)
+{
+	const struct rtr_names *nm = rtr_names_get();
+	char run[4][WORD_MAX];
+	size_t nrun = 0, pos = 0;
+	bool uncommon = false;
+	char w[WORD_MAX];
+	bool up;
+	for (bool more = true; more;) {
+		size_t before = pos;
+		more = next_word(q, &pos, w, &up);
+		bool in_name = false, joined = false;
+		size_t n = 0;
+		if (more) {
+			size_t start = before;
+			n = strlen(w);
+			while (q[start] && !(is_word_byte((unsigned char)q[start]) && q[start] != '\''))
+				start++;
+			size_t k = start;
+			while (k > before && (q[k - 1] == ' ' || q[k - 1] == '-'))
+				k--;
+			joined = nrun && k == before;
+			while (k > 0 && (q[k - 1] == ' ' || q[k - 1] == '\t'))
+				k--;
+			bool first = k == 0 || strchr(".?!:;\n\r\"(", q[k - 1]);
+			unsigned char c1 = (unsigned char)q[start + 1];
+			bool title = up && ((c1 >= 'a' && c1 <= 'z') || c1 >= 0x80);
+			if (n > 2 && !strcmp(w + n - 2, "'s"))
+				w[n -= 2] = '\0';
+			in_name = title && !first && n >= 2 && !in_list(w, stop_words);
+			if (in_name && (!nrun || joined) && nrun < 4) {
+				memcpy(run[nrun++], w, WORD_MAX);
+				uncommon |= n >= 3 && !(nm && rtr_names_is_common(nm, w, n));
+				continue;
+			}
+		}
+		/* the run ends: look it up */
+		if (nrun && uncommon)
+			for (int l = 0; l < 2; l++)
+				for (size_t i = 0; i < nlegs[l]; i++) {
+					const struct rtr_hit *h = &legs[l][i];
+					if (!has_run(h->text, run, nrun, nrun == 1) &&
+					    !has_run(h->title, run, nrun, nrun == 1))
+						continue;
+					size_t at = 0;
+					out[0] = '\0';
+					for (size_t j = 0; j < nrun && at < outsz; j++) {
+						int m = snprintf(out + at, outsz - at, "%s%s",
+								 j ? " " : "", run[j]);
+						if (m < 0)
+							break;
+						at += (size_t)m;
+					}
+					return true;
+				}
+		nrun = 0;
+		uncommon = false;
+		if (in_name) { /* a name begins here */
+			memcpy(run[nrun++], w, WORD_MAX);
+			uncommon = n >= 3 && !(nm && rtr_names_is_common(nm, w, n));
+		}
+	}
+	return false;
+}
+
 /* Share of the question's content words found in text; *nwords their count. */
 static double coverage(const char *q, const char *text, size_t *nwords)
 {
@@ -581,15 +690,17 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 	if (names_folder(q, in->bm25, in->n_bm25, ex->folder, sizeof ex->folder) ||
 	    names_folder(q, in->dense, in->n_dense, ex->folder, sizeof ex->folder))
 		ex->reasons |= RTR_R_FOLDER;
+	const struct rtr_hit *const legs[2] = { in->bm25, in->dense };
+	const size_t nlegs[2] = { in->n_bm25, in->n_dense };
+	if (names_index_term(q, legs, nlegs, ex->name, sizeof ex->name))
+		ex->reasons |= RTR_R_INDEX_NAME;
 	bool agree_top = in->n_bm25 && in->n_dense && in->bm25[0].doc_id == in->dense[0].doc_id;
 	if ((ex->content_words >= 2 && ex->coverage >= p->strong_coverage) ||
 	    (in->n_dense && ex->top_dense >= p->strong_cosine && agree_top))
 		ex->reasons |= RTR_R_STRONG_HIT;
 	for (size_t s = 0; s < p->n_never_send && !ex->source[0]; s++) {
-		const struct rtr_hit *legs[2] = { in->bm25, in->dense };
-		size_t ns[2] = { in->n_bm25, in->n_dense };
 		for (int l = 0; l < 2 && !ex->source[0]; l++)
-			for (size_t i = 0; i < ns[l]; i++) {
+			for (size_t i = 0; i < nlegs[l]; i++) {
 				const char *sp = legs[l][i].source_path ? legs[l][i].source_path
 									: legs[l][i].path;
 				if (sp && rtr_path_within(sp, p->never_send[s])) {
@@ -630,6 +741,8 @@ void rtr_decide(const struct rtr_input *in, const struct rtr_params *p, struct r
 			set_why(ex, "it names a contact in your index (\"", ex->contact, "\")");
 		else if (ex->reasons & RTR_R_FOLDER)
 			set_why(ex, "it names a folder of your sources (\"", ex->folder, "\")");
+		else if (ex->reasons & RTR_R_INDEX_NAME)
+			set_why(ex, "it names something in your own data (\"", ex->name, "\")");
 		else
 			set_why(ex, "your own index holds a passage that matches it closely", "",
 				"");

@@ -8,7 +8,10 @@
  *      leaves, whatever the policy: first-person possessives ("my", "our")
  *      and first-person pronouns outside a generic "how do I" form; a word
  *      that names a contact (an author of a retrieved message or note) or a
- *      folder below a source; a strong hit in the personal index (most of
+ *      folder below a source; a proper name of the question (a word
+ *      capitalised inside a sentence, not a common word) that a retrieved
+ *      passage contains ("the Nordic Strings concert"); a strong hit in the
+ *      personal index (most of
  *      the question's content words in one passage, or a close vector hit
  *      that the BM25 leg agrees with); a retrieved passage from a source the
  *      user marked never_send.
@@ -83,6 +86,7 @@ struct rtr_hit {
 	int64_t doc_id;
 	double score;		 /* higher is better: -bm25, or the cosine */
 	const char *text;	 /* the passage, or NULL */
+	const char *title;	 /* its document's title (a subject), or NULL */
 	const char *author;	 /* "Name <address>", or NULL */
 	const char *path;	 /* the file (absolute), or NULL */
 	const char *source_path; /* its source (absolute), or NULL */
@@ -140,10 +144,12 @@ enum rtr_reason {
 	RTR_R_NOT_COVERED = 1u << 9,   /* no local model; passages miss it */
 	RTR_R_COVERED = 1u << 10,      /* no local model; passages cover it */
 	RTR_R_NO_MODEL = 1u << 11,     /* no learned router to consult */
-	RTR_R_MODEL_REFUSED = 1u << 12 /* the router's embedder differs */
+	RTR_R_MODEL_REFUSED = 1u << 12, /* the router's embedder differs */
+	RTR_R_INDEX_NAME = 1u << 13	/* a proper name found in the index */
 };
 #define RTR_R_PRIVATE                                                                              \
-	(RTR_R_FIRST_PERSON | RTR_R_CONTACT | RTR_R_FOLDER | RTR_R_STRONG_HIT | RTR_R_NEVER_SEND)
+	(RTR_R_FIRST_PERSON | RTR_R_CONTACT | RTR_R_FOLDER | RTR_R_STRONG_HIT | RTR_R_NEVER_SEND | \
+	 RTR_R_INDEX_NAME)
 
 /* Why the arbiter decided as it did: every signal it looked at. */
 struct rtr_explain {
@@ -153,6 +159,7 @@ struct rtr_explain {
 	char word[64];	   /* the first-person word, or "" */
 	char contact[128]; /* the contact word matched, or "" */
 	char folder[128];  /* the folder matched, or "" */
+	char name[64];	   /* the proper name found in the index, or "" */
 	char source[512];  /* the never_send source, or "" */
 	/* retrieval confidence */
 	double top_bm25, margin_bm25;	/* -bm25 of hit 1; (s1 - s2) / |s1| */
