@@ -423,6 +423,65 @@ static void private_questions_stay_local_under_auto(void)
 	}
 }
 
+/* A proper name of the question that the retrieved passages (or their
+ * titles) hold makes it private even when nothing else does; common words,
+ * acronyms, sentence-initial capitals and names the index lacks do not. */
+static void names_in_the_index_are_private(void)
+{
+	struct rtr_hit h[3] = {
+		{ .doc_id = 1,
+		  .score = 5,
+		  .text = "Tickets for the Nordic Strings concert at Hamnhallen, row 7. Erik "
+			  "drives. Both parties to this lease agree.",
+		  .path = "/home/u/notes/concert.md",
+		  .source_path = "/home/u/notes" },
+		{ .doc_id = 2,
+		  .score = 4,
+		  .text = "we left at 14:00 and swished the food money",
+		  .title = "Re: Cabin weekend on Orust",
+		  .path = "/home/u/Mail/cur/2:2,S",
+		  .source_path = "/home/u/Mail" },
+		{ .doc_id = 3,
+		  .score = 3,
+		  .text = "NASA and the france trip; a quiet grid of streets. Winter in Lisbon.",
+		  .path = "/home/u/notes/trip.md",
+		  .source_path = "/home/u/notes" },
+	};
+	static const struct {
+		const char *q, *name; /* name: expected, or NULL for none */
+	} cases[] = {
+		{ "Who conducts the Nordic Strings concert?", "nordic strings" },
+		{ "When is Erik's wedding?", "erik" },
+		{ "Where does the key to Orust hide?", "orust" }, /* from a title */
+		{ "How long is the drive to Hamnhallen from here?", "hamnhallen" },
+		/* not names of the user's world */
+		{ "Nordic countries have long winters, right?", NULL }, /* sentence start */
+		{ "When did the Parties sign?", NULL },	/* lower-case in the index */
+		{ "Who founded NASA?", NULL },			/* an acronym */
+		{ "What is the capital of France?", NULL },	/* a common word */
+		{ "Who wrote the novel Quiet Winter?", NULL },	/* not the index's run */
+		{ "Who discovered Neptune?", NULL },		/* not in the index */
+		{ "When did Lisbon become the capital?", NULL }, /* a common word */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct rtr_explain ex = decide(cases[i].q, h, 3, RTR_POLICY_AUTO);
+		if (cases[i].name) {
+			CHECK(ex.reasons & RTR_R_INDEX_NAME);
+			CHECK_STR(ex.name, cases[i].name);
+			CHECK(ex.private_q);
+			CHECK_EQ_INT(ex.decision, RTR_LOCAL);
+			CHECK(strstr(ex.why, "your own data") != NULL);
+		} else {
+			CHECK(!(ex.reasons & RTR_R_INDEX_NAME));
+			CHECK_STR(ex.name, "");
+		}
+	}
+	/* without passages there is nothing to find */
+	struct rtr_explain ex = decide("Who conducts the Nordic Strings concert?", NULL, 0,
+				       RTR_POLICY_AUTO);
+	CHECK(!ex.private_q);
+}
+
 static void general_questions_may_go_out(void)
 {
 	static const char *const qs[] = {
@@ -804,6 +863,7 @@ static const struct test_case tests[] = {
 	TEST(model_refuses_damage),
 	TEST(model_of_another_embedder_is_refused),
 	TEST(private_questions_stay_local_under_auto),
+	TEST(names_in_the_index_are_private),
 	TEST(general_questions_may_go_out),
 	TEST(contacts_folders_and_strong_hits_are_private),
 	TEST(senders_found_by_name_are_contacts),
