@@ -5,12 +5,14 @@
  *   memex eval router [--data DIR] [--model FILE] [--exclude SUBJECT]... [--json]
  *
  * For each held-out question (subjects i % 4 == 1 of the sorted names, the
- * split recorded in the model) the router scores P(cloud helps); routing the
- * highest-scored share c to the strong model gives PGR(c), and from it
- * CPT(50%), CPT(80%) and APGR (router/lr.h, after RouteLLM, Ong et al.
- * 2024). Beside it: the features-only regression, random routing (exact
- * expectation, and the mean of 20 shuffles), and the oracle that sends just
- * the questions the weak model misses and the strong one gets.
+ * split recorded in the model) each scorer of the router scores what
+ * escalating gains; routing the highest-scored share c to the strong model
+ * gives PGR(c), and from it CPT(50%), CPT(80%) and APGR (router/lr.h, after
+ * RouteLLM, Ong et al. 2024). The scorer the router uses comes first, then
+ * the other, random routing (exact expectation, and the mean of 20
+ * shuffles), and the oracle that sends just the questions the weak model
+ * misses and the strong one gets; then, by subject, what the half of the
+ * questions the router would send holds.
  */
 #include <getopt.h>
 #include <json-c/json.h>

@@ -8,14 +8,16 @@
  *
  * Training reads RouteLLM's MMLU labels (router/mmlu.h), leaves the held-out
  * subjects out (i % 4 == 1 of the sorted subject names), and fits two
- * logistic regressions: query embedding + features, and features alone,
- * every subject weighing the same. What each predicts (the weak model
- * wrong, or the weak model wrong and the strong one right: enum rtr_target)
- * and its L2 penalty are the pair of a small grid whose fit on the other
- * training subjects routes the validation subjects (i % 4 == 3) best, by
- * APGR; the final fit uses them all. The validation scores' quantiles turn a
- * share of questions to escalate into a threshold. --cv instead reports a
- * cross-validation over the four subject folds and writes no model.
+ * scorers: features alone, and query embedding + features, every subject
+ * weighing the same. What each predicts (enum rtr_target: the expected
+ * gain, the weak model wrong, or the weak model wrong and the strong one
+ * right) and its L2 penalty are the pair of a grid with the best mean APGR
+ * in a cross-validation over the training subjects' three folds (each
+ * routed by a fit on the other two); the scorer with the better APGR routes
+ * (prefer_full), and the final fits use all training subjects. The
+ * out-of-fold scores' quantiles turn a share of questions to escalate into
+ * a threshold. --cv instead reports a nested cross-validation over the four
+ * subject folds (the same procedure inside each) and writes no model.
  */
 #include <errno.h>
 #include <getopt.h>

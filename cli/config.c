@@ -227,7 +227,7 @@ static int set_key(struct cli_config *cfg, const char *key, const char *val, int
 	} else if (!strcmp(key, "router_threshold")) {
 		char *end;
 		double x = strtod(val, &end);
-		if (end == val || *end || !(x >= 0 && x <= 1))
+		if (end == val || *end || !(x >= -1 && x <= 1))
 			goto bad;
 		cfg->router_threshold = x;
 	} else if (!strcmp(key, "cloud_url")) {
