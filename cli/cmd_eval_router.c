@@ -275,7 +275,8 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 		bool full = (k == 0) == full_first;
 		if (full && !use_full)
 			continue;
-		rows[nrows].name = full ? "learned (embedding + features)" : "learned (features only)";
+		rows[nrows].name =
+			full ? "learned (embedding + features)" : "learned (features only)";
 		rows[nrows].target = rtr_target_name(full ? m->target_full : m->target_feat);
 		rows[nrows].routes = k == 0;
 		if (rtr_route_eval(full ? sfull : sfeat, wok, sok, n, &rows[nrows++].st))
@@ -336,13 +337,16 @@ int cmd_eval_router(struct cli *c, int argc, char **argv)
 			const struct subj_row *t = &bysub[i];
 			json_object *so = json_object_new_object();
 			json_object_object_add(so, "subject", json_object_new_string(t->name));
-			json_object_object_add(so, "questions", json_object_new_int64((int64_t)t->n));
-			json_object_object_add(so, "weak_right", json_object_new_int64((int64_t)t->weak));
+			json_object_object_add(so, "questions",
+					       json_object_new_int64((int64_t)t->n));
+			json_object_object_add(so, "weak_right",
+					       json_object_new_int64((int64_t)t->weak));
 			json_object_object_add(so, "strong_right",
 					       json_object_new_int64((int64_t)t->strong));
 			json_object_object_add(so, "sent_at_half",
 					       json_object_new_int64((int64_t)t->sent));
-			json_object_object_add(so, "net_gain_of_sent", json_object_new_int64(t->net_sent));
+			json_object_object_add(so, "net_gain_of_sent",
+					       json_object_new_int64(t->net_sent));
 			json_object_array_add(sa, so);
 		}
 		json_object_object_add(o, "subjects", sa);

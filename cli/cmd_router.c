@@ -187,8 +187,8 @@ struct fit_choice {
 };
 
 static const double l2_grid[] = { 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000 };
-#define NGRID  (sizeof l2_grid / sizeof l2_grid[0])
-#define NCAND  (RTR_TARGET_COUNT * NGRID)
+#define NGRID (sizeof l2_grid / sizeof l2_grid[0])
+#define NCAND (RTR_TARGET_COUNT * NGRID)
 
 /*
  * Picks the target (enum rtr_target) and the L2 penalty by cross-validation
@@ -366,8 +366,8 @@ static int fit_split(const struct rtr_mmlu *m, const float *emb_all, size_t dims
 		if (!(X = build_rows(m, idx, n, emb_all, dims)))
 			goto out;
 		if ((rc = fit(X, wok, sok, wt, fold, n, dims + RTR_NFEAT, verbose,
-			      "embedding + features", &model->full, &model->full_disc,
-			      model->qfull, ce)))
+			      "embedding + features", &model->full, &model->full_disc, model->qfull,
+			      ce)))
 			goto out;
 		model->target_full = ce->target;
 		model->prefer_full = ce->apgr > cf->apgr;
@@ -476,7 +476,8 @@ static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t
 			if (!rtr_mmlu_heldout(it->subject, RTR_SPLIT_MOD, f))
 				continue;
 			const float *e = dims ? emb_all + i * dims : NULL;
-			s[1][n] = dims ? rtr_model_score_part(&model, true, it->prompt, e, dims) : 0;
+			s[1][n] =
+				dims ? rtr_model_score_part(&model, true, it->prompt, e, dims) : 0;
 			s[2][n] = rtr_model_score_part(&model, false, it->prompt, NULL, 0);
 			s[0][n] = model.prefer_full ? s[1][n] : s[2][n];
 			wok[n] = it->weak_ok;
@@ -486,8 +487,9 @@ static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t
 		struct rtr_route_stats st[3] = { { 0 } };
 		for (int a = 0; a < 3; a++)
 			if ((a != 1 || dims) && rtr_route_eval(s[a], wok, sok, n, &st[a])) {
-				cli_error("fold %u: the strong model is no better than the weak one",
-					  f);
+				cli_error(
+					"fold %u: the strong model is no better than the weak one",
+					f);
 				goto out;
 			}
 		const struct fit_choice *ch = model.prefer_full ? &ce : &cf;

@@ -117,10 +117,10 @@ static void stem(char *w)
 /* ---- features ------------------------------------------------------------- */
 
 static const char *const feature_names[RTR_NFEAT] = {
-	"log_chars",	"log_words",	 "mean_word_len", "long_words",	   "digits",
-	"math_symbols", "log_numbers",	 "capitals",	  "compute_words", "reason_words",
-	"negation",	"log_sentences", "code_symbols",  "quotes",	   "log_stem",
-	"log_option",	"numeric_options", "option_spread", "which_following", "statements",
+	"log_chars",	   "log_words",	      "mean_word_len", "long_words",	  "digits",
+	"math_symbols",	   "log_numbers",     "capitals",      "compute_words",	  "reason_words",
+	"negation",	   "log_sentences",   "code_symbols",  "quotes",	  "log_stem",
+	"log_option",	   "numeric_options", "option_spread", "which_following", "statements",
 	"paired_verdicts",
 };
 
@@ -489,7 +489,8 @@ static bool names_index_term(const char *q, const struct rtr_hit *const legs[2],
 		if (more) {
 			size_t start = before;
 			n = strlen(w);
-			while (q[start] && !(is_word_byte((unsigned char)q[start]) && q[start] != '\''))
+			while (q[start] &&
+			       !(is_word_byte((unsigned char)q[start]) && q[start] != '\''))
 				start++;
 			size_t k = start;
 			while (k > before && (q[k - 1] == ' ' || q[k - 1] == '-'))

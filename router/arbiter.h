@@ -59,10 +59,10 @@ enum rtr_feature {
 	RTR_F_QUOTES,	     /* quotation marks */
 	/* the shape of a multiple-choice question (zero without options: lines
 	 * "A. ...", "B. ..." after the stem) */
-	RTR_F_LOG_STEM,	      /* log(1 + bytes before the first option) */
-	RTR_F_LOG_OPTION,     /* log(1 + mean option length) */
-	RTR_F_NUMERIC_OPTION, /* share of options mostly digits */
-	RTR_F_OPTION_SPREAD,  /* log(1 + longest) - log(1 + shortest option) */
+	RTR_F_LOG_STEM,	       /* log(1 + bytes before the first option) */
+	RTR_F_LOG_OPTION,      /* log(1 + mean option length) */
+	RTR_F_NUMERIC_OPTION,  /* share of options mostly digits */
+	RTR_F_OPTION_SPREAD,   /* log(1 + longest) - log(1 + shortest option) */
 	RTR_F_WHICH_FOLLOWING, /* "which of the following" */
 	RTR_F_STATEMENTS,      /* "Statement 1" forms */
 	RTR_F_PAIRED_VERDICTS, /* options that pair verdicts: "True, False", "Wrong, Not wrong" */
@@ -132,18 +132,18 @@ struct rtr_params rtr_params_default(void);
 enum rtr_decision { RTR_LOCAL = 0, RTR_ESCALATE = 1 };
 
 enum rtr_reason {
-	RTR_R_FIRST_PERSON = 1u << 0,  /* a first-person word */
-	RTR_R_CONTACT = 1u << 1,       /* names a contact */
-	RTR_R_FOLDER = 1u << 2,	       /* names a folder of a source */
-	RTR_R_STRONG_HIT = 1u << 3,    /* the personal index answers it */
-	RTR_R_NEVER_SEND = 1u << 4,    /* a hit from a never_send source */
-	RTR_R_POLICY = 1u << 5,	       /* policy never */
-	RTR_R_DRAFT_OK = 1u << 6,      /* a confident local draft */
-	RTR_R_SCORE_LOW = 1u << 7,     /* learned score below the threshold */
-	RTR_R_SCORE_HIGH = 1u << 8,    /* learned score at or above it */
-	RTR_R_NOT_COVERED = 1u << 9,   /* no local model; passages miss it */
-	RTR_R_COVERED = 1u << 10,      /* no local model; passages cover it */
-	RTR_R_NO_MODEL = 1u << 11,     /* no learned router to consult */
+	RTR_R_FIRST_PERSON = 1u << 0,	/* a first-person word */
+	RTR_R_CONTACT = 1u << 1,	/* names a contact */
+	RTR_R_FOLDER = 1u << 2,		/* names a folder of a source */
+	RTR_R_STRONG_HIT = 1u << 3,	/* the personal index answers it */
+	RTR_R_NEVER_SEND = 1u << 4,	/* a hit from a never_send source */
+	RTR_R_POLICY = 1u << 5,		/* policy never */
+	RTR_R_DRAFT_OK = 1u << 6,	/* a confident local draft */
+	RTR_R_SCORE_LOW = 1u << 7,	/* learned score below the threshold */
+	RTR_R_SCORE_HIGH = 1u << 8,	/* learned score at or above it */
+	RTR_R_NOT_COVERED = 1u << 9,	/* no local model; passages miss it */
+	RTR_R_COVERED = 1u << 10,	/* no local model; passages cover it */
+	RTR_R_NO_MODEL = 1u << 11,	/* no learned router to consult */
 	RTR_R_MODEL_REFUSED = 1u << 12, /* the router's embedder differs */
 	RTR_R_INDEX_NAME = 1u << 13	/* a proper name found in the index */
 };

@@ -242,7 +242,8 @@ int rtr_target_train(unsigned t, const float *X, const bool *wok, const bool *so
 		y[i] = wok[i] != sok[i];
 		nd += y[i];
 	}
-	float *Xd = malloc((nd ? nd : 1) * d * sizeof *Xd), *wd = malloc((nd ? nd : 1) * sizeof *wd);
+	float *Xd = malloc((nd ? nd : 1) * d * sizeof *Xd),
+	      *wd = malloc((nd ? nd : 1) * sizeof *wd);
 	unsigned char *yd = malloc(nd ? nd : 1);
 	if (!Xd || !wd || !yd) {
 		rc = MX_ENOMEM;
@@ -580,7 +581,8 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	}
 	if ((rc = get_lr(&r, m->nfeat, &m->feat)))
 		goto bad;
-	if (m->target_feat == RTR_TARGET_EXPECTED_GAIN && (rc = get_lr(&r, m->nfeat, &m->feat_disc)))
+	if (m->target_feat == RTR_TARGET_EXPECTED_GAIN &&
+	    (rc = get_lr(&r, m->nfeat, &m->feat_disc)))
 		goto bad;
 	if (m->embed_dims && (rc = get_lr(&r, m->embed_dims + m->nfeat, &m->full)))
 		goto bad;

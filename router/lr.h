@@ -103,15 +103,15 @@ struct rtr_model {
 	char fingerprint[256]; /* of the embedder of `full`, or "" */
 	unsigned split_mod, split_rem;
 	double share;	      /* escalate this share of questions */
-	unsigned target_feat;	   /* enum rtr_target of `feat` */
-	unsigned target_full;	   /* enum rtr_target of `full` (0 without it) */
-	bool prefer_full;	   /* route with `full` when it can be used */
-	double qfeat[RTR_NQ];	   /* score quantiles of `feat` */
-	double qfull[RTR_NQ];	   /* score quantiles of `full` */
-	struct rtr_lr *feat;	   /* features only (owned) */
-	struct rtr_lr *feat_disc;  /* its P(disagree), expected gain only (owned) */
-	struct rtr_lr *full;	   /* embedding + features, or NULL (owned) */
-	struct rtr_lr *full_disc;  /* its P(disagree), expected gain only (owned) */
+	unsigned target_feat; /* enum rtr_target of `feat` */
+	unsigned target_full; /* enum rtr_target of `full` (0 without it) */
+	bool prefer_full;     /* route with `full` when it can be used */
+	double qfeat[RTR_NQ]; /* score quantiles of `feat` */
+	double qfull[RTR_NQ]; /* score quantiles of `full` */
+	struct rtr_lr *feat;  /* features only (owned) */
+	struct rtr_lr *feat_disc; /* its P(disagree), expected gain only (owned) */
+	struct rtr_lr *full;	  /* embedding + features, or NULL (owned) */
+	struct rtr_lr *full_disc; /* its P(disagree), expected gain only (owned) */
 };
 
 /* Writes the model to path (0600, via a temporary file and rename). 0,

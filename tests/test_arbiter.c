@@ -238,8 +238,8 @@ static void expected_gain_ranks_by_the_difference(void)
 	struct rtr_lr_params p = rtr_lr_params_default();
 	p.l2 = 0.01;
 	struct rtr_lr *lr = NULL, *disc = NULL;
-	CHECK_EQ_INT(rtr_target_train(RTR_TARGET_EXPECTED_GAIN, X, w, s, NULL, n, d, &p, &lr, &disc),
-		     0);
+	CHECK_EQ_INT(
+		rtr_target_train(RTR_TARGET_EXPECTED_GAIN, X, w, s, NULL, n, d, &p, &lr, &disc), 0);
 	CHECK(lr && disc);
 	if (lr && disc) {
 		double g[4];
@@ -259,14 +259,16 @@ static void expected_gain_ranks_by_the_difference(void)
 	rtr_lr_free(lr);
 	rtr_lr_free(disc);
 	/* the other targets need one regression */
-	CHECK_EQ_INT(rtr_target_train(RTR_TARGET_WEAK_WRONG, X, w, s, NULL, n, d, &p, &lr, &disc), 0);
+	CHECK_EQ_INT(rtr_target_train(RTR_TARGET_WEAK_WRONG, X, w, s, NULL, n, d, &p, &lr, &disc),
+		     0);
 	CHECK(lr && !disc);
 	rtr_lr_free(lr);
 	CHECK_EQ_INT(rtr_target_train(RTR_TARGET_COUNT, X, w, s, NULL, n, d, &p, &lr, &disc),
 		     MX_EINVAL);
 	/* nobody disagrees: nothing to learn the gain from */
-	CHECK_EQ_INT(rtr_target_train(RTR_TARGET_EXPECTED_GAIN, X, w, w, NULL, n, d, &p, &lr, &disc),
-		     MX_EINVAL);
+	CHECK_EQ_INT(
+		rtr_target_train(RTR_TARGET_EXPECTED_GAIN, X, w, w, NULL, n, d, &p, &lr, &disc),
+		MX_EINVAL);
 	CHECK(!lr && !disc);
 	free(X);
 	free(w);
@@ -456,11 +458,11 @@ static void names_in_the_index_are_private(void)
 		{ "How long is the drive to Hamnhallen from here?", "hamnhallen" },
 		/* not names of the user's world */
 		{ "Nordic countries have long winters, right?", NULL }, /* sentence start */
-		{ "When did the Parties sign?", NULL },	/* lower-case in the index */
-		{ "Who founded NASA?", NULL },			/* an acronym */
-		{ "What is the capital of France?", NULL },	/* a common word */
-		{ "Who wrote the novel Quiet Winter?", NULL },	/* not the index's run */
-		{ "Who discovered Neptune?", NULL },		/* not in the index */
+		{ "When did the Parties sign?", NULL },		 /* lower-case in the index */
+		{ "Who founded NASA?", NULL },			 /* an acronym */
+		{ "What is the capital of France?", NULL },	 /* a common word */
+		{ "Who wrote the novel Quiet Winter?", NULL },	 /* not the index's run */
+		{ "Who discovered Neptune?", NULL },		 /* not in the index */
 		{ "When did Lisbon become the capital?", NULL }, /* a common word */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -477,8 +479,8 @@ static void names_in_the_index_are_private(void)
 		}
 	}
 	/* without passages there is nothing to find */
-	struct rtr_explain ex = decide("Who conducts the Nordic Strings concert?", NULL, 0,
-				       RTR_POLICY_AUTO);
+	struct rtr_explain ex =
+		decide("Who conducts the Nordic Strings concert?", NULL, 0, RTR_POLICY_AUTO);
 	CHECK(!ex.private_q);
 }
 

@@ -37,9 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(q, data, size);
 	q[size] = '\0';
-	struct rtr_hit h = {
-		.doc_id = 1, .score = 1, .text = q, .title = q, .author = q, .path = q, .source_path = "/"
-	};
+	struct rtr_hit h = { .doc_id = 1,
+			     .score = 1,
+			     .text = q,
+			     .title = q,
+			     .author = q,
+			     .path = q,
+			     .source_path = "/" };
 	struct rtr_input in = {
 		.question = q, .bm25 = &h, .n_bm25 = 1, .people = &h, .n_people = 1
 	};
