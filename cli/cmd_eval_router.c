@@ -72,19 +72,6 @@ struct subj_row {
 	long net, net_sent;	/* strong right - weak right: all, the sent */
 };
 
-struct scored {
-	double s;
-	size_t i;
-};
-
-static int cmp_scored(const void *a, const void *b)
-{
-	const struct scored *x = a, *y = b;
-	if (x->s != y->s)
-		return x->s < y->s ? 1 : -1;
-	return (x->i > y->i) - (x->i < y->i);
-}
-
 /* The per-subject table for scores (one per held-out question idx[0..n)):
  * the ceil(n / 2) highest-scored are sent (ties in input order, as
  * rtr_route_eval ranks). *out (malloc'd, nsubj rows at most, in subject
@@ -92,12 +79,12 @@ static int cmp_scored(const void *a, const void *b)
 static int by_subject_table(const struct rtr_mmlu *mm, const size_t *idx, const double *score,
 			    size_t n, size_t nsubj, struct subj_row **out, size_t *nout)
 {
-	struct scored *r = malloc((n ? n : 1) * sizeof *r);
+	size_t *r = malloc((n ? n : 1) * sizeof *r);
 	struct subj_row *t = calloc(nsubj ? nsubj : 1, sizeof *t);
 	size_t *row_of = malloc((mm->nsubjects ? mm->nsubjects : 1) * sizeof *row_of);
 	*out = NULL;
 	*nout = 0;
-	if (!r || !t || !row_of) {
+	if (!r || !t || !row_of || rtr_rank_desc(score, n, r)) {
 		free(r);
 		free(t);
 		free(row_of);
@@ -112,11 +99,9 @@ static int by_subject_table(const struct rtr_mmlu *mm, const size_t *idx, const 
 			row_of[s] = nt;
 			t[nt++].name = mm->subjects[s];
 		}
-		r[k] = (struct scored){ isnan(score[k]) ? -INFINITY : score[k], k };
 	}
-	qsort(r, n, sizeof *r, cmp_scored);
 	for (size_t k = 0; k < n; k++) {
-		const struct rtr_mmlu_item *it = &mm->items[idx[r[k].i]];
+		const struct rtr_mmlu_item *it = &mm->items[idx[r[k]]];
 		if (row_of[it->subject] == SIZE_MAX)
 			continue;
 		struct subj_row *row = &t[row_of[it->subject]];

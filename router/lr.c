@@ -647,6 +647,19 @@ static struct ranked *rank_desc(const double *score, size_t n)
 	return r;
 }
 
+int rtr_rank_desc(const double *score, size_t n, size_t *order)
+{
+	if (!n)
+		return 0;
+	struct ranked *r = rank_desc(score, n);
+	if (!r)
+		return MX_ENOMEM;
+	for (size_t k = 0; k < n; k++)
+		order[k] = r[k].i;
+	free(r);
+	return 0;
+}
+
 int rtr_route_eval(const double *score, const bool *weak_ok, const bool *strong_ok, size_t n,
 		   struct rtr_route_stats *st)
 {

@@ -153,6 +153,10 @@ struct rtr_route_stats {
  * when n == 0 or the strong model is no better than the weak one. */
 int rtr_route_eval(const double *score, const bool *weak_ok, const bool *strong_ok, size_t n,
 		   struct rtr_route_stats *st);
+/* The order of n scores, highest first (ties in input order, NaN last, as
+ * rtr_route_eval ranks them): order[k] is the index of the k-th. 0 or
+ * MX_ENOMEM. */
+int rtr_rank_desc(const double *score, size_t n, size_t *order);
 /* Area under the ROC curve of scores for labels y (ties count half); 0.5
  * when one class is missing. */
 double rtr_auc(const double *score, const unsigned char *y, size_t n);

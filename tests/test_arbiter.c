@@ -197,6 +197,17 @@ static void route_eval_matches_hand_counts(void)
 	CHECK_EQ_INT(rtr_route_eval(oracle, s, s, 10, &st), MX_EINVAL);
 }
 
+static void rank_is_descending_ties_in_order(void)
+{
+	const double sc[6] = { 0.5, NAN, 0.9, 0.5, -1, 0.9 };
+	size_t order[6];
+	CHECK_EQ_INT(rtr_rank_desc(sc, 6, order), 0);
+	const size_t want[6] = { 2, 5, 0, 3, 4, 1 };
+	for (int k = 0; k < 6; k++)
+		CHECK_EQ_INT(order[k], want[k]);
+	CHECK_EQ_INT(rtr_rank_desc(sc, 0, order), 0);
+}
+
 static void random_routing_is_near_linear(void)
 {
 	size_t n = 20000;
@@ -859,6 +870,7 @@ static const struct test_case tests[] = {
 	TEST(auc_counts_ties_half),
 	TEST(quantiles_give_the_share),
 	TEST(route_eval_matches_hand_counts),
+	TEST(rank_is_descending_ties_in_order),
 	TEST(random_routing_is_near_linear),
 	TEST(expected_gain_ranks_by_the_difference),
 	TEST(model_round_trips_0600),
