@@ -200,10 +200,11 @@ static const double l2_grid[] = { 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000 };
  * rows with that pair into *lr and *disc (rtr_target_train). q gets the
  * quantiles of the winner's out-of-fold scores (questions the fit did not
  * see, as in use). wt weighs rows. With verbose, every candidate's figures
- * go to stderr, tagged with what.
+ * go to stderr, tagged with what; with progress, a line that counts them.
  */
 static int fit(const float *X, const bool *wok, const bool *sok, const float *wt,
-	       const unsigned char *fold, size_t n, size_t d, bool verbose, const char *what,
+	       const unsigned char *fold, size_t n, size_t d, bool verbose, bool progress,
+	       const char *what,
 	       struct rtr_lr **lr, struct rtr_lr **disc, double q[RTR_NQ], struct fit_choice *ch)
 {
 	size_t cap = n ? n : 1;
@@ -239,6 +240,9 @@ static int fit(const float *X, const bool *wok, const bool *sok, const float *wt
 			continue;
 		nfolds++;
 		for (size_t c = 0; c < NCAND; c++) {
+			if (progress)
+				fprintf(stderr, "\r%s: fold %u, candidate %zu of %zu   ", what,
+					nfolds, c + 1, (size_t)NCAND);
 			unsigned t = (unsigned)(c / NGRID);
 			p.l2 = l2_grid[c % NGRID];
 			struct rtr_lr *a = NULL, *b = NULL;
@@ -257,6 +261,8 @@ static int fit(const float *X, const bool *wok, const bool *sok, const float *wt
 			cpt50[c] += st.cpt50;
 		}
 	}
+	if (progress)
+		fprintf(stderr, "\r%60s\r", "");
 	if (nfolds < 2) {
 		rc = MX_EINVAL;
 		goto out;
@@ -316,7 +322,7 @@ static int parse_share(const char *s, double *out)
  * *npos count the training questions and those where the cloud helps.
  */
 static int fit_split(const struct rtr_mmlu *m, const float *emb_all, size_t dims, unsigned test_rem,
-		     bool verbose, struct rtr_model *model, struct fit_choice *cf,
+		     bool verbose, bool progress, struct rtr_model *model, struct fit_choice *cf,
 		     struct fit_choice *ce, size_t *ntrain, size_t *npos)
 {
 	size_t *idx = malloc(m->n * sizeof *idx), n = 0, nsub = 0, cap;
@@ -357,7 +363,8 @@ static int fit_split(const struct rtr_mmlu *m, const float *emb_all, size_t dims
 	}
 	if (!(Xf = build_rows(m, idx, n, NULL, 0)))
 		goto out;
-	if ((rc = fit(Xf, wok, sok, wt, fold, n, RTR_NFEAT, verbose, "features only", &model->feat,
+	if ((rc = fit(Xf, wok, sok, wt, fold, n, RTR_NFEAT, verbose, progress, "features only",
+		      &model->feat,
 		      &model->feat_disc, model->qfeat, cf)))
 		goto out;
 	model->target_feat = cf->target;
@@ -365,7 +372,7 @@ static int fit_split(const struct rtr_mmlu *m, const float *emb_all, size_t dims
 		rc = MX_ENOMEM;
 		if (!(X = build_rows(m, idx, n, emb_all, dims)))
 			goto out;
-		if ((rc = fit(X, wok, sok, wt, fold, n, dims + RTR_NFEAT, verbose,
+		if ((rc = fit(X, wok, sok, wt, fold, n, dims + RTR_NFEAT, verbose, progress,
 			      "embedding + features", &model->full, &model->full_disc, model->qfull,
 			      ce)))
 			goto out;
@@ -440,7 +447,8 @@ out:
  * others (its choices made by cross-validation over those folds alone, as
  * 'memex router train' makes them; fold 1 is the split of 'memex router
  * train' and 'memex eval router'), and scored on fold f. */
-static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t dims)
+static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t dims,
+			  bool progress)
 {
 	double *s[3] = { malloc(m->n * sizeof(double)), malloc(m->n * sizeof(double)),
 			 malloc(m->n * sizeof(double)) };
@@ -465,7 +473,8 @@ static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t
 		struct rtr_model model;
 		struct fit_choice cf, ce;
 		size_t ntrain, npos, n = 0;
-		int rc = fit_split(m, emb_all, dims, f, false, &model, &cf, &ce, &ntrain, &npos);
+		int rc = fit_split(m, emb_all, dims, f, false, progress, &model, &cf, &ce, &ntrain,
+				   &npos);
 		if (rc) {
 			free_fit(&model);
 			cli_error("fold %u: %s", f, mx_strerror(rc));
@@ -509,6 +518,7 @@ static int cross_validate(const struct rtr_mmlu *m, const float *emb_all, size_t
 				sum[a][k] += v[k] / RTR_SPLIT_MOD;
 		}
 		printf("\n");
+		fflush(stdout);
 	}
 	printf("%-5s %9s  %-40s", "mean", "", "");
 	for (int a = 0; a < 3; a++) {
@@ -588,10 +598,11 @@ static int router_train(struct cli *c, int argc, char **argv)
 			 "training on the features alone");
 	}
 	if (cv) {
-		ret = cross_validate(&m, emb, dims);
+		ret = cross_validate(&m, emb, dims, c->stderr_tty);
 		goto out;
 	}
-	if ((rc = fit_split(&m, emb, dims, RTR_SPLIT_REM, c->verbose, &model, &cf, &ce, &n,
+	if ((rc = fit_split(&m, emb, dims, RTR_SPLIT_REM, c->verbose, c->stderr_tty, &model, &cf,
+			    &ce, &n,
 			    &npos))) {
 		if (rc == MX_EINVAL)
 			cli_error("cannot train: the strong model is no better than the weak one "
