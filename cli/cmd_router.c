@@ -204,8 +204,8 @@ static const double l2_grid[] = { 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000 };
  */
 static int fit(const float *X, const bool *wok, const bool *sok, const float *wt,
 	       const unsigned char *fold, size_t n, size_t d, bool verbose, bool progress,
-	       const char *what,
-	       struct rtr_lr **lr, struct rtr_lr **disc, double q[RTR_NQ], struct fit_choice *ch)
+	       const char *what, struct rtr_lr **lr, struct rtr_lr **disc, double q[RTR_NQ],
+	       struct fit_choice *ch)
 {
 	size_t cap = n ? n : 1;
 	float *Xt = malloc(cap * d * sizeof *Xt), *wtt = malloc(cap * sizeof *wtt);
@@ -364,8 +364,7 @@ static int fit_split(const struct rtr_mmlu *m, const float *emb_all, size_t dims
 	if (!(Xf = build_rows(m, idx, n, NULL, 0)))
 		goto out;
 	if ((rc = fit(Xf, wok, sok, wt, fold, n, RTR_NFEAT, verbose, progress, "features only",
-		      &model->feat,
-		      &model->feat_disc, model->qfeat, cf)))
+		      &model->feat, &model->feat_disc, model->qfeat, cf)))
 		goto out;
 	model->target_feat = cf->target;
 	if (dims) {
@@ -602,8 +601,7 @@ static int router_train(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if ((rc = fit_split(&m, emb, dims, RTR_SPLIT_REM, c->verbose, c->stderr_tty, &model, &cf,
-			    &ce, &n,
-			    &npos))) {
+			    &ce, &n, &npos))) {
 		if (rc == MX_EINVAL)
 			cli_error("cannot train: the strong model is no better than the weak one "
 				  "on a fold of the training subjects");
