@@ -781,6 +781,19 @@ static int router_info(struct cli *c, int argc, char **argv)
 			       : "");
 		printf("  policy:      %s\n",
 		       rtr_policy_name((enum rtr_policy)c->cfg.cloud_policy));
+		if (c->verbose && m->nfeat == RTR_NFEAT) {
+			/* the features scorer's weights (standardised inputs) */
+			bool eg = m->feat_disc != NULL;
+			printf("  features scorer's weights (per standard deviation):\n");
+			printf("    %-18s %10s%s\n", "feature", eg ? "P(strong|dis)" : "weight",
+			       eg ? "   P(disagree)" : "");
+			for (size_t i = 0; i < m->nfeat; i++) {
+				printf("    %-18s %10.4f", rtr_feature_name((int)i), m->feat->w[i]);
+				if (eg)
+					printf("   %10.4f", m->feat_disc->w[i]);
+				printf("\n");
+			}
+		}
 	}
 	rtr_model_free(m);
 	return CLI_OK;

@@ -187,8 +187,16 @@ t_router_train_eval_calibrate() {
 	assert_mode "$MEMEX_HOME/router.model" 600
 	mx_ok router info --json
 	assert_eq "$(jq -r .share "$OUTF")" 0.1 "the calibrated share"
+	mx_ok -v router info
+	assert_contains "$OUT" "numeric_options" "the weights with -v"
 	CMD_TIMEOUT=300 mx_ok eval router --data "$SHARED/data/router/routellm-mmlu" --json
 	assert_eq "$(jq -r '.routers[0].router' "$OUTF")" "learned (features only)" "eval router"
+	assert_eq "$(jq -r '.routers[0].routes' "$OUTF")" true "the scorer that routes comes first"
+	# by subject: every held-out subject once, and their questions add up
+	assert_eq "$(jq -r '.subjects | length' "$OUTF")" "$(jq -r .heldout_subjects "$OUTF")" "subjects"
+	assert_eq "$(jq -r '[.subjects[].questions] | add' "$OUTF")" "$(jq -r .questions "$OUTF")" "questions by subject"
+	assert_eq "$(jq -r '[.subjects[].sent_at_half] | add' "$OUTF")" \
+		"$(jq -r '(.questions + 1) / 2 | floor' "$OUTF")" "half sent"
 	local cpt apgr
 	cpt=$(jq -r '.routers[0].cpt50' "$OUTF")
 	apgr=$(jq -r '.routers[0].apgr' "$OUTF")
