@@ -460,17 +460,17 @@ static bool has_run(const char *text, char (*w)[WORD_MAX], size_t k, bool cap)
 
 /*
  * A proper name of q that a retrieved passage (or its document's title)
- * holds. Names are runs of
- * words capitalised inside a sentence (not the first word of the text, of a
- * line or of a sentence), with a lower-case letter after the capital (not
- * acronyms), not stop words, a possessive "'s" dropped. A run of two to four
- * words, one of them at least not a common word (the sanitizer's list of
- * words that are capitalised at times but are not names: countries,
- * months, ...), must appear in a row in a passage ("the Nordic Strings
- * concert"); a single word of three letters or more, not a common word,
- * must appear capitalised ("When is Erik's wedding?"). "Which treaty did
- * the Parties sign?" or "his novel Quiet Winter" do not name the user's
- * world because a passage says "parties" or "The Quiet Grid".
+ * holds. Names are runs of words capitalised inside a sentence (not the
+ * first word of the text, of a line or of a sentence), with a lower-case
+ * letter after the capital (not acronyms), not stop words, a possessive
+ * "'s" dropped. A run of two to four words, one of them at least not a
+ * common word (the sanitizer's list of words that are capitalised at times
+ * but are not names: countries, months, ...), must appear in a row in a
+ * passage ("the Nordic Strings concert"); a single word of three letters or
+ * more, not a common word, must appear capitalised ("When is Erik's
+ * wedding?"). "Which treaty did the Parties sign?" or "his novel Quiet
+ * Winter" do not name the user's world because a passage says "parties" or
+ * "The Quiet Grid". The name found goes to out.
  */
 static bool names_index_term(const char *q, const struct rtr_hit *const legs[2],
 			     const size_t nlegs[2], char *out, size_t outsz)
