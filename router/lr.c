@@ -64,7 +64,9 @@ double rtr_lr_predict(const struct rtr_lr *m, const float *x)
 	double z = m->b;
 	for (size_t i = 0; i < m->d; i++)
 		z += m->w[i] * ((x[i] - m->mean[i]) / m->scale[i]);
-	return sigmoid(z);
+	/* finite weights can still overflow (inf - inf): a damaged model
+	 * then says nothing rather than NaN */
+	return isnan(z) ? 0.5 : sigmoid(z);
 }
 
 /* Solves A x = b in place (b becomes x) for a symmetric positive definite

@@ -70,7 +70,8 @@ struct rtr_lr_params rtr_lr_params_default(void);
  * d > RTR_LR_MAX_DIMS, MX_ENOMEM. */
 int rtr_lr_train(const float *X, const unsigned char *y, const float *wt, size_t n, size_t d,
 		 const struct rtr_lr_params *p, struct rtr_lr **out);
-/* The probability of label 1 for one row of d floats. */
+/* The probability of label 1 for one row of d floats (never NaN for finite
+ * inputs: 0.5 when the sum overflows both ways). */
 double rtr_lr_predict(const struct rtr_lr *m, const float *x);
 void rtr_lr_free(struct rtr_lr *m); /* NULL is fine */
 

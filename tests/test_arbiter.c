@@ -142,6 +142,19 @@ static void lr_refuses_bad_shapes(void)
 	CHECK_EQ_INT(rtr_lr_train(x, y, NULL, 2, RTR_LR_MAX_DIMS + 1, &p, &m), MX_EINVAL);
 }
 
+/* Finite weights whose products overflow both ways give 0.5, not NaN (a
+ * damaged model file found by fuzzing). */
+static void lr_predict_never_nan(void)
+{
+	double mean[2] = { 0, 0 }, scale[2] = { 1e-300, 1e-300 }, w[2] = { 1e300, 1e300 };
+	struct rtr_lr m = { .d = 2, .mean = mean, .scale = scale, .w = w, .b = 0 };
+	const float x[2] = { 1e30f, -1e30f };
+	double p = rtr_lr_predict(&m, x);
+	CHECK(!isnan(p) && p == 0.5);
+	const float y[2] = { 1e30f, 1e30f };
+	CHECK(rtr_lr_predict(&m, y) == 1.0);
+}
+
 static void auc_counts_ties_half(void)
 {
 	double s[4] = { 0.9, 0.5, 0.5, 0.1 };
@@ -867,6 +880,7 @@ static void draft_confidence_rule(void)
 static const struct test_case tests[] = {
 	TEST(lr_learns_a_separable_rule),
 	TEST(lr_refuses_bad_shapes),
+	TEST(lr_predict_never_nan),
 	TEST(auc_counts_ties_half),
 	TEST(quantiles_give_the_share),
 	TEST(route_eval_matches_hand_counts),
