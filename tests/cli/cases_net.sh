@@ -79,6 +79,14 @@ t_net_cloud_check_and_audit() {
 	cmp -s "$W/all" "$W/received" || fail "two audit bodies differ from what the server received"
 	mx_ok audit -n 1 --json
 	assert_eq "$(grep -c '"attempt"' "$OUTF")" 1 "memex audit -n 1"
+	assert_eq "$(jq -r '.[0].sha256' "$OUTF")" "$(sed -n 2p "$MEMEX_HOME/audit.jsonl" | jq -r .sha256)" \
+		"memex audit -n 1 shows the newest record"
+	mx_ok audit --json
+	assert_eq "$(jq length "$OUTF")" 2 "memex audit --json is one array of both records"
+	assert_eq "$(jq -r '.[1].sha256' "$OUTF")" "$(sed -n 2p "$MEMEX_HOME/audit.jsonl" | jq -r .sha256)" \
+		"memex audit --json keeps the log's order"
+	mx_ok audit -n 5
+	assert_contains "$OUT" "2 request(s) shown of 2" "memex audit -n larger than the log"
 	mx_ok audit --since 2099-01-01
 	assert_contains "$OUT" "No requests recorded since then" "memex audit --since a future date"
 	mx_ok audit --since 2000-01-01T00:00
