@@ -247,9 +247,9 @@ t_net_model_pull_verification() {
 	assert_rc 1 "a URL without --sha256"
 	assert_contains "$ERR" "--no-verify" "the error says how to go on"
 	[ ! -e "$m.part" ] || fail "an unverifiable pull downloaded something"
-	mx model pull smollm2-360m
+	mx model pull all-minilm-l6-v2
 	assert_rc 1 "a catalog model whose sha256 is unknown"
-	assert_contains "$ERR" "no SHA-256 is known for 'smollm2-360m'" "the error"
+	assert_contains "$ERR" "no SHA-256 is known for 'all-minilm-l6-v2'" "the error"
 	mx_ok model pull --no-verify "$url"
 	assert_contains "$OUT" "NOT verified: its SHA-256 is $PAYSHA" "memex model pull --no-verify"
 	mx model pull --sha256 nothex "$url"
@@ -261,7 +261,8 @@ t_net_model_pull_verification() {
 	assert_contains "$ERR" "https" "the error"
 	mx_ok model list
 	assert_match "$OUT" '^qwen2\.5-0\.5b +chat .* pinned' "the catalog lists pinned hashes"
-	assert_match "$OUT" '^smollm2-360m +chat .* unknown' "the catalog lists unknown hashes"
+	assert_match "$OUT" '^smollm2-360m +chat .* pinned' "the catalog lists pinned hashes"
+	assert_match "$OUT" '^all-minilm-l6-v2 +embed.* unknown' "the catalog lists unknown hashes"
 }
 
 t_net_model_info_gguf() {
