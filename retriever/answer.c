@@ -813,10 +813,19 @@ static bool is_labelled(const char *s, size_t n, enum qkind k)
 	size_t len = w - i;
 	while (len && s[i + len - 1] == ' ')
 		len--;
-	for (size_t j = 0; j < sizeof labels / sizeof labels[0]; j++)
-		if (labels[j].k == k && strlen(labels[j].label) == len &&
-		    !strncasecmp(s + i, labels[j].label, len))
+	/* the label's last word names the kind: "Due date", "Total paid" no,
+	 * "Amount to pay" no; "Due date", "Departure time" yes */
+	size_t lw = len;
+	while (lw && s[i + lw - 1] != ' ')
+		lw--;
+	for (size_t j = 0; j < sizeof labels / sizeof labels[0]; j++) {
+		size_t ll = strlen(labels[j].label);
+		if (labels[j].k != k)
+			continue;
+		if ((ll == len && !strncasecmp(s + i, labels[j].label, len)) ||
+		    (ll == len - lw && !strncasecmp(s + i + lw, labels[j].label, ll)))
 			return true;
+	}
 	return false;
 }
 
@@ -855,8 +864,13 @@ struct cand {
 	size_t chunk;
 	struct ret_span sp;
 	double rel;
+	double ovw; /* the question's words in the sentence with its neighbours
+		       and its document's title and author */
 	struct ret_terms terms;
 };
+
+static int window_terms(const struct store_hit *h, const struct ret_span *sp, size_t ns, size_t i,
+			size_t around, struct ret_terms *out);
 
 /* Picks the extractive answer from the context (see answer.h). */
 static int extract(struct ret_answer *a, const char *question, const struct ret_terms *qt,
@@ -888,6 +902,16 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 				free(sp);
 				goto out;
 			}
+			/* a line of a form or a list often names its subject in the
+			 * line before or its heading ("OUTBOUND" above "Seat 14A") */
+			struct ret_terms wt;
+			if ((rc = window_terms(&a->ctx[k].hit, sp, ns, i, 1, &wt))) {
+				ret_terms_clear(&c[nc].terms);
+				free(sp);
+				goto out;
+			}
+			c[nc].ovw = ret_term_overlap(qt, qw, &wt);
+			ret_terms_clear(&wt);
 			nc++;
 		}
 		free(sp);
@@ -941,23 +965,31 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 		ret_terms_clear(&ct);
 	}
 	for (size_t i = 0; i < nc; i++) {
-		double ov = ret_term_overlap(qt, qw, &c[i].terms);
+		double ov = ret_term_overlap(qt, qw, &c[i].terms), ovw = c[i].ovw;
 		double ctx = 0.7 * ccov[c[i].chunk] + 0.3 / a->ctx[c[i].chunk].cite;
-		double kind_bonus =
-			kind != Q_OTHER && has_kind(texts[i], strlen(texts[i]), kind, qt);
+		size_t tl = strlen(texts[i]);
+		bool kind_has = kind != Q_OTHER && has_kind(texts[i], tl, kind, qt);
+		double kind_bonus = kind_has;
 		/* a field labelled with what is asked counts as the words of the
 		 * question it answers */
-		if (kind_bonus > 0 && is_labelled(texts[i], strlen(texts[i]), kind))
+		if (kind_has && is_labelled(texts[i], tl, kind))
 			kind_bonus = 5;
 		if (d) {
 			double cs = dot(qv, sv + i * (size_t)d, d);
-			rel[i] = 0.4 * ov + 0.3 * (cs > 0 ? cs : 0) + 0.2 * ctx + 0.1 * kind_bonus;
+			rel[i] = 0.3 * ov + 0.1 * ovw + 0.3 * (cs > 0 ? cs : 0) + 0.2 * ctx +
+				 0.1 * kind_bonus;
 		} else {
-			rel[i] = 0.55 * ov + 0.3 * ctx + 0.15 * kind_bonus;
+			rel[i] = 0.4 * ov + 0.15 * ovw + 0.3 * ctx + 0.15 * kind_bonus;
 		}
-		if (is_heading(texts[i]) ||
-		    (c[i].terms.n < 3 && !has_kind(texts[i], strlen(texts[i]), Q_AMOUNT, NULL)))
+		/* headings and fragments weigh less, unless they hold what is
+		 * asked ("## Sofia – 2 March" for a birthday); a sentence without
+		 * the kind of thing asked for cannot answer it */
+		bool frag = is_heading(texts[i]) ||
+			    (c[i].terms.n < 3 && !has_kind(texts[i], tl, Q_AMOUNT, NULL));
+		if (frag && !kind_has)
 			rel[i] *= 0.5;
+		if (kind != Q_OTHER && !kind_has)
+			rel[i] *= 0.7;
 		c[i].rel = rel[i];
 	}
 	free(ccov);
