@@ -866,15 +866,28 @@ struct cand {
 	double rel;
 	double ovw; /* the question's words in the sentence with its neighbours
 		       and its document's title and author */
+	double ent; /* 1 when those have the question's names, less when only
+		       the chunk has them, or nothing does */
 	struct ret_terms terms;
 };
 
 static int window_terms(const struct store_hit *h, const struct ret_span *sp, size_t ns, size_t i,
 			size_t around, struct ret_terms *out);
 
-/* Picks the extractive answer from the context (see answer.h). */
+/* Whether t has every term of names. */
+static bool terms_have_all(const struct ret_terms *t, const struct ret_terms *names)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (!terms_have(t, names->t[i]))
+			return false;
+	return true;
+}
+
+/* Picks the extractive answer from the context (see answer.h); names are
+ * the question's capitalised words (the things it is about). */
 static int extract(struct ret_answer *a, const char *question, const struct ret_terms *qt,
-		   const double *qw, const float *qv, const struct ret_answer_params *p)
+		   const double *qw, const float *qv, const struct ret_terms *names,
+		   const struct ret_answer_params *p)
 {
 	struct eng_embedder *e = p->ret.embedder;
 	int d = e && qv ? eng_embedder_dims(e) : 0;
@@ -892,6 +905,11 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 		const char *t = a->ctx[k].hit.text ? a->ctx[k].hit.text : "";
 		struct ret_span *sp = NULL;
 		size_t ns = 0;
+		struct ret_terms ct;
+		if ((rc = chunk_terms(&a->ctx[k].hit, &ct)))
+			goto out;
+		bool chunk_names = terms_have_all(&ct, names);
+		ret_terms_clear(&ct);
 		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
 			goto out;
 		for (size_t i = 0; i < ns && nc < CAND_MAX; i++) {
@@ -911,6 +929,7 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 				goto out;
 			}
 			c[nc].ovw = ret_term_overlap(qt, qw, &wt);
+			c[nc].ent = terms_have_all(&wt, names) ? 1 : chunk_names ? 0.85 : 0.6;
 			ret_terms_clear(&wt);
 			nc++;
 		}
@@ -990,6 +1009,9 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 			rel[i] *= 0.5;
 		if (kind != Q_OTHER && !kind_has)
 			rel[i] *= 0.7;
+		/* a sentence far from the things the question names ("The Quiet
+		 * Grid") is about something else */
+		rel[i] *= c[i].ent;
 		c[i].rel = rel[i];
 	}
 	free(ccov);
@@ -1109,8 +1131,50 @@ static bool is_identifier(const char *s, size_t n)
 	return digits >= 4;
 }
 
+/* Whether a phone number starts at s[i]: a '+' or a '0', then groups of
+ * digits split by single blanks or dashes, 7 digits or more in all
+ * ("+46 70 555 62 11", "031-555 40 18"); amounts ("60 000") do not start
+ * so, or are shorter. */
+static bool phone_at(const char *s, size_t n, size_t i)
+{
+	if (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '+'))
+		return false;
+	if (s[i] == '+')
+		i++;
+	else if (s[i] != '0')
+		return false;
+	size_t digits = 0;
+	while (i < n) {
+		if (isdigit((unsigned char)s[i]))
+			digits++;
+		else if (!((s[i] == ' ' || s[i] == '-') && i + 1 < n &&
+			   isdigit((unsigned char)s[i + 1]) && digits))
+			break;
+		i++;
+	}
+	return digits >= 7 && (i == n || !isalpha((unsigned char)s[i]));
+}
+
+static bool has_phone(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((s[i] == '+' || s[i] == '0') && phone_at(s, n, i))
+			return true;
+	return false;
+}
+
+/* Words that ask for a phone number, which a contact list does not say
+ * beside one. */
+static bool is_phone_word(const char *w)
+{
+	return !strcmp(w, "phone") || !strcmp(w, "telephone") || !strcmp(w, "mobile") ||
+	       !strcmp(w, "cell");
+}
+
 static bool has_identifier(const char *s, size_t n)
 {
+	if (has_phone(s, n))
+		return true;
 	for (size_t i = 0; i < n;) {
 		while (i < n && !isalnum((unsigned char)s[i]))
 			i++;
@@ -1164,7 +1228,10 @@ static int id_slot(const struct ret_answer *a, const char *question, bool *asks,
 			struct ret_terms own;
 			if ((rc = ret_terms_of(x, xl, TERMS_MAX, &own)))
 				break;
-			bool has_mod = terms_have(&own, mod), other = false, any_other = false;
+			/* a phone number is what a "phone number" asks for, whether
+			 * or not the word stands beside it */
+			bool has_mod = terms_have(&own, mod) || (is_phone_word(mod) && has_phone(x, xl));
+			bool other = false, any_other = false;
 			ret_terms_clear(&own);
 			/* the other words: in the sentences around it, the title
 			 * or the author */
@@ -1633,13 +1700,13 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 		goto out;
 	if ((rc = question_parts(question, &qp)))
 		goto out;
+	if (a->nctx && (rc = extract(a, question, &qt, qw, qv, &qp.caps, p)))
+		goto out;
 	if ((rc = named_absent(a, &qp)))
 		goto out;
 	if ((rc = typed_slot(a, question, &qt, qw, &qp, &a->asks_typed, &a->typed_found)))
 		goto out;
 	a->confidence = a->coverage;
-	if (a->nctx && (rc = extract(a, question, &qt, qw, qv, p)))
-		goto out;
 	a->abstained = !p->no_abstain && ret_answer_abstains(p, a);
 	if (a->abstained) {
 		sent_clear(a->sent, a->nsent);
