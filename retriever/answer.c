@@ -1523,6 +1523,14 @@ static bool answer_kind_word(const char *w)
 	return is_id_word(w) || word_is(w, kinds, sizeof kinds / sizeof kinds[0]);
 }
 
+/* Words that name the kind of answer for the coverage: those above, and
+ * the ones a form leaves to its labels ("address", "cost"). */
+static bool cover_kind_word(const char *w)
+{
+	static const char *const kinds[] = { "address", "street", "cost", "fee", "charge" };
+	return answer_kind_word(w) || word_is(w, kinds, sizeof kinds / sizeof kinds[0]);
+}
+
 static int named_absent(struct ret_answer *a, const struct qparts *qp)
 {
 	bool *cap = calloc(qp->caps.n + 1, sizeof *cap),
@@ -1574,7 +1582,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	struct ret_result r = { 0 };
 	struct ret_terms qt = { 0 };
 	struct qparts qp = { 0 };
-	double *qw = NULL;
+	double *qw = NULL, *qwc = NULL;
 	float *qv = NULL, *cv = NULL;
 	size_t cap = 0;
 	int rc;
@@ -1687,11 +1695,24 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 					a->cosine = cs;
 			}
 	}
+	/* coverage counts the things asked about, not the words that name the
+	 * kind of answer ("the street address", "what did it cost"): a form
+	 * says "Where: Mastgatan 4", not "the address is" */
+	qwc = calloc(qt.n ? qt.n : 1, sizeof *qwc);
+	if (!qwc) {
+		rc = MX_ENOMEM;
+		goto out;
+	}
+	double things = 0;
+	for (size_t i = 0; i < qt.n; i++) {
+		qwc[i] = cover_kind_word(qt.t[i]) ? 0 : qw[i];
+		things += qwc[i];
+	}
 	for (size_t k = 0; k < a->nctx; k++) {
 		struct ret_terms ct;
 		if ((rc = chunk_terms(&a->ctx[k].hit, &ct)))
 			goto out;
-		double ov = ret_term_overlap(&qt, qw, &ct);
+		double ov = ret_term_overlap(&qt, things > 0 ? qwc : qw, &ct);
 		ret_terms_clear(&ct);
 		if (ov > a->coverage)
 			a->coverage = ov;
@@ -1718,6 +1739,7 @@ out:
 	ret_terms_clear(&qt);
 	qparts_clear(&qp);
 	free(qw);
+	free(qwc);
 	free(qv);
 	free(cv);
 	return rc;
