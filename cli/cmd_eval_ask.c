@@ -362,10 +362,20 @@ static void figures(const struct ea_set *s, size_t file, struct ea_fig *f)
 	}
 }
 
-/* The share right of answerable answered plus unanswerable abstained, each
- * weighed by its class size (balanced accuracy), over the questions but
- * skip (SIZE_MAX: none). */
-static double balanced(const struct ea_set *s, double tc, double tk, bool emb, size_t skip)
+/* The goals of the answers (issue #6): at least 90% of answerable
+ * questions answered (and cited), at least 80% of unanswerable ones
+ * withheld. */
+#define GOAL_ANSWERED  0.90
+#define GOAL_WITHHELD 0.80
+
+/* How well thresholds tc, tk meet both goals over the questions but skip
+ * (SIZE_MAX: none): the smaller of the two margins, answerable answered
+ * share minus GOAL_ANSWERED and unanswerable withheld share minus
+ * GOAL_WITHHELD, plus a hundredth of the balanced accuracy to tell apart
+ * thresholds whose smaller margin is the same. The shares answered and
+ * withheld go to *ans and *abst when those are not NULL. */
+static double goal_score(const struct ea_set *s, double tc, double tk, bool emb, size_t skip,
+			 double *ans, double *abst)
 {
 	double ra = 0, ru = 0, na = 0, nu = 0;
 	for (size_t i = 0; i < s->n; i++) {
@@ -380,31 +390,66 @@ static double balanced(const struct ea_set *s, double tc, double tk, bool emb, s
 			ru += ab;
 		}
 	}
-	return (na ? ra / na : 0) * 0.5 + (nu ? ru / nu : 0) * 0.5;
+	double a = na ? ra / na : 1, u = nu ? ru / nu : 1;
+	if (ans)
+		*ans = a;
+	if (abst)
+		*abst = u;
+	double m = a - GOAL_ANSWERED < u - GOAL_WITHHELD ? a - GOAL_ANSWERED : u - GOAL_WITHHELD;
+	return m + 0.01 * (0.5 * a + 0.5 * u);
+}
+
+/* The grids: coverage 0, 0.01, ..., 1; cosine 0.30, 0.31, ..., 0.90, then
+ * none (no cosine rule). */
+#define GRID_C	  101
+#define GRID_K	  62
+#define GRID_C_AT(i) ((i) * 0.01)
+#define GRID_K_AT(i) ((i) == GRID_K - 1 ? 2.0 : 0.3 + (i) * 0.01)
+
+/* The middle of the run of grid points around at whose value is best
+ * (within 1e-12); v holds n values. */
+static int plateau_mid(const double *v, int n, int at, double best)
+{
+	int lo = at, hi = at;
+	while (lo > 0 && v[lo - 1] >= best - 1e-12)
+		lo--;
+	while (hi + 1 < n && v[hi + 1] >= best - 1e-12)
+		hi++;
+	return (lo + hi) / 2;
 }
 
 /* The best thresholds on the set without question skip: a grid over
- * coverage (and cosine with an embedder); ties go to the lower thresholds
- * (answering is the default). */
+ * coverage (and cosine with an embedder). Of equally good thresholds the
+ * one in the middle of its plateau is taken, each way (the largest
+ * margin to the questions on either side), not the one at its edge. */
 static void grid(const struct ea_set *s, bool emb, size_t skip, double *tc, double *tk)
 {
-	double best = -1;
-	*tc = 0;
-	*tk = 2;
-	for (int ic = 0; ic <= 20; ic++) {
-		double c = ic * 0.05;
-		for (int ik = 0; ik <= (emb ? 25 : 0); ik++) {
-			double k = emb ? 0.3 + ik * 0.025 : 2;
-			if (emb && ik == 25)
-				k = 2; /* no cosine rule */
-			double v = balanced(s, c, k, emb, skip);
-			if (v > best + 1e-12) {
-				best = v;
-				*tc = c;
-				*tk = k;
+	static double v[GRID_C][GRID_K];
+	double best = -1, col[GRID_C > GRID_K ? GRID_C : GRID_K];
+	int bc = 0, bk = GRID_K - 1, nk = emb ? GRID_K : 1;
+	for (int ic = 0; ic < GRID_C; ic++)
+		for (int ik = 0; ik < nk; ik++) {
+			int k = emb ? ik : GRID_K - 1;
+			v[ic][k] = goal_score(s, GRID_C_AT(ic), GRID_K_AT(k), emb, skip, NULL, NULL);
+			if (v[ic][k] > best + 1e-12) {
+				best = v[ic][k];
+				bc = ic;
+				bk = k;
 			}
 		}
+	for (int ic = 0; ic < GRID_C; ic++)
+		col[ic] = v[ic][bk];
+	bc = plateau_mid(col, GRID_C, bc, best);
+	if (emb) {
+		for (int ik = 0; ik < GRID_K; ik++)
+			col[ik] = v[bc][ik];
+		/* "none" is the end of the cosine's run, not a point of it */
+		int mid = plateau_mid(col, GRID_K - 1, bk < GRID_K - 1 ? bk : GRID_K - 2, best);
+		if (bk < GRID_K - 1 || col[mid] >= best - 1e-12)
+			bk = bk < GRID_K - 1 ? mid : bk;
 	}
+	*tc = GRID_C_AT(bc);
+	*tk = GRID_K_AT(bk);
 }
 
 static void pct(char *buf, size_t n, size_t a, size_t b)
@@ -479,7 +524,10 @@ static json_object *calibrate(struct ea_set *s, bool emb, bool json)
 		printf("  calibrated on all: coverage >= %.2f", tc);
 		if (emb && tk <= 1)
 			printf(" or cosine >= %.3f", tk);
-		printf(" (balanced accuracy %.3f)\n", balanced(s, tc, tk, emb, SIZE_MAX));
+		double sa, su;
+		goal_score(s, tc, tk, emb, SIZE_MAX, &sa, &su);
+		printf(" (answerable answered %.1f%%, unanswerable withheld %.1f%%)\n", 100 * sa,
+		       100 * su);
 		printf("  leave-one-out: answerable answered %zu/%zu, unanswerable abstained "
 		       "%zu/%zu\n",
 		       ok_a, na, ok_u, nu);
