@@ -1518,18 +1518,12 @@ static int typed_slot(const struct ret_answer *a, const char *question, const st
 static bool answer_kind_word(const char *w)
 {
 	/* words that name the kind of answer ("which day", "what date",
-	 * "the last four digits") are not things to find */
-	static const char *const kinds[] = { "day",  "date", "year",   "month", "week",
-					     "hour", "name", "amount", "price", "digit" };
+	 * "the last four digits", "the street address", "what did it cost")
+	 * are not things to find: a form says "Where: Mastgatan 4" */
+	static const char *const kinds[] = { "day",	"date",	  "year",  "month", "week",
+					     "hour",	"name",	  "amount", "price", "digit",
+					     "address", "street", "cost",   "fee",   "charge" };
 	return is_id_word(w) || word_is(w, kinds, sizeof kinds / sizeof kinds[0]);
-}
-
-/* Words that name the kind of answer for the coverage: those above, and
- * the ones a form leaves to its labels ("address", "cost"). */
-static bool cover_kind_word(const char *w)
-{
-	static const char *const kinds[] = { "address", "street", "cost", "fee", "charge" };
-	return answer_kind_word(w) || word_is(w, kinds, sizeof kinds / sizeof kinds[0]);
 }
 
 static int named_absent(struct ret_answer *a, const struct qparts *qp)
@@ -1706,7 +1700,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	}
 	double things = 0;
 	for (size_t i = 0; i < qt.n; i++) {
-		qwc[i] = cover_kind_word(qt.t[i]) ? 0 : qw[i];
+		qwc[i] = answer_kind_word(qt.t[i]) ? 0 : qw[i];
 		things += qwc[i];
 	}
 	for (size_t k = 0; k < a->nctx; k++) {
