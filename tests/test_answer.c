@@ -469,14 +469,21 @@ static void put_note(struct store *st, int64_t src, const char *path, const char
 	CHECK_EQ_INT(store_doc_put(st, &d, &ch, 1, NULL), 0);
 }
 
-static void answer_on_index(void)
+/* A new index in the test's folder with one notes source (*src). */
+static struct store *notes_store_open(const char *name, int64_t *src)
 {
-	const char *t = test_tmpdir();
-	char *db = mx_path_join(t, "answer.db");
+	char *db = mx_path_join(test_tmpdir(), name);
 	struct store *st = NULL;
 	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
+	free(db);
+	store_source_add(st, "/n", "notes", src);
+	return st;
+}
+
+static void answer_on_index(void)
+{
 	int64_t src = 0;
-	store_source_add(st, "/n", "notes", &src);
+	struct store *st = notes_store_open("answer.db", &src);
 	put_note(st, src, "gym.md", "Climbing",
 		 "Gym: Granit Boulder.\nMembership number: GB-20417\nThe annual card costs "
 		 "4 950 SEK after the renewal.");
@@ -536,7 +543,6 @@ static void answer_on_index(void)
 	CHECK_EQ_INT(ret_answer_run(st, "?!", &p, &a), MX_EEMPTY);
 	ret_answer_clear(&a);
 	store_close(st);
-	free(db);
 }
 
 /* The rules on what the question names and asks about (answer.h,
@@ -548,12 +554,8 @@ static void answer_on_index(void)
  * question's names loses to one beside them. */
 static void answer_rules_generalise(void)
 {
-	const char *t = test_tmpdir();
-	char *db = mx_path_join(t, "general.db");
-	struct store *st = NULL;
-	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
 	int64_t src = 0;
-	store_source_add(st, "/n", "notes", &src);
+	struct store *st = notes_store_open("general.db", &src);
 	put_note(st, src, "contacts.txt", "Contacts",
 		 "FAMILY\n  Mamma (Eva Lindqvist)   +46 70 555 62 11\n");
 	put_note(st, src, "bank.md", "Bank", "The bank's savings goal is 60 000 SEK this year.");
@@ -593,17 +595,12 @@ static void answer_rules_generalise(void)
 	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "4/5") != NULL);
 	ret_answer_clear(&a);
 	store_close(st);
-	free(db);
 }
 
 static void abstention_rules(void)
 {
-	const char *t = test_tmpdir();
-	char *db = mx_path_join(t, "rules.db");
-	struct store *st = NULL;
-	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
 	int64_t src = 0;
-	store_source_add(st, "/n", "notes", &src);
+	struct store *st = notes_store_open("rules.db", &src);
 	put_note(st, src, "jam.md", "GRANIT BOULDER NEWS",
 		 "The Granit Autumn Jam is on Saturday 21 November at Granit Boulder.");
 	put_note(st, src, "course.md", "Course", "Portuguese course.\nTeacher: Joana Ferreira");
@@ -651,7 +648,6 @@ static void abstention_rules(void)
 	CHECK(!a.abstained);
 	ret_answer_clear(&a);
 	store_close(st);
-	free(db);
 }
 
 static const struct test_case tests[] = {
