@@ -4,6 +4,7 @@
  *
  *   memex audit [--json] [-n N] [--since DATE]
  */
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -15,7 +16,8 @@
 #include "../common/status.h"
 #include "cli.h"
 
-#define AUDIT_READ_MAX ((size_t)1 << 30)
+/* A record holds one request body (capped by the cloud client far below this). */
+#define AUDIT_LINE_MAX ((size_t)64 << 20)
 
 /* DATE as Unix seconds (UTC): YYYY-MM-DD, or with THH:MM[:SS][Z]. */
 static int parse_since(const char *s, int64_t *out)
@@ -118,6 +120,19 @@ static void print_record(struct json_object *o)
 	printf("\n");
 }
 
+/* One record, as text or as an element of the JSON array being printed. */
+static void record_show(struct json_object *o, bool json, bool first)
+{
+	if (!json) {
+		print_record(o);
+		return;
+	}
+	fputs(first ? "\n" : ",\n", stdout);
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						     JSON_C_TO_STRING_NOSLASHESCAPE),
+	      stdout);
+}
+
 int cmd_audit(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -154,10 +169,8 @@ int cmd_audit(struct cli *c, int argc, char **argv)
 		return cli_usage(cli_command_find("audit"), true);
 	char path[4200];
 	cli_audit_path(c, path, sizeof path);
-	char *data = NULL;
-	size_t len = 0;
-	int rc = mx_read_file(path, AUDIT_READ_MAX, &data, &len);
-	if (rc == MX_ENOTFOUND) {
+	FILE *f = fopen(path, "re");
+	if (!f && errno == ENOENT) {
 		if (json)
 			cli_json_print(json_object_new_array());
 		else
@@ -165,17 +178,38 @@ int cmd_audit(struct cli *c, int argc, char **argv)
 			       path);
 		return CLI_OK;
 	}
-	if (rc) {
-		cli_error("cannot read the audit log '%s': %s", path, mx_strerror(rc));
+	if (!f) {
+		cli_error("cannot read the audit log '%s': %s", path, strerror(errno));
 		return CLI_ERR;
 	}
-	/* the matching records, oldest first */
-	struct json_object *all = json_object_new_array();
-	size_t damaged = 0, lineno = 0, first_bad = 0;
-	char *save = NULL;
-	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	/* The log is read a line at a time. Without -n each matching record is
+	 * shown as it is read; with -n only the last N are kept, in a ring. */
+	struct json_object **ring = NULL;
+	if (limit && !(ring = calloc(limit < 4096 ? limit : 4096, sizeof *ring))) {
+		fclose(f);
+		cli_error("out of memory");
+		return CLI_ERR;
+	}
+	size_t ring_cap = limit < 4096 ? limit : 4096, ring_len = 0, ring_head = 0;
+	size_t damaged = 0, lineno = 0, first_bad = 0, n = 0;
+	char *line = NULL;
+	size_t cap = 0, len;
+	bool cut, read_err = false;
+	int rc = CLI_OK;
+	if (json)
+		fputs("[", stdout);
+	for (;;) {
+		int r = cli_read_line(f, AUDIT_LINE_MAX, &line, &cap, &len, &cut);
+		if (r < 0) {
+			read_err = true;
+			break;
+		}
+		if (r == 0)
+			break;
 		lineno++;
-		struct json_object *o = json_tokener_parse(l);
+		if (len == 0)
+			continue;
+		struct json_object *o = cut ? NULL : json_tokener_parse(line);
 		if (!o || !json_object_is_type(o, json_type_object) || !jstr(o, "body")) {
 			json_object_put(o);
 			if (!damaged++)
@@ -186,28 +220,58 @@ int cmd_audit(struct cli *c, int argc, char **argv)
 			json_object_put(o);
 			continue;
 		}
-		json_object_array_add(all, o);
+		n++;
+		if (!limit) {
+			record_show(o, json, n == 1);
+			json_object_put(o);
+			continue;
+		}
+		if (limit > ring_cap && ring_len == ring_cap) {
+			/* grow the ring up to N as records arrive (it is in order) */
+			size_t nc = ring_cap * 2 < limit ? ring_cap * 2 : limit;
+			struct json_object **p = realloc(ring, nc * sizeof *p);
+			if (!p) {
+				read_err = true;
+				break;
+			}
+			memset(p + ring_cap, 0, (nc - ring_cap) * sizeof *p);
+			ring = p;
+			ring_cap = nc;
+		}
+		if (ring_len < ring_cap) {
+			ring[(ring_head + ring_len++) % ring_cap] = o;
+		} else {
+			json_object_put(ring[ring_head]);
+			ring[ring_head] = o;
+			ring_head = (ring_head + 1) % ring_cap;
+		}
 	}
-	free(data);
-	size_t n = json_object_array_length(all), from = limit && limit < n ? n - limit : 0;
-	if (damaged)
-		cli_warn("%zu damaged line(s) in the audit log '%s' (the first is line %zu)",
-			 damaged, path, first_bad);
+	for (size_t i = 0; i < ring_len; i++) {
+		struct json_object *o = ring[(ring_head + i) % ring_cap];
+		record_show(o, json, i == 0);
+		json_object_put(o);
+	}
+	free(ring);
+	free(line);
+	if (ferror(f))
+		read_err = true;
+	fclose(f);
+	size_t shown = limit ? ring_len : n;
 	if (json) {
-		struct json_object *out = json_object_new_array();
-		for (size_t i = from; i < n; i++)
-			json_object_array_add(out,
-					      json_object_get(json_object_array_get_idx(all, i)));
-		cli_json_print(out);
+		fputs(shown ? "\n]\n" : "]\n", stdout);
 	} else {
 		if (n == 0)
 			printf("No requests recorded%s.\n", since ? " since then" : "");
-		for (size_t i = from; i < n; i++)
-			print_record(json_object_array_get_idx(all, i));
-		if (n)
-			printf("%zu request(s) shown of %zu recorded; log: %s\n", n - from, n,
-			       path);
+		else
+			printf("%zu request(s) shown of %zu recorded; log: %s\n", shown, n, path);
 	}
-	json_object_put(all);
-	return CLI_OK;
+	if (damaged)
+		cli_warn("%zu damaged line(s) in the audit log '%s' (the first is line %zu)",
+			 damaged, path, first_bad);
+	if (read_err) {
+		cli_error("reading the audit log '%s' failed part way (line %zu)", path,
+			  lineno + 1);
+		rc = CLI_ERR;
+	}
+	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * cmd_eval_ask.c - memex eval ask: measure answers on a question set.
  *
- *   memex eval ask [--mode bm25|hybrid|all] [--calibrate] [-v] [--json] [FILE]
+ *   memex eval ask [--mode bm25|hybrid|all] [--calibrate] [-v] [--json] [FILE...]
  *
  * FILE (default data/sample/questions.jsonl) holds one question a line:
  *   {"id", "question", "answerable": bool, "sources": [paths relative to
@@ -13,8 +13,10 @@
  * figures, per retrieval mode: how often an expected source is among the
  * answer's citations (and in the context at all), how often the
  * extractive answer holds the key fact, and the abstention's precision and
- * recall on the unanswerable questions. --calibrate searches the
- * abstention thresholds on the set and measures them by leave-one-out.
+ * recall on the unanswerable questions. Several FILEs (all in one folder)
+ * are run over one index and pooled: the figures of each, then of them
+ * all. --calibrate searches the abstention thresholds on the (pooled) set
+ * and measures them by leave-one-out.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -45,6 +47,7 @@ struct ea_q {
 	bool answerable;
 	char *src[EA_MAX_SOURCES]; /* absolute paths */
 	size_t nsrc;
+	size_t file; /* which FILE of the command line it comes from */
 	/* results of the last mode run */
 	double coverage, cosine;
 	bool cited, in_ctx, key_found, abstained, asks_id, id_found, asks_typed, typed_found;
@@ -77,9 +80,11 @@ static const char *jstr(json_object *o, const char *key)
 		       : NULL;
 }
 
-/* Reads the question set; the corpus folder is dir. -1 after an error. */
-static int set_load(const char *path, const char *dir, struct ea_set *s)
+/* Appends the questions of path (FILE number file) to the set; the corpus
+ * folder is dir. -1 after an error. */
+static int set_load(const char *path, const char *dir, size_t file, struct ea_set *s)
 {
+	size_t first = s->n;
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		cli_error("cannot read '%s': %s", path, strerror(errno));
@@ -117,6 +122,7 @@ static int set_load(const char *path, const char *dir, struct ea_set *s)
 		s->q = v;
 		struct ea_q *e = &s->q[s->n++];
 		memset(e, 0, sizeof *e);
+		e->file = file;
 		char idbuf[32];
 		snprintf(idbuf, sizeof idbuf, "%zu", lineno);
 		e->id = strdup(jstr(o, "id") ? jstr(o, "id") : idbuf);
@@ -148,7 +154,7 @@ static int set_load(const char *path, const char *dir, struct ea_set *s)
 	}
 	free(line);
 	fclose(f);
-	if (!rc && !s->n) {
+	if (!rc && s->n == first) {
 		cli_error("'%s' holds no questions", path);
 		rc = -1;
 	}
@@ -331,11 +337,14 @@ static bool decide(const struct ea_q *q, double tc, double tk, bool emb)
 	return ret_answer_abstains(&p, &a);
 }
 
-static void figures(const struct ea_set *s, struct ea_fig *f)
+/* The figures of the questions of FILE number file (SIZE_MAX: all). */
+static void figures(const struct ea_set *s, size_t file, struct ea_fig *f)
 {
 	memset(f, 0, sizeof *f);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct ea_q *q = &s->q[i];
+		if (file != SIZE_MAX && q->file != file)
+			continue;
 		if (!q->answerable) {
 			f->nu++;
 			f->abst_u += q->abstained;
@@ -353,10 +362,20 @@ static void figures(const struct ea_set *s, struct ea_fig *f)
 	}
 }
 
-/* The share right of answerable answered plus unanswerable abstained, each
- * weighed by its class size (balanced accuracy), over the questions but
- * skip (SIZE_MAX: none). */
-static double balanced(const struct ea_set *s, double tc, double tk, bool emb, size_t skip)
+/* The goals of the answers (issue #6): at least 90% of answerable
+ * questions answered (and cited), at least 80% of unanswerable ones
+ * withheld. */
+#define GOAL_ANSWERED  0.90
+#define GOAL_WITHHELD 0.80
+
+/* How well thresholds tc, tk meet both goals over the questions but skip
+ * (SIZE_MAX: none): the smaller of the two margins, answerable answered
+ * share minus GOAL_ANSWERED and unanswerable withheld share minus
+ * GOAL_WITHHELD, plus a hundredth of the balanced accuracy to tell apart
+ * thresholds whose smaller margin is the same. The shares answered and
+ * withheld go to *ans and *abst when those are not NULL. */
+static double goal_score(const struct ea_set *s, double tc, double tk, bool emb, size_t skip,
+			 double *ans, double *abst)
 {
 	double ra = 0, ru = 0, na = 0, nu = 0;
 	for (size_t i = 0; i < s->n; i++) {
@@ -371,31 +390,66 @@ static double balanced(const struct ea_set *s, double tc, double tk, bool emb, s
 			ru += ab;
 		}
 	}
-	return (na ? ra / na : 0) * 0.5 + (nu ? ru / nu : 0) * 0.5;
+	double a = na ? ra / na : 1, u = nu ? ru / nu : 1;
+	if (ans)
+		*ans = a;
+	if (abst)
+		*abst = u;
+	double m = a - GOAL_ANSWERED < u - GOAL_WITHHELD ? a - GOAL_ANSWERED : u - GOAL_WITHHELD;
+	return m + 0.01 * (0.5 * a + 0.5 * u);
+}
+
+/* The grids: coverage 0, 0.01, ..., 1; cosine 0.30, 0.31, ..., 0.90, then
+ * none (no cosine rule). */
+#define GRID_C	  101
+#define GRID_K	  62
+#define GRID_C_AT(i) ((i) * 0.01)
+#define GRID_K_AT(i) ((i) == GRID_K - 1 ? 2.0 : 0.3 + (i) * 0.01)
+
+/* The middle of the run of grid points around at whose value is best
+ * (within 1e-12); v holds n values. */
+static int plateau_mid(const double *v, int n, int at, double best)
+{
+	int lo = at, hi = at;
+	while (lo > 0 && v[lo - 1] >= best - 1e-12)
+		lo--;
+	while (hi + 1 < n && v[hi + 1] >= best - 1e-12)
+		hi++;
+	return (lo + hi) / 2;
 }
 
 /* The best thresholds on the set without question skip: a grid over
- * coverage (and cosine with an embedder); ties go to the lower thresholds
- * (answering is the default). */
+ * coverage (and cosine with an embedder). Of equally good thresholds the
+ * one in the middle of its plateau is taken, each way (the largest
+ * margin to the questions on either side), not the one at its edge. */
 static void grid(const struct ea_set *s, bool emb, size_t skip, double *tc, double *tk)
 {
-	double best = -1;
-	*tc = 0;
-	*tk = 2;
-	for (int ic = 0; ic <= 20; ic++) {
-		double c = ic * 0.05;
-		for (int ik = 0; ik <= (emb ? 25 : 0); ik++) {
-			double k = emb ? 0.3 + ik * 0.025 : 2;
-			if (emb && ik == 25)
-				k = 2; /* no cosine rule */
-			double v = balanced(s, c, k, emb, skip);
-			if (v > best + 1e-12) {
-				best = v;
-				*tc = c;
-				*tk = k;
+	static double v[GRID_C][GRID_K];
+	double best = -1, col[GRID_C > GRID_K ? GRID_C : GRID_K];
+	int bc = 0, bk = GRID_K - 1, nk = emb ? GRID_K : 1;
+	for (int ic = 0; ic < GRID_C; ic++)
+		for (int ik = 0; ik < nk; ik++) {
+			int k = emb ? ik : GRID_K - 1;
+			v[ic][k] = goal_score(s, GRID_C_AT(ic), GRID_K_AT(k), emb, skip, NULL, NULL);
+			if (v[ic][k] > best + 1e-12) {
+				best = v[ic][k];
+				bc = ic;
+				bk = k;
 			}
 		}
+	for (int ic = 0; ic < GRID_C; ic++)
+		col[ic] = v[ic][bk];
+	bc = plateau_mid(col, GRID_C, bc, best);
+	if (emb) {
+		for (int ik = 0; ik < GRID_K; ik++)
+			col[ik] = v[bc][ik];
+		/* "none" is the end of the cosine's run, not a point of it */
+		int mid = plateau_mid(col, GRID_K - 1, bk < GRID_K - 1 ? bk : GRID_K - 2, best);
+		if (bk < GRID_K - 1 || col[mid] >= best - 1e-12)
+			bk = bk < GRID_K - 1 ? mid : bk;
 	}
+	*tc = GRID_C_AT(bc);
+	*tk = GRID_K_AT(bk);
 }
 
 static void pct(char *buf, size_t n, size_t a, size_t b)
@@ -470,7 +524,10 @@ static json_object *calibrate(struct ea_set *s, bool emb, bool json)
 		printf("  calibrated on all: coverage >= %.2f", tc);
 		if (emb && tk <= 1)
 			printf(" or cosine >= %.3f", tk);
-		printf(" (balanced accuracy %.3f)\n", balanced(s, tc, tk, emb, SIZE_MAX));
+		double sa, su;
+		goal_score(s, tc, tk, emb, SIZE_MAX, &sa, &su);
+		printf(" (answerable answered %.1f%%, unanswerable withheld %.1f%%)\n", 100 * sa,
+		       100 * su);
 		printf("  leave-one-out: answerable answered %zu/%zu, unanswerable abstained "
 		       "%zu/%zu\n",
 		       ok_a, na, ok_u, nu);
@@ -510,26 +567,40 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		else
 			return cli_usage(cli_command_find("eval"), true);
 	}
-	if (argc - optind > 1)
-		return cli_usage(cli_command_find("eval"), true);
 	if (mode && strcmp(mode, "bm25") && strcmp(mode, "hybrid") && strcmp(mode, "all")) {
 		cli_error("--mode takes bm25, hybrid or all, not '%s'", mode);
 		return CLI_USAGE;
 	}
-	const char *file = optind < argc ? argv[optind] : "data/sample/questions.jsonl";
-	char *abs = cli_abspath(file);
-	char *dir = abs ? strdup(abs) : NULL;
+	static const char *const dflt[] = { "data/sample/questions.jsonl" };
+	const char *const *files = optind < argc ? (const char *const *)argv + optind : dflt;
+	size_t nfiles = optind < argc ? (size_t)(argc - optind) : 1;
+	const char *file = files[0];
+	char *abs = NULL, *dir = NULL;
 	char tdir[4096] = "", dbp[4200] = "";
 	struct ea_set set = { 0 };
 	struct eng_embedder *emb = NULL;
 	struct store *st = NULL;
 	json_object *out = NULL;
 	int ret = CLI_ERR;
-	if (!abs || !dir)
-		goto out;
-	*strrchr(dir, '/') = '\0'; /* cli_abspath's result is absolute */
-	if (set_load(abs, dir, &set))
-		goto out;
+	/* every FILE's folder must be the first one's: one corpus, one index */
+	for (size_t i = 0; i < nfiles; i++) {
+		free(abs);
+		if (!(abs = cli_abspath(files[i])))
+			goto out;
+		*strrchr(abs, '/') = '\0'; /* cli_abspath's result is absolute */
+		if (!dir) {
+			dir = abs;
+			abs = NULL;
+		} else if (strcmp(dir, abs)) {
+			cli_error("'%s' is not in the folder of '%s': the question sets must share "
+				  "one corpus",
+				  files[i], file);
+			goto out;
+		}
+		free(abs);
+		if (!(abs = cli_abspath(files[i])) || set_load(abs, dir, i, &set))
+			goto out;
+	}
 	if ((!mode || strcmp(mode, "bm25")) && cli_embedder_open(c, &emb))
 		goto out;
 	if (mode && !strcmp(mode, "hybrid") && !emb) {
@@ -550,14 +621,25 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "indexing %s%s...\n", dir, emb ? " and embedding it" : "");
 	if (build_index(c, st, dir, emb, &model, &ndocs))
 		goto out;
-	size_t na = 0;
-	for (size_t i = 0; i < set.n; i++)
-		na += set.q[i].answerable;
-	if (!json)
+	for (size_t fi = 0; fi < nfiles && !json; fi++) {
+		size_t n = 0, na = 0;
+		for (size_t i = 0; i < set.n; i++)
+			if (set.q[i].file == fi) {
+				n++;
+				na += set.q[i].answerable;
+			}
 		printf("%s: %zu questions (%zu answerable, %zu unanswerable) over %zu documents\n",
-		       file, set.n, na, set.n - na, ndocs);
+		       files[fi], n, na, n - na, ndocs);
+	}
 	out = json_object_new_object();
 	json_object_object_add(out, "file", cli_json_string(file));
+	json_object *jfiles = json_object_new_array();
+	json_object_object_add(out, "files", jfiles);
+	for (size_t fi = 0; fi < nfiles; fi++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "file", cli_json_string(files[fi]));
+		json_object_array_add(jfiles, o);
+	}
 	json_object_object_add(out, "questions", json_object_new_int64((int64_t)set.n));
 	json_object_object_add(out, "documents", json_object_new_int64((int64_t)ndocs));
 	/* BM25 alone, then hybrid with the embedder */
@@ -570,10 +652,22 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		if (run_set(c, st, &set, use_emb ? emb : NULL, model, verbose))
 			goto out;
 		struct ea_fig f;
-		figures(&set, &f);
-		char name[160];
-		snprintf(name, sizeof name, "%s%s%s", use_emb ? "hybrid (" : "bm25",
-			 use_emb ? eng_embedder_name(emb) : "", use_emb ? ")" : "");
+		char name[4400];
+		/* each FILE's figures when there are several, then all of them */
+		for (size_t fi = 0; fi < nfiles && nfiles > 1; fi++) {
+			figures(&set, fi, &f);
+			snprintf(name, sizeof name, "%s%s%s, %s", use_emb ? "hybrid (" : "bm25",
+				 use_emb ? eng_embedder_name(emb) : "", use_emb ? ")" : "",
+				 files[fi]);
+			json_object_object_add(json_object_array_get_idx(jfiles, fi),
+					       use_emb ? "hybrid" : "bm25", fig_json(&f));
+			if (!json)
+				fig_print(name, &f);
+		}
+		figures(&set, SIZE_MAX, &f);
+		snprintf(name, sizeof name, "%s%s%s%s", use_emb ? "hybrid (" : "bm25",
+			 use_emb ? eng_embedder_name(emb) : "", use_emb ? ")" : "",
+			 nfiles > 1 ? ", all sets pooled" : "");
 		json_object *fo = fig_json(&f);
 		if (!json)
 			fig_print(name, &f);

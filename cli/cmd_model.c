@@ -54,20 +54,26 @@ struct model_entry {
 };
 
 static const struct model_entry catalog[] = {
+	/* sha256, size and revision as pinned by several public projects'
+	 * manifests (they agree); the URL names that revision, so the file
+	 * cannot change under the hash */
 	{ "smollm2-360m", "smollm2-360m-instruct-q8_0.gguf",
-	  "https://huggingface.co/HuggingFaceTB/SmolLM2-360M-Instruct-GGUF/resolve/main/"
-	  "smollm2-360m-instruct-q8_0.gguf",
-	  NULL, 386000000, "chat", "SmolLM2-360M-Instruct, Q8_0 (Apache-2.0)" },
-	/* sha256 and size as pinned by a public project's model manifest */
+	  "https://huggingface.co/HuggingFaceTB/SmolLM2-360M-Instruct-GGUF/resolve/"
+	  "593b5a2e04c8f3e4ee880263f93e0bd2901ad47f/smollm2-360m-instruct-q8_0.gguf",
+	  "48ab3034d0dd401fbc721eb1df3217902fee7dab9078992d66431f09b7750201", 386404992, "chat",
+	  "SmolLM2-360M-Instruct, Q8_0 (Apache-2.0)" },
+	/* sha256 and size as pinned by public projects' model manifests */
 	{ "qwen2.5-0.5b", "qwen2.5-0.5b-instruct-q4_k_m.gguf",
 	  "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/"
 	  "qwen2.5-0.5b-instruct-q4_k_m.gguf",
 	  "74a4da8c9fdbcd15bd1f6d01d621410d31c6fc00986f5eb687824e7b93d7a9db", 491400032, "chat",
 	  "Qwen2.5-0.5B-Instruct, Q4_K_M (Apache-2.0)" },
+	/* as pinned, with this revision, by several public projects (they agree) */
 	{ "qwen2.5-1.5b", "qwen2.5-1.5b-instruct-q4_k_m.gguf",
-	  "https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct-GGUF/resolve/main/"
-	  "qwen2.5-1.5b-instruct-q4_k_m.gguf",
-	  NULL, 1120000000, "chat", "Qwen2.5-1.5B-Instruct, Q4_K_M (Apache-2.0)" },
+	  "https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct-GGUF/resolve/"
+	  "91cad51170dc346986eccefdc2dd33a9da36ead9/qwen2.5-1.5b-instruct-q4_k_m.gguf",
+	  "6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e", 1117320736, "chat",
+	  "Qwen2.5-1.5B-Instruct, Q4_K_M (Apache-2.0)" },
 	{ "all-minilm-l6-v2", "all-MiniLM-L6-v2-Q8_0.gguf",
 	  "https://huggingface.co/second-state/All-MiniLM-L6-v2-Embedding-GGUF/resolve/main/"
 	  "all-MiniLM-L6-v2-Q8_0.gguf",

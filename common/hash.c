@@ -1,7 +1,12 @@
 #include "hash.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "status.h"
 
 void mx_sha256_hex(const void *data, size_t len, char out[MX_SHA256_HEX_LEN + 1])
 {
@@ -18,4 +23,33 @@ void mx_sha256_hex(const void *data, size_t len, char out[MX_SHA256_HEX_LEN + 1]
 	memcpy(out, hex, MX_SHA256_HEX_LEN);
 	out[MX_SHA256_HEX_LEN] = '\0';
 	g_checksum_free(ck);
+}
+
+int mx_sha256_fd(int fd, char out[MX_SHA256_HEX_LEN + 1])
+{
+	enum { PIECE = 1 << 20 };
+	unsigned char *buf = g_try_malloc(PIECE);
+	if (!buf)
+		return MX_ENOMEM;
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, PIECE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = mx_status_from_errno(errno);
+			break;
+		}
+		if (n == 0)
+			break;
+		g_checksum_update(ck, buf, n);
+	}
+	if (!rc) {
+		memcpy(out, g_checksum_get_string(ck), MX_SHA256_HEX_LEN);
+		out[MX_SHA256_HEX_LEN] = '\0';
+	}
+	g_checksum_free(ck);
+	g_free(buf);
+	return rc;
 }

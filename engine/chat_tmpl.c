@@ -103,11 +103,18 @@ static char *default_system(const char *j, size_t len)
 			break;
 		if (e == p)
 			continue;
-		bool literal = true;
-		for (const char *c = p; c < e && literal; c++)
-			literal = *c != '\'' && *c != '"' && *c != '{' && *c != '}';
-		if (!literal)
+		/* Not a constant if it holds a quote or a brace. A later mark
+		 * before the last of them would hold it too: search on after
+		 * it, so that no stretch is checked twice (linear, not
+		 * quadratic, in the template's length). */
+		const char *bad = NULL;
+		for (const char *c = e; c > p && !bad; c--)
+			if (c[-1] == '\'' || c[-1] == '"' || c[-1] == '{' || c[-1] == '}')
+				bad = c;
+		if (bad) {
+			p = bad;
 			continue;
+		}
 		size_t n = (size_t)(e - p);
 		if (n > len)
 			continue;

@@ -26,10 +26,12 @@
  * "what"/"which") is in no context chunk; when it asks for an identifier,
  * a date, an amount, a name or an address and no sentence of that kind is
  * about what it names; else when the question's content words are poorly
- * covered by the best context chunk and, with an embedder, the question is
- * far from every context chunk. The thresholds were calibrated on
- * data/sample/questions.jsonl and checked on questions-heldout.jsonl (see
- * README, "Answers").
+ * covered by the best context chunk (the words that name the kind of
+ * answer, "address", "cost", left out) and, with an embedder, the question
+ * is far from every context chunk. The thresholds were calibrated on
+ * data/sample's dev and first two held-out question sets pooled, and
+ * checked once on questions-heldout3.jsonl (see README, "Measuring
+ * answers").
  *
  * The building blocks (sentence splitting, term overlap, MMR, support
  * scores, citation labels) are public for the tests and for callers that

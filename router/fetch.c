@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,18 +61,7 @@ int rtr_sha256_file(const char *path, char out[MX_SHA256_HEX_LEN + 1])
 		rc = MX_ENOTREG;
 		goto out;
 	}
-	if (sb.st_size == 0) {
-		mx_sha256_hex("", 0, out);
-		goto out;
-	}
-	void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (m == MAP_FAILED) {
-		rc = mx_status_from_errno(errno);
-		goto out;
-	}
-	madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
-	mx_sha256_hex(m, (size_t)sb.st_size, out);
-	munmap(m, (size_t)sb.st_size);
+	rc = mx_sha256_fd(fd, out);
 out:
 	close(fd);
 	return rc;

@@ -469,14 +469,21 @@ static void put_note(struct store *st, int64_t src, const char *path, const char
 	CHECK_EQ_INT(store_doc_put(st, &d, &ch, 1, NULL), 0);
 }
 
-static void answer_on_index(void)
+/* A new index in the test's folder with one notes source (*src). */
+static struct store *notes_store_open(const char *name, int64_t *src)
 {
-	const char *t = test_tmpdir();
-	char *db = mx_path_join(t, "answer.db");
+	char *db = mx_path_join(test_tmpdir(), name);
 	struct store *st = NULL;
 	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
+	free(db);
+	store_source_add(st, "/n", "notes", src);
+	return st;
+}
+
+static void answer_on_index(void)
+{
 	int64_t src = 0;
-	store_source_add(st, "/n", "notes", &src);
+	struct store *st = notes_store_open("answer.db", &src);
 	put_note(st, src, "gym.md", "Climbing",
 		 "Gym: Granit Boulder.\nMembership number: GB-20417\nThe annual card costs "
 		 "4 950 SEK after the renewal.");
@@ -536,19 +543,64 @@ static void answer_on_index(void)
 	CHECK_EQ_INT(ret_answer_run(st, "?!", &p, &a), MX_EEMPTY);
 	ret_answer_clear(&a);
 	store_close(st);
-	free(db);
 }
 
 /* The rules on what the question names and asks about (answer.h,
  * ret_answer_abstains), each way. */
+/* The rules that carry to new questions: a phone number is an identifier
+ * (and what a "phone number" asks for), a field label's last word names
+ * its kind ("Due date"), the coverage counts the things asked about and
+ * not the words for the kind of answer, and a sentence far from the
+ * question's names loses to one beside them. */
+static void answer_rules_generalise(void)
+{
+	int64_t src = 0;
+	struct store *st = notes_store_open("general.db", &src);
+	put_note(st, src, "contacts.txt", "Contacts",
+		 "FAMILY\n  Mamma (Eva Lindqvist)   +46 70 555 62 11\n");
+	put_note(st, src, "bank.md", "Bank", "The bank's savings goal is 60 000 SEK this year.");
+	put_note(st, src, "invoice.md", "Electricity invoice",
+		 "Your electricity invoice is ready.\nInvoice period: September\n"
+		 "Due date: 30 October 2026\nPlease pay the invoice in time.");
+	put_note(st, src, "clinic.md", "Dental clinic", "Where: Mastgatan 4, 2nd floor.");
+	put_note(st, src, "talk.md", "App review",
+		 "The old app got 2.9 stars in the store, and people gave it many stars less "
+		 "since.");
+	put_note(st, src, "books.md", "Reading list",
+		 "The Quiet Grid by Hanna Wiklund.\nRating: 4/5.");
+	struct ret_answer_params p = ret_answer_params_default(false);
+	struct ret_answer a;
+	CHECK_EQ_INT(ret_answer_run(st, "What is mamma's phone number?", &p, &a), 0);
+	CHECK(a.asks_id && a.id_found);
+	CHECK(!a.abstained);
+	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "+46 70 555 62 11") != NULL);
+	ret_answer_clear(&a);
+	/* an amount is not a phone number */
+	CHECK_EQ_INT(ret_answer_run(st, "What is the phone number of the bank?", &p, &a), 0);
+	CHECK(a.asks_id && !a.id_found);
+	CHECK(a.abstained);
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "By what date must the electricity invoice be paid?", &p,
+				    &a),
+		     0);
+	CHECK(!a.abstained);
+	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "30 October 2026") != NULL);
+	ret_answer_clear(&a);
+	/* "address" names the kind of answer: the clinic covers the question */
+	CHECK_EQ_INT(ret_answer_run(st, "What is the address of the dental clinic?", &p, &a), 0);
+	CHECK(a.coverage > 0.99);
+	CHECK(!a.abstained);
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "How many stars did I give The Quiet Grid?", &p, &a), 0);
+	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "4/5") != NULL);
+	ret_answer_clear(&a);
+	store_close(st);
+}
+
 static void abstention_rules(void)
 {
-	const char *t = test_tmpdir();
-	char *db = mx_path_join(t, "rules.db");
-	struct store *st = NULL;
-	CHECK_EQ_INT(store_open(db, STORE_CREATE, &st), 0);
 	int64_t src = 0;
-	store_source_add(st, "/n", "notes", &src);
+	struct store *st = notes_store_open("rules.db", &src);
 	put_note(st, src, "jam.md", "GRANIT BOULDER NEWS",
 		 "The Granit Autumn Jam is on Saturday 21 November at Granit Boulder.");
 	put_note(st, src, "course.md", "Course", "Portuguese course.\nTeacher: Joana Ferreira");
@@ -596,7 +648,6 @@ static void abstention_rules(void)
 	CHECK(!a.abstained);
 	ret_answer_clear(&a);
 	store_close(st);
-	free(db);
 }
 
 static const struct test_case tests[] = {
@@ -612,6 +663,7 @@ static const struct test_case tests[] = {
 	TEST(prompt_has_instructions_and_context),
 	TEST(answer_on_index),
 	TEST(abstention_rules),
+	TEST(answer_rules_generalise),
 	TEST(fit_cuts_from_the_end),
 	TEST(generate_streams_and_checks),
 };

@@ -111,6 +111,34 @@ static void chatml(void)
 	       "works!<|im_end|>\n");
 }
 
+/* Many system marks whose text is not a constant, then one that is: the
+ * constant is found, and in one pass (the old search, back to the same
+ * end mark from every earlier mark, took minutes on this). */
+static void chatml_default_system_many_marks(void)
+{
+	static const char piece[] = "<|im_start|>system\n{{ x }}";
+	static const char last[] = "<|im_start|>system\nBe brief.<|im_end|>{% for m in messages %}"
+				   "<|im_start|>{{ m.role }}{% endfor %}";
+	size_t reps = 40000, n = reps * (sizeof piece - 1) + sizeof last;
+	char *j = malloc(n);
+	if (!CHECK(j != NULL))
+		return;
+	for (size_t i = 0; i < reps; i++)
+		memcpy(j + i * (sizeof piece - 1), piece, sizeof piece - 1);
+	memcpy(j + reps * (sizeof piece - 1), last, sizeof last);
+	struct chat_tmpl *t;
+	if (CHECK_EQ_INT(chat_tmpl_new(j, n - 1, "", "<|im_end|>", &t), 0)) {
+		struct chat_prompt p;
+		if (CHECK_EQ_INT(chat_tmpl_render(t, conv + 1, 1, true, &p), 0)) {
+			CHECK_STR(p.text, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n"
+					  "Hello<|im_end|>\n<|im_start|>assistant\n");
+			chat_prompt_free(&p);
+		}
+		chat_tmpl_free(t);
+	}
+	free(j);
+}
+
 /* ---- Llama 3 ------------------------------------------------------------------ */
 
 static const char LLAMA3[] =
@@ -661,6 +689,7 @@ static void sessions(void)
 
 static const struct test_case tests[] = {
 	TEST(chatml),
+	TEST(chatml_default_system_many_marks),
 	TEST(llama3),
 	TEST(inst),
 	TEST(gemma_phi3),

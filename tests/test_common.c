@@ -86,6 +86,39 @@ static void sha256_known_vectors(void)
 	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* A file hashed in pieces equals the same bytes hashed at once, at the
+ * piece size's edges, and an empty file has the empty hash. */
+static void sha256_fd_matches_memory(void)
+{
+	const char *t = test_tmpdir();
+	size_t sizes[] = { 0, 3, (1u << 20) - 1, 1u << 20, (1u << 20) + 1, (5u << 20) / 2 };
+	unsigned char *data = malloc((5u << 20) / 2);
+	CHECK(data != NULL);
+	if (!data)
+		return;
+	for (size_t i = 0; i < (5u << 20) / 2; i++)
+		data[i] = (unsigned char)(i * 2654435761u >> 13);
+	for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+		char want[MX_SHA256_HEX_LEN + 1], got[MX_SHA256_HEX_LEN + 1] = "";
+		test_write(t, "h.bin", data, sizes[k]);
+		char *p = mx_path_join(t, "h.bin");
+		int fd = open(p, O_RDONLY);
+		CHECK(fd >= 0);
+		CHECK_EQ_INT(mx_sha256_fd(fd, got), 0);
+		mx_sha256_hex(data, sizes[k], want);
+		CHECK_STR(got, want);
+		close(fd);
+		free(p);
+	}
+	/* a descriptor that cannot be read is an error, not a hash */
+	char got[MX_SHA256_HEX_LEN + 1];
+	int fd = open(t, O_RDONLY | O_DIRECTORY);
+	CHECK(fd >= 0);
+	CHECK(mx_sha256_fd(fd, got) < 0);
+	close(fd);
+	free(data);
+}
+
 static void mkdir_p_is_private(void)
 {
 	const char *t = test_tmpdir();
@@ -148,6 +181,7 @@ static const struct test_case tests[] = {
 	TEST(utf8_repair_replaces_never_drops),
 	TEST(utf8_floor_never_splits),
 	TEST(sha256_known_vectors),
+	TEST(sha256_fd_matches_memory),
 	TEST(mkdir_p_is_private),
 	TEST(read_file_refuses_fifo_and_big),
 	TEST(path_join_and_strerror),

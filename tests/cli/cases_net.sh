@@ -79,6 +79,14 @@ t_net_cloud_check_and_audit() {
 	cmp -s "$W/all" "$W/received" || fail "two audit bodies differ from what the server received"
 	mx_ok audit -n 1 --json
 	assert_eq "$(grep -c '"attempt"' "$OUTF")" 1 "memex audit -n 1"
+	assert_eq "$(jq -r '.[0].sha256' "$OUTF")" "$(sed -n 2p "$MEMEX_HOME/audit.jsonl" | jq -r .sha256)" \
+		"memex audit -n 1 shows the newest record"
+	mx_ok audit --json
+	assert_eq "$(jq length "$OUTF")" 2 "memex audit --json is one array of both records"
+	assert_eq "$(jq -r '.[1].sha256' "$OUTF")" "$(sed -n 2p "$MEMEX_HOME/audit.jsonl" | jq -r .sha256)" \
+		"memex audit --json keeps the log's order"
+	mx_ok audit -n 5
+	assert_contains "$OUT" "2 request(s) shown of 2" "memex audit -n larger than the log"
 	mx_ok audit --since 2099-01-01
 	assert_contains "$OUT" "No requests recorded since then" "memex audit --since a future date"
 	mx_ok audit --since 2000-01-01T00:00
@@ -239,9 +247,9 @@ t_net_model_pull_verification() {
 	assert_rc 1 "a URL without --sha256"
 	assert_contains "$ERR" "--no-verify" "the error says how to go on"
 	[ ! -e "$m.part" ] || fail "an unverifiable pull downloaded something"
-	mx model pull smollm2-360m
+	mx model pull all-minilm-l6-v2
 	assert_rc 1 "a catalog model whose sha256 is unknown"
-	assert_contains "$ERR" "no SHA-256 is known for 'smollm2-360m'" "the error"
+	assert_contains "$ERR" "no SHA-256 is known for 'all-minilm-l6-v2'" "the error"
 	mx_ok model pull --no-verify "$url"
 	assert_contains "$OUT" "NOT verified: its SHA-256 is $PAYSHA" "memex model pull --no-verify"
 	mx model pull --sha256 nothex "$url"
@@ -253,7 +261,8 @@ t_net_model_pull_verification() {
 	assert_contains "$ERR" "https" "the error"
 	mx_ok model list
 	assert_match "$OUT" '^qwen2\.5-0\.5b +chat .* pinned' "the catalog lists pinned hashes"
-	assert_match "$OUT" '^smollm2-360m +chat .* unknown' "the catalog lists unknown hashes"
+	assert_match "$OUT" '^smollm2-360m +chat .* pinned' "the catalog lists pinned hashes"
+	assert_match "$OUT" '^all-minilm-l6-v2 +embed.* unknown' "the catalog lists unknown hashes"
 }
 
 t_net_model_info_gguf() {
