@@ -30,13 +30,25 @@ const char *mx_strerror(int rc)
 	return "unknown error";
 }
 
+static void seterr_v(char *err, size_t errsz, const char *fmt, va_list ap)
+{
+	if (err && errsz)
+		vsnprintf(err, errsz, fmt, ap);
+}
+
 int mx_fail(char *err, size_t errsz, int rc, const char *fmt, ...)
 {
-	if (err && errsz) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	seterr_v(err, errsz, fmt, ap);
+	va_end(ap);
 	return rc;
+}
+
+void mx_seterr(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	seterr_v(err, errsz, fmt, ap);
+	va_end(ap);
 }

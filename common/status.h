@@ -41,5 +41,7 @@ const char *mx_strerror(int rc);
  * `return mx_fail(err, errsz, MX_ECORRUPT, "bad %s", what);` */
 int mx_fail(char *err, size_t errsz, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same without a status, for a message set before cleanup. */
+void mx_seterr(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -51,13 +51,11 @@ int rtr_audit_open(const char *path, struct rtr_audit **out, char *err, size_t e
 	struct stat sb;
 	*out = NULL;
 	if (!path || !*path) {
-		rtr_seterr(err, errlen, "no audit log path");
-		return MX_EINVAL;
+		return mx_fail(err, errlen, MX_EINVAL, "no audit log path");
 	}
 	if ((rc = make_parent(path))) {
-		rtr_seterr(err, errlen, "cannot create the folder of '%s': %s", path,
-			   mx_strerror(rc));
-		return rc;
+		return mx_fail(err, errlen, rc, "cannot create the folder of '%s': %s", path,
+			       mx_strerror(rc));
 	}
 	/* O_NOFOLLOW: a symlink planted in the data home must not redirect
 	 * the log; O_NONBLOCK: a FIFO there must not hang us (fstat refuses
@@ -68,44 +66,42 @@ int rtr_audit_open(const char *path, struct rtr_audit **out, char *err, size_t e
 		  0600);
 	if (fd < 0) {
 		rc = errno == ELOOP ? MX_ENOTREG : mx_status_from_errno(errno);
-		rtr_seterr(err, errlen, "cannot open the audit log '%s': %s", path,
-			   strerror(errno));
+		mx_seterr(err, errlen, "cannot open the audit log '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0) {
 		rc = mx_status_from_errno(errno);
-		rtr_seterr(err, errlen, "cannot stat the audit log '%s': %s", path,
-			   strerror(errno));
+		mx_seterr(err, errlen, "cannot stat the audit log '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		rc = MX_ENOTREG;
-		rtr_seterr(err, errlen, "the audit log '%s' is not a regular file", path);
+		mx_seterr(err, errlen, "the audit log '%s' is not a regular file", path);
 		goto out;
 	}
 	if (sb.st_uid != geteuid()) {
 		rc = MX_EPERM;
-		rtr_seterr(err, errlen, "the audit log '%s' belongs to another user", path);
+		mx_seterr(err, errlen, "the audit log '%s' belongs to another user", path);
 		goto out;
 	}
 	if ((sb.st_mode & 077) && fchmod(fd, 0600) != 0) {
 		rc = mx_status_from_errno(errno);
-		rtr_seterr(err, errlen, "cannot make the audit log '%s' private: %s", path,
-			   strerror(errno));
+		mx_seterr(err, errlen, "cannot make the audit log '%s' private: %s", path,
+			  strerror(errno));
 		goto out;
 	}
 	/* writes are blocking from here on */
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
 		rc = MX_EIO;
-		rtr_seterr(err, errlen, "cannot set up the audit log '%s': %s", path,
-			   strerror(errno));
+		mx_seterr(err, errlen, "cannot set up the audit log '%s': %s", path,
+			  strerror(errno));
 		goto out;
 	}
 	a = calloc(1, sizeof *a);
 	if (!a || !(a->path = strdup(path))) {
 		rc = MX_ENOMEM;
-		rtr_seterr(err, errlen, "out of memory");
+		mx_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	a->fd = fd;

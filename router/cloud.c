@@ -72,7 +72,7 @@ struct rtr_request rtr_request_default(void)
 	return r;
 }
 
-#define CERR(c, ...) rtr_seterr((c)->err, sizeof(c)->err, __VA_ARGS__)
+#define CERR(c, ...) mx_seterr((c)->err, sizeof(c)->err, __VA_ARGS__)
 
 /* Frees a secret after overwriting it. */
 static void free_secret(char *s)
@@ -153,27 +153,22 @@ int rtr_cloud_open(const struct rtr_cloud_params *p, struct rtr_audit *audit,
 	struct rtr_cloud *c = NULL;
 	*out = NULL;
 	if (!audit) {
-		rtr_seterr(err, errlen, "the cloud client needs an audit log");
-		return MX_EINVAL;
+		return mx_fail(err, errlen, MX_EINVAL, "the cloud client needs an audit log");
 	}
 	if (!p->url || !*p->url) {
-		rtr_seterr(err, errlen,
-			   "no cloud URL is configured (cloud_url or MEMEX_CLOUD_URL)");
-		return MX_EINVAL;
+		return mx_fail(err, errlen, MX_EINVAL,
+			       "no cloud URL is configured (cloud_url or MEMEX_CLOUD_URL)");
 	}
 	if (!p->model || !*p->model) {
-		rtr_seterr(err, errlen,
-			   "no cloud model is configured (cloud_model or MEMEX_CLOUD_MODEL)");
-		return MX_EINVAL;
+		return mx_fail(err, errlen, MX_EINVAL,
+			       "no cloud model is configured (cloud_model or MEMEX_CLOUD_MODEL)");
 	}
 	if (p->timeout_ms <= 0 || p->connect_timeout_ms <= 0 || p->retries < 0 || p->retries > 10 ||
 	    p->backoff_ms < 0 || p->max_response < 1024) {
-		rtr_seterr(err, errlen, "bad cloud client parameters");
-		return MX_EINVAL;
+		return mx_fail(err, errlen, MX_EINVAL, "bad cloud client parameters");
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		rtr_seterr(err, errlen, "cannot initialise libcurl");
-		return MX_EIO;
+		return mx_fail(err, errlen, MX_EIO, "cannot initialise libcurl");
 	}
 	bool plain;
 	if ((rc = rtr_url_allowed(p->url, &plain, &host, err, errlen)))
@@ -194,7 +189,7 @@ int rtr_cloud_open(const struct rtr_cloud_params *p, struct rtr_audit *audit,
 		for (const char *k = p->key; *k; k++)
 			if (*k < 0x21 || *k > 0x7e) {
 				rc = MX_EINVAL;
-				rtr_seterr(
+				mx_seterr(
 					err, errlen,
 					"the API key holds a character that is not printable ASCII");
 				goto out;
@@ -209,7 +204,7 @@ int rtr_cloud_open(const struct rtr_cloud_params *p, struct rtr_audit *audit,
 	goto out;
 nomem:
 	rc = MX_ENOMEM;
-	rtr_seterr(err, errlen, "out of memory");
+	mx_seterr(err, errlen, "out of memory");
 out:
 	rtr_cloud_close(c);
 	free(host);
@@ -870,7 +865,7 @@ int rtr_cloud_parse_reply(const char *data, size_t len, bool sse, size_t max, ch
 	} else if (rc == 0) {
 		rc = MX_EIO;
 	}
-	rtr_seterr(err, errlen, "%s", c.err);
+	mx_seterr(err, errlen, "%s", c.err);
 	mx_buf_free(&x.raw);
 	mx_buf_free(&x.line);
 	mx_buf_free(&x.answer);
@@ -890,33 +885,31 @@ int rtr_cloud_key_read(const char *path, char **key, char *err, size_t errlen)
 	*key = NULL;
 	if (lstat(path, &sb) != 0) {
 		rc = mx_status_from_errno(errno);
-		rtr_seterr(err, errlen, "cannot read the key file '%s': %s", path, strerror(errno));
-		return rc;
+		return mx_fail(err, errlen, rc, "cannot read the key file '%s': %s", path,
+			       strerror(errno));
 	}
 	if (S_ISLNK(sb.st_mode) && stat(path, &sb) != 0) {
 		rc = mx_status_from_errno(errno);
-		rtr_seterr(err, errlen, "cannot read the key file '%s': %s", path, strerror(errno));
-		return rc;
+		return mx_fail(err, errlen, rc, "cannot read the key file '%s': %s", path,
+			       strerror(errno));
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		rtr_seterr(err, errlen, "the key file '%s' is not a regular file", path);
-		return MX_ENOTREG;
+		return mx_fail(err, errlen, MX_ENOTREG, "the key file '%s' is not a regular file",
+			       path);
 	}
 	if (sb.st_uid != geteuid()) {
-		rtr_seterr(err, errlen, "the key file '%s' belongs to another user", path);
-		return MX_EPERM;
+		return mx_fail(err, errlen, MX_EPERM, "the key file '%s' belongs to another user",
+			       path);
 	}
 	if (sb.st_mode & 077) {
-		rtr_seterr(
-			err, errlen,
+		return mx_fail(
+			err, errlen, MX_EPERM,
 			"the key file '%s' is accessible by others (mode %03o); run: chmod 600 '%s'",
 			path, (unsigned)(sb.st_mode & 0777), path);
-		return MX_EPERM;
 	}
 	if ((rc = mx_read_file(path, KEY_MAX, &data, &len))) {
-		rtr_seterr(err, errlen, "cannot read the key file '%s': %s", path,
-			   rc == MX_ETOOBIG ? "over 4 KiB" : mx_strerror(rc));
-		return rc;
+		return mx_fail(err, errlen, rc, "cannot read the key file '%s': %s", path,
+			       rc == MX_ETOOBIG ? "over 4 KiB" : mx_strerror(rc));
 	}
 	size_t a = 0, b = len;
 	while (a < b && isspace((unsigned char)data[a]))
@@ -925,13 +918,13 @@ int rtr_cloud_key_read(const char *path, char **key, char *err, size_t errlen)
 		b--;
 	rc = 0;
 	if (a == b) {
-		rtr_seterr(err, errlen, "the key file '%s' is empty", path);
+		mx_seterr(err, errlen, "the key file '%s' is empty", path);
 		rc = MX_EINVAL;
 	}
 	for (size_t i = a; i < b && !rc; i++)
 		if (data[i] < 0x21 || data[i] > 0x7e) {
-			rtr_seterr(err, errlen,
-				   "the key file '%s' is not one line of printable text", path);
+			mx_seterr(err, errlen,
+				  "the key file '%s' is not one line of printable text", path);
 			rc = MX_EINVAL;
 		}
 	if (!rc) {

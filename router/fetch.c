@@ -214,28 +214,27 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	memset(res, 0, sizeof *res);
 	if (p->sha256) {
 		if (!rtr_sha256_is_valid(p->sha256)) {
-			rtr_seterr(err, errlen, "'%s' is not a SHA-256 (64 hex digits)", p->sha256);
-			return MX_EINVAL;
+			return mx_fail(err, errlen, MX_EINVAL,
+				       "'%s' is not a SHA-256 (64 hex digits)", p->sha256);
 		}
 		for (int i = 0; i < MX_SHA256_HEX_LEN; i++)
 			want[i] = (char)tolower((unsigned char)p->sha256[i]);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		rtr_seterr(err, errlen, "cannot initialise libcurl");
-		return MX_EIO;
+		return mx_fail(err, errlen, MX_EIO, "cannot initialise libcurl");
 	}
 	bool plain;
 	if ((rc = rtr_url_allowed(url, &plain, &host, err, errlen)))
 		goto out;
 	if (lstat(dest, &sb) == 0) {
 		rc = MX_EEXISTS;
-		rtr_seterr(err, errlen, "'%s' already exists", dest);
+		mx_seterr(err, errlen, "'%s' already exists", dest);
 		goto out;
 	}
 	size_t dn = strlen(dest);
 	if (!(part = malloc(dn + 6))) {
 		rc = MX_ENOMEM;
-		rtr_seterr(err, errlen, "out of memory");
+		mx_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	memcpy(part, dest, dn);
@@ -243,19 +242,19 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	fd = open(part, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		rc = mx_status_from_errno(errno);
-		rtr_seterr(err, errlen, "cannot open '%s': %s", part, strerror(errno));
+		mx_seterr(err, errlen, "cannot open '%s': %s", part, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		rc = MX_ENOTREG;
-		rtr_seterr(err, errlen, "'%s' is not a regular file", part);
+		mx_seterr(err, errlen, "'%s' is not a regular file", part);
 		goto out;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		close(fd);
 		fd = -1;
 		rc = MX_EBUSY;
-		rtr_seterr(err, errlen, "another download is writing '%s'", part);
+		mx_seterr(err, errlen, "another download is writing '%s'", part);
 		goto out;
 	}
 	int fl = fcntl(fd, F_GETFL);
@@ -272,7 +271,7 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	snprintf(range, sizeof range, "%" PRIu64 "-", d.start);
 	if (!(h = curl_easy_init())) {
 		rc = MX_ENOMEM;
-		rtr_seterr(err, errlen, "cannot start a transfer");
+		mx_seterr(err, errlen, "cannot start a transfer");
 		goto out;
 	}
 	d.h = h;
@@ -309,7 +308,7 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 #undef SET
 	if (e != CURLE_OK) {
 		rc = MX_EUNSUPPORTED;
-		rtr_seterr(err, errlen, "this libcurl lacks a needed option");
+		mx_seterr(err, errlen, "this libcurl lacks a needed option");
 		goto out;
 	}
 	CURLcode cc = curl_easy_perform(h);
@@ -320,17 +319,17 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 	bool complete_already = d.status == 416 && d.start > 0;
 	if (d.stop) {
 		rc = MX_EINTR;
-		rtr_seterr(err, errlen, "stopped at %" PRIu64 " bytes; run again to resume", have);
+		mx_seterr(err, errlen, "stopped at %" PRIu64 " bytes; run again to resume", have);
 		goto out;
 	}
 	if (d.too_big) {
 		rc = MX_ETOOBIG;
-		rtr_seterr(err, errlen, "the file is bigger than %" PRIu64 " bytes", d.max);
+		mx_seterr(err, errlen, "the file is bigger than %" PRIu64 " bytes", d.max);
 		goto out;
 	}
 	if (d.io_error) {
 		rc = mx_status_from_errno(d.io_errno);
-		rtr_seterr(err, errlen, "cannot write '%s': %s", part, strerror(d.io_errno));
+		mx_seterr(err, errlen, "cannot write '%s': %s", part, strerror(d.io_errno));
 		goto out;
 	}
 	if (d.bad_range) {
@@ -338,70 +337,70 @@ int rtr_fetch_file(const char *url, const char *dest, const struct rtr_fetch_par
 		rc = MX_EIO;
 		if (ftruncate(fd, 0) != 0)
 			rc = MX_EIO;
-		rtr_seterr(err, errlen, "the server sent the wrong range; run again to start over");
+		mx_seterr(err, errlen, "the server sent the wrong range; run again to start over");
 		goto out;
 	}
 	if (!complete_already && (d.not_ok || (d.status && d.status != 200 && d.status != 206))) {
 		rc = d.status == 404			    ? MX_ENOTFOUND
 		     : (d.status == 401 || d.status == 403) ? MX_EPERM
 							    : MX_EIO;
-		rtr_seterr(err, errlen, "HTTP %ld from %s", d.status, host);
+		mx_seterr(err, errlen, "HTTP %ld from %s", d.status, host);
 		goto out;
 	}
 	if (!complete_already && cc != CURLE_OK) {
 		rc = MX_EIO;
 		if (d.total && have < d.total)
-			rtr_seterr(err, errlen,
-				   "the transfer broke off at %" PRIu64 " of %" PRIu64
-				   " bytes (%s); run again to resume",
-				   have, d.total, cerr[0] ? cerr : curl_easy_strerror(cc));
+			mx_seterr(err, errlen,
+				  "the transfer broke off at %" PRIu64 " of %" PRIu64
+				  " bytes (%s); run again to resume",
+				  have, d.total, cerr[0] ? cerr : curl_easy_strerror(cc));
 		else if (cc == CURLE_OPERATION_TIMEDOUT)
-			rtr_seterr(err, errlen,
-				   "%s stalled (under 1 KB/s for %ld s); run again to resume", host,
-				   p->stall_s > 0 ? p->stall_s : 60L);
+			mx_seterr(err, errlen,
+				  "%s stalled (under 1 KB/s for %ld s); run again to resume", host,
+				  p->stall_s > 0 ? p->stall_s : 60L);
 		else
-			rtr_seterr(err, errlen, "download from %s failed: %s", host,
-				   cerr[0] ? cerr : curl_easy_strerror(cc));
+			mx_seterr(err, errlen, "download from %s failed: %s", host,
+				  cerr[0] ? cerr : curl_easy_strerror(cc));
 		goto out;
 	}
 	if (!complete_already && d.total && have != d.total) {
 		rc = MX_EIO;
-		rtr_seterr(err, errlen,
-			   "the transfer ended at %" PRIu64 " of %" PRIu64
-			   " bytes; run again to resume",
-			   have, d.total);
+		mx_seterr(err, errlen,
+			  "the transfer ended at %" PRIu64 " of %" PRIu64
+			  " bytes; run again to resume",
+			  have, d.total);
 		goto out;
 	}
 	if (p->on_progress)
 		p->on_progress(p->ctx, have, have);
 	if (fsync(fd) != 0) {
 		rc = MX_EIO;
-		rtr_seterr(err, errlen, "cannot sync '%s': %s", part, strerror(errno));
+		mx_seterr(err, errlen, "cannot sync '%s': %s", part, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0) {
 		rc = MX_EIO;
-		rtr_seterr(err, errlen, "cannot stat '%s'", part);
+		mx_seterr(err, errlen, "cannot stat '%s'", part);
 		goto out;
 	}
 	res->bytes = (uint64_t)sb.st_size;
 	if ((rc = rtr_sha256_file(part, got))) {
-		rtr_seterr(err, errlen, "cannot read '%s' back: %s", part, mx_strerror(rc));
+		mx_seterr(err, errlen, "cannot read '%s' back: %s", part, mx_strerror(rc));
 		goto out;
 	}
 	memcpy(res->sha256, got, sizeof got);
 	if (want[0] && strcmp(want, got) != 0) {
 		rc = MX_ECORRUPT;
 		unlink(part);
-		rtr_seterr(err, errlen,
-			   "SHA-256 mismatch: expected %s, got %s; the download was deleted", want,
-			   got);
+		mx_seterr(err, errlen,
+			  "SHA-256 mismatch: expected %s, got %s; the download was deleted", want,
+			  got);
 		goto out;
 	}
 	if (rename(part, dest) != 0) {
 		rc = mx_status_from_errno(errno);
-		rtr_seterr(err, errlen, "cannot rename '%s' to '%s': %s", part, dest,
-			   strerror(errno));
+		mx_seterr(err, errlen, "cannot rename '%s' to '%s': %s", part, dest,
+			  strerror(errno));
 		goto out;
 	}
 	/* make the rename durable */

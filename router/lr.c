@@ -362,8 +362,7 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 	    (m->full && m->full->d != m->embed_dims + m->nfeat) || (!m->full && m->embed_dims) ||
 	    (eg_feat && (!m->feat_disc || m->feat_disc->d != m->nfeat)) ||
 	    (eg_full && (!m->full_disc || m->full_disc->d != m->full->d))) {
-		rtr_seterr(err, errsz, "an incomplete router model");
-		return MX_EINVAL;
+		return mx_fail(err, errsz, MX_EINVAL, "an incomplete router model");
 	}
 	if ((rc = mx_buf_append(&b, magic, sizeof magic)) ||
 	    (rc = put_u32(&b, RTR_MODEL_VERSION)) || (rc = put_u32(&b, (uint32_t)m->nfeat)) ||
@@ -389,8 +388,8 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 	snprintf(tmp, plen + 16, "%s.tmp-XXXXXX", path);
 	if ((fd = mkstemp(tmp)) < 0) { /* 0600 */
 		rc = mx_status_from_errno(errno);
-		rtr_seterr(err, errsz, "cannot create a file beside '%s': %s", path,
-			   strerror(errno));
+		mx_seterr(err, errsz, "cannot create a file beside '%s': %s", path,
+			  strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
@@ -402,34 +401,33 @@ int rtr_model_save(const struct rtr_model *m, const char *path, char *err, size_
 			continue;
 		if (w <= 0) {
 			rc = MX_EIO;
-			rtr_seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
+			mx_seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
 			goto out;
 		}
 		off += (size_t)w;
 	}
 	if (fsync(fd)) {
 		rc = MX_EIO;
-		rtr_seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
+		mx_seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
 	int cr = close(fd);
 	fd = -1;
 	if (cr) {
 		rc = MX_EIO;
-		rtr_seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
+		mx_seterr(err, errsz, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (rename(tmp, path)) {
 		rc = mx_status_from_errno(errno);
-		rtr_seterr(err, errsz, "cannot rename '%s' to '%s': %s", tmp, path,
-			   strerror(errno));
+		mx_seterr(err, errsz, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 		goto out;
 	}
 	free(tmp);
 	tmp = NULL;
 	goto out;
 fail_buf:
-	rtr_seterr(err, errsz, "cannot serialise the router model: %s", mx_strerror(rc));
+	mx_seterr(err, errsz, "cannot serialise the router model: %s", mx_strerror(rc));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -532,7 +530,7 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	if (!m)
 		return MX_ENOMEM;
 	if (len < sizeof magic || memcmp(data, magic, sizeof magic)) {
-		rtr_seterr(err, errsz, "not a memex router model");
+		mx_seterr(err, errsz, "not a memex router model");
 		rc = MX_ECORRUPT;
 		goto out;
 	}
@@ -540,10 +538,10 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	r.left -= sizeof magic;
 	uint32_t ver = get_u32(&r);
 	if (!r.bad && ver != RTR_MODEL_VERSION) {
-		rtr_seterr(err, errsz,
-			   "router model version %u; this memex reads version %u (run 'memex "
-			   "router train' again)",
-			   ver, RTR_MODEL_VERSION);
+		mx_seterr(err, errsz,
+			  "router model version %u; this memex reads version %u (run 'memex "
+			  "router train' again)",
+			  ver, RTR_MODEL_VERSION);
 		rc = MX_ENEWER;
 		goto out;
 	}
@@ -600,9 +598,9 @@ int rtr_model_parse(const unsigned char *data, size_t len, struct rtr_model **ou
 	goto out;
 bad:
 	if (rc == MX_ECORRUPT)
-		rtr_seterr(err, errsz, "a damaged router model");
+		mx_seterr(err, errsz, "a damaged router model");
 	else
-		rtr_seterr(err, errsz, "%s", mx_strerror(rc));
+		mx_seterr(err, errsz, "%s", mx_strerror(rc));
 out:
 	rtr_model_free(m);
 	return rc;
@@ -615,8 +613,7 @@ int rtr_model_load(const char *path, struct rtr_model **out, char *err, size_t e
 	*out = NULL;
 	int rc = mx_read_file(path, RTR_MODEL_MAX_BYTES, &data, &len);
 	if (rc) {
-		rtr_seterr(err, errsz, "cannot read '%s': %s", path, mx_strerror(rc));
-		return rc;
+		return mx_fail(err, errsz, rc, "cannot read '%s': %s", path, mx_strerror(rc));
 	}
 	rc = rtr_model_parse((const unsigned char *)data, len, out, err, errsz);
 	free(data);

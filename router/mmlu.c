@@ -109,12 +109,12 @@ int rtr_mmlu_parse_csv(const char *data, size_t len, unsigned subject, struct rt
 		while (!end) {
 			if (nf >= 3) {
 				rc = MX_ECORRUPT;
-				rtr_seterr(err, errsz, "line %zu: more than 3 fields", row_line);
+				mx_seterr(err, errsz, "line %zu: more than 3 fields", row_line);
 				goto out;
 			}
 			if ((rc = csv_field(data, len, &pos, &f[nf], &end, &line))) {
-				rtr_seterr(err, errsz, "line %zu: %s", row_line,
-					   rc == MX_ECORRUPT ? "malformed CSV" : mx_strerror(rc));
+				mx_seterr(err, errsz, "line %zu: %s", row_line,
+					  rc == MX_ECORRUPT ? "malformed CSV" : mx_strerror(rc));
 				goto out;
 			}
 			nf++;
@@ -123,7 +123,7 @@ int rtr_mmlu_parse_csv(const char *data, size_t len, unsigned subject, struct rt
 			continue; /* a blank line */
 		if (nf != 3) {
 			rc = MX_ECORRUPT;
-			rtr_seterr(err, errsz, "line %zu: %d fields, expected 3", row_line, nf);
+			mx_seterr(err, errsz, "line %zu: %d fields, expected 3", row_line, nf);
 			goto out;
 		}
 		if (row++ == 0)
@@ -132,12 +132,12 @@ int rtr_mmlu_parse_csv(const char *data, size_t len, unsigned subject, struct rt
 		if (parse_bool(f[1].data ? f[1].data : "", &it.weak_ok) ||
 		    parse_bool(f[2].data ? f[2].data : "", &it.strong_ok)) {
 			rc = MX_ECORRUPT;
-			rtr_seterr(err, errsz, "line %zu: expected True or False", row_line);
+			mx_seterr(err, errsz, "line %zu: expected True or False", row_line);
 			goto out;
 		}
 		if (m->n >= RTR_MMLU_MAX_ROWS) {
 			rc = MX_ETOOBIG;
-			rtr_seterr(err, errsz, "more than %zu rows", RTR_MMLU_MAX_ROWS);
+			mx_seterr(err, errsz, "more than %zu rows", RTR_MMLU_MAX_ROWS);
 			goto out;
 		}
 		if (m->n == cap) {
@@ -226,7 +226,7 @@ int rtr_mmlu_load(const char *dir, struct rtr_mmlu *out, char *err, size_t errsz
 	if (!rdir)
 		return MX_ENOMEM;
 	if (!(d = opendir(rdir))) {
-		rtr_seterr(err, errsz, "no folder '%s'", rdir);
+		mx_seterr(err, errsz, "no folder '%s'", rdir);
 		rc = MX_ENOTFOUND;
 		goto out;
 	}
@@ -237,7 +237,7 @@ int rtr_mmlu_load(const char *dir, struct rtr_mmlu *out, char *err, size_t errsz
 			continue;
 		if (out->nsubjects >= RTR_MMLU_MAX_SUBJ) {
 			rc = MX_ETOOBIG;
-			rtr_seterr(err, errsz, "more than %d subjects", RTR_MMLU_MAX_SUBJ);
+			mx_seterr(err, errsz, "more than %d subjects", RTR_MMLU_MAX_SUBJ);
 			goto out;
 		}
 		if (out->nsubjects == cap) {
@@ -256,14 +256,14 @@ int rtr_mmlu_load(const char *dir, struct rtr_mmlu *out, char *err, size_t errsz
 		out->nsubjects++;
 	}
 	if (!out->nsubjects) {
-		rtr_seterr(err, errsz, "no mmlu_*.csv in '%s'", rdir);
+		mx_seterr(err, errsz, "no mmlu_*.csv in '%s'", rdir);
 		rc = MX_ENOTFOUND;
 		goto out;
 	}
 	qsort(out->subjects, out->nsubjects, sizeof *out->subjects, cmp_str);
 	if ((rc = load_contaminated(dir, &cont, &ncont))) {
-		rtr_seterr(err, errsz, "cannot read contaminated_prompts.jsonl: %s",
-			   mx_strerror(rc));
+		mx_seterr(err, errsz, "cannot read contaminated_prompts.jsonl: %s",
+			  mx_strerror(rc));
 		goto out;
 	}
 	for (size_t s = 0; s < out->nsubjects; s++) {
@@ -274,13 +274,13 @@ int rtr_mmlu_load(const char *dir, struct rtr_mmlu *out, char *err, size_t errsz
 			goto out;
 		}
 		if ((rc = mx_read_file(path, RTR_MMLU_MAX_FILE, &data, &len))) {
-			rtr_seterr(err, errsz, "cannot read '%s': %s", path, mx_strerror(rc));
+			mx_seterr(err, errsz, "cannot read '%s': %s", path, mx_strerror(rc));
 			goto out;
 		}
 		size_t before = out->n;
 		char e2[200] = "";
 		if ((rc = rtr_mmlu_parse_csv(data, len, (unsigned)s, out, e2, sizeof e2))) {
-			rtr_seterr(err, errsz, "%s: %s", path, e2);
+			mx_seterr(err, errsz, "%s: %s", path, e2);
 			goto out;
 		}
 		/* drop the contaminated prompts */

@@ -14,16 +14,6 @@
 #include "../common/status.h"
 #include "cloud.h"
 
-void rtr_seterr(char *err, size_t n, const char *fmt, ...)
-{
-	if (!err || !n)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
-
 int rtr_url_parts(const char *url, char **scheme, char **host)
 {
 	int rc = MX_EINVAL;
@@ -58,18 +48,17 @@ int rtr_url_allowed(const char *url, bool *plain, char **host, char *err, size_t
 	*host = NULL;
 	int rc = rtr_url_parts(url, &scheme, host);
 	if (rc) {
-		rtr_seterr(err, n, "'%s' is not a URL", url);
-		return rc;
+		return mx_fail(err, n, rc, "'%s' is not a URL", url);
 	}
 	*plain = !strcasecmp(scheme, "http");
 	if (strcasecmp(scheme, "https") != 0 && !*plain) {
-		rtr_seterr(err, n, "refusing '%s://': only https:// is spoken", scheme);
+		mx_seterr(err, n, "refusing '%s://': only https:// is spoken", scheme);
 		rc = MX_EPERM;
 	} else if (*plain && !rtr_host_is_loopback(*host)) {
-		rtr_seterr(err, n,
-			   "refusing plain http:// to '%s': use https:// (http is only for "
-			   "servers on this machine: 127.0.0.1, [::1], localhost)",
-			   *host);
+		mx_seterr(err, n,
+			  "refusing plain http:// to '%s': use https:// (http is only for "
+			  "servers on this machine: 127.0.0.1, [::1], localhost)",
+			  *host);
 		rc = MX_EPERM;
 	}
 	free(scheme);

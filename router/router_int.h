@@ -7,9 +7,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* snprintf into err (n bytes) when err is not NULL. */
-void rtr_seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* The scheme and host of a URL, by libcurl's parser; both malloc'd
  * (caller frees). 0, MX_EINVAL (not a URL), MX_ENOMEM. */
 int rtr_url_parts(const char *url, char **scheme, char **host);
