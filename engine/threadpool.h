@@ -6,9 +6,10 @@
  * heads).
  *
  * Idle workers sleep on a condition variable: a pool costs no CPU between
- * forward passes. Right after a job a worker spins for a few microseconds
- * before sleeping, so that the back-to-back jobs of one forward pass do
- * not pay a wake-up each.
+ * forward passes. Right after a job a worker spins for up to 50
+ * microseconds before sleeping, and so does the caller waiting for the
+ * workers, so that the back-to-back jobs of one forward pass (some 150 per
+ * decoded token) pay no wake-up and no system call.
  */
 #ifndef MX_THREADPOOL_H
 #define MX_THREADPOOL_H
