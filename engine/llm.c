@@ -107,11 +107,18 @@ static inline float f32_from_f16(uint16_t h)
  * may be x */
 static void rms_norm(const float *x, const float *g, float *y, int n, float eps)
 {
-	double sum = 0;
-	for (int i = 0; i < n; i++)
+	/* four partial sums: no add latency per value (the order differs
+	 * from ggml's in the last bits of a double only) */
+	double s4[4] = { 0, 0, 0, 0 };
+	int i = 0;
+	for (; i + 4 <= n; i += 4)
+		for (int t = 0; t < 4; t++)
+			s4[t] += (double)x[i + t] * x[i + t];
+	double sum = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+	for (; i < n; i++)
 		sum += (double)x[i] * x[i];
 	float scale = 1.0f / sqrtf((float)(sum / n) + eps);
-	for (int i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		y[i] = x[i] * scale * g[i];
 }
 
@@ -128,6 +135,15 @@ static void heads_norm(float *v, size_t n_heads, const float *g, int hd, float e
  * LLM_CLONES (llm_int.h) compiles them for AVX2 and AVX-512 besides the
  * baseline, the best chosen at load time. No intrinsics: the same source
  * serves every target. */
+
+/* a += b * c in the loops below is one FMA: ISO C mode (-std=c17) keeps
+ * gcc from contracting it, which doubles the attention's float operations
+ * and puts an add latency on each accumulator chain. */
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=fast")
+#endif
 
 /* 16 floats as one value of GCC's (and clang's) generic vector type: the
  * compiler maps it to what the target has (one zmm register, two ymm,
@@ -176,6 +192,29 @@ static inline void v16_exp_neg(v16 *px)
 	for (int i = 1; i < 8; i++)
 		p = p * r + c[i]; /* Horner */
 	*px = p * (v16)((n + 127) << 23);
+}
+
+/* g (n) = silu(g) * up = g / (1 + e^-g) * up, in place. e^-|g| <= 1 by
+ * v16_exp_neg, then g / (1 + t) for g >= 0 and g t / (1 + t) below. */
+LLM_CLONES static void swiglu(float *g, const float *up, size_t n)
+{
+	const v16 zero = { 0 }, one = zero + 1.0f;
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		v16 x, u, t, r;
+		v16_load(&x, g + i);
+		v16_load(&u, up + i);
+		v16i neg = x < zero;
+		t = -x;
+		v16_select(&t, &neg, &x, &t); /* -|x| */
+		v16_exp_neg(&t);
+		v16 num;
+		v16_select(&num, &neg, &t, &one);
+		r = x * num / (one + t) * u;
+		v16_store(g + i, &r);
+	}
+	for (; i < n; i++)
+		g[i] = g[i] / (1.0f + expf(-g[i])) * up[i];
 }
 
 /* ---- rope ------------------------------------------------------------------------- */
@@ -295,14 +334,7 @@ static void act_job(void *ctx, int ith, int nth)
 				m->x[i * d + j] += m->job_add[i * d + j];
 			/* fall through */
 		case PRE_NORM: rms_norm(m->x + i * d, m->job_g, xi, (int)d, m->eps); break;
-		case PRE_SWIGLU: {
-			const float *up = m->up + i * k;
-			for (size_t j = 0; j < k; j++) {
-				float g = xi[j];
-				xi[j] = g / (1.0f + expf(-g)) * up[j];
-			}
-			break;
-		}
+		case PRE_SWIGLU: swiglu(xi, m->up + i * k, k); break;
 		default: break;
 		}
 		qmat_act_prepare(m->job_type, xi, k, m->act + i * m->job_stride);
@@ -427,22 +459,50 @@ LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 			for (size_t t = 1; t < nt; t++)
 				np_max = np[t] > np_max ? np[t] : np_max;
 
-			/* scores, 16 positions at a time (kt is zero-padded to 16) */
-			int np16 = (np_max + 15) / 16 * 16;
-			for (int j0 = 0; j0 < np16; j0 += 16) {
+			/* scores, 32 then 16 positions at a time (kt is zero-padded to
+			 * 16): eight accumulator chains keep both FMA pipes busy */
+			int np16 = (np_max + 15) / 16 * 16, jp = 0;
+			for (; jp + 32 <= np16; jp += 32) {
+				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+				v16 b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
+				for (int d = 0; d < hd; d++) {
+					v16 k, k2;
+					v16_load(&k, kt + (size_t)d * ld + (size_t)jp);
+					v16_load(&k2, kt + (size_t)d * ld + (size_t)jp + 16);
+					float s0 = qs[d], s1 = qs[hd + d], s2 = qs[2 * hd + d],
+					      s3 = qs[3 * hd + d];
+					a0 += s0 * k;
+					a1 += s1 * k;
+					a2 += s2 * k;
+					a3 += s3 * k;
+					b0 += s0 * k2;
+					b1 += s1 * k2;
+					b2 += s2 * k2;
+					b3 += s3 * k2;
+				}
+				v16_store(sc + (size_t)jp, &a0);
+				v16_store(sc + ld + (size_t)jp, &a1);
+				v16_store(sc + 2 * ld + (size_t)jp, &a2);
+				v16_store(sc + 3 * ld + (size_t)jp, &a3);
+				v16_store(sc + (size_t)jp + 16, &b0);
+				v16_store(sc + ld + (size_t)jp + 16, &b1);
+				v16_store(sc + 2 * ld + (size_t)jp + 16, &b2);
+				v16_store(sc + 3 * ld + (size_t)jp + 16, &b3);
+			}
+			for (; jp < np16; jp += 16) {
 				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 				for (int d = 0; d < hd; d++) {
 					v16 k;
-					v16_load(&k, kt + (size_t)d * ld + (size_t)j0);
+					v16_load(&k, kt + (size_t)d * ld + (size_t)jp);
 					a0 += qs[d] * k;
 					a1 += qs[hd + d] * k;
 					a2 += qs[2 * hd + d] * k;
 					a3 += qs[3 * hd + d] * k;
 				}
-				v16_store(sc + (size_t)j0, &a0);
-				v16_store(sc + ld + (size_t)j0, &a1);
-				v16_store(sc + 2 * ld + (size_t)j0, &a2);
-				v16_store(sc + 3 * ld + (size_t)j0, &a3);
+				v16_store(sc + (size_t)jp, &a0);
+				v16_store(sc + ld + (size_t)jp, &a1);
+				v16_store(sc + 2 * ld + (size_t)jp, &a2);
+				v16_store(sc + 3 * ld + (size_t)jp, &a3);
 			}
 			/* softmax of each row over the positions its query sees; the
 			 * others, and the rows of missing queries, weigh 0 */
@@ -479,8 +539,33 @@ LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 					sum += sm[u];
 				inv[t] = np[t] > 0 ? 1.0f / sum : 0.0f;
 			}
-			/* outputs, 16 dimensions at a time */
+			/* outputs, 32 then 16 dimensions at a time */
 			int d0 = 0;
+			for (; d0 + 32 <= hd; d0 += 32) {
+				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+				v16 b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
+				for (int j = 0; j < np_max; j++) {
+					v16 v, v2;
+					v16_load(&v, vf + (size_t)j * hd + (size_t)d0);
+					v16_load(&v2, vf + (size_t)j * hd + (size_t)d0 + 16);
+					float s0 = sc[j], s1 = sc[ld + (size_t)j],
+					      s2 = sc[2 * ld + (size_t)j], s3 = sc[3 * ld + (size_t)j];
+					a0 += s0 * v;
+					a1 += s1 * v;
+					a2 += s2 * v;
+					a3 += s3 * v;
+					b0 += s0 * v2;
+					b1 += s1 * v2;
+					b2 += s2 * v2;
+					b3 += s3 * v2;
+				}
+				v16 acc[ATT_TILE] = { a0, a1, a2, a3 }, acc2[ATT_TILE] = { b0, b1, b2, b3 };
+				for (size_t t = 0; t < nt; t++) {
+					v16 o = acc[t] * inv[t], o2 = acc2[t] * inv[t];
+					v16_store(out[t] + d0, &o);
+					v16_store(out[t] + d0 + 16, &o2);
+				}
+			}
 			for (; d0 + 16 <= hd; d0 += 16) {
 				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 				for (int j = 0; j < np_max; j++) {
