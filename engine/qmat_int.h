@@ -30,8 +30,9 @@ typedef void (*qmat_row_fn)(const uint8_t *w, uint64_t k, const uint8_t *act, si
 typedef void (*qmat_rows2_fn)(const uint8_t *w, size_t rb, uint64_t k, const uint8_t *act,
 			      size_t act_stride, size_t na, float *y, size_t ldy);
 
-/* The whole product of qmat_gemm() (qmat.h) for n >= QMAT_PANEL_MIN. */
-typedef void (*qmat_gemm_fn)(const uint8_t *w, uint64_t k, const uint8_t *act, size_t act_stride,
+/* The whole product of qmat_gemm() (qmat.h) for n >= QMAT_PANEL_MIN; false
+ * (nothing written) when its scratch could not be allocated. */
+typedef bool (*qmat_gemm_fn)(const uint8_t *w, uint64_t k, const uint8_t *act, size_t act_stride,
 			     size_t n, uint64_t r0, uint64_t r1, float *y, size_t ldy);
 
 /* Indexes of the types with their own kernels. */

@@ -14,7 +14,7 @@
  *     summation order differs (the float slack above).
  * Shapes: k of one block, several and odd numbers of blocks (49 for the
  * 32-blocks: more than one chunk of the avx512 Q8_0 prefill panels); n =
- * 1, 2, 3, 7, 16, 33, 70 activation vectors; a row range not starting at 0 of an
+ * 1, 2, 3, 7, 16, 33, 70, 133 activation vectors; a row range not starting at 0 of an
  * odd number of rows; weights at
  * an odd address; Y with ldy > rows and its other entries checked
  * untouched. */
@@ -244,7 +244,9 @@ static void family(const char *name)
 		printf("    skip: this CPU lacks the '%s' kernels\n", name);
 		return;
 	}
-	static const size_t ns[] = { 1, 2, 3, 7, 16, 33, 70 }; /* 70: two super-groups */
+	/* 70: two super-groups of the row kernels' driver; 133: two of the
+	 * avx512 prefill panels, the last with a panel of 5 */
+	static const size_t ns[] = { 1, 2, 3, 7, 16, 33, 70, 133 };
 	size_t cases = 0, bad = 0;
 	for (size_t t = 0; t < sizeof kernel_types / sizeof kernel_types[0]; t++) {
 		uint32_t wt = kernel_types[t], blck, size;
