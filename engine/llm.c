@@ -290,11 +290,6 @@ static void split_rows(uint64_t rows, int ith, int nth, uint64_t *r0, uint64_t *
 		*r1 = rows;
 }
 
-/* Chunks per thread of a decoding step's product: a thread that falls
- * behind (another program took its CPU) leaves the rest of its rows to the
- * others. */
-enum { GEMM_CHUNKS = 4 };
-
 static void gemm_job(void *ctx, int ith, int nth)
 {
 	struct eng_llm *m = ctx;
@@ -380,9 +375,7 @@ static void matmul(struct eng_llm *m, float *x, size_t n, uint64_t k, enum llm_p
 			m->jobs[m->n_jobs++] = (struct llm_job){ w[j], y[j], (size_t)w[j]->ne[1] };
 			done[j] = true;
 		}
-		/* a prefill's chunk rebuilds qmat's token panels: one per thread */
-		eng_pool_run_n(m->pool, gemm_job, m,
-			       (n == 1 ? GEMM_CHUNKS : 1) * eng_pool_threads(m->pool));
+		eng_pool_run(m->pool, gemm_job, m);
 	}
 }
 
