@@ -656,6 +656,10 @@ static void qkv_job(void *ctx, int ith, int nth)
 	store_kv(m, m->job_layer, m->job_p0, i0, i1);
 }
 
+/* Positions times query width up to which a decoding step's attention
+ * (some 2 * ATT_INLINE multiply-adds) runs on the calling thread. */
+enum { ATT_INLINE = 64 * 1024 };
+
 /* One pass of n <= n_batch tokens at n_past (checked by the caller). */
 static void forward(struct eng_llm *m, const int32_t *tokens, size_t n)
 {
@@ -684,7 +688,12 @@ static void forward(struct eng_llm *m, const int32_t *tokens, size_t n)
 			eng_pool_run(m->pool, qkv_job, m);
 		else
 			qkv_job(m, 0, 1);
-		eng_pool_run(m->pool, attn_job, m);
+		/* a decoding step early in the context: less work than a job's
+		 * hand-over to the other threads */
+		if (n == 1 && (size_t)(p0 + 1) * (size_t)m->qd <= ATT_INLINE)
+			attn_job(m, 0, 1);
+		else
+			eng_pool_run(m->pool, attn_job, m);
 		const struct gguf_tensor *wo[1] = { L->wo };
 		float *yo[1] = { m->h };
 		matmul(m, m->att, n, (uint64_t)m->qd, PRE_NONE, NULL, NULL, wo, yo, 1);
