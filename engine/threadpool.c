@@ -19,7 +19,7 @@
  * variable. A sleeper announces itself in `sleepers` under the mutex and
  * checks the atomics again before waiting; the other side takes the mutex
  * and signals only when someone may sleep, so the back-to-back jobs of a
- * decoding step (some 150 per token, microseconds apart) pay no system
+ * decoding step (over a hundred per token, microseconds apart) pay no system
  * call, and no wake-up is lost:
  *
  *   waiter: lock; sleepers++; while (!ready) wait; sleepers--; unlock

@@ -9,7 +9,7 @@
  * Idle workers sleep on a condition variable: a pool costs no CPU between
  * forward passes. Right after a job a worker spins for up to 50
  * microseconds before sleeping, and so does the caller waiting for the
- * workers, so that the back-to-back jobs of one forward pass (some 150 per
+ * workers, so that the back-to-back jobs of one forward pass (over a hundred per
  * decoded token) pay no wake-up and no system call.
  */
 #ifndef MX_THREADPOOL_H
