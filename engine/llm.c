@@ -107,11 +107,18 @@ static inline float f32_from_f16(uint16_t h)
  * may be x */
 static void rms_norm(const float *x, const float *g, float *y, int n, float eps)
 {
-	double sum = 0;
-	for (int i = 0; i < n; i++)
+	/* four partial sums: no add latency per value (the order differs
+	 * from ggml's in the last bits of a double only) */
+	double s4[4] = { 0, 0, 0, 0 };
+	int i = 0;
+	for (; i + 4 <= n; i += 4)
+		for (int t = 0; t < 4; t++)
+			s4[t] += (double)x[i + t] * x[i + t];
+	double sum = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+	for (; i < n; i++)
 		sum += (double)x[i] * x[i];
 	float scale = 1.0f / sqrtf((float)(sum / n) + eps);
-	for (int i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		y[i] = x[i] * scale * g[i];
 }
 
@@ -128,6 +135,15 @@ static void heads_norm(float *v, size_t n_heads, const float *g, int hd, float e
  * LLM_CLONES (llm_int.h) compiles them for AVX2 and AVX-512 besides the
  * baseline, the best chosen at load time. No intrinsics: the same source
  * serves every target. */
+
+/* a += b * c in the loops below is one FMA: ISO C mode (-std=c17) keeps
+ * gcc from contracting it, which doubles the attention's float operations
+ * and puts an add latency on each accumulator chain. */
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=fast")
+#endif
 
 /* 16 floats as one value of GCC's (and clang's) generic vector type: the
  * compiler maps it to what the target has (one zmm register, two ymm,
@@ -176,6 +192,29 @@ static inline void v16_exp_neg(v16 *px)
 	for (int i = 1; i < 8; i++)
 		p = p * r + c[i]; /* Horner */
 	*px = p * (v16)((n + 127) << 23);
+}
+
+/* g (n) = silu(g) * up = g / (1 + e^-g) * up, in place. e^-|g| <= 1 by
+ * v16_exp_neg, then g / (1 + t) for g >= 0 and g t / (1 + t) below. */
+LLM_CLONES static void swiglu(float *g, const float *up, size_t n)
+{
+	const v16 zero = { 0 }, one = zero + 1.0f;
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		v16 x, u, t, r;
+		v16_load(&x, g + i);
+		v16_load(&u, up + i);
+		v16i neg = x < zero;
+		t = -x;
+		v16_select(&t, &neg, &x, &t); /* -|x| */
+		v16_exp_neg(&t);
+		v16 num;
+		v16_select(&num, &neg, &t, &one);
+		r = x * num / (one + t) * u;
+		v16_store(g + i, &r);
+	}
+	for (; i < n; i++)
+		g[i] = g[i] / (1.0f + expf(-g[i])) * up[i];
 }
 
 /* ---- rope ------------------------------------------------------------------------- */
@@ -264,24 +303,56 @@ static void gemm_job(void *ctx, int ith, int nth)
 	}
 }
 
-/* the activations of tokens [n ith / nth, n (ith + 1) / nth) prepared */
+/* What act_job does to a token before preparing it: the per-token steps
+ * between two products, so that a prefill runs them on every thread with
+ * no job of their own. */
+enum llm_pre {
+	PRE_NONE,
+	PRE_NORM,     /* job_x = RMSNorm(x) * job_g */
+	PRE_ADD_NORM, /* x += job_add; job_x = RMSNorm(x) * job_g */
+	PRE_SWIGLU,   /* job_x (the gate) = silu(gate) * up */
+};
+
+/* tokens [n ith / nth, n (ith + 1) / nth) of thread ith of nth */
+static void split_tokens(size_t n, int ith, int nth, size_t *i0, size_t *i1)
+{
+	*i0 = n * (size_t)ith / (size_t)nth;
+	*i1 = n * (size_t)(ith + 1) / (size_t)nth;
+}
+
+/* the thread's tokens through job_pre, then prepared */
 static void act_job(void *ctx, int ith, int nth)
 {
 	struct eng_llm *m = ctx;
-	size_t i0 = m->job_n * (size_t)ith / (size_t)nth,
-	       i1 = m->job_n * (size_t)(ith + 1) / (size_t)nth;
-	for (size_t i = i0; i < i1; i++)
-		qmat_act_prepare(m->job_type, m->job_x + i * m->job_k, m->job_k,
-				 m->act + i * m->job_stride);
+	size_t i0, i1, d = (size_t)m->n_embd, k = m->job_k;
+	split_tokens(m->job_n, ith, nth, &i0, &i1);
+	for (size_t i = i0; i < i1; i++) {
+		float *xi = m->job_x + i * k;
+		switch (m->job_pre) {
+		case PRE_ADD_NORM:
+			for (size_t j = 0; j < d; j++)
+				m->x[i * d + j] += m->job_add[i * d + j];
+			/* fall through */
+		case PRE_NORM: rms_norm(m->x + i * d, m->job_g, xi, (int)d, m->eps); break;
+		case PRE_SWIGLU: swiglu(xi, m->up + i * k, k); break;
+		default: break;
+		}
+		qmat_act_prepare(m->job_type, xi, k, m->act + i * m->job_stride);
+	}
 }
 
 /* Y_j (n, rows_j) = X (n, k) W_j^T for the nw weights (all of k columns):
- * the activations are prepared once per weight type, the products of one
+ * the activations are prepared once per weight type (the first time after
+ * the step pre, see enum llm_pre, with g and add), the products of one
  * type run as one job of the pool. */
-static void matmul(struct eng_llm *m, const float *x, size_t n, uint64_t k,
-		   const struct gguf_tensor *const *w, float *const *y, int nw)
+static void matmul(struct eng_llm *m, float *x, size_t n, uint64_t k, enum llm_pre pre,
+		   const float *g, const float *add, const struct gguf_tensor *const *w,
+		   float *const *y, int nw)
 {
 	bool done[3] = { false, false, false };
+	m->job_pre = pre;
+	m->job_g = g;
+	m->job_add = add;
 	for (int first = 0; first < nw; first++) {
 		if (done[first])
 			continue;
@@ -296,6 +367,7 @@ static void matmul(struct eng_llm *m, const float *x, size_t n, uint64_t k,
 			eng_pool_run(m->pool, act_job, m); /* a prefill: worth a job */
 		else
 			act_job(m, 0, 1);
+		m->job_pre = PRE_NONE; /* done for the next type's preparation */
 		m->n_jobs = 0;
 		for (int j = first; j < nw; j++) {
 			if (done[j] || w[j]->type != type)
@@ -387,22 +459,50 @@ LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 			for (size_t t = 1; t < nt; t++)
 				np_max = np[t] > np_max ? np[t] : np_max;
 
-			/* scores, 16 positions at a time (kt is zero-padded to 16) */
-			int np16 = (np_max + 15) / 16 * 16;
-			for (int j0 = 0; j0 < np16; j0 += 16) {
+			/* scores, 32 then 16 positions at a time (kt is zero-padded to
+			 * 16): eight accumulator chains keep both FMA pipes busy */
+			int np16 = (np_max + 15) / 16 * 16, jp = 0;
+			for (; jp + 32 <= np16; jp += 32) {
+				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+				v16 b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
+				for (int d = 0; d < hd; d++) {
+					v16 k, k2;
+					v16_load(&k, kt + (size_t)d * ld + (size_t)jp);
+					v16_load(&k2, kt + (size_t)d * ld + (size_t)jp + 16);
+					float s0 = qs[d], s1 = qs[hd + d], s2 = qs[2 * hd + d],
+					      s3 = qs[3 * hd + d];
+					a0 += s0 * k;
+					a1 += s1 * k;
+					a2 += s2 * k;
+					a3 += s3 * k;
+					b0 += s0 * k2;
+					b1 += s1 * k2;
+					b2 += s2 * k2;
+					b3 += s3 * k2;
+				}
+				v16_store(sc + (size_t)jp, &a0);
+				v16_store(sc + ld + (size_t)jp, &a1);
+				v16_store(sc + 2 * ld + (size_t)jp, &a2);
+				v16_store(sc + 3 * ld + (size_t)jp, &a3);
+				v16_store(sc + (size_t)jp + 16, &b0);
+				v16_store(sc + ld + (size_t)jp + 16, &b1);
+				v16_store(sc + 2 * ld + (size_t)jp + 16, &b2);
+				v16_store(sc + 3 * ld + (size_t)jp + 16, &b3);
+			}
+			for (; jp < np16; jp += 16) {
 				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 				for (int d = 0; d < hd; d++) {
 					v16 k;
-					v16_load(&k, kt + (size_t)d * ld + (size_t)j0);
+					v16_load(&k, kt + (size_t)d * ld + (size_t)jp);
 					a0 += qs[d] * k;
 					a1 += qs[hd + d] * k;
 					a2 += qs[2 * hd + d] * k;
 					a3 += qs[3 * hd + d] * k;
 				}
-				v16_store(sc + (size_t)j0, &a0);
-				v16_store(sc + ld + (size_t)j0, &a1);
-				v16_store(sc + 2 * ld + (size_t)j0, &a2);
-				v16_store(sc + 3 * ld + (size_t)j0, &a3);
+				v16_store(sc + (size_t)jp, &a0);
+				v16_store(sc + ld + (size_t)jp, &a1);
+				v16_store(sc + 2 * ld + (size_t)jp, &a2);
+				v16_store(sc + 3 * ld + (size_t)jp, &a3);
 			}
 			/* softmax of each row over the positions its query sees; the
 			 * others, and the rows of missing queries, weigh 0 */
@@ -439,8 +539,33 @@ LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 					sum += sm[u];
 				inv[t] = np[t] > 0 ? 1.0f / sum : 0.0f;
 			}
-			/* outputs, 16 dimensions at a time */
+			/* outputs, 32 then 16 dimensions at a time */
 			int d0 = 0;
+			for (; d0 + 32 <= hd; d0 += 32) {
+				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+				v16 b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
+				for (int j = 0; j < np_max; j++) {
+					v16 v, v2;
+					v16_load(&v, vf + (size_t)j * hd + (size_t)d0);
+					v16_load(&v2, vf + (size_t)j * hd + (size_t)d0 + 16);
+					float s0 = sc[j], s1 = sc[ld + (size_t)j],
+					      s2 = sc[2 * ld + (size_t)j], s3 = sc[3 * ld + (size_t)j];
+					a0 += s0 * v;
+					a1 += s1 * v;
+					a2 += s2 * v;
+					a3 += s3 * v;
+					b0 += s0 * v2;
+					b1 += s1 * v2;
+					b2 += s2 * v2;
+					b3 += s3 * v2;
+				}
+				v16 acc[ATT_TILE] = { a0, a1, a2, a3 }, acc2[ATT_TILE] = { b0, b1, b2, b3 };
+				for (size_t t = 0; t < nt; t++) {
+					v16 o = acc[t] * inv[t], o2 = acc2[t] * inv[t];
+					v16_store(out[t] + d0, &o);
+					v16_store(out[t] + d0 + 16, &o2);
+				}
+			}
 			for (; d0 + 16 <= hd; d0 += 16) {
 				v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 				for (int j = 0; j < np_max; j++) {
@@ -471,15 +596,15 @@ LLM_CLONES static void attn_job(void *ctx, int ith, int nth)
 
 /* ---- the forward pass ---------------------------------------------------------------- */
 
-/* k and v of the pass into the cache at p0 ..: K transposed, (head_dim,
- * n_ctx) per KV head, V as rows, (n_ctx, head_dim) */
-static void store_kv(struct eng_llm *m, int l, int p0, size_t n)
+/* k and v of tokens [i0, i1) of the pass into the cache at p0 + i: K
+ * transposed, (head_dim, n_ctx) per KV head, V as rows, (n_ctx, head_dim) */
+static void store_kv(struct eng_llm *m, int l, int p0, size_t i0, size_t i1)
 {
 	size_t hd = (size_t)m->head_dim, ctx = (size_t)m->n_ctx;
 	bool f32 = m->p.kv_type == ENG_KV_F32;
 	for (size_t kvh = 0; kvh < (size_t)m->n_head_kv; kvh++) {
 		size_t base = ((size_t)l * m->n_head_kv + kvh) * ctx * hd;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = i0; i < i1; i++) {
 			const float *ks = m->k + i * (size_t)m->kvd + kvh * hd;
 			const float *vs = m->v + i * (size_t)m->kvd + kvh * hd;
 			size_t pos = (size_t)p0 + i;
@@ -497,12 +622,43 @@ static void store_kv(struct eng_llm *m, int l, int p0, size_t n)
 	}
 }
 
-static void add_bias(float *y, const float *b, size_t n, int width)
+static void add_bias(float *y, const float *b, size_t i0, size_t i1, int width)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = i0; i < i1; i++)
 		for (int j = 0; j < width; j++)
 			y[i * (size_t)width + j] += b[j];
 }
+
+/* After the q, k, v products, for the thread's tokens: biases, q/k norms,
+ * rope, and k, v into the cache. */
+static void qkv_job(void *ctx, int ith, int nth)
+{
+	struct eng_llm *m = ctx;
+	const struct llm_layer *L = &m->layers[m->job_layer];
+	size_t i0, i1;
+	split_tokens(m->job_n, ith, nth, &i0, &i1);
+	if (L->bq) {
+		add_bias(m->q, L->bq, i0, i1, m->qd);
+		add_bias(m->k, L->bk, i0, i1, m->kvd);
+		add_bias(m->v, L->bv, i0, i1, m->kvd);
+	}
+	if (L->q_norm) {
+		heads_norm(m->q + i0 * (size_t)m->qd, (i1 - i0) * (size_t)m->n_head, L->q_norm,
+			   m->head_dim, m->eps);
+		heads_norm(m->k + i0 * (size_t)m->kvd, (i1 - i0) * (size_t)m->n_head_kv, L->k_norm,
+			   m->head_dim, m->eps);
+	}
+	for (size_t i = i0; i < i1; i++) {
+		const float *cs = m->rope_cs + i * (size_t)m->n_rot;
+		rope_apply(m, m->q + i * (size_t)m->qd, m->n_head, cs);
+		rope_apply(m, m->k + i * (size_t)m->kvd, m->n_head_kv, cs);
+	}
+	store_kv(m, m->job_layer, m->job_p0, i0, i1);
+}
+
+/* Positions times query width up to which a decoding step's attention
+ * (some 2 * ATT_INLINE multiply-adds) runs on the calling thread. */
+enum { ATT_INLINE = 64 * 1024 };
 
 /* One pass of n <= n_batch tokens at n_past (checked by the caller). */
 static void forward(struct eng_llm *m, const int32_t *tokens, size_t n)
@@ -516,56 +672,46 @@ static void forward(struct eng_llm *m, const int32_t *tokens, size_t n)
 	rope_tables(m, p0, n);
 	m->job_n = n;
 	m->job_p0 = p0;
+	/* per-token steps run inside the jobs (act_job's pre, qkv_job); the
+	 * residual of a layer's down product is added at the next layer's
+	 * first preparation */
+	bool par = n >= 4 * (size_t)eng_pool_threads(m->pool);
 	for (int l = 0; l < m->n_layer; l++) {
 		const struct llm_layer *L = &m->layers[l];
-		for (size_t i = 0; i < n; i++)
-			rms_norm(m->x + i * d, L->attn_norm, m->h + i * d, d, m->eps);
 		const struct gguf_tensor *wqkv[3] = { L->wq, L->wk, L->wv };
 		float *yqkv[3] = { m->q, m->k, m->v };
-		matmul(m, m->h, n, (uint64_t)d, wqkv, yqkv, 3);
-		if (L->bq) {
-			add_bias(m->q, L->bq, n, m->qd);
-			add_bias(m->k, L->bk, n, m->kvd);
-			add_bias(m->v, L->bv, n, m->kvd);
-		}
-		if (L->q_norm) {
-			heads_norm(m->q, n * (size_t)m->n_head, L->q_norm, m->head_dim, m->eps);
-			heads_norm(m->k, n * (size_t)m->n_head_kv, L->k_norm, m->head_dim, m->eps);
-		}
-		for (size_t i = 0; i < n; i++) {
-			const float *cs = m->rope_cs + i * (size_t)m->n_rot;
-			rope_apply(m, m->q + i * (size_t)m->qd, m->n_head, cs);
-			rope_apply(m, m->k + i * (size_t)m->kvd, m->n_head_kv, cs);
-		}
-		store_kv(m, l, p0, n);
+		matmul(m, m->h, n, (uint64_t)d, l ? PRE_ADD_NORM : PRE_NORM, L->attn_norm, m->h,
+		       wqkv, yqkv, 3);
 		m->job_layer = l;
 		m->job_n = n;
-		eng_pool_run(m->pool, attn_job, m);
+		if (par)
+			eng_pool_run(m->pool, qkv_job, m);
+		else
+			qkv_job(m, 0, 1);
+		/* a decoding step early in the context: less work than a job's
+		 * hand-over to the other threads */
+		if (n == 1 && (size_t)(p0 + 1) * (size_t)m->qd <= ATT_INLINE)
+			attn_job(m, 0, 1);
+		else
+			eng_pool_run(m->pool, attn_job, m);
 		const struct gguf_tensor *wo[1] = { L->wo };
 		float *yo[1] = { m->h };
-		matmul(m, m->att, n, (uint64_t)m->qd, wo, yo, 1);
-		for (size_t i = 0; i < n * (size_t)d; i++)
-			m->x[i] += m->h[i];
+		matmul(m, m->att, n, (uint64_t)m->qd, PRE_NONE, NULL, NULL, wo, yo, 1);
 
-		for (size_t i = 0; i < n; i++)
-			rms_norm(m->x + i * d, L->ffn_norm, m->h + i * d, d, m->eps);
 		const struct gguf_tensor *wgu[2] = { L->wg, L->wu };
 		float *ygu[2] = { m->gate, m->up };
-		matmul(m, m->h, n, (uint64_t)d, wgu, ygu, 2);
-		for (size_t i = 0; i < n * (size_t)m->n_ff; i++) {
-			float g = m->gate[i];
-			m->gate[i] = g / (1.0f + expf(-g)) * m->up[i];
-		}
+		matmul(m, m->h, n, (uint64_t)d, PRE_ADD_NORM, L->ffn_norm, m->h, wgu, ygu, 2);
 		const struct gguf_tensor *wd[1] = { L->wd };
 		float *yd[1] = { m->h };
-		matmul(m, m->gate, n, (uint64_t)m->n_ff, wd, yd, 1);
-		for (size_t i = 0; i < n * (size_t)d; i++)
-			m->x[i] += m->h[i];
+		matmul(m, m->gate, n, (uint64_t)m->n_ff, PRE_SWIGLU, NULL, NULL, wd, yd, 1);
 	}
+	/* the last down product's residual, for the one token the logits need */
+	for (size_t j = 0; j < (size_t)d; j++)
+		m->x[(n - 1) * (size_t)d + j] += m->h[(n - 1) * (size_t)d + j];
 	rms_norm(m->x + (n - 1) * (size_t)d, m->out_norm, m->h, d, m->eps);
 	const struct gguf_tensor *wout[1] = { m->output };
 	float *yout[1] = { m->logits };
-	matmul(m, m->h, 1, (uint64_t)d, wout, yout, 1);
+	matmul(m, m->h, 1, (uint64_t)d, PRE_NONE, NULL, NULL, wout, yout, 1);
 	m->n_past += (int)n;
 }
 

@@ -109,8 +109,13 @@ struct eng_llm {
 	uint32_t job_type;
 	uint64_t job_k;
 	size_t job_n, job_stride;
-	const float *job_x; /* the activations to prepare: (job_n, job_k) */
+	float *job_x; /* the activations to prepare: (job_n, job_k) */
 	int job_layer, job_p0;
+	/* what the preparing job does to each token first (llm.c's enum
+	 * llm_pre): RMSNorm of x into job_x with job_g, after adding job_add
+	 * to x; or SwiGLU of gate and up into job_x */
+	int job_pre;
+	const float *job_g, *job_add;
 
 	int32_t stops[8];
 	size_t n_stops;

@@ -229,6 +229,9 @@ void qmat_gemm_with(const struct qmat_kernels *kk, uint32_t wtype, const void *W
 	qmat_row_fn fn = slot >= 0 ? kk->row[slot] : NULL;
 	qmat_rows2_fn fn2 = slot >= 0 && n > 1 ? kk->rows2[slot] : NULL;
 	qmat_rows2_fn fn4 = slot >= 0 && n > 1 ? kk->rows4[slot] : NULL;
+	if (slot >= 0 && n >= QMAT_PANEL_MIN && kk->gemm[slot] &&
+	    kk->gemm[slot](W, k, act, act_stride, n, r0, r1, Y, ldy))
+		return;
 	if (slot >= 0 && !fn)
 		fn = qmat_kernels_ref.row[slot];
 	const uint8_t *w0 = W, *a0 = act;

@@ -45,8 +45,13 @@
  * k must be a multiple of the type's block length (qmat_supported()).
  * With n > 1 each weight block is decoded once for up to 4 activation
  * rows (prefill; the avx512 family takes 4 weight rows x 4 activation
- * rows per register tile for Q8_0, Q4_0, Q5_0, Q4_K and Q5_K); with
- * n == 1 the weights stream through once (decode).
+ * rows per register tile); from n = 8 on, the avx512 and avx2 families
+ * multiply the integer types but Q8_1/Q2_K/Q3_K (and, with avx2, Q4_K) on
+ * token panels instead: the prepared activations of 8 to 32 tokens
+ * transposed so that each lane of an integer dot holds one token's block
+ * dot (qmat_x86.inc), some 1.5 (avx2) to 2.5 (avx512) times the int8
+ * throughput of the row kernels. With n == 1 the weights stream through
+ * once (decode).
  *
  * Kernel families: "ref" (plain C, any machine), "avx2" (AVX2 + FMA +
  * F16C) and "avx512" (AVX-512 F/BW/VL with VNNI for the integer dots and

@@ -8,6 +8,7 @@
 #pragma GCC target("avx2,fma,f16c") /* clang: the Makefile's ISA_FLAGS */
 #endif
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qmat_int.h"

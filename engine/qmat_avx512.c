@@ -9,6 +9,7 @@
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni") /* clang: the Makefile's ISA_FLAGS */
 #endif
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qmat_int.h"

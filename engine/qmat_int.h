@@ -20,13 +20,20 @@
 
 #include "gguf.h"
 
-enum { QMAT_NA = 4 };
+/* QMAT_PANEL_MIN: the fewest activation vectors for which the driver
+ * hands a product to a family's whole-product kernel (gemm below). */
+enum { QMAT_NA = 4, QMAT_PANEL_MIN = 8 };
 
 typedef void (*qmat_row_fn)(const uint8_t *w, uint64_t k, const uint8_t *act, size_t act_stride,
 			    size_t na, float *y, size_t ldy);
 /* The same for two rows, w and w + rb: y[i * ldy] and y[i * ldy + 1]. */
 typedef void (*qmat_rows2_fn)(const uint8_t *w, size_t rb, uint64_t k, const uint8_t *act,
 			      size_t act_stride, size_t na, float *y, size_t ldy);
+
+/* The whole product of qmat_gemm() (qmat.h) for n >= QMAT_PANEL_MIN; false
+ * (nothing written) when its scratch could not be allocated. */
+typedef bool (*qmat_gemm_fn)(const uint8_t *w, uint64_t k, const uint8_t *act, size_t act_stride,
+			     size_t n, uint64_t r0, uint64_t r1, float *y, size_t ldy);
 
 /* Indexes of the types with their own kernels. */
 enum qmat_slot {
@@ -58,6 +65,7 @@ struct qmat_kernels {
 	qmat_rows2_fn rows2[QS_N]; /* optional, for n > 1 */
 	qmat_rows2_fn rows4[QS_N]; /* optional, for n > 1: four rows, w + r * rb for r < 4,
 				      y[i * ldy + r] */
+	qmat_gemm_fn gemm[QS_N];   /* optional, for n >= QMAT_PANEL_MIN */
 };
 
 float qmat_ref_quant(const float *x, int n, int8_t *q);

@@ -22,6 +22,7 @@
  * A probe of one product per weight tells the kernels apart. */
 #include <json.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1050,6 +1051,57 @@ static void threadpool_runs(void)
 	eng_pool_free(NULL);
 }
 
+/* Chunks of eng_pool_run_n: each run exactly once, with the job's chunk
+ * count, whether a job has fewer chunks than threads or far more (and
+ * more than the cap), also right after the workers went to sleep. */
+struct chunk_ctx {
+	_Atomic int runs[ENG_POOL_MAX_CHUNKS];
+	_Atomic int bad_n;
+	int want_n;
+};
+
+static void chunk_fn(void *ctx, int i, int n)
+{
+	struct chunk_ctx *c = ctx;
+	if (n != c->want_n || i < 0 || i >= n)
+		atomic_fetch_add(&c->bad_n, 1);
+	else
+		atomic_fetch_add(&c->runs[i], 1);
+}
+
+static void threadpool_chunks(void)
+{
+	static const int chunks[] = { 1, 2, 3, 7, 64, 1000, ENG_POOL_MAX_CHUNKS + 5 };
+	struct chunk_ctx *c = malloc(sizeof *c);
+	if (!CHECK(c != NULL))
+		return;
+	for (int nt = 1; nt <= 3; nt++) {
+		struct eng_pool *p = NULL;
+		CHECK_EQ_INT(eng_pool_new(nt, &p), 0);
+		if (!p)
+			continue;
+		for (int rep = 0; rep < 40; rep++) {
+			int n = chunks[rep % (int)(sizeof chunks / sizeof chunks[0])];
+			int want = n < ENG_POOL_MAX_CHUNKS ? n : ENG_POOL_MAX_CHUNKS;
+			for (int i = 0; i < ENG_POOL_MAX_CHUNKS; i++)
+				atomic_init(&c->runs[i], 0);
+			atomic_init(&c->bad_n, 0);
+			c->want_n = want;
+			if (rep == 20)
+				usleep(2000); /* workers asleep */
+			eng_pool_run_n(p, chunk_fn, c, n);
+			int wrong = 0;
+			for (int i = 0; i < ENG_POOL_MAX_CHUNKS; i++)
+				wrong += atomic_load(&c->runs[i]) != (i < want);
+			if (!CHECK_EQ_INT(wrong, 0) || !CHECK_EQ_INT(atomic_load(&c->bad_n), 0))
+				break;
+		}
+		eng_pool_run_n(p, chunk_fn, c, 0); /* nothing to do */
+		eng_pool_free(p);
+	}
+	free(c);
+}
+
 /* ---- parity with llama.cpp ------------------------------------------------------------- */
 
 struct fx {
@@ -1379,6 +1431,7 @@ static void write_corpus(void)
 
 static const struct test_case tests[] = {
 	TEST(threadpool_runs),
+	TEST(threadpool_chunks),
 	TEST(tiny_prefill_equals_steps),
 	TEST(tiny_truncate_threads_kv),
 	TEST(tiny_overflow_and_bad_input),

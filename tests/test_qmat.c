@@ -12,8 +12,9 @@
  *   - for the SIMD families, the plain-C family on the same prepared
  *     activations: the integer block sums are exact in both, so only float
  *     summation order differs (the float slack above).
- * Shapes: k of one block, several and odd numbers of blocks; n = 1, 2, 3,
- * 7, 16, 33, 70 activation vectors; a row range not starting at 0 of an
+ * Shapes: k of one block, several and odd numbers of blocks (49 for the
+ * 32-blocks: more than one chunk of the avx512 Q8_0 prefill panels); n =
+ * 1, 2, 3, 7, 16, 33, 70, 133 activation vectors; a row range not starting at 0 of an
  * odd number of rows; weights at
  * an odd address; Y with ldy > rows and its other entries checked
  * untouched. */
@@ -243,20 +244,25 @@ static void family(const char *name)
 		printf("    skip: this CPU lacks the '%s' kernels\n", name);
 		return;
 	}
-	static const size_t ns[] = { 1, 2, 3, 7, 16, 33, 70 }; /* 70: two super-groups */
+	/* 70: two super-groups of the row kernels' driver; 133: two of the
+	 * avx512 prefill panels, the last with a panel of 5 */
+	static const size_t ns[] = { 1, 2, 3, 7, 16, 33, 70, 133 };
 	size_t cases = 0, bad = 0;
 	for (size_t t = 0; t < sizeof kernel_types / sizeof kernel_types[0]; t++) {
 		uint32_t wt = kernel_types[t], blck, size;
 		quant_layout(wt, &blck, &size);
-		uint64_t ks[5];
+		uint64_t ks[6];
+		size_t nk = 5;
 		if (blck == 1) {
 			ks[0] = 1, ks[1] = 7, ks[2] = 40, ks[3] = 67, ks[4] = 576;
 		} else {
 			/* one block, two, three (odd), odd many, a model's width */
 			ks[0] = blck, ks[1] = 2 * blck, ks[2] = 3 * blck, ks[3] = 9 * blck;
 			ks[4] = blck == 32 ? 576 : 1536;
+			if (blck == 32) /* 49 blocks: the prefill panels' k in three chunks */
+				ks[nk++] = 49 * 32;
 		}
-		for (size_t ki = 0; ki < 5; ki++) {
+		for (size_t ki = 0; ki < nk; ki++) {
 			for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
 				cases++;
 				if (!run_case(kk, wt, ks[ki], ns[ni]))
