@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,9 +186,36 @@ struct chat *test_fixture_chat(int n_ctx, int max_tokens)
 	return c;
 }
 
+/* The watchdog: a test that hangs (a lost wake-up, a loop that never ends)
+ * fails with its name instead of stopping the whole run. The limit per test
+ * is MX_TEST_TIMEOUT seconds (default 600: the sanitizer builds are slow). */
+static const char *volatile current_test;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char a[] = "FAIL ", b[] = ": timed out (MX_TEST_TIMEOUT)\n";
+	const char *name = current_test ? current_test : "?";
+	ssize_t w = write(STDOUT_FILENO, a, sizeof a - 1);
+	w = write(STDOUT_FILENO, name, strlen(name));
+	w = write(STDOUT_FILENO, b, sizeof b - 1);
+	(void)w;
+	_exit(1);
+}
+
+static unsigned test_timeout(void)
+{
+	const char *e = getenv("MX_TEST_TIMEOUT");
+	char *end;
+	unsigned long v = e && *e ? strtoul(e, &end, 10) : 0;
+	return e && *e && !*end && v > 0 && v < 86400 ? (unsigned)v : 600;
+}
+
 int test_main(const struct test_case *t, size_t n, int argc, char **argv)
 {
 	int passed = 0, failed = 0;
+	unsigned limit = test_timeout();
+	signal(SIGALRM, on_alarm);
 	conn_global_init();
 	for (size_t i = 0; i < n; i++) {
 		if (argc > 1) {
@@ -198,7 +226,11 @@ int test_main(const struct test_case *t, size_t n, int argc, char **argv)
 				continue;
 		}
 		int before = failures;
+		fflush(stdout);
+		current_test = t[i].name;
+		alarm(limit);
 		t[i].fn();
+		alarm(0);
 		fflush(stderr);
 		if (failures == before) {
 			printf("ok %s\n", t[i].name);
