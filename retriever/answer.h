@@ -5,8 +5,12 @@
  * The path of `memex ask` (and of anything else that answers locally):
  *
  *   ret_answer_run()      retrieve (hybrid when an embedder is given, else
- *                         BM25), assemble the context: the best chunk of each
- *                         of the best documents, the chunks next to it when
+ *                         BM25); with an embedder, rerank a wider pool of
+ *                         documents by the sentence of theirs closest to the
+ *                         question (the sentence stage, sentrank.c: a line
+ *                         that answers in other words is diluted in its
+ *                         chunk's vector); assemble the context: the best
+ *                         chunk of each of the best documents, the chunks next to it when
  *                         they complete the passage or answer the question
  *                         better, within a token budget; number the
  *                         documents [1], [2], ...; measure how well the

@@ -35,6 +35,13 @@ void ret_sentvecs_clear(struct ret_sentvecs *c);
 struct store;
 struct ret_params;
 struct ret_result;
+/* The fusion of hybrid search, a leg's share of a document's score: the
+ * range of the leg's scores (lo..hi, of -hit.score), and hit i's share:
+ * with convex fusion BM25 scaled to 0..1 times w_bm25, or the cosine times
+ * w_dense; else w / (rrf_k + rank + 1). */
+void ret_leg_range(const struct ret_result *r, double *lo, double *hi);
+double ret_leg_score(const struct ret_params *p, bool dense, const struct ret_result *r, size_t i,
+		     double lo, double hi);
 /* The sentence stage (sentrank.c): the question's BM25 and dense legs
  * (LEG_HITS documents each, rp's embedder, model and fusion weights; qv its
  * vector), fused per document as ret_search fuses them; the pool is the

@@ -243,14 +243,8 @@ int ret_sentence_stage(struct store *st, const char *question, const struct ret_
 	/* the fusion of ret_search (retriever.c, fuse) per document */
 	for (int leg = 0; leg < 2; leg++) {
 		struct ret_result *l = leg ? &dn : &bm;
-		double w = leg ? rp->w_dense : rp->w_bm25, lo = 0, hi = 0;
-		for (size_t i = 0; i < l->n; i++) {
-			double x = -l->hits[i].score;
-			if (i == 0 || x < lo)
-				lo = x;
-			if (i == 0 || x > hi)
-				hi = x;
-		}
+		double lo, hi;
+		ret_leg_range(l, &lo, &hi);
 		for (size_t i = 0; i < l->n; i++) {
 			size_t j = 0;
 			while (j < np && pd[j].doc != l->hits[i].doc_id)
@@ -266,13 +260,7 @@ int ret_sentence_stage(struct store *st, const char *question, const struct ret_
 				pd[j].rank_bm = i;
 				pd[j].bm = &l->hits[i];
 			}
-			if (!rp->convex)
-				pd[j].fused += w / (rp->rrf_k + (double)i + 1);
-			else if (!leg)
-				pd[j].fused +=
-					w * (hi > lo ? (-l->hits[i].score - lo) / (hi - lo) : 1);
-			else
-				pd[j].fused += w * -l->hits[i].score;
+			pd[j].fused += ret_leg_score(rp, leg == 1, l, i, lo, hi);
 		}
 	}
 	qsort(pd, np, sizeof *pd, pdoc_cmp_fused);
