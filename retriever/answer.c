@@ -465,9 +465,10 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 				       .min_support = 0.35 };
 	p.ret.question = true;
 	p.ret.mode = with_embedder ? RET_HYBRID : RET_BM25;
-	/* calibrated on data/sample's dev and first two held-out question
-	 * sets pooled (memex eval ask --calibrate FILE...; README, "Answers"):
-	 * the most room to the goals of 90% answered, 80% withheld */
+	/* calibrated on data/sample's dev and first three held-out question
+	 * sets pooled, with the sentence stage (memex eval ask --calibrate
+	 * FILE...; README, "Answers"): the most room to the goals of 90%
+	 * answered, 80% withheld */
 	p.min_coverage = with_embedder ? 0.60 : 0.50;
 	p.min_cos = with_embedder ? 0.44 : 2;
 	/* the sentence stage: the pool, chunks and weight that cited the most

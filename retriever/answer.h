@@ -33,8 +33,8 @@
  * covered by the best context chunk (the words that name the kind of
  * answer, "address", "cost", left out) and, with an embedder, the question
  * is far from every context chunk. The thresholds were calibrated on
- * data/sample's dev and first two held-out question sets pooled, and
- * checked once on questions-heldout3.jsonl (see README, "Measuring
+ * data/sample's dev and first three held-out question sets pooled, and
+ * checked once on questions-heldout4.jsonl (see README, "Measuring
  * answers").
  *
  * The building blocks (sentence splitting, term overlap, MMR, support

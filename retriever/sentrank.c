@@ -21,7 +21,7 @@
 #include "retriever_int.h"
 
 #define LEG_HITS      100  /* documents of each leg, for the fusion's scores */
-#define POOL_SENT_MAX 512  /* sentences embedded for one question */
+#define POOL_SENT_MAX 256  /* sentences embedded for one question */
 #define CHUNK_SCAN    1000 /* chunks nearest the question, for more_chunks */
 
 void ret_rerank_order(const double *fused, const double *best_sent, size_t n, double w_sent,
