@@ -242,6 +242,9 @@ json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 	json_object_object_add(o, "coverage", json_object_new_double(a->coverage));
 	json_object_object_add(o, "cosine",
 			       a->cosine >= -1 ? json_object_new_double(a->cosine) : NULL);
+	json_object_object_add(o, "sentence_cosine",
+			       a->sent_cosine >= -1 ? json_object_new_double(a->sent_cosine)
+						    : NULL);
 	json_object_object_add(o, "context_tokens", json_object_new_int64((int64_t)a->ctx_tokens));
 	if (!ao->model)
 		json_object_object_add(

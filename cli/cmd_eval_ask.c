@@ -1,7 +1,8 @@
 /*
  * cmd_eval_ask.c - memex eval ask: measure answers on a question set.
  *
- *   memex eval ask [--mode bm25|hybrid|all] [--calibrate] [-v] [--json] [FILE...]
+ *   memex eval ask [--mode bm25|hybrid|all] [--calibrate] [--pool N] [-v] [--json]
+ *                  [FILE...]
  *
  * FILE (default data/sample/questions.jsonl) holds one question a line:
  *   {"id", "question", "answerable": bool, "sources": [paths relative to
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/status.h"
@@ -49,10 +51,11 @@ struct ea_q {
 	size_t nsrc;
 	size_t file; /* which FILE of the command line it comes from */
 	/* results of the last mode run */
-	double coverage, cosine;
+	double coverage, cosine, sent_cosine;
 	bool cited, in_ctx, key_found, abstained, asks_id, id_found, asks_typed, typed_found;
 	bool entity_missing, head_missing;
 	size_t nctx;
+	double ms; /* the answer path's wall time */
 };
 
 struct ea_set {
@@ -252,7 +255,7 @@ static bool is_source(const struct ea_q *q, const struct store_hit *h)
 
 /* Runs every question in one mode; fills the per-question results. */
 static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng_embedder *e,
-		   int64_t model, bool verbose)
+		   int64_t model, long pool, bool verbose)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct ea_q *q = &s->q[i];
@@ -266,7 +269,14 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		p.ret.convex = c->cfg.convex;
 		p.ret.rrf_k = c->cfg.rrf_k;
 		p.no_abstain = true; /* the answer is measured on its own */
+		if (pool >= 0)
+			p.pool = (size_t)pool;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		int rc = ret_answer_run(st, q->question, &p, &a);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		q->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 		if (rc && rc != MX_EEMPTY) {
 			cli_error("question %s: %s", q->id, a.err[0] ? a.err : store_errmsg(st));
 			ret_answer_clear(&a);
@@ -274,6 +284,7 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		}
 		q->coverage = a.coverage;
 		q->cosine = a.cosine;
+		q->sent_cosine = a.sent_cosine;
 		q->abstained = ret_answer_abstains(&p, &a);
 		q->nctx = a.nctx;
 		q->asks_id = a.asks_id;
@@ -292,8 +303,9 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		}
 		if (verbose) {
 			char safe[512];
-			fprintf(stderr, "%-4s %s coverage %.2f cosine %5.2f %s ", q->id,
-				q->answerable ? "A" : "U", q->coverage, q->cosine,
+			fprintf(stderr, "%-4s %s coverage %.2f cosine %5.2f sentence %5.2f %s ",
+				q->id, q->answerable ? "A" : "U", q->coverage, q->cosine,
+				q->sent_cosine,
 				q->asks_id	? (q->id_found ? "id found  " : "id absent ")
 				: q->asks_typed ? (q->typed_found ? "kind found" : "kind lacks")
 						: "          ");
@@ -318,6 +330,7 @@ struct ea_fig {
 	size_t cited, in_ctx, key; /* over answerable, abstention applied */
 	size_t cited_all, key_all; /* without abstention */
 	size_t abst_u, abst_a;	   /* unanswerable / answerable abstained */
+	double ms_sum, ms_max;	   /* the answer path's time, all questions */
 };
 
 static bool decide(const struct ea_q *q, double tc, double tk, bool emb)
@@ -345,6 +358,9 @@ static void figures(const struct ea_set *s, size_t file, struct ea_fig *f)
 		const struct ea_q *q = &s->q[i];
 		if (file != SIZE_MAX && q->file != file)
 			continue;
+		f->ms_sum += q->ms;
+		if (q->ms > f->ms_max)
+			f->ms_max = q->ms;
 		if (!q->answerable) {
 			f->nu++;
 			f->abst_u += q->abstained;
@@ -365,7 +381,7 @@ static void figures(const struct ea_set *s, size_t file, struct ea_fig *f)
 /* The goals of the answers (issue #6): at least 90% of answerable
  * questions answered (and cited), at least 80% of unanswerable ones
  * withheld. */
-#define GOAL_ANSWERED  0.90
+#define GOAL_ANSWERED 0.90
 #define GOAL_WITHHELD 0.80
 
 /* How well thresholds tc, tk meet both goals over the questions but skip
@@ -401,10 +417,10 @@ static double goal_score(const struct ea_set *s, double tc, double tk, bool emb,
 
 /* The grids: coverage 0, 0.01, ..., 1; cosine 0.30, 0.31, ..., 0.90, then
  * none (no cosine rule). */
-#define GRID_C	  101
-#define GRID_K	  62
-#define GRID_C_AT(i) ((i) * 0.01)
-#define GRID_K_AT(i) ((i) == GRID_K - 1 ? 2.0 : 0.3 + (i) * 0.01)
+#define GRID_C	     101
+#define GRID_K	     62
+#define GRID_C_AT(i) ((i)*0.01)
+#define GRID_K_AT(i) ((i) == GRID_K - 1 ? 2.0 : 0.3 + (i)*0.01)
 
 /* The middle of the run of grid points around at whose value is best
  * (within 1e-12); v holds n values. */
@@ -430,7 +446,8 @@ static void grid(const struct ea_set *s, bool emb, size_t skip, double *tc, doub
 	for (int ic = 0; ic < GRID_C; ic++)
 		for (int ik = 0; ik < nk; ik++) {
 			int k = emb ? ik : GRID_K - 1;
-			v[ic][k] = goal_score(s, GRID_C_AT(ic), GRID_K_AT(k), emb, skip, NULL, NULL);
+			v[ic][k] =
+				goal_score(s, GRID_C_AT(ic), GRID_K_AT(k), emb, skip, NULL, NULL);
 			if (v[ic][k] > best + 1e-12) {
 				best = v[ic][k];
 				bc = ic;
@@ -479,6 +496,10 @@ static json_object *fig_json(const struct ea_fig *f)
 	json_object_object_add(
 		o, "abstention_recall",
 		json_object_new_double(f->nu ? (double)f->abst_u / (double)f->nu : 0));
+	size_t nq = f->na + f->nu;
+	json_object_object_add(o, "ms_per_question",
+			       json_object_new_double(nq ? f->ms_sum / (double)nq : 0));
+	json_object_object_add(o, "ms_max", json_object_new_double(f->ms_max));
 	return o;
 }
 
@@ -499,6 +520,9 @@ static void fig_print(const char *mode, const struct ea_fig *f)
 	printf("  unanswerable abstained    %s  (recall)\n", u);
 	printf("  answerable abstained      %zu; abstention precision %.1f%%\n", f->abst_a,
 	       ab ? 100.0 * (double)f->abst_u / (double)ab : 0.0);
+	size_t nq = f->na + f->nu;
+	printf("  time per question         %.0f ms mean, %.0f ms at most\n",
+	       nq ? f->ms_sum / (double)nq : 0.0, f->ms_max);
 }
 
 /* Calibrates on the whole set and by leave-one-out; prints both. */
@@ -546,12 +570,11 @@ static json_object *calibrate(struct ea_set *s, bool emb, bool json)
 int cmd_eval_ask(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "calibrate", no_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+		{ "mode", required_argument, NULL, 'm' }, { "json", no_argument, NULL, 'j' },
+		{ "calibrate", no_argument, NULL, 'c' },  { "verbose", no_argument, NULL, 'v' },
+		{ "pool", required_argument, NULL, 'p' }, { NULL, 0, NULL, 0 },
 	};
+	long pool = -1;
 	const char *mode = NULL;
 	bool json = false, calib = false, verbose = false;
 	int opt;
@@ -564,7 +587,17 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 			calib = true;
 		else if (opt == 'v')
 			verbose = true;
-		else
+		else if (opt == 'p') {
+			char *end;
+			errno = 0;
+			pool = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || pool < 0 || pool > 1000) {
+				cli_error("--pool takes a number of documents from 0 to 1000, not "
+					  "'%s'",
+					  optarg);
+				return CLI_USAGE;
+			}
+		} else
 			return cli_usage(cli_command_find("eval"), true);
 	}
 	if (mode && strcmp(mode, "bm25") && strcmp(mode, "hybrid") && strcmp(mode, "all")) {
@@ -649,7 +682,7 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 			continue;
 		if (mode && strcmp(mode, "all") && strcmp(mode, use_emb ? "hybrid" : "bm25"))
 			continue;
-		if (run_set(c, st, &set, use_emb ? emb : NULL, model, verbose))
+		if (run_set(c, st, &set, use_emb ? emb : NULL, model, pool, verbose))
 			goto out;
 		struct ea_fig f;
 		char name[4400];

@@ -5,8 +5,12 @@
  * The path of `memex ask` (and of anything else that answers locally):
  *
  *   ret_answer_run()      retrieve (hybrid when an embedder is given, else
- *                         BM25), assemble the context: the best chunk of each
- *                         of the best documents, the chunks next to it when
+ *                         BM25); with an embedder, rerank a wider pool of
+ *                         documents by the sentence of theirs closest to the
+ *                         question (the sentence stage, sentrank.c: a line
+ *                         that answers in other words is diluted in its
+ *                         chunk's vector); assemble the context: the best
+ *                         chunk of each of the best documents, the chunks next to it when
  *                         they complete the passage or answer the question
  *                         better, within a token budget; number the
  *                         documents [1], [2], ...; measure how well the
@@ -29,8 +33,8 @@
  * covered by the best context chunk (the words that name the kind of
  * answer, "address", "cost", left out) and, with an embedder, the question
  * is far from every context chunk. The thresholds were calibrated on
- * data/sample's dev and first two held-out question sets pooled, and
- * checked once on questions-heldout3.jsonl (see README, "Measuring
+ * data/sample's dev and first three held-out question sets pooled, and
+ * checked once on questions-heldout4.jsonl (see README, "Measuring
  * answers").
  *
  * The building blocks (sentence splitting, term overlap, MMR, support
@@ -118,10 +122,24 @@ struct ret_answer_params {
 	double min_coverage, min_cos;
 	double min_support; /* a cited sentence below this is unsupported */
 	bool no_abstain;    /* always answer (evaluation of the answer alone) */
+	/* the sentence stage, with an embedder (hybrid): the documents of the
+	 * pool (the fusion's best `pool`, and each leg's best pool / 2) are
+	 * reranked by fusion + w_sent * the cosine of their sentence closest
+	 * to the question; pool 0 leaves it out (default 20) */
+	size_t pool;
+	size_t chunks; /* a pooled document's chunks looked at, nearest the
+			  question first (default 3) */
+	double w_sent;
 };
 /* The defaults; with_embedder selects the thresholds calibrated with the
  * default embedder rather than those for BM25 alone. */
 struct ret_answer_params ret_answer_params_default(bool with_embedder);
+
+/* The sentence stage's order: indices 0..n-1 into order, by fused[i] +
+ * w_sent * best_sent[i], best first; ties keep the fusion's order (the
+ * order of the arrays). */
+void ret_rerank_order(const double *fused, const double *best_sent, size_t n, double w_sent,
+		      size_t *order);
 
 /* A chunk of the context. */
 struct ret_ctx_chunk {
@@ -165,6 +183,8 @@ struct ret_answer {
 	bool head_missing;   /* the thing it asks about ("what is the
 				current balance") is in none */
 	double cosine;	     /* best question-chunk cosine; -2: no embedder */
+	double sent_cosine;  /* best question-sentence cosine of the context;
+				-2: no embedder */
 	double confidence;   /* the figure compared with the thresholds */
 	enum ret_mode mode;  /* the retrieval that ran */
 	char err[160];	     /* why a call failed, when it says so */

@@ -369,10 +369,10 @@ struct dense {
 	const char *text;	 /* what is embedded */
 	float *qv;		 /* the query's vector (d) */
 	int d;
-	size_t keep;	      /* candidates of the first scan */
-	struct ret_cand *c;   /* the first scan's, best first */
+	size_t keep;	    /* candidates of the first scan */
+	struct ret_cand *c; /* the first scan's, best first */
 	size_t nc;
-	int rc;		      /* of the scan step */
+	int rc; /* of the scan step */
 	char err[160];
 };
 
@@ -553,6 +553,29 @@ static int search_dense(struct store *st, const struct ret_query *q, const struc
 	return rc;
 }
 
+void ret_leg_range(const struct ret_result *r, double *lo, double *hi)
+{
+	*lo = *hi = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		double x = -r->hits[i].score;
+		if (i == 0 || x < *lo)
+			*lo = x;
+		if (i == 0 || x > *hi)
+			*hi = x;
+	}
+}
+
+double ret_leg_score(const struct ret_params *p, bool dense, const struct ret_result *r, size_t i,
+		     double lo, double hi)
+{
+	double w = dense ? p->w_dense : p->w_bm25;
+	if (!p->convex)
+		return w / (p->rrf_k + (double)i + 1);
+	if (!dense) /* BM25, scaled to 0..1 */
+		return w * (hi > lo ? (-r->hits[i].score - lo) / (hi - lo) : 1);
+	return w * -r->hits[i].score; /* the cosine */
+}
+
 /* Reciprocal rank fusion of the two legs, by document. */
 static int fuse(const struct ret_params *p, size_t limit, struct ret_result *bm,
 		struct ret_result *dn, struct ret_result *res)
@@ -569,16 +592,8 @@ static int fuse(const struct ret_params *p, size_t limit, struct ret_result *bm,
 	size_t k = 0;
 	for (int leg = 0; leg < 2; leg++) {
 		struct ret_result *r = leg ? dn : bm;
-		double w = leg ? p->w_dense : p->w_bm25;
-		/* for convex fusion: the BM25 leg's score range */
-		double lo = 0, hi = 0;
-		for (size_t i = 0; i < r->n; i++) {
-			double x = -r->hits[i].score;
-			if (i == 0 || x < lo)
-				lo = x;
-			if (i == 0 || x > hi)
-				hi = x;
-		}
+		double lo, hi;
+		ret_leg_range(r, &lo, &hi);
 		for (size_t i = 0; i < r->n; i++) {
 			size_t j = 0;
 			while (j < k && f[j].doc != r->hits[i].doc_id)
@@ -586,13 +601,7 @@ static int fuse(const struct ret_params *p, size_t limit, struct ret_result *bm,
 			if (j == k)
 				f[k++] = (struct fused){ r->hits[i].doc_id, 0, &r->hits[i],
 							 leg == 0 };
-			if (!p->convex)
-				f[j].score += w / (p->rrf_k + (double)i + 1);
-			else if (leg == 0) /* BM25, scaled to 0..1 */
-				f[j].score +=
-					w * (hi > lo ? (-r->hits[i].score - lo) / (hi - lo) : 1);
-			else /* the cosine */
-				f[j].score += w * -r->hits[i].score;
+			f[j].score += ret_leg_score(p, leg == 1, r, i, lo, hi);
 		}
 	}
 	/* best first (insertion sort: n is a few hundred) */

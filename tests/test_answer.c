@@ -580,9 +580,9 @@ static void answer_rules_generalise(void)
 	CHECK(a.asks_id && !a.id_found);
 	CHECK(a.abstained);
 	ret_answer_clear(&a);
-	CHECK_EQ_INT(ret_answer_run(st, "By what date must the electricity invoice be paid?", &p,
-				    &a),
-		     0);
+	CHECK_EQ_INT(
+		ret_answer_run(st, "By what date must the electricity invoice be paid?", &p, &a),
+		0);
 	CHECK(!a.abstained);
 	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "30 October 2026") != NULL);
 	ret_answer_clear(&a);
@@ -650,6 +650,112 @@ static void abstention_rules(void)
 	store_close(st);
 }
 
+/* The sentence stage's order: the fusion's, moved by the best sentence. */
+static void rerank_order_blends(void)
+{
+	const double fused[4] = { 1.0, 0.8, 0.5, 0.1 };
+	const double best[4] = { 0.2, 0.3, 0.2, 0.9 };
+	size_t o[4];
+	/* weight 0: the fusion's order */
+	ret_rerank_order(fused, best, 4, 0, o);
+	for (size_t i = 0; i < 4; i++)
+		CHECK_EQ_INT(o[i], i);
+	/* weight 1: 1.2, 1.1, 0.7, 1.0 */
+	ret_rerank_order(fused, best, 4, 1, o);
+	CHECK_EQ_INT(o[0], 0);
+	CHECK_EQ_INT(o[1], 1);
+	CHECK_EQ_INT(o[2], 3);
+	CHECK_EQ_INT(o[3], 2);
+	/* weight 2: 1.4, 1.4 (a tie keeps the fusion's order), 0.9, 1.9 */
+	ret_rerank_order(fused, best, 4, 2, o);
+	CHECK_EQ_INT(o[0], 3);
+	CHECK_EQ_INT(o[1], 0);
+	CHECK_EQ_INT(o[2], 1);
+	CHECK_EQ_INT(o[3], 2);
+	ret_rerank_order(fused, best, 0, 2, o); /* nothing to order */
+}
+
+/* A note whose chunk is embedded with e (model), as the indexer does. */
+static void put_embedded(struct store *st, int64_t src, struct eng_embedder *e, int64_t model,
+			 const char *path, const char *title, const char *text)
+{
+	put_note(st, src, path, title, text);
+	int d = eng_embedder_dims(e);
+	float *v = malloc((size_t)d * sizeof *v);
+	CHECK(v != NULL);
+	if (!v)
+		return;
+	CHECK_EQ_INT(eng_embed(e, &text, 1, ENG_PASSAGE, v), 0);
+	CHECK_EQ_INT(store_vector_put(st, store_last_chunk_id(st), model, v, d), 0);
+	free(v);
+}
+
+/* The sentence stage finds the document with the one line that answers,
+ * which the fusion of the two legs ranks below documents that repeat the
+ * question's words. The bert fixture's numbers mean little, but a sentence
+ * and its copy embed the same: the question is a copy of the line, so that
+ * line is the closest sentence of the pool. */
+static void sentence_stage_finds_the_line(void)
+{
+	char path[4096];
+	if (!test_fixture(path, sizeof path, "bert/bert-minilm-shape-q8_0.gguf"))
+		return;
+	struct eng_params ep = eng_params_default();
+	struct eng_embedder *e = NULL;
+	char err[256];
+	CHECK_EQ_INT(eng_embedder_open(path, &ep, &e, err, sizeof err), 0);
+	if (!e)
+		return;
+	int64_t src = 0, model = 0;
+	struct store *st = notes_store_open("stage.db", &src);
+	CHECK_EQ_INT(store_model_id(st, eng_embedder_fingerprint(e), eng_embedder_dims(e), "bert",
+				    &model),
+		     0);
+	/* documents without the question's words, so that BM25 finds them rare */
+	static const char *const other[] = { "Water the monstera every ten days.",
+					     "The ferry leaves from the pier at noon.",
+					     "Rent is paid by the last day of the month.",
+					     "The dentist is on Tuesday morning.",
+					     "Bake the buns in the middle of the oven.",
+					     "The talk is on the second stage." };
+	for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "o%zu.md", i);
+		put_embedded(st, src, e, model, name, "Other", other[i]);
+	}
+	/* short lists of the question's words: BM25 ranks them first */
+	put_embedded(st, src, e, model, "gift.md", "Gift card participants",
+		     "Gift card, participants, 300 SEK each: card participants gift SEK 300 each.");
+	put_embedded(st, src, e, model, "cards.md", "Participants",
+		     "Participants 300 each; gift card SEK; participants gift card 300 SEK each.");
+	put_embedded(st, src, e, model, "test.md", "Test day",
+		     "The schedule of the test day.\nSet-up at 09:15 in the small room.\n"
+		     "Lunch at 12:00, then two more sessions.\n"
+		     "Participants get a 300 SEK gift card each.\n"
+		     "The debrief starts at 15:30 with the top findings on the wall.");
+	struct ret_answer_params p = ret_answer_params_default(true);
+	p.ret.embedder = e;
+	p.ret.model_id = model;
+	p.ret.w_dense = 0; /* the fusion is BM25's order alone */
+	p.docs = 1;
+	p.no_abstain = true;
+	p.w_sent = 100; /* the best sentence decides */
+	const char *q = "Participants get a 300 SEK gift card each.";
+	struct ret_answer a;
+	/* without the stage the documents that repeat the words lead */
+	p.pool = 0;
+	CHECK_EQ_INT(ret_answer_run(st, q, &p, &a), 0);
+	CHECK(a.nctx >= 1 && strcmp(a.ctx[0].hit.path, "test.md") != 0);
+	ret_answer_clear(&a);
+	p.pool = 20;
+	CHECK_EQ_INT(ret_answer_run(st, q, &p, &a), 0);
+	CHECK(a.nctx >= 1 && !strcmp(a.ctx[0].hit.path, "test.md"));
+	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "300 SEK gift card") != NULL);
+	ret_answer_clear(&a);
+	store_close(st);
+	eng_embedder_close(e);
+}
+
 static const struct test_case tests[] = {
 	TEST(sentences_prose),
 	TEST(sentences_forms_and_lists),
@@ -663,6 +769,8 @@ static const struct test_case tests[] = {
 	TEST(prompt_has_instructions_and_context),
 	TEST(answer_on_index),
 	TEST(abstention_rules),
+	TEST(rerank_order_blends),
+	TEST(sentence_stage_finds_the_line),
 	TEST(answer_rules_generalise),
 	TEST(fit_cuts_from_the_end),
 	TEST(generate_streams_and_checks),
