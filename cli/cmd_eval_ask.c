@@ -37,6 +37,7 @@
 #include "../connectors/conn.h"
 #include "../engine/engine.h"
 #include "../indexer/indexer.h"
+#include "../retriever/abstain.h"
 #include "../retriever/answer.h"
 #include "cli.h"
 
@@ -54,6 +55,7 @@ struct ea_q {
 	double coverage, cosine, sent_cosine;
 	bool cited, in_ctx, key_found, abstained, asks_id, id_found, asks_typed, typed_found;
 	bool entity_missing, head_missing;
+	double x[RET_ABST_NFEAT]; /* the learned model's features */
 	size_t nctx;
 	double ms; /* the answer path's wall time */
 };
@@ -293,6 +295,7 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		q->typed_found = a.typed_found;
 		q->entity_missing = a.entity_missing;
 		q->head_missing = a.head_missing;
+		ret_abstain_features(&a, q->x);
 		q->cited = q->in_ctx = q->key_found = false;
 		for (size_t k = 0; k < a.nctx; k++)
 			q->in_ctx |= is_source(q, &a.ctx[k].hit);
@@ -384,6 +387,8 @@ static void figures(const struct ea_set *s, size_t file, struct ea_fig *f)
 #define GOAL_ANSWERED 0.90
 #define GOAL_WITHHELD 0.80
 
+static double goal_margin(double a, double u, double *ans, double *abst);
+
 /* How well thresholds tc, tk meet both goals over the questions but skip
  * (SIZE_MAX: none): the smaller of the two margins, answerable answered
  * share minus GOAL_ANSWERED and unanswerable withheld share minus
@@ -391,11 +396,11 @@ static void figures(const struct ea_set *s, size_t file, struct ea_fig *f)
  * thresholds whose smaller margin is the same. The shares answered and
  * withheld go to *ans and *abst when those are not NULL. */
 static double goal_score(const struct ea_set *s, double tc, double tk, bool emb, size_t skip,
-			 double *ans, double *abst)
+			 size_t skip_file, double *ans, double *abst)
 {
 	double ra = 0, ru = 0, na = 0, nu = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		if (i == skip)
+		if (i == skip || s->q[i].file == skip_file)
 			continue;
 		bool ab = decide(&s->q[i], tc, tk, emb);
 		if (s->q[i].answerable) {
@@ -406,7 +411,12 @@ static double goal_score(const struct ea_set *s, double tc, double tk, bool emb,
 			ru += ab;
 		}
 	}
-	double a = na ? ra / na : 1, u = nu ? ru / nu : 1;
+	return goal_margin(na ? ra / na : 1, nu ? ru / nu : 1, ans, abst);
+}
+
+/* The score of goal_score from the shares answered (a) and withheld (u). */
+static double goal_margin(double a, double u, double *ans, double *abst)
+{
 	if (ans)
 		*ans = a;
 	if (abst)
@@ -438,7 +448,8 @@ static int plateau_mid(const double *v, int n, int at, double best)
  * coverage (and cosine with an embedder). Of equally good thresholds the
  * one in the middle of its plateau is taken, each way (the largest
  * margin to the questions on either side), not the one at its edge. */
-static void grid(const struct ea_set *s, bool emb, size_t skip, double *tc, double *tk)
+static void grid(const struct ea_set *s, bool emb, size_t skip, size_t skip_file, double *tc,
+		 double *tk)
 {
 	static double v[GRID_C][GRID_K];
 	double best = -1, col[GRID_C > GRID_K ? GRID_C : GRID_K];
@@ -447,7 +458,8 @@ static void grid(const struct ea_set *s, bool emb, size_t skip, double *tc, doub
 		for (int ik = 0; ik < nk; ik++) {
 			int k = emb ? ik : GRID_K - 1;
 			v[ic][k] =
-				goal_score(s, GRID_C_AT(ic), GRID_K_AT(k), emb, skip, NULL, NULL);
+				goal_score(s, GRID_C_AT(ic), GRID_K_AT(k), emb, skip, skip_file,
+					   NULL, NULL);
 			if (v[ic][k] > best + 1e-12) {
 				best = v[ic][k];
 				bc = ic;
@@ -529,12 +541,12 @@ static void fig_print(const char *mode, const struct ea_fig *f)
 static json_object *calibrate(struct ea_set *s, bool emb, bool json)
 {
 	double tc, tk;
-	grid(s, emb, SIZE_MAX, &tc, &tk);
+	grid(s, emb, SIZE_MAX, SIZE_MAX, &tc, &tk);
 	/* leave-one-out: each question decided by thresholds fit without it */
 	size_t ok_a = 0, ok_u = 0, na = 0, nu = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		double c, k;
-		grid(s, emb, i, &c, &k);
+		grid(s, emb, i, SIZE_MAX, &c, &k);
 		bool ab = decide(&s->q[i], c, k, emb);
 		if (s->q[i].answerable) {
 			na++;
@@ -549,7 +561,7 @@ static json_object *calibrate(struct ea_set *s, bool emb, bool json)
 		if (emb && tk <= 1)
 			printf(" or cosine >= %.3f", tk);
 		double sa, su;
-		goal_score(s, tc, tk, emb, SIZE_MAX, &sa, &su);
+		goal_score(s, tc, tk, emb, SIZE_MAX, SIZE_MAX, &sa, &su);
 		printf(" (answerable answered %.1f%%, unanswerable withheld %.1f%%)\n", 100 * sa,
 		       100 * su);
 		printf("  leave-one-out: answerable answered %zu/%zu, unanswerable abstained "
@@ -565,6 +577,186 @@ static json_object *calibrate(struct ea_set *s, bool emb, bool json)
 	return o;
 }
 
+/* ---- the learned abstention model (abstain.h) ----------------------------- */
+
+#define LR_L2	 0.01 /* the fit's L2 weight */
+#define LR_GRID	 101  /* thresholds on p: 0, 0.01, ..., 1 */
+
+static bool lr_decide(const struct ea_q *q, const struct ret_abst_model *m)
+{
+	return !q->nctx || ret_abstain_prob(m->w, q->x) < m->min_p;
+}
+
+/* goal_score for the model m over the questions not of FILE skip_file. */
+static double lr_score(const struct ea_set *s, const struct ret_abst_model *m, size_t skip_file)
+{
+	double ra = 0, ru = 0, na = 0, nu = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->q[i].file == skip_file)
+			continue;
+		bool ab = lr_decide(&s->q[i], m);
+		if (s->q[i].answerable) {
+			na++;
+			ra += !ab;
+		} else {
+			nu++;
+			ru += ab;
+		}
+	}
+	return goal_margin(na ? ra / na : 1, nu ? ru / nu : 1, NULL, NULL);
+}
+
+/* Fits the model on the questions not of FILE skip_file (SIZE_MAX: all).
+ * The labels: "answer" for an answerable question whose expected source
+ * the answer cites, "withhold" for an unanswerable one; an answerable
+ * question answered from other sources is left out (either decision fails
+ * it). Then the threshold on p that best meets the goals on those
+ * questions (goal_score's measure; the middle of its plateau). -1 when
+ * there is nothing to fit or no memory. */
+static int lr_train(const struct ea_set *s, size_t skip_file, struct ret_abst_model *m)
+{
+	double *x = malloc((s->n ? s->n : 1) * RET_ABST_NFEAT * sizeof *x);
+	int *y = malloc((s->n ? s->n : 1) * sizeof *y);
+	size_t n = 0;
+	int rc = -1;
+	if (!x || !y) {
+		cli_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ea_q *q = &s->q[i];
+		if (q->file == skip_file || !q->nctx || (q->answerable && !q->cited))
+			continue;
+		memcpy(x + n * RET_ABST_NFEAT, q->x, sizeof q->x);
+		y[n++] = q->answerable;
+	}
+	if (ret_abstain_fit(x, y, n, LR_L2, m->w)) {
+		cli_error("no questions to learn the abstention from");
+		goto out;
+	}
+	double v[LR_GRID], best = -2;
+	int at = 0;
+	for (int t = 0; t < LR_GRID; t++) {
+		m->min_p = t * 0.01;
+		v[t] = lr_score(s, m, skip_file);
+		if (v[t] > best + 1e-12) {
+			best = v[t];
+			at = t;
+		}
+	}
+	m->min_p = plateau_mid(v, LR_GRID, at, best) * 0.01;
+	rc = 0;
+out:
+	free(x);
+	free(y);
+	return rc;
+}
+
+/* The three abstentions' counts on some questions. */
+struct lr_cv {
+	size_t na, nu;
+	size_t cited[3], withheld[3]; /* rules as set, rules re-calibrated, learned */
+};
+
+static void lr_cv_add(struct lr_cv *c, const struct ea_q *q, const bool ab[3])
+{
+	if (q->answerable)
+		c->na++;
+	else
+		c->nu++;
+	for (int k = 0; k < 3; k++) {
+		if (q->answerable)
+			c->cited[k] += !ab[k] && q->cited;
+		else
+			c->withheld[k] += ab[k];
+	}
+}
+
+static json_object *lr_cv_json(const char *name, const struct lr_cv *c, bool json)
+{
+	static const char *const what[3] = { "rules", "rules_recalibrated", "learned" };
+	static const char *const label[3] = { "rules as set", "rules re-calibrated",
+					      "learned model" };
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "set", cli_json_string(name));
+	json_object_object_add(o, "answerable", json_object_new_int64((int64_t)c->na));
+	json_object_object_add(o, "unanswerable", json_object_new_int64((int64_t)c->nu));
+	if (!json)
+		printf("  %s:\n", name);
+	for (int k = 0; k < 3; k++) {
+		json_object *f = json_object_new_object();
+		json_object_object_add(f, "source_cited",
+				       json_object_new_int64((int64_t)c->cited[k]));
+		json_object_object_add(f, "unanswerable_abstained",
+				       json_object_new_int64((int64_t)c->withheld[k]));
+		json_object_object_add(o, what[k], f);
+		if (!json) {
+			char a[64], u[64];
+			pct(a, sizeof a, c->cited[k], c->na);
+			pct(u, sizeof u, c->withheld[k], c->nu);
+			printf("    %-20s source cited %-16s unanswerable abstained %s\n", label[k],
+			       a, u);
+		}
+	}
+	return o;
+}
+
+/* Leave-one-set-out over the FILEs: each file's questions decided by the
+ * rules as compiled in, by the rules' thresholds calibrated on the other
+ * files, and by the model fit (and its threshold calibrated) on the other
+ * files; each file's figures, then pooled. */
+static json_object *lr_cross_validate(const struct ea_set *s, bool emb, size_t nfiles,
+				      const char *const *files, bool json)
+{
+	json_object *arr = json_object_new_array();
+	struct lr_cv all = { 0 };
+	if (!json)
+		printf("  abstention, leave one set out (train on the others, test on it):\n");
+	for (size_t fi = 0; fi < nfiles; fi++) {
+		struct lr_cv c = { 0 };
+		struct ret_abst_model m;
+		double tc, tk;
+		grid(s, emb, SIZE_MAX, fi, &tc, &tk);
+		if (lr_train(s, fi, &m)) {
+			json_object_put(arr);
+			return NULL;
+		}
+		for (size_t i = 0; i < s->n; i++) {
+			const struct ea_q *q = &s->q[i];
+			if (q->file != fi)
+				continue;
+			bool ab[3] = { q->abstained, decide(q, tc, tk, emb), lr_decide(q, &m) };
+			lr_cv_add(&c, q, ab);
+			lr_cv_add(&all, q, ab);
+		}
+		json_object_array_add(arr, lr_cv_json(files[fi], &c, json));
+	}
+	json_object_array_add(arr, lr_cv_json("all sets pooled", &all, json));
+	return arr;
+}
+
+/* Fits the model on all the questions and prints it as abstain.c's table. */
+static json_object *lr_train_all(const struct ea_set *s, bool emb, bool json)
+{
+	struct ret_abst_model m;
+	if (lr_train(s, SIZE_MAX, &m))
+		return NULL;
+	json_object *o = json_object_new_object(), *w = json_object_new_array();
+	for (size_t k = 0; k < RET_ABST_NW; k++)
+		json_object_array_add(w, json_object_new_double(m.w[k]));
+	json_object_object_add(o, "w", w);
+	json_object_object_add(o, "min_p", json_object_new_double(m.min_p));
+	if (!json) {
+		printf("  learned abstention (retriever/abstain.c, model_%s):\n"
+		       "\t.w = { ",
+		       emb ? "hybrid" : "bm25");
+		for (size_t k = 0; k < RET_ABST_NW; k++)
+			printf("%.4f%s", m.w[k], k + 1 < RET_ABST_NW ? ", " : " },\n");
+		printf("\t.min_p = %.2f,\n", m.min_p);
+	}
+	return o;
+}
+
 /* ---- the command ------------------------------------------------------- */
 
 int cmd_eval_ask(struct cli *c, int argc, char **argv)
@@ -572,11 +764,12 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' }, { "json", no_argument, NULL, 'j' },
 		{ "calibrate", no_argument, NULL, 'c' },  { "verbose", no_argument, NULL, 'v' },
-		{ "pool", required_argument, NULL, 'p' }, { NULL, 0, NULL, 0 },
+		{ "pool", required_argument, NULL, 'p' }, { "cv-abstention", no_argument, NULL, 'X' },
+		{ "train-abstention", no_argument, NULL, 'T' }, { NULL, 0, NULL, 0 },
 	};
 	long pool = -1;
 	const char *mode = NULL;
-	bool json = false, calib = false, verbose = false;
+	bool json = false, calib = false, verbose = false, cv = false, train = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		if (opt == 'm')
@@ -587,6 +780,10 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 			calib = true;
 		else if (opt == 'v')
 			verbose = true;
+		else if (opt == 'X')
+			cv = true;
+		else if (opt == 'T')
+			train = true;
 		else if (opt == 'p') {
 			char *end;
 			errno = 0;
@@ -706,6 +903,22 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 			fig_print(name, &f);
 		if (calib)
 			json_object_object_add(fo, "calibration", calibrate(&set, use_emb, json));
+		if (cv) {
+			json_object *o = lr_cross_validate(&set, use_emb, nfiles, files, json);
+			if (!o) {
+				json_object_put(fo);
+				goto out;
+			}
+			json_object_object_add(fo, "abstention_cv", o);
+		}
+		if (train) {
+			json_object *o = lr_train_all(&set, use_emb, json);
+			if (!o) {
+				json_object_put(fo);
+				goto out;
+			}
+			json_object_object_add(fo, "abstention_model", o);
+		}
 		json_object_object_add(out, use_emb ? "hybrid" : "bm25", fo);
 	}
 	if (json)

@@ -18,6 +18,7 @@
 #include "../common/utf8.h"
 #include "../engine/chat.h"
 #include "../engine/engine.h"
+#include "abstain.h"
 #include "retriever_int.h"
 
 #define SENT_MAX      4096	 /* sentences of one text */
@@ -481,7 +482,16 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a)
 {
-	if (!a->nctx || a->entity_missing || a->head_missing)
+	if (!a->nctx)
+		return true;
+	if (p->learned) {
+		const struct ret_abst_model *m =
+			p->model ? p->model : ret_abstain_model_default(a->mode != RET_BM25);
+		double x[RET_ABST_NFEAT];
+		ret_abstain_features(a, x);
+		return ret_abstain_prob(m->w, x) < m->min_p;
+	}
+	if (a->entity_missing || a->head_missing)
 		return true;
 	if (a->asks_id) /* the slot decides: a code there, or none */
 		return !a->id_found;

@@ -53,6 +53,7 @@
 
 struct eng_embedder;
 struct chat;
+struct ret_abst_model;
 
 /* ---- building blocks ---------------------------------------------------- */
 
@@ -130,6 +131,12 @@ struct ret_answer_params {
 	size_t chunks; /* a pooled document's chunks looked at, nearest the
 			  question first (default 3) */
 	double w_sent;
+	/* abstention by the learned model (abstain.h) instead of the rules:
+	 * withheld when its p is below model->min_p; model NULL: the
+	 * compiled-in one for the mode (default off: see README, "Measuring
+	 * answers") */
+	bool learned;
+	const struct ret_abst_model *model;
 };
 /* The defaults; with_embedder selects the thresholds calibrated with the
  * default embedder rather than those for BM25 alone. */
@@ -201,7 +208,8 @@ struct ret_answer {
  * (a->entity_missing, a->head_missing); for a question that asks for a number
  * or code (a "passport number"), whether one stands in a sentence about
  * that thing decides; for others, coverage below p->min_coverage and, with
- * an embedder, cosine below p->min_cos. */
+ * an embedder, cosine below p->min_cos. With p->learned, the learned
+ * model decides instead (no context still withholds). */
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a);
 
 int ret_answer_run(struct store *st, const char *question, const struct ret_answer_params *p,
