@@ -579,7 +579,7 @@ static json_object *calibrate(struct ea_set *s, bool emb, bool json)
 
 /* ---- the learned abstention model (abstain.h) ----------------------------- */
 
-#define LR_L2	 0.01 /* the fit's L2 weight */
+#define LR_L2	 1.0 /* the fit's L2 weight (standardised features; few questions) */
 #define LR_GRID	 101  /* thresholds on p: 0, 0.01, ..., 1 */
 
 static bool lr_decide(const struct ea_q *q, const struct ret_abst_model *m)
@@ -587,7 +587,9 @@ static bool lr_decide(const struct ea_q *q, const struct ret_abst_model *m)
 	return !q->nctx || ret_abstain_prob(m->w, q->x) < m->min_p;
 }
 
-/* goal_score for the model m over the questions not of FILE skip_file. */
+/* goal_score for the model m over the questions not of FILE skip_file,
+ * but counting an answerable question as answered only when the answer
+ * cites an expected source (the goal is citing it). */
 static double lr_score(const struct ea_set *s, const struct ret_abst_model *m, size_t skip_file)
 {
 	double ra = 0, ru = 0, na = 0, nu = 0;
@@ -597,7 +599,7 @@ static double lr_score(const struct ea_set *s, const struct ret_abst_model *m, s
 		bool ab = lr_decide(&s->q[i], m);
 		if (s->q[i].answerable) {
 			na++;
-			ra += !ab;
+			ra += !ab && s->q[i].cited;
 		} else {
 			nu++;
 			ru += ab;
@@ -610,8 +612,8 @@ static double lr_score(const struct ea_set *s, const struct ret_abst_model *m, s
  * The labels: "answer" for an answerable question whose expected source
  * the answer cites, "withhold" for an unanswerable one; an answerable
  * question answered from other sources is left out (either decision fails
- * it). Then the threshold on p that best meets the goals on those
- * questions (goal_score's measure; the middle of its plateau). -1 when
+ * it). Then the threshold on p that best meets the goals on all those
+ * files' questions (lr_score; the middle of its plateau). -1 when
  * there is nothing to fit or no memory. */
 static int lr_train(const struct ea_set *s, size_t skip_file, struct ret_abst_model *m)
 {
