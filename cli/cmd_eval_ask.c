@@ -2,7 +2,7 @@
  * cmd_eval_ask.c - memex eval ask: measure answers on a question set.
  *
  *   memex eval ask [--mode bm25|hybrid|all] [--calibrate] [--pool N] [-v] [--json]
- *                  [FILE...]
+ *                  [--cv-abstention] [--train-abstention] [FILE...]
  *
  * FILE (default data/sample/questions.jsonl) holds one question a line:
  *   {"id", "question", "answerable": bool, "sources": [paths relative to
@@ -17,7 +17,10 @@
  * recall on the unanswerable questions. Several FILEs (all in one folder)
  * are run over one index and pooled: the figures of each, then of them
  * all. --calibrate searches the abstention thresholds on the (pooled) set
- * and measures them by leave-one-out.
+ * and measures them by leave-one-out. --cv-abstention measures the learned
+ * abstention model (retriever/abstain.h) by leave-one-set-out next to the
+ * rules; --train-abstention fits it on all the FILEs and prints the table
+ * compiled into retriever/abstain.c.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -801,6 +804,11 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 	}
 	if (mode && strcmp(mode, "bm25") && strcmp(mode, "hybrid") && strcmp(mode, "all")) {
 		cli_error("--mode takes bm25, hybrid or all, not '%s'", mode);
+		return CLI_USAGE;
+	}
+	if (cv && argc - optind < 2) {
+		cli_error("--cv-abstention leaves one question set out at a time: give two FILEs or "
+			  "more");
 		return CLI_USAGE;
 	}
 	static const char *const dflt[] = { "data/sample/questions.jsonl" };

@@ -1,6 +1,7 @@
 /* test_answer.c - answers: sentence splitting, term overlap, MMR,
  * citation labels, support scores and checks, prompts, and the answer path
  * on a small index (extractive answer, abstention). */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "../common/status.h"
 #include "../engine/chat.h"
 #include "../engine/engine.h"
+#include "../retriever/abstain.h"
 #include "../retriever/answer.h"
 #include "../store/store.h"
 #include "harness.h"
@@ -650,6 +652,70 @@ static void abstention_rules(void)
 	store_close(st);
 }
 
+/* The learned abstention model: the features of an answer, the fit
+ * (it finds which signal tells the labels apart, and by its sign), and
+ * ret_answer_abstains deciding by the model when asked to. */
+static void abstention_model_learns(void)
+{
+	struct ret_answer a = { .nctx = 2,
+				.coverage = 0.75,
+				.cosine = 0.5,
+				.sent_cosine = -2,
+				.asks_id = true,
+				.id_found = false,
+				.asks_typed = false,
+				.entity_missing = true,
+				.head_missing = false };
+	double x[RET_ABST_NFEAT];
+	ret_abstain_features(&a, x);
+	CHECK(x[0] == 0.75 && x[1] == 0.5 && x[2] == 0);
+	CHECK(x[3] == 1 && x[4] == 0 && x[5] == 0 && x[6] == 1 && x[7] == 0);
+	/* 40 examples: "answer" exactly when the sentence cosine is high and
+	 * nothing named is missing; coverage is noise */
+	double X[40 * RET_ABST_NFEAT] = { 0 }, w[RET_ABST_NW];
+	int y[40];
+	for (int i = 0; i < 40; i++) {
+		double *xi = X + i * RET_ABST_NFEAT;
+		xi[0] = (double)((i * 7) % 10) / 10;
+		xi[2] = i % 2 ? 0.7 : 0.3;
+		xi[6] = i % 5 == 0;
+		y[i] = i % 2 && i % 5;
+	}
+	CHECK_EQ_INT(ret_abstain_fit(X, y, 0, 1, w), MX_EINVAL);
+	CHECK_EQ_INT(ret_abstain_fit(X, y, 40, 0.01, w), 0);
+	CHECK(w[3] > 1);  /* sent_cosine raises p */
+	CHECK(w[7] < -1); /* name_absent lowers it */
+	CHECK(fabs(w[1]) < fabs(w[3]) / 4); /* coverage barely matters */
+	int right = 0;
+	for (int i = 0; i < 40; i++)
+		right += (ret_abstain_prob(w, X + i * RET_ABST_NFEAT) >= 0.5) == (y[i] != 0);
+	CHECK_EQ_INT(right, 40);
+	/* deterministic */
+	double w2[RET_ABST_NW];
+	CHECK_EQ_INT(ret_abstain_fit(X, y, 40, 0.01, w2), 0);
+	CHECK(!memcmp(w, w2, sizeof w));
+	/* ret_answer_abstains: the model decides when p.learned */
+	struct ret_abst_model m = { .min_p = 0.5 };
+	memcpy(m.w, w, sizeof m.w);
+	struct ret_answer_params p = ret_answer_params_default(false);
+	p.learned = true;
+	p.model = &m;
+	struct ret_answer b = { .nctx = 1, .coverage = 0.1, .cosine = -2, .sent_cosine = 0.7 };
+	CHECK(ret_answer_abstains(&p, &b) == false); /* the rules would withhold it */
+	p.learned = false;
+	CHECK(ret_answer_abstains(&p, &b) == true);
+	p.learned = true;
+	b.entity_missing = true;
+	CHECK(ret_answer_abstains(&p, &b) == true);
+	b.entity_missing = false;
+	b.nctx = 0; /* no context: withheld whatever the model says */
+	CHECK(ret_answer_abstains(&p, &b) == true);
+	/* the compiled-in models: one per mode, thresholds in (0, 1) */
+	const struct ret_abst_model *h = ret_abstain_model_default(true),
+				    *bm = ret_abstain_model_default(false);
+	CHECK(h != bm && h->min_p > 0 && h->min_p < 1 && bm->min_p > 0 && bm->min_p < 1);
+}
+
 /* The sentence stage's order: the fusion's, moved by the best sentence. */
 static void rerank_order_blends(void)
 {
@@ -769,6 +835,7 @@ static const struct test_case tests[] = {
 	TEST(prompt_has_instructions_and_context),
 	TEST(answer_on_index),
 	TEST(abstention_rules),
+	TEST(abstention_model_learns),
 	TEST(rerank_order_blends),
 	TEST(sentence_stage_finds_the_line),
 	TEST(answer_rules_generalise),
