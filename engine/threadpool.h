@@ -63,7 +63,7 @@ enum {
 	ENG_WIDTH_PROBE = 3,
 	ENG_WIDTH_RECENT = 8,
 	ENG_WIDTH_EVERY_MIN = 16,
-	ENG_WIDTH_EVERY_MAX = 128,
+	ENG_WIDTH_EVERY_MAX = 64,
 };
 #define ENG_WIDTH_MARGIN 0.97 /* probe mean < MARGIN x home mean moves home */
 
