@@ -300,15 +300,21 @@ int eng_width_step(struct eng_width *w, double t)
 			w->cur = w->home == 1 ? w->max : 1; /* probe the other */
 			w->probe = 0;
 			w->probe_sum = 0;
+			w->warm = w->cur > 1;
 			w->probes++;
 		}
+		return w->cur;
+	}
+	if (w->warm) {
+		w->warm = false;
 		return w->cur;
 	}
 	w->probe_sum += t;
 	if (++w->probe < ENG_WIDTH_PROBE)
 		return w->cur;
 	w->since = 0;
-	if (w->probe_sum / w->probe < ENG_WIDTH_MARGIN * recent_mean(w)) {
+	double margin = w->cur == 1 ? ENG_WIDTH_MARGIN_SOLO : ENG_WIDTH_MARGIN;
+	if (w->probe_sum / w->probe < margin * recent_mean(w)) {
 		w->home = w->cur; /* moved: the old home's times mean nothing now */
 		w->moves++;
 		w->every = ENG_WIDTH_EVERY_MIN;

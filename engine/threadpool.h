@@ -54,7 +54,12 @@ bool eng_pool_solo(const struct eng_pool *p);
  * answers the width of the next step: it stays at its "home" width and,
  * every `every` steps, probes the other width for ENG_WIDTH_PROBE steps;
  * it moves home when the probe's mean time beats the mean of the last
- * ENG_WIDTH_RECENT home steps by ENG_WIDTH_MARGIN. A lost probe doubles
+ * ENG_WIDTH_RECENT home steps by a margin: ENG_WIDTH_MARGIN to move to the
+ * pool, the wider ENG_WIDTH_MARGIN_SOLO to move to one thread, because
+ * the pool is the safer bet (measured: with CPU burners beside it the
+ * pool can use whichever CPU is free, one thread shares its CPU with a
+ * burner). A pool probe's first step, which wakes the sleeping workers,
+ * is not counted. A lost probe doubles
  * the interval (up to ENG_WIDTH_EVERY_MAX), a move resets it to
  * ENG_WIDTH_EVERY_MIN, so that a steady machine pays a probe rarely and a
  * change of load is found within some dozens of steps. Pure: no clock, no
@@ -65,7 +70,8 @@ enum {
 	ENG_WIDTH_EVERY_MIN = 16,
 	ENG_WIDTH_EVERY_MAX = 64,
 };
-#define ENG_WIDTH_MARGIN 0.97 /* probe mean < MARGIN x home mean moves home */
+#define ENG_WIDTH_MARGIN	 0.97 /* pool probe mean < MARGIN x home mean: to the pool */
+#define ENG_WIDTH_MARGIN_SOLO 0.85 /* solo probe mean < MARGIN_SOLO x home mean: to 1 */
 
 struct eng_width {
 	int max;      /* the pool's width (the other choice is 1) */
@@ -75,6 +81,7 @@ struct eng_width {
 	int every;    /* home steps between probes */
 	int since;    /* home steps since the last probe */
 	int probe;    /* probe steps timed so far (cur != home) */
+	bool warm;    /* the probe's next step wakes the workers (not counted) */
 	double probe_sum;
 	double recent[ENG_WIDTH_RECENT]; /* the last home steps' times, a ring */
 	int n_recent, i_recent;
