@@ -55,12 +55,11 @@ bool eng_pool_solo(const struct eng_pool *p);
  * every `every` steps, probes the other width for ENG_WIDTH_PROBE steps;
  * it moves home when the probe's mean time beats the mean of the last
  * ENG_WIDTH_RECENT home steps by a margin: ENG_WIDTH_MARGIN to move to the
- * pool, the wider ENG_WIDTH_MARGIN_SOLO to move to one thread, because
- * the pool is the safer bet (measured: with CPU burners beside it the
- * pool can use whichever CPU is free, one thread shares its CPU with a
- * burner). A pool probe's first step, which wakes the sleeping workers,
- * is not counted. A lost probe doubles
- * the interval (up to ENG_WIDTH_EVERY_MAX), a move resets it to
+ * pool, the wider ENG_WIDTH_MARGIN_SOLO to move to one thread (with a
+ * 3 % margin both ways, a busy machine's noise moved it to one thread
+ * when the pool was faster; README, "Decode width"). A pool probe's first
+ * step, which wakes the sleeping workers, is not counted. A lost probe
+ * doubles the interval (up to ENG_WIDTH_EVERY_MAX), a move resets it to
  * ENG_WIDTH_EVERY_MIN, so that a steady machine pays a probe rarely and a
  * change of load is found within some dozens of steps. Pure: no clock, no
  * thread; the caller times the steps. */
@@ -88,8 +87,8 @@ struct eng_width {
 	long long steps, moves, probes; /* counters, for benches and tests */
 };
 
-/* Starts at the pool's width max (>= 1); pin 0 = adaptive, else every
- * step at min(pin, max) (1 = solo). */
+/* Starts at the pool's width max (>= 1); pin 0 = adaptive, 1 = every
+ * step solo, >= 2 = every step on the whole pool. */
 void eng_width_init(struct eng_width *w, int max, int pin);
 /* The width of the next step (1 or max). */
 int eng_width_get(const struct eng_width *w);
