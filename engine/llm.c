@@ -1227,8 +1227,9 @@ static int open_common(struct eng_llm *m, const struct eng_llm_params *p)
 	int rc;
 	m->p = p ? *p : eng_llm_params_default();
 	if (m->p.threads < 1 || m->p.threads > 256 || m->p.n_ctx < 0 || m->p.n_batch < 1 ||
-	    m->p.n_batch > MAX_BATCH || (m->p.kv_type != ENG_KV_F16 && m->p.kv_type != ENG_KV_F32) ||
-	    m->p.decode_threads < 0 || m->p.decode_threads > 256)
+	    m->p.n_batch > MAX_BATCH ||
+	    (m->p.kv_type != ENG_KV_F16 && m->p.kv_type != ENG_KV_F32) || m->p.decode_threads < 0 ||
+	    m->p.decode_threads > 256)
 		return fail(m, MX_EINVAL,
 			    "bad parameters (threads 1..256, decode_threads 0..256, n_batch 1..%d)",
 			    MAX_BATCH);

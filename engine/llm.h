@@ -69,11 +69,11 @@ struct eng_llm;
 
 /* The adaptive decode width's counters (eng_llm_decode_width). */
 struct eng_llm_width_stats {
-	int threads;	       /* the width of the next decoding step */
-	long long steps;       /* decoding steps timed */
-	long long probes;      /* probes of the other width */
-	long long moves;       /* probes that won (the width changed) */
-	long long solo_steps;  /* steps run on the calling thread alone */
+	int threads;	      /* the width of the next decoding step */
+	long long steps;      /* decoding steps timed */
+	long long probes;     /* probes of the other width */
+	long long moves;      /* probes that won (the width changed) */
+	long long solo_steps; /* steps run on the calling thread alone */
 };
 
 /* Opens a chat model. 0, or an error with the reason in err:

@@ -69,18 +69,18 @@ enum {
 	ENG_WIDTH_EVERY_MIN = 16,
 	ENG_WIDTH_EVERY_MAX = 64,
 };
-#define ENG_WIDTH_MARGIN	 0.97 /* pool probe mean < MARGIN x home mean: to the pool */
+#define ENG_WIDTH_MARGIN      0.97 /* pool probe mean < MARGIN x home mean: to the pool */
 #define ENG_WIDTH_MARGIN_SOLO 0.85 /* solo probe mean < MARGIN_SOLO x home mean: to 1 */
 
 struct eng_width {
-	int max;      /* the pool's width (the other choice is 1) */
-	int pin;      /* 0 = adaptive, else the width of every step */
-	int home;     /* the width the chooser settled on */
-	int cur;      /* the width of the step being timed */
-	int every;    /* home steps between probes */
-	int since;    /* home steps since the last probe */
-	int probe;    /* probe steps timed so far (cur != home) */
-	bool warm;    /* the probe's next step wakes the workers (not counted) */
+	int max;   /* the pool's width (the other choice is 1) */
+	int pin;   /* 0 = adaptive, else the width of every step */
+	int home;  /* the width the chooser settled on */
+	int cur;   /* the width of the step being timed */
+	int every; /* home steps between probes */
+	int since; /* home steps since the last probe */
+	int probe; /* probe steps timed so far (cur != home) */
+	bool warm; /* the probe's next step wakes the workers (not counted) */
 	double probe_sum;
 	double recent[ENG_WIDTH_RECENT]; /* the last home steps' times, a ring */
 	int n_recent, i_recent;
