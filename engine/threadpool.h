@@ -67,7 +67,7 @@ enum {
 	ENG_WIDTH_PROBE = 3,
 	ENG_WIDTH_RECENT = 8,
 	ENG_WIDTH_EVERY_MIN = 16,
-	ENG_WIDTH_EVERY_MAX = 64,
+	ENG_WIDTH_EVERY_MAX = 128,
 };
 #define ENG_WIDTH_MARGIN      0.97 /* pool probe mean < MARGIN x home mean: to the pool */
 #define ENG_WIDTH_MARGIN_SOLO 0.85 /* solo probe mean < MARGIN_SOLO x home mean: to 1 */
