@@ -23,7 +23,10 @@
  * ENG_STOP_CONTEXT when the context fills up.
  *
  * Threads: a handle is used by one thread at a time; it runs its own
- * worker pool (params.threads) that sleeps when idle.
+ * worker pool (params.threads) that sleeps when idle. A decoding step
+ * (one token) runs on the calling thread alone or on the whole pool,
+ * whichever recent steps found faster (params.decode_threads); the
+ * chooser's state lasts as long as the handle, across resets.
  */
 #ifndef MX_LLM_H
 #define MX_LLM_H
