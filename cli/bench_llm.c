@@ -5,6 +5,10 @@
  *                    [--runs N]
  *   memex bench llm [--threads N] [--runs N] MODEL
  *
+ * 'bench llm' decodes at the width params.decode_threads takes from
+ * MEMEX_DECODE_THREADS (adaptive when unset) and prints the chooser's
+ * counters and the mean tokens/s besides the median.
+ *
  * Builds random weights of a real model's shapes (every projection of
  * every layer, and the output head) and runs them the way a forward pass
  * does, on the engine's thread pool, each product split by rows:
@@ -684,6 +688,7 @@ int bench_llm(struct cli *c, int argc, char **argv)
 	if (!tt)
 		goto out;
 	size_t nt = 0;
+	double tsum = 0;
 	for (size_t r = 0; r < runs; r++) {
 		eng_llm_reset(m);
 		if (eng_llm_decode(m, tok, 16, &logits)) {
@@ -698,7 +703,8 @@ int bench_llm(struct cli *c, int argc, char **argv)
 				cli_error("decoding failed: %s", eng_llm_errmsg(m));
 				goto out;
 			}
-			tt[nt++] = cli_now() - t0;
+			tt[nt] = cli_now() - t0;
+			tsum += tt[nt++];
 		}
 	}
 	qsort(tt, nt, sizeof *tt, cmp_dbl);
@@ -708,6 +714,16 @@ int bench_llm(struct cli *c, int argc, char **argv)
 	       "= %.0f%% of read bandwidth (best)\n",
 	       1 / med, nt, 1 / best, wbytes / best / 1e9,
 	       rd > 0 ? 100 * wbytes / best / 1e9 / rd : 0);
+	struct eng_llm_width_stats ws = eng_llm_decode_width(m);
+	if (lp.decode_threads == 0)
+		printf("  decode width adaptive (MEMEX_DECODE_THREADS unset or auto): %.0f%% of "
+		       "steps on 1 thread, %lld probes, %lld moves; mean %.1f tokens/s\n",
+		       ws.steps ? 100.0 * (double)ws.solo_steps / (double)ws.steps : 0, ws.probes,
+		       ws.moves, (double)nt / tsum);
+	else
+		printf("  decode width pinned (MEMEX_DECODE_THREADS=%d): %d thread(s); mean %.1f "
+		       "tokens/s\n",
+		       lp.decode_threads, ws.threads, (double)nt / tsum);
 	printf("  load average %.2f at the start, %.2f at the end (%ld CPUs)\n", load0, loadavg(),
 	       sysconf(_SC_NPROCESSORS_ONLN));
 	ret = CLI_OK;

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/status.h"
 #include "llm_int.h"
@@ -715,6 +716,28 @@ static void forward(struct eng_llm *m, const int32_t *tokens, size_t n)
 	m->n_past += (int)n;
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* A decoding step (one token) at the width the chooser asks for, timed
+ * for it. Prefill passes always use the whole pool: their chunks are long
+ * enough that a hand-over costs little. */
+static void decode_step(struct eng_llm *m, const int32_t *token)
+{
+	bool solo = eng_width_get(&m->width) == 1;
+	eng_pool_set_solo(m->pool, solo);
+	double t0 = now_s();
+	forward(m, token, 1);
+	double t = now_s() - t0;
+	eng_pool_set_solo(m->pool, false);
+	m->solo_steps += solo;
+	eng_width_step(&m->width, t > 0 ? t : 1e-9);
+}
+
 int eng_llm_decode(struct eng_llm *m, const int32_t *tokens, size_t n, const float **logits)
 {
 	m->msg[0] = '\0';
@@ -728,9 +751,13 @@ int eng_llm_decode(struct eng_llm *m, const int32_t *tokens, size_t n, const flo
 		return fail(m, MX_ETOOBIG,
 			    "context full: %zu tokens do not fit after %d of %d positions", n,
 			    m->n_past, m->n_ctx);
-	for (size_t i = 0; i < n; i += (size_t)m->p.n_batch) {
-		size_t c = n - i < (size_t)m->p.n_batch ? n - i : (size_t)m->p.n_batch;
-		forward(m, tokens + i, c);
+	if (n == 1) {
+		decode_step(m, tokens);
+	} else {
+		for (size_t i = 0; i < n; i += (size_t)m->p.n_batch) {
+			size_t c = n - i < (size_t)m->p.n_batch ? n - i : (size_t)m->p.n_batch;
+			forward(m, tokens + i, c);
+		}
 	}
 	if (logits)
 		*logits = m->logits;
@@ -755,9 +782,17 @@ void eng_llm_reset(struct eng_llm *m)
 
 struct eng_llm_params eng_llm_params_default(void)
 {
-	return (struct eng_llm_params){
+	struct eng_llm_params p = {
 		.threads = 2, .n_ctx = 0, .n_batch = 512, .kv_type = ENG_KV_F16
 	};
+	const char *env = getenv("MEMEX_DECODE_THREADS");
+	if (env && *env && strcmp(env, "auto") != 0) {
+		char *end;
+		long v = strtol(env, &end, 10);
+		if (*end == '\0' && v >= 0 && v <= 256)
+			p.decode_threads = (int)v;
+	}
+	return p;
 }
 
 /* "<arch>.suffix" */
@@ -1192,8 +1227,11 @@ static int open_common(struct eng_llm *m, const struct eng_llm_params *p)
 	int rc;
 	m->p = p ? *p : eng_llm_params_default();
 	if (m->p.threads < 1 || m->p.threads > 256 || m->p.n_ctx < 0 || m->p.n_batch < 1 ||
-	    m->p.n_batch > MAX_BATCH || (m->p.kv_type != ENG_KV_F16 && m->p.kv_type != ENG_KV_F32))
-		return fail(m, MX_EINVAL, "bad parameters (threads 1..256, n_batch 1..%d)",
+	    m->p.n_batch > MAX_BATCH ||
+	    (m->p.kv_type != ENG_KV_F16 && m->p.kv_type != ENG_KV_F32) || m->p.decode_threads < 0 ||
+	    m->p.decode_threads > 256)
+		return fail(m, MX_EINVAL,
+			    "bad parameters (threads 1..256, decode_threads 0..256, n_batch 1..%d)",
 			    MAX_BATCH);
 	const char *an = NULL;
 	size_t alen = 0;
@@ -1215,6 +1253,7 @@ static int open_common(struct eng_llm *m, const struct eng_llm_params *p)
 		return rc;
 	if ((rc = eng_pool_new(m->p.threads, &m->pool)))
 		return fail(m, rc, "cannot start %d threads", m->p.threads);
+	eng_width_init(&m->width, m->p.threads, m->p.decode_threads);
 	return 0;
 }
 
@@ -1328,6 +1367,17 @@ size_t eng_llm_stop_tokens(const struct eng_llm *m, int32_t *out, size_t cap)
 double eng_llm_flops_per_token(const struct eng_llm *m)
 {
 	return m->flops;
+}
+
+struct eng_llm_width_stats eng_llm_decode_width(const struct eng_llm *m)
+{
+	return (struct eng_llm_width_stats){
+		.threads = eng_width_get(&m->width),
+		.steps = m->width.steps,
+		.probes = m->width.probes,
+		.moves = m->width.moves,
+		.solo_steps = m->solo_steps,
+	};
 }
 
 const char *eng_llm_errmsg(const struct eng_llm *m)

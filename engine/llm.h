@@ -23,7 +23,10 @@
  * ENG_STOP_CONTEXT when the context fills up.
  *
  * Threads: a handle is used by one thread at a time; it runs its own
- * worker pool (params.threads) that sleeps when idle.
+ * worker pool (params.threads) that sleeps when idle. A decoding step
+ * (one token) runs on the calling thread alone or on the whole pool,
+ * whichever recent steps found faster (params.decode_threads); the
+ * chooser's state lasts as long as the handle, across resets.
  */
 #ifndef MX_LLM_H
 #define MX_LLM_H
@@ -47,6 +50,16 @@ struct eng_llm_params {
 	int n_batch;		  /* tokens per forward pass (default 512); a longer
 				     eng_llm_decode() runs in passes of n_batch */
 	enum eng_kv_type kv_type; /* default ENG_KV_F16 */
+	int decode_threads;	  /* threads of a decoding step (one token):
+				     0 = adaptive (default): the handle times
+				     its steps and moves between 1 thread and
+				     all `threads` whichever is faster now
+				     (threadpool.h, struct eng_width); 1 = the
+				     calling thread only; >= 2 = all `threads`.
+				     The default is taken from the environment
+				     variable MEMEX_DECODE_THREADS (auto, 1, 2,
+				     ...) when it is set and valid. Logits are
+				     the same bits whatever the width. */
 	bool f32_weights;	  /* dequantize every weight matrix to float32 at
 				     open (4 bytes a parameter, owned by the
 				     handle), so that every product is exact
@@ -56,6 +69,15 @@ struct eng_llm_params {
 struct eng_llm_params eng_llm_params_default(void);
 
 struct eng_llm;
+
+/* The adaptive decode width's counters (eng_llm_decode_width). */
+struct eng_llm_width_stats {
+	int threads;	      /* the width of the next decoding step */
+	long long steps;      /* decoding steps timed */
+	long long probes;     /* probes of the other width */
+	long long moves;      /* probes that won (the width changed) */
+	long long solo_steps; /* steps run on the calling thread alone */
+};
 
 /* Opens a chat model. 0, or an error with the reason in err:
  * MX_ENOTFOUND/MX_EPERM/MX_EIO (reading the file), MX_ECORRUPT (a bad
@@ -93,6 +115,8 @@ size_t eng_llm_stop_tokens(const struct eng_llm *m, int32_t *out, size_t cap);
  * parameters of every matrix, the output matrix included), for speed
  * figures. */
 double eng_llm_flops_per_token(const struct eng_llm *m);
+/* The decode width's state (params.decode_threads), for benches. */
+struct eng_llm_width_stats eng_llm_decode_width(const struct eng_llm *m);
 /* The message of the last failure on this handle (static "" when none);
  * borrowed until the next call. */
 const char *eng_llm_errmsg(const struct eng_llm *m);

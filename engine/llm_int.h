@@ -103,6 +103,8 @@ struct eng_llm {
 	size_t att_ld;				    /* n_ctx rounded up to 16 */
 
 	struct eng_pool *pool;
+	struct eng_width width; /* of decoding steps (params.decode_threads) */
+	long long solo_steps;
 	/* the job of the pool (set before each eng_pool_run) */
 	struct llm_job jobs[3];
 	int n_jobs;

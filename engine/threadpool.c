@@ -66,6 +66,7 @@ struct eng_pool {
 	void (*fn)(void *ctx, int i, int n);
 	void *ctx;
 	uint32_t gen;
+	bool solo; /* the caller runs every chunk */
 	struct worker *w;
 	int started;
 };
@@ -229,7 +230,7 @@ void eng_pool_run_n(struct eng_pool *p, void (*fn)(void *ctx, int i, int n), voi
 		return;
 	if (n > ENG_POOL_MAX_CHUNKS)
 		n = ENG_POOL_MAX_CHUNKS;
-	if (p->n == 1 || n == 1) {
+	if (p->n == 1 || n == 1 || p->solo) {
 		for (int i = 0; i < n; i++)
 			fn(ctx, i, n);
 		return;
@@ -248,4 +249,81 @@ void eng_pool_run_n(struct eng_pool *p, void (*fn)(void *ctx, int i, int n), voi
 void eng_pool_run(struct eng_pool *p, void (*fn)(void *ctx, int i, int n), void *ctx)
 {
 	eng_pool_run_n(p, fn, ctx, p->n);
+}
+
+void eng_pool_set_solo(struct eng_pool *p, bool solo)
+{
+	p->solo = solo;
+}
+
+bool eng_pool_solo(const struct eng_pool *p)
+{
+	return p->solo;
+}
+
+/* ---- adaptive width ------------------------------------------------------------------ */
+
+void eng_width_init(struct eng_width *w, int max, int pin)
+{
+	*w = (struct eng_width){ 0 };
+	w->max = max < 1 ? 1 : max;
+	w->pin = pin <= 0 ? 0 : pin >= w->max ? w->max : 1;
+	w->home = w->pin ? w->pin : w->max;
+	w->cur = w->home;
+	w->every = ENG_WIDTH_EVERY_MIN;
+}
+
+int eng_width_get(const struct eng_width *w)
+{
+	return w->cur;
+}
+
+static double recent_mean(const struct eng_width *w)
+{
+	double s = 0;
+	for (int i = 0; i < w->n_recent; i++)
+		s += w->recent[i];
+	return s / w->n_recent;
+}
+
+int eng_width_step(struct eng_width *w, double t)
+{
+	w->steps++;
+	if (w->pin || w->max == 1)
+		return w->cur;
+	if (w->cur == w->home) {
+		w->recent[w->i_recent] = t;
+		w->i_recent = (w->i_recent + 1) % ENG_WIDTH_RECENT;
+		if (w->n_recent < ENG_WIDTH_RECENT)
+			w->n_recent++;
+		if (++w->since >= w->every && w->n_recent == ENG_WIDTH_RECENT) {
+			w->cur = w->home == 1 ? w->max : 1; /* probe the other */
+			w->probe = 0;
+			w->probe_sum = 0;
+			w->warm = w->cur > 1;
+			w->probes++;
+		}
+		return w->cur;
+	}
+	if (w->warm) {
+		w->warm = false;
+		return w->cur;
+	}
+	w->probe_sum += t;
+	if (++w->probe < ENG_WIDTH_PROBE)
+		return w->cur;
+	w->since = 0;
+	double margin = w->cur == 1 ? ENG_WIDTH_MARGIN_SOLO : ENG_WIDTH_MARGIN;
+	if (w->probe_sum / w->probe < margin * recent_mean(w)) {
+		w->home = w->cur; /* moved: the old home's times mean nothing now */
+		w->moves++;
+		w->every = ENG_WIDTH_EVERY_MIN;
+		w->n_recent = 0;
+		w->i_recent = 0;
+	} else {
+		w->cur = w->home;
+		if (w->every < ENG_WIDTH_EVERY_MAX)
+			w->every *= 2;
+	}
+	return w->cur;
 }

@@ -22,6 +22,7 @@
  * A probe of one product per weight tells the kernels apart. */
 #include <json.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,6 +465,62 @@ static void tiny_truncate_threads_kv(void)
 	free(i1);
 	free(i2);
 	free(i3);
+}
+
+/* The decode width (params.decode_threads): 1 thread, the whole pool and
+ * the adaptive chooser give the same bits, step after step, as the
+ * chooser moves between the widths; the counters say which ran. */
+static void tiny_decode_width(void)
+{
+	struct tiny t = tiny_default();
+	struct eng_llm_params p[3];
+	uint8_t *img[3];
+	struct eng_llm *m[3];
+	for (int i = 0; i < 3; i++) {
+		p[i] = eng_llm_params_default();
+		p[i].threads = 2;
+		p[i].decode_threads = i; /* adaptive, 1, 2 */
+		m[i] = tiny_open(&t, &p[i], &img[i]);
+	}
+	if (m[0] && m[1] && m[2]) {
+		int nv = eng_llm_n_vocab(m[0]);
+		size_t bytes = (size_t)NSEQ * nv * sizeof(float);
+		float *solo = one_by_one(m[1]), *pool = one_by_one(m[2]);
+		CHECK(memcmp(solo, pool, bytes) == 0);
+		for (int rep = 0; rep < 6; rep++) { /* 102 steps: probes, maybe moves */
+			float *ad = one_by_one(m[0]);
+			if (!CHECK(memcmp(ad, pool, bytes) == 0))
+				rep = 6;
+			free(ad);
+		}
+		struct eng_llm_width_stats w0 = eng_llm_decode_width(m[0]),
+					   w1 = eng_llm_decode_width(m[1]),
+					   w2 = eng_llm_decode_width(m[2]);
+		CHECK_EQ_INT(w0.steps, 6 * NSEQ);
+		CHECK(w0.probes >= 1);
+		CHECK(w0.solo_steps > 0 && w0.solo_steps < w0.steps);
+		CHECK_EQ_INT(w1.solo_steps, NSEQ);
+		CHECK_EQ_INT(w1.threads, 1);
+		CHECK_EQ_INT(w1.probes, 0);
+		CHECK_EQ_INT(w2.solo_steps, 0);
+		CHECK_EQ_INT(w2.threads, 2);
+		free(solo);
+		free(pool);
+	}
+	for (int i = 0; i < 3; i++) {
+		eng_llm_close(m[i]);
+		free(img[i]);
+	}
+	/* out of range */
+	struct eng_llm_params bad = eng_llm_params_default();
+	bad.decode_threads = -1;
+	uint8_t *bimg;
+	size_t blen;
+	bimg = tiny_build(&t, &blen);
+	struct eng_llm *bm = NULL;
+	char err[256];
+	CHECK_EQ_INT(eng_llm_open_memory(bimg, blen, &bad, &bm, err, sizeof err), MX_EINVAL);
+	free(bimg);
 }
 
 /* The context is refused past n_ctx, bad ids and empty input too, and the
@@ -1102,6 +1159,136 @@ static void threadpool_chunks(void)
 	free(c);
 }
 
+/* Solo mode: every chunk on the caller, in order; off again, the pool. */
+struct solo_ctx {
+	pthread_t who[16];
+	int order[16];
+	_Atomic int next;
+};
+
+static void solo_fn(void *ctx, int i, int n)
+{
+	struct solo_ctx *c = ctx;
+	(void)n;
+	c->who[i] = pthread_self();
+	c->order[atomic_fetch_add(&c->next, 1)] = i;
+}
+
+static void threadpool_solo(void)
+{
+	struct eng_pool *p = NULL;
+	CHECK_EQ_INT(eng_pool_new(2, &p), 0);
+	if (!p)
+		return;
+	CHECK(!eng_pool_solo(p));
+	eng_pool_set_solo(p, true);
+	CHECK(eng_pool_solo(p));
+	struct solo_ctx c = { .next = 0 };
+	eng_pool_run_n(p, solo_fn, &c, 16);
+	int bad = 0;
+	for (int i = 0; i < 16; i++)
+		bad += !pthread_equal(c.who[i], pthread_self()) || c.order[i] != i;
+	CHECK_EQ_INT(bad, 0);
+	eng_pool_set_solo(p, false);
+	struct chunk_ctx *cc = calloc(1, sizeof *cc);
+	if (CHECK(cc != NULL)) {
+		cc->want_n = 64;
+		eng_pool_run_n(p, chunk_fn, cc, 64);
+		int wrong = 0;
+		for (int i = 0; i < 64; i++)
+			wrong += atomic_load(&cc->runs[i]) != 1;
+		CHECK_EQ_INT(wrong, 0);
+		free(cc);
+	}
+	eng_pool_free(p);
+}
+
+/* The width chooser fed made-up step times: t1 for a step on 1 thread,
+ * t2 on the pool, n steps. Returns the share of steps on 1 thread. */
+static double width_run(struct eng_width *w, double t1, double t2, int n)
+{
+	int solo = 0;
+	for (int i = 0; i < n; i++) {
+		int cur = eng_width_get(w);
+		solo += cur == 1;
+		eng_width_step(w, cur == 1 ? t1 : t2);
+	}
+	return (double)solo / n;
+}
+
+static void width_chooser(void)
+{
+	struct eng_width w;
+	/* a quiet machine: the pool twice as fast; it stays there, probing
+	 * ever more rarely */
+	eng_width_init(&w, 2, 0);
+	CHECK_EQ_INT(eng_width_get(&w), 2);
+	double s = width_run(&w, 10, 5, 1000);
+	CHECK(s < 0.05);
+	CHECK_EQ_INT(w.moves, 0);
+	CHECK(w.probes >= 3 && w.probes <= 16);
+	CHECK_EQ_INT(w.every, ENG_WIDTH_EVERY_MAX);
+	/* load arrives: one thread now faster; found within two probes (a
+	 * probe under way when the load changed may mix both) and kept */
+	s = width_run(&w, 6, 11, 2 * (ENG_WIDTH_EVERY_MAX + ENG_WIDTH_PROBE));
+	CHECK_EQ_INT(w.moves, 1);
+	CHECK_EQ_INT(eng_width_get(&w), 1);
+	s = width_run(&w, 6, 11, 1000);
+	CHECK(s > 0.9);
+	CHECK_EQ_INT(w.moves, 1);
+	/* the load leaves: back to the pool within two probes */
+	width_run(&w, 10, 5, 2 * (ENG_WIDTH_EVERY_MAX + ENG_WIDTH_PROBE));
+	CHECK_EQ_INT(w.moves, 2);
+	CHECK_EQ_INT(eng_width_get(&w), 2);
+	/* a tie inside the margin does not move */
+	long long moves = w.moves;
+	width_run(&w, 5.05, 5, 1000);
+	CHECK_EQ_INT(w.moves, moves);
+	/* the margins: one thread 10 % faster does not move from the pool,
+	 * the pool 5 % faster moves from one thread */
+	eng_width_init(&w, 2, 0);
+	width_run(&w, 9, 10, 1000);
+	CHECK_EQ_INT(w.moves, 0);
+	CHECK_EQ_INT(eng_width_get(&w), 2);
+	eng_width_init(&w, 2, 1);
+	w.pin = 0; /* an adaptive chooser at home on 1 thread */
+	width_run(&w, 10, 9.5, 200);
+	CHECK_EQ_INT(w.moves, 1);
+	CHECK_EQ_INT(eng_width_get(&w), 2);
+	/* a pool probe's first step (the workers' wake-up) is not counted */
+	eng_width_init(&w, 2, 1);
+	w.pin = 0;
+	width_run(&w, 10, 5, ENG_WIDTH_EVERY_MIN);
+	CHECK_EQ_INT(eng_width_get(&w), 2); /* probing */
+	eng_width_step(&w, 1000);
+	for (int i = 0; i < ENG_WIDTH_PROBE; i++)
+		eng_width_step(&w, 5);
+	CHECK_EQ_INT(w.moves, 1);
+	CHECK_EQ_INT(eng_width_get(&w), 2);
+	/* a probe is judged on its mean: one fast outlier does not move */
+	eng_width_init(&w, 2, 0);
+	width_run(&w, 10, 5, ENG_WIDTH_EVERY_MIN);
+	CHECK_EQ_INT(eng_width_get(&w), 1); /* probing */
+	eng_width_step(&w, 1);
+	for (int i = 1; i < ENG_WIDTH_PROBE; i++)
+		eng_width_step(&w, 20);
+	CHECK_EQ_INT(eng_width_get(&w), 2);
+	CHECK_EQ_INT(w.moves, 0);
+	/* pinned: never probes */
+	eng_width_init(&w, 2, 1);
+	s = width_run(&w, 10, 5, 500);
+	CHECK(s == 1.0);
+	CHECK_EQ_INT(w.probes, 0);
+	eng_width_init(&w, 2, 7); /* above the pool: the pool */
+	s = width_run(&w, 1, 5, 500);
+	CHECK(s == 0.0);
+	/* a pool of one: nothing to choose */
+	eng_width_init(&w, 1, 0);
+	s = width_run(&w, 1, 5, 500);
+	CHECK(s == 1.0);
+	CHECK_EQ_INT(w.probes, 0);
+}
+
 /* ---- parity with llama.cpp ------------------------------------------------------------- */
 
 struct fx {
@@ -1432,6 +1619,9 @@ static void write_corpus(void)
 static const struct test_case tests[] = {
 	TEST(threadpool_runs),
 	TEST(threadpool_chunks),
+	TEST(threadpool_solo),
+	TEST(width_chooser),
+	TEST(tiny_decode_width),
 	TEST(tiny_prefill_equals_steps),
 	TEST(tiny_truncate_threads_kv),
 	TEST(tiny_overflow_and_bad_input),
