@@ -344,6 +344,8 @@ static const struct cli_command commands[] = {
 	  "interruptions drop out.\n"
 	  "These are figures, not tests; the machine's load moves them.\n"
 	  "MEMEX_KERNELS=ref|avx2|avx512 forces a kernel family for every command.\n"
+	  "MEMEX_DECODE_THREADS=auto|1|2 sets how many threads decode a token\n"
+	  "(default auto: the engine times its steps and picks the faster width).\n"
 	  "\n"
 	  "  --runs N      runs to take the best of (1 to 100)\n"
 	  "  --threads N   threads of 'bench llm' and 'bench qmat' (default 2)\n"
