@@ -3,7 +3,9 @@
 
 #include <math.h>
 #include <string.h>
+#include <stdlib.h>
 
+#include "../common/logreg.h"
 #include "../common/status.h"
 #include "answer.h"
 
@@ -54,93 +56,34 @@ double ret_abstain_prob(const double *w, const double *x)
 
 #define FIT_STEPS 50 /* Newton steps; it converges in about ten */
 
-/* Solves the k x k system a d = b in place (b receives d) by Gaussian
- * elimination with partial pivoting; a is positive definite here (the L2
- * term, and a small ridge on the bias). */
-static void solve(double a[RET_ABST_NW][RET_ABST_NW], double *b, size_t k)
-{
-	for (size_t c = 0; c < k; c++) {
-		size_t piv = c;
-		for (size_t r = c + 1; r < k; r++)
-			if (fabs(a[r][c]) > fabs(a[piv][c]))
-				piv = r;
-		if (piv != c) {
-			for (size_t j = 0; j < k; j++) {
-				double t = a[c][j];
-				a[c][j] = a[piv][j];
-				a[piv][j] = t;
-			}
-			double t = b[c];
-			b[c] = b[piv];
-			b[piv] = t;
-		}
-		if (fabs(a[c][c]) < 1e-300)
-			continue;
-		for (size_t r = c + 1; r < k; r++) {
-			double f = a[r][c] / a[c][c];
-			for (size_t j = c; j < k; j++)
-				a[r][j] -= f * a[c][j];
-			b[r] -= f * b[c];
-		}
-	}
-	for (size_t c = k; c-- > 0;) {
-		double v = b[c];
-		for (size_t j = c + 1; j < k; j++)
-			v -= a[c][j] * b[j];
-		b[c] = fabs(a[c][c]) < 1e-300 ? 0 : v / a[c][c];
-	}
-}
-
 int ret_abstain_fit(const double *x, const int *y, size_t n, double l2, double *w)
 {
 	if (!n)
 		return MX_EINVAL;
-	/* standardised features, so that l2 weighs every feature alike */
-	double mean[RET_ABST_NFEAT] = { 0 }, sd[RET_ABST_NFEAT] = { 0 };
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < RET_ABST_NFEAT; k++)
-			mean[k] += x[i * RET_ABST_NFEAT + k] / (double)n;
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < RET_ABST_NFEAT; k++) {
-			double d = x[i * RET_ABST_NFEAT + k] - mean[k];
-			sd[k] += d * d / (double)n;
-		}
-	for (size_t k = 0; k < RET_ABST_NFEAT; k++)
-		sd[k] = sd[k] > 1e-12 ? sqrt(sd[k]) : 1;
-	double v[RET_ABST_NW] = { 0 };
-	for (int step = 0; step < FIT_STEPS; step++) {
-		double g[RET_ABST_NW] = { 0 }, h[RET_ABST_NW][RET_ABST_NW] = { { 0 } };
-		for (size_t i = 0; i < n; i++) {
-			double z[RET_ABST_NW] = { 1 };
-			for (size_t k = 0; k < RET_ABST_NFEAT; k++)
-				z[k + 1] = (x[i * RET_ABST_NFEAT + k] - mean[k]) / sd[k];
-			double p = ret_abstain_prob(v, z + 1), d = p - (y[i] ? 1 : 0);
-			double s = p * (1 - p) > 1e-9 ? p * (1 - p) : 1e-9;
-			for (size_t a = 0; a < RET_ABST_NW; a++) {
-				g[a] += d * z[a] / (double)n;
-				for (size_t b = 0; b < RET_ABST_NW; b++)
-					h[a][b] += s * z[a] * z[b] / (double)n;
-			}
-		}
-		for (size_t a = 0; a < RET_ABST_NW; a++) {
-			double r = a ? l2 : 1e-6;
-			g[a] += r * v[a];
-			h[a][a] += r;
-		}
-		solve(h, g, RET_ABST_NW);
-		double moved = 0;
-		for (size_t a = 0; a < RET_ABST_NW; a++) {
-			v[a] -= g[a];
-			moved += fabs(g[a]);
-		}
-		if (moved < 1e-10)
-			break;
+	float *xf = malloc(n * RET_ABST_NFEAT * sizeof *xf);
+	unsigned char *yb = malloc(n);
+	if (!xf || !yb) {
+		free(xf);
+		free(yb);
+		return MX_ENOMEM;
 	}
+	for (size_t i = 0; i < n * RET_ABST_NFEAT; i++)
+		xf[i] = (float)x[i];
+	for (size_t i = 0; i < n; i++)
+		yb[i] = y[i] != 0;
+	/* standardised features (so that l2 weighs every feature alike) */
+	double mean[RET_ABST_NFEAT], sd[RET_ABST_NFEAT], v[RET_ABST_NFEAT], b;
+	int rc = mx_logreg_fit(xf, yb, NULL, n, RET_ABST_NFEAT, l2, FIT_STEPS, 1e-10, mean, sd, v,
+			       &b);
+	free(xf);
+	free(yb);
+	if (rc)
+		return rc;
 	/* back to the raw features */
-	w[0] = v[0];
+	w[0] = b;
 	for (size_t k = 0; k < RET_ABST_NFEAT; k++) {
-		w[k + 1] = v[k + 1] / sd[k];
-		w[0] -= v[k + 1] * mean[k] / sd[k];
+		w[k + 1] = v[k] / sd[k];
+		w[0] -= v[k] * mean[k] / sd[k];
 	}
 	return 0;
 }

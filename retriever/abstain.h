@@ -16,9 +16,9 @@
  *   7 what_absent     the thing asked about is in no chunk
  * The answer is withheld when p < the threshold (or there is no context).
  *
- * The weights are fit (ret_abstain_fit: Newton's method on the mean log
- * loss plus an L2 penalty on the standardised features' weights, the bias
- * not penalised) on labelled question
+ * The weights are fit (ret_abstain_fit: mx_logreg_fit of common/logreg.h,
+ * Newton's method on the mean log loss plus an L2 penalty on the
+ * standardised features' weights, the bias not penalised) on labelled question
  * sets by `memex eval ask --train-abstention FILE...`, which prints the
  * compiled-in table of abstain.c; `memex eval ask --cv-abstention FILE...`
  * measures the model by leave-one-set-out (README, "Measuring answers").
@@ -51,7 +51,8 @@ double ret_abstain_prob(const double *w, const double *x);
 
 /* Fits weights w (RET_ABST_NW) to n examples: features x[i *
  * RET_ABST_NFEAT ...], labels y[i] (1: answer, 0: withhold), L2 weight
- * l2 >= 0 (on standardised features). Deterministic. 0, or MX_EINVAL when n is 0. */
+ * l2 >= 0 (on standardised features). Deterministic. 0, MX_EINVAL (fewer
+ * than two examples), MX_ENOMEM. */
 int ret_abstain_fit(const double *x, const int *y, size_t n, double l2, double *w);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * lr.c - logistic regression (Adam on mini-batches, L2 on the weights, inputs
+ * lr.c - logistic regression models (fit by common/logreg.c, L2 on the weights, inputs
  * standardised) and the router model file (see lr.h for its layout).
  */
 #include <errno.h>
@@ -10,10 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
 #include "../common/buf.h"
 #include "../common/fsutil.h"
+#include "../common/logreg.h"
 #include "../common/status.h"
 #include "lr.h"
 #include "router_int.h"
@@ -51,14 +50,6 @@ static struct rtr_lr *lr_new(size_t d)
 	return m;
 }
 
-static double sigmoid(double z)
-{
-	if (z >= 0)
-		return 1 / (1 + exp(-z));
-	double e = exp(z);
-	return e / (1 + e);
-}
-
 double rtr_lr_predict(const struct rtr_lr *m, const float *x)
 {
 	double z = m->b;
@@ -66,155 +57,27 @@ double rtr_lr_predict(const struct rtr_lr *m, const float *x)
 		z += m->w[i] * ((x[i] - m->mean[i]) / m->scale[i]);
 	/* finite weights can still overflow (inf - inf): a damaged model
 	 * then says nothing rather than NaN */
-	return isnan(z) ? 0.5 : sigmoid(z);
+	return isnan(z) ? 0.5 : mx_sigmoid(z);
 }
 
-/* Solves A x = b in place (b becomes x) for a symmetric positive definite
- * A (n x n, row-major, the upper triangle filled; destroyed). MX_EINVAL
- * when A is not positive definite. */
-static int chol_solve(double *A, double *bv, size_t n)
-{
-	/* A = U^T U, U upper triangular, stored in A's upper triangle */
-	for (size_t j = 0; j < n; j++) {
-		double dsum = A[j * n + j];
-		for (size_t k = 0; k < j; k++)
-			dsum -= A[k * n + j] * A[k * n + j];
-		if (!(dsum > 0))
-			return MX_EINVAL;
-		double ujj = sqrt(dsum);
-		A[j * n + j] = ujj;
-		for (size_t i = j + 1; i < n; i++) {
-			double v = A[j * n + i];
-			for (size_t k = 0; k < j; k++)
-				v -= A[k * n + j] * A[k * n + i];
-			A[j * n + i] = v / ujj;
-		}
-	}
-	for (size_t i = 0; i < n; i++) { /* U^T y = b */
-		double v = bv[i];
-		for (size_t k = 0; k < i; k++)
-			v -= A[k * n + i] * bv[k];
-		bv[i] = v / A[i * n + i];
-	}
-	for (size_t i = n; i-- > 0;) { /* U x = y */
-		double v = bv[i];
-		for (size_t k = i + 1; k < n; k++)
-			v -= A[i * n + k] * bv[k];
-		bv[i] = v / A[i * n + i];
-	}
-	return 0;
-}
-
-/*
- * Training: each column is standardised by its mean and standard deviation
- * (a constant column gets scale 1, and so weight 0). Then Newton's method
- * (iteratively reweighted least squares) minimises the weighted mean
- * log-loss + l2/2 |w|^2 (the bias is not penalised): exact and
- * deterministic, where stochastic steps wandered with a strong penalty.
- * With Z the n x (d+1) standardised rows and a column of ones, each step
- * solves H delta = g, g = Z^T (wt (p - y)) / W + l2 w and
- * H = Z^T diag(wt p (1 - p)) Z / W + l2 I (+ 1e-9 on the bias), the
- * Gram matrix made by cblas_dsyrk.
- */
+/* Training is mx_logreg_fit (common/logreg.h) into a model of our own. */
 int rtr_lr_train(const float *X, const unsigned char *y, const float *wt, size_t n, size_t d,
 		 const struct rtr_lr_params *p, struct rtr_lr **out)
 {
-	int rc = 0;
 	*out = NULL;
-	if (n < 2 || d == 0 || d > RTR_LR_MAX_DIMS || p->max_iter < 1 || !(p->l2 >= 0))
+	if (n < 2 || d == 0 || d > RTR_LR_MAX_DIMS)
 		return MX_EINVAL;
-	size_t D = d + 1;
 	struct rtr_lr *m = lr_new(d);
-	double *Z = malloc(n * D * sizeof *Z), *Zs = malloc(n * D * sizeof *Zs);
-	double *H = malloc(D * D * sizeof *H), *g = malloc(D * sizeof *g);
-	double *th = calloc(D, sizeof *th), *a = malloc(n * sizeof *a), *r = malloc(n * sizeof *r);
-	if (!m || !Z || !Zs || !H || !g || !th || !a || !r) {
-		rc = MX_ENOMEM;
-		goto out;
+	if (!m)
+		return MX_ENOMEM;
+	int rc = mx_logreg_fit(X, y, wt, n, d, p->l2, p->max_iter, p->tol, m->mean, m->scale, m->w,
+			       &m->b);
+	if (rc) {
+		rtr_lr_free(m);
+		return rc;
 	}
-	double wsum = 0, wpos = 0;
-	for (size_t i = 0; i < n; i++) {
-		double rw = wt ? wt[i] : 1;
-		if (!(rw >= 0)) {
-			rc = MX_EINVAL;
-			goto out;
-		}
-		wsum += rw;
-		wpos += y[i] ? rw : 0;
-	}
-	if (!(wsum > 0)) {
-		rc = MX_EINVAL;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < d; j++)
-			m->mean[j] += X[i * d + j];
-	for (size_t j = 0; j < d; j++)
-		m->mean[j] /= (double)n;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < d; j++) {
-			double t = X[i * d + j] - m->mean[j];
-			m->scale[j] += t * t;
-		}
-	for (size_t j = 0; j < d; j++) {
-		double sd = sqrt(m->scale[j] / (double)n);
-		m->scale[j] = sd > 1e-9 ? sd : 1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < d; j++)
-			Z[i * D + j] = (X[i * d + j] - m->mean[j]) / m->scale[j];
-		Z[i * D + d] = 1;
-	}
-	double base = (wpos + 0.5) / (wsum + 1);
-	th[d] = log(base / (1 - base));
-	for (int it = 0; it < p->max_iter; it++) {
-		cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)D, 1.0, Z, (int)D, th, 1, 0.0,
-			    a, 1);
-		for (size_t i = 0; i < n; i++) {
-			double rw = (wt ? wt[i] : 1) / wsum, pi = sigmoid(a[i]);
-			r[i] = rw * (pi - (y[i] ? 1 : 0));
-			double sw = sqrt(rw * pi * (1 - pi));
-			for (size_t j = 0; j < D; j++)
-				Zs[i * D + j] = Z[i * D + j] * sw;
-		}
-		cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)D, 1.0, Z, (int)D, r, 1, 0.0, g,
-			    1);
-		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)D, (int)n, 1.0, Zs, (int)D,
-			    0.0, H, (int)D);
-		for (size_t j = 0; j < d; j++) {
-			g[j] += p->l2 * th[j];
-			H[j * D + j] += p->l2 + 1e-9;
-		}
-		H[d * D + d] += 1e-9;
-		if ((rc = chol_solve(H, g, D)))
-			goto out;
-		double step = 0;
-		for (size_t j = 0; j < D; j++) {
-			th[j] -= g[j];
-			if (fabs(g[j]) > step)
-				step = fabs(g[j]);
-		}
-		if (!isfinite(step)) {
-			rc = MX_EINVAL;
-			goto out;
-		}
-		if (step < p->tol)
-			break;
-	}
-	memcpy(m->w, th, d * sizeof *th);
-	m->b = th[d];
 	*out = m;
-	m = NULL;
-out:
-	rtr_lr_free(m);
-	free(Z);
-	free(Zs);
-	free(H);
-	free(g);
-	free(th);
-	free(a);
-	free(r);
-	return rc;
+	return 0;
 }
 
 /* ---- targets ------------------------------------------------------------ */
