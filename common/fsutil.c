@@ -56,24 +56,34 @@ out:
 	return rc;
 }
 
-int mx_read_file(const char *path, size_t max, char **data, size_t *len)
+int mx_open_regular(const char *path, int *fd, struct stat *sb)
 {
-	int rc = 0;
-	char *buf = NULL;
 	/* O_NONBLOCK so that a FIFO that slipped past the caller's stat does
 	 * not hang us; the fstat below then refuses it. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
+	int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (f < 0)
 		return mx_status_from_errno(errno);
-	struct stat sb;
-	if (fstat(fd, &sb) != 0) {
+	int rc = 0;
+	if (fstat(f, sb) != 0)
 		rc = mx_status_from_errno(errno);
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
+	else if (!S_ISREG(sb->st_mode))
 		rc = MX_ENOTREG;
-		goto out;
+	if (rc) {
+		close(f);
+		return rc;
 	}
+	*fd = f;
+	return 0;
+}
+
+int mx_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	char *buf = NULL;
+	int fd;
+	struct stat sb;
+	int rc = mx_open_regular(path, &fd, &sb);
+	if (rc)
+		return rc;
 	if (sb.st_size < 0 || (unsigned long long)sb.st_size > max) {
 		rc = MX_ETOOBIG;
 		goto out;

@@ -48,21 +48,12 @@ bool rtr_sha256_is_valid(const char *s)
 
 int rtr_sha256_file(const char *path, char out[MX_SHA256_HEX_LEN + 1])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd;
 	struct stat sb;
-	int rc = 0;
-	if (fd < 0)
-		return mx_status_from_errno(errno);
-	if (fstat(fd, &sb) != 0) {
-		rc = mx_status_from_errno(errno);
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		rc = MX_ENOTREG;
-		goto out;
-	}
+	int rc = mx_open_regular(path, &fd, &sb);
+	if (rc)
+		return rc;
 	rc = mx_sha256_fd(fd, out);
-out:
 	close(fd);
 	return rc;
 }
