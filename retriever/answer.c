@@ -470,8 +470,9 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 	 * sets pooled, with the sentence stage (memex eval ask --calibrate
 	 * FILE...; README, "Answers"): the most room to the goals of 90%
 	 * answered, 80% withheld */
-	p.min_coverage = with_embedder ? 0.60 : 0.50;
-	p.min_cos = with_embedder ? 0.44 : 2;
+	p.min_coverage = with_embedder ? 0.36 : 0.15;
+	p.min_cos = with_embedder ? 0.46 : 2;
+	p.min_slot = 0.20;
 	/* the sentence stage: the pool, chunks and weight that cited the most
 	 * expected sources on those sets (README, "Answers") */
 	p.pool = 10;
@@ -495,6 +496,9 @@ bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_ans
 		return true;
 	if (a->asks_id) /* the slot decides: a code there, or none */
 		return !a->id_found;
+	/* a sum asked for: one in a sentence about the thing decides */
+	if (a->kind && !strcmp(a->kind, "money"))
+		return a->slot < p->min_slot;
 	if (a->asks_typed && !a->typed_found)
 		return true;
 	return !(a->coverage >= p->min_coverage || (a->cosine >= -1 && a->cosine >= p->min_cos));
@@ -743,65 +747,212 @@ static bool has_address(const char *s, size_t n)
 }
 
 /* What the question asks for, and whether a sentence has that kind of
- * thing: a date or time for "when", a number for "how much/many", an
- * identifier for "which number/code/reference", a name for "who". */
-enum qkind { Q_OTHER, Q_WHEN, Q_AMOUNT, Q_ID, Q_WHO, Q_ADDRESS };
+ * thing: a date or time for "when", a sum of money for "what did it cost",
+ * a number for "how many" and "how much" of other things, an identifier
+ * for "which number/code/reference", a name for "who", a street address. */
+enum qkind { Q_OTHER, Q_WHEN, Q_MONEY, Q_COUNT, Q_ID, Q_WHO, Q_ADDRESS };
+
+/* Words that make "how much" and "what is the ..." ask for money. */
+static const char *const money_words[] = { "cost",    "costs",	 "price",   "prices", "fee",
+					   "fees",    "charge",	 "charged", "pay",    "paid",
+					   "spend",   "spent",	 "salary",  "rent",   "deposit",
+					   "owe",     "refund",	 "penalty", "fine",   "budget",
+					   "earn",    "wage",	 "money" };
+#define MONEY_WORDS (sizeof money_words / sizeof money_words[0])
+
+/* Whether the term w (a word of ret_terms_of) is one of money_words. */
+static bool is_money_term(const char *w)
+{
+	for (size_t i = 0; i < MONEY_WORDS; i++) {
+		char b[16 + STEM_ROOM];
+		size_t n = strlen(money_words[i]);
+		memcpy(b, money_words[i], n);
+		b[stem(b, n)] = '\0';
+		if (!strcmp(b, w))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the lower-case question low has one of words as a whole word. */
+static bool asks_word(const char *low, const char *const *words, size_t n)
+{
+	for (size_t w = 0; w < n; w++) {
+		size_t wl = strlen(words[w]);
+		for (const char *p = strstr(low, words[w]); p; p = strstr(p + 1, words[w]))
+			if ((p == low || !isalpha((unsigned char)p[-1])) &&
+			    !isalpha((unsigned char)p[wl]))
+				return true;
+	}
+	return false;
+}
 
 static enum qkind question_kind(const char *q)
 {
-	char low[64];
+	static const char *const *money = money_words;
+	static const char *const ids[] = { "number", "code", "reference", "password" };
+	char low[256];
 	size_t n = 0;
 	for (; q[n] && n + 1 < sizeof low; n++)
 		low[n] = (char)tolower((unsigned char)q[n]);
 	low[n] = '\0';
 	if (strstr(low, "when") || strstr(low, "what time") || strstr(low, "what date") ||
-	    strstr(low, "which day") || strstr(low, "what day"))
+	    strstr(low, "which day") || strstr(low, "what day") || strstr(low, "which date"))
 		return Q_WHEN;
 	if (strstr(low, "address"))
 		return Q_ADDRESS;
-	if (strstr(low, "how much") || strstr(low, "how many") || strstr(low, "cost") ||
-	    strstr(low, "price") || strstr(low, "fee"))
-		return Q_AMOUNT;
-	if (strstr(low, "number") || strstr(low, "code") || strstr(low, "reference") ||
-	    strstr(low, "password"))
+	if (strstr(low, "how many"))
+		return Q_COUNT;
+	bool paid = asks_word(low, money, MONEY_WORDS);
+	if (strstr(low, "how much"))
+		return paid ? Q_MONEY : Q_COUNT;
+	if (asks_word(low, ids, sizeof ids / sizeof ids[0]))
 		return Q_ID;
+	if (paid)
+		return Q_MONEY;
 	if (!strncmp(low, "who", 3) || strstr(low, " who "))
 		return Q_WHO;
 	return Q_OTHER;
 }
 
-static bool has_kind(const char *s, size_t n, enum qkind k, const struct ret_terms *q)
+/* Whether s has a sum of money: digits with a currency before or after
+ * them ("650 SEK", "EUR 640.00", "€12", "1 284,50 kr"). */
+static bool has_money(const char *s, size_t n)
 {
-	static const char *const when_words[] = {
-		"monday",    "tuesday",	 "wednesday", "thursday", "friday",   "saturday", "sunday",
-		"january",   "february", "march",     "april",	  "june",     "july",	  "august",
-		"september", "october",	 "november",  "december", "tomorrow", "today",	  "mon ",
-		"tue ",	     "wed ",	 "thu ",      "fri ",	  "sat ",     "sun "
-	};
-	bool digit = false;
-	for (size_t i = 0; i < n; i++)
-		digit |= isdigit((unsigned char)s[i]) != 0;
-	if (k == Q_AMOUNT)
-		return digit;
-	if (k == Q_ID)
-		return has_identifier(s, n);
-	if (k == Q_WHO)
-		return has_name(s, n, q);
-	if (k == Q_ADDRESS)
-		return has_address(s, n);
-	if (k != Q_WHEN)
-		return false;
-	for (size_t i = 0; i + 2 < n; i++)
-		if (isdigit((unsigned char)s[i]) && (s[i + 1] == ':' || s[i + 1] == '.') &&
-		    isdigit((unsigned char)s[i + 2]))
-			return true;
-	for (size_t w = 0; w < sizeof when_words / sizeof when_words[0]; w++) {
-		size_t wl = strlen(when_words[w]);
-		for (size_t i = 0; i + wl <= n; i++)
-			if (!strncasecmp(s + i, when_words[w], wl))
+	static const char *const cur[] = { "sek", "kr", "kronor", "eur", "euro", "euros", "usd",
+					   "nok", "dkk", "gbp", "chf", "\xe2\x82\xac" /* € */,
+					   "$", "\xc2\xa3" /* £ */ };
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			continue;
+		size_t a = i, b = i;
+		/* the amount: digits, with spaces, dots and commas between */
+		while (b < n && (isdigit((unsigned char)s[b]) ||
+				 ((s[b] == ' ' || s[b] == '.' || s[b] == ',') && b + 1 < n &&
+				  isdigit((unsigned char)s[b + 1]))))
+			b++;
+		for (size_t c = 0; c < sizeof cur / sizeof cur[0]; c++) {
+			size_t cl = strlen(cur[c]);
+			bool word = isalpha((unsigned char)cur[c][0]);
+			/* after: "650 SEK", "650kr", "650 kr." */
+			size_t k = b;
+			if (k < n && s[k] == ' ')
+				k++;
+			if (k + cl <= n && !strncasecmp(s + k, cur[c], cl) &&
+			    (!word || k + cl == n || !isalpha((unsigned char)s[k + cl])))
 				return true;
+			/* before: "EUR 640", "€12" */
+			k = a;
+			if (k && s[k - 1] == ' ')
+				k--;
+			if (k >= cl && !strncasecmp(s + k - cl, cur[c], cl) &&
+			    (!word || k == cl || !isalpha((unsigned char)s[k - cl - 1])))
+				return true;
+		}
+		i = b;
 	}
 	return false;
+}
+
+/* Whether s names a day: a time ("09:40", "9.30", "7 pm"), an ordinal
+ * ("the 25th"), a date in digits ("2026-11-17", "17/11"), a weekday or a
+ * month ("Tue", "Nov"), or "today" and the like. */
+static bool has_when(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"monday",  "tuesday", "wednesday", "thursday", "friday",   "saturday",	"sunday",
+		"mon",	   "tue",     "tues",	   "wed",      "thu",	   "thur",	"thurs",
+		"fri",	   "sat",     "sun",	   "january",  "february", "march",	"april",
+		"may",	   "june",    "july",	   "august",   "september", "october",	"november",
+		"december", "jan",    "feb",	   "mar",      "apr",	   "jun",	"jul",
+		"aug",	   "sep",     "sept",	   "oct",      "nov",	   "dec",	"tomorrow",
+		"today",   "tonight", "yesterday", "noon",     "midnight"
+	};
+	for (size_t i = 0; i < n; i++) {
+		if (isdigit((unsigned char)s[i])) {
+			size_t j = i;
+			while (j < n && isdigit((unsigned char)s[j]))
+				j++;
+			/* 09:40, 9.30, 2026-11-17, 17/11 */
+			if (j + 1 < n && (s[j] == ':' || s[j] == '.' || s[j] == '-' || s[j] == '/') &&
+			    isdigit((unsigned char)s[j + 1]))
+				return true;
+			size_t k = j < n && s[j] == ' ' ? j + 1 : j;
+			/* 7 pm, 10am, the 25th */
+			if (k + 2 <= n && (!strncasecmp(s + k, "am", 2) || !strncasecmp(s + k, "pm", 2)) &&
+			    (k + 2 == n || !isalpha((unsigned char)s[k + 2])))
+				return true;
+			if (j + 2 <= n &&
+			    (!strncasecmp(s + j, "st", 2) || !strncasecmp(s + j, "nd", 2) ||
+			     !strncasecmp(s + j, "rd", 2) || !strncasecmp(s + j, "th", 2)) &&
+			    (j + 2 == n || !isalpha((unsigned char)s[j + 2])))
+				return true;
+			i = j;
+			continue;
+		}
+		if (!isalpha((unsigned char)s[i]) || (i && isalpha((unsigned char)s[i - 1])))
+			continue;
+		size_t j = i;
+		while (j < n && isalpha((unsigned char)s[j]))
+			j++;
+		/* short forms and "May" only capitalised: "you may", "the sun" */
+		bool cap = isupper((unsigned char)s[i]);
+		for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+			if (strlen(words[w]) == j - i && !strncasecmp(s + i, words[w], j - i) &&
+			    (cap || j - i > 4))
+				return true;
+		i = j;
+	}
+	return false;
+}
+
+/* Whether s has a number: digits, or a number word ("three", "a dozen"). */
+static bool has_count(const char *s, size_t n)
+{
+	static const char *const words[] = { "one",    "two",	"three", "four",   "five",
+					     "six",    "seven", "eight", "nine",   "ten",
+					     "eleven", "twelve", "twenty", "dozen", "hundred",
+					     "half",   "once",	"twice", "single", "couple" };
+	for (size_t i = 0; i < n; i++) {
+		if (isdigit((unsigned char)s[i]))
+			return true;
+		if (!isalpha((unsigned char)s[i]) || (i && isalpha((unsigned char)s[i - 1])))
+			continue;
+		size_t j = i;
+		while (j < n && isalpha((unsigned char)s[j]))
+			j++;
+		for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+			if (strlen(words[w]) == j - i && !strncasecmp(s + i, words[w], j - i))
+				return true;
+		i = j;
+	}
+	return false;
+}
+
+static const char *kind_name(enum qkind k)
+{
+	static const char *const names[] = { NULL, "when", "money", "count", "id", "who", "address" };
+	return names[k];
+}
+
+static bool has_kind(const char *s, size_t n, enum qkind k, const struct ret_terms *q)
+{
+	switch (k) {
+	case Q_WHEN:
+		return has_when(s, n);
+	case Q_MONEY:
+		return has_money(s, n);
+	case Q_COUNT:
+		return has_count(s, n);
+	case Q_ID:
+		return has_identifier(s, n);
+	case Q_WHO:
+		return has_name(s, n, q);
+	case Q_ADDRESS:
+		return has_address(s, n);
+	default:
+		return false;
+	}
 }
 
 /* A "Label: value" line whose label names what a question of kind k asks
@@ -815,8 +966,9 @@ static bool is_labelled(const char *s, size_t n, enum qkind k)
 	} labels[] = {
 		{ Q_WHEN, "when" },	{ Q_WHEN, "date" },	 { Q_WHEN, "time" },
 		{ Q_WHEN, "day" },	{ Q_WHEN, "departure" }, { Q_WHEN, "arrival" },
-		{ Q_AMOUNT, "price" },	{ Q_AMOUNT, "cost" },	 { Q_AMOUNT, "total" },
-		{ Q_AMOUNT, "amount" }, { Q_AMOUNT, "fee" },	 { Q_ADDRESS, "address" },
+		{ Q_MONEY, "price" },	{ Q_MONEY, "cost" },	 { Q_MONEY, "total" },
+		{ Q_MONEY, "amount" }, { Q_MONEY, "fee" },	 { Q_COUNT, "amount" },
+		{ Q_COUNT, "total" },	{ Q_ADDRESS, "address" },
 		{ Q_ADDRESS, "where" }, { Q_WHO, "who" },	 { Q_WHO, "name" },
 	};
 	size_t i = 0;
@@ -1043,7 +1195,7 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 		 * asked ("## Sofia – 2 March" for a birthday); a sentence without
 		 * the kind of thing asked for cannot answer it */
 		bool frag = is_heading(texts[i]) ||
-			    (c[i].terms.n < 3 && !has_kind(texts[i], tl, Q_AMOUNT, NULL));
+			    (c[i].terms.n < 3 && !has_kind(texts[i], tl, Q_COUNT, NULL));
 		if (frag && !kind_has)
 			rel[i] *= 0.5;
 		if (kind != Q_OTHER && !kind_has)
@@ -1546,6 +1698,52 @@ static int typed_slot(const struct ret_answer *a, const char *question, const st
 	return rc;
 }
 
+/* The best share of the question's words (terms qt, weights w) in the
+ * window (a sentence either side, title and author) of a sentence of the
+ * kind it asks for, over the context; -1 when it asks for no kind, 0 when
+ * no sentence of that kind is there. An answer of that kind about the
+ * thing asked stands in a sentence whose window names that thing. */
+static int slot_cover(struct ret_answer *a, enum qkind kind, const struct ret_terms *qt,
+		      const double *w)
+{
+	int rc = 0;
+	a->slot = kind == Q_OTHER ? -1 : 0;
+	if (kind == Q_OTHER)
+		return 0;
+	/* the words that say it asks for money are not the thing asked */
+	double *wk = malloc((qt->n ? qt->n : 1) * sizeof *wk), sum = 0;
+	if (!wk)
+		return MX_ENOMEM;
+	for (size_t i = 0; i < qt->n; i++) {
+		wk[i] = kind == Q_MONEY && is_money_term(qt->t[i]) ? 0 : w[i];
+		sum += wk[i];
+	}
+	if (sum <= 0)
+		memcpy(wk, w, qt->n * sizeof *wk);
+	for (size_t c = 0; c < a->nctx && !rc; c++) {
+		const struct store_hit *h = &a->ctx[c].hit;
+		const char *t = h->text ? h->text : "";
+		struct ret_span *sp = NULL;
+		size_t ns = 0;
+		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+			break;
+		for (size_t i = 0; i < ns && !rc; i++) {
+			struct ret_terms wt;
+			if (!has_kind(t + sp[i].start, sp[i].end - sp[i].start, kind, qt))
+				continue;
+			if ((rc = window_terms(h, sp, ns, i, 1, &wt)))
+				break;
+			double ov = ret_term_overlap(qt, wk, &wt);
+			ret_terms_clear(&wt);
+			if (ov > a->slot)
+				a->slot = ov;
+		}
+		free(sp);
+	}
+	free(wk);
+	return rc;
+}
+
 /* Sets a->entity_missing when a capitalised word of the question (qp->caps)
  * is in no chunk of the context (its titles and authors included), and
  * a->head_missing when the thing it asks about (qp->heads; identifier
@@ -1789,6 +1987,9 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	if ((rc = named_absent(a, &qp)))
 		goto out;
 	if ((rc = typed_slot(a, question, &qt, qw, &qp, &a->asks_typed, &a->typed_found)))
+		goto out;
+	a->kind = kind_name(question_kind(question));
+	if ((rc = slot_cover(a, question_kind(question), &qt, things > 0 ? qwc : qw)))
 		goto out;
 	a->confidence = a->coverage;
 	a->abstained = !p->no_abstain && ret_answer_abstains(p, a);

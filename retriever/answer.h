@@ -123,6 +123,11 @@ struct ret_answer_params {
 	/* abstention: answer when coverage >= min_coverage or, with an
 	 * embedder, cosine >= min_cos (see ret_answer_abstains) */
 	double min_coverage, min_cos;
+	/* a question that asks for a sum of money ("what did the vase cost")
+	 * is answered when a sentence with a sum has, with the sentences
+	 * either side and its title, at least this share of the question's
+	 * words (ret_answer.slot) */
+	double min_slot;
 	double min_support; /* a cited sentence below this is unsupported */
 	bool no_abstain;    /* always answer (evaluation of the answer alone) */
 	/* the sentence stage, with an embedder (hybrid): the documents of the
@@ -187,6 +192,12 @@ struct ret_answer {
 	bool id_found;	     /* and the context has one where it asks */
 	bool asks_typed;     /* the question asks for a date, amount or name */
 	bool typed_found;    /* and a sentence of that kind has its rarest word */
+	const char *kind;    /* what the question asks for: "when", "money",
+				"count", "id", "who", "address"; NULL: other
+				(static) */
+	double slot;	     /* best share of the question's words around a
+				sentence of the kind it asks for (a date, a
+				sum, a name...); -1: it asks for no kind */
 	bool entity_missing; /* a capitalised word of the question ("Porto")
 				is in no chunk of the context */
 	bool head_missing;   /* the thing it asks about ("what is the
@@ -209,7 +220,8 @@ struct ret_answer {
  * p->no_abstain says): no context; a named or asked-about thing missing
  * (a->entity_missing, a->head_missing); for a question that asks for a number
  * or code (a "passport number"), whether one stands in a sentence about
- * that thing decides; for others, coverage below p->min_coverage and, with
+ * that thing decides; for one that asks for a sum of money, a->slot below
+ * p->min_slot; for others, coverage below p->min_coverage and, with
  * an embedder, cosine below p->min_cos. With p->learned, the learned
  * model decides instead (no context still withholds). */
 bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_answer *a);

@@ -533,7 +533,31 @@ static void answer_on_index(void)
 	CHECK(a.abstained);
 	CHECK_EQ_INT(a.nctx, 0);
 	ret_answer_clear(&a);
-	/* the words are not there: low coverage, abstain; forced, answer */
+	/* a sum asked for: one in a sentence about the card answers; one
+	 * for the passport, whose sentences have none, is withheld, however
+	 * well its words are covered */
+	CHECK_EQ_INT(ret_answer_run(st, "How much does the annual card cost?", &p, &a), 0);
+	CHECK_STR(a.kind, "money");
+	CHECK(a.slot >= p.min_slot);
+	CHECK(!a.abstained);
+	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "4 950 SEK") != NULL);
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "What did I pay for the passport?", &p, &a), 0);
+	CHECK_STR(a.kind, "money");
+	CHECK(a.coverage >= p.min_coverage);
+	CHECK(a.slot < p.min_slot);
+	CHECK(a.abstained);
+	ret_answer_clear(&a);
+	/* "how many" asks for a number, a date for "which day" */
+	CHECK_EQ_INT(ret_answer_run(st, "How many days between waterings?", &p, &a), 0);
+	CHECK_STR(a.kind, "count");
+	ret_answer_clear(&a);
+	CHECK_EQ_INT(ret_answer_run(st, "Which day does the Lisbon flight leave?", &p, &a), 0);
+	CHECK_STR(a.kind, "when");
+	ret_answer_clear(&a);
+	/* the words are not there: coverage below the threshold (0.5 here),
+	 * abstain; forced, answer */
+	p.min_coverage = 0.5;
 	CHECK_EQ_INT(ret_answer_run(st, "How often do I water the cactus outside?", &p, &a), 0);
 	CHECK(a.abstained);
 	ret_answer_clear(&a);
