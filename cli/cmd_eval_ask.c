@@ -60,6 +60,7 @@ struct ea_q {
 	bool entity_missing, head_missing;
 	const char *kind; /* ret_answer.kind (static) */
 	double slot;
+	int novelty;
 	double x[RET_ABST_NFEAT]; /* the learned model's features */
 	size_t nctx;
 	double ms; /* the answer path's wall time */
@@ -302,6 +303,7 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		q->head_missing = a.head_missing;
 		q->kind = a.kind;
 		q->slot = a.slot;
+		q->novelty = a.novelty;
 		ret_abstain_features(&a, q->x);
 		q->cited = q->in_ctx = q->key_found = false;
 		for (size_t k = 0; k < a.nctx; k++)
@@ -313,9 +315,9 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		}
 		if (verbose) {
 			char safe[512];
-			fprintf(stderr, "%-4s %s coverage %.2f cosine %5.2f sentence %5.2f %-7s slot %5.2f %s ",
+			fprintf(stderr, "%-4s %s coverage %.2f cosine %5.2f sentence %5.2f %-7s slot %5.2f new %2d %s ",
 				q->id, q->answerable ? "A" : "U", q->coverage, q->cosine,
-				q->sent_cosine, a.kind ? a.kind : "-", a.slot,
+				q->sent_cosine, a.kind ? a.kind : "-", a.slot, a.novelty,
 				q->asks_id	? (q->id_found ? "id found  " : "id absent ")
 				: q->asks_typed ? (q->typed_found ? "kind found" : "kind lacks")
 						: "          ");
@@ -356,7 +358,8 @@ static bool decide(const struct ea_q *q, double tc, double tk, bool emb)
 				.entity_missing = q->entity_missing,
 				.head_missing = q->head_missing,
 				.kind = q->kind,
-				.slot = q->slot };
+				.slot = q->slot,
+				.novelty = q->novelty };
 	p.min_coverage = tc;
 	p.min_cos = tk;
 	return ret_answer_abstains(&p, &a);

@@ -470,8 +470,8 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 	 * sets pooled, with the sentence stage (memex eval ask --calibrate
 	 * FILE...; README, "Answers"): the most room to the goals of 90%
 	 * answered, 80% withheld */
-	p.min_coverage = with_embedder ? 0.36 : 0.15;
-	p.min_cos = with_embedder ? 0.46 : 2;
+	p.min_coverage = with_embedder ? 0.23 : 0.15;
+	p.min_cos = with_embedder ? 0.42 : 2;
 	p.min_slot = 0.20;
 	/* the sentence stage: the pool, chunks and weight that cited the most
 	 * expected sources on those sets (README, "Answers") */
@@ -493,6 +493,10 @@ bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_ans
 		return ret_abstain_prob(m->w, x) < m->min_p;
 	}
 	if (a->entity_missing || a->head_missing)
+		return true;
+	/* the best sentence only says what the question says ("Mamma has
+	 * ordered flowers from the florist" for "which florist ...") */
+	if (a->novelty == 0)
 		return true;
 	if (a->asks_id) /* the slot decides: a code there, or none */
 		return !a->id_found;
@@ -1231,6 +1235,11 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 	}
 	for (size_t k = 0; k < np; k++) {
 		size_t i = pick[k];
+		size_t fresh = 0;
+		for (size_t w = 0; w < c[i].terms.n; w++)
+			fresh += !terms_have(qt, c[i].terms.t[w]);
+		if (k == 0)
+			a->novelty = (int)fresh;
 		const struct store_hit *h = &a->ctx[c[i].chunk].hit;
 		struct ret_answer_sent *s = &a->sent[a->nsent++];
 		s->text = owned[i];
@@ -1823,6 +1832,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	memset(a, 0, sizeof *a);
 	a->cosine = -2;
 	a->sent_cosine = -2;
+	a->novelty = -1;
 	rp.question = true;
 	rp.per_doc = true;
 	rp.limit = p->docs * 2 > 10 ? p->docs * 2 : 10;

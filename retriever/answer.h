@@ -195,6 +195,9 @@ struct ret_answer {
 	const char *kind;    /* what the question asks for: "when", "money",
 				"count", "id", "who", "address"; NULL: other
 				(static) */
+	int novelty;	     /* words of the extractive answer's first
+				sentence that the question does not have;
+				-1: no sentence */
 	double slot;	     /* best share of the question's words around a
 				sentence of the kind it asks for (a date, a
 				sum, a name...); -1: it asks for no kind */
@@ -218,7 +221,8 @@ struct ret_answer {
  * error (store_errmsg). */
 /* Whether the answer a is withheld under p's thresholds (whatever
  * p->no_abstain says): no context; a named or asked-about thing missing
- * (a->entity_missing, a->head_missing); for a question that asks for a number
+ * (a->entity_missing, a->head_missing); an answer whose best sentence has
+ * no word the question lacks (a->novelty 0); for a question that asks for a number
  * or code (a "passport number"), whether one stands in a sentence about
  * that thing decides; for one that asks for a sum of money, a->slot below
  * p->min_slot; for others, coverage below p->min_coverage and, with

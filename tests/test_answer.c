@@ -846,6 +846,33 @@ static void sentence_stage_finds_the_line(void)
 	eng_embedder_close(e);
 }
 
+/* An answer whose best sentence only restates the question answers
+ * nothing: withheld; a sentence that names the thing asked answers. */
+static void restating_sentence_abstains(void)
+{
+	int64_t src = 0;
+	struct store *st = notes_store_open("restate.db", &src);
+	put_note(st, src, "party.md", "Party", "Mamma has ordered flowers from the florist in Alingsås.");
+	put_note(st, src, "other.md", "Other", "The train to Alingsås leaves at 15:42.");
+	struct ret_answer_params p = ret_answer_params_default(false);
+	struct ret_answer a;
+	const char *q = "Which florist in Alingsås did mamma order the flowers from?";
+	CHECK_EQ_INT(ret_answer_run(st, q, &p, &a), 0);
+	CHECK_EQ_INT(a.novelty, 0);
+	CHECK(a.abstained);
+	ret_answer_clear(&a);
+	store_close(st);
+	st = notes_store_open("restate2.db", &src);
+	put_note(st, src, "party.md", "Party",
+		 "Mamma has ordered flowers from Blomsterhörnan, the florist in Alingsås.");
+	CHECK_EQ_INT(ret_answer_run(st, q, &p, &a), 0);
+	CHECK(a.novelty >= 1);
+	CHECK(!a.abstained);
+	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "Blomsterhörnan") != NULL);
+	ret_answer_clear(&a);
+	store_close(st);
+}
+
 static const struct test_case tests[] = {
 	TEST(sentences_prose),
 	TEST(sentences_forms_and_lists),
@@ -863,6 +890,7 @@ static const struct test_case tests[] = {
 	TEST(rerank_order_blends),
 	TEST(sentence_stage_finds_the_line),
 	TEST(answer_rules_generalise),
+	TEST(restating_sentence_abstains),
 	TEST(fit_cuts_from_the_end),
 	TEST(generate_streams_and_checks),
 };
