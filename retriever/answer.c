@@ -31,6 +31,7 @@
 #define SIBLINGS      4		 /* chunks either side looked at for a better one */
 #define SIBLING_SHARE 0.75	 /* of the chunk's coverage a sibling needs */
 #define SLOT_SHARE    0.8	 /* of the best coverage a chunk with a typed answer needs */
+#define MIN_COVERAGE  0.1	 /* below it no threshold answers */
 
 /* ===================================================================== */
 /* sentences                                                              */
@@ -470,8 +471,8 @@ struct ret_answer_params ret_answer_params_default(bool with_embedder)
 	 * sets pooled, with the sentence stage (memex eval ask --calibrate
 	 * FILE...; README, "Answers"): the most room to the goals of 90%
 	 * answered, 80% withheld */
-	p.min_coverage = with_embedder ? 0.23 : 0.15;
-	p.min_cos = with_embedder ? 0.42 : 2;
+	p.min_coverage = with_embedder ? 0.78 : 0.32;
+	p.min_cos = with_embedder ? 0.37 : 2;
 	p.min_slot = 0.20;
 	/* the sentence stage: the pool, chunks and weight that cited the most
 	 * expected sources on those sets (README, "Answers") */
@@ -492,6 +493,10 @@ bool ret_answer_abstains(const struct ret_answer_params *p, const struct ret_ans
 		ret_abstain_features(a, x);
 		return ret_abstain_prob(m->w, x) < m->min_p;
 	}
+	/* none of the question's words in the context (a question in another
+	 * language than the embedder's can still have a high cosine) */
+	if (a->coverage < MIN_COVERAGE)
+		return true;
 	if (a->entity_missing || a->head_missing)
 		return true;
 	/* the best sentence only says what the question says ("Mamma has
@@ -754,7 +759,7 @@ static bool has_address(const char *s, size_t n)
  * thing: a date or time for "when", a sum of money for "what did it cost",
  * a number for "how many" and "how much" of other things, an identifier
  * for "which number/code/reference", a name for "who", a street address. */
-enum qkind { Q_OTHER, Q_WHEN, Q_MONEY, Q_COUNT, Q_ID, Q_WHO, Q_ADDRESS };
+enum qkind { Q_OTHER, Q_WHEN, Q_MONEY, Q_COUNT, Q_ID, Q_WHO, Q_ADDRESS, Q_NAMED };
 
 /* Words that make "how much" and "what is the ..." ask for money. */
 static const char *const money_words[] = { "cost",    "costs",	 "price",   "prices", "fee",
@@ -791,6 +796,39 @@ static bool asks_word(const char *low, const char *const *words, size_t n)
 	return false;
 }
 
+/* Whether the lower-case question low asks "which X" or "what X" for a
+ * class of things X ("which island", "what brand is my bike"): its answer
+ * names one (a proper name, a number), and the word X need not stand
+ * beside it ("we took the boat out to Käringön"). */
+static bool names_category(const char *low)
+{
+	static const char *const not_noun[] = {
+		"is",	"was",	 "are",	  "were", "do",	  "does", "did",   "will", "would",
+		"can",	"could", "should", "shall", "may",	  "might", "must", "have", "has",
+		"had",	"i",	 "you",	  "we",	  "they", "he",	  "she",   "it",   "the",
+		"a",	"an",	 "my",	  "our",  "your", "of",	  "to",	   "if",   "about",
+		"kind", "sort",	 "type",  "else", "happens", "happened", "s"
+	};
+	const char *p = NULL;
+	if (!strncmp(low, "which ", 6))
+		p = low + 6;
+	else if (!strncmp(low, "what ", 5))
+		p = low + 5;
+	else if ((p = strstr(low, " which ")))
+		p += 7;
+	if (!p)
+		return false;
+	size_t n = 0;
+	while (isalpha((unsigned char)p[n]))
+		n++;
+	if (!n)
+		return false;
+	for (size_t i = 0; i < sizeof not_noun / sizeof not_noun[0]; i++)
+		if (strlen(not_noun[i]) == n && !strncmp(p, not_noun[i], n))
+			return false;
+	return true;
+}
+
 static enum qkind question_kind(const char *q)
 {
 	static const char *const *money = money_words;
@@ -814,9 +852,10 @@ static enum qkind question_kind(const char *q)
 		return Q_ID;
 	if (paid)
 		return Q_MONEY;
-	if (!strncmp(low, "who", 3) || strstr(low, " who "))
+	if (!strncmp(low, "who", 3) || strstr(low, " who ") || strstr(low, "name of") ||
+	    strstr(low, " called"))
 		return Q_WHO;
-	return Q_OTHER;
+	return names_category(low) ? Q_NAMED : Q_OTHER;
 }
 
 /* Whether s has a sum of money: digits with a currency before or after
@@ -933,9 +972,47 @@ static bool has_count(const char *s, size_t n)
 	return false;
 }
 
+/* Whether s names something specific that the question (terms q) does
+ * not: a capitalised word after the first that is not a month or day, a
+ * word with a digit, or a title in *emphasis* or quotes. */
+static bool has_specific(const char *s, size_t n, const struct ret_terms *q)
+{
+	size_t words = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '*' || c == '"' || (c == 0xe2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+					    (unsigned char)s[i + 2] == 0x9c)) {
+			/* *Ilhas*, "Gaivota", “Gaivota” */
+			size_t j = i + (c == 0xe2 ? 3 : 1);
+			if (j < n && isalpha((unsigned char)s[j]) && !word_in(s + j, 1, NULL))
+				for (size_t k = j; k < n && k < j + 64; k++)
+					if (s[k] == (char)c || (c == 0xe2 && (unsigned char)s[k] == 0x9d))
+						return true;
+		}
+		if (!(isalnum(c) || c >= 0x80)) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		bool digit = false;
+		while (j < n && (isalnum((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80 ||
+				 s[j] == '-')) {
+			digit |= isdigit((unsigned char)s[j]) != 0;
+			j++;
+		}
+		bool first = words++ == 0;
+		if (!word_in(s + i, j - i, q) &&
+		    (digit || (!first && isupper(c) && j - i >= 2 && !is_when_name(s + i, j - i))))
+			return true;
+		i = j;
+	}
+	return false;
+}
+
 static const char *kind_name(enum qkind k)
 {
-	static const char *const names[] = { NULL, "when", "money", "count", "id", "who", "address" };
+	static const char *const names[] = { NULL,  "when",    "money", "count",
+					     "id",  "who",     "address", "named" };
 	return names[k];
 }
 
@@ -954,6 +1031,8 @@ static bool has_kind(const char *s, size_t n, enum qkind k, const struct ret_ter
 		return has_name(s, n, q);
 	case Q_ADDRESS:
 		return has_address(s, n);
+	case Q_NAMED:
+		return has_specific(s, n, q);
 	default:
 		return false;
 	}
@@ -1772,14 +1851,17 @@ static bool answer_kind_word(const char *w)
 	return is_id_word(w) || word_is(w, kinds, sizeof kinds / sizeof kinds[0]);
 }
 
-static int named_absent(struct ret_answer *a, const struct qparts *qp)
+static int named_absent(struct ret_answer *a, const struct qparts *qp, bool category)
 {
 	bool *cap = calloc(qp->caps.n + 1, sizeof *cap),
 	     *head = calloc(qp->heads.n + 1, sizeof *head);
 	bool together = false, heads = false;
 	int rc = cap && head ? 0 : MX_ENOMEM;
+	/* the class of things a "which X" question asks for (category) is
+	 * no thing to find: the answer names one of them */
+#define KIND_HEAD(i) (answer_kind_word(qp->heads.t[i]) || (category && (i) == 0))
 	for (size_t i = 0; i < qp->heads.n; i++)
-		heads |= !answer_kind_word(qp->heads.t[i]);
+		heads |= !KIND_HEAD(i);
 	for (size_t k = 0; k < a->nctx && !rc; k++) {
 		struct ret_terms ct;
 		bool all = true;
@@ -1793,7 +1875,7 @@ static int named_absent(struct ret_answer *a, const struct qparts *qp)
 		for (size_t i = 0; i < qp->heads.n; i++) {
 			bool in = terms_have(&ct, qp->heads.t[i]);
 			head[i] |= in;
-			all &= in || answer_kind_word(qp->heads.t[i]);
+			all &= in || KIND_HEAD(i);
 		}
 		together |= all;
 		ret_terms_clear(&ct);
@@ -1801,10 +1883,11 @@ static int named_absent(struct ret_answer *a, const struct qparts *qp)
 	for (size_t i = 0; i < qp->caps.n && !rc; i++)
 		a->entity_missing |= !cap[i];
 	for (size_t i = 0; i < qp->heads.n && !rc; i++)
-		a->head_missing |= !head[i] && !answer_kind_word(qp->heads.t[i]);
+		a->head_missing |= !head[i] && !KIND_HEAD(i);
 	/* a hotel asked for "in Porto": the thing and the names in one chunk */
 	if (!rc && qp->caps.n && heads && !together)
 		a->head_missing = true;
+#undef KIND_HEAD
 	free(cap);
 	free(head);
 	return rc;
@@ -1833,6 +1916,13 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	a->cosine = -2;
 	a->sent_cosine = -2;
 	a->novelty = -1;
+	/* a question without a letter or digit ("?", blanks) asks nothing,
+	 * whatever the retrieval mode */
+	bool word = false;
+	for (const char *c = question; *c && !word; c++)
+		word = isalnum((unsigned char)*c) || (unsigned char)*c >= 0x80;
+	if (!word)
+		return MX_EEMPTY;
 	rp.question = true;
 	rp.per_doc = true;
 	rp.limit = p->docs * 2 > 10 ? p->docs * 2 : 10;
@@ -1994,7 +2084,7 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 		goto out;
 	if (a->nctx && (rc = extract(a, question, &qt, qw, qv, &qp.caps, p, &sc)))
 		goto out;
-	if ((rc = named_absent(a, &qp)))
+	if ((rc = named_absent(a, &qp, question_kind(question) == Q_NAMED)))
 		goto out;
 	if ((rc = typed_slot(a, question, &qt, qw, &qp, &a->asks_typed, &a->typed_found)))
 		goto out;

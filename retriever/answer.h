@@ -220,7 +220,8 @@ struct ret_answer {
  * word; MX_EINVAL: a bad filter, reason in a->err), MX_ENOMEM, or a store
  * error (store_errmsg). */
 /* Whether the answer a is withheld under p's thresholds (whatever
- * p->no_abstain says): no context; a named or asked-about thing missing
+ * p->no_abstain says): no context; none of the question's words in it
+ * (coverage below 0.1, whatever the cosine); a named or asked-about thing missing
  * (a->entity_missing, a->head_missing); an answer whose best sentence has
  * no word the question lacks (a->novelty 0); for a question that asks for a number
  * or code (a "passport number"), whether one stands in a sentence about

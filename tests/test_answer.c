@@ -842,6 +842,17 @@ static void sentence_stage_finds_the_line(void)
 	CHECK(a.nctx >= 1 && !strcmp(a.ctx[0].hit.path, "test.md"));
 	CHECK(a.nsent >= 1 && strstr(a.sent[0].text, "300 SEK gift card") != NULL);
 	ret_answer_clear(&a);
+	/* with vectors too: no word, no question; none of its words in the
+	 * context, no answer however close the vectors */
+	CHECK_EQ_INT(ret_answer_run(st, " ?! ", &p, &a), MX_EEMPTY);
+	ret_answer_clear(&a);
+	p.no_abstain = false;
+	p.min_cos = -1; /* any cosine would do */
+	CHECK_EQ_INT(ret_answer_run(st, "vad kostar hyran?", &p, &a), 0);
+	CHECK(a.nctx >= 1);
+	CHECK(a.coverage < 0.1);
+	CHECK(a.abstained);
+	ret_answer_clear(&a);
 	store_close(st);
 	eng_embedder_close(e);
 }
