@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../common/buf.h"
@@ -379,7 +380,14 @@ static int thread_read(struct sum_ctx *x, const char *key, int64_t after, struct
 	struct store_docfull *all = NULL;
 	size_t n = 0;
 	memset(t, 0, sizeof *t);
-	if (store_thread_get(x->st, key, &all, &n)) {
+	int rc = store_thread_get(x->st, key, &all, &n);
+	if (rc == MX_ENOTFOUND) {
+		char safe[1024];
+		cli_error("no thread, message or document '%s' in the index",
+			  cli_safe(key, safe, sizeof safe));
+		return CLI_ERR;
+	}
+	if (rc) {
 		cli_error("%s", store_errmsg(x->st));
 		return CLI_ERR;
 	}
@@ -894,6 +902,30 @@ static int parse_opts(int argc, char **argv, struct sum_opts *o)
 	return CLI_OK;
 }
 
+/* When key names a file or folder on disk (or looks like a path) that is
+ * not in the index, says so and returns true; false: key may be an id. */
+static bool not_indexed(const char *key, const char *abs)
+{
+	struct stat sb;
+	char safe[4096];
+	const char *show = cli_safe(abs ? abs : key, safe, sizeof safe);
+	if (stat(key, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			cli_error("'%s' is a folder: summarize takes one document or one thread",
+				  show);
+		else
+			cli_error("'%s' is not in the index (not under a source, not indexed "
+				  "yet, or a kind of file memex does not read)",
+				  show);
+		return true;
+	}
+	if (strchr(key, '/')) {
+		cli_error("'%s': no such file, and no document or thread has that id", show);
+		return true;
+	}
+	return false;
+}
+
 int cmd_summarize(struct cli *c, int argc, char **argv)
 {
 	struct sum_opts o;
@@ -926,10 +958,16 @@ int cmd_summarize(struct cli *c, int argc, char **argv)
 	if (rc == MX_ENOTFOUND && (abs = cli_abspath(key)))
 		rc = store_doc_get(x.st, abs, &d);
 	if (rc == 0 && !strcmp(d.type, "mail")) {
-		ret = summarize_thread(&x, key, 0, false, NULL);
+		/* its thread, by the message's document id (key may be a path,
+		 * which the thread lookup does not know) */
+		char id[32];
+		snprintf(id, sizeof id, "%lld", (long long)d.id);
+		ret = summarize_thread(&x, d.thread_id ? d.thread_id : id, 0, false, NULL);
 	} else if (rc == 0) {
 		ret = summarize_doc(&x, &d);
 	} else if (rc == MX_ENOTFOUND) {
+		if (not_indexed(key, abs))
+			goto out;
 		/* a thread id */
 		ret = summarize_thread(&x, key, 0, false, NULL);
 	} else {
