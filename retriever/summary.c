@@ -404,6 +404,22 @@ static size_t part_end(const char *t, size_t a, size_t len, size_t max)
 	return a + (k ? k : max);
 }
 
+/* Whether the sentence t[g) lies on a Markdown heading line ("## 3. Scope":
+ * the splitter cuts "## 3." from "Scope", which alone looks like text). */
+static bool on_heading(const char *t, struct ret_span g)
+{
+	size_t a = g.start;
+	while (a > 0 && t[a - 1] != '\n')
+		a--;
+	while (a < g.start && (t[a] == ' ' || t[a] == '\t'))
+		a++;
+	size_t h = a;
+	while (h < g.start && t[h] == '#')
+		h++;
+	return h > a && h < g.start && (t[h] == ' ' || t[h] == '\t') &&
+	       !memchr(t + g.start, '\n', g.end - g.start);
+}
+
 /* Appends the eligible sentences of segment si. *truncated when it passes
  * RET_SUM_MAX_TEXT or the candidates run out. */
 static int cands_add(struct cands *c, const struct seg *s, size_t si, bool *truncated)
@@ -422,7 +438,7 @@ static int cands_add(struct cands *c, const struct seg *s, size_t si, bool *trun
 			return rc;
 		for (size_t i = 0; i < ns; i++) {
 			struct ret_span g = { a + sp[i].start, a + sp[i].end };
-			if (skipped(s, g) ||
+			if (skipped(s, g) || on_heading(s->text, g) ||
 			    !ret_summary_eligible(s->text + g.start, g.end - g.start))
 				continue;
 			if (c->n >= CAND_TOTAL) {
@@ -883,6 +899,21 @@ bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct re
 						t = today + DAY * (ahead ? ahead : 7);
 						break;
 					}
+				/* "Friday 26 June", "Friday, June 26", "Friday the
+				 * 26th": the date it names, not the next Friday */
+				int64_t named;
+				struct ret_span at;
+				if (t >= 0 && i + 1 < nw &&
+				    (isdigit((unsigned char)s[w[i + 1].a]) ||
+				     month_of(s, w[i + 1]) >= 0 || word_is(s, w[i + 1], "the")) &&
+				    ret_date_find(s + w[i + 1].a, n - w[i + 1].a, ref, &named,
+						  &at) &&
+				    at.start == 0) {
+					t = named;
+					*day = t;
+					*where = (struct ret_span){ w[i].a, w[i + 1].a + at.end };
+					return true;
+				}
 			}
 		}
 		if (t >= 0) {

@@ -181,6 +181,17 @@ static void extract_source_order(void)
 		     0);
 	CHECK_EQ_INT(n, 0);
 	free(s);
+
+	/* a numbered heading ("## 3. Success metrics ..."): the splitter cuts
+	 * "## 3." off, the rest is still the heading, not a sentence */
+	const char *h = "## 3. Success metrics (measured six months after launch)\n\n"
+			"| Metric | Today |\n|---|---|\n| Rating | 2.9 |\n\n"
+			"The new ticket flow ships in the spring release.\n";
+	CHECK_EQ_INT(ret_summary_extract(h, strlen(h), NULL, 0, &p, &s, &n, NULL, err, sizeof err),
+		     0);
+	CHECK(!picked(h, s, n, "Success metrics"));
+	CHECK(picked(h, s, n, "ticket flow"));
+	free(s);
 }
 
 /* A text of many windows and groups: the map and reduce rounds still
@@ -317,6 +328,13 @@ static void dates(void)
 	/* weekdays: the next one after the day written (Friday after Wed) */
 	check_date("Send it by Friday.", ref, day_of(2026, 9, 4), "Friday");
 	check_date("See you Wednesday", ref, day_of(2026, 9, 9), "Wednesday");
+	/* a weekday with the date it names: that date, not the next one */
+	check_date("let me know by Friday 25 September if", ref, day_of(2026, 9, 25),
+		   "Friday 25 September");
+	check_date("on Friday, October 2 we ship", ref, day_of(2026, 10, 2),
+		   "Friday, October 2");
+	check_date("Friday the 18th", ref, day_of(2026, 9, 18), "Friday the 18th");
+	check_date("Friday 9am", ref, day_of(2026, 9, 4), "Friday");
 	check_date("Reply today", ref, day_of(2026, 9, 2), "today");
 	check_date("tomorrow morning", ref, day_of(2026, 9, 3), "tomorrow");
 	check_date("by the end of the week", ref, day_of(2026, 9, 4), "end of the week");
