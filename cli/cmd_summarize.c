@@ -179,15 +179,22 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 	struct ret_sum_sent *s = NULL;
 	size_t ns = 0;
 	bool truncated = false;
-	char err[256] = "", safe[4096], buf[2048];
+	char err[256] = "", safe[4096], buf[2048], path[8200];
 	char *reply = NULL;
 	struct ret_gen_stats gs = { 0 };
 	int ret = CLI_ERR;
 	json_object *o = NULL, *secs = NULL;
+	if (d->status && strcmp(d->status, "ok")) {
+		/* failed or skipped at 'memex index': it has no text to read back */
+		snprintf(path, sizeof path, "%s%s%s", d->source_path, d->path[0] ? "/" : "",
+			 d->path);
+		cli_error("'%s' was not indexed: %s", cli_safe(path, safe, sizeof safe),
+			  d->error && *d->error ? d->error : d->status);
+		return CLI_ERR;
+	}
 	if (cli_load_doc(x->c, d, &doc))
 		return CLI_ERR;
 	struct ret_span *skip = quoted_spans(&doc);
-	char path[8200];
 	snprintf(path, sizeof path, "%s%s%s", d->source_path, d->path[0] ? "/" : "", d->path);
 	if (x->o->json) {
 		o = json_object_new_object();

@@ -30,4 +30,26 @@ t_qa6_summarize_targets() {
 	assert_contains "$ERR" "no thread, message or document '99999'" "summarize (an unknown id)"
 }
 
-CASES+=(qa6_summarize_targets)
+# A file that 'memex index' could not read (empty, binary) is in the
+# index as failed or skipped: summarize says so and why, not "has it
+# changed since 'memex index'?".
+t_qa6_summarize_not_indexed() {
+	mkdir -p "$W/d"
+	: >"$W/d/empty.txt"
+	head -c 4096 /dev/urandom >"$W/d/noise.txt"
+	printf 'The ferry to Styrsö leaves at eight every weekday morning.\n' >"$W/d/ok.txt"
+	mx_ok add "$W/d"
+	mx index
+	mx summarize "$W/d/empty.txt"
+	assert_rc 1 "summarize (an empty file)"
+	assert_one_line_error "summarize (an empty file)"
+	assert_contains "$ERR" "was not indexed: empty file" "summarize (an empty file)"
+	mx summarize --json "$W/d/noise.txt"
+	assert_rc 1 "summarize (a binary file)"
+	assert_one_line_error "summarize (a binary file)"
+	assert_contains "$ERR" "was not indexed: binary" "summarize (a binary file)"
+	mx_ok summarize "$W/d/ok.txt"
+	assert_contains "$OUT" "Summary of $W/d/ok.txt" "summarize (a readable file)"
+}
+
+CASES+=(qa6_summarize_targets qa6_summarize_not_indexed)
