@@ -744,19 +744,47 @@ out:
 /* digests                                                               */
 /* ===================================================================== */
 
-/* "7d" or "2w": the day that many days or weeks ago (UTC) into buf;
- * anything else is copied as it is. */
+/* --since's value as a day for the query ("after:DAY"): YYYY, YYYY-MM or
+ * YYYY-MM-DD as given when that day exists; "7d" or "2w" as the day that
+ * many days or weeks ago (UTC; at the earliest 1900-01-01). NULL (after
+ * printing why) for anything else. */
 static const char *since_day(const char *s, char *buf, size_t n)
 {
 	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (end == s || (*end != 'd' && *end != 'w') || end[1] || v > 36500 || s[0] == '-') {
-		snprintf(buf, n, "%s", s);
-		return buf;
+	if (s[0] >= '0' && s[0] <= '9') {
+		unsigned long v = strtoul(s, &end, 10);
+		if (end != s && (*end == 'd' || *end == 'w') && !end[1] && v <= 36500) {
+			int64_t t = (int64_t)time(NULL) -
+				    (int64_t)v * (*end == 'w' ? 7 : 1) * 86400;
+			if (t < -2208988800LL) /* 1900-01-01 */
+				t = -2208988800LL;
+			ymd(t, buf, n);
+			return buf;
+		}
 	}
-	int64_t t = (int64_t)time(NULL) - (int64_t)v * (*end == 'w' ? 7 : 1) * 86400;
-	ymd(t, buf, n);
-	return buf;
+	/* YYYY[-MM[-DD]], digits where digits go, a day that exists */
+	size_t l = strlen(s);
+	bool shape = (l == 4 || l == 7 || l == 10);
+	for (size_t i = 0; shape && i < l; i++)
+		shape = (i == 4 || i == 7) ? s[i] == '-' : (s[i] >= '0' && s[i] <= '9');
+	if (shape) {
+		int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+		int m = l > 4 ? (s[5] - '0') * 10 + (s[6] - '0') : 1;
+		int d = l > 7 ? (s[8] - '0') * 10 + (s[9] - '0') : 1;
+		struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12 };
+		time_t t = timegm(&tm);
+		struct tm back;
+		if (y >= 1900 && m >= 1 && m <= 12 && t != (time_t)-1 && gmtime_r(&t, &back) &&
+		    back.tm_mday == d && back.tm_mon == m - 1) {
+			snprintf(buf, n, "%s", s);
+			return buf;
+		}
+	}
+	char safe[256];
+	cli_error("--since takes a day that exists as YYYY-MM-DD, YYYY-MM or YYYY (1900 or "
+		  "later), or Nd / Nw (N days or weeks ago, N up to 36500), not '%s'",
+		  cli_safe(s, safe, sizeof safe));
+	return NULL;
 }
 
 static int digest(struct sum_ctx *x)
@@ -769,13 +797,14 @@ static int digest(struct sum_ctx *x)
 	char **seen = NULL;
 	size_t nseen = 0;
 	json_object *o = NULL, *arr = NULL;
-	since_day(x->o->since, since, sizeof since);
-	snprintf(q, sizeof q, "after:%s%s%s", since, x->o->from ? " from:" : "",
-		 x->o->from ? x->o->from : "");
-	if (strchr(x->o->since, ' ') || (x->o->from && strchr(x->o->from, ' '))) {
-		cli_error("--since and --from take one word each");
+	if (!since_day(x->o->since, since, sizeof since))
+		return CLI_USAGE;
+	if (x->o->from && (!x->o->from[0] || strpbrk(x->o->from, " \t"))) {
+		cli_error("--from takes one word (an address or a name)");
 		return CLI_USAGE;
 	}
+	snprintf(q, sizeof q, "after:%s%s%s", since, x->o->from ? " from:" : "",
+		 x->o->from ? x->o->from : "");
 	int rc = ret_query_parse(q, &rq, err, sizeof err);
 	if (rc) {
 		cli_error("--since: %s", err[0] ? err : mx_strerror(rc));

@@ -52,4 +52,25 @@ t_qa6_summarize_not_indexed() {
 	assert_contains "$OUT" "Summary of $W/d/ok.txt" "summarize (a readable file)"
 }
 
-CASES+=(qa6_summarize_targets qa6_summarize_not_indexed)
+# --since takes only days that exist; an empty --since or --from is not
+# "everything"; a huge relative range is all the mail, not an error about
+# a date the user never typed.
+t_qa6_summarize_since_dates() {
+	sum_setup
+	local d
+	for d in 2026-02-30 2026-13 "" 2026-1-5 1899 yesterday; do
+		mx summarize --since "$d"
+		assert_rc 2 "summarize --since '$d'"
+		assert_one_line_error "summarize --since '$d'"
+		assert_contains "$ERR" "--since takes" "summarize --since '$d'"
+	done
+	mx summarize --since 2026-09 --from ""
+	assert_rc 2 "summarize --from ''"
+	assert_one_line_error "summarize --from ''"
+	mx_ok summarize --since 36500w -n 1
+	assert_match "$OUT" '^Mail since 1900-01-01: [1-9][0-9]* messages$' "summarize --since 36500w"
+	mx_ok summarize --since 2026-02-28 -n 1
+	assert_match "$OUT" '^Mail since 2026-02-28: [1-9][0-9]* messages$' "summarize --since 2026-02-28"
+}
+
+CASES+=(qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates)
