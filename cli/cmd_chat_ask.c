@@ -4,6 +4,7 @@
  * before retrieval, and answered as `memex ask` answers (retriever/
  * answer.h), with citations. The conversation is kept in memory and, with
  * --session NAME, in DATA_HOME/sessions/NAME.json (0600). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -185,6 +186,17 @@ static void person_of(const char *author, char *buf, size_t n)
 	snprintf(buf, n, "%.*s", (int)(l < n ? l : n - 1), s);
 }
 
+/* Whether s holds a word to search for: a letter or digit (any byte of a
+ * multi-byte UTF-8 character counts). "", "   " and "?" do not: dense
+ * retrieval would still rank passages for them and answer with nonsense. */
+static bool has_word(const char *s)
+{
+	for (; *s; s++)
+		if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
 static int turn(struct chat_ask *x, const char *q)
 {
 	struct ret_answer a = { 0 };
@@ -199,7 +211,7 @@ static int turn(struct chat_ask *x, const char *q)
 	}
 	if (!x->json && strcmp(how, "none"))
 		printf("(searching: %s)\n", cli_safe(query, safe, sizeof safe));
-	int rc = ret_answer_run(x->st, query, &x->p, &a);
+	int rc = has_word(query) ? ret_answer_run(x->st, query, &x->p, &a) : MX_EEMPTY;
 	if (rc == MX_EEMPTY || (rc == MX_EINVAL && a.err[0])) {
 		cli_error("%s",
 			  rc == MX_EEMPTY ? "the question has no words to search for" : a.err);

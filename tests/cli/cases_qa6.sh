@@ -73,4 +73,32 @@ t_qa6_summarize_since_dates() {
 	assert_match "$OUT" '^Mail since 2026-02-28: [1-9][0-9]* messages$' "summarize --since 2026-02-28"
 }
 
-CASES+=(qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates)
+# A question without a word ("", blanks, "?") is a usage error, also in
+# hybrid mode (dense retrieval used to rank passages for it and answer
+# with unrelated sentences); in chat --ask the conversation goes on.
+t_qa6_ask_no_words() {
+	# an embedder (random weights will do) so that retrieval is hybrid
+	mkdir -p "$W/models" "$XDG_CONFIG_HOME/memex"
+	mx_ok model gen --shape bert-tiny --type q8_0 --seed 3 --out "$W/models/e.gguf"
+	printf 'embedder = %s\n' "$W/models/e.gguf" >"$XDG_CONFIG_HOME/memex/config"
+	sum_setup
+	mx_ok ask --json "when is my dentist appointment?"
+	assert_match "$OUT" '"retrieval": *"hybrid"' "ask: hybrid retrieval with the embedder"
+	local q
+	for q in "" "   " "?" " ?! "; do
+		mx ask "$q"
+		assert_rc 2 "ask '$q'"
+		assert_one_line_error "ask '$q'"
+		assert_contains "$ERR" "no words" "ask '$q'"
+		mx ask --json "$q"
+		assert_rc 2 "ask --json '$q'"
+		assert_eq "$OUT" "" "ask --json '$q': no answer object"
+	done
+	mx_in $'?\nwhen is my dentist appointment?\n' chat --ask
+	assert_rc 0 "chat --ask '?'"
+	assert_contains "$ERR" "no words" "chat --ask '?'"
+	assert_match "$OUT" 'Majorna Tandvård' "chat --ask: the next question answered"
+}
+
+CASES+=(qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
+	qa6_ask_no_words)
