@@ -47,6 +47,7 @@ struct sum_ctx {
 	struct ret_summary_params p;
 	const struct sum_opts *o;
 	const char *model_name; /* the chat model's architecture, or NULL */
+	bool gen_truncated;	/* the last written summary read only the start */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -132,6 +133,7 @@ static char *generate(struct sum_ctx *x, const char *instr, const char *text, si
 {
 	char err[256] = "", *reply = NULL;
 	bool stream = !x->o->json;
+	x->gen_truncated = len > GEN_MAX_TEXT;
 	if (len > GEN_MAX_TEXT) {
 		cli_warn("the text is long: the model reads its first %u KiB", GEN_MAX_TEXT >> 10);
 		len = mx_utf8_floor(text, GEN_MAX_TEXT);
@@ -218,6 +220,8 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 		if (o) {
 			json_object_object_add(o, "summary", cli_json_string(reply));
 			json_object_object_add(o, "generation", gen_json(&gs));
+			json_object_object_add(o, "truncated",
+					       json_object_new_boolean(x->gen_truncated));
 		} else if (gs.parts > 1) {
 			printf("(written from %zu parts in %zu round%s)\n", gs.parts, gs.rounds,
 			       gs.rounds == 1 ? "" : "s");
@@ -579,7 +583,8 @@ static json_object *thread_json(struct sum_ctx *x, const struct thread *t,
 		json_object_object_add(o, "summary", cli_json_string(all.data ? all.data : ""));
 		mx_buf_free(&all);
 	}
-	json_object_object_add(o, "truncated", json_object_new_boolean(s->truncated));
+	json_object_object_add(o, "truncated", json_object_new_boolean(
+						       s->truncated || (reply && x->gen_truncated)));
 	return o;
 }
 

@@ -100,5 +100,27 @@ t_qa6_ask_no_words() {
 	assert_match "$OUT" 'Majorna Tandvård' "chat --ask: the next question answered"
 }
 
+# A written summary of a text longer than the model reads (256 KiB) says
+# so in --json ("truncated": true), as the extractive one does past 4 MiB.
+t_qa6_summarize_generative_truncated() {
+	local model="$SHARED/fixtures/llama/qwen2-s-f16.gguf"
+	[ -r "$model" ] || skip "../shared/fixtures/llama/qwen2-s-f16.gguf not found"
+	mkdir -p "$W/d"
+	local i
+	for i in $(seq 1 4000); do
+		printf 'Line %d of the ferry log: the boat left Saltholmen on time today.\n' "$i"
+	done >"$W/d/log.txt"
+	[ "$(stat -c %s "$W/d/log.txt")" -gt 262144 ] || fail "the log is too short for the test"
+	printf 'The ferry log is short. It holds a single line about the boat.\n' >"$W/d/short.txt"
+	mx_ok add "$W/d"
+	mx_ok index
+	local CMD_TIMEOUT=300
+	mx_ok summarize --json --model "$model" --max-tokens 1 "$W/d/log.txt"
+	assert_match "$OUT" '"mode": *"generative"' "summarize --model (long)"
+	assert_match "$OUT" '"truncated": *true' "summarize --model (long): truncated"
+	mx_ok summarize --json --model "$model" --max-tokens 1 "$W/d/short.txt"
+	assert_match "$OUT" '"truncated": *false' "summarize --model (short): not truncated"
+}
+
 CASES+=(qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
-	qa6_ask_no_words)
+	qa6_ask_no_words qa6_summarize_generative_truncated)
