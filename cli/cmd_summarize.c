@@ -48,7 +48,10 @@ struct sum_ctx {
 	const struct sum_opts *o;
 	const char *model_name; /* the chat model's architecture, or NULL */
 	bool gen_truncated;	/* the last written summary read only the start */
+	size_t shown;		/* threads of a digest printed so far */
 };
+
+#define SUM_SKIP 3 /* summarize_thread: a digest's thread not found, skipped */
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -385,13 +388,17 @@ static void thread_free(struct thread *t)
 }
 
 /* Reads the messages of thread key (those dated since `after` when > 0).
- * CLI_OK, or an exit status after printing the error. */
-static int thread_read(struct sum_ctx *x, const char *key, int64_t after, struct thread *t)
+ * CLI_OK, SUM_SKIP when there is no such thread and quiet, or an exit
+ * status after printing the error. */
+static int thread_read(struct sum_ctx *x, const char *key, int64_t after, bool quiet,
+		       struct thread *t)
 {
 	struct store_docfull *all = NULL;
 	size_t n = 0;
 	memset(t, 0, sizeof *t);
 	int rc = store_thread_get(x->st, key, &all, &n);
+	if (rc == MX_ENOTFOUND && quiet)
+		return SUM_SKIP;
 	if (rc == MX_ENOTFOUND) {
 		char safe[1024];
 		cli_error("no thread, message or document '%s' in the index",
@@ -676,12 +683,14 @@ static int summarize_thread(struct sum_ctx *x, const char *key, int64_t after, b
 	struct ret_thread_summary s = { 0 };
 	struct ret_gen_stats gs = { 0 };
 	char *reply = NULL, *text = NULL, buf[2048], d0[64], d1[64];
-	int ret = thread_read(x, key, after, &t);
+	int ret = thread_read(x, key, after, brief, &t);
 	if (ret)
 		return ret;
+	if (brief && !x->o->json && t.n && x->shown++)
+		printf("\n");
 	ret = CLI_ERR;
 	if (!t.n) {
-		ret = CLI_OK;
+		ret = brief ? SUM_SKIP : CLI_OK;
 		goto out;
 	}
 	struct ret_summary_params p = x->p;
@@ -843,6 +852,15 @@ static int digest(struct sum_ctx *x)
 	for (size_t i = 0; i < nh && done < x->o->limit; i++) {
 		char key[64];
 		const char *k = h[i].thread_id ? h[i].thread_id : h[i].message_id;
+		/* a message inside a message (a digest's part, a forwarded
+		 * message) is summarised with the thread of the one holding it */
+		struct store_docfull pd = { 0 };
+		if (h[i].parent_message_id &&
+		    !store_doc_get(x->st, h[i].parent_message_id, &pd) && pd.thread_id) {
+			snprintf(key, sizeof key, "%s", pd.thread_id);
+			k = key;
+		}
+		store_docfull_clear(&pd);
 		if (!k) {
 			snprintf(key, sizeof key, "%lld", (long long)h[i].doc_id);
 			k = key;
@@ -857,9 +875,10 @@ static int digest(struct sum_ctx *x)
 			goto out;
 		}
 		nseen++;
-		if (done && !o)
-			printf("\n");
-		if (summarize_thread(x, k, rq.filter.after, true, arr))
+		int r = summarize_thread(x, k, rq.filter.after, true, arr);
+		if (r == SUM_SKIP)
+			continue; /* not a thread of its own (and no message-id) */
+		if (r)
 			goto out;
 		done++;
 	}

@@ -122,5 +122,26 @@ t_qa6_summarize_generative_truncated() {
 	assert_match "$OUT" '"truncated": *false' "summarize --model (short): not truncated"
 }
 
-CASES+=(qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
+# A digest over mail that holds messages (a MIME digest's message/rfc822
+# parts): the parts belong to the thread of the message holding them;
+# the digest used to stop at them with "no thread".
+t_qa6_digest_embedded_messages() {
+	need_shared
+	local f="$SHARED/data/docs/unstructured-example-docs/eml/mime-multipart-digest.eml"
+	[ -r "$f" ] || skip "mime-multipart-digest.eml not found in ../shared"
+	mkdir -p "$W/d"
+	cp "$f" "$W/d/"
+	mx_ok add "$W/d"
+	mx_ok index
+	[ "$(sql "SELECT count(*) FROM documents WHERE type = 'mail' AND parent_id IS NOT NULL")" -gt 0 ] ||
+		skip "the digest's parts are not indexed as messages"
+	mx_ok summarize --since 1970
+	[ -z "$ERR" ] || fail "summarize --since: stderr not empty" "$(last_output)"
+	[ "$(printf '%s\n' "$OUT" | grep -c '^== Example Multipart Digest Email$')" -eq 1 ] ||
+		fail "summarize --since: the digest message once" "$(last_output)"
+	mx_ok summarize --json --since 1970
+	assert_match "$OUT" '"subject": *"Example Multipart Digest Email"' "summarize --json --since"
+}
+
+CASES+=(qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
 	qa6_ask_no_words qa6_summarize_generative_truncated)
