@@ -675,22 +675,23 @@ static void thread_print_items(struct sum_ctx *x, const struct thread *t,
 }
 
 /* Summarises one thread; json: adds its object to arr (or prints it when
- * arr is NULL). brief: the digest's form. */
+ * arr is NULL). brief: the digest's form. quiet: SUM_SKIP, nothing
+ * printed, when there is no such thread or nothing in it since `after`. */
 static int summarize_thread(struct sum_ctx *x, const char *key, int64_t after, bool brief,
-			    json_object *arr)
+			    bool quiet, json_object *arr)
 {
 	struct thread t;
 	struct ret_thread_summary s = { 0 };
 	struct ret_gen_stats gs = { 0 };
 	char *reply = NULL, *text = NULL, buf[2048], d0[64], d1[64];
-	int ret = thread_read(x, key, after, brief, &t);
+	int ret = thread_read(x, key, after, quiet, &t);
 	if (ret)
 		return ret;
 	if (brief && !x->o->json && t.n && x->shown++)
 		printf("\n");
 	ret = CLI_ERR;
 	if (!t.n) {
-		ret = brief ? SUM_SKIP : CLI_OK;
+		ret = quiet ? SUM_SKIP : CLI_OK;
 		goto out;
 	}
 	struct ret_summary_params p = x->p;
@@ -875,7 +876,7 @@ static int digest(struct sum_ctx *x)
 			goto out;
 		}
 		nseen++;
-		int r = summarize_thread(x, k, rq.filter.after, true, arr);
+		int r = summarize_thread(x, k, rq.filter.after, true, true, arr);
 		if (r == SUM_SKIP)
 			continue; /* not a thread of its own (and no message-id) */
 		if (r)
@@ -1019,17 +1020,27 @@ int cmd_summarize(struct cli *c, int argc, char **argv)
 		rc = store_doc_get(x.st, abs, &d);
 	if (rc == 0 && !strcmp(d.type, "mail")) {
 		/* its thread, by the message's document id (key may be a path,
-		 * which the thread lookup does not know) */
+		 * which the thread lookup does not know); a message inside a
+		 * message (a digest's part): the thread of the one holding it;
+		 * a message in an archive: its thread, else the message alone */
 		char id[32];
-		snprintf(id, sizeof id, "%lld", (long long)d.id);
-		ret = summarize_thread(&x, d.thread_id ? d.thread_id : id, 0, false, NULL);
+		struct store_docfull pd = { 0 };
+		snprintf(id, sizeof id, "%lld", (long long)d.parent_id);
+		bool in_mail = d.parent_id && !store_doc_get(x.st, id, &pd) && pd.type &&
+			       !strcmp(pd.type, "mail");
+		store_docfull_clear(&pd);
+		snprintf(id, sizeof id, "%lld", (long long)(in_mail ? d.parent_id : d.id));
+		ret = summarize_thread(&x, in_mail || !d.parent_id || !d.thread_id ? id : d.thread_id,
+				       0, false, d.parent_id != 0, NULL);
+		if (ret == SUM_SKIP)
+			ret = summarize_doc(&x, &d);
 	} else if (rc == 0) {
 		ret = summarize_doc(&x, &d);
 	} else if (rc == MX_ENOTFOUND) {
 		if (not_indexed(key, abs))
 			goto out;
 		/* a thread id */
-		ret = summarize_thread(&x, key, 0, false, NULL);
+		ret = summarize_thread(&x, key, 0, false, false, NULL);
 	} else {
 		cli_error("%s", store_errmsg(x.st));
 	}

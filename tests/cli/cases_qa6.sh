@@ -141,6 +141,11 @@ t_qa6_digest_embedded_messages() {
 		fail "summarize --since: the digest message once" "$(last_output)"
 	mx_ok summarize --json --since 1970
 	assert_match "$OUT" '"subject": *"Example Multipart Digest Email"' "summarize --json --since"
+	# one of the parts named by its document id: the thread that holds it
+	local part
+	part=$(sql "SELECT min(id) FROM documents WHERE type = 'mail' AND parent_id IS NOT NULL")
+	mx_ok summarize "$part"
+	assert_match "$OUT" '^Thread: Example Multipart Digest Email$' "summarize PART"
 }
 
 CASES+=(qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
