@@ -435,6 +435,19 @@ static int thread_read(struct sum_ctx *x, const char *key, int64_t after, bool q
 	for (size_t i = 0; i < from; i++)
 		store_docfull_clear(&all[i]);
 	free(all);
+	/* one copy of each message: the same Message-ID in two folders (a
+	 * list archive and the inbox, "All Mail" and a label) is one message */
+	size_t kept = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < kept && !dup && t->d[i].message_id; j++)
+			dup = t->d[j].message_id && !strcmp(t->d[j].message_id, t->d[i].message_id);
+		if (dup)
+			store_docfull_clear(&t->d[i]);
+		else
+			t->d[kept++] = t->d[i];
+	}
+	t->n = kept;
 	for (size_t i = 0; i < t->n; i++) {
 		if (cli_load_doc(x->c, &t->d[i], &t->doc[i])) {
 			conn_doc_init(&t->doc[i]);

@@ -148,5 +148,26 @@ t_qa6_digest_embedded_messages() {
 	assert_match "$OUT" '^Thread: Example Multipart Digest Email$' "summarize PART"
 }
 
-CASES+=(qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
+# The same message in two files (an archive copy and the inbox) is one
+# message of its thread: counted, listed and summarised once.
+t_qa6_thread_duplicate_copies() {
+	need_sample
+	local f
+	f=$(grep -l '^Message-ID: <20260615084712.7f3a1c@mail.sofiaberg.example>' "$SAMPLE"/mail/cur/*) ||
+		skip "sample mail not found"
+	mkdir -p "$W/mail/cur" "$W/mail/new" "$W/mail/tmp"
+	cp "$f" "$W/mail/cur/1.copy:2,S"
+	cp "$f" "$W/mail/cur/2.copy:2,S"
+	mx_ok add "$W/mail"
+	mx_ok index
+	mx_ok summarize "<20260615084712.7f3a1c@mail.sofiaberg.example>"
+	assert_match "$OUT" '^1 message, 2026-06-15$' "summarize: one message"
+	assert_match "$OUT" '^  Sofia Berg <sofia.berg@example.com>  \(1 message\)$' "summarize: sent once"
+	assert_not_contains "$OUT" "  2. " "summarize: one timeline entry"
+	mx_ok summarize --json "<20260615084712.7f3a1c@mail.sofiaberg.example>"
+	[ "$(grep -c '"document_id"' "$OUTF")" -ge 1 ] || fail "summarize --json: no message" "$(last_output)"
+	assert_match "$OUT" '"sent": *1' "summarize --json: sent once"
+}
+
+CASES+=(qa6_thread_duplicate_copies qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
 	qa6_ask_no_words qa6_summarize_generative_truncated)
