@@ -797,7 +797,9 @@ static int wday_of(int64_t t)
 	return (int)(((days % 7) + 7 + 4) % 7);
 }
 
-bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct ret_span *where)
+/* ret_date_find; without weekdays (and relative words) when !relative */
+static bool date_find(const char *s, size_t n, int64_t ref, bool relative, int64_t *day,
+		      struct ret_span *where)
 {
 	struct word w[256];
 	size_t nw = words_of(s, n, w, 256);
@@ -859,7 +861,7 @@ bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct re
 			}
 		}
 		/* relative to when it was written */
-		if (t < 0 && ref) {
+		if (t < 0 && ref && relative) {
 			int64_t today = midnight(ref);
 			if (word_is(s, w[i], "today") || word_is(s, w[i], "tonight") ||
 			    word_is(s, w[i], "eod"))
@@ -906,8 +908,8 @@ bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct re
 				if (t >= 0 && i + 1 < nw &&
 				    (isdigit((unsigned char)s[w[i + 1].a]) ||
 				     month_of(s, w[i + 1]) >= 0 || word_is(s, w[i + 1], "the")) &&
-				    ret_date_find(s + w[i + 1].a, n - w[i + 1].a, ref, &named,
-						  &at) &&
+				    date_find(s + w[i + 1].a, n - w[i + 1].a, ref, false, &named,
+					      &at) &&
 				    at.start == 0) {
 					t = named;
 					*day = t;
@@ -923,6 +925,11 @@ bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct re
 		}
 	}
 	return false;
+}
+
+bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct ret_span *where)
+{
+	return date_find(s, n, ref, true, day, where);
 }
 
 /* ===================================================================== */

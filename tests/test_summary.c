@@ -335,6 +335,21 @@ static void dates(void)
 		   "Friday, October 2");
 	check_date("Friday the 18th", ref, day_of(2026, 9, 18), "Friday the 18th");
 	check_date("Friday 9am", ref, day_of(2026, 9, 4), "Friday");
+	/* a long run of weekdays and "the" is read without a deep search */
+	{
+		size_t rn = 40000, k = 0;
+		char *run = malloc(rn * 11 + 1);
+		if (run) {
+			for (size_t i = 0; i < rn; i++, k += 11)
+				memcpy(run + k, "Friday the ", 11);
+			run[k] = '\0';
+			int64_t got = -1;
+			struct ret_span sp;
+			CHECK(ret_date_find(run, k, ref, &got, &sp));
+			CHECK(got == day_of(2026, 9, 4));
+			free(run);
+		}
+	}
 	check_date("Reply today", ref, day_of(2026, 9, 2), "today");
 	check_date("tomorrow morning", ref, day_of(2026, 9, 3), "tomorrow");
 	check_date("by the end of the week", ref, day_of(2026, 9, 4), "end of the week");
