@@ -242,10 +242,15 @@ static int turn(struct chat_ask *x, const char *q)
 	const char *topic = NULL;
 	if (!a.abstained && a.nctx) {
 		size_t k = a.nsent && a.sent[0].chunk < a.nctx ? a.sent[0].chunk : 0;
-		const struct store_hit *h = &a.ctx[k].hit;
-		if (h->type && !strcmp(h->type, "mail"))
-			person_of(h->author, person, sizeof person);
-		topic = h->title;
+		topic = a.ctx[k].hit.title;
+		/* the person: the sender of the first mail the answer cites (its
+		 * best sentence may come from a note) */
+		for (size_t i = 0; i <= a.nsent && !person[0]; i++) {
+			size_t j = i < a.nsent ? a.sent[i].chunk : k;
+			const struct store_hit *h = j < a.nctx ? &a.ctx[j].hit : NULL;
+			if (h && h->type && !strcmp(h->type, "mail"))
+				person_of(h->author, person, sizeof person);
+		}
 	}
 	if (ret_convo_add(x->conv, q, query, person, topic)) {
 		cli_error("out of memory");
