@@ -371,6 +371,7 @@ struct thread {
 	struct conn_doc *doc;
 	struct ret_span **skip;
 	struct ret_thread_msg *m;
+	size_t older; /* messages since `after` left out: more than THREAD_MAX */
 };
 
 static void thread_free(struct thread *t)
@@ -413,8 +414,10 @@ static int thread_read(struct sum_ctx *x, const char *key, int64_t after, bool q
 	size_t from = 0;
 	while (from < n && after > 0 && all[from].date < after)
 		from++;
-	if (n - from > THREAD_MAX)
+	if (n - from > THREAD_MAX) {
+		t->older = n - from - THREAD_MAX;
 		from = n - THREAD_MAX;
+	}
 	t->n = n - from;
 	t->d = calloc(t->n ? t->n : 1, sizeof *t->d);
 	t->doc = calloc(t->n ? t->n : 1, sizeof *t->doc);
@@ -603,8 +606,10 @@ static json_object *thread_json(struct sum_ctx *x, const struct thread *t,
 		json_object_object_add(o, "summary", cli_json_string(all.data ? all.data : ""));
 		mx_buf_free(&all);
 	}
+	json_object_object_add(o, "older_left_out", json_object_new_int64((int64_t)t->older));
 	json_object_object_add(o, "truncated", json_object_new_boolean(
-						       s->truncated || (reply && x->gen_truncated)));
+						       s->truncated || t->older ||
+						       (reply && x->gen_truncated)));
 	return o;
 }
 
@@ -722,6 +727,8 @@ static int summarize_thread(struct sum_ctx *x, const char *key, int64_t after, b
 		       one_line(t.subject, strlen(t.subject), buf, sizeof buf));
 		printf("%s%zu message%s, %s%s%s", brief ? "   " : "", t.n, t.n == 1 ? "" : "s", d0,
 		       strcmp(d0, d1) ? " to " : "", strcmp(d0, d1) ? d1 : "");
+		if (t.older)
+			printf(" (the newest; %zu older left out)", t.older);
 		if (brief) {
 			printf("; from ");
 			for (size_t i = 0, k = 0; i < s.npeople; i++)

@@ -186,5 +186,23 @@ t_qa6_chat_ask_person_after_note() {
 	assert_match "$(sed -n 2p "$OUTF")" '"question":"when did he reply\? Henrik Dahl ' "the follow-up gains the sender"
 }
 
-CASES+=(qa6_chat_ask_person_after_note qa6_thread_duplicate_copies qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
+# A thread longer than the 500 messages a summary reads says that the
+# older ones were left out (it printed "500 messages" as if that were all).
+t_qa6_thread_longer_than_read() {
+	mkdir -p "$W/mail/cur" "$W/mail/new" "$W/mail/tmp"
+	local i
+	for i in $(seq 1 503); do
+		printf 'From: Ann <ann@x.example>\nTo: bo@x.example\nSubject: Re: the long thread\nDate: %s\nMessage-ID: <m%d@x.example>\nReferences: <m1@x.example>\n\nMessage number %d of the long thread about the ferry timetable.\n' \
+			"$(date -u -R -d "2026-01-01 +$i hours")" "$i" "$i" >"$W/mail/cur/$i.m:2,S"
+	done
+	mx_ok add "$W/mail"
+	mx_ok index
+	mx_ok summarize "<m1@x.example>"
+	assert_match "$OUT" '^500 messages, .* \(the newest; 3 older left out\)$' "summarize: 3 left out"
+	mx_ok summarize --json "<m1@x.example>"
+	assert_match "$OUT" '"older_left_out": *3' "summarize --json: older_left_out"
+	assert_match "$OUT" '"truncated": *true' "summarize --json: truncated"
+}
+
+CASES+=(qa6_thread_longer_than_read qa6_chat_ask_person_after_note qa6_thread_duplicate_copies qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
 	qa6_ask_no_words qa6_summarize_generative_truncated)
