@@ -607,9 +607,9 @@ static json_object *thread_json(struct sum_ctx *x, const struct thread *t,
 		mx_buf_free(&all);
 	}
 	json_object_object_add(o, "older_left_out", json_object_new_int64((int64_t)t->older));
-	json_object_object_add(o, "truncated", json_object_new_boolean(
-						       s->truncated || t->older ||
-						       (reply && x->gen_truncated)));
+	json_object_object_add(
+		o, "truncated",
+		json_object_new_boolean(s->truncated || t->older || (reply && x->gen_truncated)));
 	return o;
 }
 
@@ -789,8 +789,8 @@ static const char *since_day(const char *s, char *buf, size_t n)
 	if (s[0] >= '0' && s[0] <= '9') {
 		unsigned long v = strtoul(s, &end, 10);
 		if (end != s && (*end == 'd' || *end == 'w') && !end[1] && v <= 36500) {
-			int64_t t = (int64_t)time(NULL) -
-				    (int64_t)v * (*end == 'w' ? 7 : 1) * 86400;
+			int64_t t =
+				(int64_t)time(NULL) - (int64_t)v * (*end == 'w' ? 7 : 1) * 86400;
 			if (t < -2208988800LL) /* 1900-01-01 */
 				t = -2208988800LL;
 			ymd(t, buf, n);
@@ -806,7 +806,9 @@ static const char *since_day(const char *s, char *buf, size_t n)
 		int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
 		int m = l > 4 ? (s[5] - '0') * 10 + (s[6] - '0') : 1;
 		int d = l > 7 ? (s[8] - '0') * 10 + (s[9] - '0') : 1;
-		struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12 };
+		struct tm tm = {
+			.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12
+		};
 		time_t t = timegm(&tm);
 		struct tm back;
 		if (y >= 1900 && m >= 1 && m <= 12 && t != (time_t)-1 && gmtime_r(&t, &back) &&
@@ -876,8 +878,8 @@ static int digest(struct sum_ctx *x)
 		/* a message inside a message (a digest's part, a forwarded
 		 * message) is summarised with the thread of the one holding it */
 		struct store_docfull pd = { 0 };
-		if (h[i].parent_message_id &&
-		    !store_doc_get(x->st, h[i].parent_message_id, &pd) && pd.thread_id) {
+		if (h[i].parent_message_id && !store_doc_get(x->st, h[i].parent_message_id, &pd) &&
+		    pd.thread_id) {
 			snprintf(key, sizeof key, "%s", pd.thread_id);
 			k = key;
 		}
@@ -1050,7 +1052,8 @@ int cmd_summarize(struct cli *c, int argc, char **argv)
 			       !strcmp(pd.type, "mail");
 		store_docfull_clear(&pd);
 		snprintf(id, sizeof id, "%lld", (long long)(in_mail ? d.parent_id : d.id));
-		ret = summarize_thread(&x, in_mail || !d.parent_id || !d.thread_id ? id : d.thread_id,
+		ret = summarize_thread(&x,
+				       in_mail || !d.parent_id || !d.thread_id ? id : d.thread_id,
 				       0, false, d.parent_id != 0, NULL);
 		if (ret == SUM_SKIP)
 			ret = summarize_doc(&x, &d);
