@@ -519,6 +519,31 @@ static void thread_fields(void)
 	CHECK_EQ_INT(ret_thread_summarize(m, 0, &p, &s), MX_EEMPTY);
 	ret_thread_summary_clear(&s);
 
+	/* short replies ("Sounds good!", "Booked."): each message's gist in the
+	 * timeline (not "no text"), and a short agreement is a decision; a
+	 * lone greeting or sign-off is neither */
+	static const char r1[] = "Hello,\n\nShall we have lunch at the harbour cafe on Friday?\n";
+	static const char r2[] = "Hi!\n\nSounds good!\n\nBest regards,\nBo\n";
+	static const char r3[] = "Booked.\n";
+	struct ret_thread_msg sh[3] = {
+		{ "Ann <ann@x.example>", "bo@x.example", "Lunch", d1, r1, sizeof r1 - 1, NULL, 0 },
+		{ "Bo <bo@x.example>", "ann@x.example", "Re: Lunch", d1 + 60, r2, sizeof r2 - 1,
+		  NULL, 0 },
+		{ "Ann <ann@x.example>", "bo@x.example", "Re: Lunch", d1 + 120, r3, sizeof r3 - 1,
+		  NULL, 0 },
+	};
+	CHECK_EQ_INT(ret_thread_summarize(sh, 3, &p, &s), 0);
+	CHECK(s.timeline[0] == (size_t)(strstr(r1, "Shall") - r1));
+	CHECK(s.timeline[1] == (size_t)(strstr(r2, "Sounds good") - r2));
+	CHECK(s.timeline[2] == 0);
+	CHECK(has_item(&s, sh, RET_ITEM_DECISION, "Sounds good!", NULL));
+	for (size_t i = 0; i < s.nitems; i++) {
+		const struct ret_thread_item *x = &s.items[i];
+		CHECK(strncmp(sh[x->msg].text + x->sp.start, "Hi!", 3));
+		CHECK(strncmp(sh[x->msg].text + x->sp.start, "Best regards", 12));
+	}
+	ret_thread_summary_clear(&s);
+
 	/* a message with no text at all */
 	struct ret_thread_msg empty = { NULL, NULL, NULL, 0, NULL, 0, NULL, 0 };
 	CHECK_EQ_INT(ret_thread_summarize(&empty, 1, &p, &s), 0);
