@@ -144,11 +144,14 @@ static char *standalone(struct chat_ask *x, const char *q, const char **how)
 		const char *sys;
 		char *user = NULL, *reply = NULL;
 		struct chat_session *s = NULL;
+		/* a one-line query: not the answer's --max-tokens */
+		int old = chat_set_max_tokens(x->ch, REWRITE_TOKENS);
 		if (!ret_convo_prompt(x->conv, q, &sys, &user) && !chat_session_new(&s) &&
 		    !chat_session_add(s, CHAT_ROLE_SYSTEM, sys, strlen(sys)) &&
 		    !chat_session_add(s, CHAT_ROLE_USER, user, strlen(user)) &&
 		    !chat_reply(x->ch, s, NULL, NULL, &reply, NULL, NULL))
 			out = ret_convo_clean_reply(reply);
+		chat_set_max_tokens(x->ch, old);
 		free(user);
 		free(reply);
 		chat_session_free(s);

@@ -204,5 +204,25 @@ t_qa6_thread_longer_than_read() {
 	assert_match "$OUT" '"truncated": *true' "summarize --json: truncated"
 }
 
-CASES+=(qa6_thread_longer_than_read qa6_chat_ask_person_after_note qa6_thread_duplicate_copies qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
+# chat --ask --model: the model's rewrite of a follow-up is one short
+# query (48 tokens at most), not as long as --max-tokens lets an answer be:
+# the same rewrite whatever --max-tokens says (random weights are
+# deterministic here).
+t_qa6_chat_ask_rewrite_tokens() {
+	local model="$SHARED/fixtures/llama/qwen2-s-f16.gguf"
+	[ -r "$model" ] || skip "../shared/fixtures/llama/qwen2-s-f16.gguf not found"
+	sum_setup
+	local CMD_TIMEOUT=300 q48 q1000
+	mx_in $'when is my dentist appointment?\nand who sent it?\n' chat --ask --json --model "$model" --max-tokens 48 --limit 1
+	assert_rc 0 "chat --ask --model --max-tokens 48"
+	q48=$(sed -n 2p "$OUTF" | grep -o '"question":"[^"]*"')
+	assert_match "$(sed -n 2p "$OUTF")" '"rewrite":"model"' "chat --ask --model: the model's rewrite"
+	mx_in $'when is my dentist appointment?\nand who sent it?\n' chat --ask --json --model "$model" --max-tokens 1000 --limit 1
+	assert_rc 0 "chat --ask --model --max-tokens 1000"
+	q1000=$(sed -n 2p "$OUTF" | grep -o '"question":"[^"]*"')
+	[ -n "$q48" ] || fail "chat --ask: no rewritten question" "$(last_output)"
+	assert_eq "$q1000" "$q48" "chat --ask: the rewrite does not grow with --max-tokens"
+}
+
+CASES+=(qa6_chat_ask_rewrite_tokens qa6_thread_longer_than_read qa6_chat_ask_person_after_note qa6_thread_duplicate_copies qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
 	qa6_ask_no_words qa6_summarize_generative_truncated)
