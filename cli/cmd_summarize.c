@@ -864,11 +864,15 @@ static int digest(struct sum_ctx *x)
 		json_object_object_add(o, "since", cli_json_string(since));
 		json_object_object_add(o, "from", cli_json_string(x->o->from));
 		json_object_object_add(o, "messages", json_object_new_int64((int64_t)nh));
+		/* the newest DIGEST_SCAN were read: there may be more */
+		json_object_object_add(o, "messages_capped",
+				       json_object_new_boolean(nh >= DIGEST_SCAN));
 		add_mode(x, o);
 	} else {
-		printf("Mail since %s%s%s: %zu message%s\n\n", cli_safe(since, safe, sizeof safe),
-		       x->o->from ? " from " : "", x->o->from ? x->o->from : "", nh,
-		       nh == 1 ? "" : "s");
+		printf("Mail since %s%s%s: %s%zu message%s%s\n\n",
+		       cli_safe(since, safe, sizeof safe), x->o->from ? " from " : "",
+		       x->o->from ? x->o->from : "", nh >= DIGEST_SCAN ? "at least " : "", nh,
+		       nh == 1 ? "" : "s", nh >= DIGEST_SCAN ? " (the newest are read)" : "");
 	}
 	/* threads newest first (the hits are), each once */
 	size_t done = 0;

@@ -224,5 +224,25 @@ t_qa6_chat_ask_rewrite_tokens() {
 	assert_eq "$q1000" "$q48" "chat --ask: the rewrite does not grow with --max-tokens"
 }
 
-CASES+=(qa6_chat_ask_rewrite_tokens qa6_thread_longer_than_read qa6_chat_ask_person_after_note qa6_thread_duplicate_copies qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
+# A digest reads the newest 2000 messages: with more since DATE it says
+# "at least 2000", not "2000 messages" as if that were all.
+t_qa6_digest_many_messages() {
+	mkdir -p "$W/mail/cur" "$W/mail/new" "$W/mail/tmp"
+	local i
+	for i in $(seq 1 2003); do
+		printf 'From: Ann <ann@x.example>\nTo: bo@x.example\nSubject: note %d\nDate: %s\nMessage-ID: <n%d@x.example>\n\nA short note about the ferry, number %d.\n' \
+			"$i" "$(date -u -R -d "2026-01-01 +$i hours")" "$i" "$i" >"$W/mail/cur/$i.n:2,S"
+	done
+	mx_ok add "$W/mail"
+	local CMD_TIMEOUT=300
+	mx_ok index
+	mx_ok summarize --since 2026 -n 1
+	assert_match "$OUT" '^Mail since 2026: at least 2000 messages \(the newest are read\)$' "digest: capped"
+	mx_ok summarize --json --since 2026 -n 1
+	assert_match "$OUT" '"messages_capped": *true' "digest --json: capped"
+	mx_ok summarize --json --since 2026-03-24 -n 1
+	assert_match "$OUT" '"messages_capped": *false' "digest --json: not capped"
+}
+
+CASES+=(qa6_digest_many_messages qa6_chat_ask_rewrite_tokens qa6_thread_longer_than_read qa6_chat_ask_person_after_note qa6_thread_duplicate_copies qa6_digest_embedded_messages qa6_summarize_targets qa6_summarize_not_indexed qa6_summarize_since_dates
 	qa6_ask_no_words qa6_summarize_generative_truncated)
