@@ -7,6 +7,7 @@
  * checked; without one it is extractive: the sentences of the context that
  * best answer the question, each with its citation. When retrieval is weak
  * the answer is withheld and the nearest hits shown. */
+#include <ctype.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,12 +355,28 @@ static json_object *draft_json(const struct draft *d)
 
 /* ---- the command ------------------------------------------------------ */
 
+/* Whether s holds a word to search for: a letter or digit (any byte of a
+ * multi-byte UTF-8 character counts). "", "   " and "?" do not: dense
+ * retrieval would still rank passages for them and answer with nonsense. */
+static bool has_word(const char *s)
+{
+	for (; *s; s++)
+		if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
 int cmd_ask(struct cli *c, int argc, char **argv)
 {
 	struct query_opts q = { 0 };
 	int ret = cli_query_opts_parse("ask", 5, argc, argv, &q);
 	if (ret)
 		return ret;
+	if (!has_word(q.query)) {
+		cli_error("the question has no words to search for");
+		free(q.query);
+		return CLI_USAGE;
+	}
 	struct ret_answer a = { 0 };
 	struct store *st = NULL;
 	struct chat *ch = NULL;

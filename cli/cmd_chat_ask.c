@@ -4,6 +4,7 @@
  * before retrieval, and answered as `memex ask` answers (retriever/
  * answer.h), with citations. The conversation is kept in memory and, with
  * --session NAME, in DATA_HOME/sessions/NAME.json (0600). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -143,11 +144,14 @@ static char *standalone(struct chat_ask *x, const char *q, const char **how)
 		const char *sys;
 		char *user = NULL, *reply = NULL;
 		struct chat_session *s = NULL;
+		/* a one-line query: not the answer's --max-tokens */
+		int old = chat_set_max_tokens(x->ch, REWRITE_TOKENS);
 		if (!ret_convo_prompt(x->conv, q, &sys, &user) && !chat_session_new(&s) &&
 		    !chat_session_add(s, CHAT_ROLE_SYSTEM, sys, strlen(sys)) &&
 		    !chat_session_add(s, CHAT_ROLE_USER, user, strlen(user)) &&
 		    !chat_reply(x->ch, s, NULL, NULL, &reply, NULL, NULL))
 			out = ret_convo_clean_reply(reply);
+		chat_set_max_tokens(x->ch, old);
 		free(user);
 		free(reply);
 		chat_session_free(s);
@@ -185,6 +189,17 @@ static void person_of(const char *author, char *buf, size_t n)
 	snprintf(buf, n, "%.*s", (int)(l < n ? l : n - 1), s);
 }
 
+/* Whether s holds a word to search for: a letter or digit (any byte of a
+ * multi-byte UTF-8 character counts). "", "   " and "?" do not: dense
+ * retrieval would still rank passages for them and answer with nonsense. */
+static bool has_word(const char *s)
+{
+	for (; *s; s++)
+		if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
 static int turn(struct chat_ask *x, const char *q)
 {
 	struct ret_answer a = { 0 };
@@ -199,7 +214,7 @@ static int turn(struct chat_ask *x, const char *q)
 	}
 	if (!x->json && strcmp(how, "none"))
 		printf("(searching: %s)\n", cli_safe(query, safe, sizeof safe));
-	int rc = ret_answer_run(x->st, query, &x->p, &a);
+	int rc = has_word(query) ? ret_answer_run(x->st, query, &x->p, &a) : MX_EEMPTY;
 	if (rc == MX_EEMPTY || (rc == MX_EINVAL && a.err[0])) {
 		cli_error("%s",
 			  rc == MX_EEMPTY ? "the question has no words to search for" : a.err);
@@ -230,10 +245,15 @@ static int turn(struct chat_ask *x, const char *q)
 	const char *topic = NULL;
 	if (!a.abstained && a.nctx) {
 		size_t k = a.nsent && a.sent[0].chunk < a.nctx ? a.sent[0].chunk : 0;
-		const struct store_hit *h = &a.ctx[k].hit;
-		if (h->type && !strcmp(h->type, "mail"))
-			person_of(h->author, person, sizeof person);
-		topic = h->title;
+		topic = a.ctx[k].hit.title;
+		/* the person: the sender of the first mail the answer cites (its
+		 * best sentence may come from a note) */
+		for (size_t i = 0; i <= a.nsent && !person[0]; i++) {
+			size_t j = i < a.nsent ? a.sent[i].chunk : k;
+			const struct store_hit *h = j < a.nctx ? &a.ctx[j].hit : NULL;
+			if (h && h->type && !strcmp(h->type, "mail"))
+				person_of(h->author, person, sizeof person);
+		}
 	}
 	if (ret_convo_add(x->conv, q, query, person, topic)) {
 		cli_error("out of memory");

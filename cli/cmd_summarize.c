@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../common/buf.h"
@@ -46,7 +47,11 @@ struct sum_ctx {
 	struct ret_summary_params p;
 	const struct sum_opts *o;
 	const char *model_name; /* the chat model's architecture, or NULL */
+	bool gen_truncated;	/* the last written summary read only the start */
+	size_t shown;		/* threads of a digest printed so far */
 };
+
+#define SUM_SKIP 3 /* summarize_thread: a digest's thread not found, skipped */
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -131,6 +136,7 @@ static char *generate(struct sum_ctx *x, const char *instr, const char *text, si
 {
 	char err[256] = "", *reply = NULL;
 	bool stream = !x->o->json;
+	x->gen_truncated = len > GEN_MAX_TEXT;
 	if (len > GEN_MAX_TEXT) {
 		cli_warn("the text is long: the model reads its first %u KiB", GEN_MAX_TEXT >> 10);
 		len = mx_utf8_floor(text, GEN_MAX_TEXT);
@@ -178,15 +184,22 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 	struct ret_sum_sent *s = NULL;
 	size_t ns = 0;
 	bool truncated = false;
-	char err[256] = "", safe[4096], buf[2048];
+	char err[256] = "", safe[4096], buf[2048], path[8200];
 	char *reply = NULL;
 	struct ret_gen_stats gs = { 0 };
 	int ret = CLI_ERR;
 	json_object *o = NULL, *secs = NULL;
+	if (d->status && strcmp(d->status, "ok")) {
+		/* failed or skipped at 'memex index': it has no text to read back */
+		snprintf(path, sizeof path, "%s%s%s", d->source_path, d->path[0] ? "/" : "",
+			 d->path);
+		cli_error("'%s' was not indexed: %s", cli_safe(path, safe, sizeof safe),
+			  d->error && *d->error ? d->error : d->status);
+		return CLI_ERR;
+	}
 	if (cli_load_doc(x->c, d, &doc))
 		return CLI_ERR;
 	struct ret_span *skip = quoted_spans(&doc);
-	char path[8200];
 	snprintf(path, sizeof path, "%s%s%s", d->source_path, d->path[0] ? "/" : "", d->path);
 	if (x->o->json) {
 		o = json_object_new_object();
@@ -210,6 +223,8 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 		if (o) {
 			json_object_object_add(o, "summary", cli_json_string(reply));
 			json_object_object_add(o, "generation", gen_json(&gs));
+			json_object_object_add(o, "truncated",
+					       json_object_new_boolean(x->gen_truncated));
 		} else if (gs.parts > 1) {
 			printf("(written from %zu parts in %zu round%s)\n", gs.parts, gs.rounds,
 			       gs.rounds == 1 ? "" : "s");
@@ -356,6 +371,7 @@ struct thread {
 	struct conn_doc *doc;
 	struct ret_span **skip;
 	struct ret_thread_msg *m;
+	size_t older; /* messages since `after` left out: more than THREAD_MAX */
 };
 
 static void thread_free(struct thread *t)
@@ -373,13 +389,24 @@ static void thread_free(struct thread *t)
 }
 
 /* Reads the messages of thread key (those dated since `after` when > 0).
- * CLI_OK, or an exit status after printing the error. */
-static int thread_read(struct sum_ctx *x, const char *key, int64_t after, struct thread *t)
+ * CLI_OK, SUM_SKIP when there is no such thread and quiet, or an exit
+ * status after printing the error. */
+static int thread_read(struct sum_ctx *x, const char *key, int64_t after, bool quiet,
+		       struct thread *t)
 {
 	struct store_docfull *all = NULL;
 	size_t n = 0;
 	memset(t, 0, sizeof *t);
-	if (store_thread_get(x->st, key, &all, &n)) {
+	int rc = store_thread_get(x->st, key, &all, &n);
+	if (rc == MX_ENOTFOUND && quiet)
+		return SUM_SKIP;
+	if (rc == MX_ENOTFOUND) {
+		char safe[1024];
+		cli_error("no thread, message or document '%s' in the index",
+			  cli_safe(key, safe, sizeof safe));
+		return CLI_ERR;
+	}
+	if (rc) {
 		cli_error("%s", store_errmsg(x->st));
 		return CLI_ERR;
 	}
@@ -387,8 +414,10 @@ static int thread_read(struct sum_ctx *x, const char *key, int64_t after, struct
 	size_t from = 0;
 	while (from < n && after > 0 && all[from].date < after)
 		from++;
-	if (n - from > THREAD_MAX)
+	if (n - from > THREAD_MAX) {
+		t->older = n - from - THREAD_MAX;
 		from = n - THREAD_MAX;
+	}
 	t->n = n - from;
 	t->d = calloc(t->n ? t->n : 1, sizeof *t->d);
 	t->doc = calloc(t->n ? t->n : 1, sizeof *t->doc);
@@ -409,6 +438,19 @@ static int thread_read(struct sum_ctx *x, const char *key, int64_t after, struct
 	for (size_t i = 0; i < from; i++)
 		store_docfull_clear(&all[i]);
 	free(all);
+	/* one copy of each message: the same Message-ID in two folders (a
+	 * list archive and the inbox, "All Mail" and a label) is one message */
+	size_t kept = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < kept && !dup && t->d[i].message_id; j++)
+			dup = t->d[j].message_id && !strcmp(t->d[j].message_id, t->d[i].message_id);
+		if (dup)
+			store_docfull_clear(&t->d[i]);
+		else
+			t->d[kept++] = t->d[i];
+	}
+	t->n = kept;
 	for (size_t i = 0; i < t->n; i++) {
 		if (cli_load_doc(x->c, &t->d[i], &t->doc[i])) {
 			conn_doc_init(&t->doc[i]);
@@ -564,7 +606,10 @@ static json_object *thread_json(struct sum_ctx *x, const struct thread *t,
 		json_object_object_add(o, "summary", cli_json_string(all.data ? all.data : ""));
 		mx_buf_free(&all);
 	}
-	json_object_object_add(o, "truncated", json_object_new_boolean(s->truncated));
+	json_object_object_add(o, "older_left_out", json_object_new_int64((int64_t)t->older));
+	json_object_object_add(
+		o, "truncated",
+		json_object_new_boolean(s->truncated || t->older || (reply && x->gen_truncated)));
 	return o;
 }
 
@@ -648,20 +693,23 @@ static void thread_print_items(struct sum_ctx *x, const struct thread *t,
 }
 
 /* Summarises one thread; json: adds its object to arr (or prints it when
- * arr is NULL). brief: the digest's form. */
+ * arr is NULL). brief: the digest's form. quiet: SUM_SKIP, nothing
+ * printed, when there is no such thread or nothing in it since `after`. */
 static int summarize_thread(struct sum_ctx *x, const char *key, int64_t after, bool brief,
-			    json_object *arr)
+			    bool quiet, json_object *arr)
 {
 	struct thread t;
 	struct ret_thread_summary s = { 0 };
 	struct ret_gen_stats gs = { 0 };
 	char *reply = NULL, *text = NULL, buf[2048], d0[64], d1[64];
-	int ret = thread_read(x, key, after, &t);
+	int ret = thread_read(x, key, after, quiet, &t);
 	if (ret)
 		return ret;
+	if (brief && !x->o->json && t.n && x->shown++)
+		printf("\n");
 	ret = CLI_ERR;
 	if (!t.n) {
-		ret = CLI_OK;
+		ret = quiet ? SUM_SKIP : CLI_OK;
 		goto out;
 	}
 	struct ret_summary_params p = x->p;
@@ -679,6 +727,8 @@ static int summarize_thread(struct sum_ctx *x, const char *key, int64_t after, b
 		       one_line(t.subject, strlen(t.subject), buf, sizeof buf));
 		printf("%s%zu message%s, %s%s%s", brief ? "   " : "", t.n, t.n == 1 ? "" : "s", d0,
 		       strcmp(d0, d1) ? " to " : "", strcmp(d0, d1) ? d1 : "");
+		if (t.older)
+			printf(" (the newest; %zu older left out)", t.older);
 		if (brief) {
 			printf("; from ");
 			for (size_t i = 0, k = 0; i < s.npeople; i++)
@@ -729,19 +779,49 @@ out:
 /* digests                                                               */
 /* ===================================================================== */
 
-/* "7d" or "2w": the day that many days or weeks ago (UTC) into buf;
- * anything else is copied as it is. */
+/* --since's value as a day for the query ("after:DAY"): YYYY, YYYY-MM or
+ * YYYY-MM-DD as given when that day exists; "7d" or "2w" as the day that
+ * many days or weeks ago (UTC; at the earliest 1900-01-01). NULL (after
+ * printing why) for anything else. */
 static const char *since_day(const char *s, char *buf, size_t n)
 {
 	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (end == s || (*end != 'd' && *end != 'w') || end[1] || v > 36500 || s[0] == '-') {
-		snprintf(buf, n, "%s", s);
-		return buf;
+	if (s[0] >= '0' && s[0] <= '9') {
+		unsigned long v = strtoul(s, &end, 10);
+		if (end != s && (*end == 'd' || *end == 'w') && !end[1] && v <= 36500) {
+			int64_t t =
+				(int64_t)time(NULL) - (int64_t)v * (*end == 'w' ? 7 : 1) * 86400;
+			if (t < -2208988800LL) /* 1900-01-01 */
+				t = -2208988800LL;
+			ymd(t, buf, n);
+			return buf;
+		}
 	}
-	int64_t t = (int64_t)time(NULL) - (int64_t)v * (*end == 'w' ? 7 : 1) * 86400;
-	ymd(t, buf, n);
-	return buf;
+	/* YYYY[-MM[-DD]], digits where digits go, a day that exists */
+	size_t l = strlen(s);
+	bool shape = (l == 4 || l == 7 || l == 10);
+	for (size_t i = 0; shape && i < l; i++)
+		shape = (i == 4 || i == 7) ? s[i] == '-' : (s[i] >= '0' && s[i] <= '9');
+	if (shape) {
+		int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+		int m = l > 4 ? (s[5] - '0') * 10 + (s[6] - '0') : 1;
+		int d = l > 7 ? (s[8] - '0') * 10 + (s[9] - '0') : 1;
+		struct tm tm = {
+			.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12
+		};
+		time_t t = timegm(&tm);
+		struct tm back;
+		if (y >= 1900 && m >= 1 && m <= 12 && t != (time_t)-1 && gmtime_r(&t, &back) &&
+		    back.tm_mday == d && back.tm_mon == m - 1) {
+			snprintf(buf, n, "%s", s);
+			return buf;
+		}
+	}
+	char safe[256];
+	cli_error("--since takes a day that exists as YYYY-MM-DD, YYYY-MM or YYYY (1900 or "
+		  "later), or Nd / Nw (N days or weeks ago, N up to 36500), not '%s'",
+		  cli_safe(s, safe, sizeof safe));
+	return NULL;
 }
 
 static int digest(struct sum_ctx *x)
@@ -754,13 +834,14 @@ static int digest(struct sum_ctx *x)
 	char **seen = NULL;
 	size_t nseen = 0;
 	json_object *o = NULL, *arr = NULL;
-	since_day(x->o->since, since, sizeof since);
-	snprintf(q, sizeof q, "after:%s%s%s", since, x->o->from ? " from:" : "",
-		 x->o->from ? x->o->from : "");
-	if (strchr(x->o->since, ' ') || (x->o->from && strchr(x->o->from, ' '))) {
-		cli_error("--since and --from take one word each");
+	if (!since_day(x->o->since, since, sizeof since))
+		return CLI_USAGE;
+	if (x->o->from && (!x->o->from[0] || strpbrk(x->o->from, " \t"))) {
+		cli_error("--from takes one word (an address or a name)");
 		return CLI_USAGE;
 	}
+	snprintf(q, sizeof q, "after:%s%s%s", since, x->o->from ? " from:" : "",
+		 x->o->from ? x->o->from : "");
 	int rc = ret_query_parse(q, &rq, err, sizeof err);
 	if (rc) {
 		cli_error("--since: %s", err[0] ? err : mx_strerror(rc));
@@ -783,17 +864,30 @@ static int digest(struct sum_ctx *x)
 		json_object_object_add(o, "since", cli_json_string(since));
 		json_object_object_add(o, "from", cli_json_string(x->o->from));
 		json_object_object_add(o, "messages", json_object_new_int64((int64_t)nh));
+		/* the newest DIGEST_SCAN were read: there may be more */
+		json_object_object_add(o, "messages_capped",
+				       json_object_new_boolean(nh >= DIGEST_SCAN));
 		add_mode(x, o);
 	} else {
-		printf("Mail since %s%s%s: %zu message%s\n\n", cli_safe(since, safe, sizeof safe),
-		       x->o->from ? " from " : "", x->o->from ? x->o->from : "", nh,
-		       nh == 1 ? "" : "s");
+		printf("Mail since %s%s%s: %s%zu message%s%s\n\n",
+		       cli_safe(since, safe, sizeof safe), x->o->from ? " from " : "",
+		       x->o->from ? x->o->from : "", nh >= DIGEST_SCAN ? "at least " : "", nh,
+		       nh == 1 ? "" : "s", nh >= DIGEST_SCAN ? " (the newest are read)" : "");
 	}
 	/* threads newest first (the hits are), each once */
 	size_t done = 0;
 	for (size_t i = 0; i < nh && done < x->o->limit; i++) {
 		char key[64];
 		const char *k = h[i].thread_id ? h[i].thread_id : h[i].message_id;
+		/* a message inside a message (a digest's part, a forwarded
+		 * message) is summarised with the thread of the one holding it */
+		struct store_docfull pd = { 0 };
+		if (h[i].parent_message_id && !store_doc_get(x->st, h[i].parent_message_id, &pd) &&
+		    pd.thread_id) {
+			snprintf(key, sizeof key, "%s", pd.thread_id);
+			k = key;
+		}
+		store_docfull_clear(&pd);
 		if (!k) {
 			snprintf(key, sizeof key, "%lld", (long long)h[i].doc_id);
 			k = key;
@@ -808,9 +902,10 @@ static int digest(struct sum_ctx *x)
 			goto out;
 		}
 		nseen++;
-		if (done && !o)
-			printf("\n");
-		if (summarize_thread(x, k, rq.filter.after, true, arr))
+		int r = summarize_thread(x, k, rq.filter.after, true, true, arr);
+		if (r == SUM_SKIP)
+			continue; /* not a thread of its own (and no message-id) */
+		if (r)
 			goto out;
 		done++;
 	}
@@ -894,6 +989,30 @@ static int parse_opts(int argc, char **argv, struct sum_opts *o)
 	return CLI_OK;
 }
 
+/* When key names a file or folder on disk (or looks like a path) that is
+ * not in the index, says so and returns true; false: key may be an id. */
+static bool not_indexed(const char *key, const char *abs)
+{
+	struct stat sb;
+	char safe[4096];
+	const char *show = cli_safe(abs ? abs : key, safe, sizeof safe);
+	if (stat(key, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			cli_error("'%s' is a folder: summarize takes one document or one thread",
+				  show);
+		else
+			cli_error("'%s' is not in the index (not under a source, not indexed "
+				  "yet, or a kind of file memex does not read)",
+				  show);
+		return true;
+	}
+	if (strchr(key, '/')) {
+		cli_error("'%s': no such file, and no document or thread has that id", show);
+		return true;
+	}
+	return false;
+}
+
 int cmd_summarize(struct cli *c, int argc, char **argv)
 {
 	struct sum_opts o;
@@ -926,12 +1045,29 @@ int cmd_summarize(struct cli *c, int argc, char **argv)
 	if (rc == MX_ENOTFOUND && (abs = cli_abspath(key)))
 		rc = store_doc_get(x.st, abs, &d);
 	if (rc == 0 && !strcmp(d.type, "mail")) {
-		ret = summarize_thread(&x, key, 0, false, NULL);
+		/* its thread, by the message's document id (key may be a path,
+		 * which the thread lookup does not know); a message inside a
+		 * message (a digest's part): the thread of the one holding it;
+		 * a message in an archive: its thread, else the message alone */
+		char id[32];
+		struct store_docfull pd = { 0 };
+		snprintf(id, sizeof id, "%lld", (long long)d.parent_id);
+		bool in_mail = d.parent_id && !store_doc_get(x.st, id, &pd) && pd.type &&
+			       !strcmp(pd.type, "mail");
+		store_docfull_clear(&pd);
+		snprintf(id, sizeof id, "%lld", (long long)(in_mail ? d.parent_id : d.id));
+		ret = summarize_thread(&x,
+				       in_mail || !d.parent_id || !d.thread_id ? id : d.thread_id,
+				       0, false, d.parent_id != 0, NULL);
+		if (ret == SUM_SKIP)
+			ret = summarize_doc(&x, &d);
 	} else if (rc == 0) {
 		ret = summarize_doc(&x, &d);
 	} else if (rc == MX_ENOTFOUND) {
+		if (not_indexed(key, abs))
+			goto out;
 		/* a thread id */
-		ret = summarize_thread(&x, key, 0, false, NULL);
+		ret = summarize_thread(&x, key, 0, false, false, NULL);
 	} else {
 		cli_error("%s", store_errmsg(x.st));
 	}

@@ -38,7 +38,10 @@ struct ret_summary_params ret_summary_params_default(void)
 /* scoring                                                               */
 /* ===================================================================== */
 
-bool ret_summary_eligible(const char *s, size_t n)
+/* ret_summary_eligible with at least min_words words; with fewer than 4
+ * (the rules' short sentences: "Sounds good!", "Booked.") a salutation
+ * or sign-off ("Hello,", "Thanks,", "Best regards,") is not one either. */
+static bool eligible(const char *s, size_t n, size_t min_words)
 {
 	size_t words = 0, letters = 0, bytes = 0;
 	bool in = false;
@@ -88,7 +91,27 @@ bool ret_summary_eligible(const char *s, size_t n)
 	}
 	if (upper > 3 && !lower)
 		return false; /* a heading in capitals */
-	return words >= 4 && letters * 2 >= bytes;
+	if (min_words < 4) {
+		size_t e = n;
+		while (e && isspace((unsigned char)s[e - 1]))
+			e--;
+		if (e && s[e - 1] == ',')
+			return false; /* "Hello,", "Best regards," */
+		static const char *const alone[] = { "hi", "hello", "hey", "hej", "hallo", NULL };
+		size_t a = 0;
+		while (a < e && isalpha((unsigned char)s[a]))
+			a++;
+		bool whole = a == e || a + 1 == e; /* one word, maybe "!" or "." */
+		for (size_t i = 0; alone[i] && whole; i++)
+			if (a == strlen(alone[i]) && !strncasecmp(s, alone[i], a))
+				return false; /* "Hi!", "Hej" */
+	}
+	return words >= min_words && letters && letters * 2 >= bytes;
+}
+
+bool ret_summary_eligible(const char *s, size_t n)
+{
+	return eligible(s, n, 4);
 }
 
 /* A sentence's content words, as sorted unique hashes. */
@@ -404,9 +427,26 @@ static size_t part_end(const char *t, size_t a, size_t len, size_t max)
 	return a + (k ? k : max);
 }
 
+/* Whether the sentence t[g) lies on a Markdown heading line ("## 3. Scope":
+ * the splitter cuts "## 3." from "Scope", which alone looks like text). */
+static bool on_heading(const char *t, struct ret_span g)
+{
+	size_t a = g.start;
+	while (a > 0 && t[a - 1] != '\n')
+		a--;
+	while (a < g.start && (t[a] == ' ' || t[a] == '\t'))
+		a++;
+	size_t h = a;
+	while (h < g.start && t[h] == '#')
+		h++;
+	return h > a && h < g.start && (t[h] == ' ' || t[h] == '\t') &&
+	       !memchr(t + g.start, '\n', g.end - g.start);
+}
+
 /* Appends the eligible sentences of segment si. *truncated when it passes
  * RET_SUM_MAX_TEXT or the candidates run out. */
-static int cands_add(struct cands *c, const struct seg *s, size_t si, bool *truncated)
+static int cands_add(struct cands *c, const struct seg *s, size_t si, size_t min_words,
+		     bool *truncated)
 {
 	size_t len = s->len;
 	if (len > RET_SUM_MAX_TEXT) {
@@ -422,8 +462,8 @@ static int cands_add(struct cands *c, const struct seg *s, size_t si, bool *trun
 			return rc;
 		for (size_t i = 0; i < ns; i++) {
 			struct ret_span g = { a + sp[i].start, a + sp[i].end };
-			if (skipped(s, g) ||
-			    !ret_summary_eligible(s->text + g.start, g.end - g.start))
+			if (skipped(s, g) || on_heading(s->text, g) ||
+			    !eligible(s->text + g.start, g.end - g.start, min_words))
 				continue;
 			if (c->n >= CAND_TOTAL) {
 				*truncated = true;
@@ -556,7 +596,7 @@ static int extract_segs(const struct seg *segs, size_t nseg, const struct ret_su
 	*out = NULL;
 	*nout = 0;
 	for (size_t i = 0; i < nseg; i++)
-		if ((rc = cands_add(c, &segs[i], i, truncated)))
+		if ((rc = cands_add(c, &segs[i], i, 4, truncated)))
 			return rc;
 	if ((rc = cands_dedup(c, segs)))
 		return rc;
@@ -781,7 +821,9 @@ static int wday_of(int64_t t)
 	return (int)(((days % 7) + 7 + 4) % 7);
 }
 
-bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct ret_span *where)
+/* ret_date_find; without weekdays (and relative words) when !relative */
+static bool date_find(const char *s, size_t n, int64_t ref, bool relative, int64_t *day,
+		      struct ret_span *where)
 {
 	struct word w[256];
 	size_t nw = words_of(s, n, w, 256);
@@ -843,7 +885,7 @@ bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct re
 			}
 		}
 		/* relative to when it was written */
-		if (t < 0 && ref) {
+		if (t < 0 && ref && relative) {
 			int64_t today = midnight(ref);
 			if (word_is(s, w[i], "today") || word_is(s, w[i], "tonight") ||
 			    word_is(s, w[i], "eod"))
@@ -883,6 +925,21 @@ bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct re
 						t = today + DAY * (ahead ? ahead : 7);
 						break;
 					}
+				/* "Friday 26 June", "Friday, June 26", "Friday the
+				 * 26th": the date it names, not the next Friday */
+				int64_t named;
+				struct ret_span at;
+				if (t >= 0 && i + 1 < nw &&
+				    (isdigit((unsigned char)s[w[i + 1].a]) ||
+				     month_of(s, w[i + 1]) >= 0 || word_is(s, w[i + 1], "the")) &&
+				    date_find(s + w[i + 1].a, n - w[i + 1].a, ref, false, &named,
+					      &at) &&
+				    at.start == 0) {
+					t = named;
+					*day = t;
+					*where = (struct ret_span){ w[i].a, w[i + 1].a + at.end };
+					return true;
+				}
 			}
 		}
 		if (t >= 0) {
@@ -892,6 +949,11 @@ bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct re
 		}
 	}
 	return false;
+}
+
+bool ret_date_find(const char *s, size_t n, int64_t ref, int64_t *day, struct ret_span *where)
+{
+	return date_find(s, n, ref, true, day, where);
 }
 
 /* ===================================================================== */
@@ -1186,7 +1248,7 @@ int ret_thread_summarize(const struct ret_thread_msg *m, size_t n,
 	if (!n)
 		return MX_EEMPTY;
 	struct seg *segs = calloc(n, sizeof *segs);
-	struct cands c = { 0 };
+	struct cands c = { 0 }, r = { 0 };
 	size_t *pick = NULL, np = 0, cap = 0;
 	char(*addr)[256] = calloc(n, sizeof *addr);
 	int rc = 0;
@@ -1215,24 +1277,43 @@ int ret_thread_summarize(const struct ret_thread_msg *m, size_t n,
 		if ((rc = item_push(out, &cap, &it)))
 			goto out;
 	}
-	/* timeline and the rule-found items, kind by kind */
+	/* the first sentence of each message, one that does not end in ':'
+	 * (an attribution, "... wrote:") when there is one; of a message
+	 * without a summary sentence, its first short one ("Sounds good!") */
+	bool cut = false;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = cands_add(&r, &segs[i], i, 1, &cut);
+	if (rc || (rc = cands_dedup(&r, segs)))
+		goto out;
 	for (size_t i = 0; i < n; i++)
 		out->timeline[i] = out->timeline_end[i] = SIZE_MAX;
-	/* the first sentence of each message, one that does not end in ':'
-	 * (an attribution, "... wrote:") when there is one */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t j = 0; j < c.n; j++) {
-			size_t i = c.v[j].seg;
-			struct ret_span sp = c.v[j].sp;
-			if (out->timeline[i] != SIZE_MAX || (!pass && m[i].text[sp.end - 1] == ':'))
+	for (int pass = 0; pass < 4; pass++) {
+		const struct cands *from = pass < 2 ? &c : &r;
+		for (size_t j = 0; j < from->n; j++) {
+			size_t i = from->v[j].seg;
+			struct ret_span sp = from->v[j].sp;
+			if (out->timeline[i] != SIZE_MAX ||
+			    (!(pass & 1) && m[i].text[sp.end - 1] == ':'))
 				continue;
 			out->timeline[i] = sp.start;
 			out->timeline_end[i] = sp.end;
 		}
+	}
+	/* the rule-found items, kind by kind: in the summary's candidates, and
+	 * a short sentence may be a decision ("Sounds good!", "Agreed.") */
 	for (int kind = RET_ITEM_DECISION; kind <= RET_ITEM_ACTION; kind++)
-		for (size_t j = 0; j < c.n; j++) {
-			const struct cand *x = &c.v[j];
+		for (size_t jc = 0, jr = 0; jc < c.n || jr < r.n;) {
+			/* both lists are in thread order: merge them */
+			bool from_c =
+				jr == r.n || (jc < c.n && (c.v[jc].seg < r.v[jr].seg ||
+							   (c.v[jc].seg == r.v[jr].seg &&
+							    c.v[jc].sp.start <= r.v[jr].sp.start)));
+			const struct cand *x = from_c ? &c.v[jc++] : &r.v[jr++];
 			const struct ret_thread_msg *msg = &m[x->seg];
+			if (!from_c &&
+			    (kind != RET_ITEM_DECISION ||
+			     eligible(msg->text + x->sp.start, x->sp.end - x->sp.start, 4)))
+				continue; /* the short ones only, and only as decisions */
 			struct ret_thread_item it = { .kind = (enum ret_item_kind)kind,
 						      .msg = x->seg,
 						      .sp = x->sp };
@@ -1262,6 +1343,7 @@ out:
 	free(addr);
 	free(pick);
 	free(c.v);
+	free(r.v);
 	return rc;
 }
 

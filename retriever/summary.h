@@ -35,8 +35,10 @@
  *     with the messages each sent;
  *   - timeline: each message's date, sender and first sentence of
  *     substance (after the greeting; not an attribution ending in ':'
- *     when there is another);
- *   - decisions: "decided", "agreed", "let's go with", "confirmed", ...;
+ *     when there is another; of a message of short sentences only, its
+ *     first one: "Sounds good!");
+ *   - decisions: "decided", "agreed", "let's go with", "confirmed", ...
+ *     (also in sentences too short for the gist: "Sounds good!");
  *   - questions: sentences ending in '?' that are not requests; a
  *     question is open when no later message comes from someone else;
  *   - action items: requests and commitments ("please", "could you",

@@ -181,6 +181,17 @@ static void extract_source_order(void)
 		     0);
 	CHECK_EQ_INT(n, 0);
 	free(s);
+
+	/* a numbered heading ("## 3. Success metrics ..."): the splitter cuts
+	 * "## 3." off, the rest is still the heading, not a sentence */
+	const char *h = "## 3. Success metrics (measured six months after launch)\n\n"
+			"| Metric | Today |\n|---|---|\n| Rating | 2.9 |\n\n"
+			"The new ticket flow ships in the spring release.\n";
+	CHECK_EQ_INT(ret_summary_extract(h, strlen(h), NULL, 0, &p, &s, &n, NULL, err, sizeof err),
+		     0);
+	CHECK(!picked(h, s, n, "Success metrics"));
+	CHECK(picked(h, s, n, "ticket flow"));
+	free(s);
 }
 
 /* A text of many windows and groups: the map and reduce rounds still
@@ -317,6 +328,27 @@ static void dates(void)
 	/* weekdays: the next one after the day written (Friday after Wed) */
 	check_date("Send it by Friday.", ref, day_of(2026, 9, 4), "Friday");
 	check_date("See you Wednesday", ref, day_of(2026, 9, 9), "Wednesday");
+	/* a weekday with the date it names: that date, not the next one */
+	check_date("let me know by Friday 25 September if", ref, day_of(2026, 9, 25),
+		   "Friday 25 September");
+	check_date("on Friday, October 2 we ship", ref, day_of(2026, 10, 2), "Friday, October 2");
+	check_date("Friday the 18th", ref, day_of(2026, 9, 18), "Friday the 18th");
+	check_date("Friday 9am", ref, day_of(2026, 9, 4), "Friday");
+	/* a long run of weekdays and "the" is read without a deep search */
+	{
+		size_t rn = 40000, k = 0;
+		char *run = malloc(rn * 11 + 1);
+		if (run) {
+			for (size_t i = 0; i < rn; i++, k += 11)
+				memcpy(run + k, "Friday the ", 11);
+			run[k] = '\0';
+			int64_t got = -1;
+			struct ret_span sp;
+			CHECK(ret_date_find(run, k, ref, &got, &sp));
+			CHECK(got == day_of(2026, 9, 4));
+			free(run);
+		}
+	}
 	check_date("Reply today", ref, day_of(2026, 9, 2), "today");
 	check_date("tomorrow morning", ref, day_of(2026, 9, 3), "tomorrow");
 	check_date("by the end of the week", ref, day_of(2026, 9, 4), "end of the week");
@@ -485,6 +517,31 @@ static void thread_fields(void)
 	CHECK(it && it->open);
 	ret_thread_summary_clear(&s);
 	CHECK_EQ_INT(ret_thread_summarize(m, 0, &p, &s), MX_EEMPTY);
+	ret_thread_summary_clear(&s);
+
+	/* short replies ("Sounds good!", "Booked."): each message's gist in the
+	 * timeline (not "no text"), and a short agreement is a decision; a
+	 * lone greeting or sign-off is neither */
+	static const char r1[] = "Hello,\n\nShall we have lunch at the harbour cafe on Friday?\n";
+	static const char r2[] = "Hi!\n\nSounds good!\n\nBest regards,\nBo\n";
+	static const char r3[] = "Booked.\n";
+	struct ret_thread_msg sh[3] = {
+		{ "Ann <ann@x.example>", "bo@x.example", "Lunch", d1, r1, sizeof r1 - 1, NULL, 0 },
+		{ "Bo <bo@x.example>", "ann@x.example", "Re: Lunch", d1 + 60, r2, sizeof r2 - 1,
+		  NULL, 0 },
+		{ "Ann <ann@x.example>", "bo@x.example", "Re: Lunch", d1 + 120, r3, sizeof r3 - 1,
+		  NULL, 0 },
+	};
+	CHECK_EQ_INT(ret_thread_summarize(sh, 3, &p, &s), 0);
+	CHECK(s.timeline[0] == (size_t)(strstr(r1, "Shall") - r1));
+	CHECK(s.timeline[1] == (size_t)(strstr(r2, "Sounds good") - r2));
+	CHECK(s.timeline[2] == 0);
+	CHECK(has_item(&s, sh, RET_ITEM_DECISION, "Sounds good!", NULL));
+	for (size_t i = 0; i < s.nitems; i++) {
+		const struct ret_thread_item *x = &s.items[i];
+		CHECK(strncmp(sh[x->msg].text + x->sp.start, "Hi!", 3));
+		CHECK(strncmp(sh[x->msg].text + x->sp.start, "Best regards", 12));
+	}
 	ret_thread_summary_clear(&s);
 
 	/* a message with no text at all */
