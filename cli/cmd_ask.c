@@ -227,9 +227,24 @@ json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 	if (text) {
 		size_t at = 0;
 		text[0] = '\0';
-		for (size_t i = 0; i < a->nsent && !a->abstained; i++)
-			at += (size_t)snprintf(text + at, len - at, "%s%s [%d]", i ? " " : "",
-					       a->sent[i].text, a->sent[i].cite);
+		/* one line, as on the terminal: runs of white space (a form's
+		 * "When:     Tuesday") become one space; `sentences` keeps the
+		 * source's text, which its spans point at */
+		for (size_t i = 0; i < a->nsent && !a->abstained; i++) {
+			bool space = i > 0;
+			for (const char *c = a->sent[i].text; *c && at + 1 < len; c++) {
+				if (*c == ' ' || *c == '\n' || *c == '\t' || *c == '\r') {
+					space = at > 0;
+					continue;
+				}
+				if (space && at + 2 < len)
+					text[at++] = ' ';
+				text[at++] = *c;
+				space = false;
+			}
+			text[at] = '\0';
+			at += (size_t)snprintf(text + at, len - at, " [%d]", a->sent[i].cite);
+		}
 	}
 	json_object_object_add(o, "question", cli_json_string(question));
 	json_object_object_add(o, "answer",
