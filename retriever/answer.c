@@ -762,17 +762,22 @@ static bool has_address(const char *s, size_t n)
 enum qkind { Q_OTHER, Q_WHEN, Q_MONEY, Q_COUNT, Q_ID, Q_WHO, Q_ADDRESS, Q_NAMED };
 
 /* Words that make "how much" and "what is the ..." ask for money. */
-static const char *const money_words[] = { "cost",    "costs",	 "price",   "prices", "fee",
-					   "fees",    "charge",	 "charged", "pay",    "paid",
-					   "spend",   "spent",	 "salary",  "rent",   "deposit",
-					   "owe",     "refund",	 "penalty", "fine",   "budget",
-					   "earn",    "wage",	 "money" };
+static const char *const money_words[] = {
+	/* the first MONEY_ASKS only say that a sum is asked for */
+	"cost",	  "costs",  "price",  "prices", "fee",	  "fees",    "charge",	 "charged",
+	"pay",	  "paid",   "spend",  "spent",	"owe",	  "money",
+	/* these name the sum's kind, a thing to find beside it ("rent") */
+	"salary", "rent",   "deposit", "refund", "penalty", "fine",  "budget",	"earn",
+	"wage"
+};
 #define MONEY_WORDS (sizeof money_words / sizeof money_words[0])
+#define MONEY_ASKS  14
 
-/* Whether the term w (a word of ret_terms_of) is one of money_words. */
+/* Whether the term w (a word of ret_terms_of) is one of the words that
+ * only ask for a sum (money_words' first MONEY_ASKS). */
 static bool is_money_term(const char *w)
 {
-	for (size_t i = 0; i < MONEY_WORDS; i++) {
+	for (size_t i = 0; i < MONEY_ASKS; i++) {
 		char b[16 + STEM_ROOM];
 		size_t n = strlen(money_words[i]);
 		memcpy(b, money_words[i], n);
