@@ -843,8 +843,17 @@ static enum qkind question_kind(const char *q)
 	for (; q[n] && n + 1 < sizeof low; n++)
 		low[n] = (char)tolower((unsigned char)q[n]);
 	low[n] = '\0';
-	if (strstr(low, "when") || strstr(low, "what time") || strstr(low, "what date") ||
-	    strstr(low, "which day") || strstr(low, "what day") || strstr(low, "which date"))
+	/* "when" asks for a time where it opens the question or follows a
+	 * preposition ("until when"); mid-question it opens a clause ("the
+	 * rent when my lease began", "who can I phone when the office is
+	 * closed") */
+	const char *w = low;
+	while (*w && !isalpha((unsigned char)*w))
+		w++;
+	if (!strncmp(w, "when ", 5) || !strncmp(w, "and when ", 9) || strstr(low, "until when") ||
+	    strstr(low, "by when") || strstr(low, "since when") || strstr(low, "from when") ||
+	    strstr(low, "what time") || strstr(low, "what date") || strstr(low, "which day") ||
+	    strstr(low, "what day") || strstr(low, "which date") || strstr(low, "how soon"))
 		return Q_WHEN;
 	if (strstr(low, "address"))
 		return Q_ADDRESS;
