@@ -234,6 +234,8 @@ struct cli_ask_out {
 	const char *reply;  /* the written answer, or NULL (extractive) */
 	const char *prompt; /* the user message sent with it */
 	bool streamed;	    /* the reply is on stdout already */
+	bool declined;	    /* the reply says the data does not hold the
+			       answer (ret_answer_declines): withheld */
 };
 /* The answer, its citations and notes as text on stdout. */
 void cli_ask_print_text(struct cli *c, const struct ret_answer *a, const struct cli_ask_out *o);

@@ -133,6 +133,19 @@ void cli_ask_print_text(struct cli *c, const struct ret_answer *a, const struct 
 			    a->sent[i].cite < 1024)
 				any = used[a->sent[i].cite] = true;
 		printf("%s\n", o->streamed ? "" : one_line(o->reply, safe, sizeof safe));
+		if (o->declined) {
+			/* the model found no answer in the context: the
+			 * passages, as when retrieval withholds */
+			printf("Nearest matches:\n");
+			for (int n = 1; n <= a->ncites; n++) {
+				const struct ret_ctx_chunk *ch = cite_chunk(a, n);
+				cite_label(a, n, label, sizeof label);
+				printf("[%d] %s\n", n, cli_safe(label, safe, sizeof safe));
+				if (ch && ch->hit.snippet)
+					cli_print_snippet(ch->hit.snippet, c->stdout_tty, "    ");
+			}
+			return;
+		}
 		for (int n = 1; n <= a->ncites && n < 1024; n++) {
 			if (any && !used[n])
 				continue;
@@ -249,7 +262,8 @@ json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 	json_object_object_add(o, "question", cli_json_string(question));
 	json_object_object_add(o, "answer",
 			       a->abstained ? NULL : cli_json_string(ao->reply ? ao->reply : text));
-	json_object_object_add(o, "abstained", json_object_new_boolean(a->abstained));
+	json_object_object_add(o, "abstained", json_object_new_boolean(a->abstained || ao->declined));
+	json_object_object_add(o, "declined", json_object_new_boolean(ao->declined));
 	json_object_object_add(o, "kind",
 			       json_object_new_string(ao->reply ? "generative" : "extractive"));
 	json_object_object_add(o, "model", ao->model ? json_object_new_string(ao->model) : NULL);
@@ -309,6 +323,7 @@ int cli_ask_write(struct cli *c, struct ret_answer *a, const char *question, str
 	}
 	o->reply = *reply;
 	o->prompt = *prompt;
+	o->declined = ret_answer_declines(*reply);
 	return CLI_OK;
 }
 
@@ -459,15 +474,16 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 
 	/* nothing from the index: a short local draft from the question alone,
 	 * shown as the local answer and weighed by the arbiter */
-	if (ch && (a.abstained || !a.nctx))
+	if (ch && (a.abstained || o.declined || !a.nctx))
 		draft_write(ch, q.query, &dr);
 
 	/* print, then the arbiter: local, or the sanitized question to the cloud */
 	struct cli_route_opts ro = { .dry_run = q.dry_run,
 				     .explain = q.explain,
 				     .json = q.json,
-				     .local = a.nctx && !a.abstained ? RTR_LOCAL_ANSWERED
-								     : RTR_LOCAL_ABSTAINED,
+				     .local = a.nctx && !a.abstained && !o.declined
+						      ? RTR_LOCAL_ANSWERED
+						      : RTR_LOCAL_ABSTAINED,
 				     .local_model = ch != NULL,
 				     .has_draft = dr.text != NULL,
 				     .draft_logprob = dr.logprob,

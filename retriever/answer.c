@@ -2129,6 +2129,34 @@ out:
 /* prompts and checks                                                     */
 /* ===================================================================== */
 
+bool ret_answer_declines(const char *answer)
+{
+	static const char *const says[] = {
+		"does not contain", "doesn't contain", "do not contain",   "don't contain",
+		"does not say",	    "doesn't say",     "does not mention", "doesn't mention",
+		"not mentioned",    "no information",  "not in the context", "not in the data",
+		"cannot find",	    "can't find",      "could not find",   "couldn't find",
+		"i don't know",	    "i do not know",   "not stated",	   "does not state",
+		"no mention"
+	};
+	char low[512];
+	size_t n = 0;
+	/* the opening of the answer: a refusal comes first */
+	for (; answer && answer[n] && n + 1 < sizeof low; n++) {
+		low[n] = (char)tolower((unsigned char)answer[n]);
+	}
+	low[n] = '\0';
+	/* the typographic apostrophe as a plain one */
+	for (char *q = strstr(low, "\xe2\x80\x99"); q; q = strstr(q + 1, "\xe2\x80\x99")) {
+		*q = '\'';
+		memmove(q + 1, q + 3, strlen(q + 3) + 1);
+	}
+	for (size_t i = 0; i < sizeof says / sizeof says[0]; i++)
+		if (strstr(low, says[i]))
+			return true;
+	return false;
+}
+
 const char *ret_answer_instructions(void)
 {
 	return "You answer questions about the user's own mail, notes and documents. "

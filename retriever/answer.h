@@ -272,4 +272,10 @@ int ret_answer_generate(struct ret_answer *a, const char *question, struct chat 
 int ret_answer_check(struct ret_answer *a, const char *answer, struct eng_embedder *e,
 		     double min_support);
 
+/* Whether a generated answer says that the context does not hold the
+ * answer ("The data does not contain...", "is not mentioned", "I don't
+ * know"), as the instructions ask the model to: then it is a withheld
+ * answer too, whatever the retrieval's signals said. */
+bool ret_answer_declines(const char *answer);
+
 #endif

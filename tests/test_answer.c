@@ -884,6 +884,20 @@ static void restating_sentence_abstains(void)
 	store_close(st);
 }
 
+/* A written answer that says the context lacks the answer is a withheld
+ * one; an answer is not. */
+static void model_declines(void)
+{
+	CHECK(ret_answer_declines("The data does not contain the answer to this question."));
+	CHECK(ret_answer_declines("The context doesn\xe2\x80\x99t say when the after-party ends."));
+	CHECK(ret_answer_declines("I don't know [1]."));
+	CHECK(ret_answer_declines("Sorry, I cannot find a price for the photo book."));
+	CHECK(!ret_answer_declines("The check-up is on Tuesday 17 November at 09:40 [1]."));
+	CHECK(!ret_answer_declines("The vase cost 1 290 SEK [2]."));
+	CHECK(!ret_answer_declines(""));
+	CHECK(!ret_answer_declines(NULL));
+}
+
 static const struct test_case tests[] = {
 	TEST(sentences_prose),
 	TEST(sentences_forms_and_lists),
@@ -902,6 +916,7 @@ static const struct test_case tests[] = {
 	TEST(sentence_stage_finds_the_line),
 	TEST(answer_rules_generalise),
 	TEST(restating_sentence_abstains),
+	TEST(model_declines),
 	TEST(fit_cuts_from_the_end),
 	TEST(generate_streams_and_checks),
 };

@@ -73,6 +73,7 @@ t_ask_json_fields() {
 		assert_match "$OUT" "\"$k\":" "ask --json has $k"
 	done
 	assert_match "$OUT" '"abstained": *false' "ask --json: answered"
+	assert_match "$OUT" '"declined": *false' "ask --json: no model declined"
 	assert_match "$OUT" '"kind": *"extractive"' "ask --json: kind"
 	assert_match "$OUT" '"model": *null' "ask --json: no chat model"
 	assert_match "$OUT" '"where": *"local"' "ask --json: local"
@@ -181,6 +182,7 @@ t_ask_generative_fixture() {
 	mx_ok ask --json -n 2 --max-tokens 6 "$q"
 	assert_match "$OUT" '"kind": *"generative"' "ask --json with a chat model"
 	assert_match "$OUT" '"model": *"qwen2"' "ask --json: the model"
+	assert_match "$OUT" '"declined": *(true|false)' "ask --json: whether the model declined"
 	assert_match "$OUT" '"where": *"local"' "ask --json: local"
 	# the prompt: the instructions, the numbered context, the question
 	assert_match "$OUT" '"system": *"[^"]*Use only the numbered context' "ask: the instructions"
