@@ -38,6 +38,7 @@
 
 #include "../common/status.h"
 #include "../connectors/conn.h"
+#include "../engine/chat.h"
 #include "../engine/engine.h"
 #include "../indexer/indexer.h"
 #include "../retriever/abstain.h"
@@ -47,6 +48,8 @@
 #define EA_MAX_QUESTIONS 10000
 #define EA_MAX_SOURCES	 8
 #define EA_LINE_MAX	 (1u << 20)
+#define EA_PROMPT_OVERHEAD 160 /* tokens of instructions, question and template */
+#define EA_MAX_TOKENS	   128 /* of a written answer, by default */
 
 struct ea_q {
 	char *id, *question, *key;
@@ -58,6 +61,7 @@ struct ea_q {
 	double coverage, cosine, sent_cosine;
 	bool cited, in_ctx, key_found, abstained, asks_id, id_found, asks_typed, typed_found;
 	bool entity_missing, head_missing;
+	bool declined; /* the chat model said the data does not hold it */
 	const char *kind; /* ret_answer.kind (static) */
 	double slot;
 	int novelty;
@@ -262,8 +266,35 @@ static bool is_source(const struct ea_q *q, const struct store_hit *h)
 }
 
 /* Runs every question in one mode; fills the per-question results. */
+/* With a chat model ch, the written answer of each question that the
+ * rules do not withhold: ret_answer_generate, its citations checked. */
+static int write_answer(struct ea_q *q, struct ret_answer *a, struct chat *ch,
+			const struct ret_answer_params *p)
+{
+	char *reply = NULL;
+	int rc = ret_answer_generate(a, q->question, ch, NULL, NULL, p->ret.embedder,
+				     p->min_support, &reply, NULL);
+	if (rc) {
+		cli_error("question %s: the chat model failed: %s", q->id,
+			  a->err[0] ? a->err : mx_strerror(rc));
+		free(reply);
+		return -1;
+	}
+	q->declined = ret_answer_declines(reply);
+	q->abstained |= q->declined;
+	q->key_found = q->key && reply && holds_key(reply, q->key);
+	/* a citation counts when the check finds it supported */
+	q->cited = false;
+	for (size_t k = 0; k < a->nsent; k++)
+		for (size_t j = 0; j < a->nctx && a->sent[k].cite && a->sent[k].supported; j++)
+			if (a->ctx[j].cite == a->sent[k].cite)
+				q->cited |= is_source(q, &a->ctx[j].hit);
+	free(reply);
+	return 0;
+}
+
 static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng_embedder *e,
-		   int64_t model, long pool, bool verbose)
+		   int64_t model, long pool, struct chat *ch, size_t max_tokens, bool verbose)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct ea_q *q = &s->q[i];
@@ -279,6 +310,11 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		p.no_abstain = true; /* the answer is measured on its own */
 		if (pool >= 0)
 			p.pool = (size_t)pool;
+		if (ch) { /* the context within the chat model's window */
+			long room = (long)chat_n_ctx(ch) - (long)max_tokens - EA_PROMPT_OVERHEAD;
+			if (room < (long)p.ctx_tokens)
+				p.ctx_tokens = room > 32 ? (size_t)room : 32;
+		}
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		int rc = ret_answer_run(st, q->question, &p, &a);
@@ -313,6 +349,17 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 			if (q->key)
 				q->key_found |= holds_key(a.sent[k].text, q->key);
 		}
+		q->declined = false;
+		if (ch && a.nctx) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (write_answer(q, &a, ch, &p)) {
+				ret_answer_clear(&a);
+				return -1;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			q->ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+				 (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		}
 		if (verbose) {
 			char safe[512];
 			fprintf(stderr, "%-4s %s coverage %.2f cosine %5.2f sentence %5.2f %-7s slot %5.2f new %2d %s ",
@@ -325,7 +372,8 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 				q->entity_missing ? "name absent "
 				: q->head_missing ? "what absent "
 						  : "            ");
-			fprintf(stderr, "%s%s%s %s\n", q->abstained ? "abstain " : "answer  ",
+			fprintf(stderr, "%s%s%s%s %s\n", q->declined ? "declined " : "",
+				q->abstained ? "abstain " : "answer  ",
 				q->answerable ? (q->cited ? "cited " : "----- ") : "",
 				q->answerable ? (q->key_found ? "key " : "--- ") : "",
 				cli_safe(q->question, safe, sizeof safe));
@@ -342,6 +390,7 @@ struct ea_fig {
 	size_t cited, in_ctx, key; /* over answerable, abstention applied */
 	size_t cited_all, key_all; /* without abstention */
 	size_t abst_u, abst_a;	   /* unanswerable / answerable abstained */
+	size_t decl_u, decl_a;	   /* of those, declined by the chat model */
 	double ms_sum, ms_max;	   /* the answer path's time, all questions */
 };
 
@@ -379,12 +428,14 @@ static void figures(const struct ea_set *s, size_t file, struct ea_fig *f)
 		if (!q->answerable) {
 			f->nu++;
 			f->abst_u += q->abstained;
+			f->decl_u += q->declined;
 			continue;
 		}
 		f->na++;
 		f->cited_all += q->cited;
 		f->key_all += q->key_found;
 		f->abst_a += q->abstained;
+		f->decl_a += q->declined;
 		if (!q->abstained) {
 			f->cited += q->cited;
 			f->in_ctx += q->in_ctx;
@@ -514,6 +565,10 @@ static json_object *fig_json(const struct ea_fig *f)
 			       json_object_new_int64((int64_t)f->abst_u));
 	json_object_object_add(o, "answerable_abstained",
 			       json_object_new_int64((int64_t)f->abst_a));
+	json_object_object_add(o, "unanswerable_declined",
+			       json_object_new_int64((int64_t)f->decl_u));
+	json_object_object_add(o, "answerable_declined",
+			       json_object_new_int64((int64_t)f->decl_a));
 	size_t ab = f->abst_u + f->abst_a;
 	json_object_object_add(o, "abstention_precision",
 			       json_object_new_double(ab ? (double)f->abst_u / (double)ab : 0));
@@ -544,6 +599,9 @@ static void fig_print(const char *mode, const struct ea_fig *f)
 	printf("  unanswerable abstained    %s  (recall)\n", u);
 	printf("  answerable abstained      %zu; abstention precision %.1f%%\n", f->abst_a,
 	       ab ? 100.0 * (double)f->abst_u / (double)ab : 0.0);
+	if (f->decl_u || f->decl_a)
+		printf("  declined by the model     %zu unanswerable, %zu answerable\n", f->decl_u,
+		       f->decl_a);
 	size_t nq = f->na + f->nu;
 	printf("  time per question         %.0f ms mean, %.0f ms at most\n",
 	       nq ? f->ms_sum / (double)nq : 0.0, f->ms_max);
@@ -779,10 +837,12 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' }, { "json", no_argument, NULL, 'j' },
 		{ "calibrate", no_argument, NULL, 'c' },  { "verbose", no_argument, NULL, 'v' },
 		{ "pool", required_argument, NULL, 'p' }, { "cv-abstention", no_argument, NULL, 'X' },
-		{ "train-abstention", no_argument, NULL, 'T' }, { NULL, 0, NULL, 0 },
+		{ "train-abstention", no_argument, NULL, 'T' }, { "model", required_argument, NULL, 'M' },
+		{ "max-tokens", required_argument, NULL, 'K' }, { NULL, 0, NULL, 0 },
 	};
-	long pool = -1;
-	const char *mode = NULL;
+	long pool = -1, max_tokens = EA_MAX_TOKENS;
+	const char *mode = NULL, *chat_model = NULL;
+	struct chat *ch = NULL;
 	bool json = false, calib = false, verbose = false, cv = false, train = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -798,7 +858,18 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 			cv = true;
 		else if (opt == 'T')
 			train = true;
-		else if (opt == 'p') {
+		else if (opt == 'M')
+			chat_model = optarg;
+		else if (opt == 'K') {
+			char *end;
+			errno = 0;
+			max_tokens = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || max_tokens < 1 || max_tokens > 4096) {
+				cli_error("--max-tokens takes a number from 1 to 4096, not '%s'",
+					  optarg);
+				return CLI_USAGE;
+			}
+		} else if (opt == 'p') {
 			char *end;
 			errno = 0;
 			pool = strtol(optarg, &end, 10);
@@ -813,6 +884,12 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 	}
 	if (mode && strcmp(mode, "bm25") && strcmp(mode, "hybrid") && strcmp(mode, "all")) {
 		cli_error("--mode takes bm25, hybrid or all, not '%s'", mode);
+		return CLI_USAGE;
+	}
+	if (chat_model && (calib || cv || train)) {
+		cli_error("--model measures the written answers as they are; --calibrate, "
+			  "--cv-abstention and --train-abstention fit the extractive rules: run "
+			  "them without it");
 		return CLI_USAGE;
 	}
 	if (cv && argc - optind < 2) {
@@ -858,6 +935,8 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		ret = CLI_USAGE;
 		goto out;
 	}
+	if (chat_model && cli_chat_open(c, chat_model, false, (size_t)max_tokens, &ch))
+		goto out;
 	if (cli_tmp_index_make(tdir, sizeof tdir, dbp, sizeof dbp))
 		goto out;
 	if (store_open(dbp, STORE_CREATE, &st)) {
@@ -898,15 +977,17 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 			continue;
 		if (mode && strcmp(mode, "all") && strcmp(mode, use_emb ? "hybrid" : "bm25"))
 			continue;
-		if (run_set(c, st, &set, use_emb ? emb : NULL, model, pool, verbose))
+		if (run_set(c, st, &set, use_emb ? emb : NULL, model, pool, ch, (size_t)max_tokens,
+			    verbose))
 			goto out;
 		struct ea_fig f;
 		char name[4400];
 		/* each FILE's figures when there are several, then all of them */
 		for (size_t fi = 0; fi < nfiles && nfiles > 1; fi++) {
 			figures(&set, fi, &f);
-			snprintf(name, sizeof name, "%s%s%s, %s", use_emb ? "hybrid (" : "bm25",
+			snprintf(name, sizeof name, "%s%s%s%s%s, %s", use_emb ? "hybrid (" : "bm25",
 				 use_emb ? eng_embedder_name(emb) : "", use_emb ? ")" : "",
+				 ch ? ", written by " : "", ch ? eng_llm_arch(chat_llm(ch)) : "",
 				 files[fi]);
 			json_object_object_add(json_object_array_get_idx(jfiles, fi),
 					       use_emb ? "hybrid" : "bm25", fig_json(&f));
@@ -914,8 +995,9 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 				fig_print(name, &f);
 		}
 		figures(&set, SIZE_MAX, &f);
-		snprintf(name, sizeof name, "%s%s%s%s", use_emb ? "hybrid (" : "bm25",
+		snprintf(name, sizeof name, "%s%s%s%s%s%s", use_emb ? "hybrid (" : "bm25",
 			 use_emb ? eng_embedder_name(emb) : "", use_emb ? ")" : "",
+			 ch ? ", written by " : "", ch ? eng_llm_arch(chat_llm(ch)) : "",
 			 nfiles > 1 ? ", all sets pooled" : "");
 		json_object *fo = fig_json(&f);
 		if (!json)
@@ -946,6 +1028,7 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 out:
 	json_object_put(out);
 	store_close(st);
+	chat_close(ch);
 	eng_embedder_close(emb);
 	set_free(&set);
 	cli_tmp_index_remove(tdir);

@@ -214,5 +214,31 @@ t_ask_generative_fixture() {
 	assert_one_line_error "ask --model with a bad file"
 }
 
-CASES+=(ask_generative_fixture)
+# eval ask --model: the written answers measured end to end with the
+# random-weight fixture (its figures are meaningless; the plumbing is not)
+t_eval_ask_written_fixture() {
+	local model="$SHARED/fixtures/llama/qwen2-s-f16.gguf"
+	[ -r "$model" ] || skip "../shared/fixtures/llama/qwen2-s-f16.gguf not found"
+	mkdir -p "$W/qa/notes"
+	printf '# Gym\nMembership number: GB-20417\nThe annual card costs 4 950 SEK.\n' \
+		>"$W/qa/notes/gym.md"
+	printf 'Water the monstera every ten days.\n' >"$W/qa/notes/plants.md"
+	{
+		printf '{"id": "a1", "question": "What is my membership number?", "answerable": true, "sources": ["notes/gym.md"], "key": "GB-20417"}\n'
+		printf '{"id": "u1", "question": "What is my passport number?", "answerable": false}\n'
+	} >"$W/qa/q.jsonl"
+	local CMD_TIMEOUT=300
+	mx_ok eval ask --mode bm25 -v --model "$model" --max-tokens 4 "$W/qa/q.jsonl"
+	assert_match "$OUT" '^bm25, written by qwen2:$' "eval ask --model: the written answers' figures"
+	assert_match "$OUT" 'unanswerable abstained +[01]/1' "eval ask --model: abstention measured"
+	mx_ok eval ask --json --mode bm25 --model "$model" --max-tokens 4 "$W/qa/q.jsonl"
+	assert_match "$OUT" '"unanswerable_declined": *[01]' "eval ask --model --json: declined counts"
+	mx eval ask --calibrate --model "$model" "$W/qa/q.jsonl"
+	assert_rc 2 "eval ask --model --calibrate"
+	assert_one_line_error "eval ask --model --calibrate"
+	mx eval ask --model "$model" --max-tokens 0 "$W/qa/q.jsonl"
+	assert_rc 2 "eval ask --max-tokens 0"
+}
+
+CASES+=(ask_generative_fixture eval_ask_written_fixture)
 CASES+=(ask_extractive_cites ask_abstains ask_abstention_rules ask_json_fields ask_usage_errors eval_ask_sample eval_ask_pooled)
