@@ -661,12 +661,18 @@ static const char *const when_names[] = { "monday",    "tuesday", "wednesday", "
 					  "april",     "may",	  "june",      "july",	   "august",
 					  "september", "october", "november",  "december" };
 
-static bool is_when_name(const char *w, size_t n)
+/* Whether the n bytes at w are one of list's nl words, in any case. */
+static bool listed(const char *w, size_t n, const char *const *list, size_t nl)
 {
-	for (size_t i = 0; i < sizeof when_names / sizeof when_names[0]; i++)
-		if (strlen(when_names[i]) == n && !strncasecmp(when_names[i], w, n))
+	for (size_t i = 0; i < nl; i++)
+		if (strlen(list[i]) == n && !strncasecmp(list[i], w, n))
 			return true;
 	return false;
+}
+
+static bool is_when_name(const char *w, size_t n)
+{
+	return listed(w, n, when_names, sizeof when_names / sizeof when_names[0]);
 }
 
 /* Whether the n bytes at s are in the terms q (NULL: none are). */
@@ -953,11 +959,9 @@ static bool has_when(const char *s, size_t n)
 		while (j < n && isalpha((unsigned char)s[j]))
 			j++;
 		/* short forms and "May" only capitalised: "you may", "the sun" */
-		bool cap = isupper((unsigned char)s[i]);
-		for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-			if (strlen(words[w]) == j - i && !strncasecmp(s + i, words[w], j - i) &&
-			    (cap || j - i > 4))
-				return true;
+		if ((isupper((unsigned char)s[i]) || j - i > 4) &&
+		    listed(s + i, j - i, words, sizeof words / sizeof words[0]))
+			return true;
 		i = j;
 	}
 	return false;
@@ -978,9 +982,8 @@ static bool has_count(const char *s, size_t n)
 		size_t j = i;
 		while (j < n && isalpha((unsigned char)s[j]))
 			j++;
-		for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-			if (strlen(words[w]) == j - i && !strncasecmp(s + i, words[w], j - i))
-				return true;
+		if (listed(s + i, j - i, words, sizeof words / sizeof words[0]))
+			return true;
 		i = j;
 	}
 	return false;
@@ -1697,41 +1700,76 @@ static int question_parts(const char *q, struct qparts *out)
 	return rc;
 }
 
+/* Calls fn(u, chunk, its sentences sp (ns of them), i) for each sentence i
+ * of each chunk of a's context in turn, until fn returns nonzero: 1 stops,
+ * a negative status is an error and is returned. 0 or that status. */
+typedef int (*ctx_sent_fn)(void *u, const struct store_hit *h, const struct ret_span *sp,
+			   size_t ns, size_t i);
+
+static int ctx_sentences(const struct ret_answer *a, ctx_sent_fn fn, void *u)
+{
+	int rc = 0;
+	for (size_t c = 0; c < a->nctx && !rc; c++) {
+		const char *t = a->ctx[c].hit.text ? a->ctx[c].hit.text : "";
+		struct ret_span *sp = NULL;
+		size_t ns = 0;
+		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
+			break;
+		for (size_t i = 0; i < ns && !rc; i++)
+			rc = fn(u, &a->ctx[c].hit, sp, ns, i);
+		free(sp);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* Whether the sentence i of h (spans sp) is of kind k (question terms q). */
+static bool sent_of_kind(const struct store_hit *h, const struct ret_span *sp, size_t i,
+			 enum qkind k, const struct ret_terms *q)
+{
+	const char *t = h->text ? h->text : "";
+	return has_kind(t + sp[i].start, sp[i].end - sp[i].start, k, q);
+}
+
+struct ent_job {
+	enum qkind k;
+	const struct ret_terms *qt;
+	const struct qparts *qp;
+	bool found;
+};
+
+static int ent_sentence(void *u, const struct store_hit *h, const struct ret_span *sp, size_t ns,
+			size_t i)
+{
+	struct ent_job *j = u;
+	struct ret_terms wt, near;
+	int rc;
+	if (!sent_of_kind(h, sp, i, j->k, j->qt))
+		return 0;
+	if ((rc = window_terms(h, sp, ns, i, 1, &wt)))
+		return rc;
+	/* the possessor in the sentence itself, or the title */
+	if ((rc = window_terms(h, sp, ns, i, 0, &near))) {
+		ret_terms_clear(&wt);
+		return rc;
+	}
+	bool all = true;
+	for (size_t e = 0; e < j->qp->ent.n && all; e++)
+		all = terms_have(terms_have(&j->qp->poss, j->qp->ent.t[e]) ? &near : &wt,
+				 j->qp->ent.t[e]);
+	ret_terms_clear(&wt);
+	ret_terms_clear(&near);
+	j->found = all;
+	return all;
+}
+
 /* Whether a sentence of kind k has, with the sentences either side of it
  * and its document's title and author, all of the question's entities. */
 static int entity_slot(const struct ret_answer *a, enum qkind k, const struct ret_terms *qt,
 		       const struct qparts *qp, bool *found)
 {
-	int rc = 0;
-	*found = false;
-	for (size_t c = 0; c < a->nctx && !*found && !rc; c++) {
-		const struct store_hit *h = &a->ctx[c].hit;
-		const char *t = h->text ? h->text : "";
-		struct ret_span *sp = NULL;
-		size_t ns = 0;
-		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
-			break;
-		for (size_t i = 0; i < ns && !*found && !rc; i++) {
-			struct ret_terms wt, near;
-			if (!has_kind(t + sp[i].start, sp[i].end - sp[i].start, k, qt))
-				continue;
-			if ((rc = window_terms(h, sp, ns, i, 1, &wt)))
-				break;
-			/* the possessor in the sentence itself, or the title */
-			if ((rc = window_terms(h, sp, ns, i, 0, &near))) {
-				ret_terms_clear(&wt);
-				break;
-			}
-			bool all = true;
-			for (size_t e = 0; e < qp->ent.n && all; e++)
-				all = terms_have(terms_have(&qp->poss, qp->ent.t[e]) ? &near : &wt,
-						 qp->ent.t[e]);
-			ret_terms_clear(&wt);
-			ret_terms_clear(&near);
-			*found = all;
-		}
-		free(sp);
-	}
+	struct ent_job j = { k, qt, qp, false };
+	int rc = ctx_sentences(a, ent_sentence, &j);
+	*found = j.found;
 	return rc;
 }
 
@@ -1805,10 +1843,33 @@ static int typed_slot(const struct ret_answer *a, const char *question, const st
  * kind it asks for, over the context; -1 when it asks for no kind, 0 when
  * no sentence of that kind is there. An answer of that kind about the
  * thing asked stands in a sentence whose window names that thing. */
+struct slot_job {
+	enum qkind kind;
+	const struct ret_terms *qt;
+	const double *w;
+	double best;
+};
+
+static int slot_sentence(void *u, const struct store_hit *h, const struct ret_span *sp, size_t ns,
+			 size_t i)
+{
+	struct slot_job *j = u;
+	struct ret_terms wt;
+	int rc;
+	if (!sent_of_kind(h, sp, i, j->kind, j->qt))
+		return 0;
+	if ((rc = window_terms(h, sp, ns, i, 1, &wt)))
+		return rc;
+	double ov = ret_term_overlap(j->qt, j->w, &wt);
+	ret_terms_clear(&wt);
+	if (ov > j->best)
+		j->best = ov;
+	return 0;
+}
+
 static int slot_cover(struct ret_answer *a, enum qkind kind, const struct ret_terms *qt,
 		      const double *w)
 {
-	int rc = 0;
 	a->slot = kind == Q_OTHER ? -1 : 0;
 	if (kind == Q_OTHER)
 		return 0;
@@ -1822,26 +1883,9 @@ static int slot_cover(struct ret_answer *a, enum qkind kind, const struct ret_te
 	}
 	if (sum <= 0)
 		memcpy(wk, w, qt->n * sizeof *wk);
-	for (size_t c = 0; c < a->nctx && !rc; c++) {
-		const struct store_hit *h = &a->ctx[c].hit;
-		const char *t = h->text ? h->text : "";
-		struct ret_span *sp = NULL;
-		size_t ns = 0;
-		if ((rc = ret_sentences_split(t, strlen(t), &sp, &ns)))
-			break;
-		for (size_t i = 0; i < ns && !rc; i++) {
-			struct ret_terms wt;
-			if (!has_kind(t + sp[i].start, sp[i].end - sp[i].start, kind, qt))
-				continue;
-			if ((rc = window_terms(h, sp, ns, i, 1, &wt)))
-				break;
-			double ov = ret_term_overlap(qt, wk, &wt);
-			ret_terms_clear(&wt);
-			if (ov > a->slot)
-				a->slot = ov;
-		}
-		free(sp);
-	}
+	struct slot_job j = { kind, qt, wk, 0 };
+	int rc = ctx_sentences(a, slot_sentence, &j);
+	a->slot = j.best;
 	free(wk);
 	return rc;
 }
