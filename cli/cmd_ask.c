@@ -101,6 +101,21 @@ static const char *one_line(const char *s, char *buf, size_t n)
 	return cli_safe(tmp, buf, n);
 }
 
+/* The context's documents with their snippets: what is shown instead of
+ * a withheld answer. */
+static void print_nearest(struct cli *c, const struct ret_answer *a)
+{
+	char label[1024], safe[1024];
+	printf("Nearest matches:\n");
+	for (int n = 1; n <= a->ncites; n++) {
+		const struct ret_ctx_chunk *ch = cite_chunk(a, n);
+		cite_label(a, n, label, sizeof label);
+		printf("[%d] %s\n", n, cli_safe(label, safe, sizeof safe));
+		if (ch && ch->hit.snippet)
+			cli_print_snippet(ch->hit.snippet, c->stdout_tty, "    ");
+	}
+}
+
 void cli_ask_print_text(struct cli *c, const struct ret_answer *a, const struct cli_ask_out *o)
 {
 	char label[1024], safe[1024];
@@ -111,14 +126,8 @@ void cli_ask_print_text(struct cli *c, const struct ret_answer *a, const struct 
 		return;
 	}
 	if (a->abstained) {
-		printf("%s\nNearest matches:\n", note_abstained);
-		for (int n = 1; n <= a->ncites; n++) {
-			const struct ret_ctx_chunk *ch = cite_chunk(a, n);
-			cite_label(a, n, label, sizeof label);
-			printf("[%d] %s\n", n, cli_safe(label, safe, sizeof safe));
-			if (ch && ch->hit.snippet)
-				cli_print_snippet(ch->hit.snippet, c->stdout_tty, "    ");
-		}
+		printf("%s\n", note_abstained);
+		print_nearest(c, a);
 		if (!o->model)
 			printf("\n%s\n", note_extractive);
 		return;
@@ -136,14 +145,7 @@ void cli_ask_print_text(struct cli *c, const struct ret_answer *a, const struct 
 		if (o->declined) {
 			/* the model found no answer in the context: the
 			 * passages, as when retrieval withholds */
-			printf("Nearest matches:\n");
-			for (int n = 1; n <= a->ncites; n++) {
-				const struct ret_ctx_chunk *ch = cite_chunk(a, n);
-				cite_label(a, n, label, sizeof label);
-				printf("[%d] %s\n", n, cli_safe(label, safe, sizeof safe));
-				if (ch && ch->hit.snippet)
-					cli_print_snippet(ch->hit.snippet, c->stdout_tty, "    ");
-			}
+			print_nearest(c, a);
 			return;
 		}
 		for (int n = 1; n <= a->ncites && n < 1024; n++) {
