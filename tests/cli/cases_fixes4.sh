@@ -28,4 +28,26 @@ t_fixes4_thread_junk_references() {
 		fail "three unrelated threads expected" "$(sql "SELECT thread_id, title FROM documents WHERE type = 'mail'" | head -20)"
 }
 
-CASES+=(fixes4_thread_junk_references)
+# A From name whose encoded word decodes to a terminal escape: the sender
+# is shown (its address and printable name), never "(unknown sender)", and
+# no control character reaches the terminal.
+t_fixes4_from_name_control_chars() {
+	mkdir -p "$W/mail/cur" "$W/mail/new" "$W/mail/tmp"
+	printf '%s\n' 'From: =?utf-8?q?Evil=1B]0;pwned=07Name?= <evil@x.example>' \
+		'To: bob@example.org' 'Subject: Hello there' 'Date: Mon, 2 Nov 2026 10:00:00 +0100' \
+		'Message-ID: <e1@x.example>' '' 'The meeting is on Tuesday.' >"$W/mail/cur/1.m:2,S"
+	mx_ok add "$W/mail"
+	mx_ok index
+	mx_ok summarize "<e1@x.example>"
+	assert_contains "$OUT" "Evil ]0;pwned Name <evil@x.example>  (1 message)" "summarize: the sender"
+	assert_not_contains "$OUT" "unknown sender" "summarize: the sender is known"
+	if LC_ALL=C grep -q "$(printf '[\033\007]')" "$OUTF"; then
+		fail "summarize: a control character in the output" "$(last_output)"
+	fi
+	mx_ok search meeting
+	assert_contains "$OUT" "Evil ]0;pwned Name <evil@x.example>" "search: the sender"
+	[ "$(sql "SELECT addr FROM addresses WHERE role = 'from'")" = evil@x.example ] ||
+		fail "the From address is not stored" "$(sql 'SELECT * FROM addresses')"
+}
+
+CASES+=(fixes4_thread_junk_references fixes4_from_name_control_chars)
