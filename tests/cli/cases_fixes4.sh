@@ -50,4 +50,22 @@ t_fixes4_from_name_control_chars() {
 		fail "the From address is not stored" "$(sql 'SELECT * FROM addresses')"
 }
 
-CASES+=(fixes4_thread_junk_references fixes4_from_name_control_chars)
+# search after:/before: take days that exist (a month's length, leap
+# years); an impossible one is a one-line error that names it.
+t_fixes4_search_impossible_dates() {
+	setup_notes 2
+	local d
+	for d in 2026-02-30 2026-02-29 2026-13-01 2026-04-31 2026-00-01; do
+		mx search "after:$d" harbour
+		assert_rc 2 "search after:$d"
+		assert_one_line_error "search after:$d"
+		assert_contains "$ERR" "'$d' is not a date" "search after:$d: the error"
+	done
+	mx search before:2026-02-30 harbour
+	assert_contains "$ERR" "February 2026 has 28 days" "search before:2026-02-30: the reason"
+	mx_ok search after:2028-02-29 harbour
+	mx_ok search before:2028-02-29 harbour
+	assert_contains "$OUT" "zebra1x" "search before:2028-02-29: the notes"
+}
+
+CASES+=(fixes4_thread_junk_references fixes4_from_name_control_chars fixes4_search_impossible_dates)
