@@ -68,4 +68,48 @@ t_fixes4_search_impossible_dates() {
 	assert_contains "$OUT" "zebra1x" "search before:2028-02-29: the notes"
 }
 
-CASES+=(fixes4_thread_junk_references fixes4_from_name_control_chars fixes4_search_impossible_dates)
+# summarize on an archive: its own text is only the entry names, so it
+# lists the documents memex read from it (ids, titles, best sentences)
+# instead of "(no sentences to summarise)"; an archive inside it lists its
+# own; --json gives them as "documents".
+t_fixes4_summarize_archive() {
+	command -v zip >/dev/null || skip "zip not installed"
+	mkdir -p "$W/src/in" "$W/d"
+	printf '# Plan\n\nThe harbour project starts in March with a survey of the old pier. The team will replace the wooden beams before the summer season begins.\n' >"$W/src/plan.md"
+	printf 'Budget notes. The ferry terminal costs four million crowns in total. The city pays half of the cost and the port authority pays the rest.\n' >"$W/src/budget.txt"
+	(cd "$W/src" && zip -q "$W/src/in/inner.zip" plan.md budget.txt &&
+		zip -q "$W/d/bundle.zip" plan.md budget.txt && cd in && zip -q "$W/d/outer.zip" inner.zip) ||
+		fail "zip failed"
+	mx_ok add "$W/d"
+	mx_ok index
+	mx_ok summarize "$W/d/bundle.zip"
+	assert_not_contains "$OUT" "no sentences to summarise" "summarize ZIP"
+	assert_contains "$OUT" "An archive of 2 documents; 'memex summarize ID' summarises one:" "summarize ZIP: the count"
+	local plan budget
+	plan=$(sql "SELECT d.id FROM documents d JOIN documents p ON p.id = d.parent_id WHERE p.path = 'bundle.zip' AND d.title = 'Plan'")
+	budget=$(sql "SELECT d.id FROM documents d JOIN documents p ON p.id = d.parent_id WHERE p.path = 'bundle.zip' AND d.title = 'budget'")
+	assert_match "$OUT" "^  \[$plan\] Plan \(note\)$" "summarize ZIP: the note and its id"
+	assert_match "$OUT" "^  \[$budget\] budget \(text\)$" "summarize ZIP: the text and its id"
+	assert_match "$OUT" '^      The harbour project starts in March with a survey of the old pier\.$' "summarize ZIP: the note's sentence"
+	assert_match "$OUT" '^      The ferry terminal costs four million crowns in total\.$' "summarize ZIP: the text's sentence"
+	# the id it names summarises that document
+	mx_ok summarize "$plan"
+	assert_contains "$OUT" "The harbour project starts in March" "summarize ID of a member"
+	assert_not_contains "$OUT" "ferry terminal" "summarize ID of a member: that one only"
+	# an archive in an archive
+	mx_ok summarize "$W/d/outer.zip"
+	assert_contains "$OUT" "An archive of 1 document;" "summarize outer ZIP"
+	local inner
+	inner=$(sql "SELECT d.id FROM documents d JOIN documents p ON p.id = d.parent_id WHERE p.path = 'outer.zip' AND p.parent_id IS NULL")
+	assert_contains "$OUT" "(an archive of its own: 'memex summarize $inner')" "summarize outer ZIP: the inner one"
+	mx_ok summarize "$inner"
+	assert_contains "$OUT" "An archive of 2 documents;" "summarize inner ZIP"
+	assert_contains "$OUT" "The ferry terminal costs four million crowns in total." "summarize inner ZIP: a sentence"
+	mx_ok summarize --json "$W/d/bundle.zip"
+	assert_match "$OUT" '"documents_total": *2' "summarize --json ZIP: the count"
+	assert_match "$OUT" "\"document_id\": *$budget" "summarize --json ZIP: a member"
+	assert_match "$OUT" '"text": *"The city pays half of the cost and the port authority pays the rest\."' "summarize --json ZIP: a sentence"
+}
+
+CASES+=(fixes4_thread_junk_references fixes4_from_name_control_chars fixes4_search_impossible_dates
+	fixes4_summarize_archive)
