@@ -944,6 +944,53 @@ static const char *since_day(const char *s, char *buf, size_t n)
 	return NULL;
 }
 
+/* A message of a digest's hits: its Message-ID, else (a part with none)
+ * the Message-ID of the message holding it and its part. */
+static int cmp_msg(const void *pa, const void *pb)
+{
+	const struct store_hit *a = *(const struct store_hit *const *)pa;
+	const struct store_hit *b = *(const struct store_hit *const *)pb;
+	bool ida = a->message_id && *a->message_id, idb = b->message_id && *b->message_id;
+	int c = strcmp(ida ? a->message_id : a->parent_message_id,
+		       idb ? b->message_id : b->parent_message_id);
+	if (c || (ida && idb))
+		return c;
+	return strcmp(ida ? "" : a->part ? a->part : "", idb ? "" : b->part ? b->part : "");
+}
+
+/* The messages among a digest's hits: *top counts the mail files' own
+ * messages, *embedded the messages inside them (a MIME digest's parts, a
+ * forwarded message); the same message in two files is one (by Message-ID,
+ * or for a part without one by its message's and its place in it), a
+ * message without any id is one by itself. -1 when out of memory. */
+static int count_messages(const struct store_hit *h, size_t nh, size_t *top, size_t *embedded)
+{
+	const struct store_hit **v[2];
+	size_t n[2] = { 0, 0 }, *out[2] = { top, embedded };
+	v[0] = calloc(nh ? nh : 1, sizeof *v[0]);
+	v[1] = calloc(nh ? nh : 1, sizeof *v[1]);
+	if (!v[0] || !v[1]) {
+		free(v[0]);
+		free(v[1]);
+		return -1;
+	}
+	*top = *embedded = 0;
+	for (size_t i = 0; i < nh; i++) {
+		int k = h[i].parent_message_id != NULL;
+		if (k || (h[i].message_id && *h[i].message_id))
+			v[k][n[k]++] = &h[i];
+		else
+			(*top)++;
+	}
+	for (int k = 0; k < 2; k++) {
+		qsort(v[k], n[k], sizeof *v[k], cmp_msg);
+		for (size_t i = 0; i < n[k]; i++)
+			*out[k] += i == 0 || cmp_msg(&v[k][i - 1], &v[k][i]);
+		free(v[k]);
+	}
+	return 0;
+}
+
 static int digest(struct sum_ctx *x)
 {
 	char q[1024], err[160] = "", safe[1024], since[64];
@@ -972,8 +1019,9 @@ static int digest(struct sum_ctx *x)
 		cli_error("%s", store_errmsg(x->st));
 		goto out;
 	}
+	size_t nmsg = 0, nemb = 0;
 	seen = calloc(nh ? nh : 1, sizeof *seen);
-	if (!seen) {
+	if (!seen || count_messages(h, nh, &nmsg, &nemb)) {
 		cli_error("out of memory");
 		goto out;
 	}
@@ -983,16 +1031,22 @@ static int digest(struct sum_ctx *x)
 		json_object_object_add(o, "kind", json_object_new_string("digest"));
 		json_object_object_add(o, "since", cli_json_string(since));
 		json_object_object_add(o, "from", cli_json_string(x->o->from));
-		json_object_object_add(o, "messages", json_object_new_int64((int64_t)nh));
+		json_object_object_add(o, "messages", json_object_new_int64((int64_t)nmsg));
+		json_object_object_add(o, "embedded_messages",
+				       json_object_new_int64((int64_t)nemb));
 		/* the newest DIGEST_SCAN were read: there may be more */
 		json_object_object_add(o, "messages_capped",
 				       json_object_new_boolean(nh >= DIGEST_SCAN));
 		add_mode(x, o);
 	} else {
-		printf("Mail since %s%s%s: %s%zu message%s%s\n\n",
+		char emb[96] = "";
+		if (nemb)
+			snprintf(emb, sizeof emb, ", and %zu embedded in %s (a digest's parts, "
+				 "forwarded mail)", nemb, nmsg == 1 ? "it" : "them");
+		printf("Mail since %s%s%s: %s%zu message%s%s%s\n\n",
 		       cli_safe(since, safe, sizeof safe), x->o->from ? " from " : "",
-		       x->o->from ? x->o->from : "", nh >= DIGEST_SCAN ? "at least " : "", nh,
-		       nh == 1 ? "" : "s", nh >= DIGEST_SCAN ? " (the newest are read)" : "");
+		       x->o->from ? x->o->from : "", nh >= DIGEST_SCAN ? "at least " : "", nmsg,
+		       nmsg == 1 ? "" : "s", emb, nh >= DIGEST_SCAN ? " (the newest are read)" : "");
 	}
 	/* threads newest first (the hits are), each once */
 	size_t done = 0;

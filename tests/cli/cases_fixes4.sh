@@ -111,5 +111,28 @@ t_fixes4_summarize_archive() {
 	assert_match "$OUT" '"text": *"The city pays half of the cost and the port authority pays the rest\."' "summarize --json ZIP: a sentence"
 }
 
+# The --since digest counts messages (one per Message-ID), not a MIME
+# digest's embedded parts, which it counts apart; two copies of one
+# message are one.
+t_fixes4_digest_counts_messages() {
+	need_shared
+	local f="$SHARED/data/docs/unstructured-example-docs/eml/mime-multipart-digest.eml"
+	[ -r "$f" ] || skip "mime-multipart-digest.eml not found in ../shared"
+	mkdir -p "$W/d"
+	cp "$f" "$W/d/a.eml"
+	cp "$f" "$W/d/b.eml"
+	mx_ok add "$W/d"
+	mx_ok index
+	local parts
+	parts=$(sql "SELECT count(*) FROM documents WHERE type = 'mail' AND parent_id IS NOT NULL AND path = 'a.eml'")
+	[ "$parts" -gt 0 ] || skip "the digest's parts are not indexed as messages"
+	mx_ok summarize --since 1970
+	assert_match "$OUT" "^Mail since 1970: 1 message, and $parts embedded in it \(a digest's parts, forwarded mail\)$" \
+		"summarize --since: the count"
+	mx_ok summarize --json --since 1970
+	assert_match "$OUT" '"messages": *1,' "summarize --json --since: messages"
+	assert_match "$OUT" "\"embedded_messages\": *$parts," "summarize --json --since: embedded"
+}
+
 CASES+=(fixes4_thread_junk_references fixes4_from_name_control_chars fixes4_search_impossible_dates
-	fixes4_summarize_archive)
+	fixes4_summarize_archive fixes4_digest_counts_messages)
