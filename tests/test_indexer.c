@@ -434,15 +434,22 @@ static void mkmsg(char *buf, size_t n, const char *id, const char *subject, cons
 		 subject, id, body);
 }
 
+/* A maildir source Mail/ beside the notes (malloc'd path). */
+static char *env_maildir(struct env *e)
+{
+	char *md = mx_path_join(e->dir, "Mail");
+	int64_t src = 0;
+	CHECK_EQ_INT(store_source_add(e->st, md, "maildir", &src), 0);
+	mx_mkdir_p(md);
+	return md;
+}
+
 static void maildir_flags_move_without_rechunking(void)
 {
 	struct env e;
 	struct idx_stats s;
 	env_open(&e);
-	char *md = mx_path_join(e.dir, "Mail");
-	int64_t src = 0;
-	CHECK_EQ_INT(store_source_add(e.st, md, "maildir", &src), 0);
-	mx_mkdir_p(md);
+	char *md = env_maildir(&e);
 	char m[512];
 	mkmsg(m, sizeof m, "a1", "Cabin weekend", "we bring the boat");
 	test_write_str(md, "new/1700000000.M1P1.host", m);
@@ -551,10 +558,7 @@ static void threads_ignore_ids_without_at(void)
 	struct env e;
 	struct idx_stats s;
 	env_open(&e);
-	char *md = mx_path_join(e.dir, "Mail");
-	int64_t src = 0;
-	CHECK_EQ_INT(store_source_add(e.st, md, "maildir", &src), 0);
-	mx_mkdir_p(md);
+	char *md = env_maildir(&e);
 	char m[1024];
 	mkthreadmsg(m, sizeof m, "<p1@example.org>", NULL, "Patch one");
 	test_write_str(md, "cur/1700000001.M1P1.host:2,S", m);
