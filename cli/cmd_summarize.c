@@ -27,6 +27,7 @@
 #define THREAD_MAX     500	    /* messages of one thread read */
 #define DIGEST_SCAN    2000	    /* messages a digest looks at */
 #define SECTIONS_MAX   40	    /* sections listed for a document */
+#define MEMBERS_MAX    40	    /* documents of an archive listed */
 #define PEOPLE_SHOWN   10	    /* recipients who sent nothing, listed */
 #define SUM_MAX_TOKENS 384	    /* of a written summary, by default */
 #define RENDER_MAX     (4u << 20)   /* bytes of a thread rendered for the model */
@@ -178,6 +179,117 @@ static void add_mode(struct sum_ctx *x, json_object *o)
 /* documents                                                             */
 /* ===================================================================== */
 
+/* An archive's documents (its entries memex reads, each a document of
+ * its own): id, title and type, and the best two sentences of each; the
+ * archive's own text is only the list of its entry names. Into o's
+ * "documents" with --json, else printed. 0, or -1 after an error. */
+static int summarize_members(struct sum_ctx *x, const struct store_docfull *d,
+			     const struct conn_doc *doc, json_object *o)
+{
+	struct store_docfull *k = NULL;
+	size_t nk = 0, ns = 0;
+	struct ret_sum_sent *s = NULL;
+	char err[256] = "", buf[2048], safe[4096];
+	int ret = -1;
+	if (store_doc_children(x->st, d->id, &k, &nk)) {
+		cli_error("%s", store_errmsg(x->st));
+		return -1;
+	}
+	json_object *arr = o ? json_object_new_array() : NULL;
+	if (o) {
+		/* summarised the same way with or without a chat model */
+		json_object_object_add(o, "mode", json_object_new_string("extractive"));
+		json_object_object_add(o, "model", NULL);
+		json_object_object_add(o, "summary", json_object_new_string(""));
+		json_object_object_add(o, "sentences", json_object_new_array());
+		json_object_object_add(o, "truncated", json_object_new_boolean(false));
+		json_object_object_add(o, "documents", arr); /* o owns it */
+		json_object_object_add(o, "documents_total", json_object_new_int64((int64_t)nk));
+	} else if (nk == 0) {
+		printf("The archive holds no document memex reads (its entries: 'memex show "
+		       "%lld').\n",
+		       (long long)d->id);
+	} else {
+		printf("An archive of %zu document%s; 'memex summarize ID' summarises one:\n", nk,
+		       nk == 1 ? "" : "s");
+	}
+	struct ret_summary_params sp = x->p;
+	sp.sentences = 2;
+	for (size_t i = 0; i < nk && i < MEMBERS_MAX; i++) {
+		const struct store_docfull *m = &k[i];
+		/* its entry: the store's part is the archive's part, '/', the
+		 * entry's (an archive inside an archive) */
+		const struct conn_doc *c = NULL;
+		size_t pl = d->part && *d->part ? strlen(d->part) + 1 : 0;
+		const char *key = m->part && strlen(m->part) > pl ? m->part + pl : "";
+		for (size_t j = 0; j < doc->nchildren && !c; j++)
+			if (doc->children[j].part && !strcmp(doc->children[j].part, key))
+				c = &doc->children[j];
+		bool ok = !m->status || !strcmp(m->status, "ok");
+		json_object *jm = NULL, *js = NULL;
+		if (o) {
+			jm = json_object_new_object();
+			json_object_object_add(jm, "document_id", json_object_new_int64(m->id));
+			json_object_object_add(jm, "type", cli_json_string(m->type));
+			json_object_object_add(jm, "title", cli_json_string(m->title));
+			json_object_object_add(jm, "status", cli_json_string(m->status));
+			js = json_object_new_array();
+			json_object_object_add(jm, "sentences", js);
+			json_object_array_add(arr, jm);
+		} else {
+			printf("\n  [%lld] %s (%s)\n", (long long)m->id,
+			       one_line(m->title ? m->title : "", m->title ? strlen(m->title) : 0,
+					buf, sizeof buf),
+			       cli_safe(m->type ? m->type : "?", safe, sizeof safe));
+		}
+		if (!ok) {
+			if (!o)
+				printf("      (not indexed: %s)\n",
+				       cli_safe(m->error && *m->error ? m->error : m->status, safe,
+						sizeof safe));
+			continue;
+		}
+		if (!c) {
+			if (!o)
+				printf("      (changed since it was indexed: run 'memex index')\n");
+			continue;
+		}
+		if (c->nchildren && !o) {
+			printf("      (an archive of its own: 'memex summarize %lld')\n",
+			       (long long)m->id);
+			continue;
+		}
+		struct ret_span *skip = quoted_spans(c);
+		int rc = ret_summary_extract(c->text ? c->text : "", c->text_len, skip, c->nquoted,
+					     &sp, &s, &ns, NULL, err, sizeof err);
+		free(skip);
+		if (rc) {
+			cli_error("cannot summarise: %s", err[0] ? err : "out of memory");
+			goto out;
+		}
+		for (size_t j = 0; j < ns; j++) {
+			if (js)
+				json_object_array_add(js, span_json(c->text, s[j].sp));
+			else
+				printf("      %s\n", one_line(c->text + s[j].sp.start,
+							    s[j].sp.end - s[j].sp.start, buf,
+							    sizeof buf));
+		}
+		if (!ns && !o)
+			printf("      (no sentences to summarise)\n");
+		free(s);
+		s = NULL;
+	}
+	if (nk > MEMBERS_MAX && !o)
+		printf("\n  (%zu more documents: 'memex search' finds them, type:X narrows it)\n",
+		       nk - MEMBERS_MAX);
+	ret = 0;
+out:
+	free(s);
+	store_docfulls_free(k, nk);
+	return ret;
+}
+
 static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 {
 	struct conn_doc doc;
@@ -216,7 +328,11 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 			printf(" (%s)", one_line(d->title, strlen(d->title), buf, sizeof buf));
 		printf("\n\n");
 	}
-	if (x->ch) {
+	bool archive = d->type && !strcmp(d->type, "archive");
+	if (archive) {
+		if (summarize_members(x, d, &doc, o))
+			goto out;
+	} else if (x->ch) {
 		reply = generate(x, ret_summary_instructions_doc(), doc.text, doc.text_len, &gs);
 		if (!reply)
 			goto out;
@@ -344,7 +460,11 @@ static int summarize_doc(struct sum_ctx *x, const struct store_docfull *d)
 		if (truncated)
 			printf("\n(the document is long: only its first %u MiB were read)\n",
 			       RET_SUM_MAX_TEXT >> 20);
-		if (!x->ch)
+		if (archive)
+			printf("\nExtractive summary: the best sentences of each document of the "
+			       "archive%s.\n",
+			       x->e ? "" : " (chosen by word overlap; an embedder would do better)");
+		else if (!x->ch)
 			printf("\nExtractive summary: sentences of the document, in its order%s.\n",
 			       x->e ? ""
 				    : " (chosen by word overlap; an embedder would do better)");
@@ -824,6 +944,53 @@ static const char *since_day(const char *s, char *buf, size_t n)
 	return NULL;
 }
 
+/* A message of a digest's hits: its Message-ID, else (a part with none)
+ * the Message-ID of the message holding it and its part. */
+static int cmp_msg(const void *pa, const void *pb)
+{
+	const struct store_hit *a = *(const struct store_hit *const *)pa;
+	const struct store_hit *b = *(const struct store_hit *const *)pb;
+	bool ida = a->message_id && *a->message_id, idb = b->message_id && *b->message_id;
+	int c = strcmp(ida ? a->message_id : a->parent_message_id,
+		       idb ? b->message_id : b->parent_message_id);
+	if (c || (ida && idb))
+		return c;
+	return strcmp(ida ? "" : a->part ? a->part : "", idb ? "" : b->part ? b->part : "");
+}
+
+/* The messages among a digest's hits: *top counts the mail files' own
+ * messages, *embedded the messages inside them (a MIME digest's parts, a
+ * forwarded message); the same message in two files is one (by Message-ID,
+ * or for a part without one by its message's and its place in it), a
+ * message without any id is one by itself. -1 when out of memory. */
+static int count_messages(const struct store_hit *h, size_t nh, size_t *top, size_t *embedded)
+{
+	const struct store_hit **v[2];
+	size_t n[2] = { 0, 0 }, *out[2] = { top, embedded };
+	v[0] = calloc(nh ? nh : 1, sizeof *v[0]);
+	v[1] = calloc(nh ? nh : 1, sizeof *v[1]);
+	if (!v[0] || !v[1]) {
+		free(v[0]);
+		free(v[1]);
+		return -1;
+	}
+	*top = *embedded = 0;
+	for (size_t i = 0; i < nh; i++) {
+		int k = h[i].parent_message_id != NULL;
+		if (k || (h[i].message_id && *h[i].message_id))
+			v[k][n[k]++] = &h[i];
+		else
+			(*top)++;
+	}
+	for (int k = 0; k < 2; k++) {
+		qsort(v[k], n[k], sizeof *v[k], cmp_msg);
+		for (size_t i = 0; i < n[k]; i++)
+			*out[k] += i == 0 || cmp_msg(&v[k][i - 1], &v[k][i]);
+		free(v[k]);
+	}
+	return 0;
+}
+
 static int digest(struct sum_ctx *x)
 {
 	char q[1024], err[160] = "", safe[1024], since[64];
@@ -852,8 +1019,9 @@ static int digest(struct sum_ctx *x)
 		cli_error("%s", store_errmsg(x->st));
 		goto out;
 	}
+	size_t nmsg = 0, nemb = 0;
 	seen = calloc(nh ? nh : 1, sizeof *seen);
-	if (!seen) {
+	if (!seen || count_messages(h, nh, &nmsg, &nemb)) {
 		cli_error("out of memory");
 		goto out;
 	}
@@ -863,16 +1031,22 @@ static int digest(struct sum_ctx *x)
 		json_object_object_add(o, "kind", json_object_new_string("digest"));
 		json_object_object_add(o, "since", cli_json_string(since));
 		json_object_object_add(o, "from", cli_json_string(x->o->from));
-		json_object_object_add(o, "messages", json_object_new_int64((int64_t)nh));
+		json_object_object_add(o, "messages", json_object_new_int64((int64_t)nmsg));
+		json_object_object_add(o, "embedded_messages",
+				       json_object_new_int64((int64_t)nemb));
 		/* the newest DIGEST_SCAN were read: there may be more */
 		json_object_object_add(o, "messages_capped",
 				       json_object_new_boolean(nh >= DIGEST_SCAN));
 		add_mode(x, o);
 	} else {
-		printf("Mail since %s%s%s: %s%zu message%s%s\n\n",
+		char emb[96] = "";
+		if (nemb)
+			snprintf(emb, sizeof emb, ", and %zu embedded in %s (a digest's parts, "
+				 "forwarded mail)", nemb, nmsg == 1 ? "it" : "them");
+		printf("Mail since %s%s%s: %s%zu message%s%s%s\n\n",
 		       cli_safe(since, safe, sizeof safe), x->o->from ? " from " : "",
-		       x->o->from ? x->o->from : "", nh >= DIGEST_SCAN ? "at least " : "", nh,
-		       nh == 1 ? "" : "s", nh >= DIGEST_SCAN ? " (the newest are read)" : "");
+		       x->o->from ? x->o->from : "", nh >= DIGEST_SCAN ? "at least " : "", nmsg,
+		       nmsg == 1 ? "" : "s", emb, nh >= DIGEST_SCAN ? " (the newest are read)" : "");
 	}
 	/* threads newest first (the hits are), each once */
 	size_t done = 0;

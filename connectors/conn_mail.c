@@ -171,6 +171,86 @@ static int add_addrs(struct conn_doc *doc, InternetAddressList *l, const char *r
 	return 0;
 }
 
+/* The end of an RFC 2047 encoded word "=?charset?X?text?=" that starts at
+ * p, or NULL: no white space, three '?' between the "=?" and "?=". */
+static const char *encoded_word_end(const char *p)
+{
+	const char *q = p + 2;
+	for (int k = 0; k < 2; k++) {
+		while (*q && *q != '?' && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
+			q++;
+		if (*q != '?')
+			return NULL;
+		q++;
+	}
+	for (; *q && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n'; q++)
+		if (q[0] == '?' && q[1] == '=')
+			return q + 2;
+	return NULL;
+}
+
+/* An address header parsed again with each encoded word of a display name
+ * in double quotes, where GMime's own parse dropped mailboxes: an encoded
+ * word that holds specials (";", "]", as a name with a terminal escape
+ * does) makes GMime drop the mailbox, and a From line with it. Quoted, the
+ * word is still decoded and the address survives. The list (unref it)
+ * when it holds more than `have` entries, else NULL. */
+static InternetAddressList *addrs_requoted(GMimeObject *o, const char *name, int have)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+	const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
+	if (!raw || !strstr(raw, "=?"))
+		return NULL;
+	struct mx_buf b;
+	mx_buf_init(&b, 3 * strlen(raw) + 16);
+	bool quoted = false, angle = false;
+	int rc = 0;
+	for (const char *p = raw; *p && !rc;) {
+		const char *e = NULL;
+		if (!quoted && !angle && p[0] == '=' && p[1] == '?' && (e = encoded_word_end(p))) {
+			rc = mx_buf_appendf(&b, "\"%.*s\"", (int)(e - p), p);
+			p = e;
+			continue;
+		}
+		if (quoted && *p == '\\' && p[1]) {
+			rc = mx_buf_append(&b, p, 2);
+			p += 2;
+			continue;
+		}
+		if (*p == '"' && !angle)
+			quoted = !quoted;
+		else if (*p == '<' && !quoted)
+			angle = true;
+		else if (*p == '>' && !quoted)
+			angle = false;
+		rc = mx_buf_append(&b, p++, 1);
+	}
+	InternetAddressList *l = NULL;
+	if (!rc && b.data)
+		l = internet_address_list_parse(NULL, b.data);
+	mx_buf_free(&b);
+	if (l && internet_address_list_length(l) <= have) {
+		g_object_unref(l);
+		l = NULL;
+	}
+	return l;
+}
+
+/* add_addrs over header `name` of the message: GMime's parse, or
+ * addrs_requoted's where that finds more. */
+static int add_header_addrs(struct conn_doc *doc, GMimeMessage *msg, GMimeAddressType type,
+			    const char *name, const char *role, struct mx_buf *rcpt)
+{
+	InternetAddressList *l = g_mime_message_get_addresses(msg, type);
+	InternetAddressList *again =
+		addrs_requoted(GMIME_OBJECT(msg), name, l ? internet_address_list_length(l) : 0);
+	int rc = add_addrs(doc, again ? again : l, role, rcpt);
+	if (again)
+		g_object_unref(again);
+	return rc;
+}
+
 /* Message-ids of a References or In-Reply-To header, space-separated: the
  * contents of each <...>, or, in a header with no brackets at all, each
  * word. (GMime 3.2's parser stops at the first id without an '@', such as
@@ -251,11 +331,11 @@ static int read_headers(GMimeMessage *msg, struct conn_doc *doc)
 	}
 	struct mx_buf rcpt;
 	mx_buf_init(&rcpt, 16 * 1024);
-	int rc = add_addrs(doc, g_mime_message_get_from(msg), "from", NULL);
+	int rc = add_header_addrs(doc, msg, GMIME_ADDRESS_TYPE_FROM, "From", "from", NULL);
 	if (!rc)
-		rc = add_addrs(doc, g_mime_message_get_to(msg), "to", &rcpt);
+		rc = add_header_addrs(doc, msg, GMIME_ADDRESS_TYPE_TO, "To", "to", &rcpt);
 	if (!rc)
-		rc = add_addrs(doc, g_mime_message_get_cc(msg), "cc", &rcpt);
+		rc = add_header_addrs(doc, msg, GMIME_ADDRESS_TYPE_CC, "Cc", "cc", &rcpt);
 	if (!rc && rcpt.len)
 		doc->recipients = dup_utf8(rcpt.data);
 	mx_buf_free(&rcpt);

@@ -6,10 +6,15 @@
  * every id it refers to (union-find with path halving). Messages that
  * refer to the same missing parent thus share a thread, and a cycle in
  * the references is harmless. A message with no Message-ID is a node of
- * its own. A thread's id is the first 16 hex digits of the SHA-256 of its
+ * its own. Only ids of the form local@domain link anything: mail in the
+ * wild carries junk such as "References: <yes>" (notmuch's lkml corpus),
+ * which would otherwise join every message that repeats it into one
+ * thread. A reference that is not local@domain is skipped, and a message
+ * whose own Message-ID is not is a node of its own. A thread's id is the first 16 hex digits of the SHA-256 of its
  * earliest message's id (by date, then document id), so it stays stable
  * as replies arrive. Only rows whose thread changed are written.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,14 +59,23 @@ static size_t lookup(const struct node *v, size_t n, const char *id)
 	return SIZE_MAX;
 }
 
-/* Splits a space-separated list in place, appending the ids to tok. */
+/* Whether id is local@domain: an '@' with something on both sides. */
+static bool id_links(const char *id)
+{
+	const char *at = strrchr(id, '@');
+	return at && at > id && at[1];
+}
+
+/* Splits a space-separated list in place, appending the ids that can link
+ * messages (id_links) to tok. */
 static void split_ids(char *list, const char **tok, size_t *n)
 {
 	char *save = NULL;
 	if (!list)
 		return;
 	for (char *t = strtok_r(list, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		tok[(*n)++] = t;
+		if (id_links(t))
+			tok[(*n)++] = t;
 }
 
 static size_t count_ids(const char *list)
@@ -102,7 +116,7 @@ int idx_threads_update(struct store *st, uint64_t *changed)
 	}
 	for (size_t i = 0; i < nm; i++) {
 		first[i] = ntok;
-		if (m[i].message_id && *m[i].message_id) {
+		if (m[i].message_id && id_links(m[i].message_id)) {
 			tok[ntok++] = m[i].message_id;
 		} else {
 			/* a space cannot occur in a real id: no clash */

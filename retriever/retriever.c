@@ -139,19 +139,67 @@ char *ret_query_to_fts(const char *query, bool any, bool drop_stopwords, int *rc
 
 /* Parses YYYY, YYYY-MM or YYYY-MM-DD; *next is the start of the following
  * period (for before:/after: of a whole month or year). */
-static int parse_day(const char *s, int64_t *start, int64_t *next)
+/* Up to max digits at *p (at least one), moved past; -1 for none. */
+static int take_digits(const char **p, int max)
 {
-	int y = 0, m = 1, d = 1, n = 0;
-	char tail = 0;
-	int got = sscanf(s, "%4d%n-%2d%n-%2d%n%c", &y, &n, &m, &n, &d, &n, &tail);
-	if (got < 1 || s[n] != '\0' || y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
+	int v = 0, k = 0;
+	while (k < max && (*p)[k] >= '0' && (*p)[k] <= '9')
+		v = v * 10 + ((*p)[k++] - '0');
+	*p += k;
+	return k ? v : -1;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* YYYY, YYYY-M[M] or YYYY-M[M]-D[D] (a day that exists, year 1900 or
+ * later): the first second of that span and of the next one. On error, err
+ * names the date and what is wrong with it. */
+static int parse_day(const char *s, int64_t *start, int64_t *next, char *err, size_t errsz)
+{
+	static const char *const months[12] = { "January", "February", "March",	"April",
+						 "May",	    "June",	"July",		"August",
+						 "September", "October", "November", "December" };
+	const char *p = s;
+	int parts = 1, m = 1, d = 1;
+	int y = (p[0] >= '0' && p[0] <= '9') ? take_digits(&p, 4) : -1;
+	bool shape = y >= 0 && p - s == 4;
+	if (shape && *p == '-') {
+		p++;
+		parts++;
+		shape = (m = take_digits(&p, 2)) >= 0;
+		if (shape && *p == '-') {
+			p++;
+			parts++;
+			shape = (d = take_digits(&p, 2)) >= 0;
+		}
+	}
+	if (!shape || *p) {
+		snprintf(err, errsz, "'%s' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)", s);
 		return MX_EINVAL;
-	size_t len = strlen(s);
+	}
+	if (y < 1900) {
+		snprintf(err, errsz, "'%s': dates start at 1900", s);
+		return MX_EINVAL;
+	}
+	if (m < 1 || m > 12) {
+		snprintf(err, errsz, "'%s' is not a date: there is no month %d", s, m);
+		return MX_EINVAL;
+	}
+	if (d < 1 || d > days_in_month(y, m)) {
+		snprintf(err, errsz, "'%s' is not a date: %s %d has %d days", s, months[m - 1], y,
+			 days_in_month(y, m));
+		return MX_EINVAL;
+	}
 	struct tm a = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d };
 	struct tm b = a;
-	if (len == 4)
+	if (parts == 1)
 		b.tm_year++;
-	else if (len == 7)
+	else if (parts == 2)
 		b.tm_mon++;
 	else
 		b.tm_mday++;
@@ -230,9 +278,7 @@ int ret_query_parse(const char *query, struct ret_query *q, char *err, size_t er
 		case 5:
 		case 6: {
 			int64_t a, b;
-			if (parse_day(val, &a, &b)) {
-				snprintf(err, errsz,
-					 "'%s' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)", val);
+			if (parse_day(val, &a, &b, err, errsz)) {
 				rc = MX_EINVAL;
 			} else if (which == 5) {
 				q->filter.after = a;

@@ -1100,11 +1100,34 @@ int store_doc_get(struct store *st, const char *key, struct store_docfull *d)
 	return rc;
 }
 
+/* Steps s to its end, reading each row (DOCFULL_COLS) into a growing
+ * array; finalizes s. On error nothing is returned. */
+static int docfulls_collect(struct store *st, sqlite3_stmt *s, const char *what,
+			    struct store_docfull **out, size_t *n)
+{
+	struct store_docfull *arr = NULL;
+	size_t cap = 0, k = 0;
+	int rc = 0, src;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = grow((void **)&arr, &cap, k, sizeof *arr)))
+			break;
+		docfull_read(s, &arr[k++]);
+	}
+	if (!rc && src != SQLITE_DONE)
+		rc = store_fail(st, src, what);
+	sqlite3_finalize(s);
+	if (rc) {
+		store_docfulls_free(arr, k);
+		return rc;
+	}
+	*out = arr;
+	*n = k;
+	return 0;
+}
+
 int store_thread_get(struct store *st, const char *key, struct store_docfull **out, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_docfull *arr = NULL;
-	size_t cap = 0, k = 0;
 	char idbuf[1024];
 	*out = NULL;
 	*n = 0;
@@ -1123,27 +1146,30 @@ int store_thread_get(struct store *st, const char *key, struct store_docfull **o
 	bind_text(s, 2, bare_id(key, idbuf, sizeof idbuf));
 	sqlite3_bind_int(s, 3, numeric);
 	sqlite3_bind_int64(s, 4, numeric ? strtoll(key, NULL, 10) : 0);
-	int src;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((rc = grow((void **)&arr, &cap, k, sizeof *arr)))
-			goto out;
-		docfull_read(s, &arr[k++]);
-	}
-	if (src != SQLITE_DONE)
-		rc = store_fail(st, src, "cannot read the thread");
-	else if (k == 0) {
-		set_msg(st, "no thread '%s'", key);
-		rc = MX_ENOTFOUND;
-	}
-out:
-	sqlite3_finalize(s);
-	if (rc) {
-		store_docfulls_free(arr, k);
+	if ((rc = docfulls_collect(st, s, "cannot read the thread", out, n)))
 		return rc;
+	if (*n == 0) {
+		set_msg(st, "no thread '%s'", key);
+		return MX_ENOTFOUND;
 	}
-	*out = arr;
-	*n = k;
 	return 0;
+}
+
+int store_doc_children(struct store *st, int64_t parent_id, struct store_docfull **out,
+		       size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	*out = NULL;
+	*n = 0;
+	int rc = prep(st,
+		      "SELECT " DOCFULL_COLS " FROM documents d JOIN sources s ON s.id = d.source_id"
+		      " WHERE d.parent_id = ?1"
+		      " ORDER BY length(d.part), d.part, d.id",
+		      &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, parent_id);
+	return docfulls_collect(st, s, "cannot list the documents inside it", out, n);
 }
 
 int store_attachment_list(struct store *st, int64_t doc_id, struct store_att **out, size_t *n)

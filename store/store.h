@@ -244,6 +244,11 @@ void store_docfull_clear(struct store_docfull *d);
  * store_docfulls_free(). */
 int store_thread_get(struct store *st, const char *key, struct store_docfull **out, size_t *n);
 void store_docfulls_free(struct store_docfull *d, size_t n);
+/* The documents directly inside document parent_id (an archive's entries,
+ * a message's attached messages), in their order in the file (by part);
+ * none is not an error. Free with store_docfulls_free(). */
+int store_doc_children(struct store *st, int64_t parent_id, struct store_docfull **out,
+		       size_t *n);
 /* A document's attachments in order; free with store_attachments_free(). */
 struct store_att {
 	char *name, *mime_type;

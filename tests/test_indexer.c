@@ -434,15 +434,22 @@ static void mkmsg(char *buf, size_t n, const char *id, const char *subject, cons
 		 subject, id, body);
 }
 
+/* A maildir source Mail/ beside the notes (malloc'd path). */
+static char *env_maildir(struct env *e)
+{
+	char *md = mx_path_join(e->dir, "Mail");
+	int64_t src = 0;
+	CHECK_EQ_INT(store_source_add(e->st, md, "maildir", &src), 0);
+	mx_mkdir_p(md);
+	return md;
+}
+
 static void maildir_flags_move_without_rechunking(void)
 {
 	struct env e;
 	struct idx_stats s;
 	env_open(&e);
-	char *md = mx_path_join(e.dir, "Mail");
-	int64_t src = 0;
-	CHECK_EQ_INT(store_source_add(e.st, md, "maildir", &src), 0);
-	mx_mkdir_p(md);
+	char *md = env_maildir(&e);
 	char m[512];
 	mkmsg(m, sizeof m, "a1", "Cabin weekend", "we bring the boat");
 	test_write_str(md, "new/1700000000.M1P1.host", m);
@@ -529,6 +536,60 @@ static void mbox_append_reads_only_new_messages(void)
 	env_close(&e);
 }
 
+
+/* A mail of its own with the given Message-ID and References headers
+ * (either may be NULL: left out). */
+static void mkthreadmsg(char *buf, size_t n, const char *mid, const char *refs, const char *subj)
+{
+	snprintf(buf, n,
+		 "From: Ann <ann@example.org>\nTo: Bob <bob@example.org>\nSubject: %s\n"
+		 "Date: Mon, 2 Nov 2026 10:00:00 +0100\n%s%s%s%s%s%s\nbody of %s\n",
+		 subj, mid ? "Message-ID: " : "", mid ? mid : "", mid ? "\n" : "",
+		 refs ? "References: " : "", refs ? refs : "", refs ? "\n" : "", subj);
+}
+
+/* Ids that are not local@domain (notmuch's lkml corpus has
+ * "References: <yes>") link nothing: two unrelated threads that both refer
+ * to <yes> stay apart, a real reply beside the junk still joins its
+ * parent, and two messages whose own Message-ID is junk are not one
+ * message's thread. */
+static void threads_ignore_ids_without_at(void)
+{
+	struct env e;
+	struct idx_stats s;
+	env_open(&e);
+	char *md = env_maildir(&e);
+	char m[1024];
+	mkthreadmsg(m, sizeof m, "<p1@example.org>", NULL, "Patch one");
+	test_write_str(md, "cur/1700000001.M1P1.host:2,S", m);
+	mkthreadmsg(m, sizeof m, "<r1@example.org>", "<yes> <p1@example.org>", "Re: Patch one");
+	test_write_str(md, "cur/1700000002.M2P2.host:2,S", m);
+	mkthreadmsg(m, sizeof m, "<p2@example.org>", "<yes>", "Makefile change");
+	test_write_str(md, "cur/1700000003.M3P3.host:2,S", m);
+	mkthreadmsg(m, sizeof m, "<p3@example.org>", "<yes> <@> <x@> <@y> <message>", "FS-Cache");
+	test_write_str(md, "cur/1700000004.M4P4.host:2,S", m);
+	/* bare junk as the own id: each its own thread */
+	mkthreadmsg(m, sizeof m, "<junk>", NULL, "Junk one");
+	test_write_str(md, "cur/1700000005.M5P5.host:2,S", m);
+	mkthreadmsg(m, sizeof m, "<junk>", NULL, "Junk two");
+	test_write_str(md, "cur/1700000006.M6P6.host:2,S", m);
+	CHECK_EQ_INT(run(&e, &s, NULL), 0);
+	CHECK_EQ_INT(s.added, 6);
+	CHECK_EQ_INT(q(&e, "SELECT count(DISTINCT thread_id) FROM documents WHERE type = 'mail'"),
+		     5);
+	CHECK_EQ_INT(q(&e, "SELECT count(DISTINCT thread_id) FROM documents WHERE message_id IN "
+			   "('p1@example.org', 'r1@example.org')"),
+		     1);
+	CHECK_EQ_INT(q(&e, "SELECT count(DISTINCT thread_id) FROM documents WHERE message_id IN "
+			   "('p1@example.org', 'p2@example.org', 'p3@example.org')"),
+		     3);
+	CHECK_EQ_INT(q(&e, "SELECT count(*) FROM documents WHERE type = 'mail' AND "
+			   "thread_id IS NULL"),
+		     0);
+	free(md);
+	env_close(&e);
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(chunk_sizes_and_overlap),
@@ -544,6 +605,7 @@ static const struct test_case tests[] = {
 	TEST(rename_updates_title_and_far_mtimes),
 	TEST(maildir_flags_move_without_rechunking),
 	TEST(mbox_append_reads_only_new_messages),
+	TEST(threads_ignore_ids_without_at),
 };
 /* clang-format on */
 TEST_MAIN(tests)

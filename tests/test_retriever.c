@@ -356,9 +356,71 @@ static void dense_filters_reach_far_documents(void)
 	free(db);
 }
 
+
+/* after:/before: take days that exist: a month has its own length, and
+ * February 29 only in a leap year (2000 and 2028 are, 1900 and 2026 are
+ * not). The error names the date. */
+static void query_dates_must_exist(void)
+{
+	static const struct {
+		const char *q;
+		int64_t after; /* -1: rejected */
+	} cases[] = {
+		{ "after:2028-02-29", 1835395200 },
+		{ "after:2000-02-29", 951782400 },
+		{ "after:2026-04-30", 1777507200 },
+		{ "after:2026-12-31", 1798675200 },
+		{ "after:2026-01", 1767225600 },
+		{ "after:2026", 1767225600 },
+		{ "after:2026-1-5", 1767571200 },
+		{ "after:2026-02-30", -1 },
+		{ "after:2026-02-29", -1 },
+		{ "after:1900-02-29", -1 },
+		{ "after:2026-13-01", -1 },
+		{ "after:2026-04-31", -1 },
+		{ "after:2026-00-10", -1 },
+		{ "after:2026-01-00", -1 },
+		{ "after:2026-13", -1 },
+		{ "after:2026-01-32", -1 },
+		{ "after:+2026", -1 },
+		{ "after:2026-", -1 },
+		{ "after:2026-01-01x", -1 },
+		{ "after:1899-12-31", -1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ret_query q;
+		char err[256] = "";
+		int rc = ret_query_parse(cases[i].q, &q, err, sizeof err);
+		if (cases[i].after < 0) {
+			if (!CHECK_EQ_INT(rc, MX_EINVAL))
+				printf("    %s accepted\n", cases[i].q);
+			else if (!CHECK(strstr(err, cases[i].q + 6) != NULL))
+				printf("    %s: error '%s' does not name it\n", cases[i].q, err);
+		} else if (CHECK_EQ_INT(rc, 0)) {
+			if (!CHECK(q.filter.after == cases[i].after))
+				printf("    %s: after %lld\n", cases[i].q, (long long)q.filter.after);
+		}
+		ret_query_clear(&q);
+	}
+	/* the day's own words: the month's length */
+	struct ret_query q;
+	char err[256] = "";
+	CHECK_EQ_INT(ret_query_parse("before:2026-02-30 rent", &q, err, sizeof err), MX_EINVAL);
+	CHECK(strstr(err, "'2026-02-30'") && strstr(err, "February 2026 has 28 days"));
+	ret_query_clear(&q);
+	CHECK_EQ_INT(ret_query_parse("before:2026-13-01", &q, err, sizeof err), MX_EINVAL);
+	CHECK(strstr(err, "'2026-13-01'") && strstr(err, "month"));
+	ret_query_clear(&q);
+	/* before:2026-03 is before March: its first day */
+	CHECK_EQ_INT(ret_query_parse("before:2026-03", &q, err, sizeof err), 0);
+	CHECK(q.filter.before == 1772323200);
+	ret_query_clear(&q);
+}
+
 /* clang-format off */
 static const struct test_case tests[] = {
 	TEST(query_quotes_every_term),
+	TEST(query_dates_must_exist),
 	TEST(search_falls_back_to_any_term),
 	TEST(mail_citation),
 	TEST(vscan_finds_nearest),
