@@ -84,6 +84,15 @@ static void sentences_forms_and_lists(void)
 			"online\n  in your patient account)");
 	CHECK_STR(s[7], "## Costs");
 	CHECK_STR(s[8], "| Rent | 9 850 |");
+	/* a numbered step's number ends no sentence; "Serves 4." ends one */
+	char r[4][160];
+	CHECK_EQ_INT(split("3. Roll the kale leaves into a tight cigar.\n"
+			   "4. Add the kale to the soup. Serves 4.\n",
+			   r, 4),
+		     3);
+	CHECK_STR(r[0], "3. Roll the kale leaves into a tight cigar.");
+	CHECK_STR(r[1], "4. Add the kale to the soup.");
+	CHECK_STR(r[2], "Serves 4.");
 }
 
 static void sentences_long_are_cut(void)
