@@ -264,7 +264,8 @@ json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 	json_object_object_add(o, "question", cli_json_string(question));
 	json_object_object_add(o, "answer",
 			       a->abstained ? NULL : cli_json_string(ao->reply ? ao->reply : text));
-	json_object_object_add(o, "abstained", json_object_new_boolean(a->abstained || ao->declined));
+	json_object_object_add(o, "abstained",
+			       json_object_new_boolean(a->abstained || ao->declined));
 	json_object_object_add(o, "declined", json_object_new_boolean(ao->declined));
 	json_object_object_add(o, "kind",
 			       json_object_new_string(ao->reply ? "generative" : "extractive"));

@@ -45,9 +45,9 @@
 #include "../retriever/answer.h"
 #include "cli.h"
 
-#define EA_MAX_QUESTIONS 10000
-#define EA_MAX_SOURCES	 8
-#define EA_LINE_MAX	 (1u << 20)
+#define EA_MAX_QUESTIONS   10000
+#define EA_MAX_SOURCES	   8
+#define EA_LINE_MAX	   (1u << 20)
 #define EA_PROMPT_OVERHEAD 160 /* tokens of instructions, question and template */
 #define EA_MAX_TOKENS	   128 /* of a written answer, by default */
 
@@ -61,7 +61,7 @@ struct ea_q {
 	double coverage, cosine, sent_cosine;
 	bool cited, in_ctx, key_found, abstained, asks_id, id_found, asks_typed, typed_found;
 	bool entity_missing, head_missing;
-	bool declined; /* the chat model said the data does not hold it */
+	bool declined;	  /* the chat model said the data does not hold it */
 	const char *kind; /* ret_answer.kind (static) */
 	double slot;
 	int novelty;
@@ -362,7 +362,8 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		}
 		if (verbose) {
 			char safe[512];
-			fprintf(stderr, "%-4s %s coverage %.2f cosine %5.2f sentence %5.2f %-7s slot %5.2f new %2d %s ",
+			fprintf(stderr,
+				"%-4s %s coverage %.2f cosine %5.2f sentence %5.2f %-7s slot %5.2f new %2d %s ",
 				q->id, q->answerable ? "A" : "U", q->coverage, q->cosine,
 				q->sent_cosine, a.kind ? a.kind : "-", a.slot, a.novelty,
 				q->asks_id	? (q->id_found ? "id found  " : "id absent ")
@@ -520,9 +521,8 @@ static void grid(const struct ea_set *s, bool emb, size_t skip, size_t skip_file
 	for (int ic = 0; ic < GRID_C; ic++)
 		for (int ik = 0; ik < nk; ik++) {
 			int k = emb ? ik : GRID_K - 1;
-			v[ic][k] =
-				goal_score(s, GRID_C_AT(ic), GRID_K_AT(k), emb, skip, skip_file,
-					   NULL, NULL);
+			v[ic][k] = goal_score(s, GRID_C_AT(ic), GRID_K_AT(k), emb, skip, skip_file,
+					      NULL, NULL);
 			if (v[ic][k] > best + 1e-12) {
 				best = v[ic][k];
 				bc = ic;
@@ -567,8 +567,7 @@ static json_object *fig_json(const struct ea_fig *f)
 			       json_object_new_int64((int64_t)f->abst_a));
 	json_object_object_add(o, "unanswerable_declined",
 			       json_object_new_int64((int64_t)f->decl_u));
-	json_object_object_add(o, "answerable_declined",
-			       json_object_new_int64((int64_t)f->decl_a));
+	json_object_object_add(o, "answerable_declined", json_object_new_int64((int64_t)f->decl_a));
 	size_t ab = f->abst_u + f->abst_a;
 	json_object_object_add(o, "abstention_precision",
 			       json_object_new_double(ab ? (double)f->abst_u / (double)ab : 0));
@@ -649,8 +648,8 @@ static json_object *calibrate(struct ea_set *s, bool emb, bool json)
 
 /* ---- the learned abstention model (abstain.h) ----------------------------- */
 
-#define LR_L2	 1.0 /* the fit's L2 weight (standardised features; few questions) */
-#define LR_GRID	 101  /* thresholds on p: 0, 0.01, ..., 1 */
+#define LR_L2	1.0 /* the fit's L2 weight (standardised features; few questions) */
+#define LR_GRID 101 /* thresholds on p: 0, 0.01, ..., 1 */
 
 static bool lr_decide(const struct ea_q *q, const struct ret_abst_model *m)
 {
@@ -834,11 +833,16 @@ static json_object *lr_train_all(const struct ea_set *s, bool emb, bool json)
 int cmd_eval_ask(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' }, { "json", no_argument, NULL, 'j' },
-		{ "calibrate", no_argument, NULL, 'c' },  { "verbose", no_argument, NULL, 'v' },
-		{ "pool", required_argument, NULL, 'p' }, { "cv-abstention", no_argument, NULL, 'X' },
-		{ "train-abstention", no_argument, NULL, 'T' }, { "model", required_argument, NULL, 'M' },
-		{ "max-tokens", required_argument, NULL, 'K' }, { NULL, 0, NULL, 0 },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "calibrate", no_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "cv-abstention", no_argument, NULL, 'X' },
+		{ "train-abstention", no_argument, NULL, 'T' },
+		{ "model", required_argument, NULL, 'M' },
+		{ "max-tokens", required_argument, NULL, 'K' },
+		{ NULL, 0, NULL, 0 },
 	};
 	long pool = -1, max_tokens = EA_MAX_TOKENS;
 	const char *mode = NULL, *chat_model = NULL;
@@ -893,8 +897,9 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		return CLI_USAGE;
 	}
 	if (cv && argc - optind < 2) {
-		cli_error("--cv-abstention leaves one question set out at a time: give two FILEs or "
-			  "more");
+		cli_error(
+			"--cv-abstention leaves one question set out at a time: give two FILEs or "
+			"more");
 		return CLI_USAGE;
 	}
 	static const char *const dflt[] = { "data/sample/questions.jsonl" };

@@ -779,11 +779,10 @@ enum qkind { Q_OTHER, Q_WHEN, Q_MONEY, Q_COUNT, Q_ID, Q_WHO, Q_ADDRESS, Q_NAMED 
 /* Words that make "how much" and "what is the ..." ask for money. */
 static const char *const money_words[] = {
 	/* the first MONEY_ASKS only say that a sum is asked for */
-	"cost",	  "costs",  "price",  "prices", "fee",	  "fees",    "charge",	 "charged",
-	"pay",	  "paid",   "spend",  "spent",	"owe",	  "money",
+	"cost", "costs", "price", "prices", "fee", "fees", "charge", "charged", "pay", "paid",
+	"spend", "spent", "owe", "money",
 	/* these name the sum's kind, a thing to find beside it ("rent") */
-	"salary", "rent",   "deposit", "refund", "penalty", "fine",  "budget",	"earn",
-	"wage"
+	"salary", "rent", "deposit", "refund", "penalty", "fine", "budget", "earn", "wage"
 };
 #define MONEY_WORDS (sizeof money_words / sizeof money_words[0])
 #define MONEY_ASKS  14
@@ -823,11 +822,11 @@ static bool asks_word(const char *low, const char *const *words, size_t n)
 static bool names_category(const char *low)
 {
 	static const char *const not_noun[] = {
-		"is",	"was",	 "are",	  "were", "do",	  "does", "did",   "will", "would",
-		"can",	"could", "should", "shall", "may",	  "might", "must", "have", "has",
-		"had",	"i",	 "you",	  "we",	  "they", "he",	  "she",   "it",   "the",
-		"a",	"an",	 "my",	  "our",  "your", "of",	  "to",	   "if",   "about",
-		"kind", "sort",	 "type",  "else", "happens", "happened", "s"
+		"is",	"was",	 "are",	   "were",  "do",      "does",	   "did",  "will", "would",
+		"can",	"could", "should", "shall", "may",     "might",	   "must", "have", "has",
+		"had",	"i",	 "you",	   "we",    "they",    "he",	   "she",  "it",   "the",
+		"a",	"an",	 "my",	   "our",   "your",    "of",	   "to",   "if",   "about",
+		"kind", "sort",	 "type",   "else",  "happens", "happened", "s"
 	};
 	const char *p = NULL;
 	if (!strncmp(low, "which ", 6))
@@ -891,9 +890,10 @@ static enum qkind question_kind(const char *q)
  * them ("650 SEK", "EUR 640.00", "€12", "1 284,50 kr"). */
 static bool has_money(const char *s, size_t n)
 {
-	static const char *const cur[] = { "sek", "kr", "kronor", "eur", "euro", "euros", "usd",
-					   "nok", "dkk", "gbp", "chf", "\xe2\x82\xac" /* € */,
-					   "$", "\xc2\xa3" /* £ */ };
+	static const char *const cur[] = { "sek",  "kr",      "kronor", "eur",
+					   "euro", "euros",   "usd",	"nok",
+					   "dkk",  "gbp",     "chf",	"\xe2\x82\xac" /* € */,
+					   "$",	   "\xc2\xa3" /* £ */ };
 	for (size_t i = 0; i < n; i++) {
 		if (!isdigit((unsigned char)s[i]))
 			continue;
@@ -932,13 +932,13 @@ static bool has_money(const char *s, size_t n)
 static bool has_when(const char *s, size_t n)
 {
 	static const char *const words[] = {
-		"monday",  "tuesday", "wednesday", "thursday", "friday",   "saturday",	"sunday",
-		"mon",	   "tue",     "tues",	   "wed",      "thu",	   "thur",	"thurs",
-		"fri",	   "sat",     "sun",	   "january",  "february", "march",	"april",
-		"may",	   "june",    "july",	   "august",   "september", "october",	"november",
-		"december", "jan",    "feb",	   "mar",      "apr",	   "jun",	"jul",
-		"aug",	   "sep",     "sept",	   "oct",      "nov",	   "dec",	"tomorrow",
-		"today",   "tonight", "yesterday", "noon",     "midnight"
+		"monday",   "tuesday", "wednesday", "thursday", "friday",    "saturday", "sunday",
+		"mon",	    "tue",     "tues",	    "wed",	"thu",	     "thur",	 "thurs",
+		"fri",	    "sat",     "sun",	    "january",	"february",  "march",	 "april",
+		"may",	    "june",    "july",	    "august",	"september", "october",	 "november",
+		"december", "jan",     "feb",	    "mar",	"apr",	     "jun",	 "jul",
+		"aug",	    "sep",     "sept",	    "oct",	"nov",	     "dec",	 "tomorrow",
+		"today",    "tonight", "yesterday", "noon",	"midnight"
 	};
 	for (size_t i = 0; i < n; i++) {
 		if (isdigit((unsigned char)s[i])) {
@@ -946,12 +946,14 @@ static bool has_when(const char *s, size_t n)
 			while (j < n && isdigit((unsigned char)s[j]))
 				j++;
 			/* 09:40, 9.30, 2026-11-17, 17/11 */
-			if (j + 1 < n && (s[j] == ':' || s[j] == '.' || s[j] == '-' || s[j] == '/') &&
+			if (j + 1 < n &&
+			    (s[j] == ':' || s[j] == '.' || s[j] == '-' || s[j] == '/') &&
 			    isdigit((unsigned char)s[j + 1]))
 				return true;
 			size_t k = j < n && s[j] == ' ' ? j + 1 : j;
 			/* 7 pm, 10am, the 25th */
-			if (k + 2 <= n && (!strncasecmp(s + k, "am", 2) || !strncasecmp(s + k, "pm", 2)) &&
+			if (k + 2 <= n &&
+			    (!strncasecmp(s + k, "am", 2) || !strncasecmp(s + k, "pm", 2)) &&
 			    (k + 2 == n || !isalpha((unsigned char)s[k + 2])))
 				return true;
 			if (j + 2 <= n &&
@@ -979,10 +981,10 @@ static bool has_when(const char *s, size_t n)
 /* Whether s has a number: digits, or a number word ("three", "a dozen"). */
 static bool has_count(const char *s, size_t n)
 {
-	static const char *const words[] = { "one",    "two",	"three", "four",   "five",
-					     "six",    "seven", "eight", "nine",   "ten",
-					     "eleven", "twelve", "twenty", "dozen", "hundred",
-					     "half",   "once",	"twice", "single", "couple" };
+	static const char *const words[] = { "one",    "two",	 "three",  "four",   "five",
+					     "six",    "seven",	 "eight",  "nine",   "ten",
+					     "eleven", "twelve", "twenty", "dozen",  "hundred",
+					     "half",   "once",	 "twice",  "single", "couple" };
 	for (size_t i = 0; i < n; i++) {
 		if (isdigit((unsigned char)s[i]))
 			return true;
@@ -1002,9 +1004,10 @@ static bool has_count(const char *s, size_t n)
  * case, into buf of n bytes), or "" ("how much did it cost"). */
 static void counted_noun(const char *q, char *buf, size_t n)
 {
-	static const char *const skip[] = { "of", "the", "a", "an", "my", "our", "do", "does",
-					    "did", "is", "are", "was", "were", "will", "can",
-					    "should", "have", "has", "had", "i", "we", "it" };
+	static const char *const skip[] = { "of",   "the",  "a",   "an",     "my",   "our",
+					    "do",   "does", "did", "is",     "are",  "was",
+					    "were", "will", "can", "should", "have", "has",
+					    "had",  "i",    "we",  "it" };
 	char low[256];
 	size_t m = 0;
 	buf[0] = '\0';
@@ -1076,13 +1079,15 @@ static bool has_specific(const char *s, size_t n, const struct ret_terms *q)
 	size_t words = 0;
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '*' || c == '"' || (c == 0xe2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
-					    (unsigned char)s[i + 2] == 0x9c)) {
+		if (c == '*' || c == '"' ||
+		    (c == 0xe2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+		     (unsigned char)s[i + 2] == 0x9c)) {
 			/* *Ilhas*, "Gaivota", “Gaivota” */
 			size_t j = i + (c == 0xe2 ? 3 : 1);
 			if (j < n && isalpha((unsigned char)s[j]) && !word_in(s + j, 1, NULL))
 				for (size_t k = j; k < n && k < j + 64; k++)
-					if (s[k] == (char)c || (c == 0xe2 && (unsigned char)s[k] == 0x9d))
+					if (s[k] == (char)c ||
+					    (c == 0xe2 && (unsigned char)s[k] == 0x9d))
 						return true;
 		}
 		if (!(isalnum(c) || c >= 0x80)) {
@@ -1107,30 +1112,22 @@ static bool has_specific(const char *s, size_t n, const struct ret_terms *q)
 
 static const char *kind_name(enum qkind k)
 {
-	static const char *const names[] = { NULL,  "when",    "money", "count",
-					     "id",  "who",     "address", "named" };
+	static const char *const names[] = { NULL, "when", "money",   "count",
+					     "id", "who",  "address", "named" };
 	return names[k];
 }
 
 static bool has_kind(const char *s, size_t n, enum qkind k, const struct ret_terms *q)
 {
 	switch (k) {
-	case Q_WHEN:
-		return has_when(s, n);
-	case Q_MONEY:
-		return has_money(s, n);
-	case Q_COUNT:
-		return has_count(s, n);
-	case Q_ID:
-		return has_identifier(s, n);
-	case Q_WHO:
-		return has_name(s, n, q);
-	case Q_ADDRESS:
-		return has_address(s, n);
-	case Q_NAMED:
-		return has_specific(s, n, q);
-	default:
-		return false;
+	case Q_WHEN: return has_when(s, n);
+	case Q_MONEY: return has_money(s, n);
+	case Q_COUNT: return has_count(s, n);
+	case Q_ID: return has_identifier(s, n);
+	case Q_WHO: return has_name(s, n, q);
+	case Q_ADDRESS: return has_address(s, n);
+	case Q_NAMED: return has_specific(s, n, q);
+	default: return false;
 	}
 }
 
@@ -1143,12 +1140,12 @@ static bool is_labelled(const char *s, size_t n, enum qkind k)
 		enum qkind k;
 		const char *label;
 	} labels[] = {
-		{ Q_WHEN, "when" },	{ Q_WHEN, "date" },	 { Q_WHEN, "time" },
-		{ Q_WHEN, "day" },	{ Q_WHEN, "departure" }, { Q_WHEN, "arrival" },
-		{ Q_MONEY, "price" },	{ Q_MONEY, "cost" },	 { Q_MONEY, "total" },
+		{ Q_WHEN, "when" },    { Q_WHEN, "date" },	 { Q_WHEN, "time" },
+		{ Q_WHEN, "day" },     { Q_WHEN, "departure" },	 { Q_WHEN, "arrival" },
+		{ Q_MONEY, "price" },  { Q_MONEY, "cost" },	 { Q_MONEY, "total" },
 		{ Q_MONEY, "amount" }, { Q_MONEY, "fee" },	 { Q_COUNT, "amount" },
-		{ Q_COUNT, "total" },	{ Q_ADDRESS, "address" },
-		{ Q_ADDRESS, "where" }, { Q_WHO, "who" },	 { Q_WHO, "name" },
+		{ Q_COUNT, "total" },  { Q_ADDRESS, "address" }, { Q_ADDRESS, "where" },
+		{ Q_WHO, "who" },      { Q_WHO, "name" },
 	};
 	size_t i = 0;
 	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '-' || s[i] == '*'))
@@ -1786,8 +1783,8 @@ static int question_parts(const char *q, struct qparts *out)
 /* Calls fn(u, chunk, its sentences sp (ns of them), i) for each sentence i
  * of each chunk of a's context in turn, until fn returns nonzero: 1 stops,
  * a negative status is an error and is returned. 0 or that status. */
-typedef int (*ctx_sent_fn)(void *u, const struct store_hit *h, const struct ret_span *sp,
-			   size_t ns, size_t i);
+typedef int (*ctx_sent_fn)(void *u, const struct store_hit *h, const struct ret_span *sp, size_t ns,
+			   size_t i);
 
 static int ctx_sentences(const struct ret_answer *a, ctx_sent_fn fn, void *u)
 {
@@ -2259,11 +2256,11 @@ out:
 bool ret_answer_declines(const char *answer)
 {
 	static const char *const says[] = {
-		"does not contain", "doesn't contain", "do not contain",   "don't contain",
-		"does not say",	    "doesn't say",     "does not mention", "doesn't mention",
+		"does not contain", "doesn't contain", "do not contain",     "don't contain",
+		"does not say",	    "doesn't say",     "does not mention",   "doesn't mention",
 		"not mentioned",    "no information",  "not in the context", "not in the data",
-		"cannot find",	    "can't find",      "could not find",   "couldn't find",
-		"i don't know",	    "i do not know",   "not stated",	   "does not state",
+		"cannot find",	    "can't find",      "could not find",     "couldn't find",
+		"i don't know",	    "i do not know",   "not stated",	     "does not state",
 		"no mention"
 	};
 	char low[512];

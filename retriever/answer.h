@@ -193,8 +193,9 @@ struct ret_answer {
 	bool asks_typed;     /* the question asks for a date, amount or name */
 	bool typed_found;    /* and a sentence of that kind has its rarest word */
 	const char *kind;    /* what the question asks for: "when", "money",
-				"count", "id", "who", "address"; NULL: other
-				(static) */
+				"count", "id", "who", "address", "named" (a
+				name or number of a class: "which island");
+				NULL: other (static) */
 	int novelty;	     /* words of the extractive answer's first
 				sentence that the question does not have;
 				-1: no sentence */

@@ -716,8 +716,8 @@ static void abstention_model_learns(void)
 	}
 	CHECK_EQ_INT(ret_abstain_fit(X, y, 0, 1, w), MX_EINVAL);
 	CHECK_EQ_INT(ret_abstain_fit(X, y, 40, 0.01, w), 0);
-	CHECK(w[3] > 1);  /* sent_cosine raises p */
-	CHECK(w[7] < -1); /* name_absent lowers it */
+	CHECK(w[3] > 1);		    /* sent_cosine raises p */
+	CHECK(w[7] < -1);		    /* name_absent lowers it */
 	CHECK(fabs(w[1]) < fabs(w[3]) / 4); /* coverage barely matters */
 	int right = 0;
 	for (int i = 0; i < 40; i++)
@@ -872,7 +872,8 @@ static void restating_sentence_abstains(void)
 {
 	int64_t src = 0;
 	struct store *st = notes_store_open("restate.db", &src);
-	put_note(st, src, "party.md", "Party", "Mamma has ordered flowers from the florist in Alingsås.");
+	put_note(st, src, "party.md", "Party",
+		 "Mamma has ordered flowers from the florist in Alingsås.");
 	put_note(st, src, "other.md", "Other", "The train to Alingsås leaves at 15:42.");
 	struct ret_answer_params p = ret_answer_params_default(false);
 	struct ret_answer a;
