@@ -1000,77 +1000,6 @@ static bool has_count(const char *s, size_t n)
 	return false;
 }
 
-/* The thing a "how many/how much X" question counts (X, stemmed, lower
- * case, into buf of n bytes), or "" ("how much did it cost"). */
-static void counted_noun(const char *q, char *buf, size_t n)
-{
-	static const char *const skip[] = { "of",   "the",  "a",   "an",     "my",   "our",
-					    "do",   "does", "did", "is",     "are",  "was",
-					    "were", "will", "can", "should", "have", "has",
-					    "had",  "i",    "we",  "it" };
-	char low[256];
-	size_t m = 0;
-	buf[0] = '\0';
-	for (; q[m] && m + 1 < sizeof low; m++)
-		low[m] = (char)tolower((unsigned char)q[m]);
-	low[m] = '\0';
-	const char *p = strstr(low, "how many ");
-	if (!p)
-		p = strstr(low, "how much ");
-	if (!p)
-		return;
-	p += 9;
-	size_t k = 0;
-	while (p[k] && (isalpha((unsigned char)p[k]) || (unsigned char)p[k] >= 0x80) &&
-	       k + 1 + STEM_ROOM < n)
-		k++;
-	memcpy(buf, p, k);
-	buf[k] = '\0';
-	if (listed(buf, k, skip, sizeof skip / sizeof skip[0]))
-		buf[0] = '\0';
-	else
-		buf[stem(buf, k)] = '\0';
-}
-
-/* Whether s has a number within two words of the word noun (stemmed, as
- * counted_noun gives it): "250 g kale", "Lessons: 10", "three months'". */
-static bool number_by(const char *s, size_t n, const char *noun)
-{
-	size_t at[64][2], nw = 0;
-	if (!noun[0])
-		return false;
-	for (size_t i = 0; i < n && nw < 64;) {
-		while (i < n && !(isalnum((unsigned char)s[i]) || (unsigned char)s[i] >= 0x80))
-			i++;
-		size_t j = i;
-		while (j < n && (isalnum((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80 ||
-				 ((s[j] == '.' || s[j] == ',') && j + 1 < n &&
-				  isdigit((unsigned char)s[j + 1]))))
-			j++;
-		if (j > i) {
-			at[nw][0] = i;
-			at[nw][1] = j;
-			nw++;
-		}
-		i = j;
-	}
-	for (size_t w = 0; w < nw; w++) {
-		char b[64 + STEM_ROOM];
-		size_t l = at[w][1] - at[w][0];
-		if (l >= 64)
-			continue;
-		for (size_t i = 0; i < l; i++)
-			b[i] = (char)tolower((unsigned char)s[at[w][0] + i]);
-		b[stem(b, l)] = '\0';
-		if (strcmp(b, noun))
-			continue;
-		for (size_t v = w >= 2 ? w - 2 : 0; v < nw && v <= w + 2; v++)
-			if (v != w && has_count(s + at[v][0], at[v][1] - at[v][0]))
-				return true;
-	}
-	return false;
-}
-
 /* Whether s names something specific that the question (terms q) does
  * not: a capitalised word after the first that is not a month or day, a
  * word with a digit, or a title in *emphasis* or quotes. */
@@ -1245,8 +1174,6 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 	size_t nc = 0, *pick = NULL;
 	int rc = 0;
 	enum qkind kind = question_kind(question);
-	char noun[64];
-	counted_noun(question, noun, sizeof noun);
 	if (!c)
 		return MX_ENOMEM;
 	for (size_t k = 0; k < a->nctx && nc < CAND_MAX; k++) {
@@ -1357,10 +1284,8 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 		bool kind_has = kind != Q_OTHER && has_kind(texts[i], tl, kind, qt);
 		double kind_bonus = kind_has;
 		/* a field labelled with what is asked counts as the words of the
-		 * question it answers, and so does a number beside the thing a
-		 * "how many" counts ("250 g kale") */
-		if (kind_has && (is_labelled(texts[i], tl, kind) ||
-				 (kind == Q_COUNT && number_by(texts[i], tl, noun))))
+		 * question it answers */
+		if (kind_has && is_labelled(texts[i], tl, kind))
 			kind_bonus = 5;
 		if (d) {
 			double cs = dot(qv, sv + i * (size_t)d, d);
