@@ -110,9 +110,12 @@ t_router_general_question_sanitized_and_reidentified() {
 	assert_eq "$(jq -r .sha256 "$MEMEX_HOME/audit.jsonl")" "$(sha "$W/received")" "audit sha256"
 	# no retrieved passage went out: the sample's words are not in it
 	! grep -qi 'dentist\|Lindqvist\|kanelbullar' "$W/received" || fail "private text was sent" "$(cat "$W/received")"
-	# a plain general question goes out as it is
-	mx_ok ask "what is the boiling point of water at altitude?"
-	grep -q 'boiling point of water at altitude' "$W/received" || fail "the general question was not sent" "$(cat "$W/received")"
+	# a plain general question goes out as it is (one that shares no word
+	# with the sample: "the boiling point of water" shares "boil" and
+	# "water" with a soup recipe, which BM25's threshold lets answer; README,
+	# "Measuring answers", the general set)
+	mx_ok ask "how many bones are in the human body?"
+	grep -q 'how many bones are in the human body' "$W/received" || fail "the general question was not sent" "$(cat "$W/received")"
 	assert_eq "$(wc -l <"$MEMEX_HOME/audit.jsonl" | tr -d ' ')" 2 "audit records"
 	assert_eq "$(grep -c . "$MEMEX_HOME/audit.jsonl")" 2 "audit records (no blank lines)"
 }
@@ -131,7 +134,7 @@ t_router_ask_policy_waits_for_yes() {
 	router_setup ask
 	# no terminal and no answer: not sent
 	LASTCMD="memex ask (no answer)"
-	setsid timeout 30 "$MEMEX" ask "what is the boiling point of water at altitude?" \
+	setsid timeout 30 "$MEMEX" ask "how many bones are in the human body?" \
 		</dev/null >"$OUTF" 2>"$ERRF"
 	RC=$?
 	OUT=$(cat "$OUTF")
@@ -139,12 +142,12 @@ t_router_ask_policy_waits_for_yes() {
 	assert_contains "$OUT" "This would be sent to the cloud model" "ask policy shows the request"
 	assert_contains "$OUT" "Not sent" "no answer means no"
 	nothing_sent "policy ask without an answer"
-	printf 'n\n' | setsid timeout 30 "$MEMEX" ask "what is the boiling point of water at altitude?" >"$OUTF" 2>"$ERRF"
+	printf 'n\n' | setsid timeout 30 "$MEMEX" ask "how many bones are in the human body?" >"$OUTF" 2>"$ERRF"
 	RC=$?
 	OUT=$(cat "$OUTF")
 	assert_contains "$OUT" "Not sent" "'n' means no"
 	nothing_sent "policy ask, n"
-	printf 'y\n' | setsid timeout 30 "$MEMEX" ask "what is the boiling point of water at altitude?" >"$OUTF" 2>"$ERRF"
+	printf 'y\n' | setsid timeout 30 "$MEMEX" ask "how many bones are in the human body?" >"$OUTF" 2>"$ERRF"
 	RC=$?
 	OUT=$(cat "$OUTF")
 	assert_rc 0
@@ -159,7 +162,7 @@ router_failure() {
 	shift 2
 	fake_start "$mode" "$@"
 	router_setup auto "cloud_max_response = 65536"
-	mx ask "what is the boiling point of water at altitude?"
+	mx ask "how many bones are in the human body?"
 	assert_rc 0 "ask with a server that $what"
 	assert_contains "$OUT" "Nearest matches:" "the local answer is shown ($what)"
 	assert_contains "$ERR" "memex: warning: the cloud model could not answer" "the warning ($what)"
