@@ -109,9 +109,16 @@ static void print_nearest(struct cli *c, const struct ret_answer *a)
 	printf("Nearest matches:\n");
 	for (int n = 1; n <= a->ncites; n++) {
 		const struct ret_ctx_chunk *ch = cite_chunk(a, n);
+		bool closest = false;
 		cite_label(a, n, label, sizeof label);
 		printf("[%d] %s\n", n, cli_safe(label, safe, sizeof safe));
-		if (ch && ch->hit.snippet)
+		/* the lines of it closest to the question, else the snippet */
+		for (size_t i = 0; i < a->nnear; i++)
+			if (a->near[i].cite == n) {
+				printf("    %s\n", one_line(a->near[i].text, safe, sizeof safe));
+				closest = true;
+			}
+		if (!closest && ch && ch->hit.snippet)
 			cli_print_snippet(ch->hit.snippet, c->stdout_tty, "    ");
 	}
 }
@@ -300,6 +307,16 @@ json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 			json_object_array_add(cites, cite_json(a, n));
 	if (a->abstained) {
 		json_object_object_add(o, "citations", json_object_new_array());
+		/* each with the lines of it closest to the question */
+		for (size_t k = 0; k < json_object_array_length(cites); k++) {
+			json_object *cj = json_object_array_get_idx(cites, k), *nv = NULL;
+			json_object *closest = json_object_new_array();
+			int n = json_object_object_get_ex(cj, "n", &nv) ? json_object_get_int(nv) : 0;
+			for (size_t i = 0; i < a->nnear; i++)
+				if (a->near[i].cite == n)
+					json_object_array_add(closest, sent_json(&a->near[i], a));
+			json_object_object_add(cj, "closest_sentences", closest);
+		}
 		json_object_object_add(o, "nearest", cites);
 	} else {
 		json_object_object_add(o, "citations", cites);

@@ -537,6 +537,7 @@ void ret_answer_clear(struct ret_answer *a)
 		store_hit_clear(&a->ctx[i].hit);
 	free(a->ctx);
 	sent_clear(a->sent, a->nsent);
+	sent_clear(a->near, a->nnear);
 	memset(a, 0, sizeof *a);
 }
 
@@ -2157,7 +2158,9 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 	a->confidence = a->coverage;
 	a->abstained = !p->no_abstain && ret_answer_abstains(p, a);
 	if (a->abstained) {
-		sent_clear(a->sent, a->nsent);
+		/* no answer; its sentences only point into the nearest matches */
+		a->near = a->sent;
+		a->nnear = a->nsent;
 		a->sent = NULL;
 		a->nsent = 0;
 	}

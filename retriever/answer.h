@@ -186,6 +186,10 @@ struct ret_answer {
 	struct ret_answer_sent *sent; /* the extractive answer, or the
 					 checked generated one */
 	size_t nsent;
+	struct ret_answer_sent *near; /* when withheld: the sentences the
+					 extractive answer would have been,
+					 shown with the nearest matches only */
+	size_t nnear;
 	bool abstained;
 	double coverage;     /* best share of the question's words in a chunk */
 	bool asks_id;	     /* the question asks for a number or code */

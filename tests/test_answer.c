@@ -526,6 +526,11 @@ static void answer_on_index(void)
 	CHECK(a.asks_id && !a.id_found);
 	CHECK(a.nctx >= 1);
 	CHECK_EQ_INT(a.nsent, 0);
+	/* the sentences it would have answered with point into the hits */
+	bool near_passport = false;
+	for (size_t i = 0; i < a.nnear; i++)
+		near_passport |= strstr(a.near[i].text, "assport") != NULL;
+	CHECK(near_passport);
 	ret_answer_clear(&a);
 	/* a date asked for: one beside the flight to Lisbon, none for Porto */
 	CHECK_EQ_INT(ret_answer_run(st, "When does the flight to Lisbon leave?", &p, &a), 0);

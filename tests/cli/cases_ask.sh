@@ -37,11 +37,14 @@ t_ask_abstains() {
 	assert_contains "$OUT" "Nearest matches:" "ask: abstention shows the nearest hits"
 	assert_match "$OUT" "^\\[1\\] $SAMPLE/notes/lisbon-packing-list.md" "ask: the packing list is the nearest hit"
 	assert_match "$OUT" '^    .*[Pp]assport' "ask: the nearest hit's snippet"
+	# the line of the hit closest to the question, not a snippet's "..."
+	assert_match "$OUT" '^    - \[x\] Passport \(valid until 2031\)$' "ask: the nearest hit's closest line"
 	assert_not_contains "$OUT" "2031 [" "ask: no guessed answer"
 	mx_ok ask --json "What is my passport number?"
 	assert_match "$OUT" '"abstained": *true' "ask --json: abstained"
 	assert_match "$OUT" '"answer": *null' "ask --json: no answer"
 	assert_match "$OUT" '"nearest": *\[' "ask --json: the nearest hits"
+	assert_match "$OUT" '"closest_sentences": *\[' "ask --json: the nearest hits' closest lines"
 	assert_match "$(tr -d ' \n' <"$OUTF")" '"citations":\[\]' "ask --json: no citations"
 }
 
