@@ -311,7 +311,8 @@ json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 		for (size_t k = 0; k < json_object_array_length(cites); k++) {
 			json_object *cj = json_object_array_get_idx(cites, k), *nv = NULL;
 			json_object *closest = json_object_new_array();
-			int n = json_object_object_get_ex(cj, "n", &nv) ? json_object_get_int(nv) : 0;
+			int n = json_object_object_get_ex(cj, "n", &nv) ? json_object_get_int(nv)
+									: 0;
 			for (size_t i = 0; i < a->nnear; i++)
 				if (a->near[i].cite == n)
 					json_object_array_add(closest, sent_json(&a->near[i], a));
