@@ -249,6 +249,9 @@ struct ret_answer_params;
 int cli_ask_write(struct cli *c, struct ret_answer *a, const char *question, struct chat *ch,
 		  const struct ret_answer_params *p, bool json, struct cli_ask_out *o, char **reply,
 		  char **prompt);
+/* Shrinks p's context budget so that the prompt (context, instructions,
+ * question) and a reply of max_tokens fit the chat model ch's window. */
+void cli_ask_fit_window(const struct chat *ch, size_t max_tokens, struct ret_answer_params *p);
 /* The answer as a JSON object (a new reference). */
 struct json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 				 const struct cli_ask_out *o);

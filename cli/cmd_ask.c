@@ -80,25 +80,39 @@ static void cite_label(const struct ret_answer *a, int n, char *buf, size_t sz)
 		snprintf(buf, sz, "?");
 }
 
+/* Appends s to dst (at *at, cap bytes in all, kept NUL-terminated) with
+ * its runs of white space made one space, after a space when *at > 0. */
+static void squeeze(char *dst, size_t cap, size_t *at, const char *s)
+{
+	bool space = *at > 0;
+	for (; *s && *at + 2 < cap; s++) {
+		if (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') {
+			space = *at > 0;
+			continue;
+		}
+		if (space)
+			dst[(*at)++] = ' ';
+		dst[(*at)++] = *s;
+		space = false;
+	}
+	dst[*at] = '\0';
+}
+
 /* Text made one safe line: runs of white space become one space, then
  * cli_safe. */
 static const char *one_line(const char *s, char *buf, size_t n)
 {
 	char tmp[1024];
 	size_t o = 0;
-	bool space = false;
-	for (; *s && o + 2 < sizeof tmp; s++) {
-		if (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') {
-			space = o > 0;
-			continue;
-		}
-		if (space)
-			tmp[o++] = ' ';
-		tmp[o++] = *s;
-		space = false;
-	}
-	tmp[o] = '\0';
+	squeeze(tmp, sizeof tmp, &o, s);
 	return cli_safe(tmp, buf, n);
+}
+
+void cli_ask_fit_window(const struct chat *ch, size_t max_tokens, struct ret_answer_params *p)
+{
+	long room = (long)chat_n_ctx(ch) - (long)max_tokens - ASK_OVERHEAD;
+	if (room < (long)p->ctx_tokens)
+		p->ctx_tokens = room > 32 ? (size_t)room : 32;
 }
 
 /* The context's documents with their snippets: what is shown instead of
@@ -253,18 +267,7 @@ json_object *cli_ask_json(const char *question, const struct ret_answer *a,
 		 * "When:     Tuesday") become one space; `sentences` keeps the
 		 * source's text, which its spans point at */
 		for (size_t i = 0; i < a->nsent && !a->abstained; i++) {
-			bool space = i > 0;
-			for (const char *c = a->sent[i].text; *c && at + 1 < len; c++) {
-				if (*c == ' ' || *c == '\n' || *c == '\t' || *c == '\r') {
-					space = at > 0;
-					continue;
-				}
-				if (space && at + 2 < len)
-					text[at++] = ' ';
-				text[at++] = *c;
-				space = false;
-			}
-			text[at] = '\0';
+			squeeze(text, len, &at, a->sent[i].text);
 			at += (size_t)snprintf(text + at, len - at, " [%d]", a->sent[i].cite);
 		}
 	}
@@ -459,9 +462,7 @@ int cmd_ask(struct cli *c, int argc, char **argv)
 		goto out;
 	if (ch) {
 		o.model = eng_llm_arch(chat_llm(ch));
-		long room = (long)chat_n_ctx(ch) - (long)max_tokens - ASK_OVERHEAD;
-		if (room < (long)p.ctx_tokens)
-			p.ctx_tokens = room > 32 ? (size_t)room : 32;
+		cli_ask_fit_window(ch, max_tokens, &p);
 	}
 
 	/* retrieve and assemble the context (and the extractive answer) */

@@ -28,7 +28,6 @@
 #define SESSION_MAX	  (1u << 20) /* bytes of a saved session */
 #define REWRITE_TOKENS	  48	     /* of a model's rewrite */
 #define CHAT_ASK_TOKENS	  256	     /* of a written answer, by default */
-#define CHAT_ASK_OVERHEAD 160
 
 struct chat_ask {
 	struct cli *c;
@@ -357,9 +356,7 @@ int cmd_chat_ask(struct cli *c, int argc, char **argv)
 	if (cli_chat_open(c, model, extractive, max_tokens, &x.ch))
 		goto out;
 	if (x.ch) {
-		long room = (long)chat_n_ctx(x.ch) - (long)max_tokens - CHAT_ASK_OVERHEAD;
-		if (room < (long)x.p.ctx_tokens)
-			x.p.ctx_tokens = room > 32 ? (size_t)room : 32;
+		cli_ask_fit_window(x.ch, max_tokens, &x.p);
 	}
 	bool tty = isatty(STDIN_FILENO);
 	if (tty)

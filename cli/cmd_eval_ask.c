@@ -45,11 +45,10 @@
 #include "../retriever/answer.h"
 #include "cli.h"
 
-#define EA_MAX_QUESTIONS   10000
-#define EA_MAX_SOURCES	   8
-#define EA_LINE_MAX	   (1u << 20)
-#define EA_PROMPT_OVERHEAD 160 /* tokens of instructions, question and template */
-#define EA_MAX_TOKENS	   128 /* of a written answer, by default */
+#define EA_MAX_QUESTIONS 10000
+#define EA_MAX_SOURCES	 8
+#define EA_LINE_MAX	 (1u << 20)
+#define EA_MAX_TOKENS	 128 /* of a written answer, by default */
 
 struct ea_q {
 	char *id, *question, *key;
@@ -266,8 +265,17 @@ static bool is_source(const struct ea_q *q, const struct store_hit *h)
 }
 
 /* Runs every question in one mode; fills the per-question results. */
-/* With a chat model ch, the written answer of each question that the
- * rules do not withhold: ret_answer_generate, its citations checked. */
+/* A monotonic clock in milliseconds. */
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* With a chat model ch, the written answer of question q from its context
+ * a (ret_answer_generate, citations checked): what is cited, whether the
+ * key fact is in it, whether the model declined (then withheld). */
 static int write_answer(struct ea_q *q, struct ret_answer *a, struct chat *ch,
 			const struct ret_answer_params *p)
 {
@@ -310,17 +318,11 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		p.no_abstain = true; /* the answer is measured on its own */
 		if (pool >= 0)
 			p.pool = (size_t)pool;
-		if (ch) { /* the context within the chat model's window */
-			long room = (long)chat_n_ctx(ch) - (long)max_tokens - EA_PROMPT_OVERHEAD;
-			if (room < (long)p.ctx_tokens)
-				p.ctx_tokens = room > 32 ? (size_t)room : 32;
-		}
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (ch)
+			cli_ask_fit_window(ch, max_tokens, &p);
+		double t0 = now_ms();
 		int rc = ret_answer_run(st, q->question, &p, &a);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		q->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-			(double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		q->ms = now_ms() - t0;
 		if (rc && rc != MX_EEMPTY) {
 			cli_error("question %s: %s", q->id, a.err[0] ? a.err : store_errmsg(st));
 			ret_answer_clear(&a);
@@ -351,14 +353,12 @@ static int run_set(struct cli *c, struct store *st, struct ea_set *s, struct eng
 		}
 		q->declined = false;
 		if (ch && a.nctx) {
-			clock_gettime(CLOCK_MONOTONIC, &t0);
+			t0 = now_ms();
 			if (write_answer(q, &a, ch, &p)) {
 				ret_answer_clear(&a);
 				return -1;
 			}
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			q->ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-				 (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+			q->ms += now_ms() - t0;
 		}
 		if (verbose) {
 			char safe[512];
@@ -844,7 +844,8 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		{ "max-tokens", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long pool = -1, max_tokens = EA_MAX_TOKENS;
+	long pool = -1;
+	size_t max_tokens = EA_MAX_TOKENS;
 	const char *mode = NULL, *chat_model = NULL;
 	struct chat *ch = NULL;
 	bool json = false, calib = false, verbose = false, cv = false, train = false;
@@ -865,24 +866,20 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		else if (opt == 'M')
 			chat_model = optarg;
 		else if (opt == 'K') {
-			char *end;
-			errno = 0;
-			max_tokens = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || max_tokens < 1 || max_tokens > 4096) {
+			if (cli_parse_count(optarg, 1, 4096, &max_tokens)) {
 				cli_error("--max-tokens takes a number from 1 to 4096, not '%s'",
 					  optarg);
 				return CLI_USAGE;
 			}
 		} else if (opt == 'p') {
-			char *end;
-			errno = 0;
-			pool = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || pool < 0 || pool > 1000) {
+			size_t n;
+			if (cli_parse_count(optarg, 0, 1000, &n)) {
 				cli_error("--pool takes a number of documents from 0 to 1000, not "
 					  "'%s'",
 					  optarg);
 				return CLI_USAGE;
 			}
+			pool = (long)n;
 		} else
 			return cli_usage(cli_command_find("eval"), true);
 	}
@@ -940,7 +937,7 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 		ret = CLI_USAGE;
 		goto out;
 	}
-	if (chat_model && cli_chat_open(c, chat_model, false, (size_t)max_tokens, &ch))
+	if (chat_model && cli_chat_open(c, chat_model, false, max_tokens, &ch))
 		goto out;
 	if (cli_tmp_index_make(tdir, sizeof tdir, dbp, sizeof dbp))
 		goto out;
@@ -982,7 +979,7 @@ int cmd_eval_ask(struct cli *c, int argc, char **argv)
 			continue;
 		if (mode && strcmp(mode, "all") && strcmp(mode, use_emb ? "hybrid" : "bm25"))
 			continue;
-		if (run_set(c, st, &set, use_emb ? emb : NULL, model, pool, ch, (size_t)max_tokens,
+		if (run_set(c, st, &set, use_emb ? emb : NULL, model, pool, ch, max_tokens,
 			    verbose))
 			goto out;
 		struct ea_fig f;

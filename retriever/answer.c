@@ -1014,7 +1014,7 @@ static bool has_specific(const char *s, size_t n, const struct ret_terms *q)
 		     (unsigned char)s[i + 2] == 0x9c)) {
 			/* *Ilhas*, "Gaivota", “Gaivota” */
 			size_t j = i + (c == 0xe2 ? 3 : 1);
-			if (j < n && isalpha((unsigned char)s[j]) && !word_in(s + j, 1, NULL))
+			if (j < n && isalpha((unsigned char)s[j]))
 				for (size_t k = j; k < n && k < j + 64; k++)
 					if (s[k] == (char)c ||
 					    (c == 0xe2 && (unsigned char)s[k] == 0x9d))
@@ -1161,7 +1161,7 @@ static bool terms_have_all(const struct ret_terms *t, const struct ret_terms *na
 
 /* Picks the extractive answer from the context (see answer.h); names are
  * the question's capitalised words (the things it is about). */
-static int extract(struct ret_answer *a, const char *question, const struct ret_terms *qt,
+static int extract(struct ret_answer *a, enum qkind kind, const struct ret_terms *qt,
 		   const double *qw, const float *qv, const struct ret_terms *names,
 		   const struct ret_answer_params *p, const struct ret_sentvecs *cache)
 {
@@ -1174,7 +1174,6 @@ static int extract(struct ret_answer *a, const char *question, const struct ret_
 	double *rel = NULL, *sim = NULL;
 	size_t nc = 0, *pick = NULL;
 	int rc = 0;
-	enum qkind kind = question_kind(question);
 	if (!c)
 		return MX_ENOMEM;
 	for (size_t k = 0; k < a->nctx && nc < CAND_MAX; k++) {
@@ -1789,10 +1788,9 @@ static int entity_slot(const struct ret_answer *a, enum qkind k, const struct re
  * neighbours, title or author, in a chunk that has the rarest of the
  * question's words found in the context (weights qw) or covers the
  * question at least SLOT_SHARE as well as the best chunk. Sets *asks. */
-static int typed_slot(const struct ret_answer *a, const char *question, const struct ret_terms *qt,
+static int typed_slot(const struct ret_answer *a, enum qkind kind, const struct ret_terms *qt,
 		      const double *qw, const struct qparts *qp, bool *asks, bool *found)
 {
-	enum qkind kind = question_kind(question);
 	int rc = 0;
 	*asks = *found = false;
 	if (kind == Q_OTHER || kind == Q_ID || !qt->n)
@@ -2146,14 +2144,15 @@ int ret_answer_run(struct store *st, const char *question, const struct ret_answ
 		goto out;
 	if ((rc = question_parts(question, &qp)))
 		goto out;
-	if (a->nctx && (rc = extract(a, question, &qt, qw, qv, &qp.caps, p, &sc)))
+	enum qkind kind = question_kind(question);
+	if (a->nctx && (rc = extract(a, kind, &qt, qw, qv, &qp.caps, p, &sc)))
 		goto out;
-	if ((rc = named_absent(a, &qp, question_kind(question) == Q_NAMED)))
+	if ((rc = named_absent(a, &qp, kind == Q_NAMED)))
 		goto out;
-	if ((rc = typed_slot(a, question, &qt, qw, &qp, &a->asks_typed, &a->typed_found)))
+	if ((rc = typed_slot(a, kind, &qt, qw, &qp, &a->asks_typed, &a->typed_found)))
 		goto out;
-	a->kind = kind_name(question_kind(question));
-	if ((rc = slot_cover(a, question_kind(question), &qt, things > 0 ? qwc : qw)))
+	a->kind = kind_name(kind);
+	if ((rc = slot_cover(a, kind, &qt, things > 0 ? qwc : qw)))
 		goto out;
 	a->confidence = a->coverage;
 	a->abstained = !p->no_abstain && ret_answer_abstains(p, a);

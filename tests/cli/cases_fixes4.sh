@@ -115,14 +115,7 @@ t_fixes4_summarize_archive() {
 # digest's embedded parts, which it counts apart; two copies of one
 # message are one.
 t_fixes4_digest_counts_messages() {
-	need_shared
-	local f="$SHARED/data/docs/unstructured-example-docs/eml/mime-multipart-digest.eml"
-	[ -r "$f" ] || skip "mime-multipart-digest.eml not found in ../shared"
-	mkdir -p "$W/d"
-	cp "$f" "$W/d/a.eml"
-	cp "$f" "$W/d/b.eml"
-	mx_ok add "$W/d"
-	mx_ok index
+	index_mime_digest a.eml b.eml
 	local parts
 	parts=$(sql "SELECT count(*) FROM documents WHERE type = 'mail' AND parent_id IS NOT NULL AND path = 'a.eml'")
 	[ "$parts" -gt 0 ] || skip "the digest's parts are not indexed as messages"

@@ -126,13 +126,7 @@ t_qa6_summarize_generative_truncated() {
 # parts): the parts belong to the thread of the message holding them;
 # the digest used to stop at them with "no thread".
 t_qa6_digest_embedded_messages() {
-	need_shared
-	local f="$SHARED/data/docs/unstructured-example-docs/eml/mime-multipart-digest.eml"
-	[ -r "$f" ] || skip "mime-multipart-digest.eml not found in ../shared"
-	mkdir -p "$W/d"
-	cp "$f" "$W/d/"
-	mx_ok add "$W/d"
-	mx_ok index
+	index_mime_digest
 	[ "$(sql "SELECT count(*) FROM documents WHERE type = 'mail' AND parent_id IS NOT NULL")" -gt 0 ] ||
 		skip "the digest's parts are not indexed as messages"
 	mx_ok summarize --since 1970

@@ -122,6 +122,21 @@ need_sample() {
 		skip "data/sample not found"
 }
 
+# ../shared's MIME digest (a message that holds messages) indexed from
+# $W/d, one copy under each NAME given (a.eml b.eml; default its own name).
+index_mime_digest() {
+	need_shared
+	local f="$SHARED/data/docs/unstructured-example-docs/eml/mime-multipart-digest.eml" n
+	[ -r "$f" ] || skip "mime-multipart-digest.eml not found in ../shared"
+	mkdir -p "$W/d"
+	[ $# -gt 0 ] || set -- "$(basename "$f")"
+	for n in "$@"; do
+		cp "$f" "$W/d/$n"
+	done
+	mx_ok add "$W/d"
+	mx_ok index
+}
+
 # A small indexed notes source: $W/notes with n1..nN (default 3).
 setup_notes() {
 	mknotes "$W/notes" "${1:-3}"
